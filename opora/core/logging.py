@@ -1,0 +1,23 @@
+"""Log scrubbing: IINs (12-digit runs) and phone numbers never reach a log line."""
+
+import logging
+import re
+
+_IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_PHONE = re.compile(r"\+?\d[\d\s()-]{8,}\d")
+
+
+def scrub(text: str) -> str:
+    return _PHONE.sub("[phone]", _IIN.sub("[iin]", text))
+
+
+class ScrubPersonalData(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+            return True
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True

@@ -1,0 +1,206 @@
+"""Reference data shared by every domain: regions, organisations, services (policy profiles), audit."""
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Country(models.TextChoices):
+    KZ = "KZ", _("Kazakhstan")
+    RU = "RU", _("Russia")
+
+
+class Region(models.Model):
+    """A region of a country: Kazakhstan's regions and cities, Russia's federal subjects."""
+
+    code = models.CharField(max_length=16, unique=True)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    kind = models.CharField(max_length=32)
+    name_ru = models.CharField(max_length=200)
+    name_kk = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["country", "name_ru"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        lang = (get_language() or "ru")[:2]
+        return {"kk": self.name_kk, "en": self.name_en}.get(lang) or self.name_ru
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        MINISTRY = "ministry", _("Ministry")
+        CALL_CENTRE = "call_centre", _("Call centre")
+        UNIVERSITY = "university", _("University")
+        SOCIAL_PROTECTION = "social_protection", _("Social protection office")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=300, unique=True)
+    short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.OTHER)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Service(models.Model):
+    """A policy profile: the 1411 hotline and a district office differ only in these settings."""
+
+    class Eligibility(models.TextChoices):
+        NONE = "none", _("No eligibility check")
+        KZ_REGISTRY = "kz_registry", _("ЦБД/ЦБДИ registry check by IIN and full name")
+
+    class RecordingPolicy(models.TextChoices):
+        NOTICE = "notice", _("Recorded with notice")
+        CONSENT = "consent", _("Only with the client's written consent")
+        NEVER = "never", _("Not recorded")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Almaty")
+    holiday_calendar = models.CharField(
+        _("holiday calendar"), max_length=8, help_text=_("Country code for public holidays")
+    )
+    intake_organisation = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="intake_services", verbose_name=_("intake")
+    )
+    provider_organisation = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="provided_services", verbose_name=_("provider")
+    )
+    authority = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        related_name="supervised_services",
+        null=True,
+        blank=True,
+        verbose_name=_("authority"),
+    )
+    booking_opens = models.TimeField(_("booking reception opens"), default=dt.time(9, 0))
+    booking_closes = models.TimeField(_("booking reception closes"), default=dt.time(18, 0))
+    consultation_opens = models.TimeField(_("consultations start"), default=dt.time(14, 0))
+    consultation_closes = models.TimeField(_("consultations end"), default=dt.time(18, 0))
+    slot_minutes = models.PositiveSmallIntegerField(_("slot length, minutes"), default=60)
+    max_consultation_minutes = models.PositiveSmallIntegerField(
+        _("consultation limit, minutes"), default=60
+    )
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    eligibility_rule = models.CharField(
+        _("eligibility rule"), max_length=32, choices=Eligibility.choices, default=Eligibility.NONE
+    )
+    recording_policy = models.CharField(
+        _("recording policy"),
+        max_length=16,
+        choices=RecordingPolicy.choices,
+        default=RecordingPolicy.CONSENT,
+    )
+    written_answer_working_days = models.PositiveSmallIntegerField(
+        _("written answer within, working days"), default=3
+    )
+    service_within_days = models.PositiveSmallIntegerField(
+        _("service within, calendar days"), default=10
+    )
+    schedule_due_day = models.PositiveSmallIntegerField(
+        _("schedule for next month due by day"), default=25
+    )
+    handoff_time = models.TimeField(_("daily hand-off time"), null=True, blank=True)
+    handoff_email = models.EmailField(_("daily hand-off address"), blank=True)
+    join_instructions = models.TextField(_("how to join"), blank=True)
+    change_instructions = models.TextField(_("how to change a booking"), blank=True)
+    public_phone = models.CharField(_("public phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking_opens__lt=models.F("booking_closes")),
+                name="service_booking_hours_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(consultation_opens__lt=models.F("consultation_closes")),
+                name="service_consultation_hours_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5) & Q(slot_minutes__lte=240),
+                name="service_slot_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(schedule_due_day__gte=1) & Q(schedule_due_day__lte=28),
+                name="service_schedule_due_day_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def requires_eligibility(self) -> bool:
+        return self.eligibility_rule != self.Eligibility.NONE
+
+
+class CalendarOverride(models.Model):
+    """A per-service exception to the country's calendar (a local day off, an extra working day)."""
+
+    service = models.ForeignKey(Service, models.CASCADE, related_name="calendar_overrides")
+    date = models.DateField(_("date"))
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "date"], name="calendar_override_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.code} {self.date} {'+' if self.is_working_day else '-'}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, written in the same transaction as the change it records."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    event_type = models.CharField(max_length=64, db_index=True)
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.event_type} {self.subject_type}#{self.subject_id}"

@@ -1,0 +1,111 @@
+"""Local copies of the national registries (ЦБД, ЦБДИ), their imports, and every eligibility check."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrySource(models.TextChoices):
+    CBD = "cbd", _("ЦБД (benefit recipients)")
+    CBDI = "cbdi", _("ЦБДИ (persons with disability)")
+
+
+class RegistryRecord(models.Model):
+    """One registry row.
+
+    ЦБД: `iin` is the benefit recipient, `child_iin` the disabled child they raise, `status` active or
+    inactive. ЦБДИ: `iin` is the person with disability, `child_iin` is empty, `birth_date`,
+    `category` and `valid_until` (null = indefinite) describe the disability.
+    """
+
+    source = models.CharField(max_length=4, choices=RegistrySource.choices)
+    iin = models.CharField(max_length=12)
+    child_iin = models.CharField(max_length=12, blank=True, default="")
+    last_name = models.CharField(max_length=150)
+    first_name = models.CharField(max_length=150)
+    patronymic = models.CharField(max_length=150, blank=True, default="")
+    relation = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
+    category = models.CharField(max_length=64, blank=True, default="")
+    valid_until = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("registry record")
+        verbose_name_plural = _("registry records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "iin", "child_iin"], name="registry_record_natural_key"
+            ),
+            models.CheckConstraint(condition=Q(source__in=["cbd", "cbdi"]), name="registry_source_valid"),
+            models.CheckConstraint(
+                condition=~Q(source="cbd") | Q(status__in=["active", "inactive"]),
+                name="registry_cbd_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["iin"], name="registry_iin_idx"),
+            models.Index(fields=["child_iin"], name="registry_child_iin_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.pk}"
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    source = models.CharField(max_length=4, choices=RegistrySource.choices)
+    file_name = models.CharField(max_length=300)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_loaded = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "reason": "..."}], capped; never the row's content (it is personal data).
+    errors = models.JSONField(default=list, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+
+
+class EligibilityCheck(models.Model):
+    """Every check the operator (or an integration) ran: who, when, what was asked, the answer."""
+
+    class Reason(models.TextChoices):
+        ELIGIBLE_CBD = "eligible_cbd", _("Active benefit recipient in ЦБД")
+        ELIGIBLE_CBDI = "eligible_cbdi", _("Child with disability in ЦБДИ")
+        NOT_REGISTERED = "not_registered", _("Not registered")
+        INACTIVE = "inactive", _("Benefit recipient is not active")
+        NAME_MISMATCH = "name_mismatch", _("Full name does not match the registry")
+        DISABILITY_EXPIRED = "disability_expired", _("Disability status has expired")
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="+", null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    iin = models.CharField(max_length=12)
+    full_name = models.CharField(max_length=400)
+    eligible = models.BooleanField()
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    matched_record = models.ForeignKey(
+        RegistryRecord, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    child_iin = models.CharField(max_length=12, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("eligibility check")
+        verbose_name_plural = _("eligibility checks")

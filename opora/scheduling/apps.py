@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SchedulingConfig(AppConfig):
+    name = "opora.scheduling"
+    verbose_name = "Opora: schedules, slots and bookings"

@@ -1,0 +1,163 @@
+"""Consultant schedules, the slots they open, bookings of slots, and the daily hand-off."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Schedule(models.Model):
+    """A consultant's month (график работы): entered or imported by the coordinator, approved by the head."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for approval")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned for changes")
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="schedules")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="schedules"
+    )
+    month = models.DateField(_("month"), help_text=_("First day of the month"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["month", "consultant__last_name"]
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "consultant", "month"], name="schedule_one_per_month"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="schedule_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"schedule#{self.pk} {self.month:%Y-%m}"
+
+
+class SchedulePeriod(models.Model):
+    """One working period of a day in a schedule, in the service's local time."""
+
+    schedule = models.ForeignKey(Schedule, models.CASCADE, related_name="periods")
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("to"))
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        verbose_name = _("working period")
+        verbose_name_plural = _("working periods")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")), name="period_start_before_end"
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "date", "start_time"], name="period_unique_start"
+            ),
+        ]
+
+
+class Slot(models.Model):
+    """A bookable time of one consultant, materialised from an approved schedule."""
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="slots")
+    consultant = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="slots")
+    schedule = models.ForeignKey(Schedule, models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # A slot withdrawn (schedule changed, day became a holiday) stays for history but is not offered.
+    is_open = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["starts_at", "consultant_id"]
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        constraints = [
+            models.UniqueConstraint(fields=["consultant", "starts_at"], name="slot_consultant_start"),
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="slot_start_before_end"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["service", "starts_at"], condition=Q(is_open=True), name="slot_open_by_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"slot#{self.pk} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Booking(models.Model):
+    """A request's hold on a slot. At most one active booking per slot and per request (database)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    slot = models.ForeignKey(Slot, models.PROTECT, related_name="bookings")
+    request = models.ForeignKey("intake.ServiceRequest", models.PROTECT, related_name="bookings")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Rescheduling ends this booking and points to the one that replaced it: the history is a chain.
+    replaced_by = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status="active"), name="booking_one_active_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="active"),
+                name="booking_one_active_per_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "rescheduled", "cancelled"]),
+                name="booking_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"booking#{self.pk}"
+
+
+class HandoffRun(models.Model):
+    """The day's requests sent to the provider (regulation 000 §12: daily, 17:45–18:00). One per day."""
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="handoffs")
+    date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list)
+    request_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("daily hand-off")
+        verbose_name_plural = _("daily hand-offs")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "date"], name="handoff_one_per_day")
+        ]

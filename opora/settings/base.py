@@ -1,0 +1,194 @@
+"""Settings shared by every preset. Everything that differs between machines comes from the environment."""
+
+import os
+import zoneinfo
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from django.utils.translation import gettext_lazy as _
+
+# Always use the pinned `tzdata` package, not the host's zoneinfo: Kazakhstan moved to a single
+# time zone (UTC+5) on 1 March 2024 and an older host database would book 1411 slots an hour off.
+zoneinfo.reset_tzpath(to=[])
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("OPORA_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [x.strip() for x in os.environ.get(name, default).split(",") if x.strip()]
+
+
+SECRET_KEY = os.environ.get("OPORA_SECRET_KEY", "")
+DEBUG = env_bool("OPORA_DEBUG", False)
+ALLOWED_HOSTS = env_list("OPORA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "channels",
+    "opora.core",
+    "opora.accounts",
+    "opora.registry",
+    "opora.intake",
+    "opora.scheduling",
+    "opora.notifications",
+    "opora.api",
+    "opora.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "opora.urls"
+ASGI_APPLICATION = "opora.asgi.application"
+WSGI_APPLICATION = "opora.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "opora" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+# SQLite is the embedded default: one file, nothing to install. IMMEDIATE transactions plus a busy
+# timeout make concurrent writers queue instead of failing with "database is locked".
+SQLITE_PATH = VAR_DIR / "opora.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+def database_config(url: str) -> dict:
+    if url:
+        cfg = dj_database_url.parse(url, conn_max_age=int(os.environ.get("OPORA_CONN_MAX_AGE", "60")))
+    else:
+        cfg = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
+    if cfg["ENGINE"] == "django.db.backends.sqlite3":
+        cfg["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+        cfg["ATOMIC_REQUESTS"] = False
+    return cfg
+
+
+DATABASES = {"default": database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation -----------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("kk", _("Kazakh")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "opora" / "locale"]
+USE_I18N = True
+USE_TZ = True
+# Display default only; business rules use each service's own time zone.
+TIME_ZONE = os.environ.get("OPORA_TIME_ZONE", "Asia/Almaty")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "opora" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Realtime and background work ---------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The embedded default needs no broker server: tasks run in-process, and `opora scheduler`
+    # fires the periodic ones (see docs/ARCHITECTURE.md).
+    CELERY_BROKER_URL = "memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+# Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
+CELERY_BEAT_SCHEDULE = {
+    "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
+}
+
+# --- Mail ---------------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "OPORA_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("OPORA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPORA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPORA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPORA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("OPORA_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("OPORA_FROM_EMAIL", "Opora <no-reply@opora.example>")
+
+OPORA_SMS_BACKEND = os.environ.get("OPORA_SMS_BACKEND", "opora.notifications.sms.OutboxSmsBackend")
+OPORA_PUBLIC_URL = os.environ.get("OPORA_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Personal data never goes to logs: see opora.core.logging.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "opora.core.logging.ScrubPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("OPORA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,16 @@
+"""Test preset: PostgreSQL from DATABASE_URL when given (make test sets it), fast hashing, locmem mail."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "opora-test-key"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+OPORA_SMS_BACKEND = "opora.notifications.sms.OutboxSmsBackend"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "opora.web"
+    verbose_name = "Opora: staff screens"
