@@ -68,6 +68,9 @@ class SchedulePeriod(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
 
 class Slot(models.Model):
     """A bookable time of one consultant, materialised from an approved schedule."""
@@ -79,6 +82,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField()
     # A slot withdrawn (schedule changed, day became a holiday) stays for history but is not offered.
     is_open = models.BooleanField(default=True)
+    # Kept in step with the active booking under the slot's row lock, so that "nearest free" can skip
+    # fully booked stretches through an index; the partial unique index on Booking stays the arbiter.
+    is_booked = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["starts_at", "consultant_id"]
@@ -91,6 +97,11 @@ class Slot(models.Model):
         indexes = [
             models.Index(
                 fields=["service", "starts_at"], condition=Q(is_open=True), name="slot_open_by_time"
+            ),
+            models.Index(
+                fields=["service", "starts_at"],
+                condition=Q(is_open=True, is_booked=False),
+                name="slot_free_by_time",
             ),
         ]
 
@@ -161,3 +172,6 @@ class HandoffRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["service", "date"], name="handoff_one_per_day")
         ]
+
+    def __str__(self) -> str:
+        return f"handoff {self.date}"

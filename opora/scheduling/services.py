@@ -1,44 +1,1003 @@
-"""CONTRACT (to be implemented): writes of the scheduling domain."""
+"""Writes of the scheduling domain: consultant schedules, slots, bookings and the daily hand-off.
+
+Locks are always taken in one order — request, then slot, then booking — by
+`_lock_request_and_slot()`, so concurrent writers queue instead of deadlocking. The database
+settles races (partial unique constraints on active bookings); the loser gets `Conflict`.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
+import io
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
-from opora.scheduling.models import Booking, HandoffRun, Schedule
+import openpyxl
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from opora.accounts.models import Role, User
+from opora.core.audit import audit_record
+from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from opora.intake.models import ServiceRequest
+from opora.notifications.services import notification_create
+from opora.scheduling import scripts
+from opora.scheduling.calendar import ServiceCalendar, make_aware_local, to_local
+from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod, Slot
+from opora.scheduling.selectors import SLOT_HAS_BOOKED_FLAG
+
+logger = logging.getLogger(__name__)
+
+SCHEDULE_EDITORS = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+SCHEDULE_SUBMITTERS = (Role.COORDINATOR, Role.ADMIN)
+SCHEDULE_APPROVERS = (Role.HEAD, Role.ADMIN)
+BOOKING_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+HANDOFF_ROLES = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Regulation 001 §6: the data of a request, as the university receives it every day.
+HANDOFF_COLUMNS = [
+    "№",
+    "Дата и время регистрации",
+    "Ф.И.О.",
+    "ИИН",
+    "Телефон",
+    "Регион",
+    "Дата и время консультации",
+    "Консультант",
+    "Статус",
+]
 
 
+class ScheduleInvalid(DomainError):
+    """A schedule (or an imported file) with problems; `errors` lists every one of them."""
+
+    code = "schedule_invalid"
+
+    def __init__(self, errors: Sequence[str], *, header: str | None = None) -> None:
+        self.errors = list(errors)
+        lines = [header or _("The schedule has errors:")] + [f"— {e}" for e in self.errors]
+        super().__init__("\n".join(lines))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _d(date: dt.date) -> str:
+    return date.strftime("%d.%m.%Y")
+
+
+def _t(time: dt.time) -> str:
+    return time.strftime("%H:%M")
+
+
+def _m(month: dt.date) -> str:
+    return month.strftime("%m.%Y")
+
+
+def _is_admin(actor: Any) -> bool:
+    return bool(actor.is_superuser or actor.role == Role.ADMIN)
+
+
+def _require(
+    actor: Any, roles: Iterable[str], *, service: Any, message: str, allow_api: bool = False
+) -> None:
+    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(message)
+    allowed = actor.has_role(*roles)
+    if not allowed and allow_api:
+        # An integration account (the call-centre software) acts through a live API token.
+        allowed = actor.api_tokens.filter(revoked_at__isnull=True).exists()
+    if not allowed:
+        raise PermissionDenied(message)
+    if not _is_admin(actor) and not actor.services.filter(pk=service.pk).exists():
+        raise PermissionDenied(_("You do not work for this service."))
+
+
+def _check_consultant(service: Any, consultant: Any) -> None:
+    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+        raise DomainError(
+            _("%(name)s is not an active consultant.") % {"name": consultant.display_name},
+            code="not_consultant",
+        )
+    if not consultant.services.filter(pk=service.pk).exists():
+        raise DomainError(
+            _("%(name)s is not a consultant of this service.") % {"name": consultant.display_name},
+            code="not_consultant",
+        )
+
+
+def _period_errors(
+    *,
+    service: Any,
+    calendar: ServiceCalendar,
+    month: dt.date,
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+) -> list[str]:
+    """Everything wrong with one working period; each message names the date and the problem."""
+    fmt = {"date": _d(date), "from": _t(start), "to": _t(end), "month": _m(month)}
+    if (date.year, date.month) != (month.year, month.month):
+        return [_("%(date)s is outside the month %(month)s") % fmt]
+    errors = []
+    if start >= end:
+        errors.append(_("%(date)s: the period %(from)s–%(to)s ends before it starts") % fmt)
+    if not calendar.is_working_day(date):
+        errors.append(_("%(date)s is not a working day") % fmt)
+    opens, closes = service.consultation_opens, service.consultation_closes
+    if start < end and (start < opens or end > closes):
+        errors.append(
+            _(
+                "%(date)s: the period %(from)s–%(to)s is outside the consultation hours "
+                "%(opens)s–%(closes)s"
+            )
+            % {**fmt, "opens": _t(opens), "closes": _t(closes)}
+        )
+    elif start < end:
+        minutes = (
+            dt.datetime.combine(date, end) - dt.datetime.combine(date, start)
+        ).total_seconds() / 60
+        if minutes < service.slot_minutes:
+            errors.append(
+                _("%(date)s: the period %(from)s–%(to)s is shorter than one slot (%(minutes)d min)")
+                % {**fmt, "minutes": service.slot_minutes}
+            )
+    return errors
+
+
+def _overlap_errors(periods: Iterable[tuple[dt.date, dt.time, dt.time, str]]) -> list[str]:
+    """Periods of one consultant that overlap on the same day. The 4th item labels the period."""
+    errors = []
+    by_date: dict[dt.date, list[tuple[dt.time, dt.time, str]]] = defaultdict(list)
+    for date, start, end, label in periods:
+        if start < end:
+            by_date[date].append((start, end, label))
+    for date, items in sorted(by_date.items()):
+        items.sort()
+        for (s1, e1, l1), (s2, e2, l2) in zip(items, items[1:], strict=False):
+            if s2 < e1:
+                errors.append(
+                    _("%(date)s: the periods %(a)s and %(b)s overlap")
+                    % {
+                        "date": _d(date),
+                        "a": l1 or f"{_t(s1)}–{_t(e1)}",
+                        "b": l2 or f"{_t(s2)}–{_t(e2)}",
+                    }
+                )
+    return errors
+
+
+def _editable_or_explain(schedule: Schedule) -> None:
+    fmt = {"name": schedule.consultant.display_name, "month": _m(schedule.month)}
+    if schedule.status == Schedule.Status.APPROVED:
+        raise DomainError(
+            _(
+                "The schedule of %(name)s for %(month)s is approved and its slots are open for "
+                "booking, so it cannot be edited. Change single bookings instead (reschedule or "
+                "cancel them)."
+            )
+            % fmt,
+            code="schedule_approved",
+        )
+    if schedule.status == Schedule.Status.SUBMITTED:
+        raise DomainError(
+            _(
+                "The schedule of %(name)s for %(month)s is waiting for approval. The head must "
+                "return it before it can be edited."
+            )
+            % fmt,
+            code="schedule_submitted",
+        )
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+@transaction.atomic
 def schedule_save(
-    *, actor: Any, service: Any, consultant: Any, month: dt.date, periods: list[tuple[dt.date, dt.time, dt.time]]
+    *,
+    actor: Any,
+    service: Any,
+    consultant: Any,
+    month: dt.date,
+    periods: list[tuple[dt.date, dt.time, dt.time]],
 ) -> Schedule:
-    raise NotImplementedError
+    """Create or replace the working periods of a consultant's month.
+
+    Every period must lie inside the month, on a working day of the service and inside its
+    consultation hours. All problems are reported at once (`ScheduleInvalid`); nothing is written
+    then. Only a draft or a returned schedule can be edited.
+    """
+    _require(
+        actor,
+        SCHEDULE_EDITORS,
+        service=service,
+        message=_("Only a coordinator, the head or an administrator may edit schedules."),
+    )
+    month = month.replace(day=1)
+    _check_consultant(service, consultant)
+    calendar = ServiceCalendar(service)
+    errors: list[str] = []
+    for date, start, end in periods:
+        errors += _period_errors(
+            service=service, calendar=calendar, month=month, date=date, start=start, end=end
+        )
+    errors += _overlap_errors((d, s, e, "") for d, s, e in periods)
+    if errors:
+        raise ScheduleInvalid(errors)
+
+    schedule, created = Schedule.objects.select_for_update().get_or_create(
+        service=service, consultant=consultant, month=month, defaults={"created_by": actor}
+    )
+    _editable_or_explain(schedule)
+    if created:
+        schedule.full_clean()
+    schedule.periods.all().delete()
+    rows = [
+        SchedulePeriod(schedule=schedule, date=d, start_time=s, end_time=e)
+        for d, s, e in sorted(periods)
+    ]
+    for row in rows:
+        row.full_clean(exclude={"schedule"}, validate_unique=False, validate_constraints=False)
+    SchedulePeriod.objects.bulk_create(rows)
+    audit_record(
+        actor=actor,
+        event_type="schedule.saved",
+        subject=schedule,
+        extra={"month": month.isoformat(), "periods": len(rows), "consultant_id": consultant.pk},
+    )
+    return schedule
 
 
-def schedule_import_xlsx(*, actor: Any, service: Any, month: dt.date, file: BinaryIO) -> list[Schedule]:
-    raise NotImplementedError
+def _norm_name(value: str) -> str:
+    return " ".join(value.casefold().replace("ё", "е").split())
 
 
+def _consultant_index(service: Any) -> dict[str, set[int]]:
+    index: dict[str, set[int]] = defaultdict(set)
+    users = User.objects.filter(role=Role.CONSULTANT, is_active=True, services=service)
+    for u in users:
+        names = {
+            u.username,
+            f"{u.last_name} {u.first_name} {u.patronymic}",
+            f"{u.last_name} {u.first_name}",
+            f"{u.first_name} {u.last_name}",
+            f"{u.first_name} {u.patronymic} {u.last_name}",
+        }
+        for name in names:
+            key = _norm_name(name)
+            if key:
+                index[key].add(u.pk)
+    return index
+
+
+_DATE_PATTERNS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
+
+
+def _cell_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and 1 <= value < 200000:
+        from openpyxl.utils.datetime import from_excel
+
+        converted = from_excel(value)
+        return converted.date() if isinstance(converted, dt.datetime) else None
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern in _DATE_PATTERNS:
+            try:
+                return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date only
+            except ValueError:
+                continue
+    return None
+
+
+_TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
+
+
+def _cell_time(value: Any) -> dt.time | None:
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, float) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return dt.time(minutes // 60, minutes % 60) if minutes < 24 * 60 else None
+    if isinstance(value, str):
+        match = _TIME_RE.match(value.strip())
+        if match:
+            hour, minute = int(match.group(1)), int(match.group(2))
+            if hour < 24 and minute < 60:
+                return dt.time(hour, minute)
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def schedule_import_xlsx(
+    *, actor: Any, service: Any, month: dt.date, file: BinaryIO
+) -> list[Schedule]:
+    """Import a month of schedules from XLSX: consultant (username or full name) | date | from | to.
+
+    The first row is a header. Every bad row is reported with its row number in one
+    `ScheduleInvalid`; if any row is bad nothing is written. The periods of each consultant named
+    in the file replace that consultant's periods for the month.
+    """
+    _require(
+        actor,
+        SCHEDULE_EDITORS,
+        service=service,
+        message=_("Only a coordinator, the head or an administrator may import schedules."),
+    )
+    month = month.replace(day=1)
+    try:
+        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable upload gets the same clear answer
+        raise DomainError(
+            _("The file could not be read as an Excel workbook (.xlsx)."), code="bad_file"
+        ) from exc
+    sheet = workbook.worksheets[0]
+    index = _consultant_index(service)
+    calendar = ServiceCalendar(service)
+    errors: list[str] = []
+    plan: dict[int, list[tuple[dt.date, dt.time, dt.time, int]]] = defaultdict(list)
+    first_row: dict[int, int] = {}
+    seen_rows = 0
+
+    def row_error(row: int, problem: str) -> None:
+        errors.append(_("Row %(row)d: %(problem)s") % {"row": row, "problem": problem})
+
+    for row_no, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        cells = (list(values) + [None] * 4)[:4]
+        if all(_blank(c) for c in cells):
+            continue
+        seen_rows += 1
+        who, day, start_raw, end_raw = cells
+        consultant_pk = None
+        if _blank(who):
+            row_error(row_no, _("the consultant is missing"))
+        else:
+            matches = index.get(_norm_name(str(who)), set())
+            if not matches:
+                row_error(
+                    row_no,
+                    _("no consultant of this service is called “%(name)s”") % {"name": who},
+                )
+            elif len(matches) > 1:
+                row_error(
+                    row_no,
+                    _("“%(name)s” matches several consultants; use the username") % {"name": who},
+                )
+            else:
+                consultant_pk = next(iter(matches))
+        date = _cell_date(day)
+        if date is None:
+            row_error(
+                row_no,
+                _("“%(value)s” is not a date (use DD.MM.YYYY)")
+                % {"value": "" if day is None else day},
+            )
+        start, end = _cell_time(start_raw), _cell_time(end_raw)
+        columns = (
+            (start_raw, start, pgettext("schedule column", "from")),
+            (end_raw, end, pgettext("schedule column", "to")),
+        )
+        for raw, parsed, label in columns:
+            if parsed is None:
+                row_error(
+                    row_no,
+                    _("“%(value)s” in the column “%(column)s” is not a time (use HH:MM)")
+                    % {"value": "" if raw is None else raw, "column": label},
+                )
+        if date is None or start is None or end is None:
+            continue
+        for problem in _period_errors(
+            service=service, calendar=calendar, month=month, date=date, start=start, end=end
+        ):
+            row_error(row_no, problem)
+        if consultant_pk is not None:
+            plan[consultant_pk].append((date, start, end, row_no))
+            first_row.setdefault(consultant_pk, row_no)
+    workbook.close()
+
+    if not seen_rows:
+        raise DomainError(_("The file has no schedule rows under the header."), code="empty_file")
+    consultants = User.objects.in_bulk(list(plan))
+    for pk, items in plan.items():
+        errors += _overlap_errors((d, s, e, _("row %(row)d") % {"row": r}) for d, s, e, r in items)
+        existing = (
+            Schedule.objects.filter(service=service, consultant_id=pk, month=month)
+            .select_related("consultant")
+            .first()
+        )
+        if existing is not None:
+            try:
+                _editable_or_explain(existing)
+            except DomainError as exc:
+                row_error(first_row[pk], str(exc.message))
+    if errors:
+        raise ScheduleInvalid(
+            errors, header=_("The file was not imported; fix these rows and try again:")
+        )
+
+    schedules = []
+    with transaction.atomic():
+        for pk, items in plan.items():
+            schedules.append(
+                schedule_save(
+                    actor=actor,
+                    service=service,
+                    consultant=consultants[pk],
+                    month=month,
+                    periods=[(d, s, e) for d, s, e, _row in items],
+                )
+            )
+    return schedules
+
+
+def _lock_schedule(schedule: Schedule) -> Schedule:
+    return (
+        Schedule.objects.select_for_update(of=("self",))
+        .select_related("service", "consultant")
+        .get(pk=schedule.pk)
+    )
+
+
+@transaction.atomic
 def schedule_submit(*, actor: Any, schedule: Schedule) -> Schedule:
-    raise NotImplementedError
+    """The coordinator sends a draft or returned schedule to the head for approval."""
+    _require(
+        actor,
+        SCHEDULE_SUBMITTERS,
+        service=schedule.service,
+        message=_("Only a coordinator may submit schedules for approval."),
+    )
+    schedule = _lock_schedule(schedule)
+    _editable_or_explain(schedule)
+    schedule.status = Schedule.Status.SUBMITTED
+    schedule.submitted_at = timezone.now()
+    schedule.full_clean()
+    schedule.save(update_fields=["status", "submitted_at"])
+    audit_record(actor=actor, event_type="schedule.submitted", subject=schedule)
+    return schedule
 
 
+def _materialise_slots(schedule: Schedule) -> tuple[int, int]:
+    """Create the slots of an approved schedule; return (created, skipped periods).
+
+    Slots start at each period's start and step by the service's slot length; only whole slots
+    inside the consultation hours of a working day are made (the calendar may have changed since
+    the schedule was saved). Existing slots of the consultant are kept.
+    """
+    service = schedule.service
+    calendar = ServiceCalendar(service)
+    step = dt.timedelta(minutes=service.slot_minutes)
+    wanted: list[Slot] = []
+    skipped = 0
+    for period in schedule.periods.all():
+        if not calendar.is_working_day(period.date):
+            skipped += 1
+            continue
+        start = max(period.start_time, service.consultation_opens)
+        end = min(period.end_time, service.consultation_closes)
+        at = make_aware_local(service, period.date, start)
+        stop = make_aware_local(service, period.date, end)
+        while at + step <= stop:
+            wanted.append(
+                Slot(
+                    service=service,
+                    consultant_id=schedule.consultant_id,
+                    schedule=schedule,
+                    starts_at=at,
+                    ends_at=at + step,
+                )
+            )
+            at += step
+    if not wanted:
+        return 0, skipped
+    existing = set(
+        Slot.objects.filter(
+            consultant_id=schedule.consultant_id,
+            starts_at__gte=wanted[0].starts_at,
+            starts_at__lte=wanted[-1].starts_at,
+        ).values_list("starts_at", flat=True)
+    )
+    new = [s for s in wanted if s.starts_at not in existing]
+    # ignore_conflicts: a slot made meanwhile for the same consultant (another service) wins.
+    Slot.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return len(new), skipped
+
+
+@transaction.atomic
 def schedule_approve(*, actor: Any, schedule: Schedule) -> Schedule:
-    raise NotImplementedError
+    """The head approves a submitted schedule; its slots become bookable."""
+    _require(
+        actor,
+        SCHEDULE_APPROVERS,
+        service=schedule.service,
+        message=_("Only the head may approve schedules."),
+    )
+    schedule = _lock_schedule(schedule)
+    if schedule.status != Schedule.Status.SUBMITTED:
+        raise DomainError(
+            _("Only a submitted schedule can be approved; this one is “%(status)s”.")
+            % {"status": schedule.get_status_display()},
+            code="schedule_not_submitted",
+        )
+    schedule.status = Schedule.Status.APPROVED
+    schedule.approved_by = actor
+    schedule.approved_at = timezone.now()
+    schedule.full_clean()
+    schedule.save(update_fields=["status", "approved_by", "approved_at"])
+    created, skipped = _materialise_slots(schedule)
+    audit_record(
+        actor=actor,
+        event_type="schedule.approved",
+        subject=schedule,
+        extra={"slots_created": created, "periods_skipped": skipped},
+    )
+    return schedule
 
 
+@transaction.atomic
 def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule:
-    raise NotImplementedError
+    """The head returns a submitted schedule to the coordinator with a comment on what to fix."""
+    _require(
+        actor,
+        SCHEDULE_APPROVERS,
+        service=schedule.service,
+        message=_("Only the head may return schedules."),
+    )
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError(
+            _("Say what has to be changed: a comment is required."), code="comment_required"
+        )
+    schedule = _lock_schedule(schedule)
+    if schedule.status != Schedule.Status.SUBMITTED:
+        raise DomainError(
+            _("Only a submitted schedule can be returned; this one is “%(status)s”.")
+            % {"status": schedule.get_status_display()},
+            code="schedule_not_submitted",
+        )
+    schedule.status = Schedule.Status.RETURNED
+    schedule.comment = comment
+    schedule.full_clean()
+    schedule.save(update_fields=["status", "comment"])
+    audit_record(actor=actor, event_type="schedule.returned", subject=schedule)
+    return schedule
 
 
+# --- bookings ---------------------------------------------------------------------------------
+
+
+def _lock_request_and_slot(
+    *, request_id: int, slot_id: int, other_slot_id: int | None = None
+) -> tuple[ServiceRequest, Slot]:
+    """The one place that locks for a booking change: the request row first, then the slot rows.
+
+    Every writer takes its locks in this order (request, then slots by id, then the booking), so
+    two writers never wait for each other in a cycle. `other_slot_id` is the slot a rescheduled
+    booking leaves. On SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    try:
+        request = ServiceRequest.objects.select_for_update(of=("self",)).get(pk=request_id)
+    except ServiceRequest.DoesNotExist:
+        raise NotFound(_("The request does not exist.")) from None
+    ids = sorted({slot_id, other_slot_id} - {None})
+    slots = {
+        s.pk: s
+        for s in Slot.objects.select_for_update(of=("self",))
+        .select_related("service", "consultant")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    if slot_id not in slots:
+        raise NotFound(_("The slot does not exist."))
+    return request, slots[slot_id]
+
+
+def _mark_slot(slot_id: int, *, booked: bool) -> None:
+    # Keeps the optional `Slot.is_booked` flag in step, under the slot row lock.
+    if SLOT_HAS_BOOKED_FLAG:
+        Slot.objects.filter(pk=slot_id).update(is_booked=booked)
+
+
+def slot_problem(
+    *, slot: Slot, now: dt.datetime, calendar: ServiceCalendar | None = None
+) -> DomainError | None:
+    """Why `slot` cannot be booked now (a DomainError to raise), or None when it can."""
+    service = slot.service
+    starts, ends = to_local(service, slot.starts_at), to_local(service, slot.ends_at)
+    fmt = {"date": _d(starts.date()), "time": _t(starts.time()), "end": _t(ends.time())}
+    if not slot.is_open:
+        return DomainError(
+            _("The slot %(date)s %(time)s is closed for booking; pick another slot.") % fmt,
+            code="slot_closed",
+        )
+    if slot.starts_at <= now:
+        return DomainError(
+            _("The slot %(date)s %(time)s is in the past; pick a future slot.") % fmt,
+            code="slot_in_past",
+        )
+    calendar = calendar or ServiceCalendar(service)
+    if not calendar.is_working_day(starts.date()):
+        return DomainError(
+            _("%(date)s is not a working day of the service; pick another day.") % fmt,
+            code="not_working_day",
+        )
+    if (
+        starts.time() < service.consultation_opens
+        or ends.date() != starts.date()
+        or ends.time() > service.consultation_closes
+    ):
+        return DomainError(
+            _(
+                "%(time)s–%(end)s on %(date)s is outside the consultation hours "
+                "%(opens)s–%(closes)s; pick another slot."
+            )
+            % {
+                **fmt,
+                "opens": _t(service.consultation_opens),
+                "closes": _t(service.consultation_closes),
+            },
+            code="outside_hours",
+        )
+    return None
+
+
+def _slot_taken() -> Conflict:
+    return Conflict(_("This time has just been taken; pick another slot"), code="slot_taken")
+
+
+def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) -> Booking:
+    """Insert an active booking; both locks are held. The database has the last word."""
+    if slot.service_id != request.service_id:
+        raise DomainError(_("The slot belongs to another service."), code="wrong_service")
+    problem = slot_problem(slot=slot, now=now)
+    if problem is not None:
+        raise problem
+    if Booking.objects.filter(slot=slot, status=Booking.Status.ACTIVE).exists():
+        raise _slot_taken()
+    booking = Booking(
+        slot=slot, request=request, created_by=actor if getattr(actor, "pk", None) else None
+    )
+    # Foreign keys are locked rows already and the unique rules are the database's: skip the
+    # extra queries full_clean would make for them.
+    booking.full_clean(
+        exclude={"slot", "request", "created_by", "replaced_by"},
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError as exc:
+        text = str(exc)
+        if "booking_one_active_per_request" in text or "request_id" in text:
+            raise Conflict(
+                _("This request already has an active booking; reschedule it instead."),
+                code="request_booked",
+            ) from None
+        raise _slot_taken() from None
+    _mark_slot(slot.pk, booked=True)
+    return booking
+
+
+def _notify_client(
+    *, request: ServiceRequest, booking: Booking, kind: str, subject: str, body: str
+) -> None:
+    """Store the messages now; notification_create delivers them after commit."""
+    if request.phone:
+        notification_create(
+            channel="sms", recipient=request.phone, body=body, kind=kind, about=booking
+        )
+    if request.email:
+        notification_create(
+            channel="email",
+            recipient=request.email,
+            subject=subject,
+            body=body,
+            kind=kind,
+            about=booking,
+        )
+
+
+@transaction.atomic
 def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
-    raise NotImplementedError
+    """Book `slot` for a new request and tell the client date, time, how to join and to change.
+
+    The slot must be open, in the future, on a working day and inside the consultation hours
+    (`DomainError` naming the problem otherwise). If someone else took it first: `Conflict`.
+    """
+    _require(
+        actor,
+        BOOKING_ROLES,
+        service=request.service,
+        allow_api=True,
+        message=_("You are not allowed to book consultations."),
+    )
+    request, slot = _lock_request_and_slot(request_id=request.pk, slot_id=slot.pk)
+    if request.status != ServiceRequest.Status.NEW:
+        if request.status == ServiceRequest.Status.BOOKED:
+            raise Conflict(
+                _("This request already has an active booking; reschedule it instead."),
+                code="request_booked",
+            )
+        raise DomainError(
+            _("Only a new request can be booked; this one is “%(status)s”.")
+            % {"status": request.get_status_display()},
+            code="request_not_new",
+        )
+    booking = _book(actor=actor, request=request, slot=slot, now=timezone.now())
+    request.status = ServiceRequest.Status.BOOKED
+    request.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="booking.created",
+        subject=booking,
+        extra={"request_id": request.pk, "slot_id": slot.pk},
+    )
+    subject, body = scripts.booking_created_message(booking)
+    _notify_client(
+        request=request, booking=booking, kind="booking_created", subject=subject, body=body
+    )
+    return booking
 
 
+def _lock_booking(booking_id: int) -> Booking:
+    try:
+        return (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("slot__service", "slot__consultant")
+            .get(pk=booking_id)
+        )
+    except Booking.DoesNotExist:
+        raise NotFound(_("The booking does not exist.")) from None
+
+
+def _not_active(booking: Booking, message: str) -> DomainError:
+    return DomainError(
+        message % {"status": booking.get_status_display()}, code="booking_not_active"
+    )
+
+
+@transaction.atomic
 def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
-    raise NotImplementedError
+    """Move a booking to another slot: a new booking is made and the old one points to it.
+
+    The old booking stays (status "rescheduled", `replaced_by` the new one), so the history of a
+    request is a chain. All in one transaction; the client is told the new date and time.
+    """
+    old_request = ServiceRequest.objects.select_related("service").get(pk=booking.request_id)
+    _require(
+        actor,
+        BOOKING_ROLES,
+        service=old_request.service,
+        allow_api=True,
+        message=_("You are not allowed to change bookings."),
+    )
+    request, slot = _lock_request_and_slot(
+        request_id=booking.request_id, slot_id=slot.pk, other_slot_id=booking.slot_id
+    )
+    old = _lock_booking(booking.pk)
+    if old.status != Booking.Status.ACTIVE:
+        raise _not_active(
+            old, _("This booking is “%(status)s”; only an active booking can be rescheduled.")
+        )
+    if old.slot_id == slot.pk:
+        raise DomainError(_("The booking is already on this slot."), code="same_slot")
+    now = timezone.now()
+    old.status = Booking.Status.RESCHEDULED
+    old.ended_at = now
+    old.save(update_fields=["status", "ended_at"])
+    _mark_slot(old.slot_id, booked=False)
+    new = _book(actor=actor, request=request, slot=slot, now=now)
+    old.replaced_by = new
+    old.save(update_fields=["replaced_by"])
+    if request.status != ServiceRequest.Status.BOOKED:
+        request.status = ServiceRequest.Status.BOOKED
+        request.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="booking.rescheduled",
+        subject=new,
+        extra={
+            "request_id": request.pk,
+            "replaces_booking_id": old.pk,
+            "from_slot_id": old.slot_id,
+            "slot_id": slot.pk,
+        },
+    )
+    subject, body = scripts.booking_rescheduled_message(new, old)
+    _notify_client(
+        request=request, booking=new, kind="booking_rescheduled", subject=subject, body=body
+    )
+    return new
 
 
+@transaction.atomic
 def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking:
-    raise NotImplementedError
+    """Cancel an active booking: the slot is free again, the request is cancelled, client told."""
+    old_request = ServiceRequest.objects.select_related("service").get(pk=booking.request_id)
+    _require(
+        actor,
+        BOOKING_ROLES,
+        service=old_request.service,
+        allow_api=True,
+        message=_("You are not allowed to cancel bookings."),
+    )
+    request, _slot = _lock_request_and_slot(request_id=booking.request_id, slot_id=booking.slot_id)
+    booking = _lock_booking(booking.pk)
+    if booking.status != Booking.Status.ACTIVE:
+        raise _not_active(
+            booking, _("This booking is “%(status)s”; only an active booking can be cancelled.")
+        )
+    booking.status = Booking.Status.CANCELLED
+    booking.ended_at = timezone.now()
+    booking.cancel_reason = (reason or "").strip()[:300]
+    booking.full_clean(
+        exclude={"slot", "request", "created_by", "replaced_by"},
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    booking.save(update_fields=["status", "ended_at", "cancel_reason"])
+    _mark_slot(booking.slot_id, booked=False)
+    request.status = ServiceRequest.Status.CANCELLED
+    request.save(update_fields=["status", "updated_at"])
+    # The reason is free text about the client: it stays on the booking, not in the audit log.
+    audit_record(
+        actor=actor,
+        event_type="booking.cancelled",
+        subject=booking,
+        extra={"request_id": request.pk, "slot_id": booking.slot_id},
+    )
+    subject, body = scripts.booking_cancelled_message(booking)
+    _notify_client(
+        request=request, booking=booking, kind="booking_cancelled", subject=subject, body=body
+    )
+    return booking
 
 
+# --- daily hand-off ---------------------------------------------------------------------------
+
+
+def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
+    # Excel has no time zones: write the service's wall-clock time.
+    return to_local(service, value).replace(tzinfo=None) if value is not None else None
+
+
+def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
+    """The XLSX of the day's requests, columns as in regulation 001 §6."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = date.strftime("%d.%m.%Y")
+    sheet.append(HANDOFF_COLUMNS)
+    with translation.override(settings.LANGUAGE_CODE):
+        for number, req in enumerate(requests, start=1):
+            active = getattr(req, "active_bookings", None) or []
+            booking = active[0] if active else None
+            phones = ", ".join(p for p in (req.phone, req.phone_extra) if p)
+            sheet.append(
+                [
+                    number,
+                    _naive_local(service, req.created_at),
+                    req.full_name,
+                    req.iin,
+                    phones,
+                    req.region.name if req.region_id else "",
+                    _naive_local(service, booking.slot.starts_at) if booking else None,
+                    booking.slot.consultant.display_name if booking else "",
+                    str(req.get_status_display()),
+                ]
+            )
+    for row in sheet.iter_rows(min_row=2):
+        for cell in (row[1], row[6]):
+            cell.number_format = "DD.MM.YYYY HH:MM"
+    for letter, width in zip("ABCDEFGHI", (5, 20, 36, 14, 24, 24, 20, 30, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _handoff_deliver(
+    *, run_id: int, recipients: list[str], subject: str, body: str, filename: str, content: bytes
+) -> None:
+    try:
+        message = EmailMessage(subject=subject, body=body, to=recipients)
+        message.attach(filename, content, XLSX_MIME)
+        message.send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - record and let the next run retry
+        logger.warning("hand-off %s not delivered: %s", run_id, type(exc).__name__)
+        HandoffRun.objects.filter(pk=run_id).update(sent_at=None, error=type(exc).__name__)
+
+
+@transaction.atomic
 def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRun:
-    raise NotImplementedError
+    """Send the requests registered on the local `date` to the provider (regulation 000 §12).
+
+    Idempotent: one HandoffRun per service and day, taken under a row lock; a day already sent is
+    returned as it is. The e-mail with the XLSX leaves after commit; if it fails, the run is
+    marked unsent with the error so the next tick retries.
+    """
+    if actor is not None:
+        _require(
+            actor,
+            HANDOFF_ROLES,
+            service=service,
+            message=_("Only a coordinator may send the day's requests."),
+        )
+    if not service.handoff_email:
+        raise DomainError(
+            _("The service has no hand-off e-mail address; set it in the service settings."),
+            code="no_handoff_email",
+        )
+    from opora.intake.selectors import requests_registered_on
+
+    run, _created = HandoffRun.objects.select_for_update().get_or_create(service=service, date=date)
+    if run.sent_at is not None:
+        return run
+    requests = list(
+        requests_registered_on(service=service, date=date)
+        .select_related("region")
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.filter(status=Booking.Status.ACTIVE).select_related(
+                    "slot__consultant"
+                ),
+                to_attr="active_bookings",
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    content = handoff_workbook(service=service, date=date, requests=requests)
+    recipients = [service.handoff_email]
+    run.recipients = recipients
+    run.request_count = len(requests)
+    run.sent_at = timezone.now()
+    run.error = ""
+    run.full_clean(exclude={"service"}, validate_unique=False, validate_constraints=False)
+    run.save(update_fields=["recipients", "request_count", "sent_at", "error"])
+    audit_record(
+        actor=actor,
+        event_type="handoff.sent",
+        subject=run,
+        extra={"date": date.isoformat(), "request_count": run.request_count},
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(service)s: requests of %(date)s") % {
+            "service": service.name,
+            "date": _d(date),
+        }
+        body = _("Requests registered on %(date)s: %(count)d. The list is attached.") % {
+            "date": _d(date),
+            "count": run.request_count,
+        }
+    filename = f"requests-{date.isoformat()}.xlsx"
+    transaction.on_commit(
+        lambda: _handoff_deliver(
+            run_id=run.pk,
+            recipients=recipients,
+            subject=subject,
+            body=body,
+            filename=filename,
+            content=content,
+        )
+    )
+    return run

@@ -1,0 +1,203 @@
+"""Request and response bodies of `/api/v1/`. Datetimes go out in the service's local time zone."""
+
+import datetime as dt
+
+from django.core.exceptions import ObjectDoesNotExist
+from ninja import Field, Schema
+
+from opora.accounts.models import User
+from opora.intake.models import Channel, ServiceRequest
+from opora.scheduling.models import Booking, Slot
+
+
+def _local(value: dt.datetime | None, service: object) -> dt.datetime | None:
+    """`value` in the service's time zone, so "+05:00" reads as the 1411 operator's clock."""
+    if value is None:
+        return None
+    return value.astimezone(service.tz)  # type: ignore[attr-defined]
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str | None = None
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    code: str
+    errors: list[FieldErrorOut]
+
+
+# --- Eligibility ----------------------------------------------------------------------------------
+
+
+class EligibilityIn(Schema):
+    iin: str = Field(..., max_length=64, description="The caller's IIN (12 digits).")
+    full_name: str = Field(..., min_length=1, max_length=400, description="As the caller says it.")
+    service: str | None = Field(
+        None,
+        description="Service code; default: the only active service that checks eligibility.",
+    )
+
+
+class EligibilityOut(Schema):
+    eligible: bool
+    reason: str = Field(..., description="EligibilityCheck reason code, e.g. eligible_cbd.")
+    message: str = Field(..., description="The scripted answer to read to the caller.")
+    check_id: int
+
+
+# --- Slots ----------------------------------------------------------------------------------------
+
+
+class ConsultantOut(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj: User) -> str:
+        return obj.display_name
+
+
+class SlotOut(Schema):
+    id: int
+    consultant: ConsultantOut
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @staticmethod
+    def resolve_starts_at(obj: Slot) -> dt.datetime | None:
+        return _local(obj.starts_at, obj.service)
+
+    @staticmethod
+    def resolve_ends_at(obj: Slot) -> dt.datetime | None:
+        return _local(obj.ends_at, obj.service)
+
+
+class SlotListOut(Schema):
+    items: list[SlotOut]
+
+
+# --- Requests -------------------------------------------------------------------------------------
+
+
+class RequestIn(Schema):
+    service: str = Field(..., max_length=50, description="Service code, e.g. kz-1411.")
+    full_name: str = Field(..., min_length=1, max_length=400)
+    iin: str = Field("", max_length=64)
+    phone: str = Field("", max_length=64)
+    phone_extra: str = Field("", max_length=64)
+    email: str = Field("", max_length=254)
+    region: str | None = Field(None, max_length=16, description="Region code, e.g. KZ-75.")
+    reason: str = Field("", max_length=10000)
+    desired_at: dt.datetime | None = Field(
+        None, description="ISO 8601; without an offset it is read in the service's time zone."
+    )
+    channel: Channel = Channel.PHONE
+    eligibility_check: int | None = Field(
+        None, description="check_id of a positive check just made for this IIN and name."
+    )
+
+
+class RequestOut(Schema):
+    id: int
+    status: str
+    service: str
+    full_name: str
+    iin: str
+    phone: str
+    phone_extra: str
+    email: str
+    region: str | None
+    reason: str
+    channel: str
+    desired_at: dt.datetime | None
+    created_at: dt.datetime
+    refusal_ground: str
+    eligibility_check: int | None
+
+    @staticmethod
+    def resolve_service(obj: ServiceRequest) -> str:
+        return obj.service.code
+
+    @staticmethod
+    def resolve_region(obj: ServiceRequest) -> str | None:
+        return obj.region.code if obj.region_id else None
+
+    @staticmethod
+    def resolve_desired_at(obj: ServiceRequest) -> dt.datetime | None:
+        return _local(obj.desired_at, obj.service)
+
+    @staticmethod
+    def resolve_created_at(obj: ServiceRequest) -> dt.datetime | None:
+        return _local(obj.created_at, obj.service)
+
+    @staticmethod
+    def resolve_eligibility_check(obj: ServiceRequest) -> int | None:
+        return obj.eligibility_check_id
+
+
+# --- Bookings -------------------------------------------------------------------------------------
+
+
+class BookingIn(Schema):
+    request: int
+    slot: int
+
+
+class RescheduleIn(Schema):
+    slot: int
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=300)
+
+
+class BookingOut(Schema):
+    id: int
+    status: str
+    request: int
+    slot: SlotOut
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    consultant: ConsultantOut
+    replaces: int | None = Field(None, description="The booking this one replaced (rescheduling).")
+    replaced_by: int | None = None
+    cancel_reason: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_request(obj: Booking) -> int:
+        return obj.request_id
+
+    @staticmethod
+    def resolve_starts_at(obj: Booking) -> dt.datetime | None:
+        return _local(obj.slot.starts_at, obj.slot.service)
+
+    @staticmethod
+    def resolve_ends_at(obj: Booking) -> dt.datetime | None:
+        return _local(obj.slot.ends_at, obj.slot.service)
+
+    @staticmethod
+    def resolve_consultant(obj: Booking) -> User:
+        return obj.slot.consultant
+
+    @staticmethod
+    def resolve_replaces(obj: Booking) -> int | None:
+        try:
+            return obj.replaces.pk
+        except ObjectDoesNotExist:
+            return None
+
+    @staticmethod
+    def resolve_replaced_by(obj: Booking) -> int | None:
+        return obj.replaced_by_id
+
+    @staticmethod
+    def resolve_created_at(obj: Booking) -> dt.datetime | None:
+        return _local(obj.created_at, obj.slot.service)

@@ -1,0 +1,272 @@
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from opora.accounts.models import Role
+from opora.core.errors import Conflict, DomainError, PermissionDenied
+from opora.core.models import AuditEvent, CalendarOverride
+from opora.core.testing import make_consultant, make_user
+from opora.intake.models import ServiceRequest
+from opora.notifications.models import Notification
+from opora.scheduling import selectors, services
+from opora.scheduling.models import Booking
+from opora.scheduling.scripts import booking_confirmation_script
+from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
+
+T = dt.time
+
+
+@pytest.fixture
+def day(service):
+    return future_working_day(service)
+
+
+@pytest.fixture
+def slot(service, consultant, day):
+    return make_slot(service, consultant, day, T(15))
+
+
+@pytest.fixture
+def req(service):
+    return make_request(service, email="parent@example.org")
+
+
+@pytest.mark.django_db
+class TestCreate:
+    def test_books_the_slot(self, service, operator, req, slot):
+        booking = services.booking_create(actor=operator, request=req, slot=slot)
+        assert booking.status == Booking.Status.ACTIVE and booking.created_by == operator
+        req.refresh_from_db()
+        assert req.status == ServiceRequest.Status.BOOKED
+        event = AuditEvent.objects.get(event_type="booking.created")
+        assert event.actor == operator
+        assert event.extra == {"request_id": req.pk, "slot_id": slot.pk}  # no personal data
+
+    def test_client_is_told_date_time_join_and_change(
+        self, service, operator, consultant, req, slot, day, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = services.booking_create(actor=operator, request=req, slot=slot)
+            assert mail.outbox == []  # nothing leaves before commit
+        when = day.strftime("%d.%m.%Y")
+        sms = Notification.objects.get(channel="sms")
+        assert sms.recipient == req.phone and sms.subject_id == str(booking.pk)
+        for text in (when, "15:00", consultant.display_name, service.join_instructions):
+            assert text in sms.body
+        assert service.change_instructions in sms.body
+        assert sms.status == Notification.Status.SENT
+        assert len(mail.outbox) == 1
+        message = mail.outbox[0]
+        assert message.to == ["parent@example.org"]
+        assert when in message.subject and "15:00" in message.subject
+        assert when in message.body and service.join_instructions in message.body
+
+    def test_no_email_without_address(
+        self, service, operator, slot, django_capture_on_commit_callbacks
+    ):
+        req = make_request(service)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.booking_create(actor=operator, request=req, slot=slot)
+        assert mail.outbox == []
+        assert Notification.objects.filter(channel="sms").count() == 1
+
+    def test_operator_script(self, service, operator, consultant, req, slot, day):
+        booking = services.booking_create(actor=operator, request=req, slot=slot)
+        script = booking_confirmation_script(booking)
+        assert day.strftime("%d.%m.%Y") in script and "15:00" in script
+        assert consultant.display_name in script
+        assert service.join_instructions in script and service.change_instructions in script
+
+    def test_past_slot(self, service, operator, consultant, req):
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        slot = make_slot(service, consultant, yesterday, T(15))
+        with pytest.raises(DomainError, match="in the past") as info:
+            services.booking_create(actor=operator, request=req, slot=slot)
+        assert info.value.code == "slot_in_past" and info.value.http_status == 400
+
+    def test_day_that_became_a_day_off(self, service, operator, req, slot, day):
+        CalendarOverride.objects.create(service=service, date=day, is_working_day=False)
+        with pytest.raises(DomainError, match="not a working day") as info:
+            services.booking_create(actor=operator, request=req, slot=slot)
+        assert day.strftime("%d.%m.%Y") in str(info.value.message)
+        assert info.value.code == "not_working_day"
+
+    def test_weekend_slot(self, service, operator, consultant, req, day):
+        saturday = day + dt.timedelta(days=(5 - day.weekday()) % 7)
+        slot = make_slot(service, consultant, saturday, T(15))
+        with pytest.raises(DomainError, match="not a working day"):
+            services.booking_create(actor=operator, request=req, slot=slot)
+
+    @pytest.mark.parametrize("start", [T(12), T(17, 30), T(9)])
+    def test_outside_consultation_hours(self, service, operator, consultant, req, day, start):
+        slot = make_slot(service, consultant, day, start)
+        with pytest.raises(DomainError, match="outside the consultation hours 14:00–18:00") as e:
+            services.booking_create(actor=operator, request=req, slot=slot)
+        assert e.value.code == "outside_hours"
+
+    def test_closed_slot(self, service, operator, consultant, req, day):
+        slot = make_slot(service, consultant, day, T(16), is_open=False)
+        with pytest.raises(DomainError, match="closed") as info:
+            services.booking_create(actor=operator, request=req, slot=slot)
+        assert info.value.code == "slot_closed"
+
+    def test_taken_slot_is_a_conflict(self, service, operator, req, slot):
+        services.booking_create(actor=operator, request=req, slot=slot)
+        with pytest.raises(Conflict, match="This time has just been taken; pick another slot"):
+            services.booking_create(actor=operator, request=make_request(service), slot=slot)
+        assert Booking.objects.count() == 1
+
+    def test_database_settles_a_race(self, service, operator, req, slot, monkeypatch):
+        """Even if the check before the insert misses it, the partial unique index wins."""
+        services.booking_create(actor=operator, request=req, slot=slot)
+        real = Booking.objects.filter
+
+        def blind(*args, **kw):
+            qs = real(*args, **kw)
+            return qs.none() if kw.get("status") == Booking.Status.ACTIVE else qs
+
+        monkeypatch.setattr(Booking.objects, "filter", blind)
+        with pytest.raises(Conflict) as info:
+            services.booking_create(actor=operator, request=make_request(service), slot=slot)
+        assert info.value.code == "slot_taken" and info.value.http_status == 409
+        monkeypatch.undo()
+        assert Booking.objects.filter(slot=slot).count() == 1
+
+    def test_request_must_be_new(self, service, operator, consultant, req, slot, day):
+        services.booking_create(actor=operator, request=req, slot=slot)
+        other = make_slot(service, consultant, day, T(16))
+        with pytest.raises(Conflict, match="reschedule"):
+            services.booking_create(actor=operator, request=req, slot=other)
+        refused = make_request(
+            service, status=ServiceRequest.Status.REFUSED, refusal_ground="obscene_language"
+        )
+        with pytest.raises(DomainError, match="Only a new request"):
+            services.booking_create(actor=operator, request=refused, slot=other)
+
+    def test_slot_of_another_service(self, service, operator, req, consultant, day):
+        from opora.scheduling.tests.factories import other_service
+
+        other = other_service(service)
+        slot = make_slot(other, consultant, day, T(15))
+        with pytest.raises(DomainError, match="another service"):
+            services.booking_create(actor=operator, request=req, slot=slot)
+
+    @pytest.mark.parametrize("role", [Role.CONSULTANT, Role.AUTHORITY])
+    def test_roles(self, service, req, slot, role):
+        with pytest.raises(PermissionDenied):
+            services.booking_create(actor=make_user(role, service=service), request=req, slot=slot)
+
+    def test_operator_of_another_service_may_not_book(self, req, slot):
+        with pytest.raises(PermissionDenied):
+            services.booking_create(actor=make_user(Role.OPERATOR), request=req, slot=slot)
+
+    def test_integration_account_with_api_token(self, service, req, slot):
+        from opora.accounts.models import ApiToken, hash_token
+
+        robot = make_user("", service=service)
+        ApiToken.objects.create(user=robot, key_hash=hash_token("x"), prefix="x")
+        booking = services.booking_create(actor=robot, request=req, slot=slot)
+        assert booking.created_by == robot
+
+
+@pytest.mark.django_db
+class TestRescheduleAndCancel:
+    def test_reschedule_keeps_the_history_chain(
+        self, service, operator, consultant, req, slot, day, django_capture_on_commit_callbacks
+    ):
+        first = services.booking_create(actor=operator, request=req, slot=slot)
+        second_slot = make_slot(service, make_consultant(service), day, T(16))
+        third_slot = make_slot(service, consultant, day, T(17))
+        with django_capture_on_commit_callbacks(execute=True):
+            second = services.booking_reschedule(actor=operator, booking=first, slot=second_slot)
+        third = services.booking_reschedule(actor=operator, booking=second, slot=third_slot)
+        chain = selectors.bookings_for_request(request=req)
+        assert [b.pk for b in chain] == [first.pk, second.pk, third.pk]
+        assert [b.status for b in chain] == ["rescheduled", "rescheduled", "active"]
+        assert chain[0].replaced_by_id == second.pk and chain[1].replaced_by_id == third.pk
+        assert chain[0].ended_at is not None
+        req.refresh_from_db()
+        assert req.status == ServiceRequest.Status.BOOKED
+        # The old slots are free again.
+        assert (
+            services.booking_create(actor=operator, request=make_request(service), slot=slot).status
+            == "active"
+        )
+        moved = Notification.objects.filter(kind="booking_rescheduled", channel="sms").earliest(
+            "pk"
+        )
+        assert "16:00" in moved.body and "15:00" in moved.body
+        assert any("16:00" in m.subject for m in mail.outbox)
+
+    def test_reschedule_to_a_taken_slot_changes_nothing(
+        self, service, operator, consultant, req, slot, day
+    ):
+        first = services.booking_create(actor=operator, request=req, slot=slot)
+        taken = make_slot(service, consultant, day, T(16))
+        services.booking_create(actor=operator, request=make_request(service), slot=taken)
+        with pytest.raises(Conflict):
+            services.booking_reschedule(actor=operator, booking=first, slot=taken)
+        first.refresh_from_db()
+        assert first.status == Booking.Status.ACTIVE and first.replaced_by is None
+
+    def test_reschedule_an_ended_booking(self, service, operator, consultant, req, slot, day):
+        first = services.booking_create(actor=operator, request=req, slot=slot)
+        services.booking_reschedule(
+            actor=operator, booking=first, slot=make_slot(service, consultant, day, T(16))
+        )
+        with pytest.raises(DomainError, match="only an active booking can be rescheduled"):
+            services.booking_reschedule(
+                actor=operator, booking=first, slot=make_slot(service, consultant, day, T(17))
+            )
+
+    def test_cancel_frees_the_slot(
+        self, service, operator, req, slot, django_capture_on_commit_callbacks
+    ):
+        booking = services.booking_create(actor=operator, request=req, slot=slot)
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = services.booking_cancel(
+                actor=operator, booking=booking, reason="Клиент отказался"
+            )
+        assert booking.status == Booking.Status.CANCELLED and booking.ended_at
+        req.refresh_from_db()
+        assert req.status == ServiceRequest.Status.CANCELLED
+        event = AuditEvent.objects.get(event_type="booking.cancelled")
+        assert "Клиент" not in str(event.extra)
+        assert Notification.objects.filter(kind="booking_cancelled").count() == 2
+        assert any("cancelled" in m.subject for m in mail.outbox)
+        again = services.booking_create(actor=operator, request=make_request(service), slot=slot)
+        assert again.status == Booking.Status.ACTIVE
+        with pytest.raises(DomainError, match="only an active booking can be cancelled"):
+            services.booking_cancel(actor=operator, booking=booking)
+
+    def test_consultant_day(self, service, operator, consultant, req, slot, day):
+        booking = services.booking_create(actor=operator, request=req, slot=slot)
+        later = make_slot(service, consultant, day, T(17))
+        cancelled = services.booking_create(
+            actor=operator, request=make_request(service), slot=later
+        )
+        services.booking_cancel(actor=operator, booking=cancelled)
+        assert selectors.consultant_day(consultant=consultant, date=day) == [booking]
+        assert selectors.consultant_day(consultant=consultant, date=day + dt.timedelta(1)) == []
+        assert selectors.booking_get(booking_id=booking.pk) == booking
+
+
+@pytest.mark.django_db
+def test_booked_flag_follows_the_bookings(service, operator, consultant, slot, day):
+    from opora.scheduling.selectors import SLOT_HAS_BOOKED_FLAG
+
+    if not SLOT_HAS_BOOKED_FLAG:
+        pytest.skip("Slot has no is_booked flag")
+    other = make_slot(service, consultant, day, T(16))
+    booking = services.booking_create(actor=operator, request=make_request(service), slot=slot)
+    slot.refresh_from_db()
+    assert slot.is_booked
+    moved = services.booking_reschedule(actor=operator, booking=booking, slot=other)
+    slot.refresh_from_db()
+    other.refresh_from_db()
+    assert not slot.is_booked and other.is_booked
+    services.booking_cancel(actor=operator, booking=moved)
+    other.refresh_from_db()
+    assert not other.is_booked
