@@ -1,2 +1,68 @@
+"""Staff screens. URL names are stable: templates, tests and the browser tests use them."""
+
+from django.contrib.auth import views as auth_views
 from django.urls import path
-urlpatterns: list = []
+
+from opora.web.views import base, consultant, coordinator, head, operator
+
+urlpatterns = [
+    path("", base.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("authority/", base.authority_home, name="authority_home"),
+    # Operator console
+    path("operator/", operator.console, name="operator_console"),
+    path("operator/clients/search/", operator.client_search, name="operator_client_search"),
+    path("operator/check/", operator.check, name="operator_check"),
+    path("operator/check/refuse/", operator.refuse_check, name="operator_refuse_check"),
+    path("operator/check/redirect/", operator.redirect_check, name="operator_redirect_check"),
+    path("operator/requests/new/", operator.request_new, name="operator_request_new"),
+    path("operator/requests/<int:pk>/", operator.request_detail, name="operator_request"),
+    path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
+    path(
+        "operator/requests/<int:pk>/confirmation/",
+        operator.request_confirmation,
+        name="operator_confirmation",
+    ),
+    path("operator/requests/<int:pk>/cancel/", operator.request_cancel, name="operator_cancel"),
+    path(
+        "operator/requests/<int:pk>/refuse/",
+        operator.request_refuse,
+        name="operator_request_refuse",
+    ),
+    path(
+        "operator/requests/<int:pk>/redirect/",
+        operator.request_redirect,
+        name="operator_request_redirect",
+    ),
+    # Coordinator
+    path("coordinator/schedules/", coordinator.schedules, name="coordinator_schedules"),
+    path(
+        "coordinator/schedules/import/",
+        coordinator.schedule_import,
+        name="coordinator_schedule_import",
+    ),
+    path(
+        "coordinator/schedules/<int:pk>/submit/",
+        coordinator.schedule_submit,
+        name="coordinator_schedule_submit",
+    ),
+    path(
+        "coordinator/schedules/<int:consultant_id>/<str:month>/",
+        coordinator.schedule_edit,
+        name="coordinator_schedule_edit",
+    ),
+    path("coordinator/handoff/", coordinator.handoff, name="coordinator_handoff"),
+    # Head
+    path("head/schedules/", head.schedules, name="head_schedules"),
+    path("head/schedules/<int:pk>/approve/", head.schedule_approve, name="head_schedule_approve"),
+    path("head/schedules/<int:pk>/return/", head.schedule_return, name="head_schedule_return"),
+    # Consultant
+    path("consultant/day/", consultant.day, name="consultant_day"),
+]

@@ -1,0 +1,79 @@
+"""Where registry data comes from: the local ЦБД/ЦБДИ tables by default, a remote service if configured.
+
+`OPORA_REGISTRY_ADAPTER` (a dotted path to a class with a no-argument constructor) replaces the local
+tables, e.g. with a client of the national registry's own API; eligibility logic stays the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.module_loading import import_string
+
+from opora.registry.models import RegistryRecord
+
+DEFAULT_ADAPTER = "opora.registry.adapters.LocalRegistryAdapter"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    """One registry row as the eligibility rules see it, whatever its origin."""
+
+    source: str  # "cbd" or "cbdi"
+    iin: str  # ЦБД: the benefit recipient; ЦБДИ: the person with disability
+    child_iin: str  # ЦБД: the child raised; ЦБДИ: ""
+    last_name: str
+    first_name: str
+    patronymic: str
+    status: str  # ЦБД: "active" or "inactive"; ЦБДИ: ""
+    birth_date: dt.date | None
+    category: str
+    valid_until: dt.date | None  # ЦБДИ: None means indefinite
+    record_id: int | None = None  # the local RegistryRecord, when there is one
+
+
+@runtime_checkable
+class RegistryAdapter(Protocol):
+    def lookup(self, iin: str) -> list[RegistryEntry]:
+        """Every entry whose `iin` or `child_iin` equals `iin` (already a valid 12-digit IIN)."""
+        ...
+
+
+_FIELDS = (
+    "source",
+    "iin",
+    "child_iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "status",
+    "birth_date",
+    "category",
+    "valid_until",
+    "pk",
+)
+
+
+class LocalRegistryAdapter:
+    """The RegistryRecord tables filled by `opora import_registry`."""
+
+    def lookup(self, iin: str) -> list[RegistryEntry]:
+        if not iin:
+            # ЦБДИ rows store child_iin=""; an empty key must never match them all.
+            return []
+        rows = (
+            RegistryRecord.objects.filter(Q(iin=iin) | Q(child_iin=iin))
+            .order_by("source", "pk")
+            .values_list(*_FIELDS)
+        )
+        return [RegistryEntry(*row) for row in rows]
+
+
+def get_registry_adapter() -> RegistryAdapter:
+    """The adapter named by the `OPORA_REGISTRY_ADAPTER` setting (the local tables by default)."""
+    path = getattr(settings, "OPORA_REGISTRY_ADAPTER", "") or DEFAULT_ADAPTER
+    return import_string(path)()

@@ -1,0 +1,120 @@
+"""Read-only admin for the registry: records, imports and eligibility checks.
+
+Records come only from imports (`opora import_registry`), checks only from the operator's work, so
+nothing here is editable. Lists show no IINs or names; opening a record with personal data is audited.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from opora.core.audit import audit_record
+from opora.registry.models import EligibilityCheck, ImportRun, RegistryRecord
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PersonalDataAdmin(ReadOnlyAdmin):
+    """Opening one object shows personal data: record the read in the audit log."""
+
+    viewed_event = ""
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None and response.status_code == 200:
+            audit_record(
+                actor=request.user,
+                event_type=self.viewed_event,
+                subject=obj,
+                extra={"via": "admin"},
+            )
+        return response
+
+
+@admin.register(RegistryRecord)
+class RegistryRecordAdmin(PersonalDataAdmin):
+    viewed_event = "registry.record_viewed"
+    list_display = ["id", "source", "status", "category", "valid_until", "updated_at"]
+    list_filter = ["source", "status"]
+    # Exact match only: an IIN prefix search would let anyone browse the registry.
+    search_fields = ["=iin", "=child_iin"]
+    search_help_text = _("Exact IIN of the person or the child.")
+    show_full_result_count = False
+    readonly_fields = [
+        "source",
+        "iin",
+        "child_iin",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "relation",
+        "status",
+        "birth_date",
+        "category",
+        "valid_until",
+        "updated_at",
+    ]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "source",
+        "file_name",
+        "status",
+        "started_at",
+        "finished_at",
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+    ]
+    list_filter = ["source", "status"]
+    readonly_fields = [
+        "source",
+        "file_name",
+        "status",
+        "started_at",
+        "finished_at",
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+        "errors",
+        "actor",
+    ]
+
+
+@admin.register(EligibilityCheck)
+class EligibilityCheckAdmin(PersonalDataAdmin):
+    viewed_event = "registry.eligibility_check_viewed"
+    list_display = ["id", "created_at", "service", "actor", "eligible", "reason"]
+    list_filter = ["eligible", "reason", "service"]
+    list_select_related = ["service", "actor"]
+    search_fields = ["=iin"]
+    search_help_text = _("Exact IIN.")
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "created_at",
+        "service",
+        "actor",
+        "iin",
+        "full_name",
+        "eligible",
+        "reason",
+        "matched_record",
+        "child_iin",
+    ]

@@ -1,0 +1,379 @@
+# ruff: noqa: S608 - the SQL below is built from constant identifiers only; values are parameters.
+"""Streaming import of ЦБД/ЦБДИ CSV files into RegistryRecord.
+
+The file is read once, row by row; each row is validated and either rejected (line number and reason,
+never its content: it is personal data) or passed on to the database without building model instances.
+PostgreSQL gets the rows through `COPY` into a temporary staging table and one upsert; other databases
+get batched `executemany` upserts. The caller owns the transaction (see services.registry_import).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from opora.registry.iin import IINError, validate_iin
+from opora.registry.models import RegistryRecord, RegistrySource
+
+MAX_STORED_ERRORS = 1000
+COPY_BATCH_ROWS = 50_000
+EXECUTEMANY_BATCH_ROWS = 5_000
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    RegistrySource.CBD: (
+        "recipient_iin",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "child_iin",
+        "relation",
+        "status",
+    ),
+    RegistrySource.CBDI: (
+        "iin",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "birth_date",
+        "category",
+        "valid_until",
+    ),
+}
+
+# The order of the tuples the readers yield and the loaders write.
+RECORD_COLUMNS = (
+    "iin",
+    "child_iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "relation",
+    "status",
+    "birth_date",
+    "category",
+    "valid_until",
+)
+_UPDATED_COLUMNS = RECORD_COLUMNS[2:]
+
+_NAME_MAX = RegistryRecord._meta.get_field("last_name").max_length
+_SHORT_MAX = RegistryRecord._meta.get_field("category").max_length
+_CBD_STATUSES = frozenset({"active", "inactive"})
+
+
+class ImportFailed(Exception):
+    """The file as a whole cannot be imported (unreadable, not UTF-8, header lacks columns)."""
+
+    def __init__(self, reason: str, *, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+class _RowError(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+@dataclass
+class ImportStats:
+    rows_read: int = 0
+    rows_rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rows_rejected += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append({"line": line, "reason": reason})
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _iin_reason(column: str, err: IINError) -> str:
+    # Messages that quote parts of the number (its date, its characters) are replaced by ones that
+    # do not: an import report must not carry personal data.
+    generic: dict[str, str | Promise] = {
+        "empty": _("the IIN is empty"),
+        "digits": _("the IIN may contain only the digits 0–9"),
+        "century": _("the 7th digit of the IIN (century and sex) must be from 1 to 6"),
+        "birth_date": _("the IIN does not contain a valid birth date"),
+    }
+    return f"{column}: {generic.get(err.code) or err.message}"
+
+
+def _iin(value: str, column: str, today: dt.date) -> str:
+    try:
+        return validate_iin(value, today=today)
+    except IINError as err:
+        raise _RowError(_iin_reason(column, err)) from None
+
+
+def _name(value: str, column: str, *, required: bool = True) -> str:
+    value = value.strip()
+    if not value and required:
+        raise _RowError(_("%(column)s: the name is empty") % {"column": column})
+    if len(value) > _NAME_MAX:
+        raise _RowError(
+            _("%(column)s: longer than %(max)d characters") % {"column": column, "max": _NAME_MAX}
+        )
+    return value
+
+
+def _short(value: str, column: str) -> str:
+    value = value.strip()
+    if len(value) > _SHORT_MAX:
+        raise _RowError(
+            _("%(column)s: longer than %(max)d characters") % {"column": column, "max": _SHORT_MAX}
+        )
+    return value
+
+
+def _date(value: str, column: str, *, required: bool) -> dt.date | None:
+    value = value.strip()
+    if not value:
+        if required:
+            raise _RowError(_("%(column)s: the date is empty") % {"column": column})
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _RowError(
+            _("%(column)s: not a date in the YYYY-MM-DD format") % {"column": column}
+        ) from None
+
+
+def _cbd_record(row: list[str], idx: tuple[int, ...], today: dt.date) -> tuple:
+    i_iin, i_last, i_first, i_patr, i_child, i_rel, i_status = idx
+    iin = _iin(row[i_iin], "recipient_iin", today)
+    child_iin = _iin(row[i_child], "child_iin", today)
+    if child_iin == iin:
+        raise _RowError(_("child_iin: equals recipient_iin"))
+    status = row[i_status].strip().lower()
+    if status not in _CBD_STATUSES:
+        raise _RowError(_("status: must be “active” or “inactive”"))
+    return (
+        iin,
+        child_iin,
+        _name(row[i_last], "last_name"),
+        _name(row[i_first], "first_name"),
+        _name(row[i_patr], "patronymic", required=False),
+        _short(row[i_rel], "relation"),
+        status,
+        None,
+        "",
+        None,
+    )
+
+
+def _cbdi_record(row: list[str], idx: tuple[int, ...], today: dt.date) -> tuple:
+    i_iin, i_last, i_first, i_patr, i_birth, i_cat, i_valid = idx
+    return (
+        _iin(row[i_iin], "iin", today),
+        "",
+        _name(row[i_last], "last_name"),
+        _name(row[i_first], "first_name"),
+        _name(row[i_patr], "patronymic", required=False),
+        "",
+        "",
+        _date(row[i_birth], "birth_date", required=True),
+        _short(row[i_cat], "category"),
+        _date(row[i_valid], "valid_until", required=False),
+    )
+
+
+_BUILDERS = {RegistrySource.CBD: _cbd_record, RegistrySource.CBDI: _cbdi_record}
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Semicolon when the header has more semicolons than commas (spreadsheet exports), else comma."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def read_records(
+    lines: Iterator[str], *, source: str, stats: ImportStats, today: dt.date
+) -> Iterator[tuple]:
+    """Yield one tuple (in RECORD_COLUMNS order) per valid data row; count and report the others.
+
+    `lines` is a text file opened with newline="" (the csv module's requirement). Raises
+    ImportFailed when the header lacks required columns or the file is not UTF-8 CSV.
+    """
+    try:
+        header_line = next(lines, "")
+    except UnicodeDecodeError:
+        raise ImportFailed(_("The file is not UTF-8 text."), line=1) from None
+    if not header_line.strip():
+        raise ImportFailed(_("The file is empty or its first line is not a header."), line=1)
+    delimiter = sniff_delimiter(header_line)
+    header = [
+        name.strip().lstrip("\ufeff").lower()
+        for name in next(csv.reader([header_line], delimiter=delimiter))
+    ]
+    required = COLUMNS[source]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ImportFailed(
+            _("The header lacks the required columns: %(columns)s.")
+            % {"columns": ", ".join(missing)},
+            line=1,
+        )
+    idx = tuple(header.index(name) for name in required)
+    ncols = len(header)
+    build = _BUILDERS[source]
+    reader = csv.reader(lines, delimiter=delimiter)
+    # The header was read before the csv reader started counting.
+    prev_end = 1
+    try:
+        for row in reader:
+            start, prev_end = prev_end + 1, reader.line_num + 1
+            if not row:
+                continue  # a blank line is not a row
+            stats.rows_read += 1
+            try:
+                if len(row) != ncols:
+                    raise _RowError(
+                        _(
+                            "expected %(expected)d fields, found %(found)d; check the delimiter and quotes"
+                        )
+                        % {"expected": ncols, "found": len(row)}
+                    )
+                yield build(row, idx, today)
+            except _RowError as err:
+                stats.reject(start, err.reason)
+    except UnicodeDecodeError:
+        raise ImportFailed(
+            _("The file is not UTF-8 text (near line %(line)d).") % {"line": prev_end + 1},
+            line=prev_end + 1,
+        ) from None
+    except csv.Error:
+        raise ImportFailed(
+            _("The file is not valid CSV (near line %(line)d).") % {"line": prev_end + 1},
+            line=prev_end + 1,
+        ) from None
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _batched(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+_STAGE = "opora_registry_import_stage"
+
+
+def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
+    table = connection.ops.quote_name(RegistryRecord._meta.db_table)
+    cols = ", ".join(RECORD_COLUMNS)
+    key = "r.source = %(source)s AND r.iin = s.iin AND r.child_iin = s.child_iin"
+    changed = " OR ".join(f"r.{c} IS DISTINCT FROM s.{c}" for c in _UPDATED_COLUMNS)
+    set_from_stage = ", ".join(f"{c} = s.{c}" for c in _UPDATED_COLUMNS)
+    set_excluded = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_COLUMNS)
+    params = {"source": source}
+    with connection.cursor() as cursor:
+        # One import per source at a time; lookups and other sources are not blocked.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('opora.registry_import'), hashtext(%(source)s))",
+            params,
+        )
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+        # seq keeps the file order, so that of several rows with one key the last one wins.
+        cursor.execute(
+            f"""CREATE TEMP TABLE {_STAGE} (
+                seq bigint GENERATED ALWAYS AS IDENTITY,
+                iin varchar(12) NOT NULL, child_iin varchar(12) NOT NULL,
+                last_name varchar(150) NOT NULL, first_name varchar(150) NOT NULL,
+                patronymic varchar(150) NOT NULL, relation varchar(64) NOT NULL,
+                status varchar(16) NOT NULL, birth_date date, category varchar(64) NOT NULL,
+                valid_until date
+            ) ON COMMIT DROP"""
+        )
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {_STAGE} ({cols}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for batch in _batched(rows, COPY_BATCH_ROWS):
+                for record in batch:
+                    write_row(record)
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # Temporary tables get no statistics from autovacuum; without them the planner would
+        # not choose the hash joins below.
+        cursor.execute(f"ANALYZE {_STAGE}")
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {_STAGE} GROUP BY iin, child_iin HAVING count(*) > 1)"
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                f"DELETE FROM {_STAGE} s USING {_STAGE} t "
+                "WHERE t.iin = s.iin AND t.child_iin = s.child_iin AND t.seq > s.seq"
+            )
+        # Rows already present: one hash join instead of a million conflict probes; unchanged
+        # rows are not rewritten, so a repeated import writes nothing.
+        cursor.execute(
+            f"UPDATE {table} r SET {set_from_stage}, updated_at = now() "
+            f"FROM {_STAGE} s WHERE {key} AND ({changed})",
+            params,
+        )
+        # New rows, in key order (index locality). ON CONFLICT covers rows another session
+        # committed after this statement's snapshot.
+        cursor.execute(
+            f"""INSERT INTO {table} AS r (source, {cols}, updated_at)
+            SELECT %(source)s, {cols}, now() FROM {_STAGE} s
+            WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE {key})
+            ORDER BY iin, child_iin
+            ON CONFLICT (source, iin, child_iin) DO UPDATE SET {set_excluded},
+                updated_at = EXCLUDED.updated_at""",
+            params,
+        )
+        cursor.execute(f"DROP TABLE {_STAGE}")
+
+
+def _load_generic(rows: Iterable[tuple], *, source: str) -> None:
+    table = connection.ops.quote_name(RegistryRecord._meta.db_table)
+    cols = ", ".join(RECORD_COLUMNS)
+    placeholders = ", ".join(["%s"] * (len(RECORD_COLUMNS) + 2))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_COLUMNS)
+    changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in _UPDATED_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} (source, {cols}, updated_at) VALUES ({placeholders}) "
+        f"ON CONFLICT (source, iin, child_iin) DO UPDATE SET {updates}, "
+        f"updated_at = excluded.updated_at WHERE {changed}"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    adapt_date = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        for batch in _batched(rows, EXECUTEMANY_BATCH_ROWS):
+            cursor.executemany(
+                sql,
+                [(source, *r[:7], adapt_date(r[7]), r[8], adapt_date(r[9]), now) for r in batch],
+            )
+
+
+def load_file(*, source: str, path: Path, stats: ImportStats, today: dt.date) -> None:
+    """Read `path` and upsert its valid rows; must run inside a transaction (it is not one)."""
+    if source not in COLUMNS:
+        raise ImportFailed(_("Unknown registry source."))
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except OSError:
+        raise ImportFailed(_("The file cannot be opened.")) from None
+    with handle:
+        records = read_records(iter(handle), source=source, stats=stats, today=today)
+        if connection.vendor == "postgresql":
+            _load_postgresql(records, source=source)
+        else:
+            _load_generic(records, source=source)

@@ -1,0 +1,280 @@
+"""Forms of the staff screens. They only parse and check what a person typed; the rules of the
+domain live in the services, whose DomainError messages the views attach to these forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opora.core.models import Service
+from opora.intake.models import RefusalGround
+from opora.registry.iin import IINError, validate_iin
+from opora.web.selectors import service_consultants, service_regions
+
+MONTH_FORMAT = "%Y-%m"
+
+
+def parse_month(value: str | None) -> dt.date | None:
+    """'2025-06' -> date(2025, 6, 1); anything else -> None."""
+    try:
+        return dt.datetime.strptime((value or "").strip(), MONTH_FORMAT).date().replace(day=1)  # noqa: DTZ007
+    except ValueError:
+        return None
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%H:%M")
+
+
+def clean_iin_value(value: str) -> str:
+    try:
+        return validate_iin(value)
+    except IINError as err:
+        raise forms.ValidationError(err.message, code=err.code) from err
+
+
+class CheckForm(forms.Form):
+    """Regulation 001 §3.1–3.2: the IIN and the full name the caller gives."""
+
+    iin = forms.CharField(
+        label=_("IIN"),
+        max_length=20,
+        help_text=_("12 digits"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=400,
+        help_text=_("Surname, first name, patronymic — as the caller says them"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_iin(self) -> str:
+        return clean_iin_value(self.cleaned_data["iin"])
+
+
+class RequestForm(forms.Form):
+    """Regulation 001 §6: full name, desired date and time, phones, region — and the reason."""
+
+    check_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=400, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    iin = forms.CharField(
+        label=_("IIN"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        help_text=_("For example +7 701 123 45 67"),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    phone_extra = forms.CharField(
+        label=_("Additional phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("— choose —")
+    )
+    desired_date = forms.DateField(label=_("Desired date"), required=False, widget=DateInput)
+    desired_time = forms.TimeField(label=_("Desired time"), required=False, widget=TimeInput)
+    reason = forms.CharField(
+        label=_("Reason for the request"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+        # Shown on one page with CheckForm (same field names): keep the element ids distinct.
+        kwargs.setdefault("auto_id", "request_%s")
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.fields["region"].queryset = service_regions(service=service)
+        if service.requires_eligibility:
+            self.fields["iin"].required = True
+
+    def clean_iin(self) -> str:
+        value = self.cleaned_data["iin"]
+        return clean_iin_value(value) if value.strip() else ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        date, time = data.get("desired_date"), data.get("desired_time")
+        if time and not date:
+            self.add_error("desired_date", _("Enter the date as well as the time."))
+        return data
+
+    @property
+    def desired_at(self) -> dt.datetime | None:
+        date = self.cleaned_data.get("desired_date")
+        if not date:
+            return None
+        time = self.cleaned_data.get("desired_time") or self.service.consultation_opens
+        return dt.datetime.combine(date, time, tzinfo=self.service.tz)
+
+
+class RefuseForm(forms.Form):
+    """Regulation 000 §9: refuse, with one of the grounds, politely."""
+
+    ground = forms.ChoiceField(
+        label=_("Ground for refusal"), choices=RefusalGround.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        help_text=_("For a question outside the service: where the caller should turn"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RedirectForm(forms.Form):
+    """Regulation 000 §10: a question outside the service — tell whom to ask."""
+
+    referral_text = forms.CharField(
+        label=_("Where to turn"),
+        max_length=4000,
+        help_text=_("The body that deals with the question, its phone or address"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SlotFilterForm(forms.Form):
+    show_optional = False  # a filter: every field is optional, saying so is noise
+
+    date = forms.DateField(label=_("Date"), required=False, widget=DateInput)
+    consultant = forms.ChoiceField(label=_("Consultant"), required=False)
+
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consultant"].choices = [("", _("Any consultant"))] + [
+            (str(c.pk), c.display_name) for c in service_consultants(service=service)
+        ]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What to change"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ImportForm(forms.Form):
+    month = forms.CharField(
+        label=_("Month of the schedule"), widget=forms.TextInput(attrs={"type": "month"})
+    )
+    file = forms.FileField(
+        label=_("XLSX file"),
+        help_text=_("One row per working period: consultant, date, from, to"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_month(self) -> dt.date:
+        month = parse_month(self.cleaned_data["month"])
+        if month is None:
+            raise forms.ValidationError(_("Enter the month as YYYY-MM."))
+        return month
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("Choose an .xlsx file (Excel)."))
+        return f
+
+
+class ScheduleMonthForm(forms.Form):
+    """One row per working day with 'from' and 'to'; a day left empty is a day off."""
+
+    def __init__(
+        self,
+        *args: Any,
+        days: list[dt.date],
+        initial_periods: dict[dt.date, tuple[dt.time, dt.time]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.days = days
+        for day in days:
+            start, end = initial_periods.get(day, (None, None))
+            self.fields[self.key(day, "from")] = forms.TimeField(
+                label=_("From"), required=False, initial=start, widget=TimeInput
+            )
+            self.fields[self.key(day, "to")] = forms.TimeField(
+                label=_("To"), required=False, initial=end, widget=TimeInput
+            )
+
+    @staticmethod
+    def key(day: dt.date, part: str) -> str:
+        return f"d{day:%Y%m%d}_{part}"
+
+    def rows(self) -> list[dict]:
+        return [
+            {"date": d, "start": self[self.key(d, "from")], "end": self[self.key(d, "to")]}
+            for d in self.days
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for day in self.days:
+            kf, kt = self.key(day, "from"), self.key(day, "to")
+            start, end = data.get(kf), data.get(kt)
+            if kf in self.errors or kt in self.errors:
+                continue
+            if (start is None) != (end is None):
+                missing = kt if end is None else kf
+                self.add_error(missing, _("Enter both times, or leave both empty for a day off."))
+            elif start is not None and start >= end:
+                self.add_error(kt, _("The end must be later than the start."))
+        return data
+
+    @property
+    def periods(self) -> list[tuple[dt.date, dt.time, dt.time]]:
+        out = []
+        for day in self.days:
+            start = self.cleaned_data.get(self.key(day, "from"))
+            end = self.cleaned_data.get(self.key(day, "to"))
+            if start is not None and end is not None:
+                out.append((day, start, end))
+        return out

@@ -1,0 +1,37 @@
+"""The start page sends each person to their own screen."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from opora.accounts.models import Role
+from opora.web.decorators import forbidden, role_required
+from opora.web.views.common import page
+
+HOME_BY_ROLE = {
+    Role.OPERATOR: "operator_console",
+    Role.COORDINATOR: "coordinator_schedules",
+    Role.HEAD: "head_schedules",
+    Role.CONSULTANT: "consultant_day",
+    Role.AUTHORITY: "authority_home",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_active:
+        return forbidden(request)
+    if user.role == Role.ADMIN or (user.is_superuser and not user.role):
+        return redirect("admin:index")
+    target = HOME_BY_ROLE.get(user.role)
+    if target is None:
+        return forbidden(request)
+    return redirect(target)
+
+
+@role_required(Role.AUTHORITY, Role.ADMIN, needs_service=False)
+def authority_home(request: HttpRequest) -> HttpResponse:
+    return page(request, "web/authority.html")

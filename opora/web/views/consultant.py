@@ -1,0 +1,30 @@
+"""The consultant's day: who is booked, when, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+
+from opora.accounts.models import Role
+from opora.scheduling import selectors as scheduling_selectors
+from opora.web.decorators import role_required
+from opora.web.forms import parse_date
+from opora.web.views.common import page, today
+
+
+@role_required(Role.CONSULTANT)
+def day(request: HttpRequest) -> HttpResponse:
+    local_today = today(request.service)
+    date = parse_date(request.GET.get("date")) or local_today
+    bookings = scheduling_selectors.consultant_day(consultant=request.user, date=date)
+    ctx = {
+        "nav": "day",
+        "date": date,
+        "is_today": date == local_today,
+        "today": local_today,
+        "prev_date": date - dt.timedelta(days=1),
+        "next_date": date + dt.timedelta(days=1),
+        "bookings": bookings,
+    }
+    return page(request, "web/consultant/day.html", ctx)

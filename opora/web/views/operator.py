@@ -1,0 +1,472 @@
+"""The operator console: find the caller, check IIN and name, register the request, book a slot
+(regulation 000 §8–§10, regulation 001 §3–§8)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opora.accounts.models import Role
+from opora.core.errors import Conflict, DomainError
+from opora.intake import selectors as intake_selectors
+from opora.intake import services as intake_services
+from opora.intake.models import RefusalGround, ServiceRequest
+from opora.registry import services as registry_services
+from opora.registry.iin import IINError
+from opora.registry.models import EligibilityCheck
+from opora.registry.scripts import eligibility_script
+from opora.scheduling import selectors as scheduling_selectors
+from opora.scheduling import services as scheduling_services
+from opora.scheduling.calendar import local_now, to_local
+from opora.scheduling.models import Booking
+from opora.scheduling.scripts import booking_confirmation_script
+from opora.web.decorators import role_required
+from opora.web.forms import (
+    CancelForm,
+    CheckForm,
+    RedirectForm,
+    RefuseForm,
+    RequestForm,
+    SlotFilterForm,
+)
+from opora.web.selectors import eligibility_check_get, service_consultant_get, slot_get
+from opora.web.views.common import attach_error, go, lookup_error, page
+
+OPERATOR_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
+SEARCH_MIN_CHARS = 3
+# Which form field a service's DomainError is about, by its code.
+REQUEST_FIELDS = {
+    "invalid_phone": "phone",
+    "invalid_iin": "iin",
+    "iin_required": "iin",
+    "full_name_required": "full_name",
+    "full_name_incomplete": "full_name",
+    "full_name_too_long": "full_name",
+    "invalid_email": "email",
+}
+REFUSAL_FIELDS = {
+    "invalid_ground": "ground",
+    "referral_required": "note",
+}
+REDIRECT_FIELDS = {"referral_required": "referral_text"}
+BOOKABLE = {ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED}
+
+
+def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    service = request.service
+    ctx: dict[str, Any] = {
+        "nav": "operator",
+        "local_now": local_now(service),
+        "check_form": CheckForm(),
+        "q": "",
+    }
+    if not service.requires_eligibility:
+        ctx["request_form"] = RequestForm(service=service)
+    ctx.update(extra)
+    return ctx
+
+
+@role_required(*OPERATOR_ROLES)
+def console(request: HttpRequest) -> HttpResponse:
+    return page(request, "web/operator/console.html", _console_context(request))
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def client_search(request: HttpRequest) -> HttpResponse:
+    """Search as you type. POST, so an IIN or a phone never lands in a URL or an access log."""
+    q = request.POST.get("q", "").strip()
+    clients = None
+    if len(q) >= SEARCH_MIN_CHARS:
+        clients = intake_selectors.client_search(actor=request.user, query=q, limit=20)
+    ctx = {"q": q, "clients": clients, "min_chars": SEARCH_MIN_CHARS}
+    if request.htmx:
+        return page(request, "web/operator/_client_results.html", ctx)
+    return page(request, "web/operator/console.html", _console_context(request, **ctx))
+
+
+def _client_for_iin(actor: Any, iin: str) -> Any:
+    """A known client with exactly this IIN, to prefill phones and region."""
+    for client in intake_selectors.client_search(actor=actor, query=iin, limit=5):
+        if client.iin == iin:
+            return client
+    return None
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def check(request: HttpRequest) -> HttpResponse:
+    """Regulation 001 §3.2–3.4: look the IIN and full name up; show the answer to read."""
+    service = request.service
+    ctx: dict[str, Any] = {}
+    if request.POST.get("prefill"):
+        # "Check this client" from the search results: fill the form, the operator still asks.
+        form = CheckForm(
+            initial={
+                "iin": request.POST.get("iin", ""),
+                "full_name": request.POST.get("full_name", ""),
+            }
+        )
+        ctx["focus_check"] = True
+    else:
+        form = CheckForm(request.POST)
+        if form.is_valid():
+            iin, full_name = form.cleaned_data["iin"], form.cleaned_data["full_name"]
+            try:
+                result = registry_services.eligibility_check(
+                    actor=request.user, service=service, iin=iin, full_name=full_name
+                )
+            except IINError as err:
+                form.add_error("iin", err.message)
+            except DomainError as err:
+                form.add_error(None, err.message)
+            else:
+                ctx["result"] = result
+                if result.eligible:
+                    initial = {"full_name": full_name, "iin": iin, "check_id": result.check.pk}
+                    client = _client_for_iin(request.user, iin)
+                    if client is not None:
+                        initial.update(
+                            phone=client.phone,
+                            phone_extra=client.phone_extra,
+                            email=client.email,
+                            region=client.region_id,
+                        )
+                    ctx["request_form"] = RequestForm(service=service, initial=initial)
+                else:
+                    ctx["refuse_form"] = RefuseForm(
+                        initial={"ground": RefusalGround.NOT_REGISTERED}
+                    )
+                    ctx["redirect_form"] = RedirectForm()
+    ctx["check_form"] = form
+    if request.htmx:
+        return page(request, "web/operator/_check_area.html", ctx)
+    return page(request, "web/operator/console.html", _console_context(request, **ctx))
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_new(request: HttpRequest) -> HttpResponse:
+    """Regulation 001 §6: register the request, then go on to booking."""
+    service = request.service
+    form = RequestForm(request.POST, service=service)
+    if form.is_valid():
+        data = form.cleaned_data
+        check_obj = None
+        if data.get("check_id"):
+            check_obj = eligibility_check_get(
+                actor=request.user, service=service, pk=data["check_id"]
+            )
+        try:
+            service_request = intake_services.request_create(
+                actor=request.user,
+                service=service,
+                full_name=data["full_name"],
+                iin=data["iin"],
+                phone=data["phone"],
+                phone_extra=data["phone_extra"],
+                email=data["email"],
+                region=data["region"],
+                desired_at=form.desired_at,
+                reason=data["reason"],
+                channel="phone",
+                eligibility_check=check_obj,
+            )
+        except IINError as err:
+            form.add_error("iin", err.message)
+        except DomainError as err:
+            attach_error(form, err, REQUEST_FIELDS)
+        else:
+            messages.success(request, _("The request is registered. Now choose the time."))
+            return go(request, reverse("operator_book", args=[service_request.pk]))
+    ctx: dict[str, Any] = {"request_form": form}
+    if request.htmx:
+        return page(request, "web/operator/_request_form.html", ctx)
+    ctx["check_form"] = CheckForm(
+        initial={"iin": request.POST.get("iin", ""), "full_name": request.POST.get("full_name", "")}
+    )
+    return page(request, "web/operator/console.html", _console_context(request, **ctx))
+
+
+# --- one request ---------------------------------------------------------------------------------
+
+
+def _get_request(request: HttpRequest, pk: int) -> ServiceRequest:
+    return intake_selectors.request_get(actor=request.user, pk=pk)
+
+
+def _bookings(service_request: ServiceRequest) -> list[Booking]:
+    return list(scheduling_selectors.bookings_for_request(request=service_request))
+
+
+def _active(bookings: list[Booking]) -> Booking | None:
+    return next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)
+
+
+def _request_page(
+    request: HttpRequest, service_request: ServiceRequest, status: int = 200, **extra: Any
+) -> HttpResponse:
+    bookings = _bookings(service_request)
+    ctx = {
+        "nav": "operator",
+        "req": service_request,
+        "bookings": bookings,
+        "active": _active(bookings),
+        "can_book": service_request.status in BOOKABLE,
+        "refuse_form": RefuseForm(),
+        "redirect_form": RedirectForm(),
+    }
+    ctx.update(extra)
+    return page(request, "web/operator/request_detail.html", ctx, status=status)
+
+
+@role_required(*OPERATOR_ROLES)
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    return _request_page(request, service_request)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 000 §9: refuse with a ground, politely; the refusal is recorded."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = RefuseForm(request.POST)
+    if form.is_valid():
+        try:
+            intake_services.request_refuse(
+                actor=request.user,
+                request=service_request,
+                ground=form.cleaned_data["ground"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as err:
+            attach_error(form, err, REFUSAL_FIELDS)
+        else:
+            messages.success(request, _("The refusal is recorded."))
+            return go(request, reverse("operator_request", args=[pk]))
+    return _request_page(request, service_request, refuse_form=form, open_refuse=True)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 000 §10: the question is not ours — tell whom to ask, and record it."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = RedirectForm(request.POST)
+    if form.is_valid():
+        try:
+            intake_services.request_redirect(
+                actor=request.user,
+                request=service_request,
+                referral_text=form.cleaned_data["referral_text"],
+            )
+        except DomainError as err:
+            attach_error(form, err, REDIRECT_FIELDS)
+        else:
+            messages.success(request, _("The referral is recorded."))
+            return go(request, reverse("operator_request", args=[pk]))
+    return _request_page(request, service_request, redirect_form=form, open_redirect=True)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_http_methods(["GET", "POST"])
+def request_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book (or move) a request's slot: the nearest free time first, or a chosen day's free times,
+    never earlier than the nearest (regulation 001 §5)."""
+    service = request.service
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    active = _active(_bookings(service_request))
+    error = conflict = ""
+    status = 200
+    params = request.POST if request.method == "POST" else request.GET
+
+    if request.method == "POST":
+        slot = slot_get(service=service, pk=request.POST.get("slot"))
+        if slot is None:
+            error = _("Choose a time from the list.")
+            status = 400
+        else:
+            try:
+                if active is not None:
+                    scheduling_services.booking_reschedule(
+                        actor=request.user, booking=active, slot=slot
+                    )
+                else:
+                    scheduling_services.booking_create(
+                        actor=request.user, request=service_request, slot=slot
+                    )
+            except Conflict as err:
+                conflict = str(err.message)
+                status = 409
+            except DomainError as err:
+                error = str(err.message)
+                status = 400
+            else:
+                return go(request, reverse("operator_confirmation", args=[pk]))
+
+    filter_form = SlotFilterForm(params, service=service)
+    filter_form.is_valid()
+    data = getattr(filter_form, "cleaned_data", {})
+    consultant = service_consultant_get(service=service, pk=data.get("consultant"))
+    nearest = scheduling_selectors.slot_nearest_free(service=service, consultant=consultant)
+    ctx: dict[str, Any] = {
+        "nav": "operator",
+        "req": service_request,
+        "active": active,
+        "can_book": service_request.status in BOOKABLE,
+        "nearest": nearest,
+        "filter_form": filter_form,
+        "consultant": consultant,
+        "error": error,
+        "conflict": conflict,
+        "slots": [],
+    }
+    if nearest is not None:
+        nearest_date = to_local(service, nearest.starts_at).date()
+        chosen = data.get("date") or nearest_date
+        if chosen < nearest_date:
+            ctx["too_early"] = chosen
+            chosen = nearest_date
+        slots = scheduling_selectors.slots_free_on_date(
+            service=service, date=chosen, consultant=consultant
+        )
+        ctx["slots"] = [s for s in slots if s.starts_at >= nearest.starts_at]
+        ctx["chosen_date"] = chosen
+        ctx["nearest_date"] = nearest_date
+    if request.htmx and request.method == "GET":
+        return page(request, "web/operator/_slots.html", ctx)
+    return page(request, "web/operator/book.html", ctx, status=status)
+
+
+@role_required(*OPERATOR_ROLES)
+def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 001 §5: what to tell the caller — date, time, how to join, how to change."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    active = _active(_bookings(service_request))
+    if active is None:
+        return redirect("operator_request", pk=pk)
+    ctx = {
+        "nav": "operator",
+        "req": service_request,
+        "booking": active,
+        "script": booking_confirmation_script(active),
+    }
+    return page(request, "web/operator/confirmation.html", ctx)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_http_methods(["GET", "POST"])
+def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the active booking: ask for the reason and a confirmation first."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    active = _active(_bookings(service_request))
+    if active is None:
+        messages.info(request, _("This request has no active booking."))
+        return redirect("operator_request", pk=pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scheduling_services.booking_cancel(
+                actor=request.user, booking=active, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as err:
+            form.add_error(None, err.message)
+        else:
+            messages.success(request, _("The booking is cancelled. Tell the caller."))
+            return go(request, reverse("operator_request", args=[pk]))
+    ctx = {"nav": "operator", "req": service_request, "booking": active, "form": form}
+    return page(request, "web/operator/cancel.html", ctx, status=400 if form.errors else 200)
+
+
+# --- refusal right after a negative check --------------------------------------------------------
+# Regulation 001 §3.3: the refusal is stored as a refused request, so the journal counts it.
+
+
+def _negative_result(check_obj: EligibilityCheck) -> SimpleNamespace:
+    """The check's verdict again, to show beside a refusal form that has errors."""
+    return SimpleNamespace(
+        eligible=check_obj.eligible,
+        reason=check_obj.reason,
+        message=eligibility_script(check_obj.reason),
+        check=check_obj,
+    )
+
+
+def _check_refusal(
+    request: HttpRequest, form: RefuseForm | RedirectForm, *, ground: str, note: str = ""
+) -> HttpResponse:
+    service = request.service
+    check_obj = eligibility_check_get(
+        actor=request.user, service=service, pk=request.POST.get("check_id")
+    )
+    if check_obj is None:
+        messages.error(request, _("The check was not found; run it again."))
+        return go(request, reverse("operator_console"))
+    if form.is_valid():
+        referral_text = form.cleaned_data.get("referral_text", "")
+        try:
+            intake_services.request_refuse_check(
+                actor=request.user,
+                service=service,
+                eligibility_check=check_obj,
+                ground=form.cleaned_data.get("ground", ground),
+                note=form.cleaned_data.get("note", note),
+                referral_text=referral_text,
+            )
+        except DomainError as err:
+            attach_error(
+                form, err, REFUSAL_FIELDS if isinstance(form, RefuseForm) else REDIRECT_FIELDS
+            )
+        else:
+            done = (
+                _("The referral is recorded.") if referral_text else _("The refusal is recorded.")
+            )
+            messages.success(request, done)
+            return go(request, reverse("operator_console"))
+    ctx = {
+        "check_form": CheckForm(initial={"iin": check_obj.iin, "full_name": check_obj.full_name}),
+        "result": _negative_result(check_obj),
+        "refuse_form": form if isinstance(form, RefuseForm) else RefuseForm(),
+        "redirect_form": form if isinstance(form, RedirectForm) else RedirectForm(),
+    }
+    return page(request, "web/operator/console.html", _console_context(request, **ctx), status=400)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def refuse_check(request: HttpRequest) -> HttpResponse:
+    return _check_refusal(request, RefuseForm(request.POST), ground="")
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def redirect_check(request: HttpRequest) -> HttpResponse:
+    return _check_refusal(
+        request, RedirectForm(request.POST), ground=RefusalGround.OUT_OF_COMPETENCE
+    )
