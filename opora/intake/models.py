@@ -12,7 +12,8 @@ class Client(models.Model):
     last_name = models.CharField(_("last name"), max_length=150)
     first_name = models.CharField(_("first name"), max_length=150)
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
-    iin = models.CharField(_("IIN"), max_length=12, null=True, blank=True)
+    # NULL, not "", for "no IIN": the unique constraint must ignore clients without one.
+    iin = models.CharField(_("IIN"), max_length=12, null=True, blank=True)  # noqa: DJ001
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     phone_extra = models.CharField(_("additional phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -120,6 +121,7 @@ class ServiceRequest(models.Model):
         _("refusal ground"), max_length=32, choices=RefusalGround.choices, blank=True
     )
     referral_text = models.TextField(_("referral"), blank=True)
+    refusal_note = models.TextField(_("refusal note"), blank=True)
     eligibility_check = models.ForeignKey(
         "registry.EligibilityCheck", models.SET_NULL, null=True, blank=True, related_name="+"
     )

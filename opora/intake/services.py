@@ -273,7 +273,7 @@ def request_refuse(
     """Refuse a new request on a ground of regulation 000 §9–§10.
 
     For "outside the service's competence" the note is required: it is the referral the caller was
-    given (§10) and is stored as the request's referral. For other grounds the note is not stored.
+    given (§10) and is stored as the request's referral. For other grounds it is kept as the note.
     """
     if ground not in RefusalGround.values:
         raise DomainError(_("Choose a refusal ground from the list."), code="invalid_ground")
@@ -288,8 +288,12 @@ def request_refuse(
     locked.refusal_ground = ground
     if ground == RefusalGround.OUT_OF_COMPETENCE:
         locked.referral_text = note
+    else:
+        locked.refusal_note = note
     locked.full_clean()
-    locked.save(update_fields=["status", "refusal_ground", "referral_text", "updated_at"])
+    locked.save(
+        update_fields=["status", "refusal_ground", "referral_text", "refusal_note", "updated_at"]
+    )
     audit_record(
         actor=actor, event_type="intake.request_refused", subject=locked, extra={"ground": ground}
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from operator import mul
 from zoneinfo import ZoneInfo
 
 from django.utils.functional import Promise
@@ -94,12 +95,18 @@ def _today() -> datetime.date:
     return datetime.datetime.now(tz=KZ_TZ).date()
 
 
+_ZERO_1 = 48 * sum(_WEIGHTS_1)
+_ZERO_2 = 48 * sum(_WEIGHTS_2)
+
+
 def _control_digit(first11: str) -> int | None:
     """Control digit for the first 11 digits, or None when both passes give 10."""
-    digits = [ord(c) - 48 for c in first11]
-    check = sum(d * w for d, w in zip(digits, _WEIGHTS_1, strict=True)) % 11
+    # Weighted sum over the ASCII codes, minus the weighted "0"s: the registry import calls this
+    # millions of times, and map(mul) over bytes is several times faster than a generator.
+    codes = first11.encode("ascii")
+    check = (sum(map(mul, codes, _WEIGHTS_1)) - _ZERO_1) % 11
     if check == 10:
-        check = sum(d * w for d, w in zip(digits, _WEIGHTS_2, strict=True)) % 11
+        check = (sum(map(mul, codes, _WEIGHTS_2)) - _ZERO_2) % 11
         if check == 10:
             return None
     return check

@@ -79,6 +79,9 @@ class ImportRun(models.Model):
         verbose_name = _("registry import")
         verbose_name_plural = _("registry imports")
 
+    def __str__(self) -> str:
+        return f"import#{self.pk} {self.source} {self.status}"
+
 
 class EligibilityCheck(models.Model):
     """Every check the operator (or an integration) ran: who, when, what was asked, the answer."""
@@ -109,3 +112,6 @@ class EligibilityCheck(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("eligibility check")
         verbose_name_plural = _("eligibility checks")
+
+    def __str__(self) -> str:
+        return f"check#{self.pk} {self.reason}"

@@ -312,3 +312,13 @@ def test_database_refuses_a_refusal_without_ground(operator, service, registry):
         ServiceRequest.objects.filter(pk=request.pk).update(status="refused", refusal_ground="")
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceRequest.objects.filter(pk=request.pk).update(status="lost")
+
+
+def test_refusal_keeps_the_operators_note(operator, service, registry):
+    request = create(operator, service)
+    refused = request_refuse(
+        actor=operator, request=request, ground="obscene_language", note="Звонок прерван клиентом"
+    )
+    refused.refresh_from_db()
+    assert refused.refusal_note == "Звонок прерван клиентом"
+    assert refused.referral_text == ""

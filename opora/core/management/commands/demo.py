@@ -1,0 +1,602 @@
+"""`opora demo`: a synthetic 1411 installation to try the product on.
+
+Idempotent: every object is found by its natural key before it is created, schedules that are
+already approved are left alone, and the registry is imported only when it is empty. Everything
+it makes is invented; the registry rows come from a seeded generator (`random.Random(1411)`) and
+go through `registry_import`, so the demo exercises the real import path.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from opora.accounts.models import Role, User
+from opora.core.models import Organisation, Service
+from opora.registry.iin import make_iin
+from opora.registry.models import RegistryRecord, RegistrySource
+from opora.scheduling.models import Schedule, Slot
+
+SERVICE_CODE = "kz-1411"
+ADMIN_USERNAME = "admin"
+
+MINISTRY = "Министерство здравоохранения и социального развития Республики Казахстан (демо)"
+GCVP = "ГЦВП (демо)"
+UNIVERSITY = "Казахстанско-Российский медицинский университет (демо)"
+
+# The CSV layouts registry_import reads (opora.registry.importer.COLUMNS): UTF-8, a header, ISO dates.
+REGISTRY_COLUMNS = {
+    "cbd": [
+        "recipient_iin",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "child_iin",
+        "relation",
+        "status",
+    ],
+    "cbdi": [
+        "iin",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "birth_date",
+        "category",
+        "valid_until",
+    ],
+}
+
+# username -> (role, organisation key); the password is f"demo-{username}-2026".
+DEMO_USERS: list[tuple[str, str, str, tuple[str, str, str]]] = [
+    ("operator", Role.OPERATOR, "gcvp", ("Операторова", "Дина", "Маратовна")),
+    ("coordinator", Role.COORDINATOR, "gcvp", ("Координаторов", "Ерлан", "Сапарович")),
+    ("consultant", Role.CONSULTANT, "university", ("Консультантова", "Айгуль", "Нурлановна")),
+    ("head", Role.HEAD, "university", ("Руководителев", "Олег", "Петрович")),
+    ("authority", Role.AUTHORITY, "ministry", ("Министерская", "Жанна", "")),
+    ("admin", Role.ADMIN, "gcvp", ("Администраторов", "Тимур", "")),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"demo-{username}-2026"
+
+
+# --- Synthetic names ----------------------------------------------------------------------------
+# (male form, female form); Kazakh letters included on purpose, the name matcher must fold them.
+SURNAMES = [
+    ("Ахметов", "Ахметова"),
+    ("Жумабаев", "Жумабаева"),
+    ("Сулейменов", "Сулейменова"),
+    ("Касымов", "Касымова"),
+    ("Омаров", "Омарова"),
+    ("Искаков", "Искакова"),
+    ("Тулегенов", "Тулегенова"),
+    ("Оспанов", "Оспанова"),
+    ("Кенжебаев", "Кенжебаева"),
+    ("Бекмуханов", "Бекмуханова"),
+    ("Мұқанов", "Мұқанова"),
+    ("Қасымов", "Қасымова"),
+    ("Нұрланов", "Нұрланова"),
+    ("Әбенов", "Әбенова"),
+    ("Сейткали", "Сейткали"),
+    ("Ким", "Ким"),
+    ("Иванов", "Иванова"),
+    ("Смирнов", "Смирнова"),
+    ("Кузнецов", "Кузнецова"),
+    ("Попов", "Попова"),
+    ("Васильев", "Васильева"),
+    ("Петров", "Петрова"),
+    ("Соколов", "Соколова"),
+    ("Фёдоров", "Фёдорова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Семёнов", "Семёнова"),
+    ("Лебедев", "Лебедева"),
+    ("Шевченко", "Шевченко"),
+    ("Бондаренко", "Бондаренко"),
+]
+MALE_NAMES = [
+    "Айдар",
+    "Ержан",
+    "Нурлан",
+    "Асхат",
+    "Бауыржан",
+    "Даурен",
+    "Марат",
+    "Канат",
+    "Серик",
+    "Тимур",
+    "Арман",
+    "Ербол",
+    "Азамат",
+    "Рустем",
+    "Александр",
+    "Сергей",
+    "Дмитрий",
+    "Андрей",
+    "Алексей",
+    "Игорь",
+    "Михаил",
+    "Николай",
+    "Владимир",
+    "Евгений",
+]
+FEMALE_NAMES = [
+    "Айгерім",
+    "Гульнара",
+    "Динара",
+    "Жанар",
+    "Асель",
+    "Сауле",
+    "Мадина",
+    "Айнур",
+    "Салтанат",
+    "Әсем",
+    "Ұлжан",
+    "Гүлназ",
+    "Алия",
+    "Камила",
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Татьяна",
+    "Ирина",
+    "Светлана",
+    "Анна",
+    "Мария",
+    "Юлия",
+    "Екатерина",
+]
+# Russian-style patronymics where the stem changes; the rest take -ович/-овна.
+_PATRONYMIC_SPECIAL = {
+    "Сергей": ("Сергеевич", "Сергеевна"),
+    "Андрей": ("Андреевич", "Андреевна"),
+    "Алексей": ("Алексеевич", "Алексеевна"),
+    "Игорь": ("Игоревич", "Игоревна"),
+    "Николай": ("Николаевич", "Николаевна"),
+    "Евгений": ("Евгеньевич", "Евгеньевна"),
+    "Дмитрий": ("Дмитриевич", "Дмитриевна"),
+    "Михаил": ("Михайлович", "Михайловна"),
+}
+_KAZAKH_NAMES = set(MALE_NAMES[:14])
+
+
+def patronymic(father: str, sex: str, rng: random.Random) -> str:
+    """A patronymic from the father's first name; Kazakh names sometimes get -ұлы/-қызы."""
+    if father in _KAZAKH_NAMES and rng.random() < 0.3:
+        return father + ("ұлы" if sex == "M" else "қызы")
+    male, female = _PATRONYMIC_SPECIAL.get(father, (father + "ович", father + "овна"))
+    return male if sex == "M" else female
+
+
+@dataclass
+class Person:
+    last_name: str
+    first_name: str
+    patronymic: str
+    sex: str
+    birth_date: dt.date
+    iin: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+
+@dataclass
+class SyntheticRegistry:
+    cbd: list[dict[str, str]] = field(default_factory=list)
+    cbdi: list[dict[str, str]] = field(default_factory=list)
+    # (IIN, full name, what the check should answer): shown to whoever tries the demo.
+    samples: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class _Generator:
+    """Deterministic synthetic people with valid, unique IINs."""
+
+    def __init__(self, seed: int, today: dt.date) -> None:
+        self.rng = random.Random(seed)
+        self.today = today
+        self.used: set[str] = set()
+
+    def _date(self, first_year: int, last_year: int) -> dt.date:
+        start = dt.date(first_year, 1, 1)
+        end = min(dt.date(last_year, 12, 31), self.today - dt.timedelta(days=1))
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def _iin(self, birth_date: dt.date, sex: str) -> str:
+        while True:
+            iin = make_iin(birth_date, sex, self.rng.randrange(10_000))
+            if iin is not None and iin not in self.used:
+                self.used.add(iin)
+                return iin
+
+    def person(
+        self, sex: str, years: tuple[int, int], surname: tuple[str, str], father: str
+    ) -> Person:
+        rng = self.rng
+        first = rng.choice(MALE_NAMES if sex == "M" else FEMALE_NAMES)
+        # About one person in ten has no patronymic in the registry.
+        patr = "" if rng.random() < 0.1 else patronymic(father, sex, rng)
+        born = self._date(*years)
+        return Person(surname[0 if sex == "M" else 1], first, patr, sex, born, self._iin(born, sex))
+
+
+def generate_registry(rows: int, *, today: dt.date, seed: int = 1411) -> SyntheticRegistry:
+    """About 70 % ЦБД rows (recipients and the children they raise) and 30 % ЦБДИ children.
+
+    Half of the ЦБДИ children belong to ЦБД families, so a parent may also give the child's IIN.
+    """
+    gen = _Generator(seed, today)
+    rng = gen.rng
+    out = SyntheticRegistry()
+    cbd_target = round(rows * 0.7)
+    cbdi_target = rows - cbd_target
+    family_children: list[Person] = []
+    active: list[Person] = []
+    inactive: list[Person] = []
+    child_years = (today.year - 17, today.year - 1)
+
+    while len(out.cbd) < cbd_target:
+        surname = rng.choice(SURNAMES)
+        father = rng.choice(MALE_NAMES)
+        roll = rng.random()
+        if roll < 0.75:
+            relation, sex = "мать", "F"
+        elif roll < 0.9:
+            relation, sex = "отец", "M"
+        else:
+            relation, sex = rng.choice([("опекун", "F"), ("опекун", "M"), ("усыновитель", "F")])
+        grandfather = rng.choice(MALE_NAMES)
+        parent = gen.person(sex, (1972, today.year - 20), surname, grandfather)
+        if relation == "отец":
+            father = parent.first_name
+        status = "active" if rng.random() < 0.85 else "inactive"
+        (active if status == "active" else inactive).append(parent)
+        for _ in range(2 if rng.random() < 0.1 else 1):
+            if len(out.cbd) >= cbd_target:
+                break
+            child = gen.person(rng.choice("MF"), child_years, surname, father)
+            family_children.append(child)
+            out.cbd.append(
+                {
+                    "recipient_iin": parent.iin,
+                    "child_iin": child.iin,
+                    "last_name": parent.last_name,
+                    "first_name": parent.first_name,
+                    "patronymic": parent.patronymic,
+                    "relation": relation,
+                    "status": status,
+                }
+            )
+
+    def cbdi_row(child: Person) -> dict[str, str]:
+        roll = rng.random()
+        if roll < 0.4:
+            valid_until = ""  # indefinite
+        elif roll < 0.9:
+            valid_until = (today + dt.timedelta(days=rng.randrange(30, 1500))).isoformat()
+        else:
+            valid_until = (today - dt.timedelta(days=rng.randrange(1, 700))).isoformat()
+        age = (today - child.birth_date).days // 365
+        category = (
+            "ребенок-инвалид до 16 лет" if age < 16 else f"инвалид {rng.choice('123')} группы"
+        )
+        return {
+            "iin": child.iin,
+            "last_name": child.last_name,
+            "first_name": child.first_name,
+            "patronymic": child.patronymic,
+            "birth_date": child.birth_date.isoformat(),
+            "category": category,
+            "valid_until": valid_until,
+        }
+
+    for child in family_children[: cbdi_target // 2]:
+        out.cbdi.append(cbdi_row(child))
+    while len(out.cbdi) < cbdi_target:
+        child = gen.person(
+            rng.choice("MF"), child_years, rng.choice(SURNAMES), rng.choice(MALE_NAMES)
+        )
+        out.cbdi.append(cbdi_row(child))
+
+    for parent in active[:3]:
+        out.samples.append((parent.iin, parent.full_name, "eligible: active ЦБД recipient"))
+    for row in out.cbdi:
+        if row["valid_until"] == "":
+            name = " ".join(
+                p for p in (row["last_name"], row["first_name"], row["patronymic"]) if p
+            )
+            out.samples.append((row["iin"], name, "eligible: child in ЦБДИ"))
+            break
+    if inactive:
+        out.samples.append((inactive[0].iin, inactive[0].full_name, "refused: recipient inactive"))
+    return out
+
+
+def write_registry_csv(source: str, rows: list[dict[str, str]], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=REGISTRY_COLUMNS[source])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# --- Consultants ---------------------------------------------------------------------------------
+
+
+def consultant_names(count: int) -> list[tuple[str, str, str]]:
+    """(last, first, patronymic) for consultant01..NN, the same on every run."""
+    rng = random.Random("opora-demo-consultants")
+    names = []
+    for _ in range(count):
+        sex = rng.choice("FFM")
+        surname = rng.choice(SURNAMES)[0 if sex == "M" else 1]
+        first = rng.choice(MALE_NAMES if sex == "M" else FEMALE_NAMES)
+        names.append((surname, first, patronymic(rng.choice(MALE_NAMES), sex, rng)))
+    return names
+
+
+def month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months_ahead
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the synthetic demo: the 1411 service, one user per role, consultants with approved "
+        "schedules for this month and the next, and a synthetic ЦБД/ЦБДИ registry. Safe to re-run."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--registry-rows", type=int, default=10_000, help="synthetic registry rows (10000)"
+        )
+        parser.add_argument(
+            "--consultants", type=int, default=20, help="consultants besides `consultant` (20)"
+        )
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="set the six demo logins back to their printed passwords",
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["registry_rows"] < 10 or opts["consultants"] < 0:
+            raise CommandError(
+                "--registry-rows must be at least 10 and --consultants not negative."
+            )
+        started = time.monotonic()
+        service, orgs, users, created_users = self._reference_data(opts["reset_passwords"])
+        consultants = [users["consultant"], *self._consultants(service, orgs, opts["consultants"])]
+        approved = self._schedules(service, users, consultants)
+        registry = self._registry(users["admin"], opts["registry_rows"])
+        self._summary(service, approved, created_users, time.monotonic() - started)
+        self._logins(registry)
+
+    # --- organisations, the service, the six logins ------------------------------------------------
+
+    @transaction.atomic
+    def _reference_data(
+        self, reset_passwords: bool
+    ) -> tuple[Service, dict[str, Organisation], dict[str, User], int]:
+        orgs = {
+            "ministry": Organisation.objects.get_or_create(
+                name=MINISTRY,
+                defaults={"short_name": "МЗСР (демо)", "kind": "ministry", "country": "KZ"},
+            )[0],
+            "gcvp": Organisation.objects.get_or_create(
+                name=GCVP,
+                defaults={"short_name": "ГЦВП", "kind": "call_centre", "country": "KZ"},
+            )[0],
+            "university": Organisation.objects.get_or_create(
+                name=UNIVERSITY,
+                defaults={"short_name": "КРМУ", "kind": "university", "country": "KZ"},
+            )[0],
+        }
+        service, _ = Service.objects.get_or_create(
+            code=SERVICE_CODE,
+            defaults={
+                "name": "Служба онлайн поддержки 1411 (демо)",
+                "country": "KZ",
+                "time_zone": "Asia/Almaty",
+                "holiday_calendar": "KZ",
+                "intake_organisation": orgs["gcvp"],
+                "provider_organisation": orgs["university"],
+                "authority": orgs["ministry"],
+                "booking_opens": dt.time(9),
+                "booking_closes": dt.time(18),
+                "consultation_opens": dt.time(14),
+                "consultation_closes": dt.time(18),
+                "slot_minutes": 60,
+                "max_consultation_minutes": 60,
+                "channels": ["phone", "email", "portal"],
+                "eligibility_rule": Service.Eligibility.KZ_REGISTRY,
+                "recording_policy": Service.RecordingPolicy.NOTICE,
+                "handoff_time": dt.time(17, 45),
+                "handoff_email": "university-demo@example.org",
+                "join_instructions": (
+                    "Ссылка для подключения к консультации придёт по SMS и на e-mail за день до "
+                    "консультации. Откройте её в браузере на телефоне или компьютере в назначенное "
+                    "время — ничего устанавливать не нужно. Проверьте камеру и микрофон заранее."
+                ),
+                "change_instructions": (
+                    "Чтобы перенести или отменить запись, позвоните на бесплатный номер 1411 "
+                    "в будние дни с 9:00 до 18:00 и назовите ИИН."
+                ),
+                "public_phone": "1411",
+            },
+        )
+        users: dict[str, User] = {}
+        created = 0
+        for username, role, org_key, (last, first, patr) in DEMO_USERS:
+            user, was_created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": role,
+                    "organisation": orgs[org_key],
+                    "last_name": last,
+                    "first_name": first,
+                    "patronymic": patr,
+                    "email": f"{username}@opora-demo.example",
+                    "is_staff": username == ADMIN_USERNAME,
+                    "is_superuser": username == ADMIN_USERNAME,
+                },
+            )
+            if was_created or reset_passwords:
+                user.set_password(demo_password(username))
+                user.save(update_fields=["password"])
+            created += was_created
+            user.services.add(service)
+            users[username] = user
+        return service, orgs, users, created
+
+    @transaction.atomic
+    def _consultants(
+        self, service: Service, orgs: dict[str, Organisation], count: int
+    ) -> list[User]:
+        consultants = []
+        for i, (last, first, patr) in enumerate(consultant_names(count), start=1):
+            user, created = User.objects.get_or_create(
+                username=f"consultant{i:02d}",
+                defaults={
+                    "role": Role.CONSULTANT,
+                    "organisation": orgs["university"],
+                    "last_name": last,
+                    "first_name": first,
+                    "patronymic": patr,
+                },
+            )
+            if created:
+                # Only the six printed logins can sign in; these exist to have schedules.
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            user.services.add(service)
+            consultants.append(user)
+        return consultants
+
+    # --- schedules and slots -------------------------------------------------------------------
+
+    def _schedules(self, service: Service, users: dict[str, User], consultants: list[User]) -> int:
+        from opora.scheduling.calendar import working_days_in_month
+        from opora.scheduling.services import schedule_approve, schedule_save, schedule_submit
+
+        # Whole months, as a coordinator enters them by the 25th: the days already past keep their
+        # slots as history, booking only ever offers future ones.
+        today = timezone.localdate(timezone=service.tz)
+        approved = 0
+        for month in (month_start(today), month_start(today, 1)):
+            periods = [
+                (day, service.consultation_opens, service.consultation_closes)
+                for day in working_days_in_month(service, month)
+            ]
+            for consultant in consultants:
+                schedule = Schedule.objects.filter(
+                    service=service, consultant=consultant, month=month
+                ).first()
+                if schedule is not None and schedule.status == Schedule.Status.APPROVED:
+                    continue
+                if schedule is None or schedule.status in (
+                    Schedule.Status.DRAFT,
+                    Schedule.Status.RETURNED,
+                ):
+                    schedule = schedule_save(
+                        actor=users["coordinator"],
+                        service=service,
+                        consultant=consultant,
+                        month=month,
+                        periods=periods,
+                    )
+                if schedule.status != Schedule.Status.SUBMITTED:
+                    schedule = schedule_submit(actor=users["coordinator"], schedule=schedule)
+                schedule_approve(actor=users["head"], schedule=schedule)
+                approved += 1
+        return approved
+
+    # --- registry ----------------------------------------------------------------------------------
+
+    def _registry(self, actor: User, rows: int) -> SyntheticRegistry:
+        from opora.registry.services import registry_import
+
+        today = timezone.localdate(timezone=Service.objects.get(code=SERVICE_CODE).tz)
+        registry = generate_registry(rows, today=today)
+        with tempfile.TemporaryDirectory(prefix="opora-demo-") as tmp:
+            for source, data in (
+                (RegistrySource.CBD, registry.cbd),
+                (RegistrySource.CBDI, registry.cbdi),
+            ):
+                if RegistryRecord.objects.filter(source=source).exists():
+                    self.stdout.write(f"Registry {source}: already loaded, skipped.")
+                    continue
+                path = Path(tmp) / f"demo-{source}.csv"
+                write_registry_csv(source, data, path)
+                started = time.monotonic()
+                run = registry_import(source=source, path=path, actor=actor)
+                self.stdout.write(
+                    f"Registry {source}: {run.rows_loaded} rows loaded, {run.rows_rejected} rejected "
+                    f"in {time.monotonic() - started:.1f} s."
+                )
+                if run.rows_rejected:
+                    raise CommandError(
+                        f"The synthetic {source} file had rejected rows: {run.errors[:3]}"
+                    )
+        return registry
+
+    # --- output ----------------------------------------------------------------------------------
+
+    def _summary(self, service: Service, approved: int, created_users: int, seconds: float) -> None:
+        today = timezone.localdate(timezone=service.tz)
+        slots = Slot.objects.filter(service=service)
+        counts = {
+            source: RegistryRecord.objects.filter(source=source).count()
+            for source in RegistrySource
+        }
+        self.stdout.write("")
+        self.stdout.write(
+            f"Demo ready in {seconds:.1f} s: service «{service.name}» ({service.code})."
+        )
+        self.stdout.write(
+            f"  staff: {User.objects.filter(services=service).count()} users "
+            f"({created_users} demo logins created now); approved schedules: "
+            f"{Schedule.objects.filter(service=service, status=Schedule.Status.APPROVED).count()} "
+            f"({approved} now)"
+        )
+        for month in (month_start(today), month_start(today, 1)):
+            n = slots.filter(
+                starts_at__date__gte=month, starts_at__date__lt=month_start(month, 1)
+            ).count()
+            self.stdout.write(f"  slots {month:%Y-%m}: {n}")
+        self.stdout.write(
+            f"  registry: {counts[RegistrySource.CBD]} ЦБД rows, {counts[RegistrySource.CBDI]} ЦБДИ rows"
+        )
+
+    def _logins(self, registry: SyntheticRegistry) -> None:
+        # Only the invented samples that really are in the database (an installation with a real
+        # registry skipped the synthetic one, and then there is nothing to show).
+        present = []
+        for iin, name, answer in registry.samples:
+            last, first = name.split()[:2]
+            if RegistryRecord.objects.filter(iin=iin, last_name=last, first_name=first).exists():
+                present.append((iin, name, answer))
+        if present:
+            self.stdout.write("")
+            self.stdout.write(
+                "Synthetic IINs to try in the operator's request form (invented people):"
+            )
+            for iin, name, answer in present:
+                self.stdout.write(f"  {iin}  {name:<40} {answer}")
+        self.stdout.write("")
+        self.stdout.write("Logins (demo only; kept on a re-run, --reset-passwords restores them):")
+        self.stdout.write(f"  {'username':<12} {'password':<24} role")
+        for username, role, _, _ in DEMO_USERS:
+            extra = ", superuser" if username == ADMIN_USERNAME else ""
+            self.stdout.write(f"  {username:<12} {demo_password(username):<24} {role}{extra}")
