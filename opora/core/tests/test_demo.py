@@ -1,13 +1,19 @@
 """`opora demo` builds a usable installation and is safe to run twice.
 
-Not marked `postgres`: it runs on whichever database the suite uses (PostgreSQL under `make test`, the
-embedded SQLite without DATABASE_URL), so the registry import is exercised through COPY and through
-the generic path alike.
+Not marked `postgres`: the in-process tests run on whichever database the suite uses (PostgreSQL
+under `make test`, the embedded SQLite without DATABASE_URL), and the last test always runs the
+`opora` command on an embedded SQLite file the way `make run` does. So the registry import is
+exercised both through COPY and through the generic path.
 """
 
 import datetime as dt
+import os
 import re
+import sqlite3
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -120,3 +126,41 @@ def test_printed_sample_iins_answer_as_printed():
     for iin, full_name, answer in samples:
         result = eligibility_check(actor=operator, service=service, iin=iin, full_name=full_name)
         assert result.eligible is (answer == "eligible"), (iin, result.reason)
+
+
+def test_demo_command_twice_on_the_embedded_sqlite_like_make_run(tmp_path: Path):
+    env = {
+        **os.environ,
+        "OPORA_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "opora.settings.local",
+    }
+    env.pop("DATABASE_URL", None)
+
+    def opora(*args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "opora.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    def table_counts() -> dict[str, int]:
+        tables = ["accounts_user", "scheduling_schedule", "scheduling_slot"]
+        tables += ["registry_registryrecord", "registry_importrun", "core_auditevent"]
+        with sqlite3.connect(tmp_path / "opora.sqlite3") as db:
+            return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608
+
+    opora("migrate", "-v0")
+    opora("demo", *SMALL)
+    first = table_counts()
+    second_output = opora("demo", *SMALL)
+
+    assert table_counts() == first
+    assert first["registry_registryrecord"] == 500
+    assert first["scheduling_slot"] > 0
+    assert "already loaded, skipped" in second_output
+    assert SAMPLE.search(second_output)

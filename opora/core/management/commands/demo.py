@@ -503,12 +503,14 @@ class Command(BaseCommand):
                 schedule = Schedule.objects.filter(
                     service=service, consultant=consultant, month=month
                 ).first()
-                if schedule is not None and schedule.status == Schedule.Status.APPROVED:
-                    continue
-                if schedule is None or schedule.status in (
-                    Schedule.Status.DRAFT,
-                    Schedule.Status.RETURNED,
+                ours = schedule is not None and schedule.created_by_id == users["coordinator"].pk
+                if schedule is not None and not (
+                    # Only a run of ours cut short is finished; anything else someone made or
+                    # changed (approved, returned, another author) is left as it is.
+                    ours and schedule.status in (Schedule.Status.DRAFT, Schedule.Status.SUBMITTED)
                 ):
+                    continue
+                if schedule is None:
                     schedule = schedule_save(
                         actor=users["coordinator"],
                         service=service,
@@ -516,7 +518,7 @@ class Command(BaseCommand):
                         month=month,
                         periods=periods,
                     )
-                if schedule.status != Schedule.Status.SUBMITTED:
+                if schedule.status == Schedule.Status.DRAFT:
                     schedule = schedule_submit(actor=users["coordinator"], schedule=schedule)
                 schedule_approve(actor=users["head"], schedule=schedule)
                 approved += 1
