@@ -4,7 +4,8 @@ import logging
 import re
 
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_PHONE = re.compile(r"\+?\d[\d\s()-]{8,}\d")
+# Not inside a decimal number ("0.00123456789s" is a timing, not a phone).
+_PHONE = re.compile(r"(?<![\d.])\+?\d[\d\s()-]{8,}\d(?![\d.])")
 
 
 def scrub(text: str) -> str:

@@ -42,6 +42,8 @@ def test_service_hours_are_checked_by_the_database(service):
 
 def test_logs_never_carry_iins_or_phones(caplog):
     assert scrub("check 900515300018 for +7 701 123 45 67") == "check [iin] for [phone]"
+    assert scrub("call 8 (701) 123-45-67 now") == "call [phone] now"
+    assert scrub("task succeeded in 0.0012345678s") == "task succeeded in 0.0012345678s"
     logger = logging.getLogger("opora.test")
     logger.addFilter(ScrubPersonalData())
     with caplog.at_level(logging.INFO):
