@@ -45,4 +45,5 @@ else
   fi
 fi
 
+ensure_redis  # production-like: client notifications are queued, not sent inside the booking
 .venv/bin/python bench/run.py "$@"

@@ -1,4 +1,4 @@
-"""Writes for notifications: store first, deliver after commit, retry safely."""
+"""Writes for notifications: store first, deliver after commit through a task, retry safely."""
 
 import logging
 
@@ -12,7 +12,7 @@ from opora.notifications.sms import get_sms_backend
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def notification_create(
     *,
     channel: str,
@@ -21,13 +21,14 @@ def notification_create(
     kind: str,
     subject: str = "",
     about: models.Model | None = None,
-    attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> Notification:
-    """Store a message for a client and deliver it once the surrounding transaction commits.
+    """Store a message for a client; it is delivered by a task once the transaction commits.
 
-    Attachments are not stored (they are rebuilt by the caller when needed); they go with the
-    first delivery attempt only.
+    With a broker (production) the caller's transaction is not slowed by SMTP or an SMS gateway;
+    in the embedded default the task runs in-process right after the commit.
     """
+    from opora.notifications.tasks import deliver_notification
+
     notification = Notification(
         channel=channel,
         recipient=recipient,
@@ -39,13 +40,11 @@ def notification_create(
     )
     notification.full_clean()
     notification.save()
-    transaction.on_commit(lambda: notification_deliver(notification_id=notification.pk, attachments=attachments))
+    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
     return notification
 
 
-def notification_deliver(
-    *, notification_id: int, attachments: list[tuple[str, bytes, str]] | None = None
-) -> Notification:
+def notification_deliver(*, notification_id: int) -> Notification:
     """Send one stored notification. Safe to call twice: a sent one is not sent again."""
     with transaction.atomic():
         n = Notification.objects.select_for_update().get(pk=notification_id)
@@ -54,10 +53,7 @@ def notification_deliver(
         n.attempts += 1
         try:
             if n.channel == Notification.Channel.EMAIL:
-                message = EmailMessage(subject=n.subject, body=n.body, to=[n.recipient])
-                for name, content, mimetype in attachments or []:
-                    message.attach(name, content, mimetype)
-                message.send(fail_silently=False)
+                EmailMessage(subject=n.subject, body=n.body, to=[n.recipient]).send()
             else:
                 get_sms_backend().send(phone=n.recipient, text=n.body)
         except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, then retried

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from opora.registry.iin import IINError, validate_iin
+from opora.registry.iin import IINError, iin_checker, validate_iin
 from opora.registry.models import RegistryRecord, RegistrySource
 
 MAX_STORED_ERRORS = 1000
@@ -115,7 +115,9 @@ def _iin_reason(column: str, err: IINError) -> str:
     return f"{column}: {generic.get(err.code) or err.message}"
 
 
-def _iin(value: str, column: str, today: dt.date) -> str:
+def _iin(value: str, column: str, today: dt.date, check: Callable[[str], bool]) -> str:
+    if check(value):
+        return value
     try:
         return validate_iin(value, today=today)
     except IINError as err:
@@ -156,10 +158,12 @@ def _date(value: str, column: str, *, required: bool) -> dt.date | None:
         ) from None
 
 
-def _cbd_record(row: list[str], idx: tuple[int, ...], today: dt.date) -> tuple:
+def _cbd_record(
+    row: list[str], idx: tuple[int, ...], today: dt.date, check: Callable[[str], bool]
+) -> tuple:
     i_iin, i_last, i_first, i_patr, i_child, i_rel, i_status = idx
-    iin = _iin(row[i_iin], "recipient_iin", today)
-    child_iin = _iin(row[i_child], "child_iin", today)
+    iin = _iin(row[i_iin], "recipient_iin", today, check)
+    child_iin = _iin(row[i_child], "child_iin", today, check)
     if child_iin == iin:
         raise _RowError(_("child_iin: equals recipient_iin"))
     status = row[i_status].strip().lower()
@@ -179,10 +183,12 @@ def _cbd_record(row: list[str], idx: tuple[int, ...], today: dt.date) -> tuple:
     )
 
 
-def _cbdi_record(row: list[str], idx: tuple[int, ...], today: dt.date) -> tuple:
+def _cbdi_record(
+    row: list[str], idx: tuple[int, ...], today: dt.date, check: Callable[[str], bool]
+) -> tuple:
     i_iin, i_last, i_first, i_patr, i_birth, i_cat, i_valid = idx
     return (
-        _iin(row[i_iin], "iin", today),
+        _iin(row[i_iin], "iin", today, check),
         "",
         _name(row[i_last], "last_name"),
         _name(row[i_first], "first_name"),
@@ -233,6 +239,7 @@ def read_records(
     idx = tuple(header.index(name) for name in required)
     ncols = len(header)
     build = _BUILDERS[source]
+    check = iin_checker(today)
     reader = csv.reader(lines, delimiter=delimiter)
     # The header was read before the csv reader started counting.
     prev_end = 1
@@ -250,7 +257,7 @@ def read_records(
                         )
                         % {"expected": ncols, "found": len(row)}
                     )
-                yield build(row, idx, today)
+                yield build(row, idx, today, check)
             except _RowError as err:
                 stats.reject(start, err.reason)
     except UnicodeDecodeError:
@@ -296,7 +303,7 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         cursor.execute(
             f"""CREATE TEMP TABLE {_STAGE} (
                 seq bigint GENERATED ALWAYS AS IDENTITY,
-                iin varchar(12) NOT NULL, child_iin varchar(12) NOT NULL,
+                iin varchar(12) COLLATE "C" NOT NULL, child_iin varchar(12) COLLATE "C" NOT NULL,
                 last_name varchar(150) NOT NULL, first_name varchar(150) NOT NULL,
                 patronymic varchar(150) NOT NULL, relation varchar(64) NOT NULL,
                 status varchar(16) NOT NULL, birth_date date, category varchar(64) NOT NULL,
@@ -310,6 +317,23 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
                 for record in batch:
                     write_row(record)
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        # A first load into an empty registry: build the indexes once at the end rather than row
+        # by row (several times faster). DDL is transactional, so a failure restores them; readers
+        # wait for the commit, but an empty registry has nobody to answer yet.
+        rebuild = _drop_indexes_if_empty(cursor, table)
+        if rebuild:
+            # The table is empty and exclusively locked by the DROPs: a plain insert is safe, and
+            # its sort in key order also keeps the last of several rows with one key.
+            cursor.execute(
+                f"INSERT INTO {table} (source, {cols}, updated_at) "
+                f"SELECT DISTINCT ON (iin, child_iin) %(source)s, {cols}, now() FROM {_STAGE} "
+                "ORDER BY iin, child_iin, seq DESC",
+                params,
+            )
+            for statement in rebuild:
+                cursor.execute(statement)
+            cursor.execute(f"DROP TABLE {_STAGE}")
+            return
         # Temporary tables get no statistics from autovacuum; without them the planner would
         # not choose the hash joins below.
         cursor.execute(f"ANALYZE {_STAGE}")
@@ -340,6 +364,42 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
             params,
         )
         cursor.execute(f"DROP TABLE {_STAGE}")
+
+
+def _drop_indexes_if_empty(cursor: Any, table: str) -> list[str]:
+    """For a first load: drop the unique constraint and secondary indexes of the empty registry
+    table and return the statements that recreate them (exact definitions from the catalogue).
+
+    Building an index once over sorted data is several times faster than a million insertions;
+    re-adding the constraint checks uniqueness over the whole table in one pass.
+    """
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+    if not cursor.fetchone()[0]:
+        return []
+    regclass = RegistryRecord._meta.db_table
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'u'",
+        [regclass],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
+        "AND NOT x.indisprimary AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        [regclass],
+    )
+    indexes = cursor.fetchall()
+    quote = connection.ops.quote_name
+    for name, _definition in constraints:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {quote(name)}")
+    return [
+        *(f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {d}" for n, d in constraints),
+        *(d for _n, d in indexes),
+    ]
 
 
 def _load_generic(rows: Iterable[tuple], *, source: str) -> None:

@@ -39,7 +39,9 @@ class RegistryRecord(models.Model):
             models.UniqueConstraint(
                 fields=["source", "iin", "child_iin"], name="registry_record_natural_key"
             ),
-            models.CheckConstraint(condition=Q(source__in=["cbd", "cbdi"]), name="registry_source_valid"),
+            models.CheckConstraint(
+                condition=Q(source__in=["cbd", "cbdi"]), name="registry_source_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(source="cbd") | Q(status__in=["active", "inactive"]),
                 name="registry_cbd_status_valid",

@@ -14,11 +14,6 @@ from opora.core.errors import NotFound
 from opora.scheduling.calendar import ServiceCalendar, local_day_bounds, to_local
 from opora.scheduling.models import Booking, Schedule, Slot
 
-# Optional denormalised flag: when Slot has `is_booked` (kept in step by the booking services under
-# the slot row lock, with a partial index on (service, starts_at) WHERE is_open AND NOT is_booked),
-# the search skips booked slots by index instead of probing each one.
-SLOT_HAS_BOOKED_FLAG = any(f.name == "is_booked" for f in Slot._meta.get_fields())
-
 # Candidates fetched per round trip while looking for the nearest free slot. Almost always the
 # first row is the answer; the batch only matters when a day has become a day off.
 _BATCH = 32
@@ -27,16 +22,12 @@ _BATCH = 32
 def _free_slots(service: Any, consultant: Any = None) -> QuerySet[Slot]:
     """Open slots of the service without an active booking.
 
-    The filter (service, is_open, starts_at) walks the partial index `slot_open_by_time` in time
-    order; NOT EXISTS probes the partial unique index `booking_one_active_per_slot`. The cost
-    grows with the booked slots before the first free one (see docs/PERFORMANCE.md).
+    `is_booked` (kept in step by the booking services under the slot row lock) lets the search walk
+    the partial index `slot_free_by_time` and skip booked stretches; NOT EXISTS on the partial
+    unique index `booking_one_active_per_slot` stays the truth.
     """
     active = Booking.objects.filter(slot=OuterRef("pk"), status=Booking.Status.ACTIVE)
-    qs = Slot.objects.filter(service=service, is_open=True)
-    if SLOT_HAS_BOOKED_FLAG:
-        # Skips the booked prefix through its own partial index; NOT EXISTS stays the truth.
-        qs = qs.filter(is_booked=False)
-    qs = qs.filter(~Exists(active))
+    qs = Slot.objects.filter(service=service, is_open=True, is_booked=False).filter(~Exists(active))
     if consultant is not None:
         qs = qs.filter(consultant=consultant)
     return qs

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import openpyxl
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,9 +32,11 @@ from opora.notifications.services import notification_create
 from opora.scheduling import scripts
 from opora.scheduling.calendar import ServiceCalendar, make_aware_local, to_local
 from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod, Slot
-from opora.scheduling.selectors import SLOT_HAS_BOOKED_FLAG
 
 logger = logging.getLogger(__name__)
+
+# PostgreSQL's SQLSTATE for a row lock that NOWAIT could not take.
+LOCK_NOT_AVAILABLE = "55P03"
 
 SCHEDULE_EDITORS = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 SCHEDULE_SUBMITTERS = (Role.COORDINATOR, Role.ADMIN)
@@ -599,22 +601,28 @@ def _lock_request_and_slot(
     except ServiceRequest.DoesNotExist:
         raise NotFound(_("The request does not exist.")) from None
     ids = sorted({slot_id, other_slot_id} - {None})
-    slots = {
-        s.pk: s
-        for s in Slot.objects.select_for_update(of=("self",))
-        .select_related("service", "consultant")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
+    # NOWAIT: a slot another operator is booking at this very moment is as good as taken. Failing
+    # at once keeps the losers of a race from queueing behind the winner's commit.
+    try:
+        slots = {
+            s.pk: s
+            for s in Slot.objects.select_for_update(of=("self",), nowait=True)
+            .select_related("service", "consultant")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise _slot_taken() from None
+        raise
     if slot_id not in slots:
         raise NotFound(_("The slot does not exist."))
     return request, slots[slot_id]
 
 
 def _mark_slot(slot_id: int, *, booked: bool) -> None:
-    # Keeps the optional `Slot.is_booked` flag in step, under the slot row lock.
-    if SLOT_HAS_BOOKED_FLAG:
-        Slot.objects.filter(pk=slot_id).update(is_booked=booked)
+    # Keeps `Slot.is_booked` in step with the active booking, under the slot row lock.
+    Slot.objects.filter(pk=slot_id).update(is_booked=booked)
 
 
 def slot_problem(
@@ -671,8 +679,6 @@ def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) 
     problem = slot_problem(slot=slot, now=now)
     if problem is not None:
         raise problem
-    if Booking.objects.filter(slot=slot, status=Booking.Status.ACTIVE).exists():
-        raise _slot_taken()
     booking = Booking(
         slot=slot, request=request, created_by=actor if getattr(actor, "pk", None) else None
     )
@@ -683,9 +689,10 @@ def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) 
         validate_unique=False,
         validate_constraints=False,
     )
+    # No savepoint: on a violation the whole booking is abandoned anyway, and the partial unique
+    # index is the one arbiter of who got the slot.
     try:
-        with transaction.atomic():
-            booking.save()
+        booking.save()
     except IntegrityError as exc:
         text = str(exc)
         if "booking_one_active_per_request" in text or "request_id" in text:

@@ -231,11 +231,11 @@ def test_failure_mid_way_rolls_back_and_keeps_previous_data(tmp_path, monkeypatc
     real_build = importer._BUILDERS["cbd"]
     calls = {"n": 0}
 
-    def failing_build(row, idx, today):
+    def failing_build(row, idx, today, check):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk full")
-        return real_build(row, idx, today)
+        return real_build(row, idx, today, check)
 
     monkeypatch.setitem(importer._BUILDERS, "cbd", failing_build)
     second = cbd_file(
@@ -391,3 +391,45 @@ def test_postgresql_copy_path(tmp_path, monkeypatch):
     assert run.status == "done"
     assert RegistryRecord.objects.count() == 25
     assert RegistryRecord.objects.get(child_iin=children[0]).status == "active"
+
+
+def _registry_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'registry_registryrecord'"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_first_load_into_an_empty_registry_rebuilds_indexes_and_keeps_last_row(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("The bulk path of a first load exists only on PostgreSQL.")
+    indexes = _registry_indexes()
+    assert {"registry_iin_idx", "registry_child_iin_idx", "registry_record_natural_key"} <= indexes
+    rows = [
+        f"{MOTHER},Иванова,Мария,Петровна,{CHILD},мать,active",
+        f"{MOTHER},Иванова,Мария,Петровна,{CHILD2},мать,active",
+        f"{MOTHER},Иванова,Мария,Петровна,{CHILD},мать,inactive",  # the same key again: last wins
+    ]
+    run = registry_import(source="cbd", path=cbd_file(tmp_path, rows))
+    assert (run.status, run.rows_loaded) == ("done", 3)
+    assert RegistryRecord.objects.count() == 2
+    assert RegistryRecord.objects.get(child_iin=CHILD).status == "inactive"
+    assert _registry_indexes() == indexes
+
+
+def test_failed_first_load_restores_the_indexes(tmp_path, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("The bulk path of a first load exists only on PostgreSQL.")
+    indexes = _registry_indexes()
+    real = importer._drop_indexes_if_empty
+
+    def drop_then_fail(cursor, table):
+        return [*real(cursor, table), "SELECT 1 / 0"]  # fails after the rows are in
+
+    monkeypatch.setattr(importer, "_drop_indexes_if_empty", drop_then_fail)
+    rows = [f"{MOTHER},Иванова,Мария,Петровна,{CHILD},мать,active"]
+    run = registry_import(source="cbd", path=cbd_file(tmp_path, rows))
+    assert run.status == "failed"
+    assert RegistryRecord.objects.count() == 0
+    assert _registry_indexes() == indexes

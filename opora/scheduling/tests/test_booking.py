@@ -255,10 +255,6 @@ class TestRescheduleAndCancel:
 
 @pytest.mark.django_db
 def test_booked_flag_follows_the_bookings(service, operator, consultant, slot, day):
-    from opora.scheduling.selectors import SLOT_HAS_BOOKED_FLAG
-
-    if not SLOT_HAS_BOOKED_FLAG:
-        pytest.skip("Slot has no is_booked flag")
     other = make_slot(service, consultant, day, T(16))
     booking = services.booking_create(actor=operator, request=make_request(service), slot=slot)
     slot.refresh_from_db()
