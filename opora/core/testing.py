@@ -11,16 +11,25 @@ _seq = itertools.count(1)
 
 def make_organisation(**kw) -> Organisation:
     n = next(_seq)
-    defaults = {"name": f"Organisation {n}", "short_name": f"Org{n}", "kind": "other", "country": "KZ"}
+    defaults = {
+        "name": f"Organisation {n}",
+        "short_name": f"Org{n}",
+        "kind": "other",
+        "country": "KZ",
+    }
     defaults.update(kw)
     return Organisation.objects.create(**defaults)
 
 
 def make_service_1411(**kw) -> Service:
     """The Kazakh 1411 profile of regulations 000/001."""
-    ministry = make_organisation(name="Министерство (синтетическое)", kind="ministry", short_name="МЗСР")
+    ministry = make_organisation(
+        name="Министерство (синтетическое)", kind="ministry", short_name="МЗСР"
+    )
     gcvp = make_organisation(name="ГЦВП (синтетический)", kind="call_centre", short_name="ГЦВП")
-    univ = make_organisation(name="Университет (синтетический)", kind="university", short_name="КРМУ")
+    univ = make_organisation(
+        name="Университет (синтетический)", kind="university", short_name="КРМУ"
+    )
     defaults = {
         "code": "kz-1411",
         "name": "Служба онлайн поддержки 1411",
@@ -48,7 +57,9 @@ def make_service_1411(**kw) -> Service:
     return Service.objects.create(**defaults)
 
 
-def make_user(role: str, *, username: str | None = None, service: Service | None = None, **kw) -> User:
+def make_user(
+    role: str, *, username: str | None = None, service: Service | None = None, **kw
+) -> User:
     n = next(_seq)
     user = User.objects.create_user(
         username=username or f"{role}{n}",
@@ -64,4 +75,6 @@ def make_user(role: str, *, username: str | None = None, service: Service | None
 
 
 def make_consultant(service: Service, **kw) -> User:
-    return make_user(Role.CONSULTANT, service=service, organisation=service.provider_organisation, **kw)
+    return make_user(
+        Role.CONSULTANT, service=service, organisation=service.provider_organisation, **kw
+    )

@@ -74,12 +74,16 @@ class Channel(models.TextChoices):
 class RefusalGround(models.TextChoices):
     """Regulation 000 §9 and §10, and the design's unethical-behaviour ground."""
 
-    NOT_REGISTERED = "not_registered", _(
-        "Not registered in ЦБД as an active benefit recipient raising a disabled child, "
-        "nor is the child registered in ЦБДИ"
+    NOT_REGISTERED = (
+        "not_registered",
+        _(
+            "Not registered in ЦБД as an active benefit recipient raising a disabled child, "
+            "nor is the child registered in ЦБДИ"
+        ),
     )
-    OBSCENE_LANGUAGE = "obscene_language", _(
-        "Obscene language or unfounded insults, including under alcohol or drug intoxication"
+    OBSCENE_LANGUAGE = (
+        "obscene_language",
+        _("Obscene language or unfounded insults, including under alcohol or drug intoxication"),
     )
     OUT_OF_COMPETENCE = "out_of_competence", _("The question is outside the service's competence")
     UNETHICAL_BEHAVIOUR = "unethical_behaviour", _("Unethical or aggressive behaviour")
@@ -141,7 +145,9 @@ class ServiceRequest(models.Model):
                 name="request_refusal_has_ground",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["new", "booked", "refused", "redirected", "done", "cancelled"]),
+                condition=Q(
+                    status__in=["new", "booked", "refused", "redirected", "done", "cancelled"]
+                ),
                 name="request_status_valid",
             ),
         ]

@@ -91,8 +91,12 @@ class Slot(models.Model):
         verbose_name = _("slot")
         verbose_name_plural = _("slots")
         constraints = [
-            models.UniqueConstraint(fields=["consultant", "starts_at"], name="slot_consultant_start"),
-            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="slot_start_before_end"),
+            models.UniqueConstraint(
+                fields=["consultant", "starts_at"], name="slot_consultant_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="slot_start_before_end"
+            ),
         ]
         indexes = [
             models.Index(

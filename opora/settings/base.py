@@ -90,7 +90,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 def database_config(url: str) -> dict:
     if url:
-        cfg = dj_database_url.parse(url, conn_max_age=int(os.environ.get("OPORA_CONN_MAX_AGE", "60")))
+        cfg = dj_database_url.parse(
+            url, conn_max_age=int(os.environ.get("OPORA_CONN_MAX_AGE", "60"))
+        )
     else:
         cfg = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
     if cfg["ENGINE"] == "django.db.backends.sqlite3":

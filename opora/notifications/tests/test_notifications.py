@@ -9,7 +9,11 @@ from opora.notifications.services import notification_create, notification_deliv
 def test_email_is_stored_then_sent_after_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         n = notification_create(
-            channel="email", recipient="parent@example.org", subject="Запись", body="Текст", kind="booking"
+            channel="email",
+            recipient="parent@example.org",
+            subject="Запись",
+            body="Текст",
+            kind="booking",
         )
         assert mail.outbox == []  # nothing leaves before the transaction commits
     n.refresh_from_db()
@@ -19,9 +23,13 @@ def test_email_is_stored_then_sent_after_commit(django_capture_on_commit_callbac
 
 
 @pytest.mark.django_db
-def test_delivery_is_idempotent_and_failures_are_recorded(settings, django_capture_on_commit_callbacks):
+def test_delivery_is_idempotent_and_failures_are_recorded(
+    settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        n = notification_create(channel="sms", recipient="+77011234567", body="Текст", kind="booking")
+        n = notification_create(
+            channel="sms", recipient="+77011234567", body="Текст", kind="booking"
+        )
     n.refresh_from_db()
     assert n.status == Notification.Status.SENT and n.attempts == 1
     notification_deliver(notification_id=n.pk)
