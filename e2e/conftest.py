@@ -28,9 +28,9 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "pass-Word-123"  # the default of opora.core.testing.make_user
 
-# Transactional (the live server's thread must see the data); serialized_rollback puts back the
-# rows the migrations load (regions), which the flush after each test would otherwise remove.
-e2e_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Transactional: the live server's thread must see the data. The root conftest puts back the
+# regions the migrations load, which the flush after each such test removes.
+e2e_db = pytest.mark.django_db(transaction=True)
 
 
 def pytest_collection_modifyitems(items):
