@@ -16,8 +16,11 @@ pg_bin() {
   return 1
 }
 
+# start_throwaway_postgres [PORT] [DURABLE]: a PostgreSQL in a temporary directory, removed by
+# stop_services. Tests run it with fsync off; the benchmark passes DURABLE=1 for stock durability.
 start_throwaway_postgres() {
-  local bindir port=54329 dir
+  local bindir port=${1:-54329} durable=${2:-0} dir extra="-c fsync=off"
+  [ "$durable" = 1 ] && extra=""
   bindir=$(pg_bin) || { echo "Installing PostgreSQL (Debian) ..."; apt_install postgresql; bindir=$(pg_bin); }
   dir=$(mktemp -d /tmp/opora-pg.XXXXXX)
   chown postgres:postgres "$dir" 2>/dev/null || true
@@ -25,8 +28,9 @@ start_throwaway_postgres() {
   [ "$(id -u)" = 0 ] || run=()
   "${run[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >/dev/null
   "${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-    "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+    "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $extra" start >/dev/null
   OPORA_PG_STOP=("${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast stop)
+  OPORA_PG_DIR=$dir
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/opora"
   echo "Started a throwaway PostgreSQL on port $port ($dir)"
 }
@@ -57,5 +61,6 @@ ensure_redis() {
 
 stop_services() {
   [ -n "${OPORA_PG_STOP+x}" ] && "${OPORA_PG_STOP[@]}" >/dev/null 2>&1 || true
+  [ -n "${OPORA_PG_DIR:-}" ] && rm -rf "$OPORA_PG_DIR" || true
   [ -n "${OPORA_REDIS_STOP+x}" ] && "${OPORA_REDIS_STOP[@]}" >/dev/null 2>&1 || true
 }

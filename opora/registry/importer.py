@@ -298,6 +298,16 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
             "SELECT pg_advisory_xact_lock(hashtext('opora.registry_import'), hashtext(%(source)s))",
             params,
         )
+        # A first load into an empty registry: straight into the table, with its indexes built
+        # once at the end rather than row by row (several times faster). DDL is transactional,
+        # so a failure restores them; readers wait for the commit, but an empty registry has
+        # nobody to answer yet.
+        rebuild = _drop_indexes_if_empty(cursor, table)
+        if rebuild:
+            _copy_into_empty_table(cursor, table, rows, source=source)
+            for statement in rebuild:
+                cursor.execute(statement)
+            return
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
         # seq keeps the file order, so that of several rows with one key the last one wins.
         cursor.execute(
@@ -317,23 +327,6 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
                 for record in batch:
                     write_row(record)
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        # A first load into an empty registry: build the indexes once at the end rather than row
-        # by row (several times faster). DDL is transactional, so a failure restores them; readers
-        # wait for the commit, but an empty registry has nobody to answer yet.
-        rebuild = _drop_indexes_if_empty(cursor, table)
-        if rebuild:
-            # The table is empty and exclusively locked by the DROPs: a plain insert is safe, and
-            # its sort in key order also keeps the last of several rows with one key.
-            cursor.execute(
-                f"INSERT INTO {table} (source, {cols}, updated_at) "
-                f"SELECT DISTINCT ON (iin, child_iin) %(source)s, {cols}, now() FROM {_STAGE} "
-                "ORDER BY iin, child_iin, seq DESC",
-                params,
-            )
-            for statement in rebuild:
-                cursor.execute(statement)
-            cursor.execute(f"DROP TABLE {_STAGE}")
-            return
         # Temporary tables get no statistics from autovacuum; without them the planner would
         # not choose the hash joins below.
         cursor.execute(f"ANALYZE {_STAGE}")
@@ -366,6 +359,31 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         cursor.execute(f"DROP TABLE {_STAGE}")
 
 
+def _copy_into_empty_table(cursor: Any, table: str, rows: Iterable[tuple], *, source: str) -> None:
+    """COPY the rows into the registry table itself; of several rows with one key the last one
+    (the highest id, as ids follow the file order) is kept."""
+    cols = ", ".join(RECORD_COLUMNS)
+    cursor.execute("SELECT now()")  # the transaction's time, as the upsert path uses
+    now = cursor.fetchone()[0]
+    with cursor.cursor.copy(f"COPY {table} (source, {cols}, updated_at) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for record in rows:
+            write_row((source, *record, now))
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {table} GROUP BY source, iin, child_iin HAVING count(*) > 1)"
+    )
+    if cursor.fetchone()[0]:
+        cursor.execute(
+            f"DELETE FROM {table} a USING {table} b WHERE a.source = b.source "
+            "AND a.iin = b.iin AND a.child_iin = b.child_iin AND a.id < b.id"
+        )
+        # The DELETE queued the deferred foreign-key checks of the tables that refer here, and
+        # PostgreSQL alters no table with pending trigger events: run the checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def _drop_indexes_if_empty(cursor: Any, table: str) -> list[str]:
     """For a first load: drop the unique constraint and secondary indexes of the empty registry
     table and return the statements that recreate them (exact definitions from the catalogue).
@@ -373,6 +391,11 @@ def _drop_indexes_if_empty(cursor: Any, table: str) -> list[str]:
     Building an index once over sorted data is several times faster than a million insertions;
     re-adding the constraint checks uniqueness over the whole table in one pass.
     """
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+    if not cursor.fetchone()[0]:
+        return []
+    # Another source's first load may have started meanwhile: decide again under the lock.
+    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
     if not cursor.fetchone()[0]:
         return []
