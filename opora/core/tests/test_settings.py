@@ -1,0 +1,48 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def opora(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPORA_", "DJANGO_"))}
+    base.pop("DATABASE_URL", None)
+    base.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "opora.cli", *args],
+        env={**base, "DJANGO_SETTINGS_MODULE": "opora.settings.production", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "OPORA_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-for-the-check",
+    "DATABASE_URL": "postgres://opora@127.0.0.1:5432/opora",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "OPORA_ALLOWED_HOSTS": "opora.example.org",
+}
+
+
+def test_production_settings_pass_the_deployment_check():
+    result = opora(["check", "--deploy"], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("OPORA_SECRET_KEY", "OPORA_SECRET_KEY must be set"),
+        ("DATABASE_URL", "DATABASE_URL must point to PostgreSQL"),
+        ("REDIS_URL", "REDIS_URL must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_its_settings(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = opora(["check"], env)
+    assert result.returncode != 0
+    assert message in result.stderr
