@@ -223,35 +223,43 @@ def request_create(
             )
             if child_iin and child_iin != client_iin:
                 child = _child_upsert(client=client, iin=child_iin)
-        request = ServiceRequest(
-            service=service,
-            client=client,
-            child=child,
-            full_name=full_name,
-            iin=iin,
-            phone=phone,
-            phone_extra=phone_extra,
-            email=email,
-            region=region,
-            desired_at=desired_at,
-            reason=(reason or "").strip(),
-            channel=channel,
-            status=ServiceRequest.Status.NEW,
-            eligibility_check=check,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        request.full_clean()
-        request.save()
-        audit_record(
+        request = _register(
             actor=actor,
-            event_type="intake.request_created",
-            subject=request,
-            extra={
-                "service": service.code,
-                "channel": channel,
-                "eligibility_check": check and check.pk,
-            },
+            request=ServiceRequest(
+                service=service,
+                client=client,
+                child=child,
+                full_name=full_name,
+                iin=iin,
+                phone=phone,
+                phone_extra=phone_extra,
+                email=email,
+                region=region,
+                desired_at=desired_at,
+                reason=(reason or "").strip(),
+                channel=channel,
+                eligibility_check=check,
+            ),
         )
+    return request
+
+
+def _register(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
+    """Store a new request and its audit record (inside the caller's transaction)."""
+    request.status = ServiceRequest.Status.NEW
+    request.created_by = actor if getattr(actor, "pk", None) else None
+    request.full_clean()
+    request.save()
+    audit_record(
+        actor=actor,
+        event_type="intake.request_created",
+        subject=request,
+        extra={
+            "service": request.service.code,
+            "channel": request.channel,
+            "eligibility_check": request.eligibility_check_id,
+        },
+    )
     return request
 
 
@@ -334,25 +342,14 @@ def request_refuse_check(
     """
     if eligibility_check.service_id != service.pk:
         raise DomainError(_("The check belongs to another service."), code="invalid_check")
-    request = ServiceRequest(
-        service=service,
-        full_name=eligibility_check.full_name,
-        iin=eligibility_check.iin,
-        status=ServiceRequest.Status.NEW,
-        eligibility_check=eligibility_check,
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-    request.full_clean()
-    request.save()
-    audit_record(
+    request = _register(
         actor=actor,
-        event_type="intake.request_created",
-        subject=request,
-        extra={
-            "service": service.code,
-            "channel": request.channel,
-            "eligibility_check": eligibility_check.pk,
-        },
+        request=ServiceRequest(
+            service=service,
+            full_name=eligibility_check.full_name,
+            iin=eligibility_check.iin,
+            eligibility_check=eligibility_check,
+        ),
     )
     if referral_text.strip():
         return request_redirect(actor=actor, request=request, referral_text=referral_text)

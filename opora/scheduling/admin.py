@@ -12,20 +12,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.admin_base import ReadOnlyAdmin
 from opora.core.errors import DomainError
 from opora.scheduling import services
 from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod, Slot
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SchedulePeriodInline(admin.TabularInline):
