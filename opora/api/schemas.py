@@ -6,6 +6,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from ninja import Field, Schema
 
 from opora.accounts.models import User
+from opora.consultations.models import Consultation
+from opora.consultations.selectors import client_join_url, room_url
+from opora.consultations.services import consultation_for_booking
 from opora.intake.models import Channel, ServiceRequest
 from opora.scheduling.models import Booking, Slot
 
@@ -15,6 +18,17 @@ def _local(value: dt.datetime | None, service: object) -> dt.datetime | None:
     if value is None:
         return None
     return value.astimezone(service.tz)  # type: ignore[attr-defined]
+
+
+def _consultation(booking: Booking) -> Consultation | None:
+    """The room of an active booking (created on first read, idempotent); none for ended ones."""
+    if booking.status != Booking.Status.ACTIVE:
+        return None
+    cached = getattr(booking, "_opora_consultation", None)
+    if cached is None:
+        cached = consultation_for_booking(booking=booking)
+        booking._opora_consultation = cached  # type: ignore[attr-defined]
+    return cached
 
 
 class ErrorOut(Schema):
@@ -170,6 +184,22 @@ class BookingOut(Schema):
     replaced_by: int | None = None
     cancel_reason: str
     created_at: dt.datetime
+    client_join_url: str | None = Field(
+        None, description="The client's personal link to the consultation (active bookings)."
+    )
+    room_url: str | None = Field(
+        None, description="The room page the booked consultant opens (active bookings)."
+    )
+
+    @staticmethod
+    def resolve_client_join_url(obj: Booking) -> str | None:
+        consultation = _consultation(obj)
+        return client_join_url(consultation) if consultation else None
+
+    @staticmethod
+    def resolve_room_url(obj: Booking) -> str | None:
+        consultation = _consultation(obj)
+        return room_url(consultation) if consultation else None
 
     @staticmethod
     def resolve_request(obj: Booking) -> int:

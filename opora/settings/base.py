@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "opora.registry",
     "opora.intake",
     "opora.scheduling",
+    "opora.consultations",
     "opora.notifications",
     "opora.api",
     "opora.web",
@@ -175,6 +176,13 @@ EMAIL_HOST_USER = os.environ.get("OPORA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("OPORA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("OPORA_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("OPORA_FROM_EMAIL", "Opora <no-reply@opora.example>")
+
+# WebRTC: STUN servers, and TURN with time-limited credentials from coturn's shared secret
+# (`use-auth-secret`). Empty by default: on one machine or a LAN, host candidates suffice.
+OPORA_ICE_SERVERS = [{"urls": url} for url in env_list("OPORA_STUN_URLS")]
+OPORA_TURN_SECRET = os.environ.get("OPORA_TURN_SECRET", "")
+OPORA_TURN_URLS = env_list("OPORA_TURN_URLS")
+OPORA_TURN_TTL_SECONDS = int(os.environ.get("OPORA_TURN_TTL_SECONDS", "14400"))
 
 OPORA_SMS_BACKEND = os.environ.get("OPORA_SMS_BACKEND", "opora.notifications.sms.OutboxSmsBackend")
 OPORA_PUBLIC_URL = os.environ.get("OPORA_PUBLIC_URL", "http://127.0.0.1:8000")

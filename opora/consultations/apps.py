@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConsultationsConfig(AppConfig):
+    name = "opora.consultations"
+    verbose_name = "Opora: consultation rooms"
