@@ -12,8 +12,10 @@ fi
 ensure_postgres
 ensure_redis
 
-.venv/bin/opora makemigrations --check --dry-run --settings=opora.settings.test >/dev/null \
+# Against the embedded SQLite: the PostgreSQL database itself is created by the test run.
+env -u DATABASE_URL .venv/bin/opora makemigrations --check --dry-run --settings=opora.settings.test >/dev/null \
   || { echo "Models changed without a migration: run 'opora makemigrations'"; exit 1; }
 
-# First the whole suite on PostgreSQL, then the SQLite-specific tests on the embedded default.
+# The whole suite on PostgreSQL; the SQLite-specific tests (the booking race, the demo) run the
+# embedded default in subprocesses of their own.
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
