@@ -25,7 +25,11 @@ def _open_for_consultant(consultation_id: int, user: Any) -> tuple[Consultation 
     c = selectors.consultation_by_id(consultation_id)
     if c is None or not selectors.consultant_may_enter(user, c):
         return None, _("Only the booked consultant can open this room.")
-    if c.status in (Consultation.Status.ENDED, Consultation.Status.NO_SHOW):
+    if c.status in (
+        Consultation.Status.ENDED,
+        Consultation.Status.NO_SHOW,
+        Consultation.Status.FAILED,
+    ):
         return None, _("This consultation has ended.")
     return c, ""
 

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,6 +62,7 @@ def link_problem(
     if consultation.booking.status != Booking.Status.ACTIVE or consultation.status in (
         Consultation.Status.ENDED,
         Consultation.Status.NO_SHOW,
+        Consultation.Status.FAILED,
     ):
         return LinkProblem.CLOSED
     if now >= slot.ends_at:
@@ -139,3 +141,114 @@ def ice_servers(*, user_id: str) -> list[dict]:
             )
         )
     return servers
+
+
+# --- Heads, protocols, the journal ---------------------------------------------------------------
+
+
+def service_heads(*, service: Any) -> QuerySet:
+    """The active heads of `service` (they handle technical failures and crises)."""
+    from opora.accounts.models import Role, User
+
+    return User.objects.filter(role=Role.HEAD, services=service, is_active=True).order_by("pk")
+
+
+def protocol_kind_suggestion(consultation: Consultation) -> str:
+    """«повторная» when the same client had an earlier ended consultation, else «первичная»."""
+    from opora.consultations.models import Protocol
+
+    request = consultation.booking.request
+    if request.client_id:
+        same = Q(booking__request__client_id=request.client_id)
+    elif request.iin:
+        same = Q(booking__request__iin=request.iin)
+    else:
+        return Protocol.Kind.PRIMARY
+    earlier = (
+        Consultation.objects.filter(same, status=Consultation.Status.ENDED)
+        .exclude(pk=consultation.pk)
+        .filter(booking__slot__starts_at__lt=consultation.booking.slot.starts_at)
+    )
+    return Protocol.Kind.REPEAT if earlier.exists() else Protocol.Kind.PRIMARY
+
+
+JOURNAL_ROLES = ("consultant", "head", "coordinator", "admin")
+ANONYMOUS = "Анонимно"  # regulation 004: the journal says «Анонимно» when no name was given
+# Regulation 002 Appendix 3, «Журнал учета он-лайн консультирования», its column headers verbatim
+# (the consultant's name heads the form; in a service-wide journal it is a column).
+JOURNAL_COLUMNS = [
+    "№",
+    "Дата консультации, продолжительность",
+    "ФИО специалиста",
+    "Ф.И. ребенка",
+    "Возраст",
+    "Законный представитель Ф.И.О.",
+    "Вид консультации (первичная/повторная)",
+    "Причина обращения со слов З/П",
+    "Тематика консультирования",
+    "Примечание",
+]
+
+
+def journal_consultations(
+    *,
+    actor: Any,
+    service: Any,
+    consultant: Any = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[Consultation]:
+    """The journal: consultations held (status ended) of `service`, one per service provided.
+
+    A failed attempt (technical failure) or a no-show is not a consultation held, so a request
+    re-provided after a failure counts once (regulation 004). A consultant sees only their own.
+    """
+    from opora.scheduling.calendar import local_day_bounds
+
+    qs = (
+        Consultation.objects.filter(
+            status=Consultation.Status.ENDED, booking__slot__service=service
+        )
+        .select_related("booking__slot__consultant", "booking__request", "protocol")
+        .order_by("booking__slot__starts_at", "pk")
+    )
+    if actor.role == "consultant" and not actor.is_superuser:
+        qs = qs.filter(booking__slot__consultant=actor)
+    elif consultant is not None:
+        qs = qs.filter(booking__slot__consultant=consultant)
+    if date_from is not None:
+        qs = qs.filter(booking__slot__starts_at__gte=local_day_bounds(service, date_from)[0])
+    if date_to is not None:
+        qs = qs.filter(booking__slot__starts_at__lt=local_day_bounds(service, date_to)[1])
+    return qs
+
+
+def journal_row(number: int, consultation: Consultation) -> list:
+    """One journal row in the order of JOURNAL_COLUMNS (strings and numbers only)."""
+    from opora.consultations.models import Protocol
+
+    service = consultation.booking.slot.service
+    request = consultation.booking.request
+    started = consultation.started_at or consultation.booking.slot.starts_at
+    local = timezone.localtime(started, service.tz)
+    minutes = ""
+    if consultation.started_at and consultation.ended_at:
+        minutes = round((consultation.ended_at - consultation.started_at).total_seconds() / 60)
+    when = f"{local:%d.%m.%Y %H:%M}" + (f", {minutes} мин" if minutes != "" else "")
+    try:
+        protocol = consultation.protocol
+    except Protocol.DoesNotExist:
+        protocol = None
+    name = (request.full_name or "").strip() or ANONYMOUS
+    return [
+        number,
+        when,
+        consultation.booking.slot.consultant.display_name,
+        protocol.child_name if protocol else "",
+        protocol.child_age if protocol and protocol.child_age is not None else "",
+        name,
+        str(protocol.get_kind_display()) if protocol else "",
+        protocol.reason if protocol else request.reason,
+        str(protocol.get_topic_display()) if protocol else "",
+        protocol.note if protocol else "",
+    ]

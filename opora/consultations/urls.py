@@ -14,4 +14,22 @@ urlpatterns = [
         views.consultant_room_for_booking,
         name="consultant_room_for_booking",
     ),
+    path(
+        "consultant/consultations/<int:consultation_id>/protocol/",
+        views.protocol_form,
+        name="protocol",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/failure/",
+        views.failure_report,
+        name="failure",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/no-show/",
+        views.no_show,
+        name="no_show",
+    ),
+    path("consultant/consultations/<int:consultation_id>/phone/", views.phone, name="phone"),
+    path("consultant/consultations/<int:consultation_id>/crisis/", views.crisis, name="crisis"),
+    path("consultations/journal/", views.journal, name="journal"),
 ]

@@ -783,6 +783,18 @@ def _not_active(booking: Booking, message: str) -> DomainError:
     )
 
 
+def _moves_own_booking(actor: Any, *, booking: Booking, slot: Any) -> bool:
+    """A consultant may move a booking of theirs to another slot of theirs (re-provision after a
+    technical failure, regulation 002 §4.2.1); other moves are for the booking roles."""
+    actor_id = getattr(actor, "pk", None)
+    return (
+        actor_id is not None
+        and actor.is_active
+        and getattr(slot, "consultant_id", None) == actor_id
+        and Slot.objects.filter(pk=booking.slot_id, consultant_id=actor_id).exists()
+    )
+
+
 @transaction.atomic
 def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
     """Move a booking to another slot: a new booking is made and the old one points to it.
@@ -791,13 +803,14 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
     request is a chain. All in one transaction; the client is told the new date and time.
     """
     old_request = ServiceRequest.objects.select_related("service").get(pk=booking.request_id)
-    _require(
-        actor,
-        BOOKING_ROLES,
-        service=old_request.service,
-        allow_api=True,
-        message=_("You are not allowed to change bookings."),
-    )
+    if not _moves_own_booking(actor, booking=booking, slot=slot):
+        _require(
+            actor,
+            BOOKING_ROLES,
+            service=old_request.service,
+            allow_api=True,
+            message=_("You are not allowed to change bookings."),
+        )
     request, slot = _lock_request_and_slot(
         request_id=booking.request_id, slot_id=slot.pk, other_slot_id=booking.slot_id
     )

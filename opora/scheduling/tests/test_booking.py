@@ -266,3 +266,19 @@ def test_booked_flag_follows_the_bookings(service, operator, consultant, slot, d
     services.booking_cancel(actor=operator, booking=moved)
     other.refresh_from_db()
     assert not other.is_booked
+
+
+@pytest.mark.django_db
+def test_a_consultant_moves_only_their_own_booking_to_their_own_slot(
+    service, operator, consultant, slot, day
+):
+    own_later = make_slot(service, consultant, day, T(16))
+    other = make_consultant(service)
+    others_slot = make_slot(service, other, day, T(17))
+    booking = services.booking_create(actor=operator, request=make_request(service), slot=slot)
+    with pytest.raises(PermissionDenied):
+        services.booking_reschedule(actor=consultant, booking=booking, slot=others_slot)
+    moved = services.booking_reschedule(actor=consultant, booking=booking, slot=own_later)
+    assert moved.slot == own_later
+    with pytest.raises(PermissionDenied):
+        services.booking_reschedule(actor=other, booking=moved, slot=others_slot)

@@ -189,13 +189,36 @@
       const secs = Math.max(0, Math.floor((Date.now() - st.startedAt) / 1000));
       const mm = String(Math.floor(secs / 60)).padStart(2, "0");
       $("room-clock").textContent = `${mm}:${String(secs % 60).padStart(2, "0")}`;
-      const left = cfg.maxMinutes - Math.floor(secs / 60);
-      if (left <= 5 && !st.warned) {
-        st.warned = true;
-        alertMsg(left > 0 ? T.limitSoon.replace("%(minutes)s", left).replace("%(max)s", cfg.maxMinutes)
-          : T.limitReached.replace("%(max)s", cfg.maxMinutes));
+      // Warnings at the minutes the server rendered (limit-10, limit-5), then at the limit.
+      const clock = $("room-clock");
+      const max = Number(clock.dataset.maxMinutes || cfg.maxMinutes);
+      const warnAt = (clock.dataset.warnAt || "").split(",").filter(Boolean).map(Number);
+      const mins = Math.floor(secs / 60);
+      st.warned = st.warned || {};
+      for (const at of warnAt.concat([max])) {
+        if (mins >= at && !st.warned[at]) {
+          st.warned[at] = true;
+          const left = max - mins;
+          alertMsg(left > 0 ? T.limitSoon.replace("%(minutes)s", left).replace("%(max)s", max)
+            : T.limitReached.replace("%(max)s", max));
+        }
       }
     }, 1000);
+    const crisisForm = $("crisis-form");
+    if (crisisForm) {
+      crisisForm.addEventListener("submit", (e) => {
+        e.preventDefault();
+        fetch(crisisForm.action, { method: "POST", body: new FormData(crisisForm),
+          headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then((r) => {
+            if (!r.ok) throw new Error(String(r.status));
+            $("crisis").hidden = false;
+            $("crisis-status").textContent = T.crisisSent;
+            $("crisis").scrollIntoView();
+          })
+          .catch(() => crisisForm.submit());
+      });
+    }
   }
 
   function showState() {
@@ -218,6 +241,8 @@
     for (const el of document.querySelectorAll(".room-controls button, .room-modes button, #admit-button, #end-button, #chat-send")) el.disabled = true;
     showState();
     if (st.ws) st.ws.close();
+    // The consultant writes the protocol next (regulation 002 §4.4).
+    if (isConsultant && cfg.protocolUrl) setTimeout(() => { location.href = cfg.protocolUrl; }, 800);
   }
 
   // --- WebSocket -----------------------------------------------------------------------------
