@@ -153,16 +153,22 @@ def service_heads(*, service: Any) -> QuerySet:
     return User.objects.filter(role=Role.HEAD, services=service, is_active=True).order_by("pk")
 
 
+def _same_client(consultation: Consultation, prefix: str = "") -> Q | None:
+    """Consultations of the same client: by the client record, else by the IIN; None if anonymous."""
+    request = consultation.booking.request
+    if request.client_id:
+        return Q(**{f"{prefix}booking__request__client_id": request.client_id})
+    if request.iin:
+        return Q(**{f"{prefix}booking__request__iin": request.iin})
+    return None
+
+
 def protocol_kind_suggestion(consultation: Consultation) -> str:
     """«повторная» when the same client had an earlier ended consultation, else «первичная»."""
     from opora.consultations.models import Protocol
 
-    request = consultation.booking.request
-    if request.client_id:
-        same = Q(booking__request__client_id=request.client_id)
-    elif request.iin:
-        same = Q(booking__request__iin=request.iin)
-    else:
+    same = _same_client(consultation)
+    if same is None:
         return Protocol.Kind.PRIMARY
     earlier = (
         Consultation.objects.filter(same, status=Consultation.Status.ENDED)
@@ -170,6 +176,25 @@ def protocol_kind_suggestion(consultation: Consultation) -> str:
         .filter(booking__slot__starts_at__lt=consultation.booking.slot.starts_at)
     )
     return Protocol.Kind.REPEAT if earlier.exists() else Protocol.Kind.PRIMARY
+
+
+def earlier_protocols(*, consultation: Consultation, limit: int = 10) -> list:
+    """The protocols of this client's earlier consultations in the same service, newest first:
+    what the booked consultant may read before and during the consultation."""
+    from opora.consultations.models import Protocol
+
+    same = _same_client(consultation, prefix="consultation__")
+    if same is None:
+        return []
+    return list(
+        Protocol.objects.filter(
+            same, consultation__booking__slot__service_id=consultation.booking.slot.service_id
+        )
+        .exclude(consultation=consultation)
+        .filter(consultation__booking__slot__starts_at__lt=consultation.booking.slot.starts_at)
+        .select_related("consultation__booking__slot", "written_by")
+        .order_by("-consultation__booking__slot__starts_at")[:limit]
+    )
 
 
 JOURNAL_ROLES = ("consultant", "head", "coordinator", "admin")

@@ -20,6 +20,7 @@ from opora.consultations import selectors, services
 from opora.consultations.forms import FailureForm, ProtocolForm
 from opora.consultations.models import Consultation, CrisisAlert, Protocol, TechnicalFailure
 from opora.consultations.selectors import LinkProblem
+from opora.core.audit import audit_record
 from opora.core.errors import DomainError
 from opora.core.models import Service
 from opora.scheduling.models import Booking
@@ -152,6 +153,8 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
     )
     config["protocolUrl"] = reverse("consultations:protocol", args=[consultation.pk])
     service = consultation.booking.slot.service
+    # The page shows the client's request and earlier protocols: a read of personal data.
+    audit_record(actor=request.user, event_type="consultation.room_opened", subject=consultation)
     return TemplateResponse(
         request,
         "consultations/room.html",
@@ -164,6 +167,7 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
             emergency_numbers=crisis_info.emergency_numbers(service.country),
             crisis_steps=crisis_info.CRISIS_STEPS,
             show_crisis=request.GET.get("crisis") == "1",
+            earlier_protocols=selectors.earlier_protocols(consultation=consultation),
         ),
     )
 

@@ -351,3 +351,25 @@ class TestJournal:
     def test_a_service_the_user_does_not_work_for_is_refused(self, client, head, data):
         client.force_login(head)
         assert client.get(reverse("consultations:journal"), {"service": 99999}).status_code == 403
+
+
+def test_the_room_shows_the_request_and_earlier_protocols_of_the_same_client(
+    client, service, consultant
+):
+    first = ended(service, consultant, starts_in=dt.timedelta(hours=-3))
+    services.protocol_save(actor=consultant, consultation=first, **PROTOCOL)
+    stranger = ended(service, consultant, starts_in=dt.timedelta(hours=-2))
+    services.protocol_save(
+        actor=consultant, consultation=stranger, **{**PROTOCOL, "reason": "Другой клиент"}
+    )
+    now = make_live_consultation(service, consultant)
+    request = now.booking.request
+    request.iin, request.reason = first.booking.request.iin, "Снова трудности со сном"
+    request.save()
+    client.force_login(consultant)
+    page = client.get(f"/consultant/room/{now.pk}/").content.decode()
+    assert "Снова трудности со сном" in page
+    assert PROTOCOL["reason"] in page and "Другой клиент" not in page
+    assert AuditEvent.objects.filter(
+        event_type="consultation.room_opened", subject_id=str(now.pk)
+    ).exists()
