@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = "opora_bench"
-ALL = ("race", "nearest", "import", "lookup")
+ALL = ("race", "nearest", "import", "lookup", "ws")
 
 TARGETS = {
     "race_bookings": 50,
@@ -130,7 +130,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcd", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcde", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1185,11 +1185,21 @@ def markdown_table(info: dict[str, Any]) -> str:
 
 # --- main ---------------------------------------------------------------------------------------
 
+
+def bench_ws(args: argparse.Namespace) -> dict[str, Any]:
+    """The room WebSocket relay and the first remote video frame: bench/ws.py."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import ws
+
+    return ws.run(args, sys.modules[__name__])
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
     "import": bench_import,
     "lookup": bench_lookup,
+    "ws": bench_ws,
 }
 
 
@@ -1216,6 +1226,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bookings", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--ws-pairs", type=int, default=500, help="ws: rooms (2 sockets each)")
+    parser.add_argument(
+        "--ws-spread", type=float, default=10.0, help="ws: seconds over which pairs start relaying"
+    )
     parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

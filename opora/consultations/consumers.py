@@ -47,6 +47,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     role: str = ""
     group: str = ""
     status: str = ""
+    # Set once this side starts closing: group events may still arrive before the disconnect, and
+    # nothing may be sent on a socket after its close.
+    closing: bool = False
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -106,6 +113,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._to_peer({"type": "peer-joined", "role": self.role})
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         if not self.group:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -183,7 +191,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # --- channel layer events ---
 
     async def room_event(self, event: dict) -> None:
-        if event["sender"] == self.channel_name:
+        if self.closing or event["sender"] == self.channel_name:
             return
         payload = event["payload"]
         if payload["type"] == "admitted":
