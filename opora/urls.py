@@ -9,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("mail/", include("opora.mail.urls")),
+    path("messengers/", include("opora.messengers.urls")),
+    path("s/", include("opora.portal.urls")),
     path("", include("opora.consultations.urls")),
     path("", include("opora.web.urls")),
 ]

@@ -264,7 +264,7 @@ def journal_row(number: int, consultation: Consultation) -> list:
         protocol = consultation.protocol
     except Protocol.DoesNotExist:
         protocol = None
-    name = (request.full_name or "").strip() or ANONYMOUS
+    name = ANONYMOUS if request.is_anonymous else ((request.full_name or "").strip() or ANONYMOUS)
     return [
         number,
         when,

@@ -127,6 +127,20 @@ class Service(models.Model):
     join_instructions = models.TextField(_("how to join"), blank=True)
     change_instructions = models.TextField(_("how to change a booking"), blank=True)
     public_phone = models.CharField(_("public phone"), max_length=32, blank=True)
+    # The public portal (issue 4): what the service's page says and what it lets a client do.
+    public_email = models.EmailField(_("public e-mail"), blank=True)
+    public_description = models.TextField(_("what help is given and by whom"), blank=True)
+    complaint_instructions = models.TextField(_("how to complain"), blank=True)
+    allows_anonymous = models.BooleanField(
+        _("anonymous requests allowed"),
+        default=False,
+        help_text=_("Regulation 004: a client may be served without giving personal data."),
+    )
+    allows_self_booking = models.BooleanField(
+        _("clients may book a slot themselves"),
+        default=False,
+        help_text=_("Where the service checks eligibility, only after an online IIN check."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

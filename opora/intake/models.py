@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -89,6 +90,107 @@ class RefusalGround(models.TextChoices):
     UNETHICAL_BEHAVIOUR = "unethical_behaviour", _("Unethical or aggressive behaviour")
 
 
+class RequesterKind(models.TextChoices):
+    """Who is asking (regulation 004 also serves people planning to foster)."""
+
+    PARENT = "parent", _("Parent")
+    REPRESENTATIVE = "representative", _("Legal representative (guardian, adoptive parent)")
+    PLANNING_TO_FOSTER = (
+        "planning_to_foster",
+        _("Planning to take a child without parental care into the family"),
+    )
+
+
+class TypicalQuestion(models.TextChoices):
+    """The form of typical questions a client may pick instead of writing their own (regulation 004)."""
+
+    DEVELOPMENT = "development", _("The child's development and behaviour")
+    UPBRINGING = "upbringing", _("Upbringing and family relations")
+    EDUCATION = "education", _("Education: kindergarten, school, inclusive learning")
+    SOCIALISATION = "socialisation", _("Socialisation, leisure and friends")
+    REHABILITATION = "rehabilitation", _("Rehabilitation and medical-social assessment")
+    STATE_SUPPORT = "state_support", _("Benefits, state support and rights")
+    PARENT_WELLBEING = "parent_wellbeing", _("Parent's own stress and emotional state")
+    FOSTERING = "fostering", _("Taking a child without parental care into the family")
+    OTHER = "other", _("Other question")
+
+
+class ServiceForm(models.TextChoices):
+    """The form in which help is given or wanted (regulations 002 §3, 004)."""
+
+    VIDEO = "video", _("Video")
+    VOICE = "voice", _("Voice call")
+    CHAT = "chat", _("Text chat")
+    PHONE = "phone", _("Phone")
+    WRITTEN = "written", _("Written answer (e-mail)")
+    IN_PERSON = "in_person", _("In person")
+
+
+class ServiceKind(models.TextChoices):
+    """Regulation 004: content consulting, or dispatcher consulting (a referral elsewhere)."""
+
+    CONTENT = "content", _("Consulting")
+    DISPATCHER = "dispatcher", _("Dispatcher consulting (referral)")
+
+
+class ConsentText(models.Model):
+    """A version of the consent to personal-data processing; a request keeps the one agreed to."""
+
+    service = models.ForeignKey(
+        "core.Service", models.CASCADE, null=True, blank=True, related_name="consent_texts"
+    )
+    version = models.CharField(_("version"), max_length=32)
+    text_ru = models.TextField(_("text (Russian)"))
+    text_kk = models.TextField(_("text (Kazakh)"), blank=True)
+    text_en = models.TextField(_("text (English)"), blank=True)
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "version"], name="consent_text_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.version}"
+
+    @property
+    def text(self) -> str:
+        lang = (get_language() or "ru")[:2]
+        return getattr(self, f"text_{lang}", "") or self.text_ru
+
+
+class Referral(models.Model):
+    """The referral directory (regulation 000 §10, dispatcher consulting of regulation 004)."""
+
+    name = models.CharField(_("organisation"), max_length=300)
+    helps_with = models.TextField(_("what they help with"))
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    region = models.ForeignKey(
+        "core.Region", models.PROTECT, null=True, blank=True, verbose_name=_("region")
+    )
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    hours = models.CharField(_("hours"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("referral directory entry")
+        verbose_name_plural = _("referral directory")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ServiceRequest(models.Model):
     """A request (заявка). Each new request is a new service; the journal is a view over these."""
 
@@ -105,7 +207,8 @@ class ServiceRequest(models.Model):
         Client, models.PROTECT, null=True, blank=True, related_name="requests"
     )
     child = models.ForeignKey(Child, models.SET_NULL, null=True, blank=True, related_name="+")
-    full_name = models.CharField(_("full name"), max_length=400)
+    # Blank only for an anonymous request (checked by a constraint).
+    full_name = models.CharField(_("full name"), max_length=400, blank=True)
     iin = models.CharField(_("IIN"), max_length=12, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     phone_extra = models.CharField(_("additional phone"), max_length=32, blank=True)
@@ -129,6 +232,65 @@ class ServiceRequest(models.Model):
     eligibility_check = models.ForeignKey(
         "registry.EligibilityCheck", models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Issue 4: who asks, about what, how they want the answer; anonymity; consent; counting.
+    requester_kind = models.CharField(
+        _("who is asking"), max_length=32, choices=RequesterKind.choices, blank=True
+    )
+    child_age = models.PositiveSmallIntegerField(_("child's age, years"), null=True, blank=True)
+    typical_question = models.CharField(
+        _("typical question"), max_length=32, choices=TypicalQuestion.choices, blank=True
+    )
+    preferred_form = models.CharField(
+        _("preferred form"), max_length=16, choices=ServiceForm.choices, blank=True
+    )
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    # A short code the client quotes and the private link's token to follow the request.
+    public_code = models.CharField(
+        _("request code"), max_length=16, unique=True, null=True, blank=True
+    )  # noqa: DJ001
+    public_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )  # noqa: DJ001
+    consent = models.ForeignKey(
+        ConsentText,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent to personal data processing"),
+    )
+    consented_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    kind = models.CharField(
+        _("kind of service"),
+        max_length=16,
+        choices=ServiceKind.choices,
+        default=ServiceKind.CONTENT,
+    )
+    referral = models.ForeignKey(
+        Referral,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("referred to"),
+    )
+    # Regulation 004: both parents on one question count once — the second points at the first.
+    counted_with = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="counted_together",
+        verbose_name=_("counted with request"),
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("responsible consultant"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -143,6 +305,18 @@ class ServiceRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="refused") | ~Q(refusal_ground=""),
                 name="request_refusal_has_ground",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_anonymous=True) | ~Q(full_name=""),
+                name="request_named_unless_anonymous",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent__isnull=True) | Q(consented_at__isnull=False),
+                name="request_consent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(counted_with=models.F("id")),
+                name="request_not_counted_with_itself",
             ),
             models.CheckConstraint(
                 condition=Q(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError
-from opora.intake.models import Child, Client, RefusalGround, ServiceRequest
+from opora.intake.models import Child, Client, ConsentText, RefusalGround, ServiceRequest
 from opora.registry.iin import IINError, iin_birth_date, validate_iin
 from opora.registry.models import EligibilityCheck, RegistrySource
 from opora.registry.names import normalise_name_part, split_full_name
@@ -175,14 +176,33 @@ def request_create(
     reason: str = "",
     channel: str = "phone",
     eligibility_check: Any = None,
+    is_anonymous: bool = False,
+    requester_kind: str = "",
+    child_age: int | None = None,
+    typical_question: str = "",
+    preferred_form: str = "",
+    consent: ConsentText | None = None,
+    assigned_to: Any = None,
 ) -> ServiceRequest:
     """Register a request. Where the service requires eligibility, a fresh (or given) eligibility
     check must be positive for this IIN and name, else DomainError(code="ineligible").
 
+    An anonymous request (where the service allows it, regulation 004) carries no name, IIN or
+    region; the journal shows «Анонимно». Every request gets a short code and a private token
+    the client can follow it with. A given consent text is stored with the time it was agreed to.
+
     The eligibility check runs (and is stored) before the request's own transaction, so that a
     refusal is on record even though nothing else is written. Call it outside an atomic block.
     """
-    full_name = _clean_full_name(full_name)
+    if is_anonymous:
+        if not service.allows_anonymous or service.requires_eligibility:
+            raise DomainError(
+                _("This service cannot take anonymous requests: please give your name."),
+                code="anonymous_not_allowed",
+            )
+        full_name, iin, region = "", "", None
+    else:
+        full_name = _clean_full_name(full_name)
     iin = _clean_iin(iin)
     phone = normalise_phone(phone)
     phone_extra = normalise_phone(phone_extra)
@@ -239,15 +259,35 @@ def request_create(
                 reason=(reason or "").strip(),
                 channel=channel,
                 eligibility_check=check,
+                is_anonymous=is_anonymous,
+                requester_kind=requester_kind or "",
+                child_age=child_age,
+                typical_question=typical_question or "",
+                preferred_form=preferred_form or "",
+                consent=consent,
+                consented_at=timezone.now() if consent is not None else None,
+                assigned_to=assigned_to,
             ),
         )
     return request
+
+
+# No 0/O, 1/I/L: the code is read out on the phone and typed from a letter.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def _new_public_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
 
 
 def _register(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
     """Store a new request and its audit record (inside the caller's transaction)."""
     request.status = ServiceRequest.Status.NEW
     request.created_by = actor if getattr(actor, "pk", None) else None
+    # 31^8 codes: a collision is astronomically rare, and the unique index would still catch it.
+    request.public_code = request.public_code or _new_public_code()
+    request.public_token = request.public_token or secrets.token_urlsafe(32)
     request.full_clean()
     request.save()
     audit_record(

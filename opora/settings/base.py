@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "opora.scheduling",
     "opora.consultations",
     "opora.notifications",
+    "opora.mail",
+    "opora.messengers",
+    "opora.portal",
     "opora.api",
     "opora.web",
 ]

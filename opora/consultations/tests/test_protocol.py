@@ -278,6 +278,7 @@ class TestJournal:
         services.protocol_save(actor=consultant, consultation=a, **PROTOCOL)
         b = ended(service, other, starts_in=dt.timedelta(days=-1))
         b.booking.request.full_name = ""
+        b.booking.request.is_anonymous = True
         b.booking.request.save()
         return a, b, other
 
