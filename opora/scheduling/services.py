@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from opora.accounts.models import Role, User
+from opora.core.actors import ClientActor
 from opora.core.audit import audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.intake.models import ServiceRequest
@@ -90,9 +91,23 @@ def _is_admin(actor: Any) -> bool:
 
 
 def _require(
-    actor: Any, roles: Iterable[str], *, service: Any, message: str, allow_api: bool = False
+    actor: Any,
+    roles: Iterable[str],
+    *,
+    service: Any,
+    message: str,
+    allow_api: bool = False,
+    request_id: int | None = None,
 ) -> None:
-    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`."""
+    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`.
+
+    A `ClientActor` passes only for its own request (`request_id`) of a service that lets
+    clients book themselves.
+    """
+    if isinstance(actor, ClientActor):
+        if request_id is None or actor.request_id != request_id or not service.allows_self_booking:
+            raise PermissionDenied(message)
+        return
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(message)
     allowed = actor.has_role(*roles)
@@ -737,6 +752,7 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
         service=request.service,
         allow_api=True,
         message=_("You are not allowed to book consultations."),
+        request_id=request.pk,
     )
     request, slot = _lock_request_and_slot(request_id=request.pk, slot_id=slot.pk)
     if request.status != ServiceRequest.Status.NEW:
@@ -810,6 +826,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
             service=old_request.service,
             allow_api=True,
             message=_("You are not allowed to change bookings."),
+            request_id=old_request.pk,
         )
     request, slot = _lock_request_and_slot(
         request_id=booking.request_id, slot_id=slot.pk, other_slot_id=booking.slot_id
@@ -860,6 +877,7 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
         service=old_request.service,
         allow_api=True,
         message=_("You are not allowed to cancel bookings."),
+        request_id=old_request.pk,
     )
     request, _slot = _lock_request_and_slot(request_id=booking.request_id, slot_id=booking.slot_id)
     booking = _lock_booking(booking.pk)

@@ -1,0 +1,25 @@
+"""Who acts when it is not a staff member: the client through their private link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClientActor:
+    """A client acting on their own request through its private link (portal, messenger).
+
+    Not a user: no pk, never authenticated. Services that accept it check that the request is
+    this one and that the service's policy lets clients act themselves (e.g. self-booking).
+    """
+
+    request_id: int
+    channel: str = "portal"
+    pk: None = None
+    is_authenticated: bool = False
+    is_active: bool = True
+    is_superuser: bool = False
+    role: str = "client"
+
+    def has_role(self, *roles: str) -> bool:
+        return False
