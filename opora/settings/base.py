@@ -166,6 +166,19 @@ CELERY_TASK_ACKS_LATE = True
 # Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
 CELERY_BEAT_SCHEDULE = {
     "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
+    "mail-fetch": {"task": "opora.mail.tasks.fetch_mailboxes", "schedule": crontab()},
+    "mail-overdue": {
+        "task": "opora.mail.tasks.flag_overdue_answers",
+        "schedule": crontab(minute="*/15"),
+    },
+    "reminders": {
+        "task": "opora.notifications.tasks.send_due_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
+    "messenger-outbox": {
+        "task": "opora.messengers.tasks.retry_outbox",
+        "schedule": crontab(minute="*/2"),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------------
