@@ -9,6 +9,11 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's Chromium for the browser tests ..."
   apt_install chromium
 fi
+# A real IMAP server for the e-mail intake tests: each test run starts its own dovecot instance.
+if [ ! -x /usr/sbin/dovecot ]; then
+  echo "Installing Debian's dovecot (IMAP) for the e-mail tests ..."
+  apt_install dovecot-imapd
+fi
 ensure_postgres
 ensure_redis
 
