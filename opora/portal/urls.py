@@ -1,5 +1,20 @@
-"""URLs of the portal app."""
+"""URLs of the public portal, mounted at /s/. The private link is /s/r/<token>/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opora.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("r/<str:token>/", views.follow, name="follow"),
+    path("r/<str:token>/received/", views.received, name="received"),
+    path("r/<str:token>/book/", views.choose, name="choose"),
+    path("r/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("r/<str:token>/booking.ics", views.ics, name="ics"),
+    path("<slug:code>/", views.service_page, name="service"),
+    path("<slug:code>/request/", views.request_new, name="request"),
+    path("<slug:code>/anonymous/", views.anonymous_new, name="anonymous"),
+    path("<slug:code>/book/", views.book_start, name="book"),
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -19,9 +18,11 @@ HOME_BY_ROLE = {
 }
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not user.is_authenticated:
+        # A visitor is most likely a parent looking for help: the public portal, not the login.
+        return redirect("portal:index")
     if not user.is_active:
         return forbidden(request)
     if user.role == Role.ADMIN or (user.is_superuser and not user.role):

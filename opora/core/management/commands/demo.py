@@ -1,4 +1,4 @@
-"""`opora demo`: a synthetic 1411 installation to try the product on.
+"""`opora demo`: a synthetic 1411 installation (and a Russian district service) to try the product on.
 
 Idempotent: every object is found by its natural key before it is created, schedules that are
 already approved are left alone, and the registry is imported only when it is empty. Everything
@@ -28,11 +28,77 @@ from opora.registry.models import RegistryRecord, RegistrySource
 from opora.scheduling.models import Schedule, Slot
 
 SERVICE_CODE = "kz-1411"
+DISTRICT_CODE = "mordovia"
 ADMIN_USERNAME = "admin"
 
 MINISTRY = "Министерство здравоохранения и социального развития Республики Казахстан (демо)"
 GCVP = "ГЦВП (демо)"
 UNIVERSITY = "Казахстанско-Российский медицинский университет (демо)"
+DISTRICT_ORG = "Отдел социальной защиты населения Ленинского района г. Саранска (демо)"
+
+# What the 1411 service's portal page says (regulation 000: who helps, how to complain).
+PORTAL_1411 = {
+    "public_description": (
+        "Бесплатная психологическая помощь и консультации для родителей и законных представителей, "
+        "воспитывающих детей с инвалидностью. Заявки принимают операторы ГЦВП по номеру 1411 и "
+        "на этом сайте; консультации проводят психологи Казахстанско-Российского медицинского "
+        "университета онлайн — по видео, голосом или в чате. Услуга оказывается получателям "
+        "пособия на ребёнка с инвалидностью (проверка по ЦБД) и детям, состоящим в ЦБДИ."
+    ),
+    "complaint_instructions": (
+        "Жалобу можно подать на имя руководителя ГЦВП или в уполномоченный орган в письменной "
+        "форме: по почте, по электронной почте complaints-1411@opora-demo.example либо через "
+        "канцелярию в рабочие дни. Жалоба рассматривается в сроки, установленные "
+        "законодательством Республики Казахстан."
+    ),
+    "public_email": "info-1411@opora-demo.example",
+}
+
+# The Russian district service of regulations 002–004: e-mail, messengers, the site, anonymity.
+DISTRICT_SERVICE = {
+    "name": "Дистанционное консультирование семей — Саранск (демо)",
+    "country": "RU",
+    "time_zone": "Europe/Moscow",
+    "holiday_calendar": "RU",
+    "booking_opens": dt.time(9),
+    "booking_closes": dt.time(18),
+    "consultation_opens": dt.time(10),
+    "consultation_closes": dt.time(17),
+    "slot_minutes": 60,
+    "max_consultation_minutes": 60,
+    "channels": ["email", "phone", "portal", "telegram", "whatsapp", "vk"],
+    "recording_policy": "consent",
+    "written_answer_working_days": 3,
+    "join_instructions": (
+        "Ссылка на консультацию — на личной странице заявки и в письме. Откройте её в браузере "
+        "в назначенное время; за 30 минут проверьте камеру и микрофон."
+    ),
+    "change_instructions": (
+        "Перенести или отменить запись можно на личной странице заявки или по телефону "
+        "+7 8342 00-00-00 в рабочие дни с 9:00 до 18:00."
+    ),
+    "public_phone": "+7 8342 00-00-00",
+    "public_email": "family-help@opora-demo.example",
+    "public_description": (
+        "Специалисты отдела социальной защиты консультируют родителей (законных представителей) "
+        "детей с инвалидностью и граждан, желающих принять в семью ребёнка, оставшегося без "
+        "попечения родителей: психолог, специалист по социальной работе, юрист. Консультации "
+        "индивидуальные и групповые, онлайн (видео, голос, чат), по телефону и письменно по "
+        "электронной почте; длительность — не более 60 минут. Можно обратиться анонимно."
+    ),
+    "complaint_instructions": (
+        "Если вы недовольны консультацией, напишите начальнику отдела на "
+        "family-help@opora-demo.example или позвоните по телефону +7 8342 00-00-00. Жалоба "
+        "регистрируется и рассматривается в срок, установленный законом (30 дней)."
+    ),
+    "allows_anonymous": True,
+    "allows_self_booking": True,
+}
+# username -> (last, first, patronymic): the district service's two consultants.
+DISTRICT_CONSULTANTS = [
+    ("district-psychologist", ("Психологова", "Вера", "Андреевна")),
+    ("district-social", ("Соцработникова", "Ольга", "Ивановна")),
+]
 
 # The CSV layouts registry_import reads (opora.registry.importer.COLUMNS): UTF-8, a header, ISO dates.
 REGISTRY_COLUMNS = {
@@ -354,7 +420,8 @@ def month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Load the synthetic demo: the 1411 service, one user per role, consultants with approved "
-        "schedules for this month and the next, and a synthetic ЦБД/ЦБДИ registry. Safe to re-run."
+        "schedules for this month and the next, a synthetic ЦБД/ЦБДИ registry, and a Russian "
+        "district service (anonymous requests, online booking on the portal). Safe to re-run."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -379,8 +446,11 @@ class Command(BaseCommand):
         service, orgs, users, created_users = self._reference_data(opts["reset_passwords"])
         consultants = [users["consultant"], *self._consultants(service, orgs, opts["consultants"])]
         approved = self._schedules(service, users, consultants)
+        district, district_consultants = self._district(orgs, users)
+        approved += self._schedules(district, users, district_consultants)
         registry = self._registry(users["admin"], opts["registry_rows"])
         self._summary(service, approved, created_users, time.monotonic() - started)
+        self._summary_district(district)
         self._logins(registry)
 
     # --- organisations, the service, the six logins ------------------------------------------------
@@ -434,8 +504,20 @@ class Command(BaseCommand):
                     "в будние дни с 9:00 до 18:00 и назовите ИИН."
                 ),
                 "public_phone": "1411",
+                **PORTAL_1411,
+                "allows_self_booking": True,
             },
         )
+        if not service.public_description:
+            # A demo made before the portal existed: give it the portal's texts once. Later
+            # edits (a non-empty description) are left alone.
+            for name, value in PORTAL_1411.items():
+                setattr(service, name, value)
+            service.allows_self_booking = True
+            if "portal" not in service.channels:
+                service.channels = [*service.channels, "portal"]
+            service.full_clean()
+            service.save()
         users: dict[str, User] = {}
         created = 0
         for username, role, org_key, (last, first, patr) in DEMO_USERS:
@@ -483,6 +565,45 @@ class Command(BaseCommand):
             user.services.add(service)
             consultants.append(user)
         return consultants
+
+    @transaction.atomic
+    def _district(
+        self, orgs: dict[str, Organisation], users: dict[str, User]
+    ) -> tuple[Service, list[User]]:
+        """The Russian district service with two consultants; the coordinator and the head of the
+        demo serve it too, so that its schedules go through the same approval."""
+        org, _ = Organisation.objects.get_or_create(
+            name=DISTRICT_ORG,
+            defaults={"short_name": "ОСЗН (демо)", "kind": "social_protection", "country": "RU"},
+        )
+        service, _ = Service.objects.get_or_create(
+            code=DISTRICT_CODE,
+            defaults={
+                **DISTRICT_SERVICE,
+                "intake_organisation": org,
+                "provider_organisation": org,
+            },
+        )
+        for username in ("coordinator", "head", "operator"):
+            users[username].services.add(service)
+        consultants = []
+        for username, (last, first, patr) in DISTRICT_CONSULTANTS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": Role.CONSULTANT,
+                    "organisation": org,
+                    "last_name": last,
+                    "first_name": first,
+                    "patronymic": patr,
+                },
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            user.services.add(service)
+            consultants.append(user)
+        return service, consultants
 
     # --- schedules and slots -------------------------------------------------------------------
 
@@ -579,6 +700,14 @@ class Command(BaseCommand):
             self.stdout.write(f"  slots {month:%Y-%m}: {n}")
         self.stdout.write(
             f"  registry: {counts[RegistrySource.CBD]} ЦБД rows, {counts[RegistrySource.CBDI]} ЦБДИ rows"
+        )
+
+    def _summary_district(self, service: Service) -> None:
+        today = timezone.localdate(timezone=service.tz)
+        n = Slot.objects.filter(service=service, starts_at__date__gte=month_start(today)).count()
+        self.stdout.write(
+            f"  district service «{service.name}» ({service.code}): {n} slots; "
+            f"public portal at /s/{service.code}/ (anonymous requests, online booking)"
         )
 
     def _logins(self, registry: SyntheticRegistry) -> None:

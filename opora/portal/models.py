@@ -1,0 +1,53 @@
+"""What the public portal keeps beside a request: how the client wants the answer, and in which
+language they wrote. The request itself (and its contacts) lives in intake."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ReplyChannel(models.TextChoices):
+    """How the client wants to be answered (regulation 004: e-mail, phone, messengers)."""
+
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone call")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    # An anonymous client follows the request only through its private link.
+    PRIVATE_LINK = "link", _("Only on the request's private page")
+
+
+MESSENGERS = (ReplyChannel.TELEGRAM, ReplyChannel.WHATSAPP, ReplyChannel.VIBER)
+
+
+class PortalSubmission(models.Model):
+    """One request sent through the portal. No user agent or address is kept on purpose."""
+
+    request = models.OneToOneField(
+        "intake.ServiceRequest", models.CASCADE, related_name="portal_submission"
+    )
+    reply_channel = models.CharField(
+        _("answer by"), max_length=16, choices=ReplyChannel.choices, default=ReplyChannel.EMAIL
+    )
+    # A messenger user name or number when it differs from the request's phone. Personal data:
+    # never logged, never in a URL.
+    reply_contact = models.CharField(_("messenger contact"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("portal submission")
+        verbose_name_plural = _("portal submissions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reply_channel__in=[c.value for c in ReplyChannel]),
+                name="portal_reply_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["ru", "kk", "en"]), name="portal_language_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"portal submission for request#{self.request_id}"

@@ -1,0 +1,378 @@
+"""The public portal: services, their schedules, the request form (24/7), anonymous requests,
+self-booking and the request's private page. Thin: forms parse, services write, selectors read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from opora.consultations.services import consultation_for_booking
+from opora.core.actors import ClientActor
+from opora.core.errors import Conflict, DomainError, NotFound
+from opora.intake.models import ServiceRequest
+from opora.portal import selectors
+from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
+from opora.portal.services import Ineligible, portal_request_submit
+from opora.scheduling import services as scheduling
+from opora.scheduling.calendar import local_now
+from opora.scheduling.ics import booking_ics
+from opora.scheduling.models import Slot
+from opora.scheduling.selectors import slot_nearest_free
+
+# Online IIN checks one address may start per hour: enough for typing mistakes, too few to
+# probe the registry.
+CHECKS_PER_HOUR = 10
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    service: Any = None,
+    status: int = 200,
+    private: bool = False,
+) -> HttpResponse:
+    """Render now, in the service's time zone (every time on the portal is the service's)."""
+    ctx = {"service": service, **context}
+    if service is not None:
+        ctx.setdefault("local_now", local_now(service))
+        with timezone.override(service.tz):
+            response = render(request, template, ctx, status=status)
+    else:
+        response = render(request, template, ctx, status=status)
+    if private:
+        # The private link is a bearer secret: not cached, not indexed, never sent to another
+        # site as a referrer ("no-referrer" would make the browser send `Origin: null` on our own
+        # forms, which the CSRF check refuses).
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "same-origin"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
+def _not_found(request: HttpRequest, *, service: Any = None) -> HttpResponse:
+    return _render(request, "portal/not_found.html", {}, service=service, status=404, private=True)
+
+
+def _service_or_404(request: HttpRequest, code: str) -> Any:
+    try:
+        return selectors.service_public_get(code=code)
+    except NotFound:
+        return None
+
+
+def _attach(form: PortalRequestForm, err: DomainError) -> None:
+    field = FIELDS_BY_CODE.get(getattr(err, "code", ""))
+    form.add_error(field if field in form.fields else None, err.message)
+
+
+def _checks_exhausted(request: HttpRequest) -> bool:
+    """A plain per-address counter: more than CHECKS_PER_HOUR registry checks is refused."""
+    key = "portal-checks:" + (request.META.get("REMOTE_ADDR") or "-")
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > CHECKS_PER_HOUR
+
+
+# --- public pages -----------------------------------------------------------------------------
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return _render(request, "portal/index.html", {"services": selectors.services_public()})
+
+
+def service_page(request: HttpRequest, code: str) -> HttpResponse:
+    service = _service_or_404(request, code)
+    if service is None:
+        return _not_found(request)
+    nearest = None
+    if service.allows_self_booking:
+        nearest = slot_nearest_free(service=service)
+    return _render(
+        request,
+        "portal/service.html",
+        {
+            "forms_of_help": selectors.service_forms(service),
+            "request_channels": selectors.request_channels(service),
+            "schedule": selectors.schedule_published(service=service),
+            "nearest": nearest,
+        },
+        service=service,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest, code: str) -> HttpResponse:
+    """The request form, open 24/7. The request is stored before the page says "received"."""
+    return _request_form(request, code, anonymous=False, booking=False)
+
+
+@require_http_methods(["GET", "POST"])
+def anonymous_new(request: HttpRequest, code: str) -> HttpResponse:
+    """Regulation 004: a request without any personal data; the client keeps a code and a link."""
+    return _request_form(request, code, anonymous=True, booking=False)
+
+
+@require_http_methods(["GET", "POST"])
+def book_start(request: HttpRequest, code: str) -> HttpResponse:
+    """Self-booking, step 1: who books (with the online IIN check where the service has one)."""
+    return _request_form(request, code, anonymous=False, booking=True)
+
+
+def _request_form(
+    request: HttpRequest, code: str, *, anonymous: bool, booking: bool
+) -> HttpResponse:
+    service = _service_or_404(request, code)
+    if service is None:
+        return _not_found(request)
+    template = "portal/request_form.html"
+    if (anonymous and (not service.allows_anonymous or service.requires_eligibility)) or (
+        booking and not service.allows_self_booking
+    ):
+        return _render(
+            request,
+            "portal/unavailable.html",
+            {"anonymous": anonymous, "booking": booking},
+            service=service,
+            status=404,
+        )
+    consent = None if anonymous else selectors.consent_current(service)
+    refusal = ""
+    status = 200
+    if request.method == "POST":
+        form = PortalRequestForm(
+            request.POST, service=service, anonymous=anonymous, booking=booking
+        )
+        if form.is_valid():
+            if service.requires_eligibility and _checks_exhausted(request):
+                form.add_error(
+                    None,
+                    _(
+                        "Too many checks from this connection in the last hour. Please try "
+                        "again later or call the service."
+                    ),
+                )
+            else:
+                try:
+                    created = portal_request_submit(
+                        service=service, data=form.to_request(), consent=consent
+                    )
+                except Ineligible as err:
+                    refusal = str(err.message)
+                except DomainError as err:
+                    _attach(form, err)
+                else:
+                    if booking:
+                        return _see_other(reverse("portal:choose", args=[created.public_token]))
+                    return _see_other(reverse("portal:received", args=[created.public_token]))
+        status = 400 if (form.errors or refusal) else 200
+    else:
+        form = PortalRequestForm(service=service, anonymous=anonymous, booking=booking)
+    nearest = None
+    if booking:
+        nearest = slot_nearest_free(service=service)
+    return _render(
+        request,
+        template,
+        {
+            "form": form,
+            "anonymous": anonymous,
+            "booking": booking,
+            "consent": consent,
+            "refusal": refusal,
+            "nearest": nearest,
+        },
+        service=service,
+        status=status,
+    )
+
+
+# --- the private link -------------------------------------------------------------------------
+
+
+def _by_token(token: str) -> ServiceRequest | None:
+    try:
+        return selectors.request_by_token(token=token)
+    except NotFound:
+        return None
+
+
+def received(request: HttpRequest, token: str) -> HttpResponse:
+    """The answer page after a request: its code and the private link to follow it."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    link = request.build_absolute_uri(reverse("portal:follow", args=[token]))
+    return _render(
+        request,
+        "portal/received.html",
+        {"req": service_request, "link": link},
+        service=service_request.service,
+        private=True,
+    )
+
+
+def follow(request: HttpRequest, token: str) -> HttpResponse:
+    """The private page: status in plain words, the booking, the join link, change or cancel."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    service = service_request.service
+    booking = selectors.booking_active(request=service_request)
+    last = booking or selectors.booking_last(request=service_request)
+    return _render(
+        request,
+        "portal/follow.html",
+        {
+            "req": service_request,
+            "token": token,
+            "booking": booking,
+            "last_booking": last,
+            "join_url": selectors.join_url(booking=booking) if booking else "",
+            "can_book": service.allows_self_booking
+            and service_request.status == ServiceRequest.Status.NEW,
+            "can_change": service.allows_self_booking and booking is not None,
+            "link": request.build_absolute_uri(reverse("portal:follow", args=[token])),
+        },
+        service=service,
+        private=True,
+    )
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def choose(request: HttpRequest, token: str) -> HttpResponse:
+    """Self-booking, step 2 (and rescheduling): free slots nearest first; pick one."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    service = service_request.service
+    booking = selectors.booking_active(request=service_request)
+    if not service.allows_self_booking or (
+        booking is None and service_request.status != ServiceRequest.Status.NEW
+    ):
+        return _see_other(reverse("portal:follow", args=[token]))
+    error = ""
+    conflict = False
+    status = 200
+    if request.method == "POST":
+        actor = ClientActor(request_id=service_request.pk)
+        try:
+            slot = Slot.objects.select_related("service").get(
+                pk=int(request.POST.get("slot", "")), service=service
+            )
+        except (ValueError, Slot.DoesNotExist):
+            error = _("Choose a time from the list.")
+        else:
+            try:
+                if booking is None:
+                    done = scheduling.booking_create(
+                        actor=actor, request=service_request, slot=slot
+                    )
+                    messages.success(request, _("You are booked. The details are below."))
+                else:
+                    done = scheduling.booking_reschedule(actor=actor, booking=booking, slot=slot)
+                    messages.success(request, _("Your booking is moved. The new time is below."))
+            except Conflict as err:
+                conflict = True
+                error = str(err.message)
+            except DomainError as err:
+                error = str(err.message)
+            else:
+                # The room (and so the client's join link) exists from the booking on.
+                consultation_for_booking(booking=done)
+                return _see_other(reverse("portal:follow", args=[token]))
+        status = 409 if conflict else 400
+    date = _parse_date(request.GET.get("date"))
+    days = selectors.free_slots_ahead(service=service, date=date)
+    return _render(
+        request,
+        "portal/choose.html",
+        {
+            "req": service_request,
+            "token": token,
+            "booking": booking,
+            "days": days,
+            "error": error,
+            "conflict": conflict,
+            "date": date,
+            "today": local_now(service).date(),
+        },
+        service=service,
+        status=status,
+        private=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel the booking through the private link (asks once more before it does)."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    service = service_request.service
+    booking = selectors.booking_active(request=service_request)
+    if booking is None or not service.allows_self_booking:
+        return _see_other(reverse("portal:follow", args=[token]))
+    error = ""
+    if request.method == "POST":
+        try:
+            scheduling.booking_cancel(
+                actor=ClientActor(request_id=service_request.pk),
+                booking=booking,
+                reason=_("Cancelled by the client on the portal"),
+            )
+        except DomainError as err:
+            error = str(err.message)
+        else:
+            messages.success(request, _("Your booking is cancelled."))
+            return _see_other(reverse("portal:follow", args=[token]))
+    return _render(
+        request,
+        "portal/cancel.html",
+        {"req": service_request, "token": token, "booking": booking, "error": error},
+        service=service,
+        status=400 if error else 200,
+        private=True,
+    )
+
+
+def ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The active booking as an .ics file for the client's calendar."""
+    service_request = _by_token(token)
+    booking = selectors.booking_active(request=service_request) if service_request else None
+    if booking is None:
+        return _not_found(request)
+    body = booking_ics(booking, join_url=selectors.join_url(booking=booking))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="consultation-{service_request.public_code}.ics"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
