@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MessengersConfig(AppConfig):
     name = "opora.messengers"
     verbose_name = "Opora: messengers (Telegram, WhatsApp, Viber, VK)"
+
+    def ready(self) -> None:
+        # Notices by e-mail/SMS are copied to the client's messenger, and messenger notifications
+        # are delivered, through the hooks notifications offers (it imports nothing of ours).
+        from opora.messengers import notify
+
+        notify.register()

@@ -1,5 +1,13 @@
-"""URLs of the messengers app."""
+"""URLs of the messengers app (mounted at /messengers/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opora.messengers import views
+
+app_name = "messengers"
+
+urlpatterns = [
+    path("conversations/", views.conversation_list, name="conversations"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
+    path("<str:channel>/<slug:slug>/webhook/", views.webhook, name="webhook"),
+]

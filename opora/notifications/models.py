@@ -1,4 +1,4 @@
-"""Every message to a client is a record first, then sent after commit (e-mail, SMS, ...)."""
+"""Every message to a client is a record first, then sent after commit (e-mail, SMS, messenger)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,13 +8,19 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
+        # Delivered by the sender a messenger app registers (notifications.channels); the recipient
+        # is that app's conversation id, so this app needs no import of it.
+        TELEGRAM = "telegram", _("Telegram")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        VIBER = "viber", _("Viber")
+        VK = "vk", _("VK")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
@@ -22,6 +28,9 @@ class Notification(models.Model):
     # What it is about, e.g. ("scheduling.booking", 42); kept generic so lower apps need no import.
     subject_type = models.CharField(max_length=64, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
+    # Set where a message must exist once only (a messenger copy of a notice, a reminder): a second
+    # attempt to store it finds the first.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)  # noqa: DJ001
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
@@ -36,3 +45,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification#{self.pk} {self.kind}"
+
+
+class NotificationAttachment(models.Model):
+    """A file sent with an e-mail notification (e.g. the .ics of a booking)."""
+
+    notification = models.ForeignKey(Notification, models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    mimetype = models.CharField(max_length=100, default="application/octet-stream")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Reminder(models.Model):
+    """That a reminder of `kind` about a subject was sent: the unique key makes it happen once."""
+
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind"], name="reminder_once_per_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.kind} {self.subject_type}#{self.subject_id}"

@@ -1,15 +1,95 @@
 """Writes for notifications: store first, deliver after commit through a task, retry safely."""
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Sequence
 
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from opora.notifications.models import Notification
+from opora.notifications import channels
+from opora.notifications.models import Notification, NotificationAttachment
 from opora.notifications.sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
+
+# (filename, content, mimetype)
+Attachment = tuple[str, bytes, str]
+
+DIRECT_CHANNELS = (Notification.Channel.EMAIL, Notification.Channel.SMS)
+
+
+def _label(about: models.Model | None) -> tuple[str, str]:
+    if about is None:
+        return "", ""
+    return about._meta.label_lower, str(about.pk)
+
+
+def _store(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    kind: str,
+    subject: str,
+    subject_type: str,
+    subject_id: str,
+    attachments: Sequence[Attachment] | None,
+    dedupe_key: str | None,
+) -> tuple[Notification, bool]:
+    """Insert one notification (with its attachments); with a dedupe key, at most once."""
+    from opora.notifications.tasks import deliver_notification
+
+    notification = Notification(
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        dedupe_key=dedupe_key or None,
+    )
+    notification.full_clean(validate_unique=False)
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                notification.save()
+        except IntegrityError:
+            return Notification.objects.get(dedupe_key=dedupe_key), False
+    else:
+        notification.save()
+    for filename, content, mimetype in attachments or ():
+        NotificationAttachment.objects.create(
+            notification=notification, filename=filename, content=content, mimetype=mimetype
+        )
+    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
+    return notification, True
+
+
+def _copy_to_messengers(
+    *, kind: str, subject_type: str, subject_id: str, recipient: str | None, body: str
+) -> list[Notification]:
+    """The same notice to the client's messenger conversations, once each (dedupe key)."""
+    copies = []
+    for channel, conversation in channels.client_contacts(
+        subject_type, subject_id, recipient=recipient, kind=kind
+    ):
+        notification, _created = _store(
+            channel=channel,
+            recipient=conversation,
+            body=body,
+            kind=kind,
+            subject="",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            attachments=None,
+            dedupe_key=f"{kind}:{subject_type}:{subject_id}:{channel}:{conversation}"[:200],
+        )
+        copies.append(notification)
+    return copies
 
 
 @transaction.atomic(savepoint=False)
@@ -21,27 +101,122 @@ def notification_create(
     kind: str,
     subject: str = "",
     about: models.Model | None = None,
+    attachments: Sequence[Attachment] | None = None,
+    dedupe_key: str | None = None,
+    copy_to_messengers: bool = True,
 ) -> Notification:
     """Store a message for a client; it is delivered by a task once the transaction commits.
 
     With a broker (production) the caller's transaction is not slowed by SMTP or an SMS gateway;
     in the embedded default the task runs in-process right after the commit.
-    """
-    from opora.notifications.tasks import deliver_notification
 
-    notification = Notification(
+    `attachments` ((filename, bytes, mimetype) tuples) go with an e-mail. With `dedupe_key` the
+    message is stored once: a second call returns the first row. A notice by e-mail or SMS to the
+    client's own contact about `about` is also copied once to the client's messenger
+    conversations, where a messenger app has registered a resolver (`notifications.channels`).
+    """
+    subject_type, subject_id = _label(about)
+    notification, created = _store(
         channel=channel,
         recipient=recipient,
-        subject=subject,
         body=body,
         kind=kind,
-        subject_type=about._meta.label_lower if about is not None else "",
-        subject_id=str(about.pk) if about is not None else "",
+        subject=subject,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        attachments=attachments,
+        dedupe_key=dedupe_key,
     )
-    notification.full_clean()
-    notification.save()
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
+    if created and copy_to_messengers and about is not None and channel in DIRECT_CHANNELS:
+        _copy_to_messengers(
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            recipient=recipient,
+            body=body,
+        )
     return notification
+
+
+@transaction.atomic(savepoint=False)
+def notification_send_to_client(
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    about: models.Model,
+    phone: str = "",
+    email: str = "",
+    attachments: Sequence[Attachment] | None = None,
+    dedupe_prefix: str = "",
+) -> list[Notification]:
+    """Tell the client of `about` by SMS, e-mail and every messenger conversation they have.
+
+    Unlike `notification_create`, the messenger copies do not depend on a phone or e-mail being
+    known: a client who wrote only through Telegram is told there. With `dedupe_prefix` each
+    message is stored once for that prefix (reminders).
+    """
+    subject_type, subject_id = _label(about)
+
+    def key(channel: str, recipient: str) -> str | None:
+        if not dedupe_prefix:
+            return None
+        return f"{dedupe_prefix}:{subject_type}:{subject_id}:{channel}:{recipient}"[:200]
+
+    sent: list[Notification] = []
+    common = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id}
+    if phone:
+        n, _created = _store(
+            channel=Notification.Channel.SMS,
+            recipient=phone,
+            body=body,
+            subject="",
+            attachments=None,
+            dedupe_key=key("sms", phone),
+            **common,
+        )
+        sent.append(n)
+    if email:
+        n, _created = _store(
+            channel=Notification.Channel.EMAIL,
+            recipient=email,
+            body=body,
+            subject=subject,
+            attachments=attachments,
+            dedupe_key=key("email", email),
+            **common,
+        )
+        sent.append(n)
+    for channel, conversation in channels.client_contacts(
+        subject_type, subject_id, recipient=None, kind=kind
+    ):
+        n, _created = _store(
+            channel=channel,
+            recipient=conversation,
+            body=body,
+            subject="",
+            attachments=None,
+            dedupe_key=key(channel, conversation)
+            or f"{kind}:{subject_type}:{subject_id}:{channel}:{conversation}"[:200],
+            **common,
+        )
+        sent.append(n)
+    return sent
+
+
+def _send(n: Notification) -> None:
+    if n.channel == Notification.Channel.EMAIL:
+        message = EmailMessage(subject=n.subject, body=n.body, to=[n.recipient])
+        for attachment in n.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
+        message.send()
+    elif n.channel == Notification.Channel.SMS:
+        get_sms_backend().send(phone=n.recipient, text=n.body)
+    else:
+        sender = channels.get_sender(n.channel)
+        if sender is None:
+            raise LookupError(f"no sender registered for {n.channel}")
+        sender(n)
 
 
 def notification_deliver(*, notification_id: int) -> Notification:
@@ -52,10 +227,7 @@ def notification_deliver(*, notification_id: int) -> Notification:
             return n
         n.attempts += 1
         try:
-            if n.channel == Notification.Channel.EMAIL:
-                EmailMessage(subject=n.subject, body=n.body, to=[n.recipient]).send()
-            else:
-                get_sms_backend().send(phone=n.recipient, text=n.body)
+            _send(n)
         except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, then retried
             n.status = Notification.Status.FAILED
             n.error = type(exc).__name__

@@ -20,5 +20,7 @@ def deliver_notification(self, notification_id: int) -> str:
 
 @shared_task
 def send_due_reminders() -> int:
-    """Placeholder until implemented in this session; does nothing."""
-    return 0
+    """Every 5 minutes: the day-before and hour-before reminders that are due, each sent once."""
+    from opora.notifications.reminders import reminders_send_due
+
+    return reminders_send_due()

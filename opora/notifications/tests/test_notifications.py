@@ -50,3 +50,54 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("smtp down")
+
+
+@pytest.mark.django_db
+def test_email_attachments_are_sent(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_create(
+            channel="email",
+            recipient="parent@example.org",
+            subject="Запись",
+            body="Текст",
+            kind="booking_created",
+            attachments=[("booking.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")],
+        )
+    (message,) = mail.outbox
+    assert message.attachments[0][0] == "booking.ics"
+    assert message.attachments[0][2] == "text/calendar"
+
+
+@pytest.mark.django_db
+def test_a_registered_channel_delivers_and_a_dedupe_key_stores_once(
+    django_capture_on_commit_callbacks,
+):
+    from opora.notifications import channels
+
+    delivered = []
+    channels.register("testchan", lambda n: delivered.append(n.recipient))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            a = notification_create(
+                channel="sms", recipient="+77011234567", body="b", kind="k", dedupe_key="one"
+            )
+            b = notification_create(
+                channel="sms", recipient="+77011234567", body="b", kind="k", dedupe_key="one"
+            )
+        assert a.pk == b.pk and Notification.objects.count() == 1
+        n = Notification(channel="sms", recipient="chat-1", body="b", kind="k")
+        n.save()
+        Notification.objects.filter(pk=n.pk).update(channel="testchan")
+        notification_deliver(notification_id=n.pk)
+        assert delivered == ["chat-1"]
+    finally:
+        channels._senders.pop("testchan", None)
+
+
+@pytest.mark.django_db
+def test_unknown_messenger_channel_fails_and_is_recorded():
+    n = Notification.objects.create(channel="sms", recipient="x", body="b", kind="k")
+    Notification.objects.filter(pk=n.pk).update(channel="nochannel")
+    notification_deliver(notification_id=n.pk)
+    n.refresh_from_db()
+    assert n.status == Notification.Status.FAILED and n.error == "LookupError"

@@ -1,0 +1,137 @@
+"""The one shape every messenger adapter has: verify a webhook, parse it, send a text.
+
+Adding a channel = one `ChannelAdapter` subclass registered with `@register("name")`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("opora.messengers")
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    request_contact: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message from a client, the same for every channel."""
+
+    external_id: str  # the provider's id of this delivery (update_id, message id, event_id...)
+    chat_id: str
+    user_id: str = ""
+    text: str = ""
+    display_name: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    phone: str = ""  # a contact the client shared about themselves
+    language: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InboundMessage:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class SendError(Exception):
+    """The provider did not take the message. `retryable`: a later attempt may succeed."""
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def hmac_sha256_hex(key: str, body: bytes) -> str:
+    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison; an empty expected value never matches."""
+    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+
+
+class ChannelAdapter:
+    channel: ClassVar[str] = ""
+    default_api_base: ClassVar[str] = ""
+    settings_api_base: ClassVar[str] = ""
+
+    def __init__(self, account: Any) -> None:
+        self.account = account
+
+    # --- inbound ----------------------------------------------------------------------------
+    def verify(self, request: HttpRequest, body: bytes, data: Any) -> bool:
+        """Whether the webhook call comes from the provider (signature or shared secret)."""
+        raise NotImplementedError
+
+    def subscribe(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer a GET set-up handshake (WhatsApp), or None when the channel has none."""
+        return None
+
+    def handshake(self, data: Any) -> HttpResponse | None:
+        """An immediate answer to a verified set-up call in the body (VK confirmation, ...)."""
+        return None
+
+    def parse(self, data: Any) -> list[InboundMessage]:
+        """The client messages in a verified webhook body (none for status updates)."""
+        raise NotImplementedError
+
+    def ack(self) -> HttpResponse:
+        return HttpResponse("ok", content_type="text/plain")
+
+    # --- outbound ---------------------------------------------------------------------------
+    @property
+    def api_base(self) -> str:
+        from django.conf import settings
+
+        base = self.account.api_base or getattr(
+            settings, self.settings_api_base, self.default_api_base
+        )
+        return base.rstrip("/")
+
+    def send_text(
+        self,
+        *,
+        chat_id: str,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        idempotency_key: str = "",
+    ) -> str:
+        """Send `text` (with rows of plain buttons where the channel has them); return the
+        provider's message id or raise SendError."""
+        raise NotImplementedError
+
+    def _post(self, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            with httpx.Client(timeout=TIMEOUT) as client:
+                response = client.post(url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise SendError(type(exc).__name__) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise SendError(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            # The request itself is wrong (bad chat, bot blocked, bad token): retrying won't help.
+            raise SendError(f"HTTP {response.status_code}", retryable=False)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise SendError("bad JSON answer") from None

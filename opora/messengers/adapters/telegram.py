@@ -1,0 +1,123 @@
+"""Telegram Bot API over webhooks (https://core.telegram.org/bots/api#setwebhook)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from opora.messengers.adapters import register
+from opora.messengers.adapters.base import (
+    Button,
+    ChannelAdapter,
+    InboundMessage,
+    SendError,
+    same,
+)
+
+_MEDIA = ("document", "audio", "voice", "video", "video_note", "sticker", "animation")
+
+
+def _attachments(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    if msg.get("photo"):
+        biggest = msg["photo"][-1]
+        found.append(
+            {"type": "photo", "file_id": biggest.get("file_id"), "size": biggest.get("file_size")}
+        )
+    for kind in _MEDIA:
+        media = msg.get(kind)
+        if isinstance(media, dict):
+            found.append(
+                {
+                    "type": kind,
+                    "file_id": media.get("file_id"),
+                    "size": media.get("file_size"),
+                    "mime_type": media.get("mime_type", ""),
+                    "file_name": media.get("file_name", ""),
+                }
+            )
+    return found
+
+
+@register("telegram")
+class TelegramAdapter(ChannelAdapter):
+    default_api_base = "https://api.telegram.org"
+    settings_api_base = "OPORA_TELEGRAM_API_BASE"
+
+    def verify(self, request: HttpRequest, body: bytes, data: Any) -> bool:
+        # setWebhook(secret_token=...) makes Telegram send it in this header on every call.
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        return same(self.account.secret("webhook_secret"), given)
+
+    def parse(self, data: Any) -> list[InboundMessage]:
+        if not isinstance(data, dict) or "update_id" not in data:
+            return []
+        update_id = str(data["update_id"])
+        callback = data.get("callback_query")
+        if isinstance(callback, dict):
+            message = callback.get("message") or {}
+            user = callback.get("from") or {}
+            text = str(callback.get("data") or "")
+            msg: dict[str, Any] = {"chat": message.get("chat") or {"id": user.get("id")}}
+        else:
+            msg = data.get("message") or data.get("edited_message") or {}
+            if not msg:
+                return []  # membership changes, polls...: nothing a consultant must read
+            user = msg.get("from") or {}
+            text = str(msg.get("text") or msg.get("caption") or "")
+        chat = msg.get("chat") or {}
+        if chat.get("id") is None:
+            return []
+        contact = msg.get("contact") or {}
+        # Only a contact of the sender themself is their phone (not a friend's card).
+        phone = (
+            str(contact.get("phone_number") or "")
+            if contact and contact.get("user_id") == user.get("id")
+            else ""
+        )
+        name = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+        return [
+            InboundMessage(
+                external_id=update_id,
+                chat_id=str(chat["id"]),
+                user_id=str(user.get("id") or ""),
+                text=text,
+                display_name=name,
+                attachments=_attachments(msg),
+                phone=phone,
+                language=str(user.get("language_code") or ""),
+            )
+        ]
+
+    def send_text(
+        self,
+        *,
+        chat_id: str,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        idempotency_key: str = "",
+    ) -> str:
+        payload: dict[str, Any] = {
+            "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
+            "text": text,
+        }
+        if buttons:
+            payload["reply_markup"] = {
+                "keyboard": [
+                    [
+                        {"text": b.text, "request_contact": True}
+                        if b.request_contact
+                        else {"text": b.text}
+                        for b in row
+                    ]
+                    for row in buttons
+                ],
+                "resize_keyboard": True,
+            }
+        token = self.account.secret("token")
+        response = self._post(f"{self.api_base}/bot{token}/sendMessage", json=payload)
+        data = self._json(response)
+        if not data.get("ok"):
+            raise SendError(f"not ok: {data.get('error_code', '')}", retryable=False)
+        return str((data.get("result") or {}).get("message_id", ""))

@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from opora.messengers.models import ChannelAccount, Conversation, InboundUpdate, OutboundMessage
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    list_display = ["slug", "channel", "service", "name", "is_active"]
+    list_filter = ["channel", "is_active"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["pk", "account", "request", "state", "awaiting_reply_since", "last_message_at"]
+    list_filter = ["account__channel"]
+    # The chat itself is read on the consultant's page (audited), not here.
+    exclude = ["draft"]
+    readonly_fields = [
+        f.name for f in Conversation._meta.fields if f.name not in ("draft", "reminders_enabled")
+    ]
+
+
+@admin.register(InboundUpdate)
+class InboundUpdateAdmin(admin.ModelAdmin):
+    list_display = ["pk", "account", "external_id", "status", "attempts", "received_at"]
+    list_filter = ["status", "account__channel"]
+    exclude = ["payload"]
+    readonly_fields = [f.name for f in InboundUpdate._meta.fields if f.name != "payload"]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["pk", "account", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", "account__channel"]
+    exclude = ["text", "buttons"]
+    readonly_fields = [
+        f.name for f in OutboundMessage._meta.fields if f.name not in ("text", "buttons")
+    ]

@@ -1,0 +1,231 @@
+"""Messenger bots of a service, the conversations they carry, and the inbound/outbound queues.
+
+Nothing is lost: an inbound update is stored (unique per account and external id) before the
+webhook answers 200, and processed from the stored row; an outbound message is a queued row
+first, sent by a task, and marked sent under a row lock so it is never sent twice by us.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class MessengerChannel(models.TextChoices):
+    # The same values as intake's request channels and notification channels.
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    VK = "vk", _("VK")
+
+
+def _resolve_secret(value: str) -> str:
+    """`env:NAME` reads the secret from the environment, so it need not live in the database."""
+    if value.startswith("env:"):
+        return os.environ.get(value[4:], "")
+    return value
+
+
+class ChannelAccount(models.Model):
+    """A bot (Telegram), business number (WhatsApp), public account (Viber) or community (VK).
+
+    Its webhook is `/messengers/<channel>/<slug>/webhook/`. Secrets may be given as `env:NAME`.
+    """
+
+    service = models.ForeignKey(
+        "core.Service", models.PROTECT, related_name="messenger_accounts", verbose_name=_("service")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=MessengerChannel.choices)
+    slug = models.SlugField(_("address name"), max_length=64)
+    name = models.CharField(_("name shown to clients"), max_length=100)
+    # Telegram bot token, WhatsApp access token, Viber auth token, VK community access token.
+    token = models.CharField(_("access token"), max_length=300)
+    # Telegram secret_token, WhatsApp verify_token, VK secret key.
+    webhook_secret = models.CharField(_("webhook secret"), max_length=256, blank=True)
+    # WhatsApp: the app secret that signs the webhook body.
+    app_secret = models.CharField(_("app secret"), max_length=256, blank=True)
+    # WhatsApp phone_number_id, VK group_id.
+    external_id = models.CharField(_("account id at the provider"), max_length=64, blank=True)
+    # VK Callback API: the string the server must answer to a `confirmation` request.
+    confirmation_code = models.CharField(_("confirmation string"), max_length=64, blank=True)
+    api_base = models.CharField(_("API address (override)"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "channel", "slug"]
+        verbose_name = _("messenger account")
+        verbose_name_plural = _("messenger accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "slug"], name="channel_account_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.slug}"
+
+    def secret(self, field: str) -> str:
+        return _resolve_secret(getattr(self, field))
+
+
+class Conversation(models.Model):
+    """One chat with one person in one account; knows the client and their current request."""
+
+    class State(models.TextChoices):
+        IDLE = "", _("Idle")
+        ASK_QUESTION = "ask_question", _("Waiting for the question")
+        ASK_IIN = "ask_iin", _("Waiting for the IIN")
+        ASK_NAME = "ask_name", _("Waiting for the full name")
+        ASK_PHONE = "ask_phone", _("Waiting for the phone")
+        CONFIRM_CANCEL = "confirm_cancel", _("Confirming a cancellation")
+
+    account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="conversations")
+    external_chat_id = models.CharField(max_length=64)
+    external_user_id = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(_("name in the messenger"), max_length=200, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    client = models.ForeignKey(
+        "intake.Client", models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    request = models.ForeignKey(
+        "intake.ServiceRequest",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("current request"),
+    )
+    state = models.CharField(max_length=16, choices=State.choices, blank=True, default="")
+    # The answers of an unfinished dialogue (question, IIN, name); cleared when it ends.
+    draft = models.JSONField(default=dict, blank=True)
+    reminders_enabled = models.BooleanField(_("reminders"), default=True)
+    # Set by the first client message a consultant has not answered yet; cleared by a reply.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-pk"]
+        verbose_name = _("messenger conversation")
+        verbose_name_plural = _("messenger conversations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_chat_id"], name="conversation_one_per_chat"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation#{self.pk}"
+
+    @property
+    def channel(self) -> str:
+        return self.account.channel
+
+
+class InboundUpdate(models.Model):
+    """One delivery from a provider, stored before the webhook answers; unique per account."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="inbound_updates")
+    external_id = models.CharField(max_length=128)
+    conversation = models.ForeignKey(
+        Conversation, models.SET_NULL, null=True, blank=True, related_name="inbound_updates"
+    )
+    # The normalised message (adapters.base.InboundMessage as a dict), not the provider's payload.
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        verbose_name = _("inbound update")
+        verbose_name_plural = _("inbound updates")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="inbound_update_once")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"inbound#{self.pk}"
+
+
+class OutboundMessage(models.Model):
+    """A message to a chat: a queued row first, then sent by a task with retries."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Failed for good")
+
+    account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="outbound_messages")
+    conversation = models.ForeignKey(Conversation, models.PROTECT, related_name="outbound_messages")
+    text = models.TextField(max_length=4000)
+    # [[{"text": ..., "request_contact": bool}, ...], ...]: rows of plain buttons.
+    buttons = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="messenger_outbound_sent_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"outbound#{self.pk}"
+
+
+class ConversationMessage(models.Model):
+    """The conversation's history, in order: what the client wrote and what they were sent."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("From the client")
+        OUT = "out", _("To the client")
+
+    conversation = models.ForeignKey(Conversation, models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    text = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    # Exactly one history line per stored update, and per outbound message.
+    inbound_update = models.OneToOneField(
+        InboundUpdate, models.SET_NULL, null=True, blank=True, related_name="message"
+    )
+    outbound = models.OneToOneField(
+        OutboundMessage, models.SET_NULL, null=True, blank=True, related_name="history"
+    )
+    # The consultant who wrote a reply; empty for the bot's own lines and the client's messages.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("conversation message")
+        verbose_name_plural = _("conversation messages")
+
+    def __str__(self) -> str:
+        return f"message#{self.pk}"

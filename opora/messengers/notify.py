@@ -1,0 +1,92 @@
+"""How notifications reach a client's messenger: a sender and a contact resolver, registered with
+`opora.notifications.channels` from MessengersConfig.ready (notifications imports nothing here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opora.messengers.adapters import SendError
+from opora.messengers.models import Conversation, MessengerChannel, OutboundMessage
+from opora.messengers.services import outbound_enqueue, outbound_send
+
+
+def send_notification(notification: Any) -> str:
+    """Deliver a Notification whose recipient is a conversation id, through the outbound queue.
+
+    The outbound row is keyed by the notification, so a retried delivery reuses it and a message
+    already sent is not sent again. Raises when the provider did not take it: the notification is
+    then retried by its own task.
+    """
+    conversation = Conversation.objects.select_related("account").get(
+        pk=int(notification.recipient)
+    )
+    if conversation.account.channel != notification.channel:
+        raise ValueError("the conversation is of another channel")
+    message = outbound_enqueue(
+        conversation=conversation,
+        text=notification.body,
+        key=f"notification:{notification.pk}",
+        dispatch=False,
+    )
+    message = outbound_send(message_id=message.pk)
+    if message.status != OutboundMessage.Status.SENT:
+        raise SendError(message.error or message.status)
+    return message.external_id
+
+
+def _request_id(subject_type: str, subject_id: str) -> int | None:
+    from opora.consultations.models import Consultation
+    from opora.scheduling.models import Booking
+
+    try:
+        pk = int(subject_id)
+    except (TypeError, ValueError):
+        return None
+    if subject_type == "intake.servicerequest":
+        return pk
+    if subject_type == "scheduling.booking":
+        return Booking.objects.filter(pk=pk).values_list("request_id", flat=True).first()
+    if subject_type == "consultations.consultation":
+        return (
+            Consultation.objects.filter(pk=pk).values_list("booking__request_id", flat=True).first()
+        )
+    return None
+
+
+def client_conversations(
+    subject_type: str, subject_id: str, *, recipient: str | None, kind: str
+) -> list[tuple[str, str]]:
+    """The client's conversations for a notice about a request, its booking or consultation.
+
+    With `recipient`, only when it is the request's own phone or e-mail (never a staff address).
+    Reminders go only to conversations that have them on.
+    """
+    from django.db.models import Q
+
+    from opora.intake.models import ServiceRequest
+
+    request_id = _request_id(subject_type, subject_id)
+    if request_id is None:
+        return []
+    request = ServiceRequest.objects.filter(pk=request_id).only("phone", "email", "client").first()
+    if request is None:
+        return []
+    if recipient is not None and recipient not in {c for c in (request.phone, request.email) if c}:
+        return []
+    match = Q(request_id=request.pk)
+    if request.client_id:
+        match |= Q(client_id=request.client_id)
+    conversations = Conversation.objects.filter(match, account__is_active=True).select_related(
+        "account"
+    )
+    if kind.startswith("reminder"):
+        conversations = conversations.filter(reminders_enabled=True)
+    return [(c.account.channel, str(c.pk)) for c in conversations.order_by("pk")]
+
+
+def register() -> None:
+    from opora.notifications import channels
+
+    for channel in MessengerChannel.values:
+        channels.register(channel, send_notification)
+    channels.register_contacts(client_conversations)

@@ -1,0 +1,52 @@
+"""Reads of the messengers app: the conversations a consultant answers, and their history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from opora.accounts.models import Role
+from opora.core.audit import audit_record
+from opora.core.errors import NotFound, PermissionDenied
+from opora.messengers.models import Conversation, ConversationMessage
+
+STAFF_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+
+
+def _require(actor: Any) -> None:
+    if not getattr(actor, "is_authenticated", False) or not actor.has_role(*STAFF_ROLES):
+        raise PermissionDenied(_("Only a consultant or the head may read messenger conversations."))
+
+
+def _visible(actor: Any) -> QuerySet[Conversation]:
+    qs = Conversation.objects.select_related("account", "request")
+    if actor.is_superuser or actor.role == Role.ADMIN:
+        return qs
+    return qs.filter(account__service__in=actor.services.all())
+
+
+def conversations_for_staff(*, actor: Any, unanswered_only: bool = True) -> QuerySet[Conversation]:
+    """Conversations of the actor's services; unanswered first (oldest waiting first)."""
+    _require(actor)
+    qs = _visible(actor).annotate(
+        inbound_count=Count("messages", filter=Q(messages__direction="in"))
+    )
+    if unanswered_only:
+        return qs.filter(awaiting_reply_since__isnull=False).order_by("awaiting_reply_since", "pk")
+    return qs.order_by("-last_message_at", "-pk")
+
+
+def conversation_get(*, actor: Any, pk: int) -> Conversation:
+    """One conversation the actor may read; the read is audited (it shows a client's messages)."""
+    _require(actor)
+    conversation = _visible(actor).filter(pk=pk).first()
+    if conversation is None:
+        raise NotFound(_("The conversation does not exist."))
+    audit_record(actor=actor, event_type="messengers.conversation_read", subject=conversation)
+    return conversation
+
+
+def conversation_history(*, conversation: Conversation) -> QuerySet[ConversationMessage]:
+    return conversation.messages.select_related("author", "outbound").order_by("created_at", "pk")

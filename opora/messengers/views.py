@@ -1,0 +1,107 @@
+"""Webhooks of the messengers (thin: verify, store, answer) and the consultant's pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from opora.accounts.models import Role
+from opora.core.errors import DomainError
+from opora.messengers import selectors, services
+from opora.messengers.adapters import get_adapter
+from opora.messengers.models import ChannelAccount
+from opora.web.decorators import role_required
+from opora.web.views.common import go, lookup_error, page
+
+logger = logging.getLogger("opora.messengers")
+
+MAX_BODY = 1024 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request: HttpRequest, channel: str, slug: str) -> HttpResponse:
+    """Verify the call, store its messages (before answering), answer as the provider expects."""
+    account = (
+        ChannelAccount.objects.select_related("service")
+        .filter(channel=channel, slug=slug, is_active=True)
+        .first()
+    )
+    if account is None:
+        raise Http404
+    adapter = get_adapter(account)
+    if request.method == "GET":
+        answer = adapter.subscribe(request)
+        if answer is None:
+            return HttpResponse(status=405)
+        return answer
+    body = request.body
+    if len(body) > MAX_BODY:
+        return HttpResponse(status=413)
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        data = None
+    if not adapter.verify(request, body, data):
+        # No content in the log: only which account refused what.
+        logger.warning("messengers: webhook refused, bad signature (%s %s)", channel, account.pk)
+        return HttpResponse(status=403)
+    if not isinstance(data, dict):
+        return HttpResponse(status=400)
+    early = adapter.handshake(data)
+    if early is not None:
+        return early
+    services.inbound_store(account=account, messages=adapter.parse(data))
+    return adapter.ack()
+
+
+@role_required(Role.CONSULTANT, Role.HEAD)
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    show_all = request.GET.get("all") == "1"
+    conversations = selectors.conversations_for_staff(
+        actor=request.user, unanswered_only=not show_all
+    )
+    return page(
+        request,
+        "messengers/conversations.html",
+        {"nav": "messengers", "conversations": conversations, "show_all": show_all},
+    )
+
+
+@role_required(Role.CONSULTANT, Role.HEAD)
+@require_http_methods(["GET", "POST"])
+def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        conversation = selectors.conversation_get(actor=request.user, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    error = ""
+    text = ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            services.conversation_reply(actor=request.user, conversation=conversation, text=text)
+        except DomainError as err:
+            error = str(err.message)
+        else:
+            messages.success(request, _("The answer is sent to the client's messenger."))
+            return go(request, reverse("messengers:conversation", args=[conversation.pk]))
+    return page(
+        request,
+        "messengers/conversation.html",
+        {
+            "nav": "messengers",
+            "conversation": conversation,
+            "history": selectors.conversation_history(conversation=conversation),
+            "error": error,
+            "text": text,
+        },
+        status=400 if error else 200,
+    )

@@ -1,0 +1,128 @@
+"""Reminders of a booked consultation: the day before and an hour before, each sent once.
+
+The regulations ask that the client be told of the booking, reminded of it and told of changes
+(regulation 000 §8, 002 §4.1). The booking and change notices are sent by scheduling; the
+reminders are due by time, so a periodic task finds them here.
+
+The import of scheduling's Booking is inside the function on purpose: notifications stays a leaf
+that loads without the higher apps, and only this periodic job reads bookings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from opora.notifications.models import Reminder
+from opora.notifications.services import notification_send_to_client
+
+logger = logging.getLogger(__name__)
+
+DAY_BEFORE = "reminder_day"
+HOUR_BEFORE = "reminder_hour"
+# How long before the start each reminder becomes due.
+LEADS = {DAY_BEFORE: dt.timedelta(hours=24), HOUR_BEFORE: dt.timedelta(hours=1)}
+
+
+def _message(kind: str, booking: Any) -> tuple[str, str]:
+    slot = booking.slot
+    service = slot.service
+    starts = timezone.localtime(slot.starts_at, service.tz)
+    fmt = {
+        "service": service.name,
+        "date": starts.strftime("%d.%m.%Y"),
+        "time": starts.strftime("%H:%M"),
+        "consultant": slot.consultant.display_name,
+    }
+    if kind == DAY_BEFORE:
+        subject = _("%(service)s: reminder of your consultation on %(date)s at %(time)s") % fmt
+        first = _(
+            "Reminder: your online consultation is tomorrow, %(date)s at %(time)s (local time), "
+            "specialist %(consultant)s."
+        )
+    else:
+        subject = _("%(service)s: your consultation starts at %(time)s") % fmt
+        first = _(
+            "Reminder: your online consultation starts in an hour, at %(time)s (local time), "
+            "specialist %(consultant)s."
+        )
+    lines = [first % fmt]
+    if service.join_instructions:
+        lines.append(_("How to join: %(join)s") % {"join": service.join_instructions})
+    if service.change_instructions:
+        lines.append(
+            _("To change or cancel the booking: %(change)s")
+            % {"change": service.change_instructions}
+        )
+    return subject, "\n".join(lines)
+
+
+def _due_kind(booking: Any, now: dt.datetime) -> str | None:
+    """Which reminder is due now, if any. A booking made after a reminder's time skips it: the
+    confirmation the client has just received says the same."""
+    starts = booking.slot.starts_at
+    if starts <= now:
+        return None
+    for kind in (HOUR_BEFORE, DAY_BEFORE):
+        due_at = starts - LEADS[kind]
+        if now >= due_at:
+            return kind if booking.created_at < due_at else None
+    return None
+
+
+def reminder_send(*, booking: Any, kind: str) -> bool:
+    """Send the `kind` reminder of `booking` to its request's phone, e-mail and messengers, once.
+
+    The Reminder row's unique key (booking, kind) is inserted in the same transaction as the
+    messages: a second run, or a concurrent one, finds it and sends nothing.
+    """
+    request = booking.request
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(
+                subject_type=booking._meta.label_lower, subject_id=str(booking.pk), kind=kind
+            )
+            with translation.override(settings.LANGUAGE_CODE):
+                subject, body = _message(kind, booking)
+            notification_send_to_client(
+                kind=kind,
+                subject=subject,
+                body=body,
+                about=booking,
+                phone=request.phone,
+                email=request.email,
+                dedupe_prefix=kind,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def reminders_send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every reminder due at `now` (default: now); returns how many reminders were sent."""
+    from opora.scheduling.models import Booking
+
+    now = now or timezone.now()
+    bookings = (
+        Booking.objects.filter(
+            status=Booking.Status.ACTIVE,
+            slot__starts_at__gt=now,
+            slot__starts_at__lte=now + LEADS[DAY_BEFORE],
+        )
+        .select_related("slot__service", "slot__consultant", "request")
+        .order_by("slot__starts_at", "pk")
+    )
+    sent = 0
+    for booking in bookings:
+        kind = _due_kind(booking, now)
+        if kind is not None and reminder_send(booking=booking, kind=kind):
+            sent += 1
+    if sent:
+        logger.info("reminders sent: %d", sent)
+    return sent
