@@ -71,3 +71,37 @@ def test_end_protocol_journal(open_page, service, consultant, head_with_mail, ax
     expect(row).to_contain_text("Тестов Арман")
     expect(row).to_contain_text("5. Проблемы обучения")
     axe_check(doc, where="journal")
+
+
+def test_book_the_next_consultation_from_the_protocol(page, service, consultant, axe_check):
+    """The consultant books the client's next consultation on their own nearest free time."""
+    import datetime as dt
+
+    from e2e.conftest import future_working_day, make_slots, synthetic_iin
+    from opora.consultations import services
+    from opora.consultations.tests.factories import make_live_consultation
+    from opora.core.models import Service
+    from opora.intake.models import ServiceRequest
+
+    # The repeat request is checked like any other; this one needs no registry check.
+    Service.objects.filter(pk=service.pk).update(eligibility_rule=Service.Eligibility.NONE)
+    room = make_live_consultation(service, consultant)
+    ServiceRequest.objects.filter(pk=room.booking.request_id).update(
+        iin=synthetic_iin(dt.date(1990, 1, 2), "F", 55)
+    )
+    services.consultation_admit(consultation_id=room.pk, actor=consultant)
+    services.consultation_end(consultation_id=room.pk, actor=consultant)
+    day = future_working_day(service)
+    slot = make_slots(service, consultant, day, hours=(15,))[0]
+
+    login(page, consultant.username)
+    page.goto(f"/consultant/consultations/{room.pk}/protocol/")
+    when = f"{day:%d.%m.%Y} 15:00"
+    expect(page.locator("#next-booking-form")).to_contain_text(when)
+    axe_check(page, where="protocol page with the next booking")
+    page.get_by_role("button", name="Записать на следующую консультацию").click()
+    expect(page.locator("#next-booked")).to_contain_text(when)
+    expect(page.get_by_label("Следующая консультация")).to_have_value(when)
+    axe_check(page, where="protocol page after booking")
+    slot.refresh_from_db()
+    assert slot.bookings.get().request.status == ServiceRequest.Status.BOOKED

@@ -135,10 +135,10 @@ def test_consultant_and_client_talk_and_chat(open_page, service, consultant, axe
     axe_check(doc, where="consultant room")
 
     cli.get_by_label("Сообщение").fill("Здравствуйте, у меня вопрос")
-    cli.get_by_role("button", name="Отправить").click()
+    cli.get_by_role("button", name="Отправить", exact=True).click()
     expect(doc.locator("#chat-log")).to_contain_text("Здравствуйте, у меня вопрос")
     doc.get_by_label("Сообщение").fill("Слушаю вас")
-    doc.get_by_role("button", name="Отправить").click()
+    doc.get_by_role("button", name="Отправить", exact=True).click()
     expect(cli.locator("#chat-log")).to_contain_text("Слушаю вас")
 
     cli.get_by_role("button", name="Только голос").click()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opora.consultations.models import Consultation
+from opora.consultations.models import Consultation, Recording, RecordingAccess
 
 
 @admin.register(Consultation)
@@ -12,4 +12,46 @@ class ConsultationAdmin(admin.ModelAdmin):
     exclude = ["client_token", "client_channel", "client_sid", "consultant_channel"]
 
     def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    # Metadata only: the media is downloaded on the head's page, which asks for the reason and
+    # logs the access; keys and storage paths never show here.
+    list_display = ["id", "consultation", "status", "policy", "started_at", "chunk_count", "size"]
+    list_filter = ["status", "policy"]
+    exclude = ["wrapped_key", "storage_path", "key_id"]
+    readonly_fields = [
+        "consultation",
+        "started_by",
+        "policy",
+        "status",
+        "mime_type",
+        "ended_at",
+        "chunk_count",
+        "size",
+        "sha256",
+    ]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(RecordingAccess)
+class RecordingAccessAdmin(admin.ModelAdmin):
+    list_display = ["id", "recording", "user", "kind", "at"]
+    list_filter = ["kind"]
+    readonly_fields = ["recording", "user", "kind", "reason"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False

@@ -1,4 +1,5 @@
-"""Forms of the consultant's pages after a consultation: the protocol and the technical failure."""
+"""Forms of the consultant's pages after a consultation (the protocol, the technical failure) and of
+the head's recordings pages."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,4 +39,27 @@ class FailureForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RecordingAccessForm(forms.Form):
+    """Every read of a recording needs its reason (it goes to the access log)."""
+
+    reason = forms.CharField(
+        label=_("Why do you open the recording?"),
+        max_length=500,
+        help_text=_("For example: complaint No. 12 review; quality check of the service."),
+    )
+
+
+class RecordingReleaseForm(forms.Form):
+    """An authority's request for a recording (a complaint review)."""
+
+    recipient = forms.CharField(
+        label=_("To whom"), max_length=300, help_text=_("The authority and the person.")
+    )
+    complaint_ref = forms.CharField(label=_("Complaint reference"), max_length=100)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    requested_on = forms.DateField(
+        label=_("Request received on"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -32,9 +32,16 @@ class Consultation(models.Model):
     # of the booking (API, confirmation resend); 256 random bits, compared by a unique index.
     client_token = models.CharField(max_length=64, unique=True, editable=False)
     recording_consent = models.BooleanField(_("consent to recording"), null=True, blank=True)
+    # When the client was shown the recording notice (policy "notice", 1411): the proof that they
+    # were told before a recording started.
+    recording_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The repeat consultation the consultant booked from the protocol screen (a new request).
+    next_booking = models.ForeignKey(
+        "scheduling.Booking", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Who is in the room now: the WebSocket channel of each side. One client at a time; `client_sid`
     # (a random id of the browser tab) lets the same tab take its place back after a network drop.
     client_channel = models.CharField(max_length=200, blank=True, editable=False)
@@ -208,3 +215,152 @@ class CrisisAlert(models.Model):
 
     def __str__(self) -> str:
         return f"crisis#{self.pk}"
+
+
+class ChatAttachment(models.Model):
+    """A file sent in the room's chat (regulation 002 §4.3.2: materials sent — links, files, legal
+    documents). Stored encrypted like recordings; only the two participants download it."""
+
+    message = models.OneToOneField(ChatMessage, models.CASCADE, related_name="attachment")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size, bytes"))
+    sha256 = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(editable=False)
+    storage_name = models.CharField(max_length=300, editable=False)
+
+    class Meta:
+        verbose_name = _("chat file")
+        verbose_name_plural = _("chat files")
+
+    def __str__(self) -> str:
+        return f"chatfile#{self.pk}"
+
+
+class Recording(models.Model):
+    """«Запись разговора»: one continuous recording made in the consultant's browser.
+
+    The media is stored as encrypted chunks (`RecordingChunk`, AES-GCM with this recording's own
+    data key, which is kept wrapped by the key from the environment, `key_id`). `size` and `sha256`
+    describe the decrypted file once the recording is finished.
+    """
+
+    class Status(models.TextChoices):
+        RECORDING = "recording", _("Recording")
+        FINISHED = "finished", _("Finished")
+        # Closed without a proper finish (the page was reloaded or closed): what arrived is kept.
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    consultation = models.ForeignKey(Consultation, models.PROTECT, related_name="recordings")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # The policy and consent the recording was started under, kept for a later complaint review.
+    policy = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDING)
+    mime_type = models.CharField(max_length=100, default="video/webm")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(_("size, bytes"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(editable=False)
+    storage_path = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation"],
+                condition=Q(status="recording"),
+                name="recording_one_running_per_consultation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(policy="never"), name="recording_never_under_policy_never"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"recording#{self.pk}"
+
+
+class RecordingChunk(models.Model):
+    """One 5-second piece of a recording as uploaded; `seq` is unique, so a re-sent chunk is
+    stored once."""
+
+    recording = models.ForeignKey(Recording, models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recording", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "seq"], name="recording_chunk_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk#{self.recording_id}.{self.seq}"
+
+
+class RecordingAccess(models.Model):
+    """Every read of a recording: who, when and why (besides the audit log)."""
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", _("Download")
+        RELEASE = "release", _("Handed over for a complaint review")
+
+    recording = models.ForeignKey(Recording, models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOWNLOAD)
+    reason = models.CharField(_("reason"), max_length=500)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access to a recording")
+        verbose_name_plural = _("accesses to recordings")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="recording_access_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recording-access#{self.pk}"
+
+
+class RecordingRelease(models.Model):
+    """A recording handed over for a complaint review: due within 3 working days of the
+    authority's request (regulation 000). The complaint is a free reference until complaints
+    are built."""
+
+    recording = models.ForeignKey(Recording, models.PROTECT, related_name="releases")
+    recipient = models.CharField(_("to whom"), max_length=300)
+    complaint_ref = models.CharField(_("complaint reference"), max_length=100)
+    reason = models.CharField(_("reason"), max_length=500)
+    requested_on = models.DateField(_("request received on"))
+    due_on = models.DateField(_("due by"))
+    released_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("hand-over of a recording")
+        verbose_name_plural = _("hand-overs of recordings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("requested_on")), name="release_due_after_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"release#{self.pk}"

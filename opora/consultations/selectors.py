@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from opora.consultations.models import ChatMessage, Consultation
+from opora.consultations.models import ChatMessage, Consultation, Recording
 from opora.scheduling.models import Booking
 
 # The client may open the room this long before the slot starts (regulation 002 §4.2: the
@@ -86,18 +87,120 @@ def chat_history(consultation_id: int) -> list[dict]:
     """The whole chat in order, as the room's JavaScript shows it."""
     return [
         chat_message_payload(m)
-        for m in ChatMessage.objects.filter(consultation_id=consultation_id).order_by("seq")
+        for m in ChatMessage.objects.filter(consultation_id=consultation_id)
+        .select_related("attachment")
+        .order_by("seq")
     ]
 
 
 def chat_message_payload(message: ChatMessage) -> dict:
-    return {
+    """A chat line as sent to both sides; a file carries its name, size and type (each side
+    builds its own download link from `seq`: the client's by token, the consultant's by login)."""
+    payload = {
         "seq": message.seq,
         "sender": message.sender,
         "text": message.text,
         "client_msg_id": message.client_msg_id,
         "at": message.created_at.isoformat(),
     }
+    attachment = getattr(message, "attachment", None) if message.pk else None
+    if attachment is not None:
+        payload["file"] = {
+            "name": attachment.name,
+            "size": attachment.size,
+            "type": attachment.content_type,
+        }
+    return payload
+
+
+def chat_files(consultation: Consultation) -> list[ChatMessage]:
+    """The files sent in the consultation's chat, in chat order (the protocol's materials)."""
+    return list(
+        ChatMessage.objects.filter(consultation=consultation, attachment__isnull=False)
+        .select_related("attachment")
+        .order_by("seq")
+    )
+
+
+# --- Recording -----------------------------------------------------------------------------------
+
+# Chunks still accepted this long after the consultation ended: the recorder's last piece and any
+# upload retries arrive after the "end" message.
+RECORDING_GRACE = dt.timedelta(minutes=5)
+RECORDING_VIEWER_ROLES = ("head", "admin")
+
+
+def recording_refusal(
+    consultation: Consultation, *, now: dt.datetime | None = None, policy_only: bool = False
+) -> str | None:
+    """Why the consultation may not be recorded now (a sentence for the consultant), or None.
+
+    The service's policy decides: "never" — never; "consent" (Russian services, regulation 004:
+    no recording without written consent) — only after the client said yes on the entry page;
+    "notice" (1411) — only after the client was shown the notice. The consultant, who starts the
+    recording, is the other person in the room. Chunks are checked against this one by one.
+    `policy_only` leaves out the consultation's status (the room decides before the admit).
+    """
+    from opora.core.models import Service
+
+    policy = consultation.booking.slot.service.recording_policy
+    if policy == Service.RecordingPolicy.NEVER:
+        return _("This service does not record consultations.")
+    if policy == Service.RecordingPolicy.CONSENT and consultation.recording_consent is not True:
+        if consultation.recording_consent is False:
+            return _("The client declined recording: the consultation is held without it.")
+        return _("The client has not given written consent to recording.")
+    if policy == Service.RecordingPolicy.NOTICE and consultation.recording_notice_at is None:
+        return _("The client has not yet been shown the recording notice.")
+    if policy_only or consultation.status == Consultation.Status.IN_PROGRESS:
+        return None
+    now = now or timezone.now()
+    if (
+        consultation.status == Consultation.Status.ENDED
+        and consultation.ended_at
+        and now - consultation.ended_at <= RECORDING_GRACE
+    ):
+        return None
+    return _("Only a consultation in progress can be recorded.")
+
+
+def recording_running(consultation: Consultation) -> Recording | None:
+    return consultation.recordings.filter(status=Recording.Status.RECORDING).first()
+
+
+def may_view_recordings(user: Any, service: Any) -> bool:
+    """A head of the service or an administrator (every read is still logged with a reason)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.role == "admin":
+        return True
+    return user.role == "head" and user.services.filter(pk=service.pk).exists()
+
+
+def recordings_for_service(*, actor: Any, service: Any) -> QuerySet[Recording]:
+    """The service's recordings, newest first, for a head or an administrator."""
+    if not may_view_recordings(actor, service):
+        return Recording.objects.none()
+    return (
+        Recording.objects.filter(consultation__booking__slot__service=service)
+        .select_related("consultation__booking__slot__consultant", "started_by")
+        .prefetch_related("releases")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def recording_get(*, actor: Any, recording_id: int) -> Recording | None:
+    """One recording, or None when it does not exist or `actor` may not see it."""
+    recording = (
+        Recording.objects.select_related("consultation__booking__slot__service")
+        .filter(pk=recording_id)
+        .first()
+    )
+    if recording is None or not may_view_recordings(
+        actor, recording.consultation.booking.slot.service
+    ):
+        return None
+    return recording
 
 
 def client_join_url(consultation: Consultation) -> str:

@@ -1,27 +1,38 @@
 """Writes of consultations: the room per booking, who is connected, admission, mode, chat, end."""
 
 import datetime as dt
+import hashlib
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.consultations import files as chat_files
+from opora.consultations import recording as recording_crypto
 from opora.consultations import selectors
 from opora.consultations.models import (
     CRISIS_TOPICS,
+    ChatAttachment,
     ChatMessage,
     Consultation,
     CrisisAlert,
     Protocol,
+    Recording,
+    RecordingAccess,
+    RecordingChunk,
+    RecordingRelease,
     TechnicalFailure,
 )
 from opora.core.audit import audit_record
-from opora.core.errors import DomainError
+from opora.core.errors import DomainError, NotFound
 from opora.notifications.services import notification_create
+from opora.scheduling.calendar import ServiceCalendar
 from opora.scheduling.models import Booking
 from opora.scheduling.selectors import slot_nearest_free
 from opora.scheduling.services import booking_reschedule
@@ -62,6 +73,20 @@ def consultation_record_consent(*, consultation: Consultation, consent: bool) ->
         subject=consultation,
         extra={"consent": consent},
     )
+    return consultation
+
+
+@transaction.atomic
+def consultation_record_notice(*, consultation: Consultation) -> Consultation:
+    """Store that the client was shown the recording notice (policy "notice"); the first time
+    counts."""
+    now = timezone.now()
+    updated = Consultation.objects.filter(
+        pk=consultation.pk, recording_notice_at__isnull=True
+    ).update(recording_notice_at=now)
+    if updated:
+        consultation.recording_notice_at = now
+        audit_record(actor=None, event_type="consultation.recording_notice", subject=consultation)
     return consultation
 
 
@@ -159,6 +184,11 @@ def chat_message_create(
         ).first()
         if existing is not None:
             return existing
+    return _chat_append(c, sender=sender, text=text, client_msg_id=client_msg_id)
+
+
+def _chat_append(c: Consultation, *, sender: str, text: str, client_msg_id: str) -> ChatMessage:
+    """Insert the next chat line; the caller holds the consultation's row lock."""
     seq = (ChatMessage.objects.filter(consultation=c).aggregate(m=Max("seq"))["m"] or 0) + 1
     message = ChatMessage(
         consultation=c, seq=seq, sender=sender, text=text, client_msg_id=client_msg_id
@@ -482,3 +512,474 @@ def journal_workbook(*, rows: list[list]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- Recording (docs/ARCHITECTURE.md: recorded in the consultant's browser, chunked) --------------
+
+RECORDING_MIME_TYPES = ("video/webm", "audio/webm")
+RECORDING_MAX_SEQ = 100_000
+
+
+def recording_chunk_max_bytes() -> int:
+    return int(getattr(settings, "OPORA_RECORDING_CHUNK_MAX_BYTES", 16 * 1024 * 1024))
+
+
+def _room_event(consultation_id: int, payload: dict) -> None:
+    """Send `payload` to everyone in the room, in the shape the room consumer relays."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            f"room.{consultation_id}", {"type": "room.event", "sender": "", "payload": payload}
+        )
+
+
+def _announce(consultation_id: int, payload: dict) -> None:
+    transaction.on_commit(lambda: _room_event(consultation_id, payload))
+
+
+def _close_recording(recording: Recording, *, status: str) -> Recording:
+    """Close a recording (row locked by the caller): totals and the SHA-256 of the decrypted file."""
+    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
+    digest = hashlib.sha256()
+    size = count = 0
+    for chunk in recording.chunks.order_by("seq"):
+        plain = recording_crypto.decrypt(
+            data_key,
+            recording_crypto.read_blob(chunk.storage_name),
+            aad=recording_crypto.chunk_aad(recording.pk, chunk.seq),
+        )
+        digest.update(plain)
+        size += len(plain)
+        count += 1
+    recording.status = status
+    recording.ended_at = timezone.now()
+    recording.size, recording.chunk_count, recording.sha256 = size, count, digest.hexdigest()
+    recording.save(update_fields=["status", "ended_at", "size", "chunk_count", "sha256"])
+    return recording
+
+
+@transaction.atomic
+def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -> Recording:
+    """The consultant's browser starts recording: allowed only when the service's policy and the
+    client's stored consent (or the notice shown) allow it (`selectors.recording_refusal`).
+
+    A recording still running (the page was reloaded) is closed as interrupted: a new
+    MediaRecorder starts a new file. The client's room shows the "recording" indicator.
+    """
+    consultation = _lock(consultation)
+    _require_booked_consultant(actor, consultation)
+    refusal = selectors.recording_refusal(consultation)
+    if refusal is not None or consultation.status != Consultation.Status.IN_PROGRESS:
+        raise DomainError(
+            refusal or _("Only a consultation in progress can be recorded."),
+            code="recording_not_allowed",
+        )
+    base_type = (mime_type or "").split(";")[0].strip().lower()
+    if base_type not in RECORDING_MIME_TYPES:
+        raise DomainError(_("The recording must be WebM video or audio."), code="recording_type")
+    running = Recording.objects.select_for_update().filter(
+        consultation=consultation, status=Recording.Status.RECORDING
+    )
+    for old in running:
+        _close_recording(old, status=Recording.Status.INTERRUPTED)
+    _data_key, key_id, wrapped = recording_crypto.new_data_key()
+    recording = Recording(
+        consultation=consultation,
+        started_by=actor,
+        policy=consultation.booking.slot.service.recording_policy,
+        mime_type=base_type,
+        key_id=key_id,
+        wrapped_key=wrapped,
+        storage_path=f"recordings/{consultation.pk}/{secrets.token_hex(8)}",
+    )
+    recording.full_clean(exclude=["consultation", "started_by"])
+    recording.save()
+    audit_record(
+        actor=actor,
+        event_type="recording.started",
+        subject=recording,
+        extra={"consultation_id": consultation.pk, "policy": recording.policy},
+    )
+    _announce(consultation.pk, {"type": "recording", "on": True})
+    return recording
+
+
+def recording_chunk_store(
+    *, actor: Any, recording: Recording, seq: int, data: bytes
+) -> tuple[RecordingChunk, bool]:
+    """Store one uploaded chunk encrypted; returns (chunk, created).
+
+    Every chunk is checked again: the booked consultant, a running recording, and the policy and
+    consent as at the start. A chunk re-sent after a lost answer (same `seq`) is stored once.
+    """
+    if not 0 <= seq <= RECORDING_MAX_SEQ:
+        raise DomainError(_("Wrong chunk number."), code="chunk_seq")
+    if not data:
+        raise DomainError(_("The chunk is empty."), code="chunk_empty")
+    if len(data) > recording_chunk_max_bytes():
+        raise DomainError(_("The chunk is too large."), code="chunk_too_large")
+    consultation = selectors.consultation_by_id(recording.consultation_id)
+    if consultation is None:
+        raise DomainError(_("The consultation does not exist."), code="not_found")
+    _require_booked_consultant(actor, consultation)
+    existing = RecordingChunk.objects.filter(recording_id=recording.pk, seq=seq).first()
+    if existing is not None:
+        return existing, False
+    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
+    # The file first, then the row: a row never points to a missing file; a file whose row lost
+    # a race (or whose checks failed) is removed.
+    name = recording_crypto.store_blob(
+        f"{recording.storage_path}/{seq:06d}.bin",
+        recording_crypto.encrypt(data_key, data, aad=recording_crypto.chunk_aad(recording.pk, seq)),
+    )
+    try:
+        with transaction.atomic():
+            locked = Recording.objects.select_for_update().get(pk=recording.pk)
+            fresh = selectors.consultation_by_id(recording.consultation_id)
+            refusal = selectors.recording_refusal(fresh)
+            if refusal is not None:
+                raise DomainError(refusal, code="recording_not_allowed")
+            if locked.status != Recording.Status.RECORDING:
+                raise DomainError(_("This recording has been stopped."), code="recording_closed")
+            chunk = RecordingChunk(
+                recording=locked,
+                seq=seq,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                storage_name=name,
+            )
+            chunk.full_clean(exclude=["recording"], validate_unique=False)
+            chunk.save()
+            Recording.objects.filter(pk=locked.pk).update(
+                chunk_count=F("chunk_count") + 1, size=F("size") + len(data)
+            )
+    except IntegrityError:
+        recording_crypto.delete_blob(name)
+        return RecordingChunk.objects.get(recording_id=recording.pk, seq=seq), False
+    except BaseException:
+        recording_crypto.delete_blob(name)
+        raise
+    return chunk, True
+
+
+@transaction.atomic
+def recording_finish(*, actor: Any, recording: Recording) -> Recording:
+    """The consultant's browser stopped the recorder and sent the last chunk: seal the totals."""
+    recording = Recording.objects.select_for_update().get(pk=recording.pk)
+    consultation = selectors.consultation_by_id(recording.consultation_id)
+    _require_booked_consultant(actor, consultation)
+    if recording.status != Recording.Status.RECORDING:
+        return recording
+    _close_recording(recording, status=Recording.Status.FINISHED)
+    audit_record(
+        actor=actor,
+        event_type="recording.finished",
+        subject=recording,
+        extra={"chunks": recording.chunk_count, "size": recording.size},
+    )
+    _announce(recording.consultation_id, {"type": "recording", "on": False})
+    return recording
+
+
+def _require_recording_viewer(actor: Any, recording: Recording) -> None:
+    if not selectors.may_view_recordings(actor, recording.consultation.booking.slot.service):
+        raise PermissionDenied(_("Only a head of the service can open recordings."))
+
+
+@transaction.atomic
+def recording_access_record(
+    *, actor: Any, recording: Recording, reason: str, kind: str = RecordingAccess.Kind.DOWNLOAD
+) -> RecordingAccess:
+    """Log one read of a recording (who, when, why) before its bytes are given out."""
+    _require_recording_viewer(actor, recording)
+    access = RecordingAccess(recording=recording, user=actor, kind=kind, reason=reason.strip())
+    access.full_clean(exclude=["recording", "user"])
+    access.save()
+    audit_record(
+        actor=actor,
+        event_type="recording.accessed",
+        subject=recording,
+        extra={"access_id": access.pk, "kind": kind},
+    )
+    return access
+
+
+def recording_read(*, actor: Any, recording: Recording, reason: str) -> Iterator[bytes]:
+    """The decrypted recording (a WebM file) chunk by chunk, after the access is logged.
+
+    `ValidationError` when no reason is given. A missing chunk (lost upload) is skipped: the
+    players resynchronise at the next cluster.
+    """
+    recording_access_record(actor=actor, recording=recording, reason=reason)
+    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
+    items = [
+        (c.storage_name, recording_crypto.chunk_aad(recording.pk, c.seq))
+        for c in recording.chunks.order_by("seq")
+    ]
+    return iter(recording_crypto.decrypt_stream(data_key, items))
+
+
+@transaction.atomic
+def recording_release_create(
+    *,
+    actor: Any,
+    recording: Recording,
+    recipient: str,
+    complaint_ref: str,
+    reason: str,
+    requested_on: dt.date,
+) -> RecordingRelease:
+    """Register an authority's request for a recording (a complaint review): due within
+    3 working days of the request by the service's calendar (regulation 000)."""
+    _require_recording_viewer(actor, recording)
+    service = recording.consultation.booking.slot.service
+    release = RecordingRelease(
+        recording=recording,
+        recipient=(recipient or "").strip(),
+        complaint_ref=(complaint_ref or "").strip(),
+        reason=(reason or "").strip(),
+        requested_on=requested_on,
+        due_on=ServiceCalendar(service).add_working_days(requested_on, RELEASE_WORKING_DAYS),
+        created_by=actor,
+    )
+    release.full_clean(exclude=["recording", "created_by", "released_by"])
+    release.save()
+    audit_record(
+        actor=actor,
+        event_type="recording.release_requested",
+        subject=recording,
+        extra={"release_id": release.pk, "due_on": release.due_on.isoformat()},
+    )
+    return release
+
+
+@transaction.atomic
+def recording_release_mark_released(*, actor: Any, release: RecordingRelease) -> RecordingRelease:
+    """The recording was handed over: logged as an access with the complaint as its reason."""
+    release = (
+        RecordingRelease.objects.select_for_update()
+        .select_related("recording__consultation__booking__slot__service")
+        .get(pk=release.pk)
+    )
+    if release.released_at is not None:
+        return release
+    recording_access_record(
+        actor=actor,
+        recording=release.recording,
+        reason=f"{release.complaint_ref}: {release.recipient}"[:500],
+        kind=RecordingAccess.Kind.RELEASE,
+    )
+    release.released_at = timezone.now()
+    release.released_by = actor
+    release.save(update_fields=["released_at", "released_by"])
+    audit_record(
+        actor=actor,
+        event_type="recording.released",
+        subject=release.recording,
+        extra={"release_id": release.pk, "late": release.released_at.date() > release.due_on},
+    )
+    return release
+
+
+RELEASE_WORKING_DAYS = 3
+
+
+# --- Files in the chat (regulation 002 §4.3.2) -----------------------------------------------------
+
+
+def chat_file_create(
+    *, consultation_id: int, sender: str, name: str, data: bytes, client_msg_id: str = ""
+) -> ChatMessage:
+    """Store a file sent in the room's chat as the next chat line, encrypted at rest, and send it
+    to the room. The type is checked by extension and content, the size against the limit
+    (`DomainError` naming the limit or the allowed types)."""
+    ext, content_type = chat_files.check_file(name, data)
+    name = chat_files.clean_name(name)
+    client_msg_id = (client_msg_id or "")[:64]
+    if client_msg_id:
+        existing = ChatMessage.objects.filter(
+            consultation_id=consultation_id, sender=sender, client_msg_id=client_msg_id
+        ).first()
+        if existing is not None:
+            return existing
+    data_key, key_id, wrapped = recording_crypto.new_data_key()
+    blob = recording_crypto.encrypt(
+        data_key, data, aad=recording_crypto.attachment_aad(consultation_id)
+    )
+    stored = recording_crypto.store_blob(
+        f"chat/{consultation_id}/{secrets.token_hex(12)}.bin", blob
+    )
+    try:
+        with transaction.atomic():
+            c = Consultation.objects.select_for_update().get(pk=consultation_id)
+            if c.status in CLOSED_STATUSES:
+                raise DomainError(_("The consultation is closed."), code="closed")
+            message = _chat_append(c, sender=sender, text=name, client_msg_id=client_msg_id)
+            attachment = ChatAttachment(
+                message=message,
+                name=name,
+                content_type=content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                key_id=key_id,
+                wrapped_key=wrapped,
+                storage_name=stored,
+            )
+            attachment.full_clean(exclude=["message"])
+            attachment.save()
+            audit_record(
+                actor=None,
+                event_type="chat.file_sent",
+                subject=c,
+                extra={"seq": message.seq, "sender": sender, "size": len(data), "type": ext},
+            )
+            payload = selectors.chat_message_payload(message)
+            _announce(c.pk, {"type": "chat", **payload})
+    except BaseException:
+        recording_crypto.delete_blob(stored)
+        raise
+    return message
+
+
+@transaction.atomic
+def chat_file_read(
+    *, consultation: Consultation, seq: int, actor: Any, reader: str
+) -> tuple[ChatAttachment, bytes]:
+    """The decrypted file of chat line `seq` for one of the two participants (`reader` is
+    "client" or "consultant"; the caller has checked the token or the login). Logged."""
+    attachment = (
+        ChatAttachment.objects.select_related("message")
+        .filter(message__consultation=consultation, message__seq=seq)
+        .first()
+    )
+    if attachment is None:
+        raise NotFound(_("There is no such file in this consultation."))
+    data_key = recording_crypto.unwrap_key(key_id=attachment.key_id, wrapped=attachment.wrapped_key)
+    data = recording_crypto.decrypt(
+        data_key,
+        recording_crypto.read_blob(attachment.storage_name),
+        aad=recording_crypto.attachment_aad(consultation.pk),
+    )
+    audit_record(
+        actor=actor,
+        event_type="chat.file_downloaded",
+        subject=consultation,
+        extra={"seq": seq, "by": reader},
+    )
+    return attachment, data
+
+
+# --- The next consultation, booked from the protocol screen ---------------------------------------
+
+
+def _book_own_slot(*, actor: Any, request: Any, slot: Any) -> Booking:
+    """Book the consultant's OWN slot for a new request of their client.
+
+    `booking_create` admits only the booking roles (operator, coordinator, head, admin); until it
+    also admits a consultant booking their own slot (as `booking_reschedule` already does for a
+    move), this does the same steps with the scheduling domain's own lock order, slot rules and
+    client message.
+    """
+    from opora.intake.models import ServiceRequest
+    from opora.scheduling import scripts
+    from opora.scheduling import services as scheduling
+
+    request, slot = scheduling._lock_request_and_slot(request_id=request.pk, slot_id=slot.pk)
+    if slot.consultant_id != actor.pk:
+        raise PermissionDenied(_("You can book only your own free time."))
+    if request.status != ServiceRequest.Status.NEW:
+        raise DomainError(_("This request has already been booked."), code="request_booked")
+    booking = scheduling._book(actor=actor, request=request, slot=slot, now=timezone.now())
+    request.status = ServiceRequest.Status.BOOKED
+    request.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="booking.created",
+        subject=booking,
+        extra={"request_id": request.pk, "slot_id": slot.pk, "by": "consultant_own_slot"},
+    )
+    subject, body = scripts.booking_created_message(booking)
+    scheduling._notify_client(
+        request=request, booking=booking, kind="booking_created", subject=subject, body=body
+    )
+    return booking
+
+
+def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any) -> Booking:
+    """Book the next consultation of the same client from the protocol screen.
+
+    Each new request is a new service (regulation 004): a new request with the client's data is
+    registered (kind: repeat) and `slot` is booked for it in one transaction, so a slot taken a
+    moment ago leaves nothing behind. Where the service checks eligibility, the registry check runs
+    first, outside that transaction, so that a refusal stays on record. One next consultation per
+    consultation: a second attempt names the one already booked.
+    """
+    from opora.intake.services import request_create
+    from opora.registry.services import eligibility_check
+    from opora.scheduling import services as scheduling
+
+    _require_booked_consultant(actor, consultation)
+    consultation = selectors.consultation_by_id(consultation.pk)
+    service = consultation.booking.slot.service
+    if slot.service_id != service.pk:
+        raise DomainError(_("The slot belongs to another service."), code="wrong_service")
+    if consultation.next_booking_id:
+        existing = Booking.objects.select_related("slot").get(pk=consultation.next_booking_id)
+        if existing.status == Booking.Status.ACTIVE:
+            raise DomainError(
+                _("The next consultation is already booked for %(when)s.")
+                % {"when": slot_when(existing.slot)},
+                code="next_already_booked",
+            )
+    original = consultation.booking.request
+    check = None
+    if service.requires_eligibility and not original.is_anonymous:
+        result = eligibility_check(
+            actor=actor, service=service, iin=original.iin, full_name=original.full_name
+        )
+        if not result.eligible:
+            raise DomainError(result.message, code="ineligible")
+        check = result.check
+    with transaction.atomic():
+        request = request_create(
+            actor=actor,
+            service=service,
+            full_name=original.full_name,
+            iin=original.iin,
+            phone=original.phone,
+            phone_extra=original.phone_extra,
+            email=original.email,
+            region=original.region,
+            reason=str(_("Repeat consultation")),
+            channel=original.channel,
+            eligibility_check=check,
+            is_anonymous=original.is_anonymous,
+            requester_kind=original.requester_kind,
+            child_age=original.child_age,
+            typical_question=original.typical_question,
+            preferred_form=original.preferred_form,
+            assigned_to=actor,
+        )
+        if actor.has_role(*scheduling.BOOKING_ROLES):
+            booking = scheduling.booking_create(actor=actor, request=request, slot=slot)
+        else:
+            booking = _book_own_slot(actor=actor, request=request, slot=slot)
+        Consultation.objects.filter(pk=consultation.pk).update(next_booking=booking)
+        Protocol.objects.filter(consultation=consultation, next_consultation="").update(
+            next_consultation=slot_when(booking.slot)
+        )
+        audit_record(
+            actor=actor,
+            event_type="consultation.next_booked",
+            subject=consultation,
+            extra={"booking_id": booking.pk, "request_id": request.pk},
+        )
+    return booking
+
+
+def slot_when(slot: Any) -> str:
+    local = timezone.localtime(slot.starts_at, slot.service.tz)
+    return f"{local:%d.%m.%Y %H:%M}"

@@ -32,4 +32,52 @@ urlpatterns = [
     path("consultant/consultations/<int:consultation_id>/phone/", views.phone, name="phone"),
     path("consultant/consultations/<int:consultation_id>/crisis/", views.crisis, name="crisis"),
     path("consultations/journal/", views.journal, name="journal"),
+    # The client's side, by the personal link.
+    path("c/<str:token>/check/speed/", views.speed_test, name="speed_test"),
+    path("c/<str:token>/recording/", views.client_recording_status, name="client_recording_status"),
+    path("c/<str:token>/files/", views.client_file_upload, name="client_file_upload"),
+    path("c/<str:token>/files/<int:seq>/", views.client_file, name="client_file"),
+    # The consultant's side.
+    path(
+        "consultant/consultations/<int:consultation_id>/files/",
+        views.consultant_file_upload,
+        name="consultant_file_upload",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/files/<int:seq>/",
+        views.consultant_file,
+        name="consultant_file",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/recordings/",
+        views.recording_start,
+        name="recording_start",
+    ),
+    path(
+        "consultant/recordings/<int:recording_id>/chunks/<int:seq>/",
+        views.recording_chunk,
+        name="recording_chunk",
+    ),
+    path(
+        "consultant/recordings/<int:recording_id>/finish/",
+        views.recording_finish,
+        name="recording_finish",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/next/",
+        views.next_booking,
+        name="next_booking",
+    ),
+    # The head's side.
+    path("consultations/recordings/", views.recordings, name="recordings"),
+    path(
+        "consultations/recordings/<int:recording_id>/",
+        views.recording_detail,
+        name="recording_detail",
+    ),
+    path(
+        "consultations/recording-releases/<int:release_id>/handed-over/",
+        views.recording_release_done,
+        name="recording_release_done",
+    ),
 ]

@@ -1,24 +1,48 @@
 """The client's pages (entry, device check, room) reached by the personal link, and the consultant's room."""
 
 import datetime as dt
+import os
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opora.accounts.models import Role, User
 from opora.consultations import crisis as crisis_info
+from opora.consultations import files as chat_files
 from opora.consultations import selectors, services
-from opora.consultations.forms import FailureForm, ProtocolForm
-from opora.consultations.models import Consultation, CrisisAlert, Protocol, TechnicalFailure
+from opora.consultations.forms import (
+    FailureForm,
+    ProtocolForm,
+    RecordingAccessForm,
+    RecordingReleaseForm,
+)
+from opora.consultations.models import (
+    Consultation,
+    CrisisAlert,
+    Protocol,
+    Recording,
+    RecordingRelease,
+    TechnicalFailure,
+)
 from opora.consultations.selectors import LinkProblem
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError
@@ -26,6 +50,11 @@ from opora.core.models import Service
 from opora.scheduling.models import Booking
 
 NOTICE_SEEN = "opora-room-notice-{}"
+RECORDING_CHUNK_MS = 5000
+# Below this, the device check advises voice or chat instead of video (regulation 002 §4.2).
+VIDEO_MIN_MBIT = 1.0
+SPEED_TEST_DEFAULT_BYTES = 1024 * 1024
+SPEED_TEST_MAX_BYTES = 2 * 1024 * 1024
 
 
 def _problem_page(
@@ -85,6 +114,8 @@ def client_entry(request: HttpRequest, token: str) -> HttpResponse:
                     status=400,
                 )
             services.consultation_record_consent(consultation=consultation, consent=answer == "yes")
+        elif policy == Service.RecordingPolicy.NOTICE:
+            services.consultation_record_notice(consultation=consultation)
         request.session[NOTICE_SEEN.format(consultation.pk)] = True
         return redirect("consultations:device_check", token=token)
     if policy == Service.RecordingPolicy.NEVER:
@@ -105,6 +136,16 @@ def device_check(request: HttpRequest, token: str) -> HttpResponse:
     check_text = {
         "ok": _("The camera and microphone work."),
         "blocked": _("The camera or microphone is blocked or missing. See what to do below."),
+        "speedUrl": reverse("consultations:speed_test", args=[token]),
+        "measuring": _("Measuring the connection…"),
+        "speed": _("Download: %(down)s Mbit/s, upload: %(up)s Mbit/s."),
+        "videoOk": _("This is enough for video."),
+        "voiceOnly": _("This is too slow for video: choose “Voice only” or the chat in the room."),
+        "speedFailed": _(
+            "The connection could not be measured. If the video stutters, choose voice only."
+        ),
+        "minMbit": VIDEO_MIN_MBIT,
+        "csrfToken": get_token(request),
     }
     return TemplateResponse(
         request,
@@ -129,8 +170,21 @@ def client_room(request: HttpRequest, token: str) -> HttpResponse:
         ws_path=f"/ws/room/c/{token}/",
         user_id=f"c{consultation.pk}",
     )
+    config["csrfToken"] = get_token(request)
+    config["fileUrl"] = reverse("consultations:client_file_upload", args=[token])
+    config["fileBase"] = reverse("consultations:client_file_upload", args=[token])
+    config["recordingStatusUrl"] = reverse("consultations:client_recording_status", args=[token])
     return TemplateResponse(
-        request, "consultations/room.html", _context(consultation, role="client", config=config)
+        request,
+        "consultations/room.html",
+        _context(
+            consultation,
+            role="client",
+            config=config,
+            recording_on=selectors.recording_running(consultation) is not None,
+            file_limit=filesizeformat(chat_files.max_bytes()),
+            file_types=chat_files.allowed_list(),
+        ),
     )
 
 
@@ -152,6 +206,19 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
         user_id=f"u{request.user.pk}",
     )
     config["protocolUrl"] = reverse("consultations:protocol", args=[consultation.pk])
+    config["csrfToken"] = get_token(request)
+    config["fileUrl"] = reverse("consultations:consultant_file_upload", args=[consultation.pk])
+    config["fileBase"] = config["fileUrl"]
+    # The policy and consent decide whether the room records; "in progress" comes with the admit.
+    policy_refusal = selectors.recording_refusal(consultation, policy_only=True)
+    config["recording"] = {
+        "allowed": policy_refusal is None,
+        "refusal": policy_refusal or "",
+        "startUrl": reverse("consultations:recording_start", args=[consultation.pk]),
+        "chunkMs": RECORDING_CHUNK_MS,
+        "never": consultation.booking.slot.service.recording_policy
+        == Service.RecordingPolicy.NEVER,
+    }
     service = consultation.booking.slot.service
     # The page shows the client's request and earlier protocols: a read of personal data.
     audit_record(actor=request.user, event_type="consultation.room_opened", subject=consultation)
@@ -168,6 +235,10 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
             crisis_steps=crisis_info.CRISIS_STEPS,
             show_crisis=request.GET.get("crisis") == "1",
             earlier_protocols=selectors.earlier_protocols(consultation=consultation),
+            recording_on=selectors.recording_running(consultation) is not None,
+            recording_refusal=policy_refusal,
+            file_limit=filesizeformat(chat_files.max_bytes()),
+            file_types=chat_files.allowed_list(),
         ),
     )
 
@@ -237,6 +308,15 @@ def _room_config(consultation: Consultation, *, role: str, ws_path: str, user_id
             "limitReached": _("The %(max)s-minute limit has been reached."),
             "confirmEnd": _("End the consultation for both sides?"),
             "crisisSent": _("The head has been alerted."),
+            "recordingOn": _("Recording"),
+            "recordingOff": _("Not recording"),
+            "recordingStart": _("Start recording"),
+            "recordingStop": _("Stop recording"),
+            "recordingFailed": _("The recording could not be saved: %(reason)s"),
+            "recordingUnsupported": _("This browser cannot record; the consultation goes on."),
+            "fileSending": _("sending the file…"),
+            "fileFailed": _("The file was not sent: %(reason)s"),
+            "download": _("download"),
         },
     }
 
@@ -290,6 +370,13 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
             initial = {
                 "reason": consultation.booking.request.reason,
                 "kind": selectors.protocol_kind_suggestion(consultation),
+                # Regulation 002 §4.3.2: the files sent in the chat are materials sent.
+                "materials": "\n".join(
+                    m.attachment.name
+                    for m in selectors.chat_files(consultation)
+                    if m.sender == "consultant"
+                ),
+                "next_consultation": _next_booking_text(consultation),
             }
         form = ProtocolForm(instance=existing, initial=initial)
     service = consultation.booking.slot.service
@@ -305,9 +392,84 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
             "representative": consultation.booking.request.full_name or selectors.ANONYMOUS,
             "not_ended": consultation.status != Consultation.Status.ENDED,
             "nav": "day",
+            "chat_files": selectors.chat_files(consultation),
+            **_next_booking_context(request, consultation),
         },
         status=status,
     )
+
+
+def _next_booking_text(consultation: Consultation) -> str:
+    booking = consultation.next_booking
+    if booking is None or booking.status != Booking.Status.ACTIVE:
+        return ""
+    return services.slot_when(booking.slot)
+
+
+def _next_booking_context(request: HttpRequest, consultation: Consultation) -> dict:
+    """The consultant's own free slots for the next consultation: the nearest first, then those of
+    a chosen date (never earlier than the nearest, regulation 001 §5)."""
+    from opora.scheduling.selectors import slot_nearest_free, slots_free_on_date
+
+    service = consultation.booking.slot.service
+    booked = consultation.next_booking
+    if booked is not None and booked.status == Booking.Status.ACTIVE:
+        return {"next_booked": booked, "next_booked_at": services.slot_when(booked.slot)}
+    consultant = request.user
+    nearest = slot_nearest_free(service=service, consultant=consultant)
+    date = _parse_date(request.GET.get("next_date"))
+    slots = [nearest] if nearest is not None else []
+    if date is not None:
+        slots = slots_free_on_date(service=service, date=date, consultant=consultant)
+    return {
+        "next_slots": [
+            (s, timezone.localtime(s.starts_at, service.tz)) for s in slots if s is not None
+        ],
+        "next_nearest": nearest,
+        "next_date": date,
+    }
+
+
+@login_required
+@require_POST
+def next_booking(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """Book the next consultation of the same client on one of the consultant's own slots."""
+    from opora.core.errors import PermissionDenied as DomainPermissionDenied
+    from opora.scheduling.models import Slot
+
+    consultation, refusal = _own_consultation(request, consultation_id)
+    if refusal is not None:
+        return refusal
+    assert consultation is not None  # noqa: S101
+    slot_id = request.POST.get("slot", "")
+    slot = (
+        Slot.objects.select_related("service")
+        .filter(pk=int(slot_id), consultant=request.user)
+        .first()
+        if slot_id.isdigit()
+        else None
+    )
+    target = reverse("consultations:protocol", args=[consultation.pk]) + "#next-booking"
+    if slot is None:
+        messages.error(request, _("Choose a free time for the next consultation."))
+        return redirect(target)
+    try:
+        booking = services.next_consultation_book(
+            actor=request.user, consultation=consultation, slot=slot
+        )
+    except (DomainError, DomainPermissionDenied) as e:
+        messages.error(request, str(e.message))
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    except ValidationError as e:
+        messages.error(request, "; ".join(e.messages))
+    else:
+        messages.success(
+            request,
+            _("The next consultation is booked for %(when)s; the client is told.")
+            % {"when": services.slot_when(booking.slot)},
+        )
+    return redirect(target)
 
 
 def _action(
@@ -487,3 +649,329 @@ def journal(request: HttpRequest) -> HttpResponse:
                 "nav": "journal",
             },
         ).render()
+
+
+# --- Recording: the consultant's browser uploads, the head reads ---------------------------------
+
+
+def _json_error(message: object, *, code: str = "invalid", status: int = 400) -> JsonResponse:
+    return JsonResponse({"ok": False, "code": code, "error": str(message)}, status=status)
+
+
+def _recording_of_consultant(request: HttpRequest, recording_id: int) -> Recording | None:
+    recording = (
+        Recording.objects.select_related("consultation__booking__slot")
+        .filter(pk=recording_id)
+        .first()
+    )
+    if recording is None or not selectors.consultant_may_enter(
+        request.user, recording.consultation
+    ):
+        return None
+    return recording
+
+
+@login_required
+@require_POST
+def recording_start(request: HttpRequest, consultation_id: int) -> JsonResponse:
+    """Start a recording (JSON): refused with the reason when the policy or consent forbids."""
+    consultation = selectors.consultation_by_id(consultation_id)
+    if consultation is None or not selectors.consultant_may_enter(request.user, consultation):
+        return _json_error(
+            _("Only the booked consultant can record."), code="forbidden", status=403
+        )
+    try:
+        recording = services.recording_start(
+            actor=request.user,
+            consultation=consultation,
+            mime_type=request.POST.get("mime_type", ""),
+        )
+    except DomainError as e:
+        return _json_error(e.message, code=e.code, status=409)
+    return JsonResponse(
+        {
+            "ok": True,
+            "id": recording.pk,
+            "chunkUrl": reverse("consultations:recording_chunk", args=[recording.pk, 0]),
+            "finishUrl": reverse("consultations:recording_finish", args=[recording.pk]),
+        }
+    )
+
+
+@login_required
+@require_POST
+def recording_chunk(request: HttpRequest, recording_id: int, seq: int) -> JsonResponse:
+    """One chunk of the recording as the raw request body (5 s of WebM)."""
+    recording = _recording_of_consultant(request, recording_id)
+    if recording is None:
+        return _json_error(
+            _("Only the booked consultant can record."), code="forbidden", status=403
+        )
+    limit = services.recording_chunk_max_bytes()
+    # Read the raw stream (not request.body, which stops at DATA_UPLOAD_MAX_MEMORY_SIZE).
+    data = request.read(limit + 1)
+    try:
+        chunk, created = services.recording_chunk_store(
+            actor=request.user, recording=recording, seq=seq, data=data
+        )
+    except DomainError as e:
+        return _json_error(e.message, code=e.code, status=409)
+    return JsonResponse({"ok": True, "seq": chunk.seq, "duplicate": not created})
+
+
+@login_required
+@require_POST
+def recording_finish(request: HttpRequest, recording_id: int) -> JsonResponse:
+    recording = _recording_of_consultant(request, recording_id)
+    if recording is None:
+        return _json_error(
+            _("Only the booked consultant can record."), code="forbidden", status=403
+        )
+    recording = services.recording_finish(actor=request.user, recording=recording)
+    return JsonResponse(
+        {
+            "ok": True,
+            "chunks": recording.chunk_count,
+            "size": recording.size,
+            "sha256": recording.sha256,
+        }
+    )
+
+
+@never_cache
+@require_GET
+def client_recording_status(request: HttpRequest, token: str) -> JsonResponse:
+    """Whether the room is being recorded now (the client's indicator after a reconnect)."""
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    return JsonResponse({"on": selectors.recording_running(consultation) is not None})
+
+
+def _head_service(request: HttpRequest) -> tuple[Service | None, object]:
+    services_qs = Service.objects.filter(is_active=True).order_by("pk")
+    user = request.user
+    if not user.is_superuser and user.role != "admin":
+        services_qs = services_qs.filter(pk__in=user.services.values("pk"))
+    wanted = request.GET.get("service", "")
+    service = services_qs.filter(pk=wanted).first() if wanted.isdigit() else services_qs.first()
+    return service, services_qs
+
+
+@login_required
+def recordings(request: HttpRequest) -> HttpResponse:
+    """The service's recordings for a head or an administrator (the list itself shows no personal
+    data; opening a recording asks for the reason)."""
+    service, services_qs = _head_service(request)
+    if service is None or not selectors.may_view_recordings(request.user, service):
+        return TemplateResponse(
+            request,
+            "403.html",
+            {"message": _("Only a head of the service can open recordings.")},
+            status=403,
+        )
+    rows = list(selectors.recordings_for_service(actor=request.user, service=service)[:200])
+    with timezone.override(service.tz):
+        return TemplateResponse(
+            request,
+            "consultations/recordings.html",
+            {
+                "recordings": rows,
+                "room_service": service,
+                "service_choices": services_qs,
+                "nav": "recordings",
+            },
+        ).render()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """One recording: download with a reason (logged), the access log, hand-overs."""
+    recording = selectors.recording_get(actor=request.user, recording_id=recording_id)
+    if recording is None:
+        return TemplateResponse(
+            request,
+            "403.html",
+            {"message": _("Only a head of the service can open recordings.")},
+            status=403,
+        )
+    access_form = RecordingAccessForm(prefix="access")
+    release_form = RecordingReleaseForm(
+        prefix="release", initial={"requested_on": timezone.localdate()}
+    )
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "download":
+        access_form = RecordingAccessForm(request.POST, prefix="access")
+        if access_form.is_valid():
+            stream = services.recording_read(
+                actor=request.user, recording=recording, reason=access_form.cleaned_data["reason"]
+            )
+            response = StreamingHttpResponse(stream, content_type=recording.mime_type)
+            response["Content-Disposition"] = (
+                f'attachment; filename="consultation-{recording.consultation_id}'
+                f'-recording-{recording.pk}.webm"'
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        status = 400
+    elif request.method == "POST" and request.POST.get("action") == "release":
+        release_form = RecordingReleaseForm(request.POST, prefix="release")
+        if release_form.is_valid():
+            try:
+                release = services.recording_release_create(
+                    actor=request.user, recording=recording, **release_form.cleaned_data
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    release_form.add_error(None, message)
+            else:
+                messages.success(
+                    request,
+                    _("The request is registered; hand the recording over by %(due)s.")
+                    % {"due": f"{release.due_on:%d.%m.%Y}"},
+                )
+                return redirect("consultations:recording_detail", recording_id=recording.pk)
+        status = 400
+    service = recording.consultation.booking.slot.service
+    with timezone.override(service.tz):
+        return TemplateResponse(
+            request,
+            "consultations/recording_detail.html",
+            {
+                "recording": recording,
+                "room_service": service,
+                "access_form": access_form,
+                "release_form": release_form,
+                "accesses": recording.accesses.select_related("user")[:100],
+                "releases": recording.releases.all(),
+                "missing": _missing_chunks(recording),
+                "nav": "recordings",
+            },
+            status=status,
+        ).render()
+
+
+def _missing_chunks(recording: Recording) -> int:
+    seqs = list(recording.chunks.values_list("seq", flat=True))
+    return (max(seqs) + 1 - len(seqs)) if seqs else 0
+
+
+@login_required
+@require_POST
+def recording_release_done(request: HttpRequest, release_id: int) -> HttpResponse:
+    release = get_object_or_404(RecordingRelease.objects.select_related("recording"), pk=release_id)
+    recording = selectors.recording_get(actor=request.user, recording_id=release.recording_id)
+    if recording is None:
+        return TemplateResponse(request, "403.html", {}, status=403)
+    services.recording_release_mark_released(actor=request.user, release=release)
+    messages.success(request, _("Marked as handed over."))
+    return redirect("consultations:recording_detail", recording_id=recording.pk)
+
+
+# --- Files in the chat ----------------------------------------------------------------------------
+
+
+def _file_upload(request: HttpRequest, consultation: Consultation, sender: str) -> JsonResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _json_error(_("Choose a file."), code="no_file")
+    limit = chat_files.max_bytes()
+    try:
+        if upload.size > limit:
+            chat_files.check_extension(upload.name)  # a wrong type is named as such first
+            raise DomainError(chat_files.too_large_message(upload.size), code="file_too_large")
+        message = services.chat_file_create(
+            consultation_id=consultation.pk,
+            sender=sender,
+            name=upload.name,
+            data=upload.read(),
+            client_msg_id=request.POST.get("client_msg_id", ""),
+        )
+    except DomainError as e:
+        return _json_error(e.message, code=e.code)
+    return JsonResponse({"ok": True, "message": selectors.chat_message_payload(message)})
+
+
+def _file_download(
+    consultation: Consultation, seq: int, *, actor: object, reader: str
+) -> HttpResponse:
+    try:
+        attachment, data = services.chat_file_read(
+            consultation=consultation, seq=seq, actor=actor, reader=reader
+        )
+    except DomainError:
+        raise Http404 from None
+    import io
+
+    response = FileResponse(
+        io.BytesIO(data),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def client_file_upload(request: HttpRequest, token: str) -> HttpResponse:
+    consultation, refusal = _client_consultation(request, token, allow_early=False)
+    if refusal is not None or consultation is None:
+        return _json_error(_("This link does not open the room now."), code="closed", status=403)
+    return _file_upload(request, consultation, "client")
+
+
+@never_cache
+@require_GET
+def client_file(request: HttpRequest, token: str, seq: int) -> HttpResponse:
+    """A chat file for the client: the personal link is the key (also after the consultation:
+    these are the materials they were sent)."""
+    consultation = selectors.consultation_by_token(token)
+    if consultation is None:
+        raise Http404
+    return _file_download(consultation, seq, actor=None, reader="client")
+
+
+@login_required
+@require_POST
+def consultant_file_upload(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    consultation, refusal = _own_consultation(request, consultation_id)
+    if refusal is not None or consultation is None:
+        return _json_error(
+            _("Only the consultant booked for this consultation can open this page."),
+            code="forbidden",
+            status=403,
+        )
+    return _file_upload(request, consultation, "consultant")
+
+
+@never_cache
+@login_required
+@require_GET
+def consultant_file(request: HttpRequest, consultation_id: int, seq: int) -> HttpResponse:
+    consultation, refusal = _own_consultation(request, consultation_id)
+    if refusal is not None or consultation is None:
+        return refusal or HttpResponse(status=403)
+    return _file_download(consultation, seq, actor=request.user, reader="consultant")
+
+
+# --- Connection speed for the device check ------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def speed_test(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: `bytes` random (incompressible) bytes to time a download; POST: the body is read and
+    its size returned, to time an upload. Behind the client's link, so it is no open relay."""
+    if selectors.consultation_by_token(token) is None:
+        raise Http404
+    if request.method == "POST":
+        received = len(request.read(SPEED_TEST_MAX_BYTES + 1))
+        if received > SPEED_TEST_MAX_BYTES:
+            return _json_error(_("Too much data."), code="too_large", status=413)
+        return JsonResponse({"received": received})
+    wanted = request.GET.get("bytes", "")
+    size = int(wanted) if wanted.isdigit() else SPEED_TEST_DEFAULT_BYTES
+    size = max(1, min(size, SPEED_TEST_MAX_BYTES))
+    return HttpResponse(os.urandom(size), content_type="application/octet-stream")

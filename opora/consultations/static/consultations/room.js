@@ -52,6 +52,7 @@
     if (!wantAudio && st.audio) { st.audio.stop(); st.audio = null; }
     if (!wantVideo && st.video) { st.video.stop(); st.video = null; }
     if (st.audio) st.audio.enabled = !st.muted;
+    mixTrack(st.audio);
     if (st.video) st.video.enabled = !st.cameraOff;
     const local = new MediaStream([st.audio, st.video].filter(Boolean));
     $("local-video").srcObject = st.video ? local : null;
@@ -77,10 +78,14 @@
     st.pc = pc;
     st.remote = new MediaStream();
     $("remote-video").srcObject = st.remote;
-    pc.ontrack = (e) => { st.remote.addTrack(e.track); };
+    pc.ontrack = (e) => { st.remote.addTrack(e.track); mixTrack(e.track); };
     pc.onicecandidate = (e) => { if (e.candidate) send({ type: "ice", candidate: e.candidate.toJSON() }); };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "connected") say(T.inCall);
+      if (pc.connectionState !== "connected") return;
+      say(T.inCall);
+      // Recording starts with the call where the policy and the client's consent allow it.
+      if (isConsultant && !rec.on && !rec.stopped) startRecording();
+      if (isConsultant && $("recording-button")) $("recording-button").disabled = false;
     };
     return pc;
   }
@@ -132,10 +137,196 @@
     li.className = "chat-line chat-line--" + m.sender;
     const b = document.createElement("strong");
     b.textContent = who(m.sender) + ": ";
-    li.append(b, document.createTextNode(m.text));
+    if (m.file) {
+      // A file sent in the chat: each side downloads it through its own link (token or login).
+      li.classList.add("chat-file");
+      const a = document.createElement("a");
+      a.href = `${cfg.fileBase}${m.seq}/`;
+      a.textContent = m.file.name;
+      a.setAttribute("download", m.file.name);
+      li.append(b, a, document.createTextNode(` (${fmtSize(m.file.size)}, ${T.download})`));
+    } else {
+      li.append(b, document.createTextNode(m.text));
+    }
     const log = $("chat-log");
     const after = Array.from(log.children).find((el) => el.dataset.seq && Number(el.dataset.seq) > m.seq);
     log.insertBefore(li, after || log.querySelector("[data-pending]"));
+  }
+
+  function fmtSize(n) {
+    if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
+    if (n >= 1024) return Math.round(n / 1024) + " KB";
+    return n + " B";
+  }
+
+  function postForm(url, body) {
+    return fetch(url, { method: "POST", body, credentials: "same-origin",
+      headers: { "X-CSRFToken": cfg.csrfToken, Accept: "application/json" } });
+  }
+
+  // --- files in the chat (regulation 002 §4.3.2: materials sent) ------------------------------
+  $("file-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("file-input");
+    const file = input.files && input.files[0];
+    $("file-error").textContent = "";
+    if (!file) return;
+    const fd = new FormData();
+    fd.append("file", file);
+    fd.append("client_msg_id", sid.slice(0, 8) + "-f" + Date.now().toString(36));
+    $("file-send").disabled = true;
+    say(T.fileSending);
+    try {
+      const r = await postForm(cfg.fileUrl, fd);
+      const data = await r.json().catch(() => ({}));
+      if (!r.ok || !data.ok) throw new Error(data.error || String(r.status));
+      showChat(data.message);
+      input.value = "";
+      say("");
+    } catch (err) {
+      $("file-error").textContent = T.fileFailed.replace("%(reason)s", err.message);
+      say("");
+    } finally {
+      $("file-send").disabled = st.status === "ended";
+    }
+  });
+
+  function showRecording(on) {
+    $("recording-indicator").hidden = !on;
+  }
+
+  function refreshRecording() {
+    if (!cfg.recordingStatusUrl) return;
+    fetch(cfg.recordingStatusUrl, { credentials: "same-origin" })
+      .then((r) => r.json()).then((d) => showRecording(Boolean(d.on))).catch(() => {});
+  }
+
+  // --- recording in the consultant's browser (docs/ARCHITECTURE.md) ---------------------------
+  // MediaRecorder over a mix of both sides: the two videos side by side on a canvas, the audio
+  // tracks mixed with an AudioContext. 5-second chunks are uploaded in order, each retried until
+  // the server has it (a chunk sent twice is stored once); the server checks every chunk against
+  // the service's policy and the client's consent.
+  const rec = { on: false, stopped: false, recorder: null, id: null, chunkUrl: "", finishUrl: "",
+    seq: 0, queue: [], uploading: null, ac: null, dest: null, mixed: new Set(), timer: null,
+    failed: false };
+  window.oporaRecording = rec;
+
+  function recNote(text) { const n = $("recording-note"); if (n) n.textContent = text; }
+
+  function mixTrack(track) {
+    if (!rec.on || !rec.ac || !track || track.kind !== "audio" || rec.mixed.has(track.id)) return;
+    rec.mixed.add(track.id);
+    rec.ac.createMediaStreamSource(new MediaStream([track])).connect(rec.dest);
+  }
+
+  function recMime() {
+    for (const t of ["video/webm;codecs=vp8,opus", "video/webm", "audio/webm"]) {
+      if (MediaRecorder.isTypeSupported(t)) return t;
+    }
+    return "";
+  }
+
+  async function uploadLoop() {
+    while (rec.queue.length) {
+      const [seq, blob] = rec.queue[0];
+      let delay = 1000;
+      for (;;) {
+        let r = null;
+        try {
+          r = await fetch(rec.chunkUrl.replace(/0\/$/, `${seq}/`), { method: "POST", body: blob,
+            credentials: "same-origin", headers: { "X-CSRFToken": cfg.csrfToken,
+              "Content-Type": "application/octet-stream" } });
+        } catch (err) { r = null; }
+        if (r && r.ok) break;
+        if (r && r.status >= 400 && r.status < 500) {
+          // Refused for good (the policy, a closed recording): stop and say why.
+          const d = await r.json().catch(() => ({}));
+          rec.failed = true;
+          rec.queue.length = 0;
+          stopRecorder();
+          recNote(T.recordingFailed.replace("%(reason)s", d.error || r.status));
+          return;
+        }
+        await new Promise((res) => setTimeout(res, delay));
+        delay = Math.min(delay * 2, 16000);
+      }
+      rec.queue.shift();
+    }
+  }
+
+  function enqueue(seq, blob) {
+    rec.queue.push([seq, blob]);
+    if (!rec.uploading) rec.uploading = uploadLoop().finally(() => { rec.uploading = null; });
+  }
+
+  async function startRecording() {
+    if (rec.on || !isConsultant || !cfg.recording || cfg.recording.never) return;
+    if (typeof MediaRecorder === "undefined") { recNote(T.recordingUnsupported); return; }
+    const mime = recMime();
+    const fd = new FormData();
+    fd.append("mime_type", mime || "video/webm");
+    let data = {};
+    try {
+      const r = await postForm(cfg.recording.startUrl, fd);
+      data = await r.json();
+      if (!r.ok || !data.ok) { recNote(data.error || ""); return; }
+    } catch (err) { return; }
+    rec.id = data.id; rec.chunkUrl = data.chunkUrl; rec.finishUrl = data.finishUrl;
+    rec.seq = 0; rec.failed = false; rec.on = true; rec.mixed = new Set();
+    rec.ac = new (window.AudioContext || window.webkitAudioContext)();
+    if (rec.ac.state === "suspended") rec.ac.resume().catch(() => {});
+    rec.dest = rec.ac.createMediaStreamDestination();
+    for (const t of [st.audio, ...(st.remote ? st.remote.getAudioTracks() : [])]) mixTrack(t);
+    const canvas = document.createElement("canvas");
+    canvas.width = 640; canvas.height = 240;
+    const g = canvas.getContext("2d");
+    rec.timer = setInterval(() => {
+      g.fillStyle = "#000"; g.fillRect(0, 0, 640, 240);
+      for (const [id, x] of [["remote-video", 0], ["local-video", 320]]) {
+        const v = $(id);
+        if (v.srcObject && v.videoWidth) g.drawImage(v, x, 0, 320, 240);
+      }
+    }, 66);
+    const tracks = [...canvas.captureStream(15).getVideoTracks(), ...rec.dest.stream.getAudioTracks()];
+    const recorder = new MediaRecorder(new MediaStream(tracks), mime ? { mimeType: mime,
+      videoBitsPerSecond: 600000, audioBitsPerSecond: 64000 } : {});
+    rec.recorder = recorder;
+    recorder.ondataavailable = (e) => { if (e.data && e.data.size) enqueue(rec.seq++, e.data); };
+    recorder.start(cfg.recording.chunkMs);
+    showRecording(true);
+    recNote("");
+    const btn = $("recording-button");
+    btn.textContent = T.recordingStop; btn.disabled = false;
+  }
+
+  function stopRecorder() {
+    const r = rec.recorder;
+    rec.recorder = null;
+    rec.on = false;
+    if (rec.timer) { clearInterval(rec.timer); rec.timer = null; }
+    const done = new Promise((res) => {
+      if (!r || r.state === "inactive") { res(); return; }
+      r.addEventListener("stop", () => res(), { once: true });
+      r.stop();
+    });
+    return done.then(() => { if (rec.ac) rec.ac.close().catch(() => {}); rec.ac = null; });
+  }
+
+  async function stopRecording() {
+    if (!rec.recorder) return;
+    await stopRecorder();
+    // The recorder's last dataavailable comes before "stop"; wait for every upload, then seal.
+    while (rec.uploading) await rec.uploading;
+    if (!rec.failed && rec.finishUrl) await postForm(rec.finishUrl, new FormData()).catch(() => {});
+    showRecording(false);
+    const btn = $("recording-button");
+    if (btn) { btn.textContent = T.recordingStart; btn.disabled = st.status !== "in_progress"; }
+  }
+
+  if (isConsultant && $("recording-button")) {
+    $("recording-button").addEventListener("click", () => {
+      if (rec.recorder) { rec.stopped = true; stopRecording(); } else { rec.stopped = false; startRecording(); }
+    });
   }
 
   function flushOutbox() {
@@ -162,6 +353,7 @@
   $("mute-button").addEventListener("click", () => {
     st.muted = !st.muted;
     if (st.audio) st.audio.enabled = !st.muted;
+    mixTrack(st.audio);
     $("mute-button").setAttribute("aria-pressed", String(st.muted));
     $("mute-button").textContent = st.muted ? T.unmute : T.mute;
   });
@@ -232,15 +424,17 @@
     }
   }
 
-  function end() {
+  async function end() {
     st.status = "ended";
     st.closed = true;
+    const saving = stopRecording();
     closePc();
     for (const t of [st.audio, st.video]) if (t) t.stop();
     st.audio = st.video = null;
-    for (const el of document.querySelectorAll(".room-controls button, .room-modes button, #admit-button, #end-button, #chat-send")) el.disabled = true;
+    for (const el of document.querySelectorAll(".room-controls button, .room-modes button, #admit-button, #end-button, #chat-send, #file-send, #recording-button")) el.disabled = true;
     showState();
     if (st.ws) st.ws.close();
+    await saving;
     // The consultant writes the protocol next (regulation 002 §4.4).
     if (isConsultant && cfg.protocolUrl) setTimeout(() => { location.href = cfg.protocolUrl; }, 800);
   }
@@ -252,9 +446,13 @@
         st.status = msg.status;
         st.peerPresent = msg.peer_present;
         st.startedAt = msg.started_at ? Date.parse(msg.started_at) : null;
+        if (!isConsultant) refreshRecording();
         showState();
         if (st.status === "ended") { end(); break; }
         if (isConsultant && st.status === "in_progress" && st.peerPresent) st.chain = st.chain.then(call);
+        break;
+      case "recording":
+        showRecording(Boolean(msg.on));
         break;
       case "history":
         msg.messages.forEach(showChat);
