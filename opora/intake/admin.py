@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from opora.core.admin_base import PersonalDataAdmin
-from opora.intake.models import Child, Client, ServiceRequest
+from opora.intake.models import Child, Client, Referral, ServiceRequest
 
 
 class ChildInline(admin.TabularInline):
@@ -53,8 +53,8 @@ class ClientAdmin(PersonalDataAdmin):
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(PersonalDataAdmin):
     viewed_event = "intake.request_viewed"
-    list_display = ["id", "service", "status", "channel", "refusal_ground", "created_at"]
-    list_filter = ["service", "status", "channel", "refusal_ground"]
+    list_display = ["id", "service", "status", "kind", "channel", "refusal_ground", "created_at"]
+    list_filter = ["service", "status", "kind", "channel", "refusal_ground"]
     list_select_related = ["service"]
     search_fields = ["=iin"]
     search_help_text = _("Exact IIN.")
@@ -75,8 +75,43 @@ class ServiceRequestAdmin(PersonalDataAdmin):
         "status",
         "refusal_ground",
         "referral_text",
+        "kind",
+        "referral",
+        "counted_with",
+        "is_anonymous",
+        "public_code",
+        "assigned_to",
         "eligibility_check",
         "created_by",
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    """Read-only here: the head edits the directory on its own page (audited through services)."""
+
+    list_display = ["name", "country", "region", "is_active", "updated_at"]
+    list_filter = ["country", "is_active", "region"]
+    search_fields = ["name", "helps_with"]
+    readonly_fields = [
+        "name",
+        "helps_with",
+        "country",
+        "region",
+        "phone",
+        "email",
+        "website",
+        "address",
+        "hours",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

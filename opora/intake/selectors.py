@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Func, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Func, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opora.accounts.models import Role
 from opora.core.errors import NotFound, PermissionDenied
-from opora.intake.models import Client, ServiceRequest
+from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
 from opora.registry.names import normalise_name_part
 
 # Staff who work with clients' personal data. Authorities see aggregated reports only.
@@ -147,3 +148,124 @@ def requests_list(
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
+
+
+# --- The operator's queue: every new request from every channel in one list ---------------------
+
+QUEUE_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
+
+
+def _require_service_staff(actor: Any, service: Any, roles: tuple[str, ...]) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active) or not (
+        actor.is_superuser or actor.role in roles
+    ):
+        raise PermissionDenied(_("You may not see this list."))
+    if not _sees_everything(actor) and not actor.services.filter(pk=service.pk).exists():
+        raise PermissionDenied(
+            _("You do not work for the service “%(code)s”.") % {"code": service.code}
+        )
+
+
+def request_queue(
+    *, actor: Any, service: Any, channel: str = "", status: str = ServiceRequest.Status.NEW
+) -> QuerySet[ServiceRequest]:
+    """Requests of `service` waiting for someone, oldest first (nothing is lost at the bottom).
+
+    `status` "" means every status; `channel` "" every channel.
+    """
+    _require_service_staff(actor, service, QUEUE_ROLES)
+    qs = ServiceRequest.objects.filter(service=service).select_related("assigned_to", "region")
+    if status:
+        qs = qs.filter(status=status)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("created_at", "pk")
+
+
+# --- The referral directory ----------------------------------------------------------------------
+
+DIRECTORY_READERS = (Role.OPERATOR, Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+
+
+def _require_directory(actor: Any) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active) or not (
+        actor.is_superuser or actor.role in DIRECTORY_READERS
+    ):
+        raise PermissionDenied(_("You may not see the referral directory."))
+
+
+def referral_search(
+    *,
+    actor: Any,
+    query: str = "",
+    country: str = "",
+    region: Any = None,
+    include_inactive: bool = False,
+    limit: int = 50,
+) -> list[Referral]:
+    """Directory entries whose name or "what they help with" contain every word of `query`
+    (case-insensitive, ё = е), of `country` (or with no country), in `region` or country-wide."""
+    _require_directory(actor)
+    qs = Referral.objects.select_related("region")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if country:
+        qs = qs.filter(Q(country=country) | Q(country=""))
+    if region is not None:
+        qs = qs.filter(Q(region=region) | Q(region__isnull=True))
+    words = normalise_name_part(query or "").split()
+    if words:
+        # SQLite's LIKE folds ASCII only: compare in the folded form names use, in both databases.
+        _register_sqlite_fold()
+        qs = qs.annotate(_name=FoldedName("name"), _helps=FoldedName("helps_with"))
+        for word in words:
+            qs = qs.filter(Q(_name__contains=word) | Q(_helps__contains=word))
+    return list(qs.order_by("-is_active", "name", "pk")[:limit])
+
+
+def referral_get(*, actor: Any, pk: Any) -> Referral:
+    _require_directory(actor)
+    try:
+        return Referral.objects.select_related("region").get(pk=int(pk))
+    except (Referral.DoesNotExist, TypeError, ValueError):
+        raise NotFound(_("The directory entry was not found.")) from None
+
+
+# --- Counting (regulation 004) -------------------------------------------------------------------
+
+# Not a service provided: a refusal, a cancelled request.
+NOT_A_SERVICE = (ServiceRequest.Status.REFUSED, ServiceRequest.Status.CANCELLED)
+
+
+@dataclass(frozen=True)
+class ServiceCount:
+    requests: int  # every request registered in the period
+    content: int  # services of content consulting
+    dispatcher: int  # services of dispatcher consulting (referrals)
+    counted_together: int  # requests folded into another one (both parents on one question)
+    not_services: int  # refused or cancelled
+
+    @property
+    def services(self) -> int:
+        return self.content + self.dispatcher
+
+
+def services_count(*, service: Any, start: dt.datetime, end: dt.datetime) -> ServiceCount:
+    """Services of `service` among requests registered in [start, end), by kind (regulation 004).
+
+    Each new request is a new service; requests counted together (both parents on one question)
+    count once — the root of the group counts, the others don't, so a group is never counted in
+    two periods. A request whose root is not a service (refused, cancelled) counts for itself.
+    Refused and cancelled requests are no services. A system read: callers check access.
+    """
+    qs = ServiceRequest.objects.filter(service=service, created_at__gte=start, created_at__lt=end)
+    is_service = ~Q(status__in=NOT_A_SERVICE)
+    counts = Q(counted_with__isnull=True) | Q(counted_with__status__in=NOT_A_SERVICE)
+    agg = qs.aggregate(
+        requests=Count("pk"),
+        content=Count("pk", filter=is_service & counts & Q(kind=ServiceKind.CONTENT)),
+        dispatcher=Count("pk", filter=is_service & counts & Q(kind=ServiceKind.DISPATCHER)),
+        counted_together=Count("pk", filter=is_service & ~counts),
+        not_services=Count("pk", filter=~is_service),
+    )
+    return ServiceCount(**agg)

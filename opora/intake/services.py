@@ -7,13 +7,28 @@ import re
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from opora.accounts.models import Role
 from opora.core.audit import audit_record
-from opora.core.errors import DomainError
-from opora.intake.models import Child, Client, ConsentText, RefusalGround, ServiceRequest
+from opora.core.errors import DomainError, PermissionDenied
+from opora.intake.models import (
+    Channel,
+    Child,
+    Client,
+    ConsentText,
+    Referral,
+    RefusalGround,
+    ServiceKind,
+    ServiceRequest,
+)
+from opora.intake.selectors import NOT_A_SERVICE
+from opora.notifications.services import notification_create
 from opora.registry.iin import IINError, iin_birth_date, validate_iin
 from opora.registry.models import EligibilityCheck, RegistrySource
 from opora.registry.names import normalise_name_part, split_full_name
@@ -350,7 +365,10 @@ def request_refuse(
 
 @transaction.atomic
 def request_redirect(*, actor: Any, request: ServiceRequest, referral_text: str) -> ServiceRequest:
-    """Regulation 000 §10: the question is not the service's; record whom the caller was sent to."""
+    """Regulation 000 §10: the question is not the service's; record whom the caller was sent to.
+
+    A referral given is dispatcher consulting (regulation 004): counted as a service of that kind.
+    """
     referral_text = (referral_text or "").strip()
     if not referral_text:
         raise DomainError(
@@ -360,8 +378,9 @@ def request_redirect(*, actor: Any, request: ServiceRequest, referral_text: str)
     locked.status = ServiceRequest.Status.REDIRECTED
     locked.refusal_ground = RefusalGround.OUT_OF_COMPETENCE
     locked.referral_text = referral_text
+    locked.kind = ServiceKind.DISPATCHER
     locked.full_clean()
-    locked.save(update_fields=["status", "refusal_ground", "referral_text", "updated_at"])
+    locked.save(update_fields=["status", "refusal_ground", "referral_text", "kind", "updated_at"])
     audit_record(actor=actor, event_type="intake.request_redirected", subject=locked)
     return locked
 
@@ -394,3 +413,283 @@ def request_refuse_check(
     if referral_text.strip():
         return request_redirect(actor=actor, request=request, referral_text=referral_text)
     return request_refuse(actor=actor, request=request, ground=ground, note=note)
+
+
+# --- Referrals: dispatcher consulting (regulation 000 §10, regulation 004) ----------------------
+
+# Who keeps the referral directory; who may send a referral or count two requests as one.
+DIRECTORY_EDITORS = (Role.HEAD, Role.ADMIN)
+REQUEST_HANDLERS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN, Role.CONSULTANT)
+REFERRAL_FIELDS = (
+    "name",
+    "helps_with",
+    "country",
+    "region",
+    "phone",
+    "email",
+    "website",
+    "address",
+    "hours",
+    "is_active",
+)
+
+
+def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
+    if not (actor and getattr(actor, "is_authenticated", False) and actor.is_active) or not (
+        actor.is_superuser or actor.role in roles
+    ):
+        raise PermissionDenied(message)
+
+
+def _require_service(actor: Any, service: Any) -> None:
+    if actor.is_superuser or actor.role == Role.ADMIN:
+        return
+    if not actor.services.filter(pk=service.pk).exists():
+        raise PermissionDenied(
+            _("You do not work for the service “%(code)s”.") % {"code": service.code}
+        )
+
+
+def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], event: str) -> Referral:
+    _require_role(actor, DIRECTORY_EDITORS, _("Only the head may change the referral directory."))
+    unknown = set(data) - set(REFERRAL_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown field of the referral directory."), code="invalid_field")
+    for field, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(referral, field, value)
+    referral.country = (referral.country or "").upper()
+    try:
+        referral.full_clean()
+    except ValidationError as err:
+        problems = [
+            f"{Referral._meta.get_field(f).verbose_name}: {' '.join(m)}"
+            if f in REFERRAL_FIELDS
+            else " ".join(m)
+            for f, m in err.message_dict.items()
+        ]
+        raise DomainError("; ".join(problems), code="invalid_referral") from None
+    referral.save()
+    audit_record(actor=actor, event_type=event, subject=referral, extra={"fields": sorted(data)})
+    return referral
+
+
+@transaction.atomic
+def referral_create(*, actor: Any, **data: Any) -> Referral:
+    """Add an organisation to the referral directory (head or administrator)."""
+    return _referral_save(
+        actor=actor, referral=Referral(), data=data, event="intake.referral_created"
+    )
+
+
+@transaction.atomic
+def referral_update(*, actor: Any, referral: Referral, **data: Any) -> Referral:
+    """Change a directory entry; `is_active=False` withdraws it (requests keep pointing at it)."""
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    return _referral_save(actor=actor, referral=locked, data=data, event="intake.referral_updated")
+
+
+def referral_message(referral: Referral) -> str:
+    """The entry as the client reads it: organisation, what they help with, how to reach them."""
+    lines = [referral.name, referral.helps_with.strip()]
+    contacts = (
+        (_("Phone"), referral.phone),
+        (_("E-mail"), referral.email),
+        (_("Website"), referral.website),
+        (_("Address"), referral.address),
+        (_("Hours"), referral.hours),
+    )
+    lines += [f"{label}: {value}" for label, value in contacts if value]
+    return "\n".join(line for line in lines if line)
+
+
+class ReferralVia(models.TextChoices):
+    """How the client is told of the referral."""
+
+    CHANNEL = "channel", gettext_lazy("The way the client came (e-mail or SMS)")
+    EMAIL = "email", gettext_lazy("E-mail")
+    SMS = "sms", gettext_lazy("SMS")
+    NONE = "none", gettext_lazy("Told in the conversation, no message")
+
+
+def _referral_recipient(request: ServiceRequest, via: str) -> tuple[str, str] | None:
+    """(notification channel, address) for `via`, or None when there is nothing to send to."""
+    if via == ReferralVia.NONE:
+        return None
+    if via == ReferralVia.EMAIL:
+        return ("email", request.email) if request.email else None
+    if via == ReferralVia.SMS:
+        return ("sms", request.phone) if request.phone else None
+    # The channel they came from: a letter is answered by letter; a call, a form or a messenger
+    # by SMS (the messenger copy is added by notifications where a messenger app is installed).
+    if request.channel == Channel.EMAIL and request.email:
+        return "email", request.email
+    if request.phone:
+        return "sms", request.phone
+    if request.email:
+        return "email", request.email
+    return None
+
+
+@transaction.atomic
+def referral_send(
+    *, actor: Any, request: ServiceRequest, referral: Referral, via: str = ReferralVia.CHANNEL
+) -> ServiceRequest:
+    """Dispatcher consulting: refer a new request to a directory entry and tell the client.
+
+    The request becomes a service of the dispatcher kind (regulation 004), status «redirected»,
+    with the entry's text as its referral (regulation 000 §10). The message to the client is
+    stored in this transaction and delivered after commit; `via` "none" sends nothing (the
+    operator read it out on the phone). Where there is no address for `via`, nothing is sent
+    either: the caller sees it on the returned request (`notified` is False).
+    """
+    _require_role(actor, REQUEST_HANDLERS, _("You may not send referrals."))
+    _require_service(actor, request.service)
+    if via not in ReferralVia.values:
+        raise DomainError(_("Choose how to tell the client."), code="invalid_via")
+    entry = Referral.objects.filter(pk=referral.pk).first()
+    if entry is None or not entry.is_active:
+        raise DomainError(
+            _("This organisation is no longer in the referral directory; choose another."),
+            code="referral_inactive",
+        )
+    locked = _lock_new(request, action=_("redirected"))
+    locked.status = ServiceRequest.Status.REDIRECTED
+    locked.kind = ServiceKind.DISPATCHER
+    locked.referral = entry
+    locked.refusal_ground = RefusalGround.OUT_OF_COMPETENCE
+    locked.referral_text = referral_message(entry)
+    locked.full_clean()
+    locked.save(
+        update_fields=[
+            "status",
+            "kind",
+            "referral",
+            "refusal_ground",
+            "referral_text",
+            "updated_at",
+        ]
+    )
+    recipient = _referral_recipient(locked, via)
+    if recipient is not None:
+        channel, address = recipient
+        body = _(
+            "Your request %(code)s: the question is dealt with by another organisation. "
+            "Please contact:\n%(referral)s"
+        ) % {"code": locked.public_code or locked.pk, "referral": locked.referral_text}
+        notification_create(
+            channel=channel,
+            recipient=address,
+            subject=_("Where to turn with your question"),
+            body=body,
+            kind="request_referral",
+            about=locked,
+            dedupe_key=f"request_referral:{locked.pk}:{channel}",
+        )
+    locked.notified = recipient is not None  # type: ignore[attr-defined]
+    audit_record(
+        actor=actor,
+        event_type="intake.request_referred",
+        subject=locked,
+        extra={
+            "referral": entry.pk,
+            "via": via,
+            "notified": recipient[0] if recipient else None,
+        },
+    )
+    return locked
+
+
+# --- Counting (regulation 004) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_count_with(
+    *, actor: Any, request: ServiceRequest, other: ServiceRequest
+) -> ServiceRequest:
+    """Regulation 004: both parents consulted on one question count as one service.
+
+    The later of the two (its group, if it already has one) is pointed at the earliest request
+    of both groups, so every group has one root and no chains: the root counts, the others don't.
+    Both must be of the same service and be services (not refused or cancelled). Returns the
+    root. Counting two requests that are already counted together changes nothing.
+    """
+    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    if request.pk == other.pk:
+        raise DomainError(
+            _("A request cannot be counted together with itself."), code="count_with_itself"
+        )
+    if request.service_id != other.service_id:
+        raise DomainError(
+            _("Only requests of the same service can be counted as one."),
+            code="count_other_service",
+        )
+    _require_service(actor, request.service)
+    # The two requests first, then both groups, each in one order (by primary key), so that two
+    # people merging at once queue rather than deadlock or leave a chain.
+    pair = ServiceRequest.objects.select_for_update().filter(pk__in=[request.pk, other.pk])
+    roots = {r.counted_with_id or r.pk for r in pair.order_by("pk")}
+    group = list(
+        ServiceRequest.objects.select_for_update()
+        .filter(Q(pk__in=roots) | Q(counted_with_id__in=roots) | Q(pk__in=[request.pk, other.pk]))
+        .order_by("pk")
+    )
+    by_pk = {r.pk: r for r in group}
+    for r in (by_pk[request.pk], by_pk[other.pk]):
+        if r.status in NOT_A_SERVICE:
+            raise DomainError(
+                _("Request No. %(num)s is “%(status)s”: it is not a service and is not counted.")
+                % {"num": r.pk, "status": r.get_status_display()},
+                code="count_not_a_service",
+            )
+    current = {r.counted_with_id or r.pk for r in (by_pk[request.pk], by_pk[other.pk])}
+    root = min((by_pk[pk] for pk in current), key=lambda r: (r.created_at, r.pk))
+    if len(current) == 1:
+        return root
+    moved = [r for r in group if (r.counted_with_id or r.pk) in current and r.pk != root.pk]
+    for r in moved:
+        r.counted_with = root
+        r.full_clean()
+        r.save(update_fields=["counted_with", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="intake.request_counted_with",
+        subject=root,
+        extra={"requests": sorted(r.pk for r in moved)},
+    )
+    return root
+
+
+@transaction.atomic
+def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
+    """Undo a wrong "counted with": the request counts as a service of its own again."""
+    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    _require_service(actor, request.service)
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.counted_with_id is None:
+        return locked
+    previous = locked.counted_with_id
+    locked.counted_with = None
+    locked.save(update_fields=["counted_with", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="intake.request_counted_separately",
+        subject=locked,
+        extra={"was_counted_with": previous},
+    )
+    return locked
+
+
+@transaction.atomic
+def registry_read_record(
+    *, actor: Any, service: Any, registry: str, export: bool, rows: int, filters: dict
+) -> None:
+    """Audit one read (or XLSX export) of a request registry: who, which service, which filters,
+    how many rows — never names or other personal data."""
+    audit_record(
+        actor=actor,
+        event_type=f"intake.{registry}_{'exported' if export else 'viewed'}",
+        subject=service,
+        extra={"rows": rows, **filters},
+    )

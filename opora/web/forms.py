@@ -9,8 +9,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.models import Service
-from opora.intake.models import RefusalGround
+from opora.core.models import Country, Region, Service
+from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
+from opora.intake.services import ReferralVia
 from opora.registry.iin import IINError, validate_iin
 from opora.web.selectors import service_consultants, service_regions
 
@@ -278,3 +279,131 @@ class ScheduleMonthForm(forms.Form):
             if start is not None and end is not None:
                 out.append((day, start, end))
         return out
+
+
+# --- Issue 4: the queue, the referral directory, counting, the registries ------------------------
+
+
+def _choices_with_any(choices: list[tuple[str, Any]], any_label: Any) -> list[tuple[str, Any]]:
+    return [("", any_label), *choices]
+
+
+class QueueFilterForm(forms.Form):
+    show_optional = False
+
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = _choices_with_any(Channel.choices, _("All channels"))
+        self.fields["status"].choices = _choices_with_any(
+            ServiceRequest.Status.choices, _("All statuses")
+        )
+
+
+class ReferralForm(forms.ModelForm):
+    """An entry of the referral directory; the service `referral_create/update` saves it."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Referral
+        fields = [
+            "name",
+            "helps_with",
+            "country",
+            "region",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "hours",
+            "is_active",
+        ]
+        widgets = {
+            "helps_with": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "helps_with": _("Topics in plain words: the search looks for them."),
+            "region": _("Leave empty if they help the whole country."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = _choices_with_any(Country.choices, _("Any country"))
+        self.fields["region"].queryset = Region.objects.order_by("country", "name_ru")
+        self.fields["region"].empty_label = _("— whole country —")
+
+
+class ReferralSearchForm(forms.Form):
+    show_optional = False
+
+    q = forms.CharField(
+        label=_("Topic or organisation"),
+        required=False,
+        max_length=200,
+        help_text=_("Words from the question, for example: autism, benefit, school"),
+    )
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("Any region")
+    )
+
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = service_regions(service=service)
+
+
+class ReferralSendForm(forms.Form):
+    """Send one directory entry to the client of a request (dispatcher consulting)."""
+
+    referral = forms.IntegerField(widget=forms.HiddenInput)
+    via = forms.ChoiceField(
+        label=_("How to tell the client"),
+        choices=ReferralVia.choices,
+        initial=ReferralVia.CHANNEL,
+        widget=forms.RadioSelect,
+    )
+
+
+class CountWithForm(forms.Form):
+    """Regulation 004: both parents on one question — count this request with another one."""
+
+    other = forms.CharField(
+        label=_("The other request: number or code"),
+        max_length=20,
+        help_text=_("For example 125 or ABCD-2345"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class RegistryFilterForm(forms.Form):
+    show_optional = False
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    consultant = forms.ChoiceField(label=_("Consultant"), required=False)
+
+    def __init__(self, *args: Any, service: Service, with_consultant: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = _choices_with_any(Channel.choices, _("All channels"))
+        self.fields["status"].choices = _choices_with_any(
+            ServiceRequest.Status.choices, _("All statuses")
+        )
+        if with_consultant:
+            self.fields["consultant"].choices = _choices_with_any(
+                [(str(c.pk), c.display_name) for c in service_consultants(service=service)],
+                _("Any consultant"),
+            )
+        else:
+            del self.fields["consultant"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end of the period must not be before its start."))
+        return data

@@ -4,13 +4,17 @@ staff of a service, a few look-ups by primary key scoped to the actor's service.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from opora.accounts.models import Role, User
 from opora.core.models import Region, Service
+from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.registry.models import EligibilityCheck
+from opora.scheduling.calendar import ServiceCalendar, local_now, to_local
 from opora.scheduling.models import HandoffRun, Schedule, Slot
 
 
@@ -89,3 +93,41 @@ def schedules_submitted(*, service: Service) -> QuerySet[Schedule]:
 
 def handoff_for(*, service: Service, date: dt.date) -> HandoffRun | None:
     return HandoffRun.objects.filter(service=service, date=date).first()
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    request: ServiceRequest
+    due: dt.date  # the service's deadline, a local date
+    written: bool  # a written answer (working days) rather than "service within N days"
+    overdue: bool
+
+
+def queue_rows(*, service: Service, requests: Iterable[ServiceRequest]) -> list[QueueRow]:
+    """Each request with its deadline hint: an e-mail (or a written answer asked for) is answered
+    within the service's working days (regulation 002 §4.6.3); every other request is served
+    within its calendar days of registration (regulation 004)."""
+    calendar = ServiceCalendar(service)
+    today = local_now(service).date()
+    rows = []
+    for r in requests:
+        registered = to_local(service, r.created_at).date()
+        written = r.channel == Channel.EMAIL or r.preferred_form == ServiceForm.WRITTEN
+        if written:
+            due = calendar.add_working_days(registered, service.written_answer_working_days)
+        else:
+            due = registered + dt.timedelta(days=service.service_within_days)
+        rows.append(QueueRow(request=r, due=due, written=written, overdue=due < today))
+    return rows
+
+
+def service_request_find(*, service: Service, value: str) -> ServiceRequest | None:
+    """A request of `service` by its number or its code (as read out on the phone)."""
+    value = (value or "").strip().lstrip("№#").strip()
+    qs = ServiceRequest.objects.filter(service=service)
+    if value.isdigit():
+        return qs.filter(pk=int(value)).first()
+    code = value.upper().replace(" ", "")
+    if len(code) == 8 and "-" not in code:
+        code = f"{code[:4]}-{code[4:]}"
+    return qs.filter(public_code=code).first() if code else None

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opora.web.views import base, consultant, coordinator, head, operator
+from opora.web.views import base, consultant, coordinator, head, operator, referrals, registries
 
 urlpatterns = [
     path("", base.home, name="home"),
@@ -24,6 +24,22 @@ urlpatterns = [
     path("operator/check/redirect/", operator.redirect_check, name="operator_redirect_check"),
     path("operator/requests/new/", operator.request_new, name="operator_request_new"),
     path("operator/requests/<int:pk>/", operator.request_detail, name="operator_request"),
+    path("operator/queue/", operator.queue, name="operator_queue"),
+    path(
+        "operator/requests/<int:pk>/referral/",
+        operator.request_referral_send,
+        name="operator_referral_send",
+    ),
+    path(
+        "operator/requests/<int:pk>/count-with/",
+        operator.request_count_with,
+        name="operator_count_with",
+    ),
+    path(
+        "operator/requests/<int:pk>/count-separately/",
+        operator.request_count_separately,
+        name="operator_count_separately",
+    ),
     path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
     path(
         "operator/requests/<int:pk>/confirmation/",
@@ -63,6 +79,13 @@ urlpatterns = [
     path("head/schedules/", head.schedules, name="head_schedules"),
     path("head/schedules/<int:pk>/approve/", head.schedule_approve, name="head_schedule_approve"),
     path("head/schedules/<int:pk>/return/", head.schedule_return, name="head_schedule_return"),
+    # The referral directory (everyone who handles requests reads; the head edits)
+    path("referrals/", referrals.referral_list, name="referral_list"),
+    path("referrals/new/", referrals.referral_new, name="referral_new"),
+    path("referrals/<int:pk>/edit/", referrals.referral_edit, name="referral_edit"),
+    # The request registries of regulations 002 and 003 (on screen and XLSX)
+    path("registries/requests/", registries.registry_requests, name="registry_requests"),
+    path("registries/appeals/", registries.registry_appeals, name="registry_appeals"),
     # Consultant
     path("consultant/day/", consultant.day, name="consultant_day"),
 ]

@@ -17,7 +17,7 @@ from opora.accounts.models import Role
 from opora.core.errors import Conflict, DomainError
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
-from opora.intake.models import RefusalGround, ServiceRequest
+from opora.intake.models import Referral, RefusalGround, ServiceRequest
 from opora.registry import services as registry_services
 from opora.registry.iin import IINError
 from opora.registry.models import EligibilityCheck
@@ -31,12 +31,22 @@ from opora.web.decorators import role_required
 from opora.web.forms import (
     CancelForm,
     CheckForm,
+    CountWithForm,
+    QueueFilterForm,
     RedirectForm,
+    ReferralSearchForm,
+    ReferralSendForm,
     RefuseForm,
     RequestForm,
     SlotFilterForm,
 )
-from opora.web.selectors import eligibility_check_get, service_consultant_get, slot_get
+from opora.web.selectors import (
+    eligibility_check_get,
+    queue_rows,
+    service_consultant_get,
+    service_request_find,
+    slot_get,
+)
 from opora.web.views.common import attach_error, go, lookup_error, page
 
 OPERATOR_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
@@ -210,10 +220,27 @@ def _active(bookings: list[Booking]) -> Booking | None:
     return next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)
 
 
+def _referral_search(request: HttpRequest) -> tuple[ReferralSearchForm, list[Referral] | None]:
+    """The directory search on the request page (GET ref-q, ref-region); None until searched."""
+    service = request.service
+    params = request.GET if "ref-q" in request.GET or "ref-region" in request.GET else None
+    form = ReferralSearchForm(params, service=service, prefix="ref")
+    if params is None or not form.is_valid():
+        return form, None
+    found = intake_selectors.referral_search(
+        actor=request.user,
+        query=form.cleaned_data["q"],
+        country=service.country,
+        region=form.cleaned_data["region"],
+    )
+    return form, found
+
+
 def _request_page(
     request: HttpRequest, service_request: ServiceRequest, status: int = 200, **extra: Any
 ) -> HttpResponse:
     bookings = _bookings(service_request)
+    search_form, referrals = _referral_search(request)
     ctx = {
         "nav": "operator",
         "req": service_request,
@@ -222,6 +249,14 @@ def _request_page(
         "can_book": service_request.status in BOOKABLE,
         "refuse_form": RefuseForm(),
         "redirect_form": RedirectForm(),
+        "referral_search_form": search_form,
+        "referrals": referrals,
+        "send_form": ReferralSendForm(),
+        "count_form": CountWithForm(),
+        "counted_together": list(
+            service_request.counted_together.order_by("created_at", "pk").only("pk", "created_at")
+        ),
+        "open_referral": referrals is not None,
     }
     ctx.update(extra)
     return page(request, "web/operator/request_detail.html", ctx, status=status)
@@ -470,3 +505,144 @@ def redirect_check(request: HttpRequest) -> HttpResponse:
     return _check_refusal(
         request, RedirectForm(request.POST), ground=RefusalGround.OUT_OF_COMPETENCE
     )
+
+
+# --- the queue: every new request from every channel ----------------------------------------------
+
+
+@role_required(*OPERATOR_ROLES)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Every request waiting, from every channel, oldest first (issue "nothing lost").
+
+    htmx refreshes the list every 30 seconds (`partial=1`): the count is live.
+    """
+    service = request.service
+    form = QueueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    status = data.get("status", "") if form.is_bound else ServiceRequest.Status.NEW
+    requests = intake_selectors.request_queue(
+        actor=request.user, service=service, channel=data.get("channel", ""), status=status
+    )
+    if not form.is_bound:
+        form = QueueFilterForm(initial={"status": ServiceRequest.Status.NEW})
+    ctx = {
+        "nav": "queue",
+        "filter_form": form,
+        "rows": queue_rows(service=service, requests=requests),
+        "status_filter": status,
+        "local_now": local_now(service),
+        "refresh_query": _refresh_query(request, status),
+    }
+    if request.htmx and request.GET.get("partial"):
+        return page(request, "web/operator/_queue_list.html", ctx)
+    return page(request, "web/operator/queue.html", ctx)
+
+
+def _refresh_query(request: HttpRequest, status: str) -> str:
+    q = request.GET.copy()
+    q["status"] = status
+    q["partial"] = "1"
+    return q.urlencode()
+
+
+# --- dispatcher consulting and counting, from the request page -----------------------------------
+
+REFERRAL_SEND_FIELDS = {"invalid_via": "via", "referral_inactive": "referral"}
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a directory entry to the client (regulation 000 §10, dispatcher consulting of 004)."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = ReferralSendForm(request.POST)
+    if form.is_valid():
+        try:
+            referral = intake_selectors.referral_get(
+                actor=request.user, pk=form.cleaned_data["referral"]
+            )
+            done = intake_services.referral_send(
+                actor=request.user,
+                request=service_request,
+                referral=referral,
+                via=form.cleaned_data["via"],
+            )
+        except DomainError as err:
+            attach_error(form, err, REFERRAL_SEND_FIELDS)
+        else:
+            if done.notified:
+                messages.success(request, _("The referral is sent to the client and recorded."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "The referral is recorded, but no message was sent: tell the client "
+                        "yourself."
+                    ),
+                )
+            return go(request, reverse("operator_request", args=[pk]))
+    else:
+        form.add_error(None, _("Choose an organisation from the directory."))
+    # Offer the directory again, so the choice can be made on the same page.
+    referrals = intake_selectors.referral_search(
+        actor=request.user, country=service_request.service.country
+    )
+    return _request_page(
+        request,
+        service_request,
+        status=400,
+        send_form=form,
+        referrals=referrals,
+        open_referral=True,
+    )
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 004: both parents on one question — the two requests count as one service."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = CountWithForm(request.POST)
+    if form.is_valid():
+        other = service_request_find(
+            service=service_request.service, value=form.cleaned_data["other"]
+        )
+        if other is None:
+            form.add_error("other", _("No request of this service has that number or code."))
+        else:
+            try:
+                root = intake_services.request_count_with(
+                    actor=request.user, request=service_request, other=other
+                )
+            except DomainError as err:
+                form.add_error("other", err.message)
+            else:
+                messages.success(
+                    request,
+                    _("The requests are counted as one service (request No. %(num)s).")
+                    % {"num": root.pk},
+                )
+                return go(request, reverse("operator_request", args=[pk]))
+    return _request_page(request, service_request, status=400, count_form=form, open_count=True)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_count_separately(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        intake_services.request_count_separately(actor=request.user, request=service_request)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+    else:
+        messages.success(request, _("The request counts as a service of its own again."))
+    return go(request, reverse("operator_request", args=[pk]))
