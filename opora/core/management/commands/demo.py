@@ -448,10 +448,20 @@ class Command(BaseCommand):
         approved = self._schedules(service, users, consultants)
         district, district_consultants = self._district(orgs, users)
         approved += self._schedules(district, users, district_consultants)
+        self._channels(service, district)
         registry = self._registry(users["admin"], opts["registry_rows"])
         self._summary(service, approved, created_users, time.monotonic() - started)
         self._summary_district(district)
         self._logins(registry)
+
+    # --- channels: referral directory, messenger bots, mailboxes ------------------------------------
+
+    def _channels(self, service: Service, district: Service) -> None:
+        from opora.intake.demo import demo_referrals
+        from opora.messengers.demo import demo_messengers
+
+        demo_referrals()
+        demo_messengers(district)
 
     # --- organisations, the service, the six logins ------------------------------------------------
 
