@@ -13,6 +13,10 @@ if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production")
+if not os.environ.get("OPORA_RECORDING_KEY"):
+    raise ImproperlyConfigured(
+        "OPORA_RECORDING_KEY must be set in production (it encrypts recordings and chat files)"
+    )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -24,6 +24,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://opora@127.0.0.1:5432/opora",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
+    "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
 }
 
 
@@ -39,6 +40,7 @@ def test_production_settings_pass_the_deployment_check():
         ("OPORA_SECRET_KEY", "OPORA_SECRET_KEY must be set"),
         ("DATABASE_URL", "DATABASE_URL must point to PostgreSQL"),
         ("REDIS_URL", "REDIS_URL must be set"),
+        ("OPORA_RECORDING_KEY", "OPORA_RECORDING_KEY must be set"),
     ],
 )
 def test_production_refuses_to_start_without_its_settings(missing, message):
