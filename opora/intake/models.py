@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Client(models.Model):
@@ -119,7 +120,7 @@ class ServiceForm(models.TextChoices):
     """The form in which help is given or wanted (regulations 002 §3, 004)."""
 
     VIDEO = "video", _("Video")
-    VOICE = "voice", _("Voice call")
+    VOICE = "voice", pgettext_lazy("form of help", "Voice call")
     CHAT = "chat", _("Text chat")
     PHONE = "phone", _("Phone")
     WRITTEN = "written", _("Written answer (e-mail)")
