@@ -1,5 +1,16 @@
-"""URLs of the mail app."""
+"""URLs of the mail app (mounted at /mail/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opora.mail import views
+
+app_name = "mail"
+
+urlpatterns = [
+    path("written/", views.written_list, name="written"),
+    path("written/<int:pk>/", views.thread, name="thread"),
+    path("written/<int:pk>/assign/", views.assign, name="assign"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("quarantine/", views.quarantine, name="quarantine"),
+    path("quarantine/<int:pk>/release/", views.release, name="release"),
+]

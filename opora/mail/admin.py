@@ -1,0 +1,142 @@
+"""Admin: mailboxes are configured here (passwords never shown back); letters are read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from opora.core.admin_base import ReadOnlyAdmin
+from opora.core.audit import audit_record
+from opora.mail.models import InboundMessage, Mailbox, OutboundMessage
+
+SECRET_FIELDS = ("imap_password", "smtp_password")
+
+
+class MailboxForm(forms.ModelForm):
+    """A password left empty keeps the stored one; the stored one is never sent to the browser."""
+
+    imap_password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False, strip=False
+    )
+    smtp_password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False, strip=False
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "service",
+            "name",
+            "is_active",
+            "from_address",
+            "from_name",
+            "imap_host",
+            "imap_port",
+            "imap_tls",
+            "imap_user",
+            "imap_password",
+            "imap_folder",
+            "smtp_host",
+            "smtp_port",
+            "smtp_tls",
+            "smtp_user",
+            "smtp_password",
+            "assignment",
+            "consultant",
+            "max_message_bytes",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in SECRET_FIELDS:
+            if not data.get(name) and self.instance.pk:
+                data[name] = getattr(self.instance, name)
+        if not data.get("imap_password"):
+            self.add_error(
+                "imap_password",
+                forms.ValidationError(self.fields["imap_password"].error_messages["required"]),
+            )
+        return data
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
+    list_display = ["name", "service", "from_address", "is_active", "last_fetch_at", "last_error"]
+    list_filter = ["service", "is_active"]
+    readonly_fields = ["last_fetch_at", "last_error"]
+    fieldsets = [
+        (None, {"fields": ["service", "name", "is_active", "from_address", "from_name"]}),
+        (
+            "IMAP",
+            {
+                "fields": [
+                    "imap_host",
+                    "imap_port",
+                    "imap_tls",
+                    "imap_user",
+                    "imap_password",
+                    "imap_folder",
+                ]
+            },
+        ),
+        ("SMTP", {"fields": ["smtp_host", "smtp_port", "smtp_tls", "smtp_user", "smtp_password"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "assignment",
+                    "consultant",
+                    "max_message_bytes",
+                    "last_fetch_at",
+                    "last_error",
+                ]
+            },
+        ),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Which fields changed, never their values (two of them are passwords).
+        audit_record(
+            actor=request.user,
+            event_type="mail.mailbox_changed" if change else "mail.mailbox_created",
+            subject=obj,
+            extra={"fields": sorted(form.changed_data)},
+        )
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    # Metadata only in the lists; the text is read on the staff page, where the read is audited.
+    list_display = ["received_at", "mailbox", "status", "quarantine_reason", "request", "size"]
+    list_filter = ["status", "quarantine_reason", "mailbox"]
+    fields = [
+        "mailbox",
+        "message_id",
+        "received_at",
+        "status",
+        "quarantine_reason",
+        "request",
+        "due_on",
+        "size",
+    ]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "request", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status"]
+    fields = [
+        "request",
+        "mailbox",
+        "message_id",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    ]

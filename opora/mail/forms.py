@@ -1,0 +1,41 @@
+"""Forms of the written-consultation pages."""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opora.mail.services import ANSWER_MAX_CHARS
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        label=_("Answer"),
+        max_length=ANSWER_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "It is sent from the service's official address in reply to the client's letter; "
+            "the request code is added to the subject."
+        ),
+        error_messages={"required": _("Write the answer.")},
+    )
+    # One key per opened form: a double click or a resent form stores one answer.
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", secrets.token_urlsafe(24))
+
+
+class AssignForm(forms.Form):
+    consultant = forms.ModelChoiceField(
+        label=_("Responsible consultant"), queryset=None, empty_label=None
+    )
+
+    def __init__(self, *args, consultants, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consultant"].queryset = consultants
+        self.fields["consultant"].label_from_instance = lambda u: u.display_name

@@ -1,0 +1,116 @@
+"""Reads of the mail app: the written requests an actor may see, a thread, the quarantine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Min, Q, QuerySet
+
+from opora.accounts.models import Role
+from opora.core.errors import NotFound, PermissionDenied
+from opora.intake.models import Channel, ServiceRequest
+from opora.mail.models import Attachment, InboundMessage, OutboundMessage
+
+# A letter of the thread (registered or released from quarantine) that has no answer yet.
+_WAITING = Q(
+    inbound_messages__answered_by__isnull=True,
+    inbound_messages__status__in=[InboundMessage.Status.REGISTERED, InboundMessage.Status.RELEASED],
+)
+
+
+def _sees_all(actor: Any) -> bool:
+    return actor.is_superuser or actor.role in (Role.HEAD, Role.ADMIN)
+
+
+def written_requests(*, actor: Any, service: Any, waiting_only: bool = True) -> QuerySet:
+    """E-mail requests of the service: a consultant's own, or all of them for the head.
+
+    Each row carries `first_received` (the first letter's receipt) and `due_on` (the earliest
+    deadline of a letter still waiting for an answer; None when all are answered).
+    """
+    qs = ServiceRequest.objects.filter(service=service, channel=Channel.EMAIL)
+    if not _sees_all(actor):
+        qs = qs.filter(assigned_to=actor)
+    qs = qs.annotate(
+        first_received=Min("inbound_messages__received_at"),
+        due_on=Min("inbound_messages__due_on", filter=_WAITING),
+    ).select_related("assigned_to")
+    qs = qs.filter(first_received__isnull=False)
+    if waiting_only:
+        qs = qs.filter(due_on__isnull=False)
+    return qs.order_by("due_on", "first_received", "pk")
+
+
+def written_request_get(*, actor: Any, service: Any, pk: Any) -> ServiceRequest:
+    """One written request the actor may open (NotFound / PermissionDenied otherwise)."""
+    try:
+        request = (
+            ServiceRequest.objects.select_related("assigned_to", "service")
+            .filter(service=service, channel=Channel.EMAIL)
+            .get(pk=int(pk))
+        )
+    except (ServiceRequest.DoesNotExist, TypeError, ValueError):
+        raise NotFound("written request") from None
+    if not _sees_all(actor) and request.assigned_to_id != actor.pk:
+        raise PermissionDenied("")
+    return request
+
+
+@dataclass
+class ThreadItem:
+    at: dt.datetime
+    inbound: InboundMessage | None = None
+    outbound: OutboundMessage | None = None
+
+
+def thread(*, request: ServiceRequest) -> list[ThreadItem]:
+    """The letters and answers of a request in time order (quarantined letters are not in it)."""
+    items = [
+        ThreadItem(at=m.received_at, inbound=m)
+        for m in InboundMessage.objects.filter(request=request)
+        .exclude(status=InboundMessage.Status.QUARANTINED)
+        .prefetch_related("attachments")
+    ]
+    items += [
+        ThreadItem(at=o.created_at, outbound=o)
+        for o in OutboundMessage.objects.filter(request=request).select_related("author")
+    ]
+    return sorted(items, key=lambda i: (i.at, i.outbound is not None))
+
+
+def waiting_due_on(*, request: ServiceRequest) -> dt.date | None:
+    return (
+        InboundMessage.objects.filter(request=request, answered_by__isnull=True)
+        .exclude(status=InboundMessage.Status.QUARANTINED)
+        .aggregate(d=Min("due_on"))["d"]
+    )
+
+
+def attachment_get(*, actor: Any, service: Any, pk: Any) -> Attachment:
+    try:
+        attachment = Attachment.objects.select_related("message__request").get(
+            pk=int(pk), message__request__service=service
+        )
+    except (Attachment.DoesNotExist, TypeError, ValueError):
+        raise NotFound("attachment") from None
+    written_request_get(actor=actor, service=service, pk=attachment.message.request_id)
+    return attachment
+
+
+def quarantine(*, service: Any) -> QuerySet:
+    return (
+        InboundMessage.objects.filter(
+            mailbox__service=service, status=InboundMessage.Status.QUARANTINED
+        )
+        .select_related("mailbox")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def quarantined_get(*, service: Any, pk: Any) -> InboundMessage:
+    try:
+        return quarantine(service=service).get(pk=int(pk))
+    except (InboundMessage.DoesNotExist, TypeError, ValueError):
+        raise NotFound("letter") from None

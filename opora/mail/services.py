@@ -1,0 +1,745 @@
+"""Writes of the mail app: letters in (stored, registered or quarantined), answers out, overdue flags.
+
+Regulation 002 §4.6: a letter is registered on the day it is received and addressed to the
+responsible specialist (§4.6.2), who answers within 3 working days from the service's official
+address (§4.6.3). Every letter is a stored row before anything is acknowledged to the mail server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
+from django.core.mail.backends.smtp import EmailBackend
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from opora.accounts.models import Role, User
+from opora.core.audit import audit_record
+from opora.core.errors import DomainError, PermissionDenied
+from opora.intake.models import Channel, ServiceForm, ServiceRequest
+from opora.intake.services import request_create
+from opora.mail.models import Attachment, InboundMessage, Mailbox, OutboundMessage, TlsMode
+from opora.mail.parsing import ParsedLetter, parse_letter
+from opora.notifications.services import notification_create
+from opora.scheduling.calendar import add_working_days, local_now, to_local
+
+logger = logging.getLogger(__name__)
+
+# The request code as `intake` makes it (no 0/O, 1/I/L), quoted in our subjects as "[ABCD-EFGH]".
+_CODE_IN_SUBJECT = re.compile(r"(?<![0-9A-Z])([2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4})(?![0-9A-Z])")
+_RE_PREFIX = re.compile(r"^\s*((re|fw|fwd|ответ|отв|на)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+REASON_FROM_BODY_CHARS = 300
+ANSWER_MAX_CHARS = 20_000
+SMTP_TIMEOUT_SECONDS = 20
+# Delivery attempts before an answer is shown as not sent (about two days with the back-off).
+MAX_SEND_ATTEMPTS = 20
+OPEN_STATUSES = (ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED)
+ANSWERING_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+QUARANTINE_ROLES = (Role.HEAD, Role.OPERATOR, Role.ADMIN)
+
+
+# --- Who answers, and by when ------------------------------------------------------------------
+
+
+def mailbox_consultant(mailbox: Mailbox) -> User | None:
+    """The responsible consultant for a new letter: the one named, or the least-loaded one.
+
+    Least loaded: the active consultant of the service with the fewest open e-mail requests
+    assigned (ties by primary key, so the choice is stable). None when the service has none:
+    the request is still registered, unassigned, and the head sees it.
+    """
+    if mailbox.assignment == Mailbox.Assignment.FIXED:
+        return mailbox.consultant
+    service = mailbox.service
+    return (
+        User.objects.filter(services=service, role=Role.CONSULTANT, is_active=True)
+        .annotate(
+            open_letters=Count(
+                "assigned_requests",
+                filter=Q(
+                    assigned_requests__service=service,
+                    assigned_requests__channel=Channel.EMAIL,
+                    assigned_requests__status__in=OPEN_STATUSES,
+                ),
+            )
+        )
+        .order_by("open_letters", "pk")
+        .first()
+    )
+
+
+def answer_due_on(service: Any, received_at: dt.datetime) -> dt.date:
+    """The last day for the answer: N working days (the service's calendar) after receipt."""
+    received_day = to_local(service, received_at).date()
+    return add_working_days(service, received_day, service.written_answer_working_days)
+
+
+# --- Letters in --------------------------------------------------------------------------------
+
+
+def _thread_request(mailbox: Mailbox, letter: ParsedLetter) -> ServiceRequest | None:
+    """The request a letter continues: by In-Reply-To/References, else by the code in its subject.
+
+    A code alone joins only a letter from the request's own address: a code is short and printed
+    in letters, so it must not let a stranger into someone else's correspondence.
+    """
+    service = mailbox.service
+    ids = letter.thread_ids
+    if ids:
+        earlier = (
+            InboundMessage.objects.filter(
+                mailbox__service=service, message_id__in=ids, request__isnull=False
+            )
+            .select_related("request")
+            .order_by("-received_at")
+            .first()
+        )
+        if earlier is not None:
+            return earlier.request
+        ours = (
+            OutboundMessage.objects.filter(request__service=service, message_id__in=ids)
+            .select_related("request")
+            .first()
+        )
+        if ours is not None:
+            return ours.request
+    match = _CODE_IN_SUBJECT.search(letter.subject.upper())
+    addresses = [a for a in (letter.from_address, letter.reply_to) if a]
+    if match and addresses:
+        same_sender = Q()
+        for address in addresses:
+            same_sender |= Q(email__iexact=address)
+        return (
+            ServiceRequest.objects.filter(service=service, public_code=match.group(1))
+            .filter(same_sender)
+            .first()
+        )
+    return None
+
+
+def _quarantine_reason(mailbox: Mailbox, letter: ParsedLetter, size: int) -> str:
+    if letter.is_spam:
+        return InboundMessage.QuarantineReason.SPAM
+    if size > mailbox.max_message_bytes:
+        return InboundMessage.QuarantineReason.OVERSIZED
+    return ""
+
+
+def _new_request_reason(letter: ParsedLetter) -> str:
+    if letter.subject:
+        return letter.subject
+    return letter.body_text[:REASON_FROM_BODY_CHARS]
+
+
+def _register_new(
+    *, actor: Any, mailbox: Mailbox, letter: ParsedLetter
+) -> tuple[ServiceRequest | None, str]:
+    """A new request for the letter, or (None, quarantine reason) when it cannot be registered."""
+    service = mailbox.service
+    if service.requires_eligibility:
+        # request_create needs an IIN and a positive registry check there; a letter has neither.
+        return None, InboundMessage.QuarantineReason.ELIGIBILITY
+    address = letter.reply_to or letter.from_address
+    if not address:
+        return None, InboundMessage.QuarantineReason.UNREADABLE
+    try:
+        with transaction.atomic():
+            request = request_create(
+                actor=actor,
+                service=service,
+                # The display name is what the client calls themselves; without one, the address
+                # names them until the consultant learns more.
+                full_name=letter.from_name or address,
+                email=address,
+                reason=_new_request_reason(letter),
+                channel=Channel.EMAIL,
+                preferred_form=ServiceForm.WRITTEN,
+                assigned_to=mailbox_consultant(mailbox),
+            )
+    except (DomainError, ValidationError):
+        return None, InboundMessage.QuarantineReason.UNREADABLE
+    return request, ""
+
+
+def _reopen(*, actor: Any, request: ServiceRequest) -> None:
+    """A new letter in an answered thread waits for an answer again (regulation 002 §4.6.1)."""
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != ServiceRequest.Status.DONE:
+        return
+    locked.status = ServiceRequest.Status.NEW
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, event_type="mail.request_reopened", subject=locked)
+
+
+def _route(*, actor: Any, message: InboundMessage, letter: ParsedLetter, status: str) -> str:
+    """Decide where a letter goes (not saved here): its thread, a new request, or quarantine.
+
+    Returns the audit event to record once the letter is saved.
+    """
+    mailbox = message.mailbox
+    request = _thread_request(mailbox, letter)
+    joined = request is not None
+    reason = ""
+    if request is None:
+        request, reason = _register_new(actor=actor, mailbox=mailbox, letter=letter)
+    if request is None:
+        message.status = InboundMessage.Status.QUARANTINED
+        message.quarantine_reason = reason
+        return "mail.letter_quarantined"
+    if joined:
+        _reopen(actor=actor, request=request)
+    message.status = status
+    message.request = request
+    message.due_on = answer_due_on(mailbox.service, message.received_at)
+    return "mail.letter_joined_thread" if joined else "mail.letter_registered"
+
+
+def _store_attachments(message: InboundMessage, letter: ParsedLetter, saved: list[str]) -> None:
+    for part in letter.attachments:
+        attachment = Attachment(
+            message=message,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=len(part.content),
+        )
+        attachment.file.save(part.filename, ContentFile(part.content), save=False)
+        saved.append(attachment.file.name)
+        attachment.save()
+
+
+def _finish(
+    *, actor: Any, message: InboundMessage, letter: ParsedLetter, event: str, saved: list[str]
+) -> None:
+    """After the letter's row is saved: its attachments (if registered) and the audit record."""
+    if message.request_id is None:
+        audit_record(
+            actor=actor,
+            event_type=event,
+            subject=message,
+            extra={"reason": message.quarantine_reason},
+        )
+        return
+    _store_attachments(message, letter, saved)
+    audit_record(
+        actor=actor,
+        event_type=event,
+        subject=message,
+        extra={
+            "request": message.request_id,
+            "attachments": len(letter.attachments),
+            "due_on": message.due_on.isoformat() if message.due_on else None,
+        },
+    )
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("mail: could not remove an orphaned file after a rollback")
+
+
+def inbound_store(
+    *,
+    mailbox: Mailbox,
+    raw: bytes,
+    received_at: dt.datetime | None = None,
+    imap_uid: int | None = None,
+) -> tuple[InboundMessage, bool]:
+    """Store one letter and register it (or quarantine it) in one transaction.
+
+    Returns (message, created). A Message-ID this mailbox already has returns the stored row:
+    fetching the same letter again — after a crash, a retry, a second worker — changes nothing.
+    A letter without a Message-ID gets a stable id from its bytes. Spam and oversized letters
+    are stored in quarantine with the reason, never dropped. If anything fails, nothing of the
+    letter is left in the database (and its files are removed), so the next fetch starts it over.
+    """
+    letter = parse_letter(raw)
+    existing = InboundMessage.objects.filter(mailbox=mailbox, message_id=letter.message_id).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    # The server's arrival time is the receipt; a clock ahead of ours is not trusted.
+    received_at = min(received_at or now, now)
+    size = len(raw)
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            message = InboundMessage(
+                mailbox=mailbox,
+                message_id=letter.message_id,
+                imap_uid=imap_uid,
+                received_at=received_at,
+                from_address=letter.from_address,
+                from_name=letter.from_name,
+                reply_to=letter.reply_to,
+                subject=letter.subject,
+                body_text=letter.body_text,
+                in_reply_to=letter.in_reply_to,
+                references=" ".join(letter.references),
+                size=size,
+            )
+            reason = _quarantine_reason(mailbox, letter, size)
+            if reason:
+                message.status = InboundMessage.Status.QUARANTINED
+                message.quarantine_reason = reason
+                event = "mail.letter_quarantined"
+            else:
+                event = _route(
+                    actor=None,
+                    message=message,
+                    letter=letter,
+                    status=InboundMessage.Status.REGISTERED,
+                )
+            message.raw.save(f"{mailbox.pk}.eml", ContentFile(raw), save=False)
+            saved.append(message.raw.name)
+            # Uniqueness and the checks are the database's: a racing second fetch of the same
+            # letter ends in IntegrityError below, and reads the winner's row.
+            message.full_clean(validate_unique=False, validate_constraints=False)
+            message.save()
+            _finish(actor=None, message=message, letter=letter, event=event, saved=saved)
+    except IntegrityError:
+        _delete_files(saved)
+        existing = InboundMessage.objects.filter(
+            mailbox=mailbox, message_id=letter.message_id
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        _delete_files(saved)
+        raise
+    return message, True
+
+
+def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
+    """Release a quarantined letter (staff judged it genuine): register it as if it came now.
+
+    Its receipt time stays that of the letter: the deadline counts from when it arrived.
+    """
+    _require_role(actor, QUARANTINE_ROLES, _("You may not release letters from quarantine."))
+    _require_service(actor, message.mailbox.service)
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = (
+                InboundMessage.objects.select_for_update()
+                .select_related("mailbox__service")
+                .get(pk=message.pk)
+            )
+            if locked.status != InboundMessage.Status.QUARANTINED:
+                raise DomainError(
+                    _("This letter is no longer in quarantine."), code="not_quarantined"
+                )
+            with locked.raw.open("rb") as fh:
+                letter = parse_letter(fh.read())
+            event = _route(
+                actor=actor, message=locked, letter=letter, status=InboundMessage.Status.RELEASED
+            )
+            if locked.request is None:
+                raise DomainError(_release_refusal(locked.quarantine_reason), code="not_released")
+            locked.released_by = actor
+            locked.save(update_fields=["status", "request", "due_on", "released_by"])
+            _finish(actor=actor, message=locked, letter=letter, event=event, saved=saved)
+            audit_record(
+                actor=actor,
+                event_type="mail.letter_released",
+                subject=locked,
+                extra={"request": locked.request_id},
+            )
+    except BaseException:
+        _delete_files(saved)
+        raise
+    return locked
+
+
+def _release_refusal(reason: str) -> str:
+    if reason == InboundMessage.QuarantineReason.ELIGIBILITY:
+        return _(
+            "This service checks eligibility by IIN: contact the sender, check the IIN in the "
+            "operator console and register the request there."
+        )
+    return _(
+        "The letter has no readable sender address: it cannot become a request. "
+        "Contact the sender another way."
+    )
+
+
+# --- Answers out -------------------------------------------------------------------------------
+
+
+def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
+    if not (actor and getattr(actor, "is_authenticated", False) and actor.has_role(*roles)):
+        raise PermissionDenied(message)
+
+
+def _require_service(actor: Any, service: Any) -> None:
+    if actor.is_superuser or actor.role == Role.ADMIN:
+        return
+    if not actor.services.filter(pk=service.pk).exists():
+        raise PermissionDenied(
+            _("You do not work for the service “%(code)s”.") % {"code": service.code}
+        )
+
+
+def can_answer(actor: Any, request: ServiceRequest) -> bool:
+    """The responsible consultant, or a head of the service (or an administrator)."""
+    if not (actor and getattr(actor, "is_authenticated", False) and actor.is_active):
+        return False
+    if actor.is_superuser or actor.role == Role.ADMIN:
+        return True
+    if not actor.services.filter(pk=request.service_id).exists():
+        return False
+    if actor.role == Role.HEAD:
+        return True
+    return actor.role == Role.CONSULTANT and request.assigned_to_id == actor.pk
+
+
+def _strip_re(subject: str) -> str:
+    return _RE_PREFIX.sub("", subject or "").strip()
+
+
+def answer_subject(request: ServiceRequest, original: str) -> str:
+    """ "Re: <their subject> [ABCD-EFGH]": the code lets the next letter find the thread."""
+    base = _strip_re(original)
+    code = request.public_code or str(request.pk)
+    if not base:
+        with translation.override(settings.LANGUAGE_CODE):
+            base = _("Your request")
+    if code not in base:
+        base = f"{base} [{code}]"
+    return f"Re: {base}"[:500]
+
+
+@transaction.atomic
+def written_answer_create(
+    *, actor: Any, request: ServiceRequest, body: str, submission_key: str = ""
+) -> OutboundMessage:
+    """Store the consultant's written answer and send it after commit (regulation 002 §4.6.3).
+
+    It goes from the service's official address in the same thread (In-Reply-To the client's
+    latest letter, References the whole chain) to the request's own address. Every letter
+    waiting in the thread counts as answered, and the request is done. The audit log records
+    who answered which request, never the text. The same `submission_key` stores one answer.
+    """
+    if not can_answer(actor, request):
+        raise PermissionDenied(_("Only the responsible consultant or the head may answer."))
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("Write the answer."), code="answer_required")
+    if len(body) > ANSWER_MAX_CHARS:
+        raise DomainError(
+            _("The answer is too long (at most %(max)d characters).") % {"max": ANSWER_MAX_CHARS},
+            code="answer_too_long",
+        )
+    if submission_key:
+        previous = OutboundMessage.objects.filter(submission_key=submission_key).first()
+        if previous is not None:
+            return previous
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    letters = list(
+        InboundMessage.objects.filter(request=locked)
+        .exclude(status=InboundMessage.Status.QUARANTINED)
+        .select_related("mailbox")
+        .order_by("received_at", "pk")
+    )
+    if not letters:
+        raise DomainError(
+            _("This request came without a letter: there is no thread to answer."),
+            code="no_letter",
+        )
+    latest = letters[-1]
+    mailbox = latest.mailbox
+    to_address = locked.email or latest.reply_to or latest.from_address
+    if not to_address:
+        raise DomainError(_("The request has no e-mail address to answer to."), code="no_address")
+    previous_out = list(
+        OutboundMessage.objects.filter(request=locked).values_list("message_id", flat=True)
+    )
+    chain: list[str] = []
+    for mid in [*latest.references.split(), *previous_out, *(m.message_id for m in letters)]:
+        if mid and mid not in chain:
+            chain.append(mid)
+    domain = mailbox.from_address.rpartition("@")[2] or "opora.local"
+    first_subject = next((m.subject for m in letters if m.subject), "")
+    out = OutboundMessage(
+        request=locked,
+        mailbox=mailbox,
+        author=actor,
+        message_id=make_msgid(domain=domain),
+        in_reply_to=latest.message_id,
+        # RFC 5322 §3.6.4: the parent's References plus the parent; older ids first.
+        references=" ".join(chain[-20:]),
+        to_address=to_address,
+        subject=answer_subject(locked, first_subject),
+        body=body,
+        submission_key=submission_key or None,
+        status=OutboundMessage.Status.QUEUED,
+        next_attempt_at=timezone.now(),
+    )
+    out.full_clean()
+    try:
+        with transaction.atomic():
+            out.save()
+    except IntegrityError:
+        if submission_key:
+            return OutboundMessage.objects.get(submission_key=submission_key)
+        raise
+    InboundMessage.objects.filter(request=locked, answered_by__isnull=True).exclude(
+        status=InboundMessage.Status.QUARANTINED
+    ).update(answered_by=out)
+    if locked.status in OPEN_STATUSES:
+        locked.status = ServiceRequest.Status.DONE
+        locked.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="mail.answer_written",
+        subject=locked,
+        extra={"outbound": out.pk, "letters": len(letters), "status": locked.status},
+    )
+    from opora.mail.tasks import send_answer
+
+    transaction.on_commit(lambda: send_answer.delay(out.pk))
+    return out
+
+
+def _smtp_connection(mailbox: Mailbox) -> EmailBackend:
+    return EmailBackend(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=mailbox.smtp_user or None,
+        password=mailbox.smtp_password or None,
+        use_tls=mailbox.smtp_tls == TlsMode.STARTTLS,
+        use_ssl=mailbox.smtp_tls == TlsMode.SSL,
+        timeout=SMTP_TIMEOUT_SECONDS,
+        fail_silently=False,
+    )
+
+
+def _answer_text(out: OutboundMessage) -> str:
+    service = out.mailbox.service
+    with translation.override(settings.LANGUAGE_CODE):
+        footer = _("Request code: %(code)s") % {"code": out.request.public_code or out.request_id}
+    return f"{out.body}\n\n-- \n{service.name}\n{footer}\n"
+
+
+def _smtp_send(out: OutboundMessage) -> None:
+    mailbox = out.mailbox
+    message = EmailMessage(
+        subject=out.subject,
+        body=_answer_text(out),
+        from_email=formataddr((mailbox.from_name, mailbox.from_address))
+        if mailbox.from_name
+        else mailbox.from_address,
+        to=[out.to_address],
+        headers={
+            "Message-ID": out.message_id,
+            "In-Reply-To": out.in_reply_to,
+            "References": out.references,
+        },
+        connection=_smtp_connection(mailbox),
+    )
+    message.send(fail_silently=False)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def outbound_deliver(*, outbound_id: int) -> OutboundMessage:
+    """Send one stored answer. Safe to call again and concurrently: a sent one is never resent.
+
+    The row stays locked while the SMTP server takes the letter, so a second worker waits and
+    then sees it sent. A failure keeps it queued with the next attempt time (back-off); after
+    MAX_SEND_ATTEMPTS it is shown as not sent.
+    """
+    with transaction.atomic():
+        out = (
+            OutboundMessage.objects.select_for_update()
+            .select_related("mailbox__service", "request")
+            .get(pk=outbound_id)
+        )
+        if out.status != OutboundMessage.Status.QUEUED:
+            return out
+        out.attempts += 1
+        try:
+            _smtp_send(out)
+        except Exception as exc:  # noqa: BLE001 - any transport failure: recorded, retried later
+            out.last_error = type(exc).__name__
+            out.next_attempt_at = timezone.now() + _backoff(out.attempts)
+            if out.attempts >= MAX_SEND_ATTEMPTS:
+                out.status = OutboundMessage.Status.FAILED
+            logger.warning(
+                "mail: answer %s not sent (attempt %s): %s",
+                out.pk,
+                out.attempts,
+                type(exc).__name__,
+            )
+        else:
+            out.status = OutboundMessage.Status.SENT
+            out.sent_at = timezone.now()
+            out.last_error = ""
+            out.next_attempt_at = None
+            audit_record(
+                actor=None,
+                event_type="mail.answer_sent",
+                subject=out.request,
+                extra={"outbound": out.pk, "attempts": out.attempts},
+            )
+        out.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
+    return out
+
+
+def outbound_retry_due(*, now: dt.datetime | None = None) -> int:
+    """Try again every queued answer whose next attempt is due; returns how many were sent."""
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due[:200]):
+        if outbound_deliver(outbound_id=pk).status == OutboundMessage.Status.SENT:
+            sent += 1
+    return sent
+
+
+# --- Overdue answers ---------------------------------------------------------------------------
+
+
+def _service_heads(service: Any) -> list[User]:
+    return list(
+        User.objects.filter(services=service, role=Role.HEAD, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+    )
+
+
+def overdue_flag(*, now: dt.datetime | None = None) -> int:
+    """Tell the heads once about each request whose written answer is past its deadline.
+
+    Overdue: a registered letter without an answer whose due day (service's calendar) has ended
+    in the service's time zone. One notice per head per request and deadline (a unique key), and
+    the letters are marked, so the sweep every 15 minutes never repeats itself. Returns the
+    number of requests flagged now.
+    """
+    now = now or timezone.now()
+    candidates = (
+        InboundMessage.objects.filter(
+            answered_by__isnull=True,
+            overdue_notified_at__isnull=True,
+            due_on__isnull=False,
+            # Every time zone's today is within a day of UTC's; the exact test is per service.
+            due_on__lt=now.date() + dt.timedelta(days=1),
+            request__isnull=False,
+        )
+        .exclude(status=InboundMessage.Status.QUARANTINED)
+        .select_related("request__service")
+        .order_by("request_id", "due_on")
+    )
+    by_request: dict[int, ServiceRequest] = {}
+    for message in candidates:
+        service = message.request.service
+        if message.due_on < local_now(service, now).date():
+            by_request.setdefault(message.request_id, message.request)
+    flagged = 0
+    for request in by_request.values():
+        if _flag_request(request=request, now=now):
+            flagged += 1
+    return flagged
+
+
+@transaction.atomic
+def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
+    service = request.service
+    today = local_now(service, now).date()
+    letters = list(
+        InboundMessage.objects.select_for_update()
+        .filter(
+            request=request,
+            answered_by__isnull=True,
+            overdue_notified_at__isnull=True,
+            due_on__lt=today,
+        )
+        .exclude(status=InboundMessage.Status.QUARANTINED)
+        .order_by("due_on")
+    )
+    if not letters:
+        return False
+    due_on = letters[0].due_on
+    link = settings.OPORA_PUBLIC_URL.rstrip("/") + reverse("mail:thread", args=[request.pk])
+    heads = _service_heads(service)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Written request %(code)s is overdue") % {"code": request.public_code}
+        body = _(
+            "The written answer to request %(code)s was due on %(due)s and has not been sent. "
+            "Open the request: %(link)s"
+        ) % {"code": request.public_code, "due": due_on.strftime("%d.%m.%Y"), "link": link}
+    for head in heads:
+        notification_create(
+            channel="email",
+            recipient=head.email,
+            subject=subject,
+            body=body,
+            kind="written_overdue",
+            about=request,
+            dedupe_key=f"written_overdue:{request.pk}:{due_on.isoformat()}:{head.pk}",
+            copy_to_messengers=False,
+        )
+    InboundMessage.objects.filter(pk__in=[m.pk for m in letters]).update(overdue_notified_at=now)
+    audit_record(
+        actor=None,
+        event_type="mail.answer_overdue",
+        subject=request,
+        extra={"due_on": due_on.isoformat(), "heads_told": len(heads)},
+    )
+    return True
+
+
+# --- Assignment ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def written_request_assign(
+    *, actor: Any, request: ServiceRequest, consultant: User
+) -> ServiceRequest:
+    """The head hands a written request to another consultant of the service."""
+    _require_role(actor, (Role.HEAD, Role.ADMIN), _("Only the head may reassign requests."))
+    _require_service(actor, request.service)
+    if not (
+        consultant.is_active
+        and consultant.role == Role.CONSULTANT
+        and consultant.services.filter(pk=request.service_id).exists()
+    ):
+        raise DomainError(
+            _("Choose an active consultant of this service."), code="invalid_consultant"
+        )
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    previous = locked.assigned_to_id
+    locked.assigned_to = consultant
+    locked.save(update_fields=["assigned_to", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type="mail.request_assigned",
+        subject=locked,
+        extra={"from": previous, "to": consultant.pk},
+    )
+    return locked
+
+
+@transaction.atomic
+def thread_read_record(*, actor: Any, request: ServiceRequest) -> None:
+    """Opening a thread shows a client's letters: the read is audited (no content)."""
+    audit_record(actor=actor, event_type="mail.thread_viewed", subject=request)

@@ -1,0 +1,166 @@
+"""Staff pages of written consultations (regulation 002 §4.6): my letters, a thread, quarantine."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opora.accounts.models import Role
+from opora.core.errors import DomainError
+from opora.mail import selectors, services
+from opora.mail.forms import AnswerForm, AssignForm
+from opora.mail.models import OutboundMessage
+from opora.web.decorators import role_required
+from opora.web.selectors import service_consultants
+from opora.web.views.common import attach_error, go, lookup_error, page, today
+
+WRITTEN_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body"}
+
+
+@role_required(*WRITTEN_ROLES)
+def written_list(request: HttpRequest) -> HttpResponse:
+    waiting_only = request.GET.get("show") != "all"
+    rows = selectors.written_requests(
+        actor=request.user, service=request.service, waiting_only=waiting_only
+    )
+    return page(
+        request,
+        "mail/written_list.html",
+        {
+            "nav": "written",
+            "rows": rows,
+            "waiting_only": waiting_only,
+            "today": today(request.service),
+            "sees_all": request.user.has_role(Role.HEAD, Role.ADMIN),
+        },
+    )
+
+
+def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -> dict:
+    user = request.user
+    can_answer = services.can_answer(user, req)
+    ctx = {
+        "nav": "written",
+        "req": req,
+        "items": selectors.thread(request=req),
+        "due_on": selectors.waiting_due_on(request=req),
+        "today": today(request.service),
+        "can_answer": can_answer,
+        "form": form or (AnswerForm() if can_answer else None),
+    }
+    if user.has_role(Role.HEAD, Role.ADMIN):
+        ctx["assign_form"] = AssignForm(
+            consultants=service_consultants(service=request.service),
+            initial={"consultant": req.assigned_to_id},
+        )
+    return ctx
+
+
+@role_required(*WRITTEN_ROLES)
+@require_http_methods(["GET", "POST"])
+def thread(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = None
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                out = services.written_answer_create(
+                    actor=request.user,
+                    request=req,
+                    body=form.cleaned_data["body"],
+                    submission_key=form.cleaned_data["submission_key"],
+                )
+            except DomainError as err:
+                if err.http_status == 403:
+                    return lookup_error(request, err)
+                attach_error(form, err, ANSWER_FIELDS)
+            else:
+                out.refresh_from_db()
+                if out.status == OutboundMessage.Status.SENT:
+                    messages.success(request, _("The answer has been sent to %s.") % out.to_address)
+                else:
+                    messages.warning(
+                        request,
+                        _(
+                            "The answer is saved; the mail server did not take it yet. "
+                            "It will be sent automatically."
+                        ),
+                    )
+                return go(request, reverse("mail:thread", args=[req.pk]))
+    else:
+        services.thread_read_record(actor=request.user, request=req)
+    status = 400 if form is not None and form.errors else 200
+    return page(request, "mail/thread.html", _thread_context(request, req, form), status=status)
+
+
+@role_required(Role.HEAD, Role.ADMIN)
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = AssignForm(request.POST, consultants=service_consultants(service=request.service))
+    if form.is_valid():
+        try:
+            services.written_request_assign(
+                actor=request.user, request=req, consultant=form.cleaned_data["consultant"]
+            )
+        except DomainError as err:
+            messages.error(request, str(err.message))
+        else:
+            messages.success(request, _("The responsible consultant has been changed."))
+    else:
+        messages.error(request, _("Choose an active consultant of this service."))
+    return go(request, reverse("mail:thread", args=[req.pk]))
+
+
+@role_required(*WRITTEN_ROLES)
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        att = selectors.attachment_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    # Always a download, never rendered on our origin: a letter's HTML file must not run here.
+    return FileResponse(
+        att.file.open("rb"),
+        as_attachment=True,
+        filename=att.filename,
+        content_type="application/octet-stream",
+    )
+
+
+@role_required(*services.QUARANTINE_ROLES)
+def quarantine(request: HttpRequest) -> HttpResponse:
+    return page(
+        request,
+        "mail/quarantine.html",
+        {"nav": "quarantine", "letters": selectors.quarantine(service=request.service)[:200]},
+    )
+
+
+@role_required(*services.QUARANTINE_ROLES)
+@require_POST
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        letter = selectors.quarantined_get(service=request.service, pk=pk)
+        released = services.inbound_release(actor=request.user, message=letter)
+    except DomainError as err:
+        if err.http_status in (403, 404):
+            return lookup_error(request, err)
+        messages.error(request, str(err.message))
+        return redirect("mail:quarantine")
+    messages.success(
+        request,
+        _("The letter is registered as request %(code)s.") % {"code": released.request.public_code},
+    )
+    return go(request, reverse("mail:quarantine"))
