@@ -460,8 +460,11 @@ class Command(BaseCommand):
         from opora.intake.demo import demo_referrals
         from opora.messengers.demo import demo_messengers
 
+        from opora.mail.demo import demo_mail
+
         demo_referrals()
         demo_messengers(district)
+        demo_mail(district)
 
     # --- organisations, the service, the six logins ------------------------------------------------
 
