@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from opora.registry.iin import IINError, iin_checker, validate_iin
+from opora.registry.iin import _WEIGHTS_1, _WEIGHTS_2, IINError, _birth_prefix_ok, validate_iin
 from opora.registry.models import RegistryRecord, RegistrySource
 
 MAX_STORED_ERRORS = 1000
@@ -68,6 +70,59 @@ _UPDATED_COLUMNS = RECORD_COLUMNS[2:]
 _NAME_MAX = RegistryRecord._meta.get_field("last_name").max_length
 _SHORT_MAX = RegistryRecord._meta.get_field("category").max_length
 _CBD_STATUSES = frozenset({"active", "inactive"})
+
+
+# --- the IIN check of a bulk import ---------------------------------------------------------------
+#
+# The control digit is a weighted sum of the first 11 digits modulo 11 (opora.registry.iin). An
+# import checks two IINs per row, a million rows at a time: the sums of the 7-digit birth prefix
+# (few distinct values in a file) and of the 4-digit serial (10,000 values) are looked up instead
+# of computed, which makes the check about twice as fast as opora.registry.iin.iin_checker.
+
+
+def _digit_sums(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True))
+
+
+@functools.cache
+def _serial_sums() -> dict[str, tuple[int, int]]:
+    """Digits 8–11 → their part of the two weighted sums."""
+    w1, w2 = _WEIGHTS_1[7:11], _WEIGHTS_2[7:11]
+    return {
+        serial: (_digit_sums(serial, w1), _digit_sums(serial, w2))
+        for serial in (f"{n:04d}" for n in range(10_000))
+    }
+
+
+def fast_iin_checker(today: dt.date) -> Callable[[str], bool]:
+    """A yes/no test for clean 12-digit IINs, True only for a valid one (as `validate_iin` says
+    on `today`); on False call `validate_iin` for the reason."""
+    serials = _serial_sums()
+    w1, w2 = _WEIGHTS_1[:7], _WEIGHTS_2[:7]
+    prefixes: dict[str, tuple[int, int] | None] = {}
+
+    def check(value: str) -> bool:
+        if len(value) != 12 or not value.isascii() or not value.isdigit():
+            return False
+        prefix = value[:7]
+        try:
+            sums = prefixes[prefix]
+        except KeyError:
+            ok = _birth_prefix_ok(prefix, today)
+            sums = prefixes[prefix] = (
+                (_digit_sums(prefix, w1), _digit_sums(prefix, w2)) if ok else None
+            )
+        if sums is None:
+            return False
+        serial = serials[value[7:11]]
+        digit = (sums[0] + serial[0]) % 11
+        if digit == 10:
+            digit = (sums[1] + serial[1]) % 11
+            if digit == 10:
+                return False  # no control digit exists: never issued
+        return digit == ord(value[11]) - 48
+
+    return check
 
 
 class ImportFailed(Exception):
@@ -201,7 +256,38 @@ def _cbdi_record(
     )
 
 
+def _cbd_fast(
+    idx: tuple[int, ...], check: Callable[[str], bool]
+) -> Callable[[list[str]], tuple | None]:
+    """The common case of a ЦБД row, checked inline: its record, or None when anything about
+    the row needs the full path (which normalises what it can and names the problem)."""
+    i_iin, i_last, i_first, i_patr, i_child, i_rel, i_status = idx
+    name_max, short_max = _NAME_MAX, _SHORT_MAX
+
+    def fast(row: list[str]) -> tuple | None:
+        iin, child_iin, status = row[i_iin], row[i_child], row[i_status]
+        if status != "active" and status != "inactive":
+            return None
+        if iin == child_iin or not check(iin) or not check(child_iin):
+            return None
+        last, first = row[i_last].strip(), row[i_first].strip()
+        patronymic, relation = row[i_patr].strip(), row[i_rel].strip()
+        if (
+            not last
+            or not first
+            or len(last) > name_max
+            or len(first) > name_max
+            or len(patronymic) > name_max
+            or len(relation) > short_max
+        ):
+            return None
+        return (iin, child_iin, last, first, patronymic, relation, status, None, "", None)
+
+    return fast
+
+
 _BUILDERS = {RegistrySource.CBD: _cbd_record, RegistrySource.CBDI: _cbdi_record}
+_FAST_BUILDERS = {RegistrySource.CBD: _cbd_fast}
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -239,7 +325,8 @@ def read_records(
     idx = tuple(header.index(name) for name in required)
     ncols = len(header)
     build = _BUILDERS[source]
-    check = iin_checker(today)
+    check = fast_iin_checker(today)
+    fast = _FAST_BUILDERS[source](idx, check) if source in _FAST_BUILDERS else None
     reader = csv.reader(lines, delimiter=delimiter)
     # The header was read before the csv reader started counting.
     prev_end = 1
@@ -249,6 +336,11 @@ def read_records(
             if not row:
                 continue  # a blank line is not a row
             stats.rows_read += 1
+            if fast is not None and len(row) == ncols:
+                record = fast(row)
+                if record is not None:
+                    yield record
+                    continue
             try:
                 if len(row) != ncols:
                     raise _RowError(
@@ -305,8 +397,7 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         rebuild = _drop_indexes_if_empty(cursor, table)
         if rebuild:
             _copy_into_empty_table(cursor, table, rows, source=source)
-            for statement in rebuild:
-                cursor.execute(statement)
+            _rebuild(cursor, table, rebuild)
             return
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
         # seq keeps the file order, so that of several rows with one key the last one wins.
@@ -320,12 +411,7 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
                 valid_until date
             ) ON COMMIT DROP"""
         )
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {_STAGE} ({cols}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for batch in _batched(rows, COPY_BATCH_ROWS):
-                for record in batch:
-                    write_row(record)
+        _copy_csv(cursor, _STAGE, rows)
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # Temporary tables get no statistics from autovacuum; without them the planner would
         # not choose the hash joins below.
@@ -359,29 +445,87 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         cursor.execute(f"DROP TABLE {_STAGE}")
 
 
-def _copy_into_empty_table(cursor: Any, table: str, rows: Iterable[tuple], *, source: str) -> None:
-    """COPY the rows into the registry table itself; of several rows with one key the last one
-    (the highest id, as ids follow the file order) is kept."""
-    cols = ", ".join(RECORD_COLUMNS)
-    cursor.execute("SELECT now()")  # the transaction's time, as the upsert path uses
-    now = cursor.fetchone()[0]
-    with cursor.cursor.copy(f"COPY {table} (source, {cols}, updated_at) FROM STDIN") as copy:
-        write_row = copy.write_row
-        for record in rows:
-            write_row((source, *record, now))
-    cursor.execute("SET LOCAL work_mem = '256MB'")
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {table} GROUP BY source, iin, child_iin HAVING count(*) > 1)"
+# Text columns: an empty CSV field is '' there, and NULL only in the two date columns.
+_NOT_NULL = ", ".join(c for c in RECORD_COLUMNS if c not in ("birth_date", "valid_until"))
+
+
+def _copy_csv(cursor: Any, table: str, rows: Iterable[tuple]) -> None:
+    """COPY records (RECORD_COLUMNS order) into `table` as CSV, a batch at a time.
+
+    The csv module formats a whole batch in C, about twice as fast as psycopg's row-by-row
+    `write_row`; dates are written ISO, None as an empty (NULL) field.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    sql = (
+        f"COPY {table} ({', '.join(RECORD_COLUMNS)}) FROM STDIN "
+        f"(FORMAT csv, FORCE_NOT_NULL ({_NOT_NULL}))"
     )
-    if cursor.fetchone()[0]:
-        cursor.execute(
-            f"DELETE FROM {table} a USING {table} b WHERE a.source = b.source "
-            "AND a.iin = b.iin AND a.child_iin = b.child_iin AND a.id < b.id"
-        )
-        # The DELETE queued the deferred foreign-key checks of the tables that refer here, and
-        # PostgreSQL alters no table with pending trigger events: run the checks now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    with cursor.cursor.copy(sql) as copy:  # the psycopg cursor under Django's wrapper
+        for batch in _batched(rows, COPY_BATCH_ROWS):
+            writer.writerows(batch)
+            copy.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+
+
+def _copy_into_empty_table(cursor: Any, table: str, rows: Iterable[tuple], *, source: str) -> None:
+    """COPY the rows into the registry table itself (its indexes are dropped meanwhile)."""
+    # The rows carry no source and time: for this COPY they are the columns' defaults, set and
+    # dropped again inside this transaction, which holds the table's exclusive lock. now() is the
+    # transaction's time, as the upsert path uses.
+    cursor.execute(
+        f"ALTER TABLE {table} ALTER source SET DEFAULT %s, ALTER updated_at SET DEFAULT now()",
+        [source],
+    )
+    # The ids come from the identity sequence, which otherwise takes its lock (and writes WAL
+    # every 32 values) for each row: with a cache this session reserves them 10,000 at a time.
+    # Unused reserved ids are skipped, as after any rollback; the setting is restored below.
+    cursor.execute(
+        "SELECT s.seqcache FROM pg_sequence s "
+        "WHERE s.seqrelid = pg_get_serial_sequence(%s, 'id')::regclass",
+        [RegistryRecord._meta.db_table],
+    )
+    cache = cursor.fetchone()[0]
+    cursor.execute(f"ALTER TABLE {table} ALTER id SET CACHE 10000")
+    _copy_csv(cursor, table, rows)
+    cursor.execute(
+        f"ALTER TABLE {table} ALTER source DROP DEFAULT, ALTER updated_at DROP DEFAULT, "
+        f"ALTER id SET CACHE {int(cache)}"
+    )
+
+
+def _keep_last_of_each_key(cursor: Any, table: str) -> None:
+    """Of several rows with one key, keep the last one (the highest id: ids follow the file)."""
+    cursor.execute(
+        f"DELETE FROM {table} a USING {table} b WHERE a.source = b.source "
+        "AND a.iin = b.iin AND a.child_iin = b.child_iin AND a.id < b.id"
+    )
+    # The DELETE queued the deferred foreign-key checks of the tables that refer here, and
+    # PostgreSQL alters no table with pending trigger events: run the checks now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _rebuild(cursor: Any, table: str, statements: list[str]) -> None:
+    """Re-create the unique constraint and the indexes after a first load.
+
+    A file rarely repeats a key, so the unique constraint is simply added: building it checks
+    every key in one pass. Only when that fails are the duplicates removed (the last row of a key
+    wins, as in the upsert path) and the constraint added again.
+    """
+    # Sorting a million keys in memory instead of in temporary files; for this transaction only.
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for statement in statements:
+        if statement.startswith("ALTER TABLE"):
+            try:
+                with transaction.atomic():  # a savepoint: a failed build leaves the load intact
+                    cursor.execute(statement)
+            except IntegrityError:
+                _keep_last_of_each_key(cursor, table)
+                cursor.execute(statement)
+        else:
+            cursor.execute(statement)
 
 
 def _drop_indexes_if_empty(cursor: Any, table: str) -> list[str]:

@@ -238,6 +238,7 @@ def test_failure_mid_way_rolls_back_and_keeps_previous_data(tmp_path, monkeypatc
         return real_build(row, idx, today, check)
 
     monkeypatch.setitem(importer._BUILDERS, "cbd", failing_build)
+    monkeypatch.setattr(importer, "_FAST_BUILDERS", {})  # every row through failing_build
     second = cbd_file(
         tmp_path,
         [
@@ -433,3 +434,88 @@ def test_failed_first_load_restores_the_indexes(tmp_path, monkeypatch):
     assert run.status == "failed"
     assert RegistryRecord.objects.count() == 0
     assert _registry_indexes() == indexes
+
+
+def test_fast_iin_check_agrees_with_the_validator():
+    """The import's table-driven check says yes exactly when validate_iin accepts the number."""
+    import random
+
+    from opora.registry.iin import IINError, validate_iin
+
+    today = dt.date(2026, 11, 24)
+    check = importer.fast_iin_checker(today)
+    rng = random.Random(11)
+    values = [iin(dt.date(1990, 1, 1) + dt.timedelta(days=rng.randrange(15000)), n) for n in (0, 1)]
+    values += [
+        make_iin(dt.date(1950, 1, 1) + dt.timedelta(days=d), "M", d % 10000) or ""
+        for d in range(3000)
+    ]
+    values += [bad_checksum(v) for v in values if v]
+    values += ["".join(rng.choice("0123456789") for _ in range(12)) for _ in range(20000)]
+    values += [
+        make_iin(dt.date(2026, 12, 1), "F", 1),  # born after `today`
+        "850304 400123",
+        "85030440012",
+        "8503044001234",
+        "８５０３０４４００１２３",  # full-width digits
+        "850304700123",  # 7th digit 7
+        "",
+    ]
+    accepted = 0
+    for value in filter(None, values):
+        try:
+            expected = validate_iin(value, today=today) == value
+        except IINError:
+            expected = False
+        assert check(value) is expected, value
+        accepted += expected
+    assert 3000 < accepted < len(values) - 20000  # both answers were exercised
+
+
+def test_fast_row_path_matches_the_full_one():
+    """A ЦБД row that the fast path takes gives the record the full path gives; others fall
+    through (None) to the full path."""
+    today = dt.date(2026, 11, 24)
+    check = importer.fast_iin_checker(today)
+    idx = tuple(range(7))
+    fast = importer._cbd_fast(idx, check)
+    rows = [
+        [MOTHER, " Иванова ", "Мария", "", CHILD, "мать", "active"],
+        [FATHER, "Иванов", "Сергей", "Петрович", CHILD2, "", "inactive"],
+    ]
+    for row in rows:
+        assert fast(row) == importer._cbd_record(row, idx, today, check)
+    for row in (
+        [MOTHER, "Иванова", "Мария", "", CHILD, "мать", " Active"],  # normalised by the full path
+        [MOTHER[:6] + " " + MOTHER[6:], "Иванова", "Мария", "", CHILD, "мать", "active"],
+        [MOTHER, "", "Мария", "", CHILD, "мать", "active"],
+        [MOTHER, "Иванова", "Мария", "", MOTHER, "мать", "active"],
+        [bad_checksum(MOTHER), "Иванова", "Мария", "", CHILD, "мать", "active"],
+        [MOTHER, "И" * 151, "Мария", "", CHILD, "мать", "active"],
+    ):
+        assert fast(row) is None
+
+
+@pytest.mark.parametrize("first_load", [True, False])
+def test_names_with_csv_and_copy_special_characters(tmp_path, first_load):
+    """Commas, quotes, backslashes, tabs and line breaks in a name survive the COPY; empty
+    optional fields are empty strings and the dates of a ЦБД row are NULL."""
+    if not first_load:
+        registry_import(source="cbd", path=cbd_file(tmp_path, [f"{FATHER},А,Б,,{CHILD2},,active"]))
+    names = ['Ив"анова, мл.', "Back\\slash", "Tab\there", "Line\nbreak", "\\."]
+    rows = [
+        f'{MOTHER},"{names[0].replace(chr(34), chr(34) * 2)}",Мария,,{CHILD},,active',
+        f"{FATHER},{names[1]},{names[2]},,{CHILD},отец,inactive",
+        f'{iin(dt.date(1980, 1, 1))},"{names[3]}",{names[4]},П,{CHILD},мать,active',
+    ]
+    text = "\n".join([CBD_HEADER, *rows]) + "\n"
+    run = registry_import(source="cbd", path=write(tmp_path, text))
+    assert (run.status, run.rows_rejected) == ("done", 0), run.errors
+    mother = RegistryRecord.objects.get(iin=MOTHER)
+    assert mother.last_name == 'Ив"анова, мл.'
+    assert (mother.patronymic, mother.relation, mother.category) == ("", "", "")
+    assert mother.birth_date is None and mother.valid_until is None
+    father = RegistryRecord.objects.get(iin=FATHER, child_iin=CHILD)
+    assert (father.last_name, father.first_name) == ("Back\\slash", "Tab\there")
+    third = RegistryRecord.objects.get(child_iin=CHILD, relation="мать", patronymic="П")
+    assert (third.last_name, third.first_name) == ("Line\nbreak", "\\.")

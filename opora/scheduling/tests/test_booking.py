@@ -2,16 +2,19 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from opora.accounts.models import Role
-from opora.core.errors import Conflict, DomainError, PermissionDenied
+from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import AuditEvent, CalendarOverride
-from opora.core.testing import make_consultant, make_user
+from opora.core.testing import make_consultant, make_service_1411, make_user
 from opora.intake.models import ServiceRequest
 from opora.notifications.models import Notification
 from opora.scheduling import selectors, services
-from opora.scheduling.models import Booking
+from opora.scheduling.models import Booking, Slot
 from opora.scheduling.scripts import booking_confirmation_script
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
 
@@ -118,21 +121,79 @@ class TestCreate:
             services.booking_create(actor=operator, request=make_request(service), slot=slot)
         assert Booking.objects.count() == 1
 
-    def test_database_settles_a_race(self, service, operator, req, slot, monkeypatch):
-        """Even if the check before the insert misses it, the partial unique index wins."""
+    def test_database_settles_a_race(self, service, operator, req, slot):
+        """Even if the slot's booked flag were wrong, the partial unique index wins."""
         services.booking_create(actor=operator, request=req, slot=slot)
-        real = Booking.objects.filter
-
-        def blind(*args, **kw):
-            qs = real(*args, **kw)
-            return qs.none() if kw.get("status") == Booking.Status.ACTIVE else qs
-
-        monkeypatch.setattr(Booking.objects, "filter", blind)
+        Slot.objects.filter(pk=slot.pk).update(is_booked=False)  # a stale flag: no early answer
+        late = make_request(service)
         with pytest.raises(Conflict) as info:
-            services.booking_create(actor=operator, request=make_request(service), slot=slot)
+            services.booking_create(actor=operator, request=late, slot=slot)
         assert info.value.code == "slot_taken" and info.value.http_status == 409
-        monkeypatch.undo()
         assert Booking.objects.filter(slot=slot).count() == 1
+        late.refresh_from_db()
+        assert late.status == ServiceRequest.Status.NEW
+
+    def test_a_taken_slot_is_refused_before_any_write(self, service, operator, req, slot):
+        services.booking_create(actor=operator, request=req, slot=slot)
+        late = make_request(service)
+        with CaptureQueriesContext(connection) as queries, pytest.raises(Conflict):
+            services.booking_create(actor=operator, request=late, slot=slot)
+        writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+        assert writes == []
+
+    def test_membership_and_locks_need_no_queries_of_their_own(self, service, operator, req, slot):
+        """Permission, request, slot, consultant, service and calendar override: two reads
+        before the booking is written."""
+        with CaptureQueriesContext(connection) as queries:
+            services.booking_create(actor=operator, request=req, slot=slot)
+        sql = [q["sql"] for q in queries]
+        insert = next(
+            i for i, q in enumerate(sql) if q.startswith('INSERT INTO "scheduling_booking"')
+        )
+        reads = [q for q in sql[:insert] if q.startswith("SELECT")]
+        assert len(reads) == 2, reads
+        assert "accounts_user_services" in reads[0] and "core_calendaroverride" in reads[1]
+
+    def test_a_day_off_made_a_working_day(self, service, operator, consultant, req, day):
+        saturday = day + dt.timedelta(days=(5 - day.weekday()) % 7)
+        CalendarOverride.objects.create(service=service, date=saturday, is_working_day=True)
+        slot = make_slot(service, consultant, saturday, T(15))
+        booking = services.booking_create(actor=operator, request=req, slot=slot)
+        assert booking.slot_id == slot.pk
+
+    def test_an_override_of_another_service_does_not_count(
+        self, service, operator, consultant, req, slot, day
+    ):
+        from opora.scheduling.tests.factories import other_service
+
+        CalendarOverride.objects.create(
+            service=other_service(service), date=day, is_working_day=False
+        )
+        assert services.booking_create(actor=operator, request=req, slot=slot).slot_id == slot.pk
+
+    def test_the_local_day_decides_in_another_time_zone(self, db):
+        """The override is matched on the slot's local date: 00:30 in Tokyo is still the
+        previous day in UTC."""
+        service = make_service_1411(code="jp-test", time_zone="Asia/Tokyo", consultation_opens=T(0))
+        operator = make_user(Role.OPERATOR, service=service)
+        consultant = make_consultant(service)
+        day = future_working_day(service)
+        CalendarOverride.objects.create(service=service, date=day, is_working_day=False)
+        slot = make_slot(service, consultant, day, T(0, 30))
+        with pytest.raises(DomainError, match="not a working day"):
+            services.booking_create(actor=operator, request=make_request(service), slot=slot)
+
+    def test_an_administrator_books_for_any_service(self, service, req, slot):
+        admin = make_user(Role.ADMIN)
+        assert not admin.services.exists()
+        assert services.booking_create(actor=admin, request=req, slot=slot).created_by == admin
+
+    def test_a_missing_request_or_slot(self, service, operator, req, slot):
+        ghost_request = ServiceRequest(pk=10**9, service=service)
+        with pytest.raises(NotFound):
+            services.booking_create(actor=operator, request=ghost_request, slot=slot)
+        with pytest.raises(NotFound):
+            services.booking_create(actor=operator, request=req, slot=Slot(pk=10**9))
 
     def test_request_must_be_new(self, service, operator, consultant, req, slot, day):
         services.booking_create(actor=operator, request=req, slot=slot)
@@ -282,3 +343,34 @@ def test_a_consultant_moves_only_their_own_booking_to_their_own_slot(
     assert moved.slot == own_later
     with pytest.raises(PermissionDenied):
         services.booking_reschedule(actor=other, booking=moved, slot=others_slot)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_lock_queries_read_what_the_orm_reads(service, operator, consultant, day):
+    """The lock queries are compiled once and re-run with other ids: each run gives the same
+    instances (fields, joined rows, annotations) as the queryset itself."""
+    from django.db import transaction
+
+    slots = [make_slot(service, consultant, day, T(h)) for h in (14, 15)]
+    requests = [make_request(service), make_request(service, email="x@example.org")]
+    CalendarOverride.objects.create(service=service, date=day, is_working_day=True)
+    for request, slot in zip(requests, slots, strict=True):
+        with transaction.atomic():
+            got_request, got_slot = services._lock_request_and_slot(
+                request_id=request.pk, slot_id=slot.pk, member_id=operator.pk
+            )
+            want_request = services._locked_request_query(
+                request_id=request.pk, member_id=operator.pk
+            ).get()
+            want_slot = services._locked_slots_query(service.tz, slot=slot.pk).get()
+        assert got_request.__dict__.keys() >= {"actor_works_here"}
+        for got, want in ((got_request, want_request), (got_slot, want_slot)):
+            fields = [f.attname for f in type(want)._meta.concrete_fields]
+            assert [getattr(got, f) for f in fields] == [getattr(want, f) for f in fields]
+        assert got_request.actor_works_here is True
+        assert got_request.service.time_zone == want_request.service.time_zone
+        assert got_slot.consultant.username == want_slot.consultant.username
+        assert got_slot.day_override is True and want_slot.day_override is True
+        assert got_slot.service is got_request.service
+    with pytest.raises(TransactionManagementError):
+        services._lock_request_and_slot(request_id=requests[0].pk, slot_id=slots[0].pk)
