@@ -875,39 +875,6 @@ def chat_file_read(
 # --- The next consultation, booked from the protocol screen ---------------------------------------
 
 
-def _book_own_slot(*, actor: Any, request: Any, slot: Any) -> Booking:
-    """Book the consultant's OWN slot for a new request of their client.
-
-    `booking_create` admits only the booking roles (operator, coordinator, head, admin); until it
-    also admits a consultant booking their own slot (as `booking_reschedule` already does for a
-    move), this does the same steps with the scheduling domain's own lock order, slot rules and
-    client message.
-    """
-    from opora.intake.models import ServiceRequest
-    from opora.scheduling import scripts
-    from opora.scheduling import services as scheduling
-
-    request, slot = scheduling._lock_request_and_slot(request_id=request.pk, slot_id=slot.pk)
-    if slot.consultant_id != actor.pk:
-        raise PermissionDenied(_("You can book only your own free time."))
-    if request.status != ServiceRequest.Status.NEW:
-        raise DomainError(_("This request has already been booked."), code="request_booked")
-    booking = scheduling._book(actor=actor, request=request, slot=slot, now=timezone.now())
-    request.status = ServiceRequest.Status.BOOKED
-    request.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        event_type="booking.created",
-        subject=booking,
-        extra={"request_id": request.pk, "slot_id": slot.pk, "by": "consultant_own_slot"},
-    )
-    subject, body = scripts.booking_created_message(booking)
-    scheduling._notify_client(
-        request=request, booking=booking, kind="booking_created", subject=subject, body=body
-    )
-    return booking
-
-
 def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any) -> Booking:
     """Book the next consultation of the same client from the protocol screen.
 
@@ -963,10 +930,8 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
             preferred_form=original.preferred_form,
             assigned_to=actor,
         )
-        if actor.has_role(*scheduling.BOOKING_ROLES):
-            booking = scheduling.booking_create(actor=actor, request=request, slot=slot)
-        else:
-            booking = _book_own_slot(actor=actor, request=request, slot=slot)
+        # A consultant may book their own free time; booking_create checks it is theirs.
+        booking = scheduling.booking_create(actor=actor, request=request, slot=slot)
         Consultation.objects.filter(pk=consultation.pk).update(next_booking=booking)
         Protocol.objects.filter(consultation=consultation, next_consultation="").update(
             next_consultation=slot_when(booking.slot)

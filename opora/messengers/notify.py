@@ -54,7 +54,12 @@ def _request_id(subject_type: str, subject_id: str) -> int | None:
 
 
 def client_conversations(
-    subject_type: str, subject_id: str, *, recipient: str | None, kind: str
+    subject_type: str,
+    subject_id: str,
+    *,
+    recipient: str | None,
+    kind: str,
+    hint: dict | None = None,
 ) -> list[tuple[str, str]]:
     """The client's conversations for a notice about a request, its booking or consultation.
 
@@ -65,17 +70,26 @@ def client_conversations(
 
     from opora.intake.models import ServiceRequest
 
-    request_id = _request_id(subject_type, subject_id)
-    if request_id is None:
-        return []
-    request = ServiceRequest.objects.filter(pk=request_id).only("phone", "email", "client").first()
-    if request is None:
-        return []
-    if recipient is not None and recipient not in {c for c in (request.phone, request.email) if c}:
-        return []
-    match = Q(request_id=request.pk)
-    if request.client_id:
-        match |= Q(client_id=request.client_id)
+    if hint and recipient is None and "request_id" in hint:
+        # The caller holds the request already (the booking path): no lookups of our own.
+        request_id, client_id = hint["request_id"], hint.get("client_id")
+    else:
+        request_id = _request_id(subject_type, subject_id)
+        if request_id is None:
+            return []
+        request = (
+            ServiceRequest.objects.filter(pk=request_id).only("phone", "email", "client").first()
+        )
+        if request is None:
+            return []
+        if recipient is not None and recipient not in {
+            c for c in (request.phone, request.email) if c
+        }:
+            return []
+        client_id = request.client_id
+    match = Q(request_id=request_id)
+    if client_id:
+        match |= Q(client_id=client_id)
     conversations = Conversation.objects.filter(match, account__is_active=True).select_related(
         "account"
     )

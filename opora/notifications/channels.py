@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 class ContactResolver(Protocol):
     def __call__(
-        self, subject_type: str, subject_id: str, *, recipient: str | None, kind: str
+        self,
+        subject_type: str,
+        subject_id: str,
+        *,
+        recipient: str | None,
+        kind: str,
+        hint: dict | None = None,
     ) -> list[tuple[str, str]]: ...
 
 
@@ -42,7 +48,12 @@ def register_contacts(resolver: ContactResolver) -> None:
 
 
 def client_contacts(
-    subject_type: str, subject_id: str, *, recipient: str | None = None, kind: str = ""
+    subject_type: str,
+    subject_id: str,
+    *,
+    recipient: str | None = None,
+    kind: str = "",
+    hint: dict | None = None,
 ) -> list[tuple[str, str]]:
     """Extra (channel, recipient) pairs of the client a notice about this subject is for.
 
@@ -52,7 +63,7 @@ def client_contacts(
     """
     seen: list[tuple[str, str]] = []
     for resolver in _resolvers:
-        for pair in resolver(subject_type, subject_id, recipient=recipient, kind=kind):
+        for pair in resolver(subject_type, subject_id, recipient=recipient, kind=kind, hint=hint):
             if pair not in seen:
                 seen.append(pair)
     return seen

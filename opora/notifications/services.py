@@ -149,12 +149,14 @@ def notification_send_to_client(
     email: str = "",
     attachments: Sequence[Attachment] | None = None,
     dedupe_prefix: str = "",
+    contact_hint: dict | None = None,
 ) -> list[Notification]:
     """Tell the client of `about` by SMS, e-mail and every messenger conversation they have.
 
     Unlike `notification_create`, the messenger copies do not depend on a phone or e-mail being
     known: a client who wrote only through Telegram is told there. With `dedupe_prefix` each
-    message is stored once for that prefix (reminders).
+    message is stored once for that prefix (reminders). `contact_hint` ({"request_id", "client_id"})
+    lets the messenger lookup skip finding the request again.
     """
     subject_type, subject_id = _label(about)
 
@@ -188,7 +190,7 @@ def notification_send_to_client(
         )
         sent.append(n)
     for channel, conversation in channels.client_contacts(
-        subject_type, subject_id, recipient=None, kind=kind
+        subject_type, subject_id, recipient=None, kind=kind, hint=contact_hint
     ):
         n, _created = _store(
             channel=channel,

@@ -39,9 +39,10 @@ from opora.core.audit import audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import CalendarOverride
 from opora.intake.models import ServiceRequest
-from opora.notifications.services import notification_create
+from opora.notifications.services import notification_send_to_client
 from opora.scheduling import scripts
 from opora.scheduling.calendar import ServiceCalendar, make_aware_local, to_local
+from opora.scheduling.ics import booking_ics
 from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod, Slot
 
 logger = logging.getLogger(__name__)
@@ -907,23 +908,34 @@ def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) 
     return booking
 
 
+def _books_own_slot(actor: Any, slot: Any) -> bool:
+    """A consultant booking their own free time (the next consultation from the protocol)."""
+    return (
+        not isinstance(actor, ClientActor)
+        and getattr(actor, "is_authenticated", False)
+        and actor.is_active
+        and actor.role == Role.CONSULTANT
+        and getattr(slot, "consultant_id", None) == actor.pk
+    )
+
+
 def _notify_client(
     *, request: ServiceRequest, booking: Booking, kind: str, subject: str, body: str
 ) -> None:
-    """Store the messages now; notification_create delivers them after commit."""
-    if request.phone:
-        notification_create(
-            channel="sms", recipient=request.phone, body=body, kind=kind, about=booking
-        )
-    if request.email:
-        notification_create(
-            channel="email",
-            recipient=request.email,
-            subject=subject,
-            body=body,
-            kind=kind,
-            about=booking,
-        )
+    """Store the messages now (SMS, e-mail with the .ics, the client's messengers); they are
+    delivered after commit. The request's ids spare the messenger lookup its own queries."""
+    notification_send_to_client(
+        kind=kind,
+        subject=subject,
+        body=body,
+        about=booking,
+        phone=request.phone,
+        email=request.email,
+        attachments=[("consultation.ics", booking_ics(booking), "text/calendar")]
+        if request.email
+        else None,
+        contact_hint={"request_id": request.pk, "client_id": request.client_id},
+    )
 
 
 @transaction.atomic
@@ -933,14 +945,16 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
     The slot must be open, in the future, on a working day and inside the consultation hours
     (`DomainError` naming the problem otherwise). If someone else took it first: `Conflict`.
     """
-    _require_role(
-        actor,
-        BOOKING_ROLES,
-        service=request.service if isinstance(actor, ClientActor) else None,
-        allow_api=True,
-        message=_("You are not allowed to book consultations."),
-        request_id=request.pk,
-    )
+    own_slot = _books_own_slot(actor, slot)
+    if not own_slot:
+        _require_role(
+            actor,
+            BOOKING_ROLES,
+            service=request.service if isinstance(actor, ClientActor) else None,
+            allow_api=True,
+            message=_("You are not allowed to book consultations."),
+            request_id=request.pk,
+        )
     # Whether a staff actor works for the request's service is read with the request lock.
     member_id = _member_to_check(actor)
     request, slot = _lock_request_and_slot(
@@ -948,6 +962,8 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
     )
     if member_id is not None and not request.actor_works_here:
         raise _not_member()
+    if own_slot and slot.consultant_id != actor.pk:
+        raise PermissionDenied(_("You are not allowed to book consultations."))
     if request.status != ServiceRequest.Status.NEW:
         if request.status == ServiceRequest.Status.BOOKED:
             raise Conflict(

@@ -374,3 +374,28 @@ def test_compiled_lock_queries_read_what_the_orm_reads(service, operator, consul
         assert got_slot.service is got_request.service
     with pytest.raises(TransactionManagementError):
         services._lock_request_and_slot(request_id=requests[0].pk, slot_id=slots[0].pk)
+
+
+@pytest.mark.django_db
+def test_confirmation_email_carries_the_ics(
+    service, operator, req, slot, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_create(actor=operator, request=req, slot=slot)
+    ((name, content, mimetype),) = mail.outbox[0].attachments
+    assert name.endswith(".ics") and mimetype.startswith("text/calendar")
+    text = content.decode() if isinstance(content, bytes) else content
+    assert "BEGIN:VEVENT" in text and slot.starts_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") in text
+
+
+@pytest.mark.django_db
+def test_consultant_books_only_own_free_time(service, consultant, req, day):
+    other = make_consultant(service)
+    with pytest.raises(PermissionDenied):
+        services.booking_create(
+            actor=consultant, request=req, slot=make_slot(service, other, day, T(16))
+        )
+    own = services.booking_create(
+        actor=consultant, request=req, slot=make_slot(service, consultant, day, T(15))
+    )
+    assert own.status == Booking.Status.ACTIVE
