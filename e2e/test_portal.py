@@ -5,7 +5,6 @@ and every portal page passes axe-core in Russian, Kazakh and English."""
 import re
 
 import pytest
-from django.core import mail
 from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
@@ -114,8 +113,23 @@ def test_anonymous_request_reaches_the_service(page, new_page, axe_check, distri
     expect(row).to_contain_text("Анонимно")
 
 
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) that the confirmation goes through."""
+    from opora.mail.tests.conftest import SmtpServer, free_port
+
+    server = SmtpServer("127.0.0.1", free_port())
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
+
+
 def test_self_booking_confirms_by_email_and_lands_on_the_consultants_day(
-    page, axe_check, district, district_consultant, slots, slot_day
+    page, axe_check, district, district_consultant, slots, slot_day, smtp
 ):
     page.goto(f"/s/{district.code}/")
     axe_check(page, where="service page")
@@ -143,8 +157,13 @@ def test_self_booking_confirms_by_email_and_lands_on_the_consultants_day(
     assert [b.pk for b in consultant_day(consultant=district_consultant, date=slot_day)] == [
         booking.pk
     ]
-    confirmations = [m for m in mail.outbox if EMAIL in m.to]
-    assert len(confirmations) == 1 and "15:00" in confirmations[0].body
+    # Received by the SMTP server, with the booking as an .ics attachment.
+    confirmations = [m for m in smtp.received if EMAIL in m["To"]]
+    assert len(confirmations) == 1
+    letter = confirmations[0]
+    assert "15:00" in letter.get_body(preferencelist=("plain",)).get_content()
+    (ics_part,) = [p for p in letter.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert b"BEGIN:VEVENT" in ics_part.get_payload(decode=True)
 
     # The .ics file the page offers.
     ics = page.request.get(page.locator("#ics-link").get_attribute("href"))
