@@ -1,14 +1,19 @@
 """Benchmark "ws": the consultation room's WebSocket relay and the time to the first remote video frame.
 
 Called by bench/run.py (`--only ws`), after it has made the `opora_bench` database. One uvicorn
-process (one worker, in-memory channel layer) serves `opora.asgi`; this process opens 1,000 room
-sockets to it (500 consultants with session cookies, 500 clients with their token links), admits
-every client, and relays `ice` messages both ways, timing each at the receiver (same clock).
+process (one worker) serves `opora.asgi`, once per channel layer: the embedded in-memory default
+and, when a Redis server is configured (OPORA_TEST_REDIS_URL, as scripts/bench.sh sets), production's
+channels-redis (each run under its own key prefix, removed afterwards). This process, the load
+client, opens 1,000 room sockets to it (500 consultants with session cookies, 500 clients with their
+token links), admits every client, and relays `ice` messages both ways, timing each at the receiver
+(same clock). Besides the latencies it records the server's memory per socket and its CPU time per
+1,000 relayed messages (the latencies move with other work on the machine; the CPU time hardly).
 The raw comparison: the same traffic through a minimal plain `websockets` relay (pairs two sockets by
 path, forwards frames) in its own process. Then Chromium (Playwright, fake camera) measures the time
 from the consultant's «Впустить» click to the first decoded remote video frame.
 
-Also `python bench/ws.py relay <port>`: the raw relay server itself.
+Also `python bench/ws.py relay <port>`: the raw relay server itself, and
+`python bench/ws.py serve <port> <layer> <prefix>`: the Opora server with the channel layer `layer`.
 """
 
 from __future__ import annotations
@@ -70,6 +75,40 @@ async def relay_server(port: int) -> None:
         await asyncio.Future()
 
 
+# --- the Opora server ---------------------------------------------------------------------------
+
+# What `--ws-layer` names: the embedded default of opora/settings/base.py, production's
+# channels-redis, and (for comparison) Channels' own in-memory layer that the default replaces.
+LAYERS: dict[str, dict[str, Any]] = {
+    "memory": {"BACKEND": "opora.consultations.layers.InMemoryChannelLayer"},
+    "redis": {"BACKEND": "opora.consultations.layers.RedisChannelLayer"},
+    "channels-redis": {"BACKEND": "channels_redis.core.RedisChannelLayer"},
+    "redis-pubsub": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"},
+    "channels-memory": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+}
+
+
+def redis_url() -> str:
+    return os.environ.get("OPORA_TEST_REDIS_URL") or os.environ.get("REDIS_URL") or ""
+
+
+def serve(port: int, layer: str, prefix: str) -> None:
+    """One uvicorn worker serving `opora.asgi` with the channel layer `layer` (test settings)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opora.settings.test")
+    import django
+
+    django.setup()
+    import uvicorn
+    from django.conf import settings
+
+    config = dict(LAYERS[layer])
+    if "redis" in layer:
+        config["CONFIG"] = {"hosts": [redis_url()], "prefix": prefix}
+    settings.CHANNEL_LAYERS = {"default": config}
+    uvicorn.run("opora.asgi:application", host="127.0.0.1", port=port, log_level="warning")
+
+
 # --- processes ----------------------------------------------------------------------------------
 
 
@@ -84,6 +123,12 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_port(port: int, url: str | None, timeout: float = 30) -> None:
@@ -192,6 +237,7 @@ async def load(
     django: bool,
     spread: float = SPREAD_S,
     on_connected: Any = None,
+    on_relayed: Any = None,
 ) -> dict[str, Any]:
     import websockets
 
@@ -248,6 +294,7 @@ async def load(
     while len(latencies) < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     exchange_s = time.perf_counter() - t1
+    extra.update(on_relayed() if on_relayed else {})
     lost = expected - len(latencies)
     if lost:
         errors.append(f"{lost} relayed messages not arrived 15 s after the last send")
@@ -333,20 +380,51 @@ def first_frames(base: str, rooms: list[dict[str, Any]]) -> list[float]:
 # --- the benchmark ------------------------------------------------------------------------------
 
 
+def drop_keys(prefix: str) -> None:
+    """Remove what a benchmark server left in Redis under its own key prefix."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url())
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+LAYER_NAMES = {
+    "memory": "in-memory layer",
+    "redis": "channels-redis",
+    "redis-pubsub": "channels-redis pub/sub",
+    "channels-redis": "channels-redis, stock pool",
+    "channels-memory": "Channels' in-memory layer",
+}
+
+
 def run(args: Any, r: Any) -> dict[str, Any]:
-    """`r` is bench/run.py (its report/header/latency_stats helpers)."""
+    """`r` is bench/run.py (its report/header/latency_stats helpers).
+
+    The relay is measured once per channel layer: the embedded default (in-memory) and, when a
+    Redis server is configured (OPORA_TEST_REDIS_URL, set by scripts/bench.sh), production's
+    channels-redis. `args.ws_layers` (a list of LAYERS keys) overrides that choice.
+    """
     from django.core.management import call_command
     from django.db import connections
 
     pairs = getattr(args, "ws_pairs", PAIRS)
     spread = getattr(args, "ws_spread", SPREAD_S)
+    layers = getattr(args, "ws_layers", None) or (
+        ["memory", "redis"] if redis_url() else ["memory"]
+    )
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 4096:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
 
     r.header(
         "e. consultation rooms: WebSocket relay, first remote frame",
-        f"{pairs} rooms = {2 * pairs} sockets on one uvicorn worker (in-memory layer); "
+        f"{pairs} rooms = {2 * pairs} sockets on one uvicorn worker "
+        f"({', '.join(LAYER_NAMES[name] for name in layers)}), load client in another process; "
         f"{MESSAGES} ice each way per pair, pairs spread over {spread:.0f} s; "
         "raw = plain `websockets` relay",
     )
@@ -359,40 +437,9 @@ def run(args: Any, r: Any) -> dict[str, Any]:
         DJANGO_SETTINGS_MODULE="opora.settings.test",
         OPORA_ALLOWED_HOSTS="127.0.0.1,localhost",
     )
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"layers": {}}
     server = relay = None
     try:
-        port = free_port()
-        server = start(
-            [
-                str(ROOT / ".venv/bin/uvicorn"),
-                "opora.asgi:application",
-                "--host=127.0.0.1",
-                f"--port={port}",
-                "--workers=1",
-                "--log-level=warning",
-            ],
-            env,
-        )
-        wait_port(port, f"http://127.0.0.1:{port}/healthz")
-        rss_before = rss_kb(server.pid)
-
-        def on_connected() -> dict[str, Any]:
-            return {"rss_before_kb": rss_before, "rss_after_kb": rss_kb(server.pid)}
-
-        opora = asyncio.run(
-            asyncio.wait_for(
-                load(
-                    f"ws://127.0.0.1:{port}",
-                    rooms[:pairs],
-                    django=True,
-                    spread=spread,
-                    on_connected=on_connected,
-                ),
-                GLOBAL_TIMEOUT_S,
-            )
-        )
-
         raw_port = free_port()
         relay = start([sys.executable, str(Path(__file__)), "relay", str(raw_port)], env)
         wait_port(raw_port, None)
@@ -407,77 +454,146 @@ def run(args: Any, r: Any) -> dict[str, Any]:
                     on_connected=lambda: {
                         "rss_before_kb": raw_before,
                         "rss_after_kb": rss_kb(relay.pid),
+                        "cpu_before_s": cpu_s(relay.pid),
                     },
+                    on_relayed=lambda: {"cpu_after_s": cpu_s(relay.pid)},
                 ),
                 GLOBAL_TIMEOUT_S,
             )
         )
         stop(relay)
-
-        o_stats, w_stats = (
-            r.latency_stats(opora.pop("latency")),
-            r.latency_stats(raw.pop("latency")),
-        )
-        o_kb = (opora["rss_after_kb"] - opora["rss_before_kb"]) / (2 * pairs)
+        w_stats = r.latency_stats(raw.pop("latency"))
         w_kb = (raw["rss_after_kb"] - raw["rss_before_kb"]) / (2 * pairs)
-        r.report(
-            "connections established",
-            opora["connections"],
-            raw["connections"],
-            f"{2 * pairs:,}",
-            None,
-        )
-        r.report(
-            "connect + admit, all (s)", opora["connect_seconds"], raw["connect_seconds"], "", None
-        )
-        r.report("relay p50", o_stats["p50_ms"], w_stats["p50_ms"], "", None, "ms")
-        r.report("relay p95", o_stats["p95_ms"], w_stats["p95_ms"], "", None, "ms")
-        r.report(
-            "relay p99",
-            o_stats["p99_ms"],
-            w_stats["p99_ms"],
-            f"≤ {TARGET_P99_MS:.0f} ms",
-            o_stats["p99_ms"] <= TARGET_P99_MS and opora["connections"] == 2 * pairs,
-            "ms",
-        )
-        r.report("relay max", o_stats["max_ms"], w_stats["max_ms"], "", None, "ms")
-        r.report("messages relayed", opora["messages"], raw["messages"], "", None)
-        r.report("message rate (msg/s)", opora["message_rate"], raw["message_rate"], "", None)
-        r.report("errors", len(opora["errors"]), len(raw["errors"]), "0", None)
-        r.report("server RSS per connection (KB)", round(o_kb, 1), round(w_kb, 1), "", None)
-        for e in opora["errors"][:5] + raw["errors"][:5]:
-            r.say(f"    error: {e}")
-        result = {
-            "opora": {**opora, **o_stats, "rss_per_connection_kb": round(o_kb, 1)},
-            "raw": {**raw, **w_stats, "rss_per_connection_kb": round(w_kb, 1)},
-        }
-        result["opora"]["errors"] = opora["errors"][:20]
+        w_stats["cpu_ms_per_1000"] = cpu_per_1000(raw)
+        result["raw"] = {**raw, **w_stats, "rss_per_connection_kb": round(w_kb, 1)}
         result["raw"]["errors"] = raw["errors"][:20]
 
-        try:
-            times = first_frames(f"http://127.0.0.1:{port}", rooms[pairs:])
-            median, worst = statistics.median(times), max(times)
-            r.report("first remote frame, median", round(median, 3), None, "", None, "s")
-            r.report(
-                "first remote frame, max",
-                round(worst, 3),
-                None,
-                f"≤ {TARGET_FIRST_FRAME_S} s",
-                worst <= TARGET_FIRST_FRAME_S,
-                "s",
+        for index, layer in enumerate(layers):
+            prefix = f"opora-bench-{os.getpid()}-{index}"
+            port = free_port()
+            server = start(
+                [sys.executable, str(Path(__file__)), "serve", str(port), layer, prefix], env
             )
-            result["first_frame_s"] = [round(t, 3) for t in times]
-        except Exception as exc:  # noqa: BLE001 - reported, the relay figures stand
-            r.say(f"    first remote frame: skipped ({type(exc).__name__}: {exc})")
-            result["first_frame_error"] = f"{type(exc).__name__}: {exc}"
+            wait_port(port, f"http://127.0.0.1:{port}/healthz")
+            rss_before = rss_kb(server.pid)
+            opora = asyncio.run(
+                asyncio.wait_for(
+                    load(
+                        f"ws://127.0.0.1:{port}",
+                        rooms[:pairs],
+                        django=True,
+                        spread=spread,
+                        on_connected=lambda pid=server.pid, before=rss_before: {
+                            "rss_before_kb": before,
+                            "rss_after_kb": rss_kb(pid),
+                            "cpu_before_s": cpu_s(pid),
+                        },
+                        on_relayed=lambda pid=server.pid: {"cpu_after_s": cpu_s(pid)},
+                    ),
+                    GLOBAL_TIMEOUT_S,
+                )
+            )
+            o_stats = r.latency_stats(opora.pop("latency"))
+            o_kb = (opora["rss_after_kb"] - opora["rss_before_kb"]) / (2 * pairs)
+            o_stats["cpu_ms_per_1000"] = cpu_per_1000(opora)
+            report_layer(r, LAYER_NAMES[layer], pairs, opora, raw, o_stats, w_stats, o_kb, w_kb)
+            entry = {**opora, **o_stats, "rss_per_connection_kb": round(o_kb, 1)}
+            entry["errors"] = opora["errors"][:20]
+            result["layers"][layer] = entry
+            if index == 0:
+                result["opora"] = entry  # the embedded default, as before
+                result.update(browser_frames(args, r, port, rooms[pairs:]))
+            stop(server)
+            server = None
+            if "redis" in layer:
+                drop_keys(prefix)
     finally:
         stop(relay)
         stop(server)
     return result
 
 
+def cpu_per_1000(result: dict[str, Any]) -> float | None:
+    if not result["messages"]:
+        return None
+    used = result["cpu_after_s"] - result["cpu_before_s"]
+    return round(1000 * 1000 * used / result["messages"], 1)
+
+
+def report_layer(
+    r: Any,
+    name: str,
+    pairs: int,
+    opora: dict[str, Any],
+    raw: dict[str, Any],
+    o_stats: dict[str, float],
+    w_stats: dict[str, float],
+    o_kb: float,
+    w_kb: float,
+) -> None:
+    def row(measure: str, o: Any, w: Any, target: str = "", ok: bool | None = None, unit: str = ""):
+        r.report(f"{measure} [{name}]", o, w, target, ok, unit)
+
+    row("connections established", opora["connections"], raw["connections"], f"{2 * pairs:,}")
+    row("connect + admit, all (s)", opora["connect_seconds"], raw["connect_seconds"])
+    row("relay p50", o_stats["p50_ms"], w_stats["p50_ms"], unit="ms")
+    row("relay p95", o_stats["p95_ms"], w_stats["p95_ms"], unit="ms")
+    row(
+        "relay p99",
+        o_stats["p99_ms"],
+        w_stats["p99_ms"],
+        f"≤ {TARGET_P99_MS:.0f} ms",
+        o_stats["p99_ms"] <= TARGET_P99_MS
+        and opora["connections"] == 2 * pairs
+        and not opora["errors"],
+        "ms",
+    )
+    row("relay max", o_stats["max_ms"], w_stats["max_ms"], unit="ms")
+    row("messages relayed", opora["messages"], raw["messages"])
+    row("message rate (msg/s)", opora["message_rate"], raw["message_rate"])
+    row("errors", len(opora["errors"]), len(raw["errors"]), "0")
+    row("server RSS per connection (KB)", round(o_kb, 1), round(w_kb, 1))
+    # CPU the server spent per 1,000 relayed messages: unlike the latencies, hardly moved by other
+    # work on the machine (the latencies are, on a shared machine: see its load average).
+    row(
+        "server CPU per 1,000 relayed (ms)",
+        o_stats["cpu_ms_per_1000"],
+        w_stats["cpu_ms_per_1000"],
+    )
+    for e in opora["errors"][:5]:
+        r.say(f"    error: {e}")
+
+
+def browser_frames(args: Any, r: Any, port: int, rooms: list[dict[str, Any]]) -> dict[str, Any]:
+    """Chromium's time from «Впустить» to the first decoded remote frame, on the server `port`."""
+    if not getattr(args, "ws_browser", True):
+        return {}
+    try:
+        times = first_frames(f"http://127.0.0.1:{port}", rooms)
+    except Exception as exc:  # noqa: BLE001 - reported, the relay figures stand
+        r.say(f"    first remote frame: skipped ({type(exc).__name__}: {exc})")
+        return {"first_frame_error": f"{type(exc).__name__}: {exc}"}
+    median, worst = statistics.median(times), max(times)
+    r.report("first remote frame, median", round(median, 3), None, "", None, "s")
+    r.report(
+        "first remote frame, max",
+        round(worst, 3),
+        None,
+        f"≤ {TARGET_FIRST_FRAME_S} s",
+        worst <= TARGET_FIRST_FRAME_S,
+        "s",
+    )
+    return {"first_frame_s": [round(t, 3) for t in times]}
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "relay":
         asyncio.run(relay_server(int(sys.argv[2])))
+    elif len(sys.argv) == 5 and sys.argv[1] == "serve" and sys.argv[3] in LAYERS:
+        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
-        sys.exit("usage: python bench/ws.py relay <port>   (the benchmark runs from bench/run.py)")
+        sys.exit(
+            "usage: python bench/ws.py relay <port> | serve <port> <"
+            + "|".join(LAYERS)
+            + ">   (the benchmark runs from bench/run.py)"
+        )

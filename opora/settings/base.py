@@ -145,17 +145,21 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Realtime and background work ---------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The rooms' channel layers are Channels' own with two costs removed (opora/consultations/layers.py,
+# measured in docs/PERFORMANCE.md): channels-redis with a pool that waits for a free connection
+# instead of failing past 100, and, without Redis, the in-memory layer without its per-message
+# sweep of every channel.
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "opora.consultations.layers.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "opora.consultations.layers.InMemoryChannelLayer"}}
     # The embedded default needs no broker server: tasks run in-process, and `opora scheduler`
     # fires the periodic ones (see docs/ARCHITECTURE.md).
     CELERY_BROKER_URL = "memory://"
@@ -218,3 +222,16 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Recordings, chat files, messengers -----------------------------------------------------------
+# 32 random bytes, URL-safe base64: wraps the per-recording keys (docs/OPERATIONS.md). Without it the
+# key is derived from the secret key — acceptable for the embedded demo only; production requires it.
+OPORA_RECORDING_KEY = os.environ.get("OPORA_RECORDING_KEY", "")
+OPORA_RECORDING_OLD_KEYS = env_list("OPORA_RECORDING_OLD_KEYS")
+OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
+OPORA_WHATSAPP_API_BASE = os.environ.get(
+    "OPORA_WHATSAPP_API_BASE", "https://graph.facebook.com/v20.0"
+)
+OPORA_VIBER_API_BASE = os.environ.get("OPORA_VIBER_API_BASE", "https://chatapi.viber.com/pa")
+OPORA_VK_API_BASE = os.environ.get("OPORA_VK_API_BASE", "https://api.vk.com/method")
