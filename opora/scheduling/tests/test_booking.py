@@ -385,7 +385,10 @@ def test_confirmation_email_carries_the_ics(
     ((name, content, mimetype),) = mail.outbox[0].attachments
     assert name.endswith(".ics") and mimetype.startswith("text/calendar")
     text = content.decode() if isinstance(content, bytes) else content
-    assert "BEGIN:VEVENT" in text and slot.starts_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") in text
+    assert (
+        "BEGIN:VEVENT" in text
+        and slot.starts_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") in text
+    )
 
 
 @pytest.mark.django_db

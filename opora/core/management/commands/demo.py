@@ -458,9 +458,8 @@ class Command(BaseCommand):
 
     def _channels(self, service: Service, district: Service) -> None:
         from opora.intake.demo import demo_referrals
-        from opora.messengers.demo import demo_messengers
-
         from opora.mail.demo import demo_mail
+        from opora.messengers.demo import demo_messengers
 
         demo_referrals()
         demo_messengers(district)
