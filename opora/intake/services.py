@@ -198,6 +198,7 @@ def request_create(
     preferred_form: str = "",
     consent: ConsentText | None = None,
     assigned_to: Any = None,
+    defer_eligibility: bool = False,
 ) -> ServiceRequest:
     """Register a request. Where the service requires eligibility, a fresh (or given) eligibility
     check must be positive for this IIN and name, else DomainError(code="ineligible").
@@ -208,6 +209,7 @@ def request_create(
 
     The eligibility check runs (and is stored) before the request's own transaction, so that a
     refusal is on record even though nothing else is written. Call it outside an atomic block.
+    With `defer_eligibility` (a written request) the check is left for the operator.
     """
     if is_anonymous:
         if not service.allows_anonymous or service.requires_eligibility:
@@ -226,7 +228,12 @@ def request_create(
         desired_at = timezone.make_aware(desired_at, service.tz)
 
     check: EligibilityCheck | None = None
-    if service.requires_eligibility:
+    # A letter or a message registered on the day it arrives, before anyone could ask for the IIN:
+    # the operator checks it later (`request_check_eligibility`), and it cannot be booked until then.
+    if service.requires_eligibility and defer_eligibility:
+        # No IIN until the check: an unchecked request of such a service is one without an IIN.
+        iin = ""
+    elif service.requires_eligibility:
         if not iin:
             raise DomainError(
                 _("Enter the IIN: this service checks it in the ЦБД/ЦБДИ registries."),
@@ -693,3 +700,53 @@ def registry_read_record(
         subject=service,
         extra={"rows": rows, **filters},
     )
+
+
+def request_check_eligibility(
+    *, actor: Any, request: ServiceRequest, iin: str, full_name: str
+) -> ServiceRequest:
+    """Regulation 001 §3: check a request registered before its check (e-mail, messenger).
+
+    The check is stored whatever its answer (outside the request's transaction). If positive, the
+    request gets the IIN, the name as the registry knows it and the check, and may be booked; if
+    not, DomainError(code="ineligible") with the scripted answer, and the operator refuses it.
+    """
+    iin = _clean_iin(iin)
+    full_name = _clean_full_name(full_name)
+    if not iin:
+        raise DomainError(
+            _("Enter the IIN: this service checks it in the ЦБД/ЦБДИ registries."),
+            code="iin_required",
+        )
+    result = run_eligibility_check(
+        actor=actor, service=request.service, iin=iin, full_name=full_name
+    )
+    if not result.eligible:
+        raise DomainError(result.message, code="ineligible")
+    with transaction.atomic():
+        locked = _lock_new(request, action=_("checked"))
+        client_iin, child_iin = _client_and_child_iins(result.check, iin)
+        client = client_upsert_from_request(
+            actor=actor,
+            iin=client_iin,
+            full_name=full_name,
+            phone=locked.phone,
+            phone_extra=locked.phone_extra,
+            email=locked.email,
+            region=locked.region,
+        )
+        locked.client = client
+        if child_iin and child_iin != client_iin:
+            locked.child = _child_upsert(client=client, iin=child_iin)
+        locked.iin, locked.full_name, locked.eligibility_check = iin, full_name, result.check
+        locked.full_clean()
+        locked.save(
+            update_fields=["client", "child", "iin", "full_name", "eligibility_check", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            event_type="intake.request_checked",
+            subject=locked,
+            extra={"eligibility_check": result.check.pk},
+        )
+    return locked

@@ -148,9 +148,6 @@ def _register_new(
 ) -> tuple[ServiceRequest | None, str]:
     """A new request for the letter, or (None, quarantine reason) when it cannot be registered."""
     service = mailbox.service
-    if service.requires_eligibility:
-        # request_create needs an IIN and a positive registry check there; a letter has neither.
-        return None, InboundMessage.QuarantineReason.ELIGIBILITY
     address = letter.reply_to or letter.from_address
     if not address:
         return None, InboundMessage.QuarantineReason.UNREADABLE
@@ -167,6 +164,9 @@ def _register_new(
                 channel=Channel.EMAIL,
                 preferred_form=ServiceForm.WRITTEN,
                 assigned_to=mailbox_consultant(mailbox),
+                # Registered today; where the service checks eligibility (1411) the operator
+                # checks the IIN before anything is booked.
+                defer_eligibility=True,
             )
     except (DomainError, ValidationError):
         return None, InboundMessage.QuarantineReason.UNREADABLE

@@ -964,6 +964,16 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
         raise _not_member()
     if own_slot and slot.consultant_id != actor.pk:
         raise PermissionDenied(_("You are not allowed to book consultations."))
+    if (
+        slot.service.requires_eligibility
+        and request.eligibility_check_id is None
+        and not request.iin
+    ):
+        # Registered from a letter or a message before the registry check (regulation 001 §3).
+        raise DomainError(
+            _("Check the IIN and full name in the registries before booking this request."),
+            code="eligibility_unchecked",
+        )
     if request.status != ServiceRequest.Status.NEW:
         if request.status == ServiceRequest.Status.BOOKED:
             raise Conflict(

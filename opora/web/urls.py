@@ -42,6 +42,9 @@ urlpatterns = [
     ),
     path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
     path(
+        "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
+    ),
+    path(
         "operator/requests/<int:pk>/confirmation/",
         operator.request_confirmation,
         name="operator_confirmation",

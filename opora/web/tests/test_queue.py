@@ -146,3 +146,28 @@ def test_console_links_to_the_queue(client, operator, open_service):
     client.force_login(operator)
     html = client.get(reverse("operator_console")).content.decode()
     assert reverse("operator_queue") in html and reverse("referral_list") in html
+
+
+@pytest.mark.django_db
+def test_operator_checks_a_written_request_before_booking(client, operator, service):
+    """A letter to a registry-checked service: the page asks for the check, a bad IIN is named."""
+    from opora.intake.services import request_create
+
+    req = request_create(
+        actor=None,
+        service=service,
+        full_name="parent@example.org",
+        email="parent@example.org",
+        channel="email",
+        defer_eligibility=True,
+    )
+    client.force_login(operator)
+    page = client.get(f"/operator/requests/{req.pk}/")
+    assert b'id="deferred-check"' in page.content and b'id="choose-time"' not in page.content
+    r = client.post(
+        f"/operator/requests/{req.pk}/check/",
+        {"deferred-iin": "123", "deferred-full_name": "Иванова Анна"},
+    )
+    assert r.status_code == 200 and b"deferred-check-errors" in r.content
+    req.refresh_from_db()
+    assert req.eligibility_check is None

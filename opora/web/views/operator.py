@@ -246,7 +246,12 @@ def _request_page(
         "req": service_request,
         "bookings": bookings,
         "active": _active(bookings),
-        "can_book": service_request.status in BOOKABLE,
+        "can_book": service_request.status in BOOKABLE
+        and not (
+            service_request.service.requires_eligibility
+            and service_request.eligibility_check_id is None
+            and not service_request.iin
+        ),
         "refuse_form": RefuseForm(),
         "redirect_form": RedirectForm(),
         "referral_search_form": search_form,
@@ -257,6 +262,12 @@ def _request_page(
             service_request.counted_together.order_by("created_at", "pk").only("pk", "created_at")
         ),
         "open_referral": referrals is not None,
+        # A letter or a message to a service with the registry check: the IIN is checked here.
+        "needs_check": service_request.service.requires_eligibility
+        and service_request.eligibility_check_id is None
+        and not service_request.iin
+        and service_request.status == ServiceRequest.Status.NEW,
+        "deferred_check_form": CheckForm(prefix="deferred"),
     }
     ctx.update(extra)
     return page(request, "web/operator/request_detail.html", ctx, status=status)
@@ -269,6 +280,33 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as err:
         return lookup_error(request, err)
     return _request_page(request, service_request)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    form = CheckForm(request.POST, prefix="deferred")
+    if form.is_valid():
+        try:
+            intake_services.request_check_eligibility(
+                actor=request.user,
+                request=service_request,
+                iin=form.cleaned_data["iin"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except DomainError as err:
+            attach_error(form, err, {**REQUEST_FIELDS, "ineligible": None})
+        else:
+            messages.success(
+                request, _("The registry check is positive: the request may be booked.")
+            )
+            return go(request, reverse("operator_request", args=[pk]))
+    return _request_page(request, service_request, deferred_check_form=form)
 
 
 @role_required(*OPERATOR_ROLES)
@@ -368,7 +406,12 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": "operator",
         "req": service_request,
         "active": active,
-        "can_book": service_request.status in BOOKABLE,
+        "can_book": service_request.status in BOOKABLE
+        and not (
+            service_request.service.requires_eligibility
+            and service_request.eligibility_check_id is None
+            and not service_request.iin
+        ),
         "nearest": nearest,
         "filter_form": filter_form,
         "consultant": consultant,
