@@ -16,11 +16,3 @@ def deliver_notification(self, notification_id: int) -> str:
     if n.status == Notification.Status.FAILED and not self.request.is_eager:
         raise self.retry(countdown=min(3600, 30 * 2**self.request.retries))
     return n.status
-
-
-@shared_task
-def send_due_reminders() -> int:
-    """Every 5 minutes: the day-before and hour-before reminders that are due, each sent once."""
-    from opora.notifications.reminders import reminders_send_due
-
-    return reminders_send_due()

@@ -65,3 +65,11 @@ def send_due_handoffs(now: dt.datetime | None = None) -> list[int]:
             continue
         sent.append(run.pk)
     return sent
+
+
+@shared_task(name="opora.scheduling.tasks.send_due_reminders")
+def send_due_reminders() -> int:
+    """Every 5 minutes: the day-before and hour-before reminders that are due, each sent once."""
+    from opora.scheduling.reminders import reminders_send_due
+
+    return reminders_send_due()

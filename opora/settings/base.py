@@ -176,7 +176,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     "reminders": {
-        "task": "opora.notifications.tasks.send_due_reminders",
+        "task": "opora.scheduling.tasks.send_due_reminders",
         "schedule": crontab(minute="*/5"),
     },
     "messenger-outbox": {

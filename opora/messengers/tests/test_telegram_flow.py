@@ -9,9 +9,9 @@ import pytest
 from opora.intake.models import ServiceRequest
 from opora.messengers.models import Conversation
 from opora.messengers.testing import telegram_update
-from opora.notifications.reminders import reminders_send_due
 from opora.registry.scripts import SCRIPTS
 from opora.scheduling.models import Booking
+from opora.scheduling.reminders import reminders_send_due
 from opora.scheduling.services import booking_create
 from opora.scheduling.tests.factories import future_working_day, make_slot
 

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 
 from opora.notifications.models import Notification, Reminder
-from opora.notifications.reminders import reminders_send_due
 from opora.scheduling.models import Booking
+from opora.scheduling.reminders import reminders_send_due
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
 
 pytestmark = pytest.mark.django_db

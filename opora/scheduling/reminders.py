@@ -1,11 +1,9 @@
 """Reminders of a booked consultation: the day before and an hour before, each sent once.
 
 The regulations ask that the client be told of the booking, reminded of it and told of changes
-(regulation 000 §8, 002 §4.1). The booking and change notices are sent by scheduling; the
-reminders are due by time, so a periodic task finds them here.
-
-The import of scheduling's Booking is inside the function on purpose: notifications stays a leaf
-that loads without the higher apps, and only this periodic job reads bookings.
+(regulation 000 §8, 002 §4.1). The booking and change notices are sent by the booking services;
+the reminders are due by time, so a periodic task finds them here. They live in scheduling, which
+owns the bookings, and go out through notifications (a lower app) like every other notice.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from opora.notifications.models import Reminder
 from opora.notifications.services import notification_send_to_client
+from opora.scheduling.models import Booking
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +105,6 @@ def reminder_send(*, booking: Any, kind: str) -> bool:
 
 def reminders_send_due(*, now: dt.datetime | None = None) -> int:
     """Send every reminder due at `now` (default: now); returns how many reminders were sent."""
-    from opora.scheduling.models import Booking
-
     now = now or timezone.now()
     bookings = (
         Booking.objects.filter(
