@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -282,80 +283,87 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _request_page(request, service_request)
 
 
-@role_required(*OPERATOR_ROLES)
-@require_POST
-def request_check(request: HttpRequest, pk: int) -> HttpResponse:
-    """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
+def _request_form_action(
+    request: HttpRequest,
+    pk: int,
+    form: Any,
+    *,
+    act: Callable[[ServiceRequest, dict[str, Any]], Any],
+    error_fields: dict[str, Any],
+    success: str,
+    **page_extra: Any,
+) -> HttpResponse:
+    """The shape of a form on the request page: validate, call the service, say what happened
+    and go back to the request — or show the page again with the form and what to fix."""
     try:
         service_request = _get_request(request, pk)
     except DomainError as err:
         return lookup_error(request, err)
-    form = CheckForm(request.POST, prefix="deferred")
     if form.is_valid():
         try:
-            intake_services.request_check_eligibility(
-                actor=request.user,
-                request=service_request,
-                iin=form.cleaned_data["iin"],
-                full_name=form.cleaned_data["full_name"],
-            )
+            act(service_request, form.cleaned_data)
         except DomainError as err:
-            attach_error(form, err, {**REQUEST_FIELDS, "ineligible": None})
+            attach_error(form, err, error_fields)
         else:
-            messages.success(
-                request, _("The registry check is positive: the request may be booked.")
-            )
+            messages.success(request, success)
             return go(request, reverse("operator_request", args=[pk]))
-    return _request_page(request, service_request, deferred_check_form=form)
+    return _request_page(request, service_request, **page_extra)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
+    form = CheckForm(request.POST, prefix="deferred")
+    return _request_form_action(
+        request,
+        pk,
+        form,
+        act=lambda req, data: intake_services.request_check_eligibility(
+            actor=request.user, request=req, iin=data["iin"], full_name=data["full_name"]
+        ),
+        error_fields={**REQUEST_FIELDS, "ineligible": None},
+        success=_("The registry check is positive: the request may be booked."),
+        deferred_check_form=form,
+    )
 
 
 @role_required(*OPERATOR_ROLES)
 @require_POST
 def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §9: refuse with a ground, politely; the refusal is recorded."""
-    try:
-        service_request = _get_request(request, pk)
-    except DomainError as err:
-        return lookup_error(request, err)
     form = RefuseForm(request.POST)
-    if form.is_valid():
-        try:
-            intake_services.request_refuse(
-                actor=request.user,
-                request=service_request,
-                ground=form.cleaned_data["ground"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as err:
-            attach_error(form, err, REFUSAL_FIELDS)
-        else:
-            messages.success(request, _("The refusal is recorded."))
-            return go(request, reverse("operator_request", args=[pk]))
-    return _request_page(request, service_request, refuse_form=form, open_refuse=True)
+    return _request_form_action(
+        request,
+        pk,
+        form,
+        act=lambda req, data: intake_services.request_refuse(
+            actor=request.user, request=req, ground=data["ground"], note=data["note"]
+        ),
+        error_fields=REFUSAL_FIELDS,
+        success=_("The refusal is recorded."),
+        refuse_form=form,
+        open_refuse=True,
+    )
 
 
 @role_required(*OPERATOR_ROLES)
 @require_POST
 def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §10: the question is not ours — tell whom to ask, and record it."""
-    try:
-        service_request = _get_request(request, pk)
-    except DomainError as err:
-        return lookup_error(request, err)
     form = RedirectForm(request.POST)
-    if form.is_valid():
-        try:
-            intake_services.request_redirect(
-                actor=request.user,
-                request=service_request,
-                referral_text=form.cleaned_data["referral_text"],
-            )
-        except DomainError as err:
-            attach_error(form, err, REDIRECT_FIELDS)
-        else:
-            messages.success(request, _("The referral is recorded."))
-            return go(request, reverse("operator_request", args=[pk]))
-    return _request_page(request, service_request, redirect_form=form, open_redirect=True)
+    return _request_form_action(
+        request,
+        pk,
+        form,
+        act=lambda req, data: intake_services.request_redirect(
+            actor=request.user, request=req, referral_text=data["referral_text"]
+        ),
+        error_fields=REDIRECT_FIELDS,
+        success=_("The referral is recorded."),
+        redirect_form=form,
+        open_redirect=True,
+    )
 
 
 @role_required(*OPERATOR_ROLES)
