@@ -9,8 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
 from opora.accounts.models import Role
-from opora.core.models import Service
-from opora.core.testing import make_consultant, make_organisation, make_user
+from opora.core.testing import make_consultant, make_district_service, make_user
 from opora.intake.models import Channel, ServiceRequest
 from opora.scheduling.models import Booking
 from opora.scheduling.selectors import consultant_day
@@ -24,24 +23,7 @@ EMAIL = "parent-e2e@example.org"
 
 @pytest.fixture
 def district(transactional_db):
-    org = make_organisation(name="Отдел соцзащиты (синтетический)", country="RU")
-    return Service.objects.create(
-        code="district",
-        name="Дистанционное консультирование семей",
-        country="RU",
-        time_zone="Europe/Moscow",
-        holiday_calendar="RU",
-        intake_organisation=org,
-        provider_organisation=org,
-        channels=["email", "phone", "portal", "telegram"],
-        public_email="help@example.org",
-        public_phone="+78342000000",
-        public_description="Консультации психолога и специалиста по социальной работе.",
-        complaint_instructions="Жалобу можно направить на help@example.org.",
-        allows_anonymous=True,
-        allows_self_booking=True,
-        recording_policy=Service.RecordingPolicy.CONSENT,
-    )
+    return make_district_service()
 
 
 @pytest.fixture

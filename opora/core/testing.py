@@ -57,6 +57,31 @@ def make_service_1411(**kw) -> Service:
     return Service.objects.create(**defaults)
 
 
+def make_district_service(**kw) -> Service:
+    """A Russian district office profile (regulations 002/004): anonymous requests and
+    self-booking allowed, no IIN check, recording only with consent."""
+    org = make_organisation(name="Управление соцзащиты (синтетическое)", country="RU")
+    defaults = {
+        "code": "district",
+        "name": "Дистанционное консультирование семей",
+        "country": "RU",
+        "time_zone": "Europe/Moscow",
+        "holiday_calendar": "RU",
+        "intake_organisation": org,
+        "provider_organisation": org,
+        "channels": ["email", "phone", "portal", "telegram"],
+        "public_email": "help@example.org",
+        "public_phone": "+7 834 200 00 00",
+        "public_description": "Консультации психолога и специалиста по социальной работе.",
+        "complaint_instructions": "Жалобу можно направить на help@example.org.",
+        "allows_anonymous": True,
+        "allows_self_booking": True,
+        "recording_policy": Service.RecordingPolicy.CONSENT,
+    }
+    defaults.update(kw)
+    return Service.objects.create(**defaults)
+
+
 def make_user(
     role: str, *, username: str | None = None, service: Service | None = None, **kw
 ) -> User:

@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 
-from opora.core.models import Service
-from opora.core.testing import make_consultant, make_organisation
+from opora.core.testing import make_consultant, make_district_service
 from opora.scheduling.models import SchedulePeriod
 from opora.scheduling.tests.factories import future_working_day, make_slot
 
@@ -13,24 +12,7 @@ from opora.scheduling.tests.factories import future_working_day, make_slot
 @pytest.fixture
 def district(db):
     """A Mordovia-like service: anonymous requests and self-booking allowed, no IIN check."""
-    org = make_organisation(name="Управление соцзащиты (синтетическое)", country="RU")
-    return Service.objects.create(
-        code="district",
-        name="Дистанционное консультирование семей",
-        country="RU",
-        time_zone="Europe/Moscow",
-        holiday_calendar="RU",
-        intake_organisation=org,
-        provider_organisation=org,
-        channels=["email", "phone", "portal", "telegram"],
-        public_email="help@example.org",
-        public_phone="+7 834 200 00 00",
-        public_description="Консультации психолога и специалиста по социальной работе.",
-        complaint_instructions="Жалобу можно направить на help@example.org.",
-        allows_anonymous=True,
-        allows_self_booking=True,
-        recording_policy=Service.RecordingPolicy.CONSENT,
-    )
+    return make_district_service()
 
 
 @pytest.fixture
