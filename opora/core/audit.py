@@ -5,6 +5,24 @@ from typing import Any
 from django.db import models
 
 from opora.core.models import AuditEvent
+from opora.core.writes import NEW_PK
+
+
+def audit_event(
+    *, actor: Any, event_type: str, subject: models.Model, extra: dict | None = None
+) -> AuditEvent:
+    """The unsaved event `audit_record` writes. For a subject not saved yet, the id is `NEW_PK`:
+    pass the event to `core.writes.save_together` with the subject as the row it inserts first.
+
+    `extra` must never carry IINs, names or free text written by or about a client.
+    """
+    return AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        event_type=event_type,
+        subject_type=subject._meta.label_lower,
+        subject_id=NEW_PK if subject.pk is None else str(subject.pk),
+        extra=extra or {},
+    )
 
 
 def audit_record(
@@ -14,10 +32,6 @@ def audit_record(
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        event_type=event_type,
-        subject_type=subject._meta.label_lower,
-        subject_id=str(subject.pk),
-        extra=extra or {},
-    )
+    event = audit_event(actor=actor, event_type=event_type, subject=subject, extra=extra)
+    event.save(force_insert=True)
+    return event

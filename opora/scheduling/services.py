@@ -25,8 +25,16 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    DateField,
+    Exists,
+    Func,
+    Model,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone, translation
@@ -35,9 +43,10 @@ from django.utils.translation import pgettext
 
 from opora.accounts.models import Role, User
 from opora.core.actors import ClientActor
-from opora.core.audit import audit_record
+from opora.core.audit import audit_event, audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import CalendarOverride
+from opora.core.writes import NEW_PK, save_together
 from opora.intake.models import ServiceRequest
 from opora.notifications.services import notification_send_to_client
 from opora.scheduling import scripts
@@ -650,10 +659,36 @@ _PLACEHOLDER_BASE = -7_340_000
 _compiled_queries: dict[tuple, tuple[Any, str, list[Any], dict[int, str], tuple]] = {}
 
 
-def _fetch_compiled(
+class _Compiled:
+    """A queryset compiled once per process (see `_compiled`), with the values of one run."""
+
+    def __init__(self, db: str, entry: tuple, values: dict[str, int]) -> None:
+        self.db = db
+        self.compiler, self.sql, params, slots, self.shape = entry
+        self.params = list(params)
+        for i, name in slots.items():
+            self.params[i] = values[name]
+
+    def objects(self, rows: list[tuple]) -> list[Any]:
+        """The rows as model instances, as django.db.models.query.ModelIterable makes them."""
+        row_model, first, last, init_list, populators, annotations, converters = self.shape
+        if converters:
+            rows = self.compiler.apply_converters(rows, converters)
+        objects = []
+        for row in rows:
+            obj = row_model.from_db(self.db, init_list, row[first:last])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+def _compiled(
     model: type[Model], key: tuple, build: Callable[..., QuerySet], **values: int
-) -> list[Any]:
-    """`list(build(**values))`, a queryset of `model` built and compiled to SQL once per process.
+) -> _Compiled:
+    """`build(**values)`, a queryset of `model` built and compiled to SQL once per process.
 
     Building and compiling a queryset with joins and annotations costs ~1 ms of Python, ten times
     what the database needs to answer it; the lock queries run on every press of «book», so for a
@@ -679,7 +714,6 @@ def _fetch_compiled(
         }
         if sorted(slots.values()) != names:
             raise RuntimeError(f"compiled query {key!r}: a value does not reach the SQL")
-        # How rows become instances, as django.db.models.query.ModelIterable does it.
         select, klass_info = compiler.select, compiler.klass_info
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         shape = (
@@ -692,27 +726,36 @@ def _fetch_compiled(
             compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
         )
         entry = _compiled_queries[key] = (compiler, sql, list(params), slots, shape)
-    compiler, sql, params, slots, shape = entry
-    if compiler.query.select_for_update and connection.get_autocommit():
+    if entry[0].query.select_for_update and connection.get_autocommit():
         raise TransactionManagementError("select_for_update cannot be used outside a transaction.")
-    params = list(params)
-    for i, name in slots.items():
-        params[i] = values[name]
+    return _Compiled(db, entry, values)
+
+
+def _fetch(query: _Compiled) -> list[Any]:
+    connection = connections[query.db]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    row_model, first, last, init_list, populators, annotations, converters = shape
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    objects = []
-    for row in rows:
-        obj = row_model.from_db(db, init_list, row[first:last])
-        for populator in populators:
-            populator.populate(row, obj)
-        for name, position in annotations:
-            setattr(obj, name, row[position])
-        objects.append(obj)
-    return objects
+        cursor.execute(query.sql, query.params)
+        return query.objects(cursor.fetchall())
+
+
+class _LocalDate(Func):
+    """The date of a timestamp in the time zone named by a text column (e.g. the service's)."""
+
+    output_field = DateField()
+    arity = 2
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        (ts, ts_params), (tz, tz_params) = (compiler.compile(e) for e in self.source_expressions)
+        ops = connection.ops
+        if connection.vendor == "postgresql":
+            return f"({ts} AT TIME ZONE {tz})::date", (*ts_params, *tz_params)
+        if connection.vendor == "sqlite":
+            # Django's own SQLite function, as TruncDate uses it, with the zone from the column.
+            return (
+                f"django_datetime_cast_date({ts}, {tz}, %s)",
+                (*ts_params, *tz_params, ops.connection.timezone_name),
+            )
+        raise NotImplementedError(f"_LocalDate on {connection.vendor}")
 
 
 def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet:
@@ -728,7 +771,7 @@ def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet:
     return requests.filter(pk=request_id)
 
 
-def _locked_slots_query(tz: Any, **ids: int) -> QuerySet:
+def _locked_slots_query(**ids: int) -> QuerySet:
     override = CalendarOverride.objects.filter(
         service_id=OuterRef("service_id"), date=OuterRef("local_date")
     ).values("is_working_day")[:1]
@@ -737,7 +780,7 @@ def _locked_slots_query(tz: Any, **ids: int) -> QuerySet:
     return (
         Slot.objects.select_for_update(of=("self",), nowait=True)
         .select_related("consultant")
-        .annotate(local_date=TruncDate("starts_at", tzinfo=tz))
+        .annotate(local_date=_LocalDate("starts_at", "service__time_zone"))
         .annotate(day_override=Subquery(override))
         .filter(pk__in=ids.values())
         .order_by("pk")
@@ -763,12 +806,14 @@ def _lock_request_and_slot(
     it is the slot's) and the service's calendar override of the slot's local date
     (`slot.day_override`: True, False or None).
     """
-    found = _fetch_compiled(
-        ServiceRequest,
-        ("booking-lock-request", member_id is not None),
-        _locked_request_query,
-        request_id=request_id,
-        **({"member_id": member_id} if member_id is not None else {}),
+    found = _fetch(
+        _compiled(
+            ServiceRequest,
+            ("booking-lock-request", member_id is not None),
+            _locked_request_query,
+            request_id=request_id,
+            **({"member_id": member_id} if member_id is not None else {}),
+        )
     )
     if not found:
         raise NotFound(_("The request does not exist."))
@@ -776,11 +821,13 @@ def _lock_request_and_slot(
     service = request.service
     ids = sorted({slot_id, other_slot_id} - {None})
     try:
-        locked = _fetch_compiled(
-            Slot,
-            ("booking-lock-slots", service.time_zone, len(ids)),
-            lambda **stand_ins: _locked_slots_query(service.tz, **stand_ins),
-            **{f"slot{i}": pk for i, pk in enumerate(ids)},
+        locked = _fetch(
+            _compiled(
+                Slot,
+                ("booking-lock-slots", len(ids)),
+                _locked_slots_query,
+                **{f"slot{i}": pk for i, pk in enumerate(ids)},
+            )
         )
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
@@ -871,8 +918,21 @@ def _slot_taken() -> Conflict:
     return Conflict(_("This time has just been taken; pick another slot"), code="slot_taken")
 
 
-def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) -> Booking:
-    """Insert an active booking; both locks are held. The database has the last word."""
+def _book(
+    *,
+    actor: Any,
+    request: ServiceRequest,
+    slot: Slot,
+    now: dt.datetime,
+    updates: Sequence[tuple[Model, Sequence[str]]] = (),
+    audit: tuple[str, dict] | None = None,
+) -> Booking:
+    """Insert an active booking; both locks are held. The database has the last word.
+
+    With the booking the slot is flagged booked, `updates` ((instance, fields); `NEW_PK` stands
+    for the new booking's id) are saved and the `audit` event (type, extra) on it is written: one
+    statement on PostgreSQL (`core.writes.save_together`).
+    """
     if slot.service_id != request.service_id:
         raise DomainError(_("The slot belongs to another service."), code="wrong_service")
     problem = slot_problem(slot=slot, now=now, calendar=_slot_calendar(slot))
@@ -892,11 +952,17 @@ def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) 
         validate_unique=False,
         validate_constraints=False,
     )
+    slot.is_booked = True  # kept in step with the active booking, under the slot row lock
+    events = []
+    if audit is not None:
+        event_type, extra = audit
+        events.append(audit_event(actor=actor, event_type=event_type, subject=booking, extra=extra))
     # No savepoint: on a violation the whole booking is abandoned anyway, and the partial unique
     # index is the one arbiter of who got the slot.
     try:
-        booking.save()
+        save_together(booking, updates=[(slot, ["is_booked"]), *updates], then=events)
     except IntegrityError as exc:
+        slot.is_booked = False
         text = str(exc)
         if "booking_one_active_per_request" in text or "request_id" in text:
             raise Conflict(
@@ -904,7 +970,6 @@ def _book(*, actor: Any, request: ServiceRequest, slot: Slot, now: dt.datetime) 
                 code="request_booked",
             ) from None
         raise _slot_taken() from None
-    _mark_slot(slot.pk, booked=True)
     return booking
 
 
@@ -985,14 +1050,14 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
             % {"status": request.get_status_display()},
             code="request_not_new",
         )
-    booking = _book(actor=actor, request=request, slot=slot, now=timezone.now())
     request.status = ServiceRequest.Status.BOOKED
-    request.save(update_fields=["status", "updated_at"])
-    audit_record(
+    booking = _book(
         actor=actor,
-        event_type="booking.created",
-        subject=booking,
-        extra={"request_id": request.pk, "slot_id": slot.pk},
+        request=request,
+        slot=slot,
+        now=timezone.now(),
+        updates=[(request, ["status", "updated_at"])],
+        audit=("booking.created", {"request_id": request.pk, "slot_id": slot.pk}),
     )
     subject, body = scripts.booking_created_message(booking)
     _notify_client(
@@ -1062,22 +1127,26 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
     old.ended_at = now
     old.save(update_fields=["status", "ended_at"])
     _mark_slot(old.slot_id, booked=False)
-    new = _book(actor=actor, request=request, slot=slot, now=now)
-    old.replaced_by = new
-    old.save(update_fields=["replaced_by"])
+    old.replaced_by_id = NEW_PK
+    updates: list[tuple[Model, Sequence[str]]] = [(old, ["replaced_by"])]
     if request.status != ServiceRequest.Status.BOOKED:
         request.status = ServiceRequest.Status.BOOKED
-        request.save(update_fields=["status", "updated_at"])
-    audit_record(
+        updates.append((request, ["status", "updated_at"]))
+    new = _book(
         actor=actor,
-        event_type="booking.rescheduled",
-        subject=new,
-        extra={
-            "request_id": request.pk,
-            "replaces_booking_id": old.pk,
-            "from_slot_id": old.slot_id,
-            "slot_id": slot.pk,
-        },
+        request=request,
+        slot=slot,
+        now=now,
+        updates=updates,
+        audit=(
+            "booking.rescheduled",
+            {
+                "request_id": request.pk,
+                "replaces_booking_id": old.pk,
+                "from_slot_id": old.slot_id,
+                "slot_id": slot.pk,
+            },
+        ),
     )
     subject, body = scripts.booking_rescheduled_message(new, old)
     _notify_client(

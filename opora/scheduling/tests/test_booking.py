@@ -132,13 +132,16 @@ class TestCreate:
         assert Booking.objects.filter(slot=slot).count() == 1
         late.refresh_from_db()
         assert late.status == ServiceRequest.Status.NEW
+        # The refused insert took the request's status and its audit event with it.
+        assert not AuditEvent.objects.filter(extra__request_id=late.pk).exists()
+        assert Slot.objects.get(pk=slot.pk).is_booked is False
 
     def test_a_taken_slot_is_refused_before_any_write(self, service, operator, req, slot):
         services.booking_create(actor=operator, request=req, slot=slot)
         late = make_request(service)
         with CaptureQueriesContext(connection) as queries, pytest.raises(Conflict):
             services.booking_create(actor=operator, request=late, slot=slot)
-        writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+        writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))]
         assert writes == []
 
     def test_membership_and_locks_need_no_queries_of_their_own(self, service, operator, req, slot):
@@ -147,9 +150,7 @@ class TestCreate:
         with CaptureQueriesContext(connection) as queries:
             services.booking_create(actor=operator, request=req, slot=slot)
         sql = [q["sql"] for q in queries]
-        insert = next(
-            i for i, q in enumerate(sql) if q.startswith('INSERT INTO "scheduling_booking"')
-        )
+        insert = next(i for i, q in enumerate(sql) if 'INSERT INTO "scheduling_booking"' in q)
         reads = [q for q in sql[:insert] if q.startswith("SELECT")]
         assert len(reads) == 2, reads
         assert "accounts_user_services" in reads[0] and "core_calendaroverride" in reads[1]
@@ -362,7 +363,7 @@ def test_compiled_lock_queries_read_what_the_orm_reads(service, operator, consul
             want_request = services._locked_request_query(
                 request_id=request.pk, member_id=operator.pk
             ).get()
-            want_slot = services._locked_slots_query(service.tz, slot=slot.pk).get()
+            want_slot = services._locked_slots_query(slot=slot.pk).get()
         assert got_request.__dict__.keys() >= {"actor_works_here"}
         for got, want in ((got_request, want_request), (got_slot, want_slot)):
             fields = [f.attname for f in type(want)._meta.concrete_fields]
@@ -371,9 +372,24 @@ def test_compiled_lock_queries_read_what_the_orm_reads(service, operator, consul
         assert got_request.service.time_zone == want_request.service.time_zone
         assert got_slot.consultant.username == want_slot.consultant.username
         assert got_slot.day_override is True and want_slot.day_override is True
+        assert got_slot.local_date == want_slot.local_date == day
         assert got_slot.service is got_request.service
     with pytest.raises(TransactionManagementError):
         services._lock_request_and_slot(request_id=requests[0].pk, slot_id=slots[0].pk)
+
+
+@pytest.mark.django_db
+def test_the_lock_reads_the_slots_local_date_in_the_services_time_zone(service, consultant, day):
+    """Just after local midnight it is still the day before in UTC (UTC+5): the calendar override
+    is looked up for the local date, in the zone the service row names."""
+    from django.db import transaction
+
+    early = make_slot(service, consultant, day, T(0, 30), minutes=30)
+    late = make_slot(service, consultant, day, T(23, 30), minutes=30)
+    assert early.starts_at.astimezone(dt.UTC).date() == day - dt.timedelta(days=1)
+    with transaction.atomic():
+        got = {s.pk: s.local_date for s in services._locked_slots_query(a=early.pk, b=late.pk)}
+    assert got == {early.pk: day, late.pk: day}
 
 
 @pytest.mark.django_db
