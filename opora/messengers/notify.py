@@ -90,12 +90,14 @@ def client_conversations(
     match = Q(request_id=request_id)
     if client_id:
         match |= Q(client_id=client_id)
-    conversations = Conversation.objects.filter(match, account__is_active=True).select_related(
-        "account"
-    )
+    conversations = Conversation.objects.filter(match, account__is_active=True)
     if kind.startswith("reminder"):
         conversations = conversations.filter(reminders_enabled=True)
-    return [(c.account.channel, str(c.pk)) for c in conversations.order_by("pk")]
+    # Runs inside every booking: plain values, no model instances.
+    return [
+        (channel, str(pk))
+        for channel, pk in conversations.order_by("pk").values_list("account__channel", "pk")
+    ]
 
 
 def register() -> None:

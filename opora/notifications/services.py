@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from opora.notifications import channels
+from opora.notifications.dispatch import deliver_after_commit
 from opora.notifications.models import Notification, NotificationAttachment
 from opora.notifications.sms import get_sms_backend
 
@@ -40,8 +41,6 @@ def _store(
     dedupe_key: str | None,
 ) -> tuple[Notification, bool]:
     """Insert one notification (with its attachments); with a dedupe key, at most once."""
-    from opora.notifications.tasks import deliver_notification
-
     notification = Notification(
         channel=channel,
         recipient=recipient,
@@ -65,7 +64,7 @@ def _store(
         NotificationAttachment.objects.create(
             notification=notification, filename=filename, content=content, mimetype=mimetype
         )
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
+    deliver_after_commit(notification.pk)
     return notification, True
 
 

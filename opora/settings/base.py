@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.messengers.tasks.retry_outbox",
         "schedule": crontab(minute="*/2"),
     },
+    "notifications-sweep": {
+        "task": "opora.notifications.tasks.sweep_queued_notifications",
+        "schedule": crontab(),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------------
