@@ -287,8 +287,17 @@ def month_start(day: dt.date, ahead: int) -> dt.date:
 
 
 def make_requests(service: Any, count: int, prefix: str) -> list[int]:
-    """`count` new requests (status "new"), each with a synthetic phone; returns their ids."""
+    """`count` new requests (status "new") with a synthetic phone and a valid synthetic IIN, as an
+    operator's request looks after the registry check (a 1411 request without one cannot be
+    booked); returns their ids."""
     from opora.intake.models import ServiceRequest
+    from opora.registry.iin import make_iin
+
+    def iin(i: int) -> str:
+        # Birth dates from 1975-01-01 on, 20,000 days round; serials that give a valid control
+        # digit exist for every date.
+        born = dt.date(1975, 1, 1) + dt.timedelta(days=i % 20_000)
+        return next(v for s in range(1000, 9999) if (v := make_iin(born, "F", s)))
 
     copy_rows(
         ServiceRequest,
@@ -296,6 +305,7 @@ def make_requests(service: Any, count: int, prefix: str) -> list[int]:
             {
                 "service_id": service.pk,
                 "full_name": f"Клиент {prefix}-{i}",
+                "iin": iin(i),
                 "phone": f"+7700{i % 10_000_000:07d}",
                 "channel": "phone",
                 "status": "new",
@@ -389,71 +399,131 @@ Event = tuple[str, float, float, str]
 
 def _client_group(
     ids: list[int],
-    prepare: Callable[[], None],
+    threads: int | None,
+    first: int,
+    prepare: Callable[[int], None],
     work: Callable[[int], list[Event]],
+    cleanup: Callable[[], None],
     go: Any,
     ready: Any,
     out: Any,
+    release: Any,
 ) -> None:
-    """Run clients `ids` as threads: all prepare (connect), then start together on `go`."""
-    barrier = threading.Barrier(len(ids) + 1)
+    """Run clients `ids` in this process, each thread with its own connection: all prepare
+    (connect, warm up), then start together on `go`; once every client everywhere has been
+    answered (`release`), each thread closes its connection.
+
+    `threads=None`: a thread per client, all pressing «book» at once. Otherwise `threads` worker
+    threads (a web worker's thread pool) take the clients from a queue in the order of `ids`:
+    a client waits for a free worker, as an HTTP request does; `prepare` then gets the worker's
+    number (from `first`), otherwise the client's."""
+    import queue
+
+    workers = len(ids) if threads is None else min(threads, len(ids))
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in ids:
+        pending.put(i)
+    barrier = threading.Barrier(workers + 1)
+    finished = threading.Barrier(workers + 1)
     lock = threading.Lock()
     events: list[Event] = []
     errors: list[str] = []
 
-    def body(i: int) -> None:
+    def to_serve(worker: int) -> Iterable[int]:
+        if threads is None:  # a thread per client: its own, once
+            yield worker
+            return
+        while True:
+            try:
+                yield pending.get_nowait()
+            except queue.Empty:
+                return
+
+    def body(worker: int) -> None:
         try:
-            prepare()
+            prepare(worker)
         except BaseException as exc:  # noqa: BLE001 - reported by the parent
             errors.append(repr(exc))
         barrier.wait()
         go.wait()
-        try:
-            result = work(i)
-        except BaseException as exc:  # noqa: BLE001 - reported by the parent
-            errors.append(repr(exc))
-            result = []
-        with lock:
-            events.extend(result)
+        released = time.perf_counter()
+        for i in to_serve(worker):
+            try:
+                result = work(i)
+            except BaseException as exc:  # noqa: BLE001 - reported by the parent
+                errors.append(repr(exc))
+                result = []
+            if threads is not None:
+                # What the client saw: from pressing «book» (the release) to the answer.
+                result = [
+                    (kind, answered - released, answered, x) for kind, _, answered, x in result
+                ]
+            with lock:
+                events.extend(result)
+        finished.wait()
+        release.wait()
+        cleanup()
 
-    threads = [threading.Thread(target=body, args=(i,)) for i in ids]
-    for t in threads:
+    pool = [
+        threading.Thread(target=body, args=(ids[k] if threads is None else first + k,))
+        for k in range(workers)
+    ]
+    for t in pool:
         t.start()
     barrier.wait()
-    ready.put(len(ids))
-    for t in threads:
-        t.join()
+    ready.put(workers)
+    finished.wait()
     out.put((events, time.perf_counter(), errors))
+    for t in pool:
+        t.join()
 
 
 def run_clients(
     clients: int,
     processes: int,
-    prepare: Callable[[], None],
+    prepare: Callable[[int], None],
     work: Callable[[int], list[Event]],
+    cleanup: Callable[[], None],
+    *,
+    threads: int | None = None,
+    order: Callable[[int], Any] | None = None,
 ) -> tuple[float, float, list[Event]]:
-    """`clients` threads (spread over `processes` forked processes when > 1), released at once.
+    """`clients` spread over `processes` forked processes (when > 1), released at once: a thread
+    per client, or with `threads` that many worker threads per process taking the clients in
+    `order` (see `_client_group`).
 
-    Returns (perf_counter at the release, seconds until the last client finished, all events).
+    Each client's `work` returns its events, whose third item is when it was answered. The
+    connections are closed (`cleanup`) only after every client has been answered: a server
+    process exiting is not part of anybody's answer, and with persistent connections
+    (CONN_MAX_AGE) it does not happen per request.
+
+    Returns (perf_counter at the release, seconds until the last client was answered, events).
     """
     import multiprocessing
     import queue
 
     from django.db import connections
 
-    groups = [list(range(clients))[k::processes] for k in range(processes)]
+    groups = [sorted(range(clients)[k::processes], key=order) for k in range(processes)]
+    firsts = [k * (threads or 0) for k in range(processes)]
     if processes == 1:
-        go, ready, out = threading.Event(), queue.Queue(), queue.Queue()
+        go, ready, out, release = threading.Event(), queue.Queue(), queue.Queue(), threading.Event()
         workers = [
-            threading.Thread(target=_client_group, args=(groups[0], prepare, work, go, ready, out))
+            threading.Thread(
+                target=_client_group,
+                args=(groups[0], threads, 0, prepare, work, cleanup, go, ready, out, release),
+            )
         ]
     else:
         connections.close_all()  # a forked child must not share the parent's connection
         ctx = multiprocessing.get_context("fork")
-        go, ready, out = ctx.Event(), ctx.Queue(), ctx.Queue()
+        go, ready, out, release = ctx.Event(), ctx.Queue(), ctx.Queue(), ctx.Event()
         workers = [
-            ctx.Process(target=_client_group, args=(g, prepare, work, go, ready, out))
-            for g in groups
+            ctx.Process(
+                target=_client_group,
+                args=(g, threads, first, prepare, work, cleanup, go, ready, out, release),
+            )
+            for g, first in zip(groups, firsts, strict=True)
         ]
     for w in workers:
         w.start()
@@ -463,12 +533,12 @@ def run_clients(
     go.set()
     events: list[Event] = []
     errors: list[str] = []
-    last = started
     for _ in workers:
-        group_events, ended, group_errors = out.get()
+        group_events, _ended, group_errors = out.get()
         events += group_events
         errors += group_errors
-        last = max(last, ended)
+    release.set()
+    last = max((e[2] for e in events), default=started)
     for w in workers:
         w.join()
     if errors:
@@ -512,7 +582,7 @@ def race_summary(
 
 
 def bench_race(args: argparse.Namespace) -> dict[str, Any]:
-    from django.db import connection, connections
+    from django.db import connection, connections, transaction
     from django.utils import timezone
 
     from opora.accounts.models import Role
@@ -539,15 +609,21 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
     consultants = make_consultants(service, math.ceil(nslots / 4), "bench-race-c")
     calendar = ServiceCalendar(service)
     day = timezone.localdate(timezone=service.tz) + dt.timedelta(days=7)
+    # Two race days (Opora's, raw's), then days with a warm-up slot for every client.
+    warm = args.race_connections == "warm"
+    per_day = len(consultants) * 4
     days = []
-    while len(days) < 2:
+    while len(days) < 2 + (math.ceil(clients / per_day) if warm else 0):
         if calendar.is_working_day(day):
             days.append(day)
         day += dt.timedelta(days=1)
-    django_day, raw_day = days
+    django_day, raw_day = days[:2]
     schedules = approved_schedules(service, consultants, sorted({d.replace(day=1) for d in days}))
     django_slots = race_slots(service, consultants, schedules, django_day, nslots)
     raw_slots = race_slots(service, consultants, schedules, raw_day, nslots)
+    warm_slots = [
+        pk for d in days[2:] for pk in race_slots(service, consultants, schedules, d, per_day)
+    ]
     django_requests = list(
         ServiceRequest.objects.filter(pk__in=make_requests(service, clients, "race-django"))
         .select_related("service")
@@ -555,9 +631,27 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
     )
     raw_requests = make_requests(service, clients, "race-raw")
 
-    def prepare_django() -> None:
+    warm_requests = list(
+        ServiceRequest.objects.filter(pk__in=make_requests(service, clients, "race-warm"))
+        .select_related("service")
+        .order_by("pk")
+    )
+    warm_slot_objs = list(
+        Slot.objects.filter(pk__in=warm_slots).select_related("service", "consultant")
+    )
+
+    def prepare_django(i: int) -> None:
         connection.ensure_connection()
         warm_broker()
+        if warm:
+            # As a web worker's persistent connection (CONN_MAX_AGE) is: it has served a booking
+            # before. A brand-new server process first spends milliseconds loading its catalog
+            # caches for every table and index the booking touches. The warm-up booking is on a
+            # slot of its own and rolled back; nothing of it is sent.
+            with transaction.atomic():
+                booking_create(actor=operator, request=warm_requests[i], slot=warm_slot_objs[i])
+                transaction.set_rollback(True)
+            slots_free_on_date(service=service, date=django_day)  # the screen before «book»
 
     slot_objs = list(
         Slot.objects.filter(pk__in=django_slots)
@@ -568,52 +662,51 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
     def django_client(i: int) -> list[Event]:
         rng = random.Random(i)
         events: list[Event] = []
-        try:
-            if args.race_mode == "once":
-                # Everyone saw the same list and presses "book" at the same moment: client i
-                # wants slot i mod 50, so four clients fight for every slot, once.
-                t0 = time.perf_counter()
-                try:
-                    booking_create(
-                        actor=operator, request=django_requests[i], slot=slot_objs[i % nslots]
-                    )
-                except Conflict:
-                    events.append(("conflict", time.perf_counter() - t0, time.perf_counter(), ""))
-                except DomainError as exc:
-                    events.append(
-                        ("error", time.perf_counter() - t0, time.perf_counter(), exc.code)
-                    )
-                else:
-                    t1 = time.perf_counter()
-                    events.append(("won", t1 - t0, t1, ""))
-                return events
-            # An operator's screen: the free slots of the day, pick one; when it was just taken,
-            # look again (the list has changed) and pick another, until none is left.
-            while True:
-                free = slots_free_on_date(service=service, date=django_day)
-                if not free:
-                    return events
-                t0 = time.perf_counter()
-                try:
-                    booking_create(
-                        actor=operator, request=django_requests[i], slot=rng.choice(free)
-                    )
-                except Conflict:
-                    events.append(("conflict", time.perf_counter() - t0, time.perf_counter(), ""))
-                    continue
-                except DomainError as exc:
-                    events.append(
-                        ("error", time.perf_counter() - t0, time.perf_counter(), exc.code)
-                    )
-                    return events
+        if args.race_mode == "once":
+            # Everyone saw the same list and presses "book" at the same moment: client i
+            # wants slot i mod 50, so four clients fight for every slot, once.
+            t0 = time.perf_counter()
+            try:
+                booking_create(
+                    actor=operator, request=django_requests[i], slot=slot_objs[i % nslots]
+                )
+            except Conflict:
+                events.append(("conflict", time.perf_counter() - t0, time.perf_counter(), ""))
+            except DomainError as exc:
+                events.append(("error", time.perf_counter() - t0, time.perf_counter(), exc.code))
+            else:
                 t1 = time.perf_counter()
                 events.append(("won", t1 - t0, t1, ""))
+            return events
+        # An operator's screen: the free slots of the day, pick one; when it was just taken,
+        # look again (the list has changed) and pick another, until none is left.
+        while True:
+            free = slots_free_on_date(service=service, date=django_day)
+            if not free:
                 return events
-        finally:
-            connections.close_all()
+            t0 = time.perf_counter()
+            try:
+                booking_create(actor=operator, request=django_requests[i], slot=rng.choice(free))
+            except Conflict:
+                events.append(("conflict", time.perf_counter() - t0, time.perf_counter(), ""))
+                continue
+            except DomainError as exc:
+                events.append(("error", time.perf_counter() - t0, time.perf_counter(), exc.code))
+                return events
+            t1 = time.perf_counter()
+            events.append(("won", t1 - t0, t1, ""))
+            return events
 
     connection.close()
-    started, wall, events = run_clients(clients, processes, prepare_django, django_client)
+    pool = {
+        "threads": args.race_threads or None,
+        # Workers take the clients slot by slot: the four clients of a slot are served at the
+        # same moment by different workers and really race.
+        "order": lambda i: (i % nslots, i),
+    }
+    started, wall, events = run_clients(
+        clients, processes, prepare_django, django_client, connections.close_all, **pool
+    )
     opora = race_summary(django_slots, started, wall, events)
 
     # Raw: the same race, one INSERT ... ON CONFLICT DO NOTHING on the partial unique index.
@@ -628,34 +721,37 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
         "VALUES (%s, %s, 'active', now(), '') ON CONFLICT DO NOTHING RETURNING id"
     )
 
-    def prepare_raw() -> None:
+    def prepare_raw(i: int) -> None:
         local.conn = raw_connect()
+        if warm:  # the same warm-up: an insert rolled back, then the screen's query
+            with local.conn.transaction(force_rollback=True):
+                local.conn.execute(insert_sql, [warm_slots[i], raw_requests[i]]).fetchone()
+            local.conn.execute(free_sql, [raw_slots]).fetchall()
 
     def raw_client(i: int) -> list[Event]:
         rng = random.Random(i)
         conn = local.conn
         events: list[Event] = []
-        try:
-            if args.race_mode == "once":
-                t0 = time.perf_counter()
-                won = conn.execute(insert_sql, [raw_slots[i % nslots], raw_requests[i]]).fetchone()
-                t1 = time.perf_counter()
-                events.append(("won" if won else "conflict", t1 - t0, t1, ""))
+        if args.race_mode == "once":
+            t0 = time.perf_counter()
+            won = conn.execute(insert_sql, [raw_slots[i % nslots], raw_requests[i]]).fetchone()
+            t1 = time.perf_counter()
+            events.append(("won" if won else "conflict", t1 - t0, t1, ""))
+            return events
+        while True:
+            free = [r[0] for r in conn.execute(free_sql, [raw_slots])]
+            if not free:
                 return events
-            while True:
-                free = [r[0] for r in conn.execute(free_sql, [raw_slots])]
-                if not free:
-                    return events
-                t0 = time.perf_counter()
-                won = conn.execute(insert_sql, [rng.choice(free), raw_requests[i]]).fetchone()
-                t1 = time.perf_counter()
-                events.append(("won" if won else "conflict", t1 - t0, t1, ""))
-                if won:
-                    return events
-        finally:
-            conn.close()
+            t0 = time.perf_counter()
+            won = conn.execute(insert_sql, [rng.choice(free), raw_requests[i]]).fetchone()
+            t1 = time.perf_counter()
+            events.append(("won" if won else "conflict", t1 - t0, t1, ""))
+            if won:
+                return events
 
-    started, wall, events = run_clients(clients, processes, prepare_raw, raw_client)
+    started, wall, events = run_clients(
+        clients, processes, prepare_raw, raw_client, lambda: local.conn.close(), **pool
+    )
     raw = race_summary(raw_slots, started, wall, events)
     Slot.objects.filter(pk__in=django_slots + raw_slots).update(is_open=False)  # leave no traces
 
@@ -664,6 +760,8 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
         "slots": nslots,
         "processes": processes,
         "mode": args.race_mode,
+        "connections": args.race_connections,
+        "threads_per_process": args.race_threads or "one per client",
         "opora": opora,
         "raw": raw,
     }
@@ -673,9 +771,14 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
         if args.race_mode == "once"
         else "each client re-lists the free slots and retries until none is left"
     )
+    served = (
+        f"a thread and a {args.race_connections} connection per client{spread}"
+        if not args.race_threads
+        else f"served by {args.race_threads} worker threads per process with "
+        f"{args.race_connections} connections{spread}"
+    )
     header(
-        f"a. race: {clients} clients (threads, one connection each{spread}) for {nslots} slots; "
-        + how,
+        f"a. race: {clients} clients ({served}) for {nslots} slots; " + how,
         "Opora: booking_create (locks, checks, audit, notification queued); "
         "raw: INSERT … ON CONFLICT DO NOTHING.",
     )
@@ -1220,6 +1323,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=("once", "retry"),
         default="once",
         help="once: every client presses «book» once; retry: re-list and retry until none left",
+    )
+    parser.add_argument(
+        "--race-threads",
+        type=int,
+        default=0,
+        help="0: a thread per client; N: N worker threads per process take the clients from a "
+        "queue, as a web worker's thread pool serves HTTP requests",
+    )
+    parser.add_argument(
+        "--race-connections",
+        choices=("warm", "cold"),
+        default="warm",
+        help="warm: each client's connection has served its screen (the free slots) before, as "
+        "a web worker's persistent connection has; cold: brand-new server processes",
     )
     parser.add_argument("--consultants", type=int, default=300)
     parser.add_argument("--slot-minutes", type=int, default=30)
