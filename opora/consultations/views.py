@@ -8,12 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
@@ -21,6 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -46,6 +45,7 @@ from opora.consultations.models import (
 from opora.consultations.selectors import LinkProblem
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError
+from opora.core.http import streaming_response
 from opora.core.models import Service
 from opora.scheduling.models import Booking
 
@@ -807,7 +807,7 @@ def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
             stream = services.recording_read(
                 actor=request.user, recording=recording, reason=access_form.cleaned_data["reason"]
             )
-            response = StreamingHttpResponse(stream, content_type=recording.mime_type)
+            response = streaming_response(request, stream, content_type=recording.mime_type)
             response["Content-Disposition"] = (
                 f'attachment; filename="consultation-{recording.consultation_id}'
                 f'-recording-{recording.pk}.webm"'
@@ -902,14 +902,10 @@ def _file_download(
         )
     except DomainError:
         raise Http404 from None
-    import io
-
-    response = FileResponse(
-        io.BytesIO(data),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
+    # The file is small (OPORA_CHAT_FILE_MAX_BYTES) and already decrypted in memory: one plain
+    # response, which ASGI sends without reading a file iterator into memory a second time.
+    response = HttpResponse(data, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.name)
     response["Cache-Control"] = "private, no-store"
     return response
 

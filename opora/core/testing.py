@@ -1,7 +1,11 @@
 """Factories for tests, demo data and benchmarks. Everything they make is synthetic."""
 
 import datetime as dt
+import functools
 import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import async_to_sync
 
 from opora.accounts.models import Role, User
 from opora.core.models import Organisation, Service
@@ -103,3 +107,15 @@ def make_consultant(service: Service, **kw) -> User:
     return make_user(
         Role.CONSULTANT, service=service, organisation=service.provider_organisation, **kw
     )
+
+
+def run_async(coro_fn):
+    """Run an async test without pytest-asyncio (not a dependency here), in a thread of its own:
+    Playwright's sync API may have left an event loop in this one."""
+
+    @functools.wraps(coro_fn)
+    def wrapper(*args, **kwargs):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(async_to_sync(coro_fn), *args, **kwargs).result()
+
+    return wrapper

@@ -173,7 +173,7 @@ class TestChatFileHttp:
         seq = response.json()["message"]["seq"]
         # The client downloads it by the token...
         mine = client.get(reverse("consultations:client_file", args=[live.client_token, seq]))
-        assert b"".join(mine.streaming_content) == PNG
+        assert mine.content == PNG
         # ...the consultant by login; nobody else.
         client.logout()
         doc_url = reverse("consultations:consultant_file", args=[live.pk, seq])
@@ -183,7 +183,7 @@ class TestChatFileHttp:
         assert client.get(doc_url).status_code == 403
         client.force_login(consultant)
         got = client.get(doc_url)
-        assert got.status_code == 200 and b"".join(got.streaming_content) == PNG
+        assert got.status_code == 200 and got.content == PNG
         assert got["Content-Disposition"].startswith("attachment")
         assert (
             client.get(reverse("consultations:client_file", args=["wrong", seq])).status_code == 404

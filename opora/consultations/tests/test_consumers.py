@@ -1,10 +1,7 @@
 """The room's WebSocket with the in-memory channel layer: relay to the peer only, chat, one client."""
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 
 from opora.accounts.models import Role
@@ -13,21 +10,10 @@ from opora.consultations.routing import websocket_urlpatterns
 from opora.consultations.tests.communicator import WebsocketCommunicator
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.testing import make_user
+from opora.core.testing import run_async as run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
-
-
-def run(coro_fn):
-    """Run an async test without pytest-asyncio (not a dependency here), in a thread of its own:
-    Playwright's sync API may have left an event loop in this one."""
-
-    @functools.wraps(coro_fn)
-    def wrapper(*args, **kwargs):
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(async_to_sync(coro_fn), *args, **kwargs).result()
-
-    return wrapper
 
 
 @pytest.fixture(autouse=True)

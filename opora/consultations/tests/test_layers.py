@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from opora.consultations.layers import InMemoryChannelLayer, RedisChannelLayer
-from opora.consultations.tests.test_consumers import run
+from opora.core.testing import run_async as run
 
 REDIS_URL = os.environ.get("OPORA_TEST_REDIS_URL", "")
 
