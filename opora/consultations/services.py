@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -682,6 +683,50 @@ def recording_finish(*, actor: Any, recording: Recording) -> Recording:
     )
     _announce(recording.consultation_id, {"type": "recording", "on": False})
     return recording
+
+
+# A running recording nothing has reached for this long is abandoned: the recorder sends a chunk
+# every 5 seconds, so this is a crashed browser or a closed tab, not a slow network.
+RECORDING_ABANDONED_AFTER = dt.timedelta(minutes=15)
+
+
+def recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
+    """Close as interrupted every recording still running that can receive no more chunks: its
+    consultation ended longer ago than the grace period, or no chunk (nor the start) came for
+    `RECORDING_ABANDONED_AFTER`. Totals and the SHA-256 are sealed as for a finished one, so the
+    recording can be listed, checked and handed over. Returns how many were closed."""
+    now = now or timezone.now()
+    candidates = (
+        Recording.objects.filter(status=Recording.Status.RECORDING)
+        .annotate(last_activity=Coalesce(Max("chunks__created_at"), F("started_at")))
+        .filter(
+            Q(consultation__ended_at__lt=now - selectors.RECORDING_GRACE)
+            | Q(last_activity__lt=now - RECORDING_ABANDONED_AFTER)
+        )
+        .values_list("pk", flat=True)
+    )
+    closed = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            # Under the row lock a chunk being stored right now either lands before the close
+            # (and is counted) or is refused after it.
+            recording = (
+                Recording.objects.select_for_update()
+                .filter(pk=pk, status=Recording.Status.RECORDING)
+                .first()
+            )
+            if recording is None:
+                continue
+            _close_recording(recording, status=Recording.Status.INTERRUPTED)
+            audit_record(
+                actor=None,
+                event_type="recording.abandoned",
+                subject=recording,
+                extra={"chunks": recording.chunk_count, "size": recording.size},
+            )
+            _announce(recording.consultation_id, {"type": "recording", "on": False})
+        closed += 1
+    return closed
 
 
 def _require_recording_viewer(actor: Any, recording: Recording) -> None:

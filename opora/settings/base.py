@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.messengers.tasks.retry_outbox",
         "schedule": crontab(minute="*/2"),
     },
+    "recordings-abandoned": {
+        "task": "opora.consultations.tasks.close_abandoned_recordings",
+        "schedule": crontab(minute="*/5"),
+    },
     "notifications-sweep": {
         "task": "opora.notifications.tasks.sweep_queued_notifications",
         "schedule": crontab(),

@@ -152,6 +152,56 @@ class TestGate:
             services.recording_chunk_store(actor=consultant, recording=first, seq=1, data=WEBM)
 
 
+class TestAbandoned:
+    """A recorder that stops sending (crashed browser, closed tab) leaves no recording running."""
+
+    def _running(self, live, consultant, chunks=1):
+        _noticed(live)
+        r = services.recording_start(
+            actor=consultant, consultation=_fresh(live), mime_type="video/webm"
+        )
+        for seq in range(chunks):
+            services.recording_chunk_store(actor=consultant, recording=r, seq=seq, data=WEBM)
+        return r
+
+    def test_silent_for_fifteen_minutes_is_sealed_as_interrupted(self, live, consultant):
+        r = self._running(live, consultant, chunks=2)
+        now = timezone.now()
+        assert services.recordings_close_abandoned(now=now + dt.timedelta(minutes=14)) == 0
+        assert services.recordings_close_abandoned(now=now + dt.timedelta(minutes=16)) == 1
+        r.refresh_from_db()
+        assert r.status == Recording.Status.INTERRUPTED and r.ended_at is not None
+        assert r.chunk_count == 2 and r.sha256 == hashlib.sha256(WEBM * 2).hexdigest()
+        assert AuditEvent.objects.filter(
+            event_type="recording.abandoned", subject_id=str(r.pk)
+        ).exists()
+        with pytest.raises(DomainError):  # a late chunk finds it closed
+            services.recording_chunk_store(actor=consultant, recording=r, seq=2, data=WEBM)
+        assert services.recordings_close_abandoned(now=now + dt.timedelta(minutes=30)) == 0
+
+    def test_a_chunk_keeps_it_alive_and_the_end_of_the_consultation_closes_it(
+        self, live, consultant
+    ):
+        r = self._running(live, consultant, chunks=0)
+        Recording.objects.filter(pk=r.pk).update(
+            started_at=timezone.now() - dt.timedelta(minutes=20)
+        )
+        services.recording_chunk_store(actor=consultant, recording=r, seq=0, data=WEBM)
+        assert services.recordings_close_abandoned() == 0  # the last chunk is fresh
+        services.consultation_end(consultation_id=live.pk, actor=consultant)
+        later = timezone.now() + selectors.RECORDING_GRACE + dt.timedelta(seconds=1)
+        assert services.recordings_close_abandoned(now=later) == 1
+        r.refresh_from_db()
+        assert r.status == Recording.Status.INTERRUPTED and r.chunk_count == 1
+
+    def test_a_finished_recording_is_left_alone(self, live, consultant):
+        r = self._running(live, consultant)
+        services.recording_finish(actor=consultant, recording=r)
+        assert services.recordings_close_abandoned(now=timezone.now() + dt.timedelta(hours=1)) == 0
+        r.refresh_from_db()
+        assert r.status == Recording.Status.FINISHED
+
+
 class TestChunksAndEncryption:
     def test_a_resent_chunk_is_stored_once(self, live, consultant):
         _noticed(live)
