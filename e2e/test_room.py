@@ -141,6 +141,18 @@ def test_consultant_and_client_talk_and_chat(open_page, service, consultant, axe
     doc.get_by_role("button", name="Отправить", exact=True).click()
     expect(cli.locator("#chat-log")).to_contain_text("Слушаю вас")
 
+    # The server says the client stopped receiving signals (its queue was full, code
+    # "peer_full"): the consultant reads why, and the call is started over by itself.
+    doc.evaluate("window.__pcBefore = oporaRoom.pc")
+    doc.evaluate(
+        """oporaRoom.state.ws.onmessage({data: JSON.stringify({
+            type: "error", code: "peer_full", message: "Собеседник сейчас не получает сигналы"})})"""
+    )
+    expect(doc.locator("#room-alert")).to_contain_text("Собеседник сейчас не получает сигналы")
+    doc.wait_for_function("oporaRoom.pc && oporaRoom.pc !== window.__pcBefore", timeout=10_000)
+    wait_frames_growing(doc)
+    wait_frames_growing(cli)
+
     cli.get_by_role("button", name="Только голос").click()
     expect(doc.locator("#room-status")).to_contain_text("только голос")
     time.sleep(1)  # frames in flight

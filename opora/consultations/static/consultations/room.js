@@ -500,6 +500,20 @@
         closePc();
         say(T.replaced);
         break;
+      case "error":
+        // The server's message is already in the reader's language.
+        alertMsg(msg.message || "");
+        say(msg.message || "");
+        // The other side stopped receiving our signals: the consultant starts the call over
+        // in a moment, when the other side is (still or again) there.
+        if (msg.code === "peer_full" && isConsultant) {
+          setTimeout(() => {
+            if (st.status === "in_progress" && st.peerPresent && !st.closed) {
+              st.chain = st.chain.then(call);
+            }
+          }, 2000);
+        }
+        break;
       default:
         break;
     }
