@@ -15,20 +15,17 @@ fallback only: rotating SECRET_KEY would then make every recording unreadable.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, InvalidStorageError, Storage, storages
+
+from opora.core.crypto import decode_key, keyring
 
 MAGIC = b"OPR1"
 NONCE_BYTES = 12
@@ -40,31 +37,14 @@ class DecryptionFailed(Exception):
 
 
 def _decode_key(value: str | bytes) -> bytes:
-    raw = value if isinstance(value, bytes) else base64.urlsafe_b64decode(value.strip() + "==")
-    if len(raw) != 32:
-        raise ImproperlyConfigured("OPORA_RECORDING_KEY must be 32 bytes in URL-safe base64.")
-    return raw
-
-
-def _key_id(key: bytes) -> str:
-    return hashlib.sha256(b"opora-key-id" + key).hexdigest()[:16]
+    return decode_key(value, setting="OPORA_RECORDING_KEY")
 
 
 def master_keys() -> dict[str, bytes]:
     """The master keys by id; the first one wraps new data keys."""
-    configured = getattr(settings, "OPORA_RECORDING_KEY", "")
-    if configured:
-        current = _decode_key(configured)
-    else:
-        # Development fallback only (see the module docstring).
-        current = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"opora-recording-key"
-        ).derive(settings.SECRET_KEY.encode())
-    keys = {_key_id(current): current}
-    for old in getattr(settings, "OPORA_RECORDING_OLD_KEYS", ()) or ():
-        key = _decode_key(old)
-        keys.setdefault(_key_id(key), key)
-    return keys
+    return keyring(
+        "OPORA_RECORDING_KEY", "OPORA_RECORDING_OLD_KEYS", purpose=b"opora-recording-key"
+    )
 
 
 def new_data_key() -> tuple[bytes, str, bytes]:

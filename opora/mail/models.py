@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opora.core.fields import EncryptedCharField
+
 
 class TlsMode(models.TextChoices):
     NONE = "none", _("None (only on a trusted local network)")
@@ -41,7 +43,7 @@ class Mailbox(models.Model):
     )
     imap_user = models.CharField(_("IMAP user"), max_length=255)
     # Secrets: never logged, never shown back in the admin (a password widget without the value).
-    imap_password = models.CharField(_("IMAP password"), max_length=255)
+    imap_password = EncryptedCharField(_("IMAP password"), max_length=255)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     smtp_host = models.CharField(_("SMTP server"), max_length=255)
     smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
@@ -49,7 +51,7 @@ class Mailbox(models.Model):
         _("SMTP encryption"), max_length=16, choices=TlsMode.choices, default=TlsMode.STARTTLS
     )
     smtp_user = models.CharField(_("SMTP user"), max_length=255, blank=True)
-    smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
+    smtp_password = EncryptedCharField(_("SMTP password"), max_length=255, blank=True)
     from_address = models.EmailField(_("official address (From)"))
     from_name = models.CharField(_("sender name"), max_length=200, blank=True)
     assignment = models.CharField(

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedCharField
+
 
 class MessengerChannel(models.TextChoices):
     # The same values as intake's request channels and notification channels.
@@ -43,11 +45,11 @@ class ChannelAccount(models.Model):
     slug = models.SlugField(_("address name"), max_length=64)
     name = models.CharField(_("name shown to clients"), max_length=100)
     # Telegram bot token, WhatsApp access token, Viber auth token, VK community access token.
-    token = models.CharField(_("access token"), max_length=300)
+    token = EncryptedCharField(_("access token"), max_length=300)
     # Telegram secret_token, WhatsApp verify_token, VK secret key.
-    webhook_secret = models.CharField(_("webhook secret"), max_length=256, blank=True)
+    webhook_secret = EncryptedCharField(_("webhook secret"), max_length=256, blank=True)
     # WhatsApp: the app secret that signs the webhook body.
-    app_secret = models.CharField(_("app secret"), max_length=256, blank=True)
+    app_secret = EncryptedCharField(_("app secret"), max_length=256, blank=True)
     # WhatsApp phone_number_id, VK group_id.
     external_id = models.CharField(_("account id at the provider"), max_length=64, blank=True)
     # VK Callback API: the string the server must answer to a `confirmation` request.

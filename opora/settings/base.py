@@ -236,6 +236,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # key is derived from the secret key — acceptable for the embedded demo only; production requires it.
 OPORA_RECORDING_KEY = os.environ.get("OPORA_RECORDING_KEY", "")
 OPORA_RECORDING_OLD_KEYS = env_list("OPORA_RECORDING_OLD_KEYS")
+# Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
+OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")
+OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(

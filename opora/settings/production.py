@@ -17,6 +17,11 @@ if not os.environ.get("OPORA_RECORDING_KEY"):
     raise ImproperlyConfigured(
         "OPORA_RECORDING_KEY must be set in production (it encrypts recordings and chat files)"
     )
+if not os.environ.get("OPORA_FIELD_KEY"):
+    raise ImproperlyConfigured(
+        "OPORA_FIELD_KEY must be set in production (it encrypts mailbox passwords and "
+        "messenger tokens)"
+    )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,6 +1,7 @@
 """Recording of consultations: the policy × consent gate (checked again for every chunk), chunks
 stored once, encryption at rest, every read logged with a reason, hand-over within 3 working days."""
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -251,7 +252,7 @@ class TestChunksAndEncryption:
             crypto.decrypt(key, bytes(blob), aad=crypto.chunk_aad(r.pk, 0))
 
     def test_the_key_comes_from_settings_and_is_needed(self, settings, live, consultant, head):
-        settings.OPORA_RECORDING_KEY = crypto.base64.urlsafe_b64encode(os.urandom(32)).decode()
+        settings.OPORA_RECORDING_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
         _noticed(live)
         r = services.recording_start(
             actor=consultant, consultation=_fresh(live), mime_type="video/webm"
@@ -262,7 +263,7 @@ class TestChunksAndEncryption:
         wrapped = bytes(r.wrapped_key)
         AESGCM(master).decrypt(wrapped[:12], wrapped[12:], crypto.WRAP_AAD)
         old = settings.OPORA_RECORDING_KEY
-        settings.OPORA_RECORDING_KEY = crypto.base64.urlsafe_b64encode(os.urandom(32)).decode()
+        settings.OPORA_RECORDING_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
         with pytest.raises(crypto.DecryptionFailed):
             b"".join(services.recording_read(actor=head, recording=r, reason="check"))
         # After a rotation the old key, kept in OPORA_RECORDING_OLD_KEYS, still opens it.

@@ -25,6 +25,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
+    "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
 }
 
 
@@ -41,6 +42,7 @@ def test_production_settings_pass_the_deployment_check():
         ("DATABASE_URL", "DATABASE_URL must point to PostgreSQL"),
         ("REDIS_URL", "REDIS_URL must be set"),
         ("OPORA_RECORDING_KEY", "OPORA_RECORDING_KEY must be set"),
+        ("OPORA_FIELD_KEY", "OPORA_FIELD_KEY must be set"),
     ],
 )
 def test_production_refuses_to_start_without_its_settings(missing, message):
