@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from opora.core.admin_base import ReadOnlyAdmin
+from opora.core.admin_base import ReadOnlyAdmin, SecretFieldsForm
 from opora.core.audit import audit_record
 from opora.mail.models import InboundMessage, Mailbox, OutboundMessage
 
-SECRET_FIELDS = ("imap_password", "smtp_password")
 
-
-class MailboxForm(forms.ModelForm):
+class MailboxForm(SecretFieldsForm):
     """A password left empty keeps the stored one; the stored one is never sent to the browser."""
 
-    imap_password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False, strip=False
-    )
-    smtp_password = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False, strip=False
-    )
+    secret_fields = ("imap_password", "smtp_password")
+    required_secrets = ("imap_password",)
 
     class Meta:
         model = Mailbox
@@ -48,18 +41,6 @@ class MailboxForm(forms.ModelForm):
             "consultant",
             "max_message_bytes",
         ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        for name in SECRET_FIELDS:
-            if not data.get(name) and self.instance.pk:
-                data[name] = getattr(self.instance, name)
-        if not data.get("imap_password"):
-            self.add_error(
-                "imap_password",
-                forms.ValidationError(self.fields["imap_password"].error_messages["required"]),
-            )
-        return data
 
 
 @admin.register(Mailbox)

@@ -1,10 +1,23 @@
 from django.contrib import admin
 
+from opora.core.admin_base import SecretFieldsForm
 from opora.messengers.models import ChannelAccount, Conversation, InboundUpdate, OutboundMessage
+
+
+class ChannelAccountForm(SecretFieldsForm):
+    """Tokens and secrets are never sent back to the browser; left empty, the stored ones stay."""
+
+    secret_fields = ("token", "webhook_secret", "app_secret")
+    required_secrets = ("token",)
+
+    class Meta:
+        model = ChannelAccount
+        fields = "__all__"
 
 
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(admin.ModelAdmin):
+    form = ChannelAccountForm
     list_display = ["slug", "channel", "service", "name", "is_active"]
     list_filter = ["channel", "is_active"]
 
