@@ -13,6 +13,7 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from opora.accounts import two_factor
 from opora.consultations import presence, services
 from opora.consultations.models import Consultation
 from opora.core.errors import DomainError
@@ -73,12 +74,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         for part in self.scope.get("query_string", b"").decode().split("&"):
             if part.startswith("sid="):
                 sid = part[4:64]
+        user = self.scope.get("user")
+        if self.role == "consultant" and not await database_sync_to_async(two_factor.may_act)(
+            user, self.scope.get("session")
+        ):
+            user = None  # signed in with the password only: not yet the consultant
         entry = await database_sync_to_async(presence.room_enter)(
             role=self.role,
             channel=self.channel_name,
             token=kwargs.get("token", ""),
             consultation_id=int(kwargs.get("consultation_id", 0)),
-            user=self.scope.get("user"),
+            user=user,
             sid=sid,
         )
         await self.accept()

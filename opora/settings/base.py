@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "channels",
     "opora.core",
     "opora.accounts",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "opora.accounts.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -236,6 +240,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # key is derived from the secret key — acceptable for the embedded demo only; production requires it.
 OPORA_RECORDING_KEY = os.environ.get("OPORA_RECORDING_KEY", "")
 OPORA_RECORDING_OLD_KEYS = env_list("OPORA_RECORDING_OLD_KEYS")
+# Staff sign in with a one-time code from an authenticator app as well (on in production).
+OPORA_STAFF_2FA = env_bool("OPORA_STAFF_2FA", False)
+OTP_TOTP_ISSUER = "Opora"
+
 # Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
 OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")
 OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")

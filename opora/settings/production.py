@@ -24,6 +24,7 @@ if not os.environ.get("OPORA_FIELD_KEY"):
     )
 
 DEBUG = False
+OPORA_STAFF_2FA = env_bool("OPORA_STAFF_2FA", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("OPORA_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from opora.accounts import two_factor
 from opora.web.views import base, consultant, coordinator, head, operator, referrals, registries
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/", two_factor.verify, name="two_factor_verify"),
+    path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
     path("authority/", base.authority_home, name="authority_home"),
     # Operator console
     path("operator/", operator.console, name="operator_console"),

@@ -29,10 +29,12 @@ def _close_connections_after_use():
     db_settings["CONN_MAX_AGE"] = saved
 
 
-async def _join(path: str, user=None) -> tuple[WebsocketCommunicator, list[dict]]:
+async def _join(path: str, user=None, session=None) -> tuple[WebsocketCommunicator, list[dict]]:
     comm = WebsocketCommunicator(app, path)
     if user is not None:
         comm.scope["user"] = user
+    if session is not None:
+        comm.scope["session"] = session
     connected, _ = await comm.connect()
     assert connected
     first = await comm.receive_json_from()
@@ -132,6 +134,24 @@ async def test_a_foreign_consultant_is_refused(room, service):
     other = await sync_to_async(make_user)(Role.CONSULTANT, service=service)
     comm, (refused,) = await _consultant(room, other)
     assert refused["type"] == "refused" and refused["code"] == "forbidden"
+    await comm.disconnect()
+
+
+@run
+async def test_with_staff_2fa_the_password_alone_does_not_open_the_room(room, consultant, settings):
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.OPORA_STAFF_2FA = True
+    comm, (refused,) = await _join(f"/ws/room/{room.pk}/", consultant, session={})
+    assert refused["type"] == "refused"
+    await comm.disconnect()
+    device = await sync_to_async(TOTPDevice.objects.create)(
+        user=consultant, name="authenticator", confirmed=True
+    )
+    verified = {DEVICE_ID_SESSION_KEY: device.persistent_id}
+    comm, (state, _history) = await _join(f"/ws/room/{room.pk}/", consultant, session=verified)
+    assert state["type"] == "state"
     await comm.disconnect()
 
 
