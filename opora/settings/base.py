@@ -1,5 +1,6 @@
 """Settings shared by every preset. Everything that differs between machines comes from the environment."""
 
+import datetime as dt
 import os
 import zoneinfo
 from pathlib import Path
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "channels",
     "opora.core",
     "opora.accounts",
@@ -67,7 +69,23 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one account from one address pause that pair for 15 minutes (a whole
+# call centre behind one address is not locked out by one person's typos, nor an account from
+# everywhere by someone guessing elsewhere). A successful sign-in resets the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opora.accounts.lockout.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: the audit log and sessions are enough
 
 ROOT_URLCONF = "opora.urls"
 ASGI_APPLICATION = "opora.asgi.application"

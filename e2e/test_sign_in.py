@@ -1,5 +1,6 @@
-"""Staff sign-in with a code from an authenticator app (OPORA_STAFF_2FA, on in production): the
-first sign-in sets the app up, the next ones ask for a code. Both pages are checked with axe-core."""
+"""Staff sign-in: a code from an authenticator app (OPORA_STAFF_2FA, on in production): the
+first sign-in sets the app up, the next ones ask for a code; too many wrong passwords pause the
+sign-in. Every page is checked with axe-core."""
 
 import base64
 import re
@@ -43,3 +44,16 @@ def test_first_sign_in_sets_up_the_app_then_a_code_is_asked(page, operator, sett
     page.get_by_label("Код из приложения").fill(_code(secret, 1))
     page.get_by_role("button", name="Подтвердить").click()
     expect(page.get_by_role("heading", name="Код из приложения")).to_have_count(0)
+
+
+def test_too_many_wrong_passwords_pause_the_sign_in(page, operator, axe_check):
+    for _ in range(5):
+        page.goto("/login/")
+        form = page.locator("#login-form")
+        form.get_by_label("Имя пользователя").fill(operator.username)
+        form.get_by_label("Пароль").fill("not-the-password")
+        form.get_by_role("button", name="Вход").click()
+    expect(page.locator("#locked-out")).to_contain_text("Попробуйте снова через 15 минут")
+    axe_check(page, where="sign-in paused")
+    page.get_by_role("link", name="Вернуться на страницу входа").click()
+    expect(page.locator("#login-form")).to_be_visible()
