@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.operation import Operation
 
+from opora.accounts.access import require_works_for
 from opora.accounts.models import Role, User
 from opora.api.auth import BearerAuth
 from opora.api.errors import install_exception_handlers
@@ -90,15 +91,6 @@ def _actor(request: HttpRequest, roles: tuple[str, ...]) -> User:
     return _require(request.auth, roles)  # type: ignore[attr-defined]
 
 
-def _check_service(user: User, service: Service) -> None:
-    if user.is_superuser or user.role == Role.ADMIN:
-        return
-    if not user.services.filter(pk=service.pk).exists():
-        raise PermissionDenied(
-            _("You do not work for the service “%(code)s”.") % {"code": service.code}
-        )
-
-
 def _service(code: str) -> Service:
     service = Service.objects.filter(code=code.strip(), is_active=True).first()
     if service is None:
@@ -172,7 +164,7 @@ def _booking_for_reading(user: User, booking_id: int) -> Booking:
     # A consultant may see the bookings of their own slots; intake roles those of their service.
     if user.is_active and user.role == Role.CONSULTANT and booking.slot.consultant_id == user.pk:
         return booking
-    _check_service(_require(user, INTAKE_ROLES), booking.request.service)
+    require_works_for(_require(user, INTAKE_ROLES), booking.request.service)
     return booking
 
 
@@ -184,7 +176,7 @@ def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
     """Check an IIN and full name against ЦБД/ЦБДИ (regulation 001 §3). Every check is recorded."""
     user = _actor(request, INTAKE_ROLES)
     service = _eligibility_service(data.service)
-    _check_service(user, service)
+    require_works_for(user, service)
     result = registry_services.eligibility_check(
         actor=user, service=service, iin=data.iin, full_name=data.full_name
     )
@@ -206,7 +198,7 @@ def slots_on_date(
     """Free slots of a service on a date (the service's local calendar day)."""
     user = _actor(request, STAFF_ROLES)
     svc = _service(service)
-    _check_service(user, svc)
+    require_works_for(user, svc)
     slots = scheduling_selectors.slots_free_on_date(
         service=svc, date=date, consultant=_consultant(consultant)
     )
@@ -221,7 +213,7 @@ def slot_nearest(request: HttpRequest, service: str, consultant: int | None = No
     """The nearest free slot — the operator offers no earlier time (regulation 001)."""
     user = _actor(request, STAFF_ROLES)
     svc = _service(service)
-    _check_service(user, svc)
+    require_works_for(user, svc)
     slot = scheduling_selectors.slot_nearest_free(service=svc, consultant=_consultant(consultant))
     if slot is None:
         raise NotFound(_("No free slots"), code="no_free_slots")
@@ -237,7 +229,7 @@ def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceReque
     400 with code "ineligible" and the scripted refusal in `detail`."""
     user = _actor(request, INTAKE_ROLES)
     service = _service(data.service)
-    _check_service(user, service)
+    require_works_for(user, service)
     eligibility = None
     if data.eligibility_check is not None:
         eligibility = EligibilityCheck.objects.filter(pk=data.eligibility_check).first()
@@ -273,7 +265,7 @@ def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
     """A request with the client's data; the read is recorded in the audit log."""
     user = _actor(request, INTAKE_ROLES)
     obj = _request(request_id)
-    _check_service(user, obj.service)
+    require_works_for(user, obj.service)
     audit_record(actor=user, event_type="request.viewed", subject=obj, extra={"via": "api"})
     return obj
 
@@ -289,7 +281,7 @@ def booking_create(request: HttpRequest, data: BookingIn) -> Status[Booking]:
     the past."""
     user = _actor(request, INTAKE_ROLES)
     service_request = _request(data.request)
-    _check_service(user, service_request.service)
+    require_works_for(user, service_request.service)
     slot = _slot(data.slot)
     booking = scheduling_services.booking_create(actor=user, request=service_request, slot=slot)
     return Status(201, booking)
@@ -310,7 +302,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn
     """Move a booking to another slot; returns the new booking, whose `replaces` is the old one."""
     user = _actor(request, INTAKE_ROLES)
     booking = _booking(booking_id)
-    _check_service(user, booking.request.service)
+    require_works_for(user, booking.request.service)
     slot = _slot(data.slot)
     return scheduling_services.booking_reschedule(actor=user, booking=booking, slot=slot)
 
@@ -321,7 +313,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn
 def booking_cancel(request: HttpRequest, booking_id: int, data: CancelIn | None = None) -> Booking:
     user = _actor(request, INTAKE_ROLES)
     booking = _booking(booking_id)
-    _check_service(user, booking.request.service)
+    require_works_for(user, booking.request.service)
     return scheduling_services.booking_cancel(
         actor=user, booking=booking, reason=data.reason if data else ""
     )

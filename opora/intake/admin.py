@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opora.core.admin_base import PersonalDataAdmin
 from opora.intake.models import Child, Client, Referral, ServiceRequest
+from opora.intake.services import REFERRAL_FIELDS
 
 
 class ChildInline(admin.TabularInline):
@@ -95,20 +96,7 @@ class ReferralAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "region", "is_active", "updated_at"]
     list_filter = ["country", "is_active", "region"]
     search_fields = ["name", "helps_with"]
-    readonly_fields = [
-        "name",
-        "helps_with",
-        "country",
-        "region",
-        "phone",
-        "email",
-        "website",
-        "address",
-        "hours",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [*REFERRAL_FIELDS, "created_at", "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

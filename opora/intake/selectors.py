@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import CharField, Count, Func, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from opora.accounts.access import require_works_for, sees_every_service
 from opora.accounts.models import Role
 from opora.core.errors import NotFound, PermissionDenied
 from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
@@ -53,10 +54,6 @@ def _register_sqlite_fold() -> None:
         connection.connection.create_function(_SQLITE_FOLD, 1, _fold, deterministic=True)
 
 
-def _sees_everything(actor: Any) -> bool:
-    return bool(actor.is_superuser or actor.role == Role.ADMIN)
-
-
 def _require_intake(actor: Any) -> None:
     if not (actor and actor.is_authenticated and actor.is_active) or not (
         actor.is_superuser or actor.role in INTAKE_ROLES
@@ -67,7 +64,7 @@ def _require_intake(actor: Any) -> None:
 def _visible_requests(actor: Any) -> QuerySet[ServiceRequest]:
     _require_intake(actor)
     qs = ServiceRequest.objects.all()
-    if not _sees_everything(actor):
+    if not sees_every_service(actor):
         qs = qs.filter(service__in=actor.services.all())
     return qs
 
@@ -83,7 +80,7 @@ def client_search(*, actor: Any, query: str, limit: int = 20) -> list[Client]:
     if not query:
         return []
     clients = Client.objects.all()
-    if not _sees_everything(actor):
+    if not sees_every_service(actor):
         clients = clients.filter(pk__in=visible.filter(client__isnull=False).values("client_id"))
 
     digits = re.sub(r"\D", "", query)
@@ -140,10 +137,7 @@ def requests_list(
 ) -> QuerySet[ServiceRequest]:
     """Requests of one service, newest first; PermissionDenied when the actor does not work for it."""
     _require_intake(actor)
-    if not _sees_everything(actor) and not actor.services.filter(pk=service.pk).exists():
-        raise PermissionDenied(
-            _("You do not work for the service “%(code)s”.") % {"code": service.code}
-        )
+    require_works_for(actor, service)
     qs = ServiceRequest.objects.filter(service=service).select_related("client", "region")
     if status:
         qs = qs.filter(status=status)
@@ -160,10 +154,7 @@ def _require_service_staff(actor: Any, service: Any, roles: tuple[str, ...]) -> 
         actor.is_superuser or actor.role in roles
     ):
         raise PermissionDenied(_("You may not see this list."))
-    if not _sees_everything(actor) and not actor.services.filter(pk=service.pk).exists():
-        raise PermissionDenied(
-            _("You do not work for the service “%(code)s”.") % {"code": service.code}
-        )
+    require_works_for(actor, service)
 
 
 def request_queue(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from opora.accounts.access import require_works_for
 from opora.accounts.models import Role
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, PermissionDenied
@@ -448,15 +449,6 @@ def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _require_service(actor: Any, service: Any) -> None:
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return
-    if not actor.services.filter(pk=service.pk).exists():
-        raise PermissionDenied(
-            _("You do not work for the service “%(code)s”.") % {"code": service.code}
-        )
-
-
 def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], event: str) -> Referral:
     _require_role(actor, DIRECTORY_EDITORS, _("Only the head may change the referral directory."))
     unknown = set(data) - set(REFERRAL_FIELDS)
@@ -552,7 +544,7 @@ def referral_send(
     either: the caller sees it on the returned request (`notified` is False).
     """
     _require_role(actor, REQUEST_HANDLERS, _("You may not send referrals."))
-    _require_service(actor, request.service)
+    require_works_for(actor, request.service)
     if via not in ReferralVia.values:
         raise DomainError(_("Choose how to tell the client."), code="invalid_via")
     entry = Referral.objects.filter(pk=referral.pk).first()
@@ -632,7 +624,7 @@ def request_count_with(
             _("Only requests of the same service can be counted as one."),
             code="count_other_service",
         )
-    _require_service(actor, request.service)
+    require_works_for(actor, request.service)
     # The two requests first, then both groups, each in one order (by primary key), so that two
     # people merging at once queue rather than deadlock or leave a chain.
     pair = ServiceRequest.objects.select_for_update().filter(pk__in=[request.pk, other.pk])
@@ -672,7 +664,7 @@ def request_count_with(
 def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
     """Undo a wrong "counted with": the request counts as a service of its own again."""
     _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
-    _require_service(actor, request.service)
+    require_works_for(actor, request.service)
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.counted_with_id is None:
         return locked

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from opora.accounts.access import require_works_for
 from opora.accounts.models import Role, User
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, PermissionDenied
@@ -331,7 +332,7 @@ def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
     Its receipt time stays that of the letter: the deadline counts from when it arrived.
     """
     _require_role(actor, QUARANTINE_ROLES, _("You may not release letters from quarantine."))
-    _require_service(actor, message.mailbox.service)
+    require_works_for(actor, message.mailbox.service)
     saved: list[str] = []
     try:
         with transaction.atomic():
@@ -384,15 +385,6 @@ def _release_refusal(reason: str) -> str:
 def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
     if not (actor and getattr(actor, "is_authenticated", False) and actor.has_role(*roles)):
         raise PermissionDenied(message)
-
-
-def _require_service(actor: Any, service: Any) -> None:
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return
-    if not actor.services.filter(pk=service.pk).exists():
-        raise PermissionDenied(
-            _("You do not work for the service “%(code)s”.") % {"code": service.code}
-        )
 
 
 def can_answer(actor: Any, request: ServiceRequest) -> bool:
@@ -717,7 +709,7 @@ def written_request_assign(
 ) -> ServiceRequest:
     """The head hands a written request to another consultant of the service."""
     _require_role(actor, (Role.HEAD, Role.ADMIN), _("Only the head may reassign requests."))
-    _require_service(actor, request.service)
+    require_works_for(actor, request.service)
     if not (
         consultant.is_active
         and consultant.role == Role.CONSULTANT

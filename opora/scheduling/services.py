@@ -659,36 +659,10 @@ _PLACEHOLDER_BASE = -7_340_000
 _compiled_queries: dict[tuple, tuple[Any, str, list[Any], dict[int, str], tuple]] = {}
 
 
-class _Compiled:
-    """A queryset compiled once per process (see `_compiled`), with the values of one run."""
-
-    def __init__(self, db: str, entry: tuple, values: dict[str, int]) -> None:
-        self.db = db
-        self.compiler, self.sql, params, slots, self.shape = entry
-        self.params = list(params)
-        for i, name in slots.items():
-            self.params[i] = values[name]
-
-    def objects(self, rows: list[tuple]) -> list[Any]:
-        """The rows as model instances, as django.db.models.query.ModelIterable makes them."""
-        row_model, first, last, init_list, populators, annotations, converters = self.shape
-        if converters:
-            rows = self.compiler.apply_converters(rows, converters)
-        objects = []
-        for row in rows:
-            obj = row_model.from_db(self.db, init_list, row[first:last])
-            for populator in populators:
-                populator.populate(row, obj)
-            for name, position in annotations:
-                setattr(obj, name, row[position])
-            objects.append(obj)
-        return objects
-
-
-def _compiled(
+def _fetch_compiled(
     model: type[Model], key: tuple, build: Callable[..., QuerySet], **values: int
-) -> _Compiled:
-    """`build(**values)`, a queryset of `model` built and compiled to SQL once per process.
+) -> list[Any]:
+    """`list(build(**values))`, a queryset of `model` built and compiled to SQL once per process.
 
     Building and compiling a queryset with joins and annotations costs ~1 ms of Python, ten times
     what the database needs to answer it; the lock queries run on every press of «book», so for a
@@ -714,6 +688,7 @@ def _compiled(
         }
         if sorted(slots.values()) != names:
             raise RuntimeError(f"compiled query {key!r}: a value does not reach the SQL")
+        # How rows become instances, as django.db.models.query.ModelIterable does it.
         select, klass_info = compiler.select, compiler.klass_info
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         shape = (
@@ -726,16 +701,27 @@ def _compiled(
             compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
         )
         entry = _compiled_queries[key] = (compiler, sql, list(params), slots, shape)
-    if entry[0].query.select_for_update and connection.get_autocommit():
+    compiler, sql, params, slots, shape = entry
+    if compiler.query.select_for_update and connection.get_autocommit():
         raise TransactionManagementError("select_for_update cannot be used outside a transaction.")
-    return _Compiled(db, entry, values)
-
-
-def _fetch(query: _Compiled) -> list[Any]:
-    connection = connections[query.db]
+    params = list(params)
+    for i, name in slots.items():
+        params[i] = values[name]
     with connection.cursor() as cursor:
-        cursor.execute(query.sql, query.params)
-        return query.objects(cursor.fetchall())
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    row_model, first, last, init_list, populators, annotations, converters = shape
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    objects = []
+    for row in rows:
+        obj = row_model.from_db(db, init_list, row[first:last])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in annotations:
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects
 
 
 class _LocalDate(Func):
@@ -746,14 +732,13 @@ class _LocalDate(Func):
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
         (ts, ts_params), (tz, tz_params) = (compiler.compile(e) for e in self.source_expressions)
-        ops = connection.ops
         if connection.vendor == "postgresql":
             return f"({ts} AT TIME ZONE {tz})::date", (*ts_params, *tz_params)
         if connection.vendor == "sqlite":
             # Django's own SQLite function, as TruncDate uses it, with the zone from the column.
             return (
                 f"django_datetime_cast_date({ts}, {tz}, %s)",
-                (*ts_params, *tz_params, ops.connection.timezone_name),
+                (*ts_params, *tz_params, connection.timezone_name),
             )
         raise NotImplementedError(f"_LocalDate on {connection.vendor}")
 
@@ -806,14 +791,12 @@ def _lock_request_and_slot(
     it is the slot's) and the service's calendar override of the slot's local date
     (`slot.day_override`: True, False or None).
     """
-    found = _fetch(
-        _compiled(
-            ServiceRequest,
-            ("booking-lock-request", member_id is not None),
-            _locked_request_query,
-            request_id=request_id,
-            **({"member_id": member_id} if member_id is not None else {}),
-        )
+    found = _fetch_compiled(
+        ServiceRequest,
+        ("booking-lock-request", member_id is not None),
+        _locked_request_query,
+        request_id=request_id,
+        **({"member_id": member_id} if member_id is not None else {}),
     )
     if not found:
         raise NotFound(_("The request does not exist."))
@@ -821,13 +804,11 @@ def _lock_request_and_slot(
     service = request.service
     ids = sorted({slot_id, other_slot_id} - {None})
     try:
-        locked = _fetch(
-            _compiled(
-                Slot,
-                ("booking-lock-slots", len(ids)),
-                _locked_slots_query,
-                **{f"slot{i}": pk for i, pk in enumerate(ids)},
-            )
+        locked = _fetch_compiled(
+            Slot,
+            ("booking-lock-slots", len(ids)),
+            _locked_slots_query,
+            **{f"slot{i}": pk for i, pk in enumerate(ids)},
         )
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
-from opora.intake.services import ReferralVia
+from opora.intake.services import REFERRAL_FIELDS, ReferralVia
 from opora.registry.iin import IINError, validate_iin
 from opora.web.selectors import service_consultants, service_regions
 
@@ -310,18 +310,7 @@ class ReferralForm(forms.ModelForm):
 
     class Meta:
         model = Referral
-        fields = [
-            "name",
-            "helps_with",
-            "country",
-            "region",
-            "phone",
-            "email",
-            "website",
-            "address",
-            "hours",
-            "is_active",
-        ]
+        fields = list(REFERRAL_FIELDS)
         widgets = {
             "helps_with": forms.Textarea(attrs={"rows": 3}),
         }
