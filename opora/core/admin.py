@@ -1,6 +1,22 @@
-from django.contrib import admin
+from typing import Any
 
-from opora.core.models import AuditEvent, CalendarOverride, Organisation, Region, Service
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from opora.core.models import (
+    SERVICE_TEXT_FIELDS,
+    SERVICE_TEXT_LANGUAGES,
+    AuditEvent,
+    CalendarOverride,
+    Organisation,
+    Region,
+    Service,
+)
+
+admin.site.site_header = _("Opora administration")
+admin.site.site_title = _("Opora administration")
+admin.site.index_title = _("Sections")
 
 
 @admin.register(Region)
@@ -26,8 +42,18 @@ class CalendarOverrideInline(admin.TabularInline):
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "time_zone", "eligibility_rule", "is_active"]
     list_filter = ["country", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_kk", "name_en"]
     inlines = [CalendarOverrideInline]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        # The Kazakh and English texts in a section of their own, each beside its language.
+        translated = [f"{f}_{lang}" for lang in SERVICE_TEXT_LANGUAGES for f in SERVICE_TEXT_FIELDS]
+        main = [f for f in self.get_fields(request, obj) if f not in translated]
+        return [
+            (None, {"fields": main}),
+            (_("Texts in Kazakh"), {"fields": [f"{f}_kk" for f in SERVICE_TEXT_FIELDS]}),
+            (_("Texts in English"), {"fields": [f"{f}_en" for f in SERVICE_TEXT_FIELDS]}),
+        ]
 
 
 @admin.register(AuditEvent)

@@ -62,6 +62,18 @@ class Organisation(models.Model):
         return self.short_name or self.name
 
 
+# The texts a service shows to the public, kept per language: the base field holds Russian, the
+# `<field>_kk` and `<field>_en` columns the translations (empty: the Russian text is shown).
+SERVICE_TEXT_FIELDS = (
+    "name",
+    "public_description",
+    "join_instructions",
+    "change_instructions",
+    "complaint_instructions",
+)
+SERVICE_TEXT_LANGUAGES = ("kk", "en")
+
+
 class Service(models.Model):
     """A policy profile: the 1411 hotline and a district office differ only in these settings."""
 
@@ -142,6 +154,17 @@ class Service(models.Model):
         help_text=_("Where the service checks eligibility, only after an online IIN check."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Translations of the public texts (see SERVICE_TEXT_FIELDS and Service.text).
+    name_kk = models.CharField(_("name in Kazakh"), max_length=300, blank=True)
+    name_en = models.CharField(_("name in English"), max_length=300, blank=True)
+    public_description_kk = models.TextField(_("what help is given, in Kazakh"), blank=True)
+    public_description_en = models.TextField(_("what help is given, in English"), blank=True)
+    join_instructions_kk = models.TextField(_("how to join, in Kazakh"), blank=True)
+    join_instructions_en = models.TextField(_("how to join, in English"), blank=True)
+    change_instructions_kk = models.TextField(_("how to change a booking, in Kazakh"), blank=True)
+    change_instructions_en = models.TextField(_("how to change a booking, in English"), blank=True)
+    complaint_instructions_kk = models.TextField(_("how to complain, in Kazakh"), blank=True)
+    complaint_instructions_en = models.TextField(_("how to complain, in English"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -172,6 +195,23 @@ class Service(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def text(self, field: str, language: str | None = None) -> str:
+        """The public text `field` in `language` (default: the active one); Russian when the
+        translation is empty."""
+        if field not in SERVICE_TEXT_FIELDS:
+            raise ValueError(f"{field!r} is not a translated text of a service")
+        lang = (language or get_language() or settings.LANGUAGE_CODE).split("-")[0].lower()
+        if lang in SERVICE_TEXT_LANGUAGES:
+            translated = getattr(self, f"{field}_{lang}")
+            if translated.strip():
+                return translated
+        return getattr(self, field)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language."""
+        return self.text("name")
 
     @property
     def requires_eligibility(self) -> bool:

@@ -52,6 +52,55 @@ PORTAL_1411 = {
         "законодательством Республики Казахстан."
     ),
     "public_email": "info-1411@opora-demo.example",
+    # The texts in Kazakh and English (Service.text falls back to the Russian ones above).
+    "name_kk": "1411 онлайн қолдау қызметі (демо)",
+    "name_en": "Online Support Service 1411 (demo)",
+    "public_description_kk": (
+        "Мүгедектігі бар балаларды тәрбиелеп отырған ата-аналар мен заңды өкілдерге тегін "
+        "психологиялық көмек пен кеңес. Өтінімдерді МЗТО операторлары 1411 нөмірі бойынша және "
+        "осы сайтта қабылдайды; кеңесті Қазақстан-Ресей медициналық университетінің психологтары "
+        "онлайн — бейне, дауыс немесе чат арқылы береді. Қызмет мүгедек баланы тәрбиелеуге "
+        "арналған жәрдемақы алушыларға (ОДБ бойынша тексеріледі) және ОДБИ-де тұрған балаларға "
+        "көрсетіледі."
+    ),
+    "public_description_en": (
+        "Free psychological help and consultations for parents and legal representatives raising "
+        "children with disabilities. Requests are taken by the State Pension Payment Centre's "
+        "operators on 1411 and on this site; the consultations are held online — by video, voice "
+        "or chat — by psychologists of the Kazakh-Russian Medical University. The service is for "
+        "recipients of the disabled child benefit (checked in the ЦБД registry) and for children "
+        "registered in the ЦБДИ."
+    ),
+    "join_instructions_kk": (
+        "Консультацияға қосылу сілтемесі консультациядан бір күн бұрын SMS арқылы және e-mail-ге "
+        "келеді. Белгіленген уақытта оны телефонның немесе компьютердің браузерінде ашыңыз — "
+        "ештеңе орнатудың қажеті жоқ. Камера мен микрофонды алдын ала тексеріңіз."
+    ),
+    "join_instructions_en": (
+        "The link to join the consultation comes by SMS and e-mail the day before. Open it in a "
+        "browser on your phone or computer at the appointed time — nothing needs to be installed. "
+        "Check your camera and microphone in advance."
+    ),
+    "change_instructions_kk": (
+        "Жазылуды ауыстыру немесе болдырмау үшін жұмыс күндері 9:00-ден 18:00-ге дейін 1411 тегін "
+        "нөміріне қоңырау шалып, ЖСН-іңізді айтыңыз."
+    ),
+    "change_instructions_en": (
+        "To move or cancel your booking, call the free number 1411 on working days from 9:00 to "
+        "18:00 and give your IIN."
+    ),
+    "complaint_instructions_kk": (
+        "Шағымды МЗТО басшысының немесе уәкілетті органның атына жазбаша түрде беруге болады: "
+        "пошта арқылы, complaints-1411@opora-demo.example электрондық поштасы арқылы немесе жұмыс "
+        "күндері кеңсе арқылы. Шағым Қазақстан Республикасының заңнамасында белгіленген "
+        "мерзімде қаралады."
+    ),
+    "complaint_instructions_en": (
+        "A complaint can be made in writing to the head of the State Pension Payment Centre or "
+        "to the authority: by post, by e-mail to complaints-1411@opora-demo.example or at the "
+        "office on working days. It is considered within the time set by the law of the Republic "
+        "of Kazakhstan."
+    ),
 }
 
 # The Russian district service of regulations 002–004: e-mail, messengers, the site, anonymity.
@@ -93,6 +142,50 @@ DISTRICT_SERVICE = {
     ),
     "allows_anonymous": True,
     "allows_self_booking": True,
+    # The texts in Kazakh and English (Service.text falls back to the Russian ones above).
+    "name_kk": "Отбасыларға қашықтан кеңес беру — Саранск (демо)",
+    "name_en": "Remote counselling for families — Saransk (demo)",
+    "join_instructions_kk": (
+        "Консультация сілтемесі өтінімнің жеке бетінде және хатта. Оны белгіленген уақытта "
+        "браузерде ашыңыз; 30 минут бұрын камера мен микрофонды тексеріңіз."
+    ),
+    "join_instructions_en": (
+        "The link to the consultation is on the request's private page and in the letter. Open "
+        "it in a browser at the appointed time; check your camera and microphone 30 minutes "
+        "before."
+    ),
+    "change_instructions_kk": (
+        "Жазылуды өтінімнің жеке бетінде немесе жұмыс күндері 9:00-ден 18:00-ге дейін "
+        "+7 8342 00-00-00 телефоны арқылы ауыстыруға немесе болдырмауға болады."
+    ),
+    "change_instructions_en": (
+        "You can move or cancel the booking on the request's private page or by phone on "
+        "+7 8342 00-00-00 on working days from 9:00 to 18:00."
+    ),
+    "public_description_kk": (
+        "Әлеуметтік қорғау бөлімінің мамандары мүгедектігі бар балалардың ата-аналарына (заңды "
+        "өкілдеріне) және ата-анасының қамқорлығынсыз қалған баланы отбасына алғысы келетін "
+        "азаматтарға кеңес береді: психолог, әлеуметтік жұмыс жөніндегі маман, заңгер. Кеңестер "
+        "жеке және топтық, онлайн (бейне, дауыс, чат), телефон арқылы және электрондық пошта "
+        "арқылы жазбаша; ұзақтығы — 60 минуттан аспайды. Анонимді түрде жүгінуге болады."
+    ),
+    "public_description_en": (
+        "Specialists of the social protection office counsel parents (legal representatives) of "
+        "children with disabilities and people who wish to take a child without parental care "
+        "into their family: a psychologist, a social worker, a lawyer. Consultations are "
+        "individual and in groups, online (video, voice, chat), by phone and in writing by "
+        "e-mail, and last no longer than 60 minutes. You may ask anonymously."
+    ),
+    "complaint_instructions_kk": (
+        "Кеңеске көңіліңіз толмаса, бөлім бастығына family-help@opora-demo.example мекенжайына "
+        "жазыңыз немесе +7 8342 00-00-00 телефонына қоңырау шалыңыз. Шағым тіркеліп, заңда "
+        "белгіленген мерзімде (30 күн) қаралады."
+    ),
+    "complaint_instructions_en": (
+        "If you are not satisfied with a consultation, write to the head of the office at "
+        "family-help@opora-demo.example or call +7 8342 00-00-00. The complaint is registered "
+        "and considered within the time set by law (30 days)."
+    ),
 }
 # username -> (last, first, patronymic): the district service's two consultants.
 DISTRICT_CONSULTANTS = [
