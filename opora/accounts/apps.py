@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "opora.accounts"
-    verbose_name = "Opora: staff and API tokens"
+    verbose_name = _("Staff and API tokens")

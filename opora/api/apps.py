@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "opora.api"
-    verbose_name = "Opora: REST API"
+    verbose_name = _("REST API")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsultationsConfig(AppConfig):
     name = "opora.consultations"
-    verbose_name = "Opora: consultation rooms"
+    verbose_name = _("Consultations, protocols and recordings")

@@ -1,13 +1,19 @@
 """Forms of the consultant's pages after a consultation (the protocol, the technical failure) and of
 the head's recordings pages."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from opora.consultations.models import Protocol, TechnicalFailure
+from opora.consultations.models import Consultation, Protocol, TechnicalFailure, Topic
+from opora.intake.topics import protocol_reason
 
 
 class ProtocolForm(forms.ModelForm):
+    """The protocol. A first draft (no protocol yet) of a `consultation` starts with the request's
+    reason — or the typical question the client picked — and the child's age filled in."""
+
     class Meta:
         model = Protocol
         fields = [
@@ -28,6 +34,19 @@ class ProtocolForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2}),
             "kind": forms.RadioSelect,
         }
+
+    def __init__(self, *args: Any, consultation: Consultation | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No «---------»: the required radio buttons offer only real answers, and the topic's
+        # empty choice says what to do.
+        self.fields["kind"].choices = Protocol.Kind.choices
+        self.fields["topic"].choices = [("", _("Choose the topic…")), *Topic.choices]
+        if consultation is not None and self.instance.pk is None and not self.is_bound:
+            request = consultation.booking.request
+            if not str(self.initial.get("reason") or "").strip():
+                self.initial["reason"] = protocol_reason(request)
+            if self.initial.get("child_age") is None and request.child_age is not None:
+                self.initial["child_age"] = request.child_age
 
 
 class FailureForm(forms.Form):

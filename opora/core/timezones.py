@@ -36,7 +36,7 @@ ZONE_NAMES: dict[str, Promise] = {
     "Asia/Vladivostok": _("Vladivostok time"),
     "Asia/Magadan": _("Magadan time"),
     "Asia/Kamchatka": _("Kamchatka time"),
-    "UTC": _("Coordinated Universal Time"),
+    "UTC": _("Coordinated Universal Time (UTC)"),
 }
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MailConfig(AppConfig):
     name = "opora.mail"
     label = "mail"
-    verbose_name = "Opora: e-mail requests and written consultations"
+    verbose_name = _("E-mail requests and written consultations")

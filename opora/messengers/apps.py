@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessengersConfig(AppConfig):
     name = "opora.messengers"
-    verbose_name = "Opora: messengers (Telegram, WhatsApp, Viber, VK)"
+    verbose_name = _("Messengers (Telegram, WhatsApp, Viber, VK)")
 
     def ready(self) -> None:
         # Notices by e-mail/SMS are copied to the client's messenger, and messenger notifications

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "opora.notifications"
-    verbose_name = "Opora: notifications"
+    verbose_name = _("Notifications")

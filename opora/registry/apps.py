@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "opora.registry"
-    verbose_name = "Opora: registries (ЦБД, ЦБДИ) and eligibility"
+    verbose_name = _("Registries (ЦБД, ЦБДИ) and eligibility")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     name = "opora.web"
-    verbose_name = "Opora: staff screens"
+    verbose_name = _("Staff screens")

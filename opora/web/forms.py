@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
@@ -240,10 +241,16 @@ class ScheduleMonthForm(forms.Form):
         for day in days:
             start, end = initial_periods.get(day, (None, None))
             self.fields[self.key(day, "from")] = forms.TimeField(
-                label=_("From"), required=False, initial=start, widget=TimeInput
+                label=pgettext_lazy("time range", "From"),
+                required=False,
+                initial=start,
+                widget=TimeInput,
             )
             self.fields[self.key(day, "to")] = forms.TimeField(
-                label=_("To"), required=False, initial=end, widget=TimeInput
+                label=pgettext_lazy("time range", "To"),
+                required=False,
+                initial=end,
+                widget=TimeInput,
             )
 
     @staticmethod
@@ -370,8 +377,12 @@ class CountWithForm(forms.Form):
 class RegistryFilterForm(forms.Form):
     show_optional = False
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=DateInput
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=DateInput
+    )
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     consultant = forms.ChoiceField(label=_("Consultant"), required=False)

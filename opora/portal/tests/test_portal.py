@@ -59,7 +59,8 @@ def test_service_page_shows_forms_hours_schedule_and_complaints(client, district
     consultant = district_slots[0].consultant
     for text in ("Видео", "Текстовый чат", "Письменный ответ", "Жалобу можно направить"):
         assert text in html, text
-    assert "Europe/Moscow" in html
+    assert "московское время (UTC+3)" in html
+    assert "Europe/Moscow" not in html
     assert consultant.display_name in html  # the published schedule names the consultant
     assert reverse("portal:anonymous", args=["district"]) in html
 

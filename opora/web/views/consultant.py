@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 
 from opora.accounts.models import Role
+from opora.intake.topics import request_topic
 from opora.scheduling import selectors as scheduling_selectors
 from opora.web.decorators import role_required
 from opora.web.forms import parse_date
@@ -18,6 +19,9 @@ def day(request: HttpRequest) -> HttpResponse:
     local_today = today(request.service)
     date = parse_date(request.GET.get("date")) or local_today
     bookings = scheduling_selectors.consultant_day(consultant=request.user, date=date)
+    for booking in bookings:
+        # What the client asked about: their words, or the typical question picked on the portal.
+        booking.topic = request_topic(booking.request)  # type: ignore[attr-defined]
     ctx = {
         "nav": "day",
         "date": date,
