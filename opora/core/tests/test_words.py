@@ -187,3 +187,14 @@ def test_admin_index_is_in_russian(client, django_user_model):
         assert title in html, title
     for english in ("Opora: reference data", "Opora: clients and requests", ">Axes<"):
         assert english not in html, english
+
+
+@pytest.mark.django_db
+def test_admin_edits_the_service_texts_per_language(client, django_user_model, service):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pass-Word-123")
+    client.force_login(admin)
+    client.cookies["django_language"] = "ru"
+    html = client.get(f"/admin/core/service/{service.pk}/change/").content.decode()
+    assert "Тексты на казахском языке" in html and "Тексты на английском языке" in html
+    for field in ("name_kk", "join_instructions_kk", "complaint_instructions_en"):
+        assert f'name="{field}"' in html, field
