@@ -298,9 +298,12 @@ def _opening(kind: str, booking: Any, previous: Any = None) -> tuple[str, str]:
     return subject, first
 
 
-def booking_notice(kind: str, booking: Any, *, link: str, previous: Any = None) -> Notice:
+def booking_notice(
+    kind: str, booking: Any, *, link: str, previous: Any = None, with_html: bool = True
+) -> Notice:
     """The notice of `kind` (CREATED, RESCHEDULED, CANCELLED, REMINDER_DAY, REMINDER_HOUR) about
-    `booking`, in the active language, with `link` (the booking's short link)."""
+    `booking`, in the active language, with `link` (the booking's short link). `with_html`:
+    render the e-mail's HTML (not needed when there is no e-mail to send)."""
     service = booking.slot.service
     subject, first = _opening(kind, booking, previous)
     after: list[str] = []
@@ -327,16 +330,20 @@ def booking_notice(kind: str, booking: Any, *, link: str, previous: Any = None) 
     link_line = _link_line(kind, service, link)
     label = _link_label(kind)
     text = "\n".join([service.name, first, link_line, *after])
-    html = render_to_string(
-        "notifications/email_notice.html",
-        {
-            "title": service.name,
-            "lead": first,
-            "link": link,
-            "link_label": label,
-            "link_line": link_line,
-            "after": after,
-        },
+    html = (
+        render_to_string(
+            "notifications/email_notice.html",
+            {
+                "title": service.name,
+                "lead": first,
+                "link": link,
+                "link_label": label,
+                "link_line": link_line,
+                "after": after,
+            },
+        )
+        if with_html
+        else ""
     )
     sms = _sms(service, _sms_what(kind, booking), _sms_action(kind, service, link))
     return Notice(subject=subject, text=text, sms=sms, html=html, link=link, link_label=label)

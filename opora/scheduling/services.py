@@ -1003,7 +1003,9 @@ def booking_notify_client(
     link button; they are delivered after commit. The request's ids spare the messenger lookup
     its own queries."""
     link = booking_client_link(request=request, booking=booking)
-    notice = scripts.booking_notice(kind, booking, link=link, previous=previous)
+    notice = scripts.booking_notice(
+        kind, booking, link=link, previous=previous, with_html=bool(request.email)
+    )
     attach = request.email and kind in (scripts.CREATED, scripts.RESCHEDULED, scripts.CANCELLED)
     notification_send_to_client(
         kind=kind,
