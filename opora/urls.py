@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from opora.api.api import api
 from opora.core.views import healthz
+from opora.portal.shortlinks import follow_short_link
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("mail/", include("opora.mail.urls")),
     path("messengers/", include("opora.messengers.urls")),
     path("s/", include("opora.portal.urls")),
+    path("l/<str:code>", follow_short_link, name="shortlink"),
+    path("l/<str:code>/", follow_short_link),
     path("", include("opora.consultations.urls")),
     path("", include("opora.web.urls")),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.consultations.models import ChatMessage, Consultation, Recording
+from opora.core.links import public_url
 from opora.scheduling.models import Booking
 
 # The client may open the room this long before the slot starts (regulation 002 §4.2: the
@@ -205,12 +206,12 @@ def recording_get(*, actor: Any, recording_id: int) -> Recording | None:
 
 def client_join_url(consultation: Consultation) -> str:
     path = reverse("consultations:client_entry", args=[consultation.client_token])
-    return settings.OPORA_PUBLIC_URL.rstrip("/") + path
+    return public_url(path)
 
 
 def room_url(consultation: Consultation) -> str:
     path = reverse("consultations:consultant_room", args=[consultation.pk])
-    return settings.OPORA_PUBLIC_URL.rstrip("/") + path
+    return public_url(path)
 
 
 def turn_credentials(

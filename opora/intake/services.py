@@ -326,6 +326,23 @@ def _register(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
     return request
 
 
+def request_private_token(*, request: ServiceRequest) -> str:
+    """The token of the request's private page (/s/r/<token>/), for the links in its notices.
+
+    Every request is registered with one; one stored before private pages existed gets one here.
+    """
+    if not request.public_token:
+        ServiceRequest.objects.filter(
+            Q(public_token__isnull=True) | Q(public_token=""), pk=request.pk
+        ).update(public_token=secrets.token_urlsafe(32))
+        request.public_token = (
+            ServiceRequest.objects.filter(pk=request.pk)
+            .values_list("public_token", flat=True)
+            .get()
+        )
+    return request.public_token
+
+
 def _lock_new(request: ServiceRequest, *, action: str) -> ServiceRequest:
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.NEW:

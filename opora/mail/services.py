@@ -29,6 +29,7 @@ from opora.accounts.access import require_works_for
 from opora.accounts.models import Role, User
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, PermissionDenied
+from opora.core.links import public_url
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.services import request_create
 from opora.mail.models import Attachment, InboundMessage, Mailbox, OutboundMessage, TlsMode
@@ -671,7 +672,7 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
     if not letters:
         return False
     due_on = letters[0].due_on
-    link = settings.OPORA_PUBLIC_URL.rstrip("/") + reverse("mail:thread", args=[request.pk])
+    link = public_url(reverse("mail:thread", args=[request.pk]))
     heads = _service_heads(service)
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Written request %(code)s is overdue") % {"code": request.public_code}

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from opora.core.actors import ClientActor
 from opora.core.errors import DomainError, PermissionDenied
+from opora.core.links import public_url
 from opora.intake.models import ServiceRequest
 from opora.intake.services import normalise_phone, request_create
 from opora.messengers.adapters import Button, InboundMessage
@@ -187,9 +188,7 @@ class Dialogue:
             self.say(text, self.menu())
             return
         consultation = consultation_for_booking(booking=booking)
-        link = settings.OPORA_PUBLIC_URL.rstrip("/") + reverse(
-            "consultations:client_entry", args=[consultation.client_token]
-        )
+        link = public_url(reverse("consultations:client_entry", args=[consultation.client_token]))
         lines = [
             _("Your consultation: %(date)s at %(time)s (local time).") % self._when(booking),
             _("Specialist: %(name)s.") % {"name": booking.slot.consultant.display_name},

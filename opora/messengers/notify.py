@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from opora.messengers.adapters import SendError
+from opora.messengers.adapters import Button, SendError
 from opora.messengers.models import Conversation, MessengerChannel, OutboundMessage
 from opora.messengers.services import outbound_enqueue, outbound_send
+
+
+def _public(url: str) -> bool:
+    # Telegram refuses link buttons to a loopback address (a demo on one machine): text only.
+    host = urlsplit(url).hostname or ""
+    return bool(host) and host != "localhost" and not host.startswith("127.")
 
 
 def send_notification(notification: Any) -> str:
@@ -22,9 +29,20 @@ def send_notification(notification: Any) -> str:
     )
     if conversation.account.channel != notification.channel:
         raise ValueError("the conversation is of another channel")
+    # The notice's link as a button where the channel has link buttons (Telegram); elsewhere
+    # the link is in the text.
+    buttons = None
+    if (
+        notification.action_url
+        and notification.channel == MessengerChannel.TELEGRAM
+        and _public(notification.action_url)
+    ):
+        label = notification.action_label or notification.action_url
+        buttons = [[Button(text=label, url=notification.action_url)]]
     message = outbound_enqueue(
         conversation=conversation,
         text=notification.body,
+        buttons=buttons,
         key=f"notification:{notification.pk}",
         dispatch=False,
     )

@@ -167,7 +167,14 @@ def inbound_process(*, update_id: int) -> InboundUpdate:
 
 def _buttons_json(buttons: Sequence[Sequence[Button]] | None) -> list[list[dict[str, Any]]]:
     return [
-        [{"text": b.text, "request_contact": b.request_contact} for b in row]
+        [
+            {
+                "text": b.text,
+                "request_contact": b.request_contact,
+                **({"url": b.url} if b.url else {}),
+            }
+            for b in row
+        ]
         for row in buttons or []
     ]
 

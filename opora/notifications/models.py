@@ -24,6 +24,13 @@ class Notification(models.Model):
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
+    # An e-mail's HTML alternative (the same words, with a button for `action_url`), so that the
+    # row stays the whole message.
+    html_body = models.TextField(blank=True)
+    # The one link the person acts on (their booking's short link); messengers that have URL
+    # buttons show it as a button labelled `action_label`.
+    action_url = models.CharField(max_length=500, blank=True)
+    action_label = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=32)
     # What it is about, e.g. ("scheduling.booking", 42); kept generic so lower apps need no import.
     subject_type = models.CharField(max_length=64, blank=True)
@@ -82,3 +89,41 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder {self.kind} {self.subject_type}#{self.subject_id}"
+
+
+# No 0/O, 1/I/l: a short link is read from an SMS and sometimes typed. 31 symbols, 12 of them:
+# log2(31) * 12 ≈ 59 bits of randomness.
+SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SHORT_CODE_LENGTH = 12
+
+
+class ShortLink(models.Model):
+    """A short public link (/l/<code>) to what a notice is about, for SMS that must stay short.
+
+    It names its target by a generic (type, id) pair, like a notification's subject, so this app
+    imports nobody; the top layer (the portal) decides where the link lands at the moment it is
+    followed (e.g. a booked request: the room when it is open, the private page otherwise). A
+    plain `path` target lands on that site path.
+    """
+
+    code = models.CharField(max_length=32, unique=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("short link")
+        verbose_name_plural = _("short links")
+        constraints = [
+            # One link per target: every notice about a request carries the same link.
+            models.UniqueConstraint(
+                fields=["target_type", "target_id"],
+                condition=~models.Q(target_id=""),
+                name="shortlink_one_per_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"shortlink {self.target_type}#{self.target_id}"

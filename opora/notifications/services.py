@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 from collections.abc import Sequence
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from opora.core.links import public_url
 from opora.notifications import channels
 from opora.notifications.dispatch import deliver_after_commit
-from opora.notifications.models import Notification, NotificationAttachment
+from opora.notifications.models import (
+    SHORT_CODE_ALPHABET,
+    SHORT_CODE_LENGTH,
+    Notification,
+    NotificationAttachment,
+    ShortLink,
+)
 from opora.notifications.sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -39,6 +49,9 @@ def _store(
     subject_id: str,
     attachments: Sequence[Attachment] | None,
     dedupe_key: str | None,
+    html_body: str = "",
+    action_url: str = "",
+    action_label: str = "",
 ) -> tuple[Notification, bool]:
     """Insert one notification (with its attachments); with a dedupe key, at most once."""
     notification = Notification(
@@ -46,6 +59,9 @@ def _store(
         recipient=recipient,
         subject=subject,
         body=body,
+        html_body=html_body,
+        action_url=action_url,
+        action_label=action_label[:100],
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -149,6 +165,10 @@ def notification_send_to_client(
     attachments: Sequence[Attachment] | None = None,
     dedupe_prefix: str = "",
     contact_hint: dict | None = None,
+    sms_body: str = "",
+    html_body: str = "",
+    action_url: str = "",
+    action_label: str = "",
 ) -> list[Notification]:
     """Tell the client of `about` by SMS, e-mail and every messenger conversation they have.
 
@@ -156,6 +176,10 @@ def notification_send_to_client(
     known: a client who wrote only through Telegram is told there. With `dedupe_prefix` each
     message is stored once for that prefix (reminders). `contact_hint` ({"request_id", "client_id"})
     lets the messenger lookup skip finding the request again.
+
+    `body` is the full text (e-mail, messengers); `sms_body`, when given, the short SMS;
+    `html_body` the e-mail's HTML alternative; `action_url` (with `action_label`) the one link to
+    act on, which messengers with URL buttons show as a button.
     """
     subject_type, subject_id = _label(about)
 
@@ -170,7 +194,7 @@ def notification_send_to_client(
         n, _created = _store(
             channel=Notification.Channel.SMS,
             recipient=phone,
-            body=body,
+            body=sms_body or body,
             subject="",
             attachments=None,
             dedupe_key=key("sms", phone),
@@ -185,6 +209,9 @@ def notification_send_to_client(
             subject=subject,
             attachments=attachments,
             dedupe_key=key("email", email),
+            html_body=html_body,
+            action_url=action_url,
+            action_label=action_label,
             **common,
         )
         sent.append(n)
@@ -199,6 +226,8 @@ def notification_send_to_client(
             attachments=None,
             dedupe_key=key(channel, conversation)
             or f"{kind}:{subject_type}:{subject_id}:{channel}:{conversation}"[:200],
+            action_url=action_url,
+            action_label=action_label,
             **common,
         )
         sent.append(n)
@@ -207,7 +236,9 @@ def notification_send_to_client(
 
 def _send(n: Notification) -> None:
     if n.channel == Notification.Channel.EMAIL:
-        message = EmailMessage(subject=n.subject, body=n.body, to=[n.recipient])
+        message = EmailMultiAlternatives(subject=n.subject, body=n.body, to=[n.recipient])
+        if n.html_body:
+            message.attach_alternative(n.html_body, "text/html")
         for attachment in n.attachments.all():
             message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
         message.send()
@@ -239,3 +270,54 @@ def notification_deliver(*, notification_id: int) -> Notification:
             n.error = ""
         n.save(update_fields=["status", "attempts", "error", "sent_at"])
     return n
+
+
+def _new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def shortlink_for(
+    *, target_type: str, target_id: str = "", path: str = "", expires_at: dt.datetime
+) -> ShortLink:
+    """The short link of a target (created on first use; one per (type, id)), alive at least
+    until `expires_at`: a later notice about the same target carries the same link and extends it.
+
+    A `path` link (no id) is a new link each time. Runs in the caller's transaction.
+    """
+    if target_id:
+        existing = (
+            ShortLink.objects.select_for_update()
+            .filter(target_type=target_type, target_id=target_id)
+            .first()
+        )
+        if existing is not None:
+            if existing.expires_at < expires_at:
+                existing.expires_at = expires_at
+                existing.save(update_fields=["expires_at"])
+            return existing
+    link = ShortLink(
+        code=_new_short_code(),
+        target_type=target_type,
+        target_id=target_id,
+        path=path,
+        expires_at=expires_at,
+    )
+    link.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:
+        if target_id:
+            # Another notice about the same target created it at the same moment.
+            found = ShortLink.objects.filter(target_type=target_type, target_id=target_id).first()
+            if found is not None:
+                return found
+        # 31^12 codes make a collision astronomically rare; draw again once.
+        link.code = _new_short_code()
+        link.save()
+    return link
+
+
+def shortlink_url(link: ShortLink) -> str:
+    """The link's absolute public address, e.g. https://opora.example.kz/l/7KQ4M2XH9RTB."""
+    return public_url(reverse("shortlink", args=[link.code]))

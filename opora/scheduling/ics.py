@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlsplit
 
 import icalendar
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.core.links import public_host
 from opora.scheduling import scripts
 
 PRODID = "-//Opora//Online support service//RU"
@@ -22,8 +21,7 @@ PRODID = "-//Opora//Online support service//RU"
 
 def _uid(booking: Any) -> str:
     # Globally unique and stable for one booking: a re-download updates the same calendar entry.
-    host = urlsplit(getattr(settings, "OPORA_PUBLIC_URL", "") or "").hostname or "opora.local"
-    return f"booking-{booking.pk}@{host}"
+    return f"booking-{booking.pk}@{public_host()}"
 
 
 def booking_ics(booking: Any, *, join_url: str = "") -> bytes:

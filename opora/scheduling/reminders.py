@@ -15,51 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from opora.notifications.models import Reminder
-from opora.notifications.services import notification_send_to_client
+from opora.scheduling import scripts
 from opora.scheduling.models import Booking
+from opora.scheduling.services import booking_notify_client
 
 logger = logging.getLogger(__name__)
 
-DAY_BEFORE = "reminder_day"
-HOUR_BEFORE = "reminder_hour"
+DAY_BEFORE = scripts.REMINDER_DAY
+HOUR_BEFORE = scripts.REMINDER_HOUR
 # How long before the start each reminder becomes due.
 LEADS = {DAY_BEFORE: dt.timedelta(hours=24), HOUR_BEFORE: dt.timedelta(hours=1)}
-
-
-def _message(kind: str, booking: Any) -> tuple[str, str]:
-    slot = booking.slot
-    service = slot.service
-    starts = timezone.localtime(slot.starts_at, service.tz)
-    fmt = {
-        "service": service.name,
-        "date": starts.strftime("%d.%m.%Y"),
-        "time": starts.strftime("%H:%M"),
-        "consultant": slot.consultant.display_name,
-    }
-    if kind == DAY_BEFORE:
-        subject = _("%(service)s: reminder of your consultation on %(date)s at %(time)s") % fmt
-        first = _(
-            "Reminder: your online consultation is tomorrow, %(date)s at %(time)s (local time), "
-            "specialist %(consultant)s."
-        )
-    else:
-        subject = _("%(service)s: your consultation starts at %(time)s") % fmt
-        first = _(
-            "Reminder: your online consultation starts in an hour, at %(time)s (local time), "
-            "specialist %(consultant)s."
-        )
-    lines = [first % fmt]
-    if service.join_instructions:
-        lines.append(_("How to join: %(join)s") % {"join": service.join_instructions})
-    if service.change_instructions:
-        lines.append(
-            _("To change or cancel the booking: %(change)s")
-            % {"change": service.change_instructions}
-        )
-    return subject, "\n".join(lines)
 
 
 def _due_kind(booking: Any, now: dt.datetime) -> str | None:
@@ -76,7 +43,8 @@ def _due_kind(booking: Any, now: dt.datetime) -> str | None:
 
 
 def reminder_send(*, booking: Any, kind: str) -> bool:
-    """Send the `kind` reminder of `booking` to its request's phone, e-mail and messengers, once.
+    """Send the `kind` reminder of `booking` to its request's phone, e-mail and messengers, once,
+    with the booking's short link (the room when it is open, the private page otherwise).
 
     The Reminder row's unique key (booking, kind) is inserted in the same transaction as the
     messages: a second run, or a concurrent one, finds it and sends nothing.
@@ -88,16 +56,9 @@ def reminder_send(*, booking: Any, kind: str) -> bool:
                 subject_type=booking._meta.label_lower, subject_id=str(booking.pk), kind=kind
             )
             with translation.override(settings.LANGUAGE_CODE):
-                subject, body = _message(kind, booking)
-            notification_send_to_client(
-                kind=kind,
-                subject=subject,
-                body=body,
-                about=booking,
-                phone=request.phone,
-                email=request.email,
-                dedupe_prefix=kind,
-            )
+                booking_notify_client(
+                    request=request, booking=booking, kind=kind, dedupe_prefix=kind
+                )
     except IntegrityError:
         return False
     return True

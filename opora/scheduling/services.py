@@ -48,7 +48,12 @@ from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import CalendarOverride
 from opora.core.writes import NEW_PK, save_together
 from opora.intake.models import ServiceRequest
-from opora.notifications.services import notification_send_to_client
+from opora.intake.services import request_private_token
+from opora.notifications.services import (
+    notification_send_to_client,
+    shortlink_for,
+    shortlink_url,
+)
 from opora.scheduling import scripts
 from opora.scheduling.calendar import ServiceCalendar, make_aware_local, to_local
 from opora.scheduling.ics import booking_ics
@@ -965,21 +970,58 @@ def _books_own_slot(actor: Any, slot: Any) -> bool:
     )
 
 
-def _notify_client(
-    *, request: ServiceRequest, booking: Booking, kind: str, subject: str, body: str
+# A notice's short link keeps working this long after the consultation's end.
+SHORT_LINK_KEPT = dt.timedelta(days=30)
+
+
+def booking_client_link(*, request: ServiceRequest, booking: Booking) -> str:
+    """The short link every notice about `request` carries (the same one each time): it opens
+    the room while it is open and the request's private page otherwise (`portal.shortlinks`).
+
+    The request is given its private page token if it has none; the link lives until
+    SHORT_LINK_KEPT after the booking's slot ends.
+    """
+    request_private_token(request=request)
+    link = shortlink_for(
+        target_type=ServiceRequest._meta.label_lower,
+        target_id=str(request.pk),
+        expires_at=booking.slot.ends_at + SHORT_LINK_KEPT,
+    )
+    return shortlink_url(link)
+
+
+def booking_notify_client(
+    *,
+    request: ServiceRequest,
+    booking: Booking,
+    kind: str,
+    previous: Booking | None = None,
+    dedupe_prefix: str = "",
 ) -> None:
-    """Store the messages now (SMS, e-mail with the .ics, the client's messengers); they are
-    delivered after commit. The request's ids spare the messenger lookup its own queries."""
+    """Compose the `kind` notice (`scripts.booking_notice`) and store it for every channel the
+    client has: a short SMS, an e-mail with an HTML button and the .ics, the messengers with a
+    link button; they are delivered after commit. The request's ids spare the messenger lookup
+    its own queries."""
+    link = booking_client_link(request=request, booking=booking)
+    notice = scripts.booking_notice(
+        kind, booking, link=link, previous=previous, with_html=bool(request.email)
+    )
+    attach = request.email and kind in (scripts.CREATED, scripts.RESCHEDULED, scripts.CANCELLED)
     notification_send_to_client(
         kind=kind,
-        subject=subject,
-        body=body,
+        subject=notice.subject,
+        body=notice.text,
+        sms_body=notice.sms,
+        html_body=notice.html,
+        action_url=notice.link,
+        action_label=notice.link_label,
         about=booking,
         phone=request.phone,
         email=request.email,
-        attachments=[("consultation.ics", booking_ics(booking), "text/calendar")]
-        if request.email
+        attachments=[("consultation.ics", booking_ics(booking, join_url=link), "text/calendar")]
+        if attach
         else None,
+        dedupe_prefix=dedupe_prefix,
         contact_hint={"request_id": request.pk, "client_id": request.client_id},
     )
 
@@ -1040,10 +1082,7 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
         updates=[(request, ["status", "updated_at"])],
         audit=("booking.created", {"request_id": request.pk, "slot_id": slot.pk}),
     )
-    subject, body = scripts.booking_created_message(booking)
-    _notify_client(
-        request=request, booking=booking, kind="booking_created", subject=subject, body=body
-    )
+    booking_notify_client(request=request, booking=booking, kind=scripts.CREATED)
     return booking
 
 
@@ -1129,10 +1168,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
             },
         ),
     )
-    subject, body = scripts.booking_rescheduled_message(new, old)
-    _notify_client(
-        request=request, booking=new, kind="booking_rescheduled", subject=subject, body=body
-    )
+    booking_notify_client(request=request, booking=new, kind=scripts.RESCHEDULED, previous=old)
     return new
 
 
@@ -1173,10 +1209,7 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
         subject=booking,
         extra={"request_id": request.pk, "slot_id": booking.slot_id},
     )
-    subject, body = scripts.booking_cancelled_message(booking)
-    _notify_client(
-        request=request, booking=booking, kind="booking_cancelled", subject=subject, body=body
-    )
+    booking_notify_client(request=request, booking=booking, kind=scripts.CANCELLED)
     return booking
 
 

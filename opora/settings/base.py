@@ -235,7 +235,11 @@ OPORA_TURN_URLS = env_list("OPORA_TURN_URLS")
 OPORA_TURN_TTL_SECONDS = int(os.environ.get("OPORA_TURN_TTL_SECONDS", "14400"))
 
 OPORA_SMS_BACKEND = os.environ.get("OPORA_SMS_BACKEND", "opora.notifications.sms.OutboxSmsBackend")
-OPORA_PUBLIC_URL = os.environ.get("OPORA_PUBLIC_URL", "http://127.0.0.1:8000")
+# The address every link in a notice, a calendar file or a messenger reply starts with; built by
+# `opora.core.links.public_url`. Without it, the local address `make run` serves (its PORT).
+OPORA_PUBLIC_URL = os.environ.get("OPORA_PUBLIC_URL") or (
+    "http://127.0.0.1:" + (os.environ.get("PORT") or "8000")
+)
 
 # Personal data never goes to logs: see opora.core.logging.
 LOGGING = {

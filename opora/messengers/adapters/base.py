@@ -24,6 +24,8 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 class Button:
     text: str
     request_contact: bool = False
+    # A link button (Telegram's inline keyboard); channels without them get the link in the text.
+    url: str = ""
 
 
 @dataclass(frozen=True)

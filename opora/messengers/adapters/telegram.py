@@ -102,7 +102,14 @@ class TelegramAdapter(ChannelAdapter):
             "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
             "text": text,
         }
-        if buttons:
+        if buttons and any(b.url for row in buttons for b in row):
+            # Link buttons go under the message (inline keyboard), not in the reply keyboard.
+            payload["reply_markup"] = {
+                "inline_keyboard": [
+                    [{"text": b.text, "url": b.url} for b in row if b.url] for row in buttons
+                ]
+            }
+        elif buttons:
             payload["reply_markup"] = {
                 "keyboard": [
                     [

@@ -9,6 +9,7 @@ import pytest
 from opora.intake.models import ServiceRequest
 from opora.messengers.models import Conversation
 from opora.messengers.testing import telegram_update
+from opora.notifications.models import ShortLink
 from opora.registry.scripts import SCRIPTS
 from opora.scheduling.models import Booking
 from opora.scheduling.reminders import reminders_send_due
@@ -46,7 +47,9 @@ def test_start_ask_book_remind_cancel(
     consultant,
     eligible_parent,
     django_capture_on_commit_callbacks,
+    settings,
 ):
+    settings.OPORA_PUBLIC_URL = "https://opora.example.kz"
     service.allows_self_booking = True
     service.save()
     client = Client(webhook, telegram)
@@ -84,6 +87,12 @@ def test_start_ask_book_remind_cancel(
         booking = booking_create(actor=operator, request=request, slot=slot)
     new = sent_to_chat(stand_in)[before:]
     assert len(new) == 1 and f"{day:%d.%m.%Y}" in new[0]["text"] and "15:00" in new[0]["text"]
+    # The notice's link, in the text and as a link button under it.
+    link = f"https://opora.example.kz/l/{ShortLink.objects.get().code}"
+    assert link in new[0]["text"]
+    assert new[0]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Открыть мою запись", "url": link}]]
+    }
 
     client.says("Моя запись")
     mine = sent_to_chat(stand_in)[-1]["text"]

@@ -12,7 +12,8 @@ from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import AuditEvent, CalendarOverride
 from opora.core.testing import make_consultant, make_service_1411, make_user
 from opora.intake.models import ServiceRequest
-from opora.notifications.models import Notification
+from opora.notifications.models import Notification, ShortLink
+from opora.notifications.sms import sms_segments
 from opora.scheduling import selectors, services
 from opora.scheduling.models import Booking, Slot
 from opora.scheduling.scripts import booking_confirmation_script
@@ -56,15 +57,19 @@ class TestCreate:
         when = day.strftime("%d.%m.%Y")
         sms = Notification.objects.get(channel="sms")
         assert sms.recipient == req.phone and sms.subject_id == str(booking.pk)
-        for text in (when, "15:00", consultant.display_name, service.join_instructions):
+        # The SMS is short (≤ 2 parts): date, time, zone, specialist, the link, how to change.
+        link = f"/l/{ShortLink.objects.get().code}"
+        for text in (when[:5], "15:00", "Astana time", consultant.last_name, link):
             assert text in sms.body
-        assert service.change_instructions in sms.body
+        assert "To change call 1411" in sms.body and sms_segments(sms.body) <= 2
         assert sms.status == Notification.Status.SENT
         assert len(mail.outbox) == 1
         message = mail.outbox[0]
         assert message.to == ["parent@example.org"]
         assert when in message.subject and "15:00" in message.subject
         assert when in message.body and service.join_instructions in message.body
+        assert consultant.display_name in message.body and link in message.body
+        assert service.change_instructions in message.body
 
     def test_no_email_without_address(
         self, service, operator, slot, django_capture_on_commit_callbacks
@@ -79,8 +84,9 @@ class TestCreate:
         booking = services.booking_create(actor=operator, request=req, slot=slot)
         script = booking_confirmation_script(booking)
         assert day.strftime("%d.%m.%Y") in script and "15:00" in script
-        assert consultant.display_name in script
-        assert service.join_instructions in script and service.change_instructions in script
+        assert consultant.display_name in script and "Astana time" in script
+        assert "Right now you will receive an SMS" in script
+        assert service.change_instructions in script  # no self-booking: change by phone
 
     def test_past_slot(self, service, operator, consultant, req):
         yesterday = timezone.localdate() - dt.timedelta(days=1)
@@ -259,8 +265,9 @@ class TestRescheduleAndCancel:
         moved = Notification.objects.filter(kind="booking_rescheduled", channel="sms").earliest(
             "pk"
         )
-        assert "16:00" in moved.body and "15:00" in moved.body
-        assert any("16:00" in m.subject for m in mail.outbox)
+        assert "16:00" in moved.body and sms_segments(moved.body) <= 2
+        (letter,) = [m for m in mail.outbox if "16:00" in m.subject]
+        assert "16:00" in letter.body and "15:00" in letter.body  # the old time is void
 
     def test_reschedule_to_a_taken_slot_changes_nothing(
         self, service, operator, consultant, req, slot, day

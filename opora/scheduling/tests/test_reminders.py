@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from opora.notifications.models import Notification, Reminder
+from opora.notifications.models import Notification, Reminder, ShortLink
+from opora.notifications.sms import sms_segments
 from opora.scheduling.models import Booking
 from opora.scheduling.reminders import reminders_send_due
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
@@ -36,6 +37,9 @@ def test_day_and_hour_reminders_once_each(booking, django_capture_on_commit_call
     assert sorted(sms.values_list("kind", flat=True)) == ["reminder_day", "reminder_hour"]
     assert len(mail.outbox) == 2
     assert "завтра" in mail.outbox[0].body and "14:00" in mail.outbox[0].body
+    link = f"/l/{ShortLink.objects.get().code}"
+    assert all(link in m.body for m in mail.outbox)
+    assert all(link in n.body and sms_segments(n.body) <= 2 for n in sms)
 
 
 def test_cancelled_booking_and_late_booking_get_no_day_reminder(booking):
