@@ -22,7 +22,7 @@ from opora.scheduling.models import Booking, Schedule, Slot
 _BATCH = 32
 
 
-def _free_slots(service: Any, consultant: Any = None) -> QuerySet[Slot]:
+def _free_slots(service: Any, consultant: Any = None, specialty: str = "") -> QuerySet[Slot]:
     """Open slots of the service without an active booking.
 
     `is_booked` (kept in step by the booking services under the slot row lock) lets the search walk
@@ -33,6 +33,8 @@ def _free_slots(service: Any, consultant: Any = None) -> QuerySet[Slot]:
     qs = Slot.objects.filter(service=service, is_open=True, is_booked=False).filter(~Exists(active))
     if consultant is not None:
         qs = qs.filter(consultant=consultant)
+    if specialty:
+        qs = qs.filter(consultant__specialty=specialty)
     return qs
 
 
@@ -58,6 +60,7 @@ def slot_nearest_free(
     consultant: Any = None,
     after: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    specialty: str = "",
 ) -> Slot | None:
     """The first bookable free slot after max(now, after), by time then consultant, or None.
 
@@ -69,7 +72,7 @@ def slot_nearest_free(
         start = after
     calendar = ServiceCalendar(service)
     qs = (
-        _free_slots(service, consultant)
+        _free_slots(service, consultant, specialty)
         .select_related("consultant")
         .order_by("starts_at", "consultant_id")
     )
@@ -100,13 +103,16 @@ def slots_free_on_date(
     date: dt.date,
     consultant: Any = None,
     now: dt.datetime | None = None,
+    specialty: str = "",
 ) -> list[Slot]:
     """Free bookable slots of the local `date`, never earlier than the nearest free slot.
 
     Regulation 001 §5: the operator tells whether the wanted date has free times, "but not earlier
     than the date of the nearest free slot" — so a date before it gives nothing.
     """
-    nearest = slot_nearest_free(service=service, consultant=consultant, now=now)
+    nearest = slot_nearest_free(
+        service=service, consultant=consultant, now=now, specialty=specialty
+    )
     if nearest is None:
         return []
     day_start, day_end = local_day_bounds(service, date)
@@ -116,7 +122,7 @@ def slots_free_on_date(
     if not calendar.is_working_day(date):
         return []
     qs = (
-        _free_slots(service, consultant)
+        _free_slots(service, consultant, specialty)
         .filter(starts_at__gte=max(day_start, nearest.starts_at), starts_at__lt=day_end)
         .select_related("consultant")
         .order_by("starts_at", "consultant_id")
@@ -300,11 +306,9 @@ def slot_grid(
 ) -> SlotGrid:
     """The operator's booking grid of `date`, filtered by consultant and/or specialty, never
     earlier than the nearest free slot; with the neighbouring days that have free times."""
-    slots = [
-        s
-        for s in slots_free_on_date(service=service, date=date, consultant=consultant, now=now)
-        if not specialty or s.consultant.specialty == specialty
-    ]
+    slots = slots_free_on_date(
+        service=service, date=date, consultant=consultant, now=now, specialty=specialty
+    )
     times = sorted({s.starts_at for s in slots})
     column = {t: i for i, t in enumerate(times)}
     rows: dict[int, GridRow] = {}
@@ -329,13 +333,13 @@ def _neighbour_days(
 ) -> tuple[dt.date | None, dt.date | None]:
     """The nearest earlier and later local days with a free bookable slot (for the arrows)."""
     calendar = ServiceCalendar(service)
-    nearest = slot_nearest_free(service=service, consultant=consultant, now=now)
+    nearest = slot_nearest_free(
+        service=service, consultant=consultant, now=now, specialty=specialty
+    )
     if nearest is None:
         return None, None
     day_start, day_end = local_day_bounds(service, date)
-    qs = _free_slots(service, consultant).select_related("consultant")
-    if specialty:
-        qs = qs.filter(consultant__specialty=specialty)
+    qs = _free_slots(service, consultant, specialty).select_related("consultant")
 
     def first(candidates: QuerySet[Slot]) -> dt.date | None:
         for slot in candidates[:_BATCH]:
