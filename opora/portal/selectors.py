@@ -16,21 +16,13 @@ from opora.core.models import Service
 from opora.intake.models import Channel, ConsentText, ServiceForm, ServiceRequest
 from opora.portal.consent import default_consent_get_or_create
 from opora.portal.models import MESSENGERS, ReplyChannel
-from opora.scheduling.calendar import local_now, to_local
-from opora.scheduling.models import Booking, Schedule, SchedulePeriod, Slot
+from opora.scheduling.calendar import local_now
+from opora.scheduling.models import Booking, Schedule, SchedulePeriod
 from opora.scheduling.selectors import (
     FreeTimes,
     free_times_by_day,
-    slot_nearest_free,
-    slots_free_on_date,
 )
 
-# How far the self-booking page looks ahead from the nearest free slot, in working days with
-# free slots, and how many slots it lists at most: enough to choose, short enough to read.
-FREE_DAYS_SHOWN = 5
-FREE_SLOTS_SHOWN = 40
-# A day without free slots is skipped; stop looking after this many calendar days.
-FREE_SEARCH_DAYS = 62
 # The parent's picker shows this many days with free times at once ("more days" for the next).
 PICKER_DAYS = 3
 # The service page's disclosure lists this many days with free times.
@@ -179,37 +171,6 @@ def choosable_consultant_get(service: Any, pk: Any) -> User | None:
 def consent_get(pk: int | None) -> ConsentText | None:
     """The consent text a draft was agreed to."""
     return ConsentText.objects.filter(pk=pk).first() if pk else None
-
-
-@dataclass
-class FreeDay:
-    date: dt.date
-    slots: list[Slot]
-
-
-def free_slots_ahead(
-    *, service: Any, date: dt.date | None = None, now: dt.datetime | None = None
-) -> list[FreeDay]:
-    """Free slots nearest first, grouped by local day, never earlier than the nearest free slot
-    (regulation 001 §5). From `date` on when given (still not before the nearest free slot)."""
-    nearest = slot_nearest_free(service=service, now=now)
-    if nearest is None:
-        return []
-    day = to_local(service, nearest.starts_at).date()
-    if date is not None and date > day:
-        day = date
-    days: list[FreeDay] = []
-    shown = 0
-    for _offset in range(FREE_SEARCH_DAYS):
-        if len(days) >= FREE_DAYS_SHOWN or shown >= FREE_SLOTS_SHOWN:
-            break
-        slots = slots_free_on_date(service=service, date=day, now=now)
-        if slots:
-            slots = slots[: FREE_SLOTS_SHOWN - shown]
-            days.append(FreeDay(date=day, slots=slots))
-            shown += len(slots)
-        day += dt.timedelta(days=1)
-    return days
 
 
 def booking_active(*, request: ServiceRequest) -> Booking | None:

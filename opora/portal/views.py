@@ -19,7 +19,7 @@ from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.intake.models import ServiceRequest
 from opora.portal import selectors
-from opora.portal.drafts import BookingDraft, draft_finish, draft_load, draft_save
+from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
 from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
 from opora.portal.services import (
     Ineligible,
@@ -168,6 +168,15 @@ def _unavailable(request: HttpRequest, service: Any, *, anonymous: bool, booking
     return None
 
 
+def _draft_session_expires(request: HttpRequest) -> None:
+    """A visitor's session that holds a draft ends with it: abandoned personal data is not
+    kept for the default two weeks. Expired sessions (and so drafts) are purged here as well,
+    so nothing waits for a manual `clearsessions`. A staff member's own session is left alone."""
+    if not request.user.is_authenticated:
+        request.session.set_expiry(int(DRAFT_TTL.total_seconds()))
+    type(request.session).clear_expired()
+
+
 def _draft_initial(request: HttpRequest, service: Any) -> dict[str, Any]:
     """What step 1 had, when the client comes back from step 2 to change it."""
     draft = draft_load(request.session, service_id=service.pk)
@@ -225,6 +234,7 @@ def _request_form(
                             check_id=check.pk if check is not None else None,
                         )
                         draft_save(request.session, draft)
+                        _draft_session_expires(request)
                         return _see_other(reverse("portal:book_time", args=[service.code]))
                     created = portal_request_submit(
                         service=service, data=form.to_request(), consent=consent

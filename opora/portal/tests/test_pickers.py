@@ -131,6 +131,8 @@ def test_step_one_registers_nothing(client, district, busy_week):
     _step1(client)
     assert not ServiceRequest.objects.exists()
     assert not PortalSubmission.objects.exists()
+    # The visitor's session (which holds the draft) ends with the draft.
+    assert client.session.get_expiry_age() <= DRAFT_TTL.total_seconds()
     page = client.get(reverse("portal:book_time", args=["district"]))
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     html = page.content.decode()
