@@ -228,6 +228,15 @@ def test_every_portal_page_passes_axe(page, axe_check, district, slots, lang):
     page.locator("#cancel-link").click()
     axe_check(page, where=f"cancel page ({lang})")
 
+    # Self-booking's step 2 (the draft's time picker) in this language.
+    page.goto(f"/s/{code}/book/")
+    page.locator("#id_full_name").fill("Тестова Анна Петровна")
+    page.locator("#id_email").fill(EMAIL)
+    page.locator("#id_consent").check()
+    page.locator("#request-submit").click()
+    expect(page.locator("#slot-form")).to_be_visible()
+    axe_check(page, where=f"self-booking step 2 ({lang})")
+
     page.goto("/s/r/no-such-link/")
     expect(page.locator("h1")).to_be_visible()
     axe_check(page, where=f"unknown private link ({lang})")
