@@ -246,8 +246,10 @@ def _request_form(
                 else:
                     return _see_other(reverse("portal:received", args=[created.public_token]))
         status = 400 if (form.errors or refusal) else 200
-    else:
-        initial = _draft_initial(request, service) if booking else {}
+    initial: dict[str, Any] = {}
+    if request.method != "POST" and booking:
+        initial = _draft_initial(request, service)
+    if request.method != "POST":
         form = PortalRequestForm(
             service=service, anonymous=anonymous, booking=booking, initial=initial
         )
@@ -268,6 +270,8 @@ def _request_form(
         },
         service=service,
         status=status,
+        # Typed details shown again from the draft: never cached.
+        private=bool(initial),
     )
 
 

@@ -248,3 +248,15 @@ def test_another_visitor_has_no_draft(district, busy_week):
     response = stranger.get(reverse("portal:book_time", args=["district"]))
     assert response.status_code == 303
     assert response["Location"] == reverse("portal:book", args=["district"])
+
+
+def test_change_my_details_shows_step_one_again_filled_and_uncached(client, district, busy_week):
+    _step1(client)
+    response = client.get(reverse("portal:book", args=["district"]))
+    html = response.content.decode()
+    assert 'value="Тестова Анна Петровна"' in html and response["Cache-Control"] == "no-store"
+    # A stranger's step 1 is empty and may be cached as any public page.
+    fresh = Client().get(reverse("portal:book", args=["district"]))
+    assert "Тестова" not in fresh.content.decode() and "no-store" not in fresh.get(
+        "Cache-Control", ""
+    )
