@@ -41,6 +41,11 @@ def slots(district, district_consultant, slot_day):
     return make_slots(district, district_consultant, slot_day)
 
 
+def _tile(page, slot):
+    """The time tile of `slot`'s start (one tile per time, whoever is free then)."""
+    return page.locator(f"#time-{int(slot.starts_at.timestamp())}")
+
+
 def _set_language(page, lang: str) -> None:
     """Switch with the header's language form, as a person would."""
     page.locator("#language-select").select_option(lang)
@@ -124,9 +129,10 @@ def test_self_booking_confirms_by_email_and_lands_on_the_consultants_day(
     page.locator("#request-submit").click()
 
     expect(page.locator("h1")).to_have_text("Выбор времени")
+    assert not ServiceRequest.objects.exists()  # nothing registered before the time
     axe_check(page, where="choose a time")
     second = slots[1]
-    page.locator(f"#slot-{second.pk}").check()
+    _tile(page, second).check()
     page.locator("#slot-submit").click()
 
     expect(page.locator(".message--success")).to_be_visible()
@@ -153,7 +159,7 @@ def test_self_booking_confirms_by_email_and_lands_on_the_consultants_day(
 
     # Move it, then cancel it, through the private link.
     page.locator("#reschedule-link").click()
-    page.locator(f"#slot-{slots[2].pk}").check()
+    _tile(page, slots[2]).check()
     page.locator("#slot-submit").click()
     expect(page.locator("#booking-details")).to_contain_text("16:00")
     page.locator("#cancel-link").click()
@@ -173,16 +179,17 @@ def test_a_slot_taken_meanwhile_is_explained_and_the_list_shown_again(
         p.locator("#id_email").fill(EMAIL)
         p.locator("#id_consent").check()
         p.locator("#request-submit").click()
-        p.locator(f"#slot-{slots[0].pk}").check()
+        _tile(p, slots[0]).check()
     pages[0].locator("#slot-submit").click()
     expect(pages[0].locator("#booking-details")).to_be_visible()
     pages[1].locator("#slot-submit").click()
     error = pages[1].locator("#choose-error")
     expect(error).to_be_focused()
     expect(error).to_contain_text("Это время больше не свободно")
-    expect(pages[1].locator(f"#slot-{slots[0].pk}")).to_have_count(0)
-    expect(pages[1].locator(f"#slot-{slots[1].pk}")).to_be_visible()
+    expect(_tile(pages[1], slots[0])).to_have_count(0)
+    expect(_tile(pages[1], slots[1])).to_be_visible()
     axe_check(pages[1], where="slot taken meanwhile")
+    assert ServiceRequest.objects.count() == 1  # the loser left no request behind
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])
@@ -214,12 +221,21 @@ def test_every_portal_page_passes_axe(page, axe_check, district, slots, lang):
     axe_check(page, where=f"private page, new request ({lang})")
     page.locator("#choose-link").click()
     axe_check(page, where=f"choose a time ({lang})")
-    page.locator(f"#slot-{slots[0].pk}").check()
+    _tile(page, slots[0]).check()
     page.locator("#slot-submit").click()
     expect(page.locator("#booking-details")).to_be_visible()
     axe_check(page, where=f"private page, booked ({lang})")
     page.locator("#cancel-link").click()
     axe_check(page, where=f"cancel page ({lang})")
+
+    # Self-booking's step 2 (the draft's time picker) in this language.
+    page.goto(f"/s/{code}/book/")
+    page.locator("#id_full_name").fill("Тестова Анна Петровна")
+    page.locator("#id_email").fill(EMAIL)
+    page.locator("#id_consent").check()
+    page.locator("#request-submit").click()
+    expect(page.locator("#slot-form")).to_be_visible()
+    axe_check(page, where=f"self-booking step 2 ({lang})")
 
     page.goto("/s/r/no-such-link/")
     expect(page.locator("h1")).to_be_visible()

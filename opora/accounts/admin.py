@@ -16,7 +16,7 @@ class StaffAdmin(UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "patronymic", "email")}),
-        (_("Work"), {"fields": ("role", "organisation", "services")}),
+        (_("Work"), {"fields": ("role", "specialty", "organisation", "services")}),
         (
             _("Permissions"),
             {
@@ -39,7 +39,19 @@ class StaffAdmin(UserAdmin):
                 "fields": ("username", "usable_password", "password1", "password2"),
             },
         ),
-        (_("Work"), {"fields": ("last_name", "first_name", "patronymic", "role", "organisation")}),
+        (
+            _("Work"),
+            {
+                "fields": (
+                    "last_name",
+                    "first_name",
+                    "patronymic",
+                    "role",
+                    "specialty",
+                    "organisation",
+                )
+            },
+        ),
     )
     list_display = ("username", "last_name", "first_name", "role", "organisation", "is_active")
     list_filter = ("role", "organisation", "is_active", "is_staff", "is_superuser")

@@ -31,6 +31,9 @@ class User(AbstractUser):
         "core.Service", blank=True, related_name="staff", verbose_name=_("services")
     )
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
+    # What a consultant does (psychologist, lawyer, social worker...): shown in the operator's
+    # booking grid and its filter. Free text, blank for other roles.
+    specialty = models.CharField(_("specialty"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("staff member")

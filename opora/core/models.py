@@ -153,6 +153,14 @@ class Service(models.Model):
         default=False,
         help_text=_("Where the service checks eligibility, only after an online IIN check."),
     )
+    allows_choosing_consultant = models.BooleanField(
+        _("clients may choose the consultant"),
+        default=False,
+        help_text=_(
+            "When booking online the client picks a time; with this on they may also pick a "
+            "named consultant. Otherwise any free consultant is assigned."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # Translations of the public texts (see SERVICE_TEXT_FIELDS and Service.text).
     name_kk = models.CharField(_("name in Kazakh"), max_length=300, blank=True)

@@ -34,6 +34,9 @@ class PortalSubmission(models.Model):
     # never logged, never in a URL.
     reply_contact = models.CharField(_("messenger contact"), max_length=100, blank=True)
     language = models.CharField(_("language"), max_length=8)
+    # Self-booking: the key of the draft (step 1) this request was made from. Unique, so that a
+    # double-submitted step 2 finds the request the first submit made instead of a second one.
+    draft_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,27 +4,30 @@ request only to the holder of its private token, and then only its status and bo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from opora.accounts.models import Role, User
 from opora.core.errors import NotFound
 from opora.core.models import Service
+from opora.core.timezones import zone_label as core_zone_label
 from opora.intake.models import Channel, ConsentText, ServiceForm, ServiceRequest
 from opora.portal.consent import default_consent_get_or_create
 from opora.portal.models import MESSENGERS, ReplyChannel
-from opora.scheduling.calendar import local_now, to_local
-from opora.scheduling.models import Booking, Schedule, SchedulePeriod, Slot
-from opora.scheduling.selectors import slot_nearest_free, slots_free_on_date
+from opora.scheduling.calendar import local_now
+from opora.scheduling.models import Booking, Schedule, SchedulePeriod
+from opora.scheduling.selectors import (
+    FreeTimes,
+    free_times_by_day,
+)
 
-# How far the self-booking page looks ahead from the nearest free slot, in working days with
-# free slots, and how many slots it lists at most: enough to choose, short enough to read.
-FREE_DAYS_SHOWN = 5
-FREE_SLOTS_SHOWN = 40
-# A day without free slots is skipped; stop looking after this many calendar days.
-FREE_SEARCH_DAYS = 62
+# The parent's picker shows this many days with free times at once ("more days" for the next).
+PICKER_DAYS = 3
+# The service page's disclosure lists this many days with free times.
+CALENDAR_DAYS = 10
 
 
 def services_public() -> QuerySet[Service]:
@@ -91,7 +94,6 @@ class ScheduleRow:
     date: dt.date
     start: dt.time
     end: dt.time
-    consultants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,9 +109,10 @@ def _month_start(day: dt.date, ahead: int = 0) -> dt.date:
 
 def schedule_published(*, service: Any, today: dt.date | None = None) -> list[PublishedMonth]:
     """The approved consultant schedules of this month and the next (regulation 003 §3.6: the
-    monthly schedule is published on the site): days, times and the consultants' names.
+    monthly schedule is published on the site): the days and hours when consultations are given.
 
-    Days already past are left out; periods of one day and time are merged into one row.
+    Days already past are left out; periods of one day and time are one row whoever works then
+    (a parent books a time, not a person: 21 names a day made the page 60,000 px tall).
     """
     today = today or local_now(service).date()
     months = [_month_start(today), _month_start(today, 1)]
@@ -120,48 +123,51 @@ def schedule_published(*, service: Any, today: dt.date | None = None) -> list[Pu
             schedule__month__in=months,
             date__gte=today,
         )
-        .select_related("schedule__consultant")
-        .order_by("date", "start_time", "end_time", "schedule__consultant__last_name")
+        .order_by("date", "start_time", "end_time")
+        .values_list("schedule__month", "date", "start_time", "end_time")
+        .distinct()
     )
     out = {m: PublishedMonth(month=m, rows=[]) for m in months}
-    for period in periods:
-        rows = out[period.schedule.month].rows
-        key = (period.date, period.start_time, period.end_time)
-        if not rows or (rows[-1].date, rows[-1].start, rows[-1].end) != key:
-            rows.append(ScheduleRow(*key))
-        rows[-1].consultants.append(period.schedule.consultant.display_name)
+    for month, date, start, end in periods:
+        out[month].rows.append(ScheduleRow(date, start, end))
     return [m for m in out.values() if m.rows]
 
 
-@dataclass
-class FreeDay:
-    date: dt.date
-    slots: list[Slot]
+def zone_label(service: Any) -> str:
+    """The service's time zone as people read it: «московское время (UTC+3)», "Astana time (UTC+5)"."""
+    return core_zone_label(service)
 
 
-def free_slots_ahead(
-    *, service: Any, date: dt.date | None = None, now: dt.datetime | None = None
-) -> list[FreeDay]:
-    """Free slots nearest first, grouped by local day, never earlier than the nearest free slot
-    (regulation 001 §5). From `date` on when given (still not before the nearest free slot)."""
-    nearest = slot_nearest_free(service=service, now=now)
-    if nearest is None:
+def free_times(
+    *, service: Any, start: dt.date | None = None, consultant: Any = None, days: int = PICKER_DAYS
+) -> FreeTimes:
+    """The parent's picker: days with free times (one per distinct start), nearest first."""
+    return free_times_by_day(service=service, start=start, consultant=consultant, days=days)
+
+
+def choosable_consultants(service: Any) -> list[User]:
+    """Consultants a client may pick by name, where the service allows it (else none)."""
+    if not service.allows_choosing_consultant:
         return []
-    day = to_local(service, nearest.starts_at).date()
-    if date is not None and date > day:
-        day = date
-    days: list[FreeDay] = []
-    shown = 0
-    for _offset in range(FREE_SEARCH_DAYS):
-        if len(days) >= FREE_DAYS_SHOWN or shown >= FREE_SLOTS_SHOWN:
-            break
-        slots = slots_free_on_date(service=service, date=day, now=now)
-        if slots:
-            slots = slots[: FREE_SLOTS_SHOWN - shown]
-            days.append(FreeDay(date=day, slots=slots))
-            shown += len(slots)
-        day += dt.timedelta(days=1)
-    return days
+    return list(
+        User.objects.filter(services=service, role=Role.CONSULTANT, is_active=True)
+        .order_by("last_name", "first_name", "pk")
+        .distinct()
+    )
+
+
+def choosable_consultant_get(service: Any, pk: Any) -> User | None:
+    """One of `choosable_consultants` by id, or None (bad or absent ids are "any")."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return next((c for c in choosable_consultants(service) if c.pk == pk), None)
+
+
+def consent_get(pk: int | None) -> ConsentText | None:
+    """The consent text a draft was agreed to."""
+    return ConsentText.objects.filter(pk=pk).first() if pk else None
 
 
 def booking_active(*, request: ServiceRequest) -> Booking | None:

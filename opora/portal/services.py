@@ -6,19 +6,27 @@ eligibility); this module adds how the client wants the answer and which languag
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from opora.core.errors import DomainError
+from opora.consultations.services import consultation_for_booking
+from opora.core.actors import ClientActor
+from opora.core.errors import Conflict, DomainError
 from opora.intake.models import Channel, ConsentText, ServiceRequest
-from opora.intake.services import request_create
+from opora.intake.services import CHECK_MAX_AGE, request_create
 from opora.portal.models import MESSENGERS, PortalSubmission, ReplyChannel
 from opora.registry.iin import IINError, validate_iin
+from opora.registry.models import EligibilityCheck
 from opora.registry.services import eligibility_check
+from opora.scheduling import services as scheduling
+from opora.scheduling.models import Booking
+from opora.scheduling.selectors import slots_free_at
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,18 @@ def portal_request_submit(
     request's transaction so that a refusal stays on record; `Ineligible` then carries no
     details of why (the public page must not tell a stranger what the registry holds).
     """
+    data, consent = _prepare(data, consent)
+    check = None
+    if service.requires_eligibility and not data.is_anonymous:
+        check = _eligibility(service=service, iin=data.iin, full_name=data.full_name)
+    with transaction.atomic():
+        return _register(service=service, data=data, consent=consent, check=check)
+
+
+def _prepare(
+    data: PortalRequest, consent: ConsentText | None
+) -> tuple[PortalRequest, ConsentText | None]:
+    """Anonymous: strip every personal field. Named: the consent and the reply contact."""
     if data.is_anonymous:
         # Regulation 004: an anonymous client gives no personal data at all; they follow the
         # request through its private link.
@@ -102,35 +122,44 @@ def portal_request_submit(
                 code="consent_required",
             )
         _check_reply(data)
-    check = None
-    if service.requires_eligibility and not data.is_anonymous:
-        check = _eligibility(service=service, iin=data.iin, full_name=data.full_name)
-    with transaction.atomic():
-        request = request_create(
-            actor=None,
-            service=service,
-            full_name=data.full_name,
-            iin=data.iin,
-            phone=data.phone,
-            email=data.email,
-            reason=data.reason,
-            channel=Channel.PORTAL,
-            eligibility_check=check,
-            is_anonymous=data.is_anonymous,
-            requester_kind=data.requester_kind,
-            child_age=data.child_age,
-            typical_question=data.typical_question,
-            preferred_form=data.preferred_form,
-            consent=consent,
-        )
-        submission = PortalSubmission(
-            request=request,
-            reply_channel=data.reply_channel,
-            reply_contact=(data.reply_contact.strip() if data.reply_channel in MESSENGERS else ""),
-            language=_language(),
-        )
-        submission.full_clean()
-        submission.save()
+    return data, consent
+
+
+def _register(
+    *,
+    service: Any,
+    data: PortalRequest,
+    consent: ConsentText | None,
+    check: Any,
+    draft_key: str | None = None,
+) -> ServiceRequest:
+    """The request and its portal submission (inside the caller's transaction)."""
+    request = request_create(
+        actor=None,
+        service=service,
+        full_name=data.full_name,
+        iin=data.iin,
+        phone=data.phone,
+        email=data.email,
+        reason=data.reason,
+        channel=Channel.PORTAL,
+        eligibility_check=check,
+        is_anonymous=data.is_anonymous,
+        requester_kind=data.requester_kind,
+        child_age=data.child_age,
+        typical_question=data.typical_question,
+        preferred_form=data.preferred_form,
+        consent=consent,
+    )
+    submission = PortalSubmission(
+        request=request,
+        reply_channel=data.reply_channel,
+        reply_contact=(data.reply_contact.strip() if data.reply_channel in MESSENGERS else ""),
+        language=_language(),
+        draft_key=draft_key,
+    )
+    submission.full_clean(validate_unique=False)
+    submission.save()
     return request
 
 
@@ -165,3 +194,99 @@ def portal_refusal_text(service: Any) -> str:
             "If you think this is a mistake, call %(phone)s: an operator will help you."
         ) % {"phone": service.public_phone}
     return text
+
+
+# --- self-booking: a time, not a consultant -----------------------------------------------------
+
+
+def booking_draft_start(
+    *, service: Any, data: PortalRequest, consent: ConsentText | None
+) -> EligibilityCheck | None:
+    """Self-booking, step 1: check what the client typed and, where the service requires it, run
+    the online registry check (stored, like every check). Nothing else is written: the request
+    is made at step 2 (`booking_draft_complete`). Returns the positive check, if any.
+    """
+    data, consent = _prepare(data, consent)
+    if service.requires_eligibility:
+        return _eligibility(service=service, iin=data.iin, full_name=data.full_name)
+    return None
+
+
+def booking_at_time(
+    *,
+    request: ServiceRequest,
+    starts_at: dt.datetime,
+    consultant: Any = None,
+    booking: Booking | None = None,
+) -> Booking:
+    """Book (or move `booking` to) any free consultant at `starts_at` for the client: the
+    least-loaded one first (`slots_free_at`); if that slot is taken meanwhile, the next one.
+    `Conflict` when nobody is free at that time any more. The room exists from the booking on.
+    """
+    service = request.service
+    if consultant is not None and not service.allows_choosing_consultant:
+        consultant = None
+    actor = ClientActor(request_id=request.pk)
+    for slot in slots_free_at(service=service, starts_at=starts_at, consultant=consultant):
+        try:
+            with transaction.atomic():
+                if booking is None:
+                    done = scheduling.booking_create(actor=actor, request=request, slot=slot)
+                else:
+                    done = scheduling.booking_reschedule(actor=actor, booking=booking, slot=slot)
+        except Conflict as err:
+            if err.code != "slot_taken":
+                raise
+            continue
+        consultation_for_booking(booking=done)
+        return done
+    raise Conflict(_("This time has just been taken; pick another slot"), code="slot_taken")
+
+
+def booking_draft_complete(
+    *,
+    service: Any,
+    key: str,
+    data: PortalRequest,
+    consent: ConsentText | None,
+    check_id: int | None,
+    starts_at: dt.datetime,
+    consultant: Any = None,
+) -> ServiceRequest:
+    """Self-booking, step 2: the request and its booking, in one transaction — or nothing.
+
+    Idempotent by the draft's `key`: a repeated (or concurrent) submit of the same draft returns
+    the request the first one made. `Conflict` when the time is no longer free (no request is
+    left behind). A registry check older than the intake's limit is run again first, outside
+    the transaction, so that a refusal stays on record.
+    """
+    existing = _request_of_draft(key)
+    if existing is not None:
+        return existing
+    data, consent = _prepare(data, consent)
+    check = None
+    if service.requires_eligibility:
+        check = EligibilityCheck.objects.filter(pk=check_id, service=service, eligible=True).first()
+        if check is None or check.created_at < timezone.now() - CHECK_MAX_AGE:
+            check = _eligibility(service=service, iin=data.iin, full_name=data.full_name)
+    try:
+        with transaction.atomic():
+            request = _register(
+                service=service, data=data, consent=consent, check=check, draft_key=key
+            )
+            booking_at_time(request=request, starts_at=starts_at, consultant=consultant)
+    except IntegrityError:
+        # The same draft submitted twice at once: the other submit made the request.
+        existing = _request_of_draft(key)
+        if existing is None:
+            raise
+        return existing
+    request.refresh_from_db()
+    return request
+
+
+def _request_of_draft(key: str) -> ServiceRequest | None:
+    submission = (
+        PortalSubmission.objects.filter(draft_key=key).select_related("request__service").first()
+    )
+    return submission.request if submission is not None else None

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<slug:code>/request/", views.request_new, name="request"),
     path("<slug:code>/anonymous/", views.anonymous_new, name="anonymous"),
     path("<slug:code>/book/", views.book_start, name="book"),
+    path("<slug:code>/book/time/", views.book_time, name="book_time"),
 ]

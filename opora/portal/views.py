@@ -15,17 +15,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.intake.models import ServiceRequest
 from opora.portal import selectors
+from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
 from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
-from opora.portal.services import Ineligible, portal_request_submit
+from opora.portal.services import (
+    Ineligible,
+    booking_at_time,
+    booking_draft_complete,
+    booking_draft_start,
+    portal_request_submit,
+)
 from opora.scheduling import services as scheduling
 from opora.scheduling.calendar import local_now
 from opora.scheduling.ics import booking_ics
-from opora.scheduling.models import Slot
 from opora.scheduling.selectors import slot_nearest_free
 
 # Online IIN checks one address may start per hour: enough for typing mistakes, too few to
@@ -102,12 +107,17 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def service_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The service's public page: the actions first (request, book, my booking), then short
+    facts, then the days with free times and the published schedule behind disclosures."""
     service = _service_or_404(request, code)
     if service is None:
         return _not_found(request)
     nearest = None
+    calendar = None
     if service.allows_self_booking:
         nearest = slot_nearest_free(service=service)
+        if nearest is not None:
+            calendar = selectors.free_times(service=service, days=selectors.CALENDAR_DAYS)
     return _render(
         request,
         "portal/service.html",
@@ -116,6 +126,8 @@ def service_page(request: HttpRequest, code: str) -> HttpResponse:
             "request_channels": selectors.request_channels(service),
             "schedule": selectors.schedule_published(service=service),
             "nearest": nearest,
+            "calendar": calendar,
+            "zone": selectors.zone_label(service),
         },
         service=service,
     )
@@ -135,17 +147,14 @@ def anonymous_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def book_start(request: HttpRequest, code: str) -> HttpResponse:
-    """Self-booking, step 1: who books (with the online IIN check where the service has one)."""
+    """Self-booking, step 1: who books (with the online IIN check where the service has one).
+
+    Nothing is registered yet: the details wait in the session as a draft (`portal.drafts`)
+    until a time is chosen at step 2 (`book_time`)."""
     return _request_form(request, code, anonymous=False, booking=True)
 
 
-def _request_form(
-    request: HttpRequest, code: str, *, anonymous: bool, booking: bool
-) -> HttpResponse:
-    service = _service_or_404(request, code)
-    if service is None:
-        return _not_found(request)
-    template = "portal/request_form.html"
+def _unavailable(request: HttpRequest, service: Any, *, anonymous: bool, booking: bool) -> Any:
     if (anonymous and (not service.allows_anonymous or service.requires_eligibility)) or (
         booking and not service.allows_self_booking
     ):
@@ -156,6 +165,47 @@ def _request_form(
             service=service,
             status=404,
         )
+    return None
+
+
+def _draft_session_expires(request: HttpRequest) -> None:
+    """A visitor's session that holds a draft ends with it: abandoned personal data is not
+    kept for the default two weeks. Expired sessions (and so drafts) are purged here as well,
+    so nothing waits for a manual `clearsessions`. A staff member's own session is left alone."""
+    if not request.user.is_authenticated:
+        request.session.set_expiry(int(DRAFT_TTL.total_seconds()))
+    type(request.session).clear_expired()
+
+
+def _draft_initial(request: HttpRequest, service: Any) -> dict[str, Any]:
+    """What step 1 had, when the client comes back from step 2 to change it."""
+    draft = draft_load(request.session, service_id=service.pk)
+    if draft is None or draft.done_token:
+        return {}
+    d = draft.data
+    return {
+        "full_name": d.full_name,
+        "iin": d.iin,
+        "phone": d.phone,
+        "email": d.email,
+        "requester_kind": d.requester_kind,
+        "child_age": d.child_age,
+        "typical_question": d.typical_question,
+        "reason": d.reason,
+        "preferred_form": d.preferred_form,
+    }
+
+
+def _request_form(
+    request: HttpRequest, code: str, *, anonymous: bool, booking: bool
+) -> HttpResponse:
+    service = _service_or_404(request, code)
+    if service is None:
+        return _not_found(request)
+    template = "portal/request_form.html"
+    closed = _unavailable(request, service, anonymous=anonymous, booking=booking)
+    if closed is not None:
+        return closed
     consent = None if anonymous else selectors.consent_current(service)
     refusal = ""
     status = 200
@@ -174,6 +224,18 @@ def _request_form(
                 )
             else:
                 try:
+                    if booking:
+                        data = form.to_request()
+                        check = booking_draft_start(service=service, data=data, consent=consent)
+                        draft = BookingDraft.new(
+                            service_id=service.pk,
+                            data=data,
+                            consent_id=consent.pk if consent is not None else None,
+                            check_id=check.pk if check is not None else None,
+                        )
+                        draft_save(request.session, draft)
+                        _draft_session_expires(request)
+                        return _see_other(reverse("portal:book_time", args=[service.code]))
                     created = portal_request_submit(
                         service=service, data=form.to_request(), consent=consent
                     )
@@ -182,12 +244,15 @@ def _request_form(
                 except DomainError as err:
                     _attach(form, err)
                 else:
-                    if booking:
-                        return _see_other(reverse("portal:choose", args=[created.public_token]))
                     return _see_other(reverse("portal:received", args=[created.public_token]))
         status = 400 if (form.errors or refusal) else 200
-    else:
-        form = PortalRequestForm(service=service, anonymous=anonymous, booking=booking)
+    initial: dict[str, Any] = {}
+    if request.method != "POST" and booking:
+        initial = _draft_initial(request, service)
+    if request.method != "POST":
+        form = PortalRequestForm(
+            service=service, anonymous=anonymous, booking=booking, initial=initial
+        )
     nearest = None
     if booking:
         nearest = slot_nearest_free(service=service)
@@ -201,9 +266,107 @@ def _request_form(
             "consent": consent,
             "refusal": refusal,
             "nearest": nearest,
+            "zone": selectors.zone_label(service),
         },
         service=service,
         status=status,
+        # Typed details shown again from the draft: never cached.
+        private=bool(initial),
+    )
+
+
+def _parse_when(value: str | None) -> dt.datetime | None:
+    """A tile's value: an aware ISO date-time (anything else is "no time chosen")."""
+    try:
+        when = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _picker_context(request: HttpRequest, service: Any) -> dict[str, Any]:
+    """The time picker: 3 days with free times from `?from=` (nearest first), one tile per time;
+    a named consultant (`?consultant=`) only where the service allows it."""
+    params = request.POST if request.method == "POST" else request.GET
+    start = _parse_date(request.GET.get("from"))
+    consultant = selectors.choosable_consultant_get(service, params.get("consultant"))
+    picker = selectors.free_times(service=service, start=start, consultant=consultant)
+    return {
+        "picker": picker,
+        "start": start,
+        "consultant": consultant,
+        "consultants": selectors.choosable_consultants(service),
+        "zone": selectors.zone_label(service),
+        "today": local_now(service).date(),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def book_time(request: HttpRequest, code: str) -> HttpResponse:
+    """Self-booking, step 2: the client picks a time; the request and its booking are made
+    together, in one transaction, only now. A repeated submit finds the request it made."""
+    service = _service_or_404(request, code)
+    if service is None:
+        return _not_found(request)
+    closed = _unavailable(request, service, anonymous=False, booking=True)
+    if closed is not None:
+        return closed
+    draft = draft_load(request.session, service_id=service.pk)
+    if draft is None:
+        messages.info(
+            request,
+            _(
+                "Please enter your details: they are kept for two hours only, and nothing was "
+                "booked."
+            ),
+        )
+        return _see_other(reverse("portal:book", args=[service.code]))
+    if draft.done_token:
+        return _see_other(reverse("portal:follow", args=[draft.done_token]))
+    error = ""
+    conflict = False
+    status = 200
+    if request.method == "POST":
+        starts_at = _parse_when(request.POST.get("time"))
+        if starts_at is None:
+            error = _("Choose a time from the list.")
+        else:
+            consultant = selectors.choosable_consultant_get(service, request.POST.get("consultant"))
+            try:
+                created = booking_draft_complete(
+                    service=service,
+                    key=draft.key,
+                    data=draft.data,
+                    consent=selectors.consent_get(draft.consent_id),
+                    check_id=draft.check_id,
+                    starts_at=starts_at,
+                    consultant=consultant,
+                )
+            except Conflict as err:
+                conflict = True
+                error = str(err.message)
+            except DomainError as err:
+                error = str(err.message)
+            else:
+                draft_finish(request.session, draft, token=created.public_token)
+                messages.success(request, _("You are booked. The details are below."))
+                return _see_other(reverse("portal:follow", args=[created.public_token]))
+        status = 409 if conflict else 400
+    return _render(
+        request,
+        "portal/choose.html",
+        {
+            "req": None,
+            "token": "",
+            "booking": None,
+            "error": error,
+            "conflict": conflict,
+            "draft": draft,
+            **_picker_context(request, service),
+        },
+        service=service,
+        status=status,
+        private=True,
     )
 
 
@@ -268,7 +431,7 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 @require_http_methods(["GET", "POST"])
 def choose(request: HttpRequest, token: str) -> HttpResponse:
-    """Self-booking, step 2 (and rescheduling): free slots nearest first; pick one."""
+    """Book a time for a request made earlier (or move the booking): the same time picker."""
     service_request = _by_token(token)
     if service_request is None:
         return _not_found(request)
@@ -282,35 +445,30 @@ def choose(request: HttpRequest, token: str) -> HttpResponse:
     conflict = False
     status = 200
     if request.method == "POST":
-        actor = ClientActor(request_id=service_request.pk)
-        try:
-            slot = Slot.objects.select_related("service").get(
-                pk=int(request.POST.get("slot", "")), service=service
-            )
-        except (ValueError, Slot.DoesNotExist):
+        starts_at = _parse_when(request.POST.get("time"))
+        if starts_at is None:
             error = _("Choose a time from the list.")
         else:
+            consultant = selectors.choosable_consultant_get(service, request.POST.get("consultant"))
             try:
-                if booking is None:
-                    done = scheduling.booking_create(
-                        actor=actor, request=service_request, slot=slot
-                    )
-                    messages.success(request, _("You are booked. The details are below."))
-                else:
-                    done = scheduling.booking_reschedule(actor=actor, booking=booking, slot=slot)
-                    messages.success(request, _("Your booking is moved. The new time is below."))
+                booking_at_time(
+                    request=service_request,
+                    starts_at=starts_at,
+                    consultant=consultant,
+                    booking=booking,
+                )
             except Conflict as err:
                 conflict = True
                 error = str(err.message)
             except DomainError as err:
                 error = str(err.message)
             else:
-                # The room (and so the client's join link) exists from the booking on.
-                consultation_for_booking(booking=done)
+                if booking is None:
+                    messages.success(request, _("You are booked. The details are below."))
+                else:
+                    messages.success(request, _("Your booking is moved. The new time is below."))
                 return _see_other(reverse("portal:follow", args=[token]))
         status = 409 if conflict else 400
-    date = _parse_date(request.GET.get("date"))
-    days = selectors.free_slots_ahead(service=service, date=date)
     return _render(
         request,
         "portal/choose.html",
@@ -318,11 +476,10 @@ def choose(request: HttpRequest, token: str) -> HttpResponse:
             "req": service_request,
             "token": token,
             "booking": booking,
-            "days": days,
             "error": error,
             "conflict": conflict,
-            "date": date,
-            "today": local_now(service).date(),
+            "draft": None,
+            **_picker_context(request, service),
         },
         service=service,
         status=status,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +22,7 @@ from opora.scheduling.models import Booking, Schedule, Slot
 _BATCH = 32
 
 
-def _free_slots(service: Any, consultant: Any = None) -> QuerySet[Slot]:
+def _free_slots(service: Any, consultant: Any = None, specialty: str = "") -> QuerySet[Slot]:
     """Open slots of the service without an active booking.
 
     `is_booked` (kept in step by the booking services under the slot row lock) lets the search walk
@@ -30,11 +33,19 @@ def _free_slots(service: Any, consultant: Any = None) -> QuerySet[Slot]:
     qs = Slot.objects.filter(service=service, is_open=True, is_booked=False).filter(~Exists(active))
     if consultant is not None:
         qs = qs.filter(consultant=consultant)
+    if specialty:
+        qs = qs.filter(consultant__specialty=specialty)
     return qs
 
 
 def _bookable_time(service: Any, calendar: ServiceCalendar, slot: Slot) -> bool:
-    starts, ends = to_local(service, slot.starts_at), to_local(service, slot.ends_at)
+    return _bookable_span(service, calendar, slot.starts_at, slot.ends_at)
+
+
+def _bookable_span(
+    service: Any, calendar: ServiceCalendar, starts_at: dt.datetime, ends_at: dt.datetime
+) -> bool:
+    starts, ends = to_local(service, starts_at), to_local(service, ends_at)
     return (
         calendar.is_working_day(starts.date())
         and starts.time() >= service.consultation_opens
@@ -49,6 +60,7 @@ def slot_nearest_free(
     consultant: Any = None,
     after: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    specialty: str = "",
 ) -> Slot | None:
     """The first bookable free slot after max(now, after), by time then consultant, or None.
 
@@ -60,7 +72,7 @@ def slot_nearest_free(
         start = after
     calendar = ServiceCalendar(service)
     qs = (
-        _free_slots(service, consultant)
+        _free_slots(service, consultant, specialty)
         .select_related("consultant")
         .order_by("starts_at", "consultant_id")
     )
@@ -91,13 +103,16 @@ def slots_free_on_date(
     date: dt.date,
     consultant: Any = None,
     now: dt.datetime | None = None,
+    specialty: str = "",
 ) -> list[Slot]:
     """Free bookable slots of the local `date`, never earlier than the nearest free slot.
 
     Regulation 001 §5: the operator tells whether the wanted date has free times, "but not earlier
     than the date of the nearest free slot" — so a date before it gives nothing.
     """
-    nearest = slot_nearest_free(service=service, consultant=consultant, now=now)
+    nearest = slot_nearest_free(
+        service=service, consultant=consultant, now=now, specialty=specialty
+    )
     if nearest is None:
         return []
     day_start, day_end = local_day_bounds(service, date)
@@ -107,12 +122,242 @@ def slots_free_on_date(
     if not calendar.is_working_day(date):
         return []
     qs = (
-        _free_slots(service, consultant)
+        _free_slots(service, consultant, specialty)
         .filter(starts_at__gte=max(day_start, nearest.starts_at), starts_at__lt=day_end)
         .select_related("consultant")
         .order_by("starts_at", "consultant_id")
     )
     return [s for s in qs if _bookable_time(service, calendar, s)]
+
+
+# --- the client's picker: times, not consultants ------------------------------------------------
+
+# A week of slots per query while collecting days with free times; stop after two months.
+_WINDOW_DAYS = 7
+FREE_SEARCH_DAYS = 62
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    """One distinct start time with at least one free consultant (`free` of them)."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    free: int
+
+
+@dataclass
+class FreeTimesDay:
+    date: dt.date
+    times: list[FreeTime] = field(default_factory=list)
+
+
+@dataclass
+class FreeTimes:
+    """Days with free times, nearest first; `more_from` is where the next page starts (None
+    when nothing is free after the last day shown)."""
+
+    days: list[FreeTimesDay]
+    more_from: dt.date | None = None
+
+
+def free_times_by_day(
+    *,
+    service: Any,
+    start: dt.date | None = None,
+    days: int = 3,
+    consultant: Any = None,
+    now: dt.datetime | None = None,
+) -> FreeTimes:
+    """Distinct free start times of the service grouped by its local day: the first `days` days
+    that have any, from `start` but never earlier than the nearest free slot (regulation 001
+    §5). One tile per time however many consultants are free then: whoever is assigned is
+    chosen at booking (`slots_free_at`). With `consultant`, only that consultant's times.
+    """
+    nearest = slot_nearest_free(service=service, consultant=consultant, now=now)
+    if nearest is None:
+        return FreeTimes(days=[])
+    day = to_local(service, nearest.starts_at).date()
+    if start is not None and start > day:
+        day = start
+    calendar = ServiceCalendar(service)
+    last_day = to_local(service, nearest.starts_at).date() + dt.timedelta(days=FREE_SEARCH_DAYS)
+    found: dict[dt.date, FreeTimesDay] = {}
+    while len(found) < days and day <= last_day:
+        window_end = day + dt.timedelta(days=_WINDOW_DAYS)
+        lo = max(local_day_bounds(service, day)[0], nearest.starts_at)
+        hi = local_day_bounds(service, window_end - dt.timedelta(days=1))[1]
+        rows = (
+            _free_slots(service, consultant)
+            .filter(starts_at__gte=lo, starts_at__lt=hi)
+            .values("starts_at")
+            .annotate(free=Count("id"), ends_at=Min("ends_at"))
+            .order_by("starts_at")
+        )
+        for row in rows:
+            if not _bookable_span(service, calendar, row["starts_at"], row["ends_at"]):
+                continue
+            date = to_local(service, row["starts_at"]).date()
+            if date not in found:
+                if len(found) >= days:
+                    break
+                found[date] = FreeTimesDay(date=date)
+            found[date].times.append(FreeTime(row["starts_at"], row["ends_at"], row["free"]))
+        day = window_end
+    result = FreeTimes(days=list(found.values()))
+    if result.days:
+        after = local_day_bounds(service, result.days[-1].date)[1]
+        later = slot_nearest_free(service=service, consultant=consultant, after=after, now=now)
+        if later is not None:
+            result.more_from = to_local(service, later.starts_at).date()
+    return result
+
+
+def slots_free_at(
+    *,
+    service: Any,
+    starts_at: dt.datetime,
+    consultant: Any = None,
+    now: dt.datetime | None = None,
+    rng: random.Random | None = None,
+) -> list[Slot]:
+    """The free bookable slots that start exactly at `starts_at`, in the order to try them:
+    the consultant with the fewest active bookings that day first, ties in random order (so
+    that the same person is not always the one who gets the client). Empty when the time is in
+    the past, earlier than the nearest free slot, or nobody is free then.
+    """
+    if starts_at <= (now or timezone.now()):
+        return []
+    calendar = ServiceCalendar(service)
+    day_start, day_end = local_day_bounds(service, to_local(service, starts_at).date())
+    load = (
+        Booking.objects.filter(
+            slot__consultant=OuterRef("consultant"),
+            status=Booking.Status.ACTIVE,
+            slot__starts_at__gte=day_start,
+            slot__starts_at__lt=day_end,
+        )
+        .order_by()
+        .values("slot__consultant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    slots = list(
+        _free_slots(service, consultant)
+        .filter(starts_at=starts_at)
+        .select_related("consultant")
+        .annotate(load=Coalesce(Subquery(load), 0))
+    )
+    slots = [s for s in slots if _bookable_time(service, calendar, s)]
+    if not slots:
+        return []
+    nearest = slot_nearest_free(service=service, consultant=consultant, now=now)
+    if nearest is None or starts_at < nearest.starts_at:
+        return []
+    rng = rng or random.SystemRandom()
+    order = {s.pk: rng.random() for s in slots}
+    return sorted(slots, key=lambda s: (s.load, order[s.pk]))
+
+
+# --- the operator's grid: a day x consultant table ----------------------------------------------
+
+
+@dataclass
+class GridRow:
+    consultant: Any
+    cells: list[Slot | None]
+
+
+@dataclass
+class SlotGrid:
+    """Free slots of one local day: columns are the distinct start times, rows the consultants
+    with at least one free slot that day; a cell is the free slot or None."""
+
+    date: dt.date
+    times: list[dt.datetime]
+    rows: list[GridRow]
+    nearest: Slot | None = None
+    previous_date: dt.date | None = None
+    next_date: dt.date | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(1 for row in self.rows for cell in row.cells if cell is not None)
+
+
+def consultant_specialties(*, service: Any) -> list[str]:
+    """The distinct specialties of the service's active consultants, for the grid's filter."""
+    return list(
+        User.objects.filter(services=service, role=Role.CONSULTANT, is_active=True)
+        .exclude(specialty="")
+        .order_by("specialty")
+        .values_list("specialty", flat=True)
+        .distinct()
+    )
+
+
+def slot_grid(
+    *,
+    service: Any,
+    date: dt.date,
+    consultant: Any = None,
+    specialty: str = "",
+    now: dt.datetime | None = None,
+) -> SlotGrid:
+    """The operator's booking grid of `date`, filtered by consultant and/or specialty, never
+    earlier than the nearest free slot; with the neighbouring days that have free times."""
+    slots = slots_free_on_date(
+        service=service, date=date, consultant=consultant, now=now, specialty=specialty
+    )
+    times = sorted({s.starts_at for s in slots})
+    column = {t: i for i, t in enumerate(times)}
+    rows: dict[int, GridRow] = {}
+    for slot in slots:
+        row = rows.get(slot.consultant_id)
+        if row is None:
+            row = rows[slot.consultant_id] = GridRow(slot.consultant, [None] * len(times))
+        row.cells[column[slot.starts_at]] = slot
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (r.consultant.last_name, r.consultant.first_name, r.consultant.pk),
+    )
+    grid = SlotGrid(date=date, times=times, rows=ordered, nearest=slots[0] if slots else None)
+    grid.previous_date, grid.next_date = _neighbour_days(
+        service=service, date=date, consultant=consultant, specialty=specialty, now=now
+    )
+    return grid
+
+
+def _neighbour_days(
+    *, service: Any, date: dt.date, consultant: Any, specialty: str, now: dt.datetime | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The nearest earlier and later local days with a free bookable slot (for the arrows)."""
+    calendar = ServiceCalendar(service)
+    nearest = slot_nearest_free(
+        service=service, consultant=consultant, now=now, specialty=specialty
+    )
+    if nearest is None:
+        return None, None
+    day_start, day_end = local_day_bounds(service, date)
+    qs = _free_slots(service, consultant, specialty).select_related("consultant")
+
+    def first(candidates: QuerySet[Slot]) -> dt.date | None:
+        for slot in candidates[:_BATCH]:
+            if _bookable_time(service, calendar, slot):
+                return to_local(service, slot.starts_at).date()
+        return None
+
+    previous = None
+    if day_start > nearest.starts_at:
+        previous = first(
+            qs.filter(starts_at__gte=nearest.starts_at, starts_at__lt=day_start).order_by(
+                "-starts_at"
+            )
+        )
+    following = first(
+        qs.filter(starts_at__gte=max(day_end, nearest.starts_at)).order_by("starts_at")
+    )
+    return previous, following
 
 
 def consultant_day(*, consultant: Any, date: dt.date) -> list[Booking]:

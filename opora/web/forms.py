@@ -14,6 +14,7 @@ from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
 from opora.intake.services import REFERRAL_FIELDS, ReferralVia
 from opora.registry.iin import IINError, validate_iin
+from opora.scheduling.selectors import consultant_specialties
 from opora.web.selectors import service_consultants, service_regions
 
 MONTH_FORMAT = "%Y-%m"
@@ -176,12 +177,17 @@ class SlotFilterForm(forms.Form):
     show_optional = False  # a filter: every field is optional, saying so is noise
 
     date = forms.DateField(label=_("Date"), required=False, widget=DateInput)
+    specialty = forms.ChoiceField(label=_("Specialty"), required=False)
     consultant = forms.ChoiceField(label=_("Consultant"), required=False)
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["specialty"].choices = [("", _("Any specialty"))] + [
+            (s, s) for s in consultant_specialties(service=service)
+        ]
         self.fields["consultant"].choices = [("", _("Any consultant"))] + [
-            (str(c.pk), c.display_name) for c in service_consultants(service=service)
+            (str(c.pk), f"{c.display_name} — {c.specialty}" if c.specialty else c.display_name)
+            for c in service_consultants(service=service)
         ]
 
 

@@ -47,6 +47,11 @@ def _token(response) -> str:
     return response["Location"].split("/s/r/")[1].split("/")[0]
 
 
+def _iso(slot) -> str:
+    """A time tile's value: the slot's start in UTC, ISO 8601."""
+    return slot.starts_at.astimezone(dt.UTC).isoformat()
+
+
 def _request(token: str) -> ServiceRequest:
     return ServiceRequest.objects.get(public_token=token)
 
@@ -54,14 +59,18 @@ def _request(token: str) -> ServiceRequest:
 # --- pages ----------------------------------------------------------------------------------
 
 
-def test_service_page_shows_forms_hours_schedule_and_complaints(client, district, district_slots):
+def test_service_page_leads_with_actions_and_names_no_consultant(client, district, district_slots):
     html = client.get(reverse("portal:service", args=["district"])).content.decode()
     consultant = district_slots[0].consultant
     for text in ("Видео", "Текстовый чат", "Письменный ответ", "Жалобу можно направить"):
         assert text in html, text
-    assert "московское время (UTC+3)" in html
-    assert "Europe/Moscow" not in html
-    assert consultant.display_name in html  # the published schedule names the consultant
+    assert "московское время (UTC+3)" in html and "Europe/Moscow" not in html
+    # The actions come before the facts and the schedule; the schedule is behind a disclosure.
+    actions = html.index('id="book-link"')
+    assert actions < html.index('id="request-link"') < html.index('id="facts-title"')
+    assert html.index('id="my-booking"') < html.index('<details class="disclosure" id="schedule"')
+    assert "14:00–17:00" in html  # the published schedule: days and hours
+    assert consultant.last_name not in html  # ... but never the consultants' names
     assert reverse("portal:anonymous", args=["district"]) in html
 
 
@@ -199,24 +208,37 @@ BOOKER = {
 }
 
 
-def _start_booking(client, code="district", data=None) -> str:
-    return _token(client.post(reverse("portal:book", args=[code]), data or BOOKER))
+def _step1(client, code="district", data=None) -> None:
+    response = client.post(reverse("portal:book", args=[code]), data or BOOKER)
+    assert response.status_code == 303, response.content.decode()[:2000]
+    assert response["Location"] == reverse("portal:book_time", args=[code])
+
+
+def _book(client, slot, code="district", data=None) -> str:
+    """Self-booking, both steps: the details, then the slot's time. Returns the private token."""
+    _step1(client, code, data)
+    return _token(client.post(reverse("portal:book_time", args=[code]), {"time": _iso(slot)}))
 
 
 def test_self_booking_happy_path(
     client, district, district_slots, django_capture_on_commit_callbacks
 ):
-    token = _start_booking(client)
-    page = client.get(reverse("portal:choose", args=[token])).content.decode()
+    _step1(client)
+    assert not ServiceRequest.objects.exists()  # nothing registered before a time is chosen
+    page = client.get(reverse("portal:book_time", args=["district"])).content.decode()
     first, second, third = district_slots
-    # Nearest first.
-    assert page.index(f'value="{first.pk}"') < page.index(f'value="{second.pk}"')
+    # One tile per time, nearest first, the service's local time on it.
+    assert page.index(f'value="{_iso(first)}"') < page.index(f'value="{_iso(second)}"')
+    assert ">14:00<" in page and ">15:00<" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("portal:choose", args=[token]), {"slot": second.pk})
-    assert response.status_code == 303
+        response = client.post(
+            reverse("portal:book_time", args=["district"]), {"time": _iso(second)}
+        )
+    token = _token(response)
     req = _request(token)
     booking = Booking.objects.get(request=req, status=Booking.Status.ACTIVE)
     assert booking.slot == second and req.status == ServiceRequest.Status.BOOKED
+    assert req.channel == Channel.PORTAL and req.full_name == "Тестова Анна Петровна"
     # The confirmation went out by e-mail (locmem) and SMS, as stored notifications.
     assert Notification.objects.filter(kind="booking_created", channel="email").exists()
     assert any("anna@example.org" in m.to for m in mail.outbox)
@@ -224,26 +246,28 @@ def test_self_booking_happy_path(
     assert "15:00" in follow and 'id="join-link"' in follow and 'id="ics-link"' in follow
 
 
-def test_race_loser_gets_a_clear_message_and_the_list_again(client, district, district_slots):
-    winner = _start_booking(client)
-    loser = _start_booking(client)
+def test_race_loser_gets_a_clear_message_and_no_request(client, district, district_slots):
+    from django.test import Client
+
+    other = Client()
+    _step1(client)
+    _step1(other)
     slot = district_slots[0]
-    assert (
-        client.post(reverse("portal:choose", args=[winner]), {"slot": slot.pk}).status_code == 303
-    )
-    response = client.post(reverse("portal:choose", args=[loser]), {"slot": slot.pk})
+    winner = client.post(reverse("portal:book_time", args=["district"]), {"time": _iso(slot)})
+    assert winner.status_code == 303
+    response = other.post(reverse("portal:book_time", args=["district"]), {"time": _iso(slot)})
     html = response.content.decode()
     assert response.status_code == 409
     assert "больше не свободно" in html or "уже заняли" in html or "just been taken" in html
-    assert f'value="{slot.pk}"' not in html and f'value="{district_slots[1].pk}"' in html
-    assert not Booking.objects.filter(request=_request(loser)).exists()
+    assert f'value="{_iso(slot)}"' not in html
+    assert f'value="{_iso(district_slots[1])}"' in html
+    assert ServiceRequest.objects.count() == 1  # the loser left nothing in the queue
 
 
 def test_reschedule_and_cancel_through_the_private_link(client, district, district_slots):
-    token = _start_booking(client)
     first, second, _ = district_slots
-    client.post(reverse("portal:choose", args=[token]), {"slot": first.pk})
-    response = client.post(reverse("portal:choose", args=[token]), {"slot": second.pk})
+    token = _book(client, first)
+    response = client.post(reverse("portal:choose", args=[token]), {"time": _iso(second)})
     assert response.status_code == 303
     req = _request(token)
     assert Booking.objects.get(request=req, status="active").slot == second
@@ -257,19 +281,34 @@ def test_reschedule_and_cancel_through_the_private_link(client, district, distri
     assert "отменена" in client.get(reverse("portal:follow", args=[token])).content.decode()
 
 
+def test_a_request_sent_by_form_is_booked_by_time_later(client, district, district_slots):
+    token = _token(client.post(reverse("portal:request", args=["district"]), NAMED))
+    page = client.get(reverse("portal:choose", args=[token])).content.decode()
+    assert page.count('name="time"') == 3
+    response = client.post(
+        reverse("portal:choose", args=[token]), {"time": _iso(district_slots[2])}
+    )
+    assert response.status_code == 303
+    assert Booking.objects.get(request=_request(token)).slot == district_slots[2]
+    assert ServiceRequest.objects.count() == 1
+
+
 def test_booking_is_closed_where_the_service_does_not_allow_it(client, district, district_slots):
     token = _token(client.post(reverse("portal:request", args=["district"]), NAMED))
     district.allows_self_booking = False
     district.save()
     assert client.get(reverse("portal:book", args=["district"])).status_code == 404
-    response = client.post(reverse("portal:choose", args=[token]), {"slot": district_slots[0].pk})
+    response = client.post(
+        reverse("portal:choose", args=[token]), {"time": _iso(district_slots[0])}
+    )
     assert response.status_code == 303 and not Booking.objects.exists()
+    assert client.get(reverse("portal:book_time", args=["district"])).status_code == 404
 
 
 def test_1411_self_booking_checks_the_iin_first(client, service, consultant):
     service.allows_self_booking = True
     service.save()
-    make_slot(service, consultant, future_working_day(service), dt.time(15))
+    slot = make_slot(service, consultant, future_working_day(service), dt.time(15))
     parent_iin = _iin(dt.date(1988, 3, 14), "F", 1234)
     RegistryRecord.objects.create(
         source="cbd",
@@ -294,9 +333,13 @@ def test_1411_self_booking_checks_the_iin_first(client, service, consultant):
     assert refusal == html2.split('id="refusal"')[1].split("</div>")[0]
 
     ok = {**BOOKER, "iin": parent_iin, "full_name": "Ахметова Айгерим Сериковна"}
-    token = _start_booking(client, "kz-1411", ok)
+    _step1(client, "kz-1411", ok)
+    assert not ServiceRequest.objects.exists()  # checked, but nothing registered yet
+    token = _token(client.post(reverse("portal:book_time", args=["kz-1411"]), {"time": _iso(slot)}))
     req = _request(token)
     assert req.eligibility_check.eligible and req.channel == Channel.PORTAL
+    assert req.status == ServiceRequest.Status.BOOKED
+    assert EligibilityCheck.objects.filter(eligible=True).count() == 1  # not run twice
 
 
 def test_bad_iin_is_a_field_error(client, service):
@@ -313,9 +356,8 @@ def test_bad_iin_is_a_field_error(client, service):
 
 
 def test_ics_has_the_booking_time_and_nothing_about_the_client(client, district, district_slots):
-    token = _start_booking(client)
     slot = district_slots[0]
-    client.post(reverse("portal:choose", args=[token]), {"slot": slot.pk})
+    token = _book(client, slot)
     response = client.get(reverse("portal:ics", args=[token]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     body = response.content

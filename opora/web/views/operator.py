@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -409,7 +410,10 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
     filter_form.is_valid()
     data = getattr(filter_form, "cleaned_data", {})
     consultant = service_consultant_get(service=service, pk=data.get("consultant"))
-    nearest = scheduling_selectors.slot_nearest_free(service=service, consultant=consultant)
+    specialty = data.get("specialty") or ""
+    nearest = scheduling_selectors.slot_nearest_free(
+        service=service, consultant=consultant, specialty=specialty
+    )
     ctx: dict[str, Any] = {
         "nav": "operator",
         "req": service_request,
@@ -423,9 +427,11 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         "nearest": nearest,
         "filter_form": filter_form,
         "consultant": consultant,
+        "specialty": specialty,
         "error": error,
         "conflict": conflict,
-        "slots": [],
+        "grid": None,
+        "local_now": local_now(service),
     }
     if nearest is not None:
         nearest_date = to_local(service, nearest.starts_at).date()
@@ -433,15 +439,23 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         if chosen < nearest_date:
             ctx["too_early"] = chosen
             chosen = nearest_date
-        slots = scheduling_selectors.slots_free_on_date(
-            service=service, date=chosen, consultant=consultant
+        # A day x consultant grid of the chosen day: rows are consultants (with their
+        # specialty), columns the times; the nearest free slot is marked.
+        ctx["grid"] = scheduling_selectors.slot_grid(
+            service=service, date=chosen, consultant=consultant, specialty=specialty
         )
-        ctx["slots"] = [s for s in slots if s.starts_at >= nearest.starts_at]
         ctx["chosen_date"] = chosen
         ctx["nearest_date"] = nearest_date
+        ctx["filter_query"] = _grid_query(consultant=consultant, specialty=specialty)
     if request.htmx and request.method == "GET":
         return page(request, "web/operator/_slots.html", ctx)
     return page(request, "web/operator/book.html", ctx, status=status)
+
+
+def _grid_query(*, consultant: Any, specialty: str) -> str:
+    """The grid's filters as a query string, for the day arrows."""
+    params = {"specialty": specialty, "consultant": consultant.pk if consultant else ""}
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @role_required(*OPERATOR_ROLES)

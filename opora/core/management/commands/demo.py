@@ -492,6 +492,21 @@ def write_registry_csv(source: str, rows: list[dict[str, str]], path: Path) -> N
 
 # --- Consultants ---------------------------------------------------------------------------------
 
+# Synthetic specialties, shown in the operator's booking grid and its filter: the 1411
+# consultants take them in turn, the district's by login.
+CONSULTANT_SPECIALTIES = ["Психолог", "Социальный работник", "Юрист", "Дефектолог"]
+DISTRICT_SPECIALTIES = {
+    "district-psychologist": "Психолог",
+    "district-social": "Специалист по социальной работе",
+}
+
+
+def specialty_set(user: User, specialty: str) -> None:
+    """Give a demo consultant their specialty once (an edit made in the admin is kept)."""
+    if not user.specialty:
+        user.specialty = specialty
+        user.save(update_fields=["specialty"])
+
 
 def consultant_names(count: int) -> list[tuple[str, str, str]]:
     """(last, first, patronymic) for consultant01..NN, the same on every run."""
@@ -538,6 +553,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         service, orgs, users, created_users = self._reference_data(opts["reset_passwords"])
         consultants = [users["consultant"], *self._consultants(service, orgs, opts["consultants"])]
+        specialty_set(users["consultant"], CONSULTANT_SPECIALTIES[0])
         approved = self._schedules(service, users, consultants)
         district, district_consultants = self._district(orgs, users)
         approved += self._schedules(district, users, district_consultants)
@@ -668,6 +684,7 @@ class Command(BaseCommand):
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
             user.services.add(service)
+            specialty_set(user, CONSULTANT_SPECIALTIES[i % len(CONSULTANT_SPECIALTIES)])
             consultants.append(user)
         return consultants
 
@@ -707,6 +724,7 @@ class Command(BaseCommand):
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
             user.services.add(service)
+            specialty_set(user, DISTRICT_SPECIALTIES.get(username, ""))
             consultants.append(user)
         return service, consultants
 
