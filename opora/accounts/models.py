@@ -31,6 +31,16 @@ class User(AbstractUser):
         "core.Service", blank=True, related_name="staff", verbose_name=_("services")
     )
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
+    # The service a staff member of several services last chose to work in (kept across sign-ins;
+    # checked against `services` on every request, see opora.accounts.selectors).
+    current_service = models.ForeignKey(
+        "core.Service",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current service"),
+    )
 
     class Meta:
         verbose_name = _("staff member")
