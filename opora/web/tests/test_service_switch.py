@@ -335,3 +335,37 @@ def test_my_day_lists_consultations_of_every_service_with_its_service(
     # Each time in its own service's zone: 15:00 in Moscow, not 17:00 in Almaty.
     assert district.name in by_name[False] and "15:00" in by_name[False]
     assert "17:00" not in by_name[False]
+
+
+def test_messenger_conversations_of_every_service_name_their_service(client, service, district):
+    from django.utils import timezone
+
+    from opora.messengers.models import ChannelAccount, Conversation
+
+    head = make_user(Role.HEAD, service=service)
+    head.services.add(district)
+    waiting = {}
+    for s in (service, district):
+        account = ChannelAccount.objects.create(
+            service=s, channel="telegram", slug=f"bot-{s.code}", name="Бот", token="t-123"
+        )
+        waiting[s.code] = Conversation.objects.create(
+            account=account,
+            external_chat_id=f"chat-{s.code}",
+            display_name=f"Клиент {s.code}",
+            awaiting_reply_since=timezone.now(),
+        )
+    client.force_login(head)
+    page = client.get(reverse("messengers:conversations")).content.decode()
+    for s in (service, district):
+        row = page[page.index(f'id="conversation-{waiting[s.code].pk}"') :].split("</tr>")[0]
+        assert s.name in row
+
+
+def test_the_admin_shows_the_service_chosen_last(admin_client, client, both, district):
+    client.force_login(both)
+    _switch(client, district)
+    page = admin_client.get(reverse("admin:accounts_user_change", args=[both.pk]))
+    html = page.content.decode()
+    field = html[html.index("field-current_service") :].split("</div>\n")[0:3]
+    assert page.status_code == 200 and district.name in "".join(field)
