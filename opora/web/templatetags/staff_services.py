@@ -31,6 +31,8 @@ def service_switcher(context: Any) -> dict[str, Any]:
     return {
         "services": services,
         "current": current,
-        "next": request.get_full_path(),
+        # Back to this page after switching — unless it answered a form (a POST address
+        # cannot be opened again): then the start page.
+        "next": request.get_full_path() if request.method == "GET" else "",
         "csrf_token": context.get("csrf_token"),
     }

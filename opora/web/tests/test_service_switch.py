@@ -369,3 +369,12 @@ def test_the_admin_shows_the_service_chosen_last(admin_client, client, both, dis
     html = page.content.decode()
     field = html[html.index("field-current_service") :].split("</div>\n")[0:3]
     assert page.status_code == 200 and district.name in "".join(field)
+
+
+def test_a_page_that_answered_a_form_switches_back_to_the_start_page(client, both):
+    client.force_login(both)
+    page = client.post(reverse("operator_check"), {"iin": "1", "full_name": ""}).content.decode()
+    assert 'id="service-form"' in page
+    assert '<input type="hidden" name="next" value="">' in page
+    page = client.get(reverse("operator_console")).content.decode()
+    assert f'<input type="hidden" name="next" value="{reverse("operator_console")}">' in page
