@@ -16,7 +16,10 @@ class StaffAdmin(UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "patronymic", "email")}),
-        (_("Work"), {"fields": ("role", "specialty", "organisation", "services")}),
+        (
+            _("Work"),
+            {"fields": ("role", "specialty", "organisation", "services", "current_service")},
+        ),
         (
             _("Permissions"),
             {
@@ -57,6 +60,8 @@ class StaffAdmin(UserAdmin):
     list_filter = ("role", "organisation", "is_active", "is_staff", "is_superuser")
     search_fields = ("username", "last_name", "first_name", "patronymic", "email")
     filter_horizontal = ("services", "groups", "user_permissions")
+    # Chosen by the staff member in the page header (audited there), shown here for support.
+    readonly_fields = ("current_service",)
     list_select_related = ("organisation",)
 
 

@@ -34,6 +34,16 @@ class User(AbstractUser):
     # What a consultant does (psychologist, lawyer, social worker...): shown in the operator's
     # booking grid and its filter. Free text, blank for other roles.
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    # The service a staff member of several services last chose to work in (kept across sign-ins;
+    # checked against `services` on every request, see opora.accounts.selectors).
+    current_service = models.ForeignKey(
+        "core.Service",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current service"),
+    )
 
     class Meta:
         verbose_name = _("staff member")

@@ -1,13 +1,20 @@
-"""Writes of the accounts domain: API tokens for integrations."""
+"""Writes of the accounts domain: API tokens for integrations, the service a staff member works in."""
 
 import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from opora.accounts.access import require_works_for
 from opora.accounts.models import ApiToken, User, hash_token
 from opora.core.audit import audit_record
+from opora.core.errors import PermissionDenied
+from opora.core.models import Service
+
+# The audit event of a staff member choosing the service they work in.
+SERVICE_CHOSEN = "staff.service_chosen"
 
 # How often a token's last use is written: once a minute is precise enough for an audit of idle
 # tokens and spares the database a write on every request.
@@ -80,3 +87,36 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         ).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def staff_service_choose(
+    *, actor: User, service: Service, previous: Service | None = None, via: str = "menu"
+) -> User:
+    """Make `service` the one `actor` works in from now on (remembered across sign-ins).
+
+    PermissionDenied when the actor does not work for it or it is closed. `previous` is the
+    service the actor was working in on this screen (it may differ from the stored choice when
+    another browser chose since); `via` says how it was chosen, for the audit: "menu" (the
+    header's switcher) or "record" (a record of that service was opened). Choosing the service
+    already in use writes nothing.
+    """
+    if not service.is_active:
+        raise PermissionDenied(
+            _("The service “%(code)s” is closed.") % {"code": service.code}, code="inactive"
+        )
+    require_works_for(actor, service)
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    previous_id = previous.pk if previous is not None else user.current_service_id
+    if previous_id == service.pk and user.current_service_id == service.pk:
+        return user
+    user.current_service = service
+    user.save(update_fields=["current_service"])
+    actor.current_service = service
+    audit_record(
+        actor=actor,
+        event_type=SERVICE_CHOSEN,
+        subject=user,
+        extra={"service_id": service.pk, "previous_service_id": previous_id, "via": via},
+    )
+    return user

@@ -15,8 +15,8 @@ from opora.mail import selectors, services
 from opora.mail.forms import AnswerForm, AssignForm
 from opora.mail.models import OutboundMessage
 from opora.web.decorators import role_required
-from opora.web.selectors import service_consultants
-from opora.web.views.common import attach_error, go, lookup_error, page, today
+from opora.web.selectors import request_service_get, service_consultants
+from opora.web.views.common import attach_error, go, list_services, lookup_error, page, today
 
 WRITTEN_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body"}
@@ -25,9 +25,16 @@ ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body"}
 @role_required(*WRITTEN_ROLES)
 def written_list(request: HttpRequest) -> HttpResponse:
     waiting_only = request.GET.get("show") != "all"
-    rows = selectors.written_requests(
-        actor=request.user, service=request.service, waiting_only=waiting_only
-    )
+    services, all_services = list_services(request)
+    rows = []
+    for service in services:
+        for row in selectors.written_requests(
+            actor=request.user, service=service, waiting_only=waiting_only
+        ):
+            row.service = service
+            rows.append(row)
+    if all_services:  # each service's list is in this order already; merge them
+        rows.sort(key=lambda r: (r.due_on is None, r.due_on, r.first_received, r.pk))
     return page(
         request,
         "mail/written_list.html",
@@ -35,6 +42,7 @@ def written_list(request: HttpRequest) -> HttpResponse:
             "nav": "written",
             "rows": rows,
             "waiting_only": waiting_only,
+            "all_services": all_services,
             "today": today(request.service),
             "sees_all": request.user.has_role(Role.HEAD, Role.ADMIN),
         },
@@ -61,7 +69,7 @@ def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -
     return ctx
 
 
-@role_required(*WRITTEN_ROLES)
+@role_required(*WRITTEN_ROLES, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def thread(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -102,7 +110,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "mail/thread.html", _thread_context(request, req, form), status=status)
 
 
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Role.HEAD, Role.ADMIN, service_from=request_service_get)
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -65,9 +65,13 @@ def webhook(request: HttpRequest, channel: str, slug: str) -> HttpResponse:
 @role_required(Role.CONSULTANT, Role.HEAD)
 def conversation_list(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
-    conversations = selectors.conversations_for_staff(
-        actor=request.user, unanswered_only=not show_all
+    conversations = list(
+        selectors.conversations_for_staff(actor=request.user, unanswered_only=not show_all)
     )
+    # Conversations of every service the user works for: each row names its service.
+    by_pk = {s.pk: s for s in request.staff_services}
+    for conversation in conversations:
+        conversation.service = by_pk.get(conversation.account.service_id)
     return page(
         request,
         "messengers/conversations.html",

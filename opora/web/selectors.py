@@ -10,24 +10,74 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from opora.accounts.access import sees_every_service
 from opora.accounts.models import Role, User
 from opora.core.models import Region, Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
+from opora.intake.selectors import request_queue
 from opora.registry.models import EligibilityCheck
 from opora.scheduling.calendar import ServiceCalendar, local_now, to_local
 from opora.scheduling.models import HandoffRun, Schedule, Slot
 
+# Where the service a staff member chose is kept for this browser (the user row keeps it across
+# sign-ins: `User.current_service`).
+SESSION_SERVICE_KEY = "staff_service_id"
 
-def staff_service(user: User) -> Service | None:
-    """The service a staff member works for: the first of their services.
 
-    A superuser with no service of their own works for the first active service, so an
-    administrator can always open the screens.
+def staff_services(user: User) -> list[Service]:
+    """The active services `user` works for, in a fixed order (their own by primary key).
+
+    An administrator works for every active service: their own first, then the others.
     """
-    service = user.services.filter(is_active=True).order_by("pk").first()
-    if service is None and user.is_superuser:
-        service = Service.objects.filter(is_active=True).order_by("pk").first()
-    return service
+    if not (user.is_authenticated and user.is_active):
+        return []
+    own = list(user.services.filter(is_active=True).order_by("pk"))
+    if not sees_every_service(user):
+        return own
+    others = Service.objects.filter(is_active=True).exclude(pk__in=[s.pk for s in own])
+    return own + list(others.order_by("pk"))
+
+
+def staff_service(
+    user: User, session: Any = None, services: list[Service] | None = None
+) -> Service | None:
+    """The service a staff member works in: the one chosen in this browser (`session`), else the
+    one they chose last (`User.current_service`), else the first of their services.
+
+    A choice is checked on every call against `services` (default: `staff_services(user)`), so a
+    service they no longer work for, or one that was closed, falls back to the first.
+    """
+    if services is None:
+        services = staff_services(user)
+    if not services:
+        return None
+    by_pk = {s.pk: s for s in services}
+    for candidate in (
+        session.get(SESSION_SERVICE_KEY) if session is not None else None,
+        user.current_service_id,
+    ):
+        if candidate in by_pk:
+            return by_pk[candidate]
+    return services[0]
+
+
+def staff_service_get(*, user: User, pk: Any) -> Service | None:
+    """One of the services `user` works for by its primary key; None for any other."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return next((s for s in staff_services(user) if s.pk == pk), None)
+
+
+def request_service_get(*, pk: Any) -> Service | None:
+    """The service of request `pk` (None when there is none): which service a request page works
+    in. Whether the actor may open the request is checked by the page itself."""
+    try:
+        found = ServiceRequest.objects.select_related("service").filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+    return found.service if found is not None else None
 
 
 def service_consultants(*, service: Service) -> QuerySet[User]:
@@ -103,22 +153,46 @@ class QueueRow:
     overdue: bool
 
 
-def queue_rows(*, service: Service, requests: Iterable[ServiceRequest]) -> list[QueueRow]:
+def queue_rows(
+    *, requests: Iterable[ServiceRequest], service: Service | None = None
+) -> list[QueueRow]:
     """Each request with its deadline hint: an e-mail (or a written answer asked for) is answered
     within the service's working days (regulation 002 §4.6.3); every other request is served
-    within its calendar days of registration (regulation 004)."""
-    calendar = ServiceCalendar(service)
-    today = local_now(service).date()
+    within its calendar days of registration (regulation 004).
+
+    Each request's own service sets its deadline (the rows may come from several services);
+    `service` is the one of them all when there is one.
+    """
+    calendars: dict[int, ServiceCalendar] = {}
+    todays: dict[int, dt.date] = {}
     rows = []
     for r in requests:
-        registered = to_local(service, r.created_at).date()
+        own = service if service is not None and r.service_id == service.pk else r.service
+        if own.pk not in calendars:
+            calendars[own.pk] = ServiceCalendar(own)
+            todays[own.pk] = local_now(own).date()
+        registered = to_local(own, r.created_at).date()
         written = r.channel == Channel.EMAIL or r.preferred_form == ServiceForm.WRITTEN
         if written:
-            due = calendar.add_working_days(registered, service.written_answer_working_days)
+            due = calendars[own.pk].add_working_days(registered, own.written_answer_working_days)
         else:
-            due = registered + dt.timedelta(days=service.service_within_days)
-        rows.append(QueueRow(request=r, due=due, written=written, overdue=due < today))
+            due = registered + dt.timedelta(days=own.service_within_days)
+        rows.append(QueueRow(request=r, due=due, written=written, overdue=due < todays[own.pk]))
     return rows
+
+
+def staff_request_queue(
+    *, actor: User, services: list[Service], channel: str = "", status: str = ""
+) -> list[ServiceRequest]:
+    """The waiting requests of several services in one list, oldest first (each service's own
+    queue, checked by `intake.selectors.request_queue`, merged); each request carries its
+    service."""
+    rows: list[ServiceRequest] = []
+    for service in services:
+        for r in request_queue(actor=actor, service=service, channel=channel, status=status):
+            r.service = service
+            rows.append(r)
+    return sorted(rows, key=lambda r: (r.created_at, r.pk))
 
 
 def service_request_find(*, service: Service, value: str) -> ServiceRequest | None:

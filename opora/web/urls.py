@@ -4,7 +4,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from opora.accounts import two_factor
-from opora.web.views import base, consultant, coordinator, head, operator, referrals, registries
+from opora.web.views import (
+    base,
+    consultant,
+    coordinator,
+    head,
+    operator,
+    referrals,
+    registries,
+    services,
+)
 
 urlpatterns = [
     path("", base.home, name="home"),
@@ -19,6 +28,8 @@ urlpatterns = [
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
     path("authority/", base.authority_home, name="authority_home"),
+    # The service a staff member of several services works in (the header's switcher)
+    path("service/", services.service_switch, name="service_switch"),
     # Operator console
     path("operator/", operator.console, name="operator_console"),
     path("operator/clients/search/", operator.client_search, name="operator_client_search"),

@@ -51,6 +51,27 @@ def attach_error(form: Any, err: DomainError, fields_by_code: dict[str, str]) ->
     form.add_error(field if field in form.fields else None, err.message)
 
 
+# Whether the staff lists show the current service or every service of the user ("all"),
+# remembered for this browser once chosen.
+SCOPE_SESSION_KEY = "staff_list_scope"
+SCOPE_ALL = "all"
+SCOPE_CURRENT = "current"
+
+
+def list_services(request: HttpRequest) -> tuple[list[Any], bool]:
+    """The services a staff list shows, and whether that is all of the user's: `?scope=all`
+    («Все мои службы») or `?scope=current`, else the choice made last in this browser."""
+    scope = request.GET.get("scope", "")
+    if scope in (SCOPE_ALL, SCOPE_CURRENT):
+        request.session[SCOPE_SESSION_KEY] = scope
+    else:
+        scope = request.session.get(SCOPE_SESSION_KEY, SCOPE_CURRENT)
+    services = list(getattr(request, "staff_services", None) or [])
+    if scope == SCOPE_ALL and len(services) > 1:
+        return services, True
+    return [request.service], False
+
+
 def today(service: Any) -> dt.date:
     return local_now(service).date()
 

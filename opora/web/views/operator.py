@@ -45,11 +45,13 @@ from opora.web.forms import (
 from opora.web.selectors import (
     eligibility_check_get,
     queue_rows,
+    request_service_get,
     service_consultant_get,
     service_request_find,
     slot_get,
+    staff_request_queue,
 )
-from opora.web.views.common import attach_error, go, lookup_error, page
+from opora.web.views.common import attach_error, go, list_services, lookup_error, page
 
 OPERATOR_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
 SEARCH_MIN_CHARS = 3
@@ -275,7 +277,7 @@ def _request_page(
     return page(request, "web/operator/request_detail.html", ctx, status=status)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         service_request = _get_request(request, pk)
@@ -311,7 +313,7 @@ def _request_form_action(
     return _request_page(request, service_request, **page_extra)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
@@ -329,7 +331,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §9: refuse with a ground, politely; the refusal is recorded."""
@@ -348,7 +350,7 @@ def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §10: the question is not ours — tell whom to ask, and record it."""
@@ -367,7 +369,7 @@ def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def request_book(request: HttpRequest, pk: int) -> HttpResponse:
     """Book (or move) a request's slot: the nearest free time first, or a chosen day's free times,
@@ -458,7 +460,7 @@ def _grid_query(*, consultant: Any, specialty: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 001 §5: what to tell the caller — date, time, how to join, how to change."""
     try:
@@ -477,7 +479,7 @@ def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "web/operator/confirmation.html", ctx)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel the active booking: ask for the reason and a confirmation first."""
@@ -582,11 +584,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     htmx refreshes the list every 30 seconds (`partial=1`): the count is live.
     """
     service = request.service
-    form = QueueFilterForm(request.GET or None)
+    services, all_services = list_services(request)
+    filtered = "status" in request.GET or "channel" in request.GET  # not just ?scope=
+    form = QueueFilterForm(request.GET if filtered else None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     status = data.get("status", "") if form.is_bound else ServiceRequest.Status.NEW
-    requests = intake_selectors.request_queue(
-        actor=request.user, service=service, channel=data.get("channel", ""), status=status
+    requests = staff_request_queue(
+        actor=request.user, services=services, channel=data.get("channel", ""), status=status
     )
     if not form.is_bound:
         form = QueueFilterForm(initial={"status": ServiceRequest.Status.NEW})
@@ -595,6 +599,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter_form": form,
         "rows": queue_rows(service=service, requests=requests),
         "status_filter": status,
+        "all_services": all_services,
         "local_now": local_now(service),
         "refresh_query": _refresh_query(request, status),
     }
@@ -615,7 +620,7 @@ def _refresh_query(request: HttpRequest, status: str) -> str:
 REFERRAL_SEND_FIELDS = {"invalid_via": "via", "referral_inactive": "referral"}
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a directory entry to the client (regulation 000 §10, dispatcher consulting of 004)."""
@@ -665,7 +670,7 @@ def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 004: both parents on one question — the two requests count as one service."""
@@ -697,7 +702,7 @@ def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
     return _request_page(request, service_request, status=400, count_form=form, open_count=True)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
 @require_POST
 def request_count_separately(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -192,6 +192,15 @@ DISTRICT_CONSULTANTS = [
     ("district-psychologist", ("Психологова", "Вера", "Андреевна")),
     ("district-social", ("Соцработникова", "Ольга", "Ивановна")),
 ]
+# The district service's own staff (they work only there), so that its requests are handled end
+# to end: the operator takes the queue, the coordinator and the head keep the schedules and the
+# written answers, the two consultants above hold the consultations. The password is
+# f"demo-{username}-2026", like the 1411 logins.
+DISTRICT_STAFF: list[tuple[str, str, tuple[str, str, str]]] = [
+    ("operator-mordovia", Role.OPERATOR, ("Операторская", "Анна", "Сергеевна")),
+    ("coordinator-mordovia", Role.COORDINATOR, ("Координаторская", "Ирина", "Павловна")),
+    ("head-mordovia", Role.HEAD, ("Начальникова", "Елена", "Викторовна")),
+]
 
 # The CSV layouts registry_import reads (opora.registry.importer.COLUMNS): UTF-8, a header, ISO dates.
 REGISTRY_COLUMNS = {
@@ -542,7 +551,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords",
             action="store_true",
-            help="set the six demo logins back to their printed passwords",
+            help="set the printed demo logins back to their printed passwords",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -555,7 +564,7 @@ class Command(BaseCommand):
         consultants = [users["consultant"], *self._consultants(service, orgs, opts["consultants"])]
         specialty_set(users["consultant"], CONSULTANT_SPECIALTIES[0])
         approved = self._schedules(service, users, consultants)
-        district, district_consultants = self._district(orgs, users)
+        district, district_consultants = self._district(orgs, users, opts["reset_passwords"])
         approved += self._schedules(district, users, district_consultants)
         self._channels(service, district)
         registry = self._registry(users["admin"], opts["registry_rows"])
@@ -690,10 +699,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _district(
-        self, orgs: dict[str, Organisation], users: dict[str, User]
+        self, orgs: dict[str, Organisation], users: dict[str, User], reset_passwords: bool = False
     ) -> tuple[Service, list[User]]:
-        """The Russian district service with two consultants; the coordinator and the head of the
-        demo serve it too, so that its schedules go through the same approval."""
+        """The Russian district service with staff of its own who can sign in (an operator, a
+        coordinator, a head and two consultants); the 1411 operator, coordinator and head serve it
+        too (they switch services in the page header), so its schedules go through the same
+        approval."""
         org, _ = Organisation.objects.get_or_create(
             name=DISTRICT_ORG,
             defaults={"short_name": "ОСЗН (демо)", "kind": "social_protection", "country": "RU"},
@@ -708,6 +719,8 @@ class Command(BaseCommand):
         )
         for username in ("coordinator", "head", "operator"):
             users[username].services.add(service)
+        for username, role, names in DISTRICT_STAFF:
+            self._district_login(username, role, names, org, service, reset_passwords)
         consultants = []
         for username, (last, first, patr) in DISTRICT_CONSULTANTS:
             user, created = User.objects.get_or_create(
@@ -720,13 +733,41 @@ class Command(BaseCommand):
                     "patronymic": patr,
                 },
             )
-            if created:
-                user.set_unusable_password()
+            # A printed login: the consultants hold the district's consultations.
+            if created or reset_passwords or not user.has_usable_password():
+                user.set_password(demo_password(username))
                 user.save(update_fields=["password"])
             user.services.add(service)
             specialty_set(user, DISTRICT_SPECIALTIES.get(username, ""))
             consultants.append(user)
         return service, consultants
+
+    def _district_login(
+        self,
+        username: str,
+        role: str,
+        names: tuple[str, str, str],
+        org: Organisation,
+        service: Service,
+        reset_password: bool,
+    ) -> User:
+        last, first, patr = names
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "role": role,
+                "organisation": org,
+                "last_name": last,
+                "first_name": first,
+                "patronymic": patr,
+                "email": f"{username}@opora-demo.example",
+            },
+        )
+        if created or reset_password:
+            user.set_password(demo_password(username))
+            user.save(update_fields=["password"])
+        user.services.add(service)
+        return user
 
     # --- schedules and slots -------------------------------------------------------------------
 
@@ -849,8 +890,32 @@ class Command(BaseCommand):
             for iin, name, answer in present:
                 self.stdout.write(f"  {iin}  {name:<40} {answer}")
         self.stdout.write("")
-        self.stdout.write("Logins (demo only; kept on a re-run, --reset-passwords restores them):")
-        self.stdout.write(f"  {'username':<12} {'password':<24} role")
-        for username, role, _, _ in DEMO_USERS:
-            extra = ", superuser" if username == ADMIN_USERNAME else ""
-            self.stdout.write(f"  {username:<12} {demo_password(username):<24} {role}{extra}")
+        self.stdout.write("Logins (demo only; kept on a re-run, --reset-passwords restores them).")
+        self.stdout.write(
+            "Who works in several services switches between them in the page header; "
+            "the queue can show all of them at once."
+        )
+        self.stdout.write(f"  {'username':<22} {'password':<32} {'role':<18} works in")
+        for username, role_value in self._printed_logins():
+            role = str(role_value)
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                continue
+            if username == ADMIN_USERNAME:
+                role, where = f"{role}, superuser", "every service"
+            elif role == Role.AUTHORITY:
+                where = "reports (no service screens)"
+            else:
+                where = ", ".join(user.services.order_by("pk").values_list("code", flat=True))
+            self.stdout.write(
+                f"  {username:<22} {demo_password(username):<32} {role:<18} {where or '—'}"
+            )
+
+    @staticmethod
+    def _printed_logins() -> list[tuple[str, str]]:
+        """(username, role) of every printed login: the 1411 ones, the district's, the admin last
+        (where a person trying the demo looks for it)."""
+        kz = [(u, r) for u, r, _, _ in DEMO_USERS if u != ADMIN_USERNAME]
+        district = [(u, r) for u, r, _ in DISTRICT_STAFF]
+        district += [(u, Role.CONSULTANT) for u, _ in DISTRICT_CONSULTANTS]
+        return [*kz, *district, (ADMIN_USERNAME, Role.ADMIN)]

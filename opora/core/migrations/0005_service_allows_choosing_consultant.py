@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_service_public_portal'),
+        ('core', '0004_service_texts_per_language'),
     ]
 
     operations = [
