@@ -305,7 +305,7 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             "join_open": join_open,
             "join_url": selectors.join_url(booking=upcoming) if join_open else "",
             "join_opens_at": upcoming.slot.starts_at - JOIN_EARLY if upcoming else None,
-            "can_book": service.allows_self_booking and state == ServiceRequest.Status.NEW,
+            "can_book": service.allows_self_booking and state in ("new", "failed"),
             "can_change": service.allows_self_booking and upcoming is not None,
             "again_url": again_url
             if state in ("done", "held", "cancelled", "no_show", "refused", "redirected")

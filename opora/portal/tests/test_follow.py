@@ -176,3 +176,20 @@ def test_share_button_and_selectable_link(client, district):
     assert f'id="private-link">{link}</a>' in html
     assert 'id="share-link" hidden' in html and f'data-url="{link}"' in html
     assert 'aria-live="polite"' in html and 'data-copied="Ссылка скопирована"' in html
+
+
+def test_technical_failure_without_a_new_time_says_so_and_offers_a_new_time(
+    client, district, district_consultant
+):
+    from opora.consultations.models import TechnicalFailure
+
+    c, token = _live(district, district_consultant)
+    consultations.technical_failure_report(
+        actor=district_consultant, consultation=c, cause=TechnicalFailure.Cause.EQUIPMENT
+    )
+    html = _page(client, token)
+    assert 'id="request-status">Ожидает нового времени<' in html
+    assert "по техническим причинам" in html
+    assert 'id="join-link"' not in html and 'id="cancel-link"' not in html
+    # Self-booking: the parent may pick the new time; the failed booking is moved, not doubled.
+    assert 'id="choose-link"' in html
