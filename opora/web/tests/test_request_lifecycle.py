@@ -149,3 +149,23 @@ def test_a_booked_request_offers_no_again(operator_client, registry_parent, pare
     response = operator_client.post(reverse("operator_again", args=[req.pk]))
     assert response.status_code == 303
     assert ServiceRequest.objects.count() == 1
+
+
+def test_a_held_consultation_is_not_cancelled_while_its_protocol_is_coming(
+    operator_client, registry_parent, parent_iin, slots
+):
+    from opora.consultations import services as consultations
+
+    req = register_request(operator_client, parent_iin)
+    operator_client.post(reverse("operator_book", args=[req.pk]), {"slot": slots[0].pk})
+    booking = Booking.objects.get(request=req)
+    room = consultations.consultation_for_booking(booking=booking)
+    consultations.consultation_admit(consultation_id=room.pk, actor=booking.slot.consultant)
+    consultations.consultation_end(consultation_id=room.pk, actor=booking.slot.consultant)
+    html = operator_client.get(reverse("operator_request", args=[req.pk])).content.decode()
+    assert 'id="consultation-held"' in html
+    assert 'id="cancel-booking"' not in html and 'id="change-time"' not in html
+    operator_client.post(reverse("operator_cancel", args=[req.pk]), {"reason": "x"})
+    booking.refresh_from_db()
+    req.refresh_from_db()
+    assert (booking.status, req.status) == (Booking.Status.ACTIVE, ServiceRequest.Status.BOOKED)

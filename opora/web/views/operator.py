@@ -248,11 +248,21 @@ def _bookings(service_request: ServiceRequest) -> list[Booking]:
     return list(scheduling_selectors.bookings_for_request(request=service_request))
 
 
+def _held(booking: Booking | None) -> Any:
+    """The ended consultation of `booking` (held, the protocol may still be coming), or None."""
+    consultation = getattr(booking, "consultation", None) if booking is not None else None
+    if consultation is not None and consultation.status == "ended":
+        return consultation
+    return None
+
+
 def _active(bookings: list[Booking], service_request: ServiceRequest) -> Booking | None:
     """The booking still to come: a done or no-show request keeps its booking as the record of
-    what was held, which is no longer changed or cancelled."""
+    what was held, and a held one awaits its protocol — neither is changed or cancelled."""
     active = next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)
     if active is not None and service_request.status in intake_services.FINISHED:
+        return None
+    if _held(active) is not None:
         return None
     return active
 
@@ -285,6 +295,7 @@ def _request_page(
         "active": _active(bookings, service_request),
         # A cancelled, closed or no-show request: the same client again, as a new request.
         "can_again": service_request.status in intake_services.FINISHED,
+        "held": _held(next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)),
         "can_book": service_request.status in BOOKABLE
         and not (
             service_request.service.requires_eligibility
