@@ -235,7 +235,19 @@ def received(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # How the private page names the service's clock after a time ("11:00–12:00 Moscow time").
-_KZ_ZONES = ("Asia/Almaty", "Asia/Astana", "Asia/Qostanay", "Asia/Aqtobe", "Asia/Aqtau")
+# Kazakhstan's zones, one UTC+5 clock since 1 March 2024 (docs/ARCHITECTURE.md, "Time").
+_KZ_ZONES = frozenset(
+    {
+        "Asia/Almaty",
+        "Asia/Astana",
+        "Asia/Qostanay",
+        "Asia/Qyzylorda",
+        "Asia/Aqtobe",
+        "Asia/Aqtau",
+        "Asia/Atyrau",
+        "Asia/Oral",
+    }
+)
 
 
 def zone_label(service: Any, at: dt.datetime | None = None) -> str:
@@ -243,7 +255,7 @@ def zone_label(service: Any, at: dt.datetime | None = None) -> str:
     name = service.time_zone
     if name == "Europe/Moscow":
         return pgettext("after a time", "Moscow time")
-    if name in _KZ_ZONES or name.startswith("Asia/Q") or name == "Asia/Oral":
+    if name in _KZ_ZONES:
         return pgettext("after a time", "Astana time")
     offset = timezone.localtime(at or timezone.now(), service.tz).utcoffset() or dt.timedelta()
     minutes = int(offset.total_seconds() // 60)
