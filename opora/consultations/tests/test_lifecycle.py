@@ -104,3 +104,21 @@ def test_technical_failure_rebooked_keeps_the_request_booked_and_counted_once(se
     assert _status(c) == ServiceRequest.Status.DONE
     counted = _count(service)
     assert (counted.requests, counted.services) == (1, 1)
+
+
+def test_the_data_migration_closes_requests_held_before_the_lifecycle(service, consultant):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "opora.consultations.migrations.0004_close_requests_held_before_the_lifecycle"
+    )
+    written = make_live_consultation(service, consultant)
+    Consultation.objects.filter(pk=written.pk).update(status="ended", ended_at=timezone.now())
+    Protocol.objects.create(consultation=written, written_by=consultant, **PROTOCOL)
+    missed = make_live_consultation(service, consultant, starts_in=dt.timedelta(hours=-3))
+    Consultation.objects.filter(pk=missed.pk).update(status="no_show")
+    waiting = make_live_consultation(service, consultant, starts_in=dt.timedelta(hours=3))
+    migration.close_held_requests(apps, None)
+    assert [_status(c) for c in (written, missed, waiting)] == ["done", "no_show", "booked"]
