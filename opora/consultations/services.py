@@ -32,6 +32,7 @@ from opora.consultations.models import (
 )
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, NotFound
+from opora.intake import services as intake
 from opora.notifications.services import notification_create
 from opora.scheduling.calendar import ServiceCalendar
 from opora.scheduling.models import Booking
@@ -323,6 +324,10 @@ def technical_failure_report(
         },
     )
     if failure.rebooked is None:
+        # No new time yet: the same request waits in the queue again (one request, counted once).
+        intake.request_reopen_after_failure(
+            actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
+        )
         _notify_client_of_failure(consultation)
     if failure.rebooked is not None:
         new_local = timezone.localtime(failure.rebooked.slot.starts_at, slot.service.tz)
@@ -369,6 +374,10 @@ def consultation_mark_no_show(
     consultation.ended_at = now
     consultation.save(update_fields=["status", "ended_at"])
     audit_record(actor=actor, event_type="consultation.no_show", subject=consultation)
+    # The request ends with its consultation: the parent's page says so and offers to book again.
+    intake.request_mark_no_show(
+        actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
+    )
     return consultation
 
 
@@ -442,6 +451,7 @@ PROTOCOL_FIELDS = (
 def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Protocol:
     """Write or correct the protocol of an ended consultation (regulation 002 Appendix 3).
 
+    The first save closes the request (done): held and written down, it is a service.
     `ValidationError` names each field that is missing or wrong. Choosing a crisis topic (newly)
     raises a crisis alert to the heads.
     """
@@ -470,6 +480,11 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
         event_type="protocol.created" if created else "protocol.updated",
         subject=protocol,
         extra={"consultation_id": consultation.pk, "topic": protocol.topic},
+    )
+    # Held and written down: the request is closed in the protocol's transaction (a correction
+    # later finds it closed already).
+    intake.request_close(
+        actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
     )
     if protocol.topic in CRISIS_TOPICS and protocol.topic != previous_topic:
         crisis_alert_create(

@@ -195,12 +195,22 @@ class ServiceRequest(models.Model):
     """A request (заявка). Each new request is a new service; the journal is a view over these."""
 
     class Status(models.TextChoices):
+        """One lifecycle: new → booked → done, or cancelled / no_show / refused / redirected.
+
+        "Held" (the consultation ended, the protocol not yet written) is not a status of its own:
+        it is the booked request's consultation being ended, so it is read from the consultation
+        (`consultations.selectors`) rather than copied here, where the two could disagree. Saving
+        the protocol closes the request (done) in the same transaction. A technical failure
+        without a new time sends the request back to new: it stays one request (counted once).
+        """
+
         NEW = "new", _("New")
         BOOKED = "booked", _("Booked")
         REFUSED = "refused", _("Refused")
         REDIRECTED = "redirected", _("Redirected")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("Client did not come")
 
     service = models.ForeignKey("core.Service", models.PROTECT, related_name="requests")
     client = models.ForeignKey(
@@ -320,7 +330,15 @@ class ServiceRequest(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["new", "booked", "refused", "redirected", "done", "cancelled"]
+                    status__in=[
+                        "new",
+                        "booked",
+                        "refused",
+                        "redirected",
+                        "done",
+                        "cancelled",
+                        "no_show",
+                    ]
                 ),
                 name="request_status_valid",
             ),

@@ -224,8 +224,12 @@ def referral_get(*, actor: Any, pk: Any) -> Referral:
 
 # --- Counting (regulation 004) -------------------------------------------------------------------
 
-# Not a service provided: a refusal, a cancelled request.
-NOT_A_SERVICE = (ServiceRequest.Status.REFUSED, ServiceRequest.Status.CANCELLED)
+# Not a service provided: a refusal, a cancelled request, a client who did not come.
+NOT_A_SERVICE = (
+    ServiceRequest.Status.REFUSED,
+    ServiceRequest.Status.CANCELLED,
+    ServiceRequest.Status.NO_SHOW,
+)
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,7 @@ class ServiceCount:
     content: int  # services of content consulting
     dispatcher: int  # services of dispatcher consulting (referrals)
     counted_together: int  # requests folded into another one (both parents on one question)
-    not_services: int  # refused or cancelled
+    not_services: int  # refused, cancelled or no-show
 
     @property
     def services(self) -> int:

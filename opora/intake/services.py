@@ -759,3 +759,153 @@ def request_check_eligibility(
             extra={"eligibility_check": result.check.pk},
         )
     return locked
+
+
+# --- The lifecycle after booking: held, done, no-show, back to new; and "again" --------------------
+
+# The statuses a request leaves the lifecycle in, from which "new request"/"book again" start.
+FINISHED = (
+    ServiceRequest.Status.DONE,
+    ServiceRequest.Status.CANCELLED,
+    ServiceRequest.Status.NO_SHOW,
+)
+
+
+def _lock_request(request: ServiceRequest) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update().select_related("service").get(pk=request.pk)
+
+
+def _transition(
+    *,
+    actor: Any,
+    request: ServiceRequest,
+    to: str,
+    allowed_from: tuple[str, ...],
+    event: str,
+    extra: dict | None = None,
+) -> ServiceRequest:
+    """Move a request to `to` under its row lock, audited in the caller's transaction.
+
+    Already in `to`: nothing changes (a protocol corrected later closes nothing twice). From a
+    status outside `allowed_from`: DomainError naming the status it is in.
+    """
+    locked = _lock_request(request)
+    if locked.status == to:
+        return locked
+    if locked.status not in allowed_from:
+        raise DomainError(
+            _("The request is “%(status)s”; it cannot become “%(to)s”.")
+            % {
+                "status": locked.get_status_display(),
+                "to": ServiceRequest.Status(to).label,
+            },
+            code="invalid_status",
+        )
+    previous = locked.status
+    locked.status = to
+    locked.full_clean()
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type=event,
+        subject=locked,
+        extra={"from": previous, "to": to, **(extra or {})},
+    )
+    return locked
+
+
+@transaction.atomic
+def request_close(*, actor: Any, request: ServiceRequest, consultation_id: int) -> ServiceRequest:
+    """The consultation was held and its protocol written: the request is done (a service,
+    regulation 004). Called by consultations in the protocol's own transaction."""
+    return _transition(
+        actor=actor,
+        request=request,
+        to=ServiceRequest.Status.DONE,
+        allowed_from=(ServiceRequest.Status.BOOKED,),
+        event="intake.request_done",
+        extra={"consultation_id": consultation_id},
+    )
+
+
+@transaction.atomic
+def request_mark_no_show(
+    *, actor: Any, request: ServiceRequest, consultation_id: int
+) -> ServiceRequest:
+    """The client did not come to the booked consultation: the request ends as a no-show (not a
+    service, regulation 004); the parent may book again."""
+    return _transition(
+        actor=actor,
+        request=request,
+        to=ServiceRequest.Status.NO_SHOW,
+        allowed_from=(ServiceRequest.Status.BOOKED,),
+        event="intake.request_no_show",
+        extra={"consultation_id": consultation_id},
+    )
+
+
+@transaction.atomic
+def request_reopen_after_failure(
+    *, actor: Any, request: ServiceRequest, consultation_id: int
+) -> ServiceRequest:
+    """Regulation 002 §4.2.1: the consultation failed for technical reasons and no new time could
+    be booked at once. The same request waits again in the queue (new) for a new time: it stays one
+    request, counted once."""
+    return _transition(
+        actor=actor,
+        request=request,
+        to=ServiceRequest.Status.NEW,
+        allowed_from=(ServiceRequest.Status.BOOKED,),
+        event="intake.request_reopened",
+        extra={"consultation_id": consultation_id, "why": "technical_failure"},
+    )
+
+
+def request_create_from(
+    *, actor: Any, source: ServiceRequest, channel: str = Channel.PHONE
+) -> ServiceRequest:
+    """A new request for the client of a finished one (cancelled, done or no-show): the client,
+    name, IIN, contacts, region and who is asking are copied — not the status, the topic, the
+    refusal or the counting. Each new request is a new service (regulation 004).
+
+    Where the service checks eligibility the registry is asked again (a check of the last hour is
+    reused), so `DomainError(code="ineligible")` may come back with the scripted answer. Call it
+    outside an atomic block, like `request_create`.
+    """
+    _require_role(actor, REQUEST_HANDLERS, _("You may not register requests."))
+    require_works_for(actor, source.service)
+    source = ServiceRequest.objects.select_related("service", "eligibility_check").get(pk=source.pk)
+    if source.status not in FINISHED:
+        raise DomainError(
+            _(
+                "A new request is made from a cancelled, closed or no-show request; this one is "
+                "“%(status)s”."
+            )
+            % {"status": source.get_status_display()},
+            code="invalid_status",
+        )
+    service = source.service
+    checked = bool(source.iin) or not service.requires_eligibility
+    created = request_create(
+        actor=actor,
+        service=service,
+        full_name=source.full_name,
+        iin=source.iin,
+        phone=source.phone,
+        phone_extra=source.phone_extra,
+        email=source.email,
+        region=source.region,
+        channel=channel,
+        eligibility_check=source.eligibility_check,
+        is_anonymous=source.is_anonymous,
+        requester_kind=source.requester_kind,
+        child_age=source.child_age,
+        defer_eligibility=not checked,
+    )
+    audit_record(
+        actor=actor,
+        event_type="intake.request_created_from",
+        subject=created,
+        extra={"source": source.pk},
+    )
+    return created

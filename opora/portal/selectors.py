@@ -171,7 +171,10 @@ def consent_get(pk: int | None) -> ConsentText | None:
 
 
 def booking_active(*, request: ServiceRequest) -> Booking | None:
-    """The request's active booking with its slot, service and consultant, or None."""
+    """The request's active booking with its slot, service and consultant, or None — also None
+    once the request is over (done, no-show): its booking stays as the record, not to change."""
+    if request.status in (ServiceRequest.Status.DONE, ServiceRequest.Status.NO_SHOW):
+        return None
     return (
         Booking.objects.filter(request=request, status=Booking.Status.ACTIVE)
         .select_related("slot__service", "slot__consultant")
@@ -196,3 +199,10 @@ def join_url(*, booking: Booking) -> str:
 
     consultation = Consultation.objects.filter(booking=booking).first()
     return client_join_url(consultation) if consultation is not None else ""
+
+
+def consultation_of(*, booking: Booking) -> Any:
+    """The consultation (room) of `booking`, or None before it exists."""
+    from opora.consultations.models import Consultation
+
+    return Consultation.objects.filter(booking=booking).first()

@@ -13,8 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
+from opora.consultations.selectors import JOIN_EARLY, link_problem
+from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.intake.models import ServiceRequest
@@ -395,26 +398,94 @@ def received(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+# How the private page names the service's clock after a time ("11:00–12:00 Moscow time").
+# Kazakhstan's zones, one UTC+5 clock since 1 March 2024 (docs/ARCHITECTURE.md, "Time").
+_KZ_ZONES = frozenset(
+    {
+        "Asia/Almaty",
+        "Asia/Astana",
+        "Asia/Qostanay",
+        "Asia/Qyzylorda",
+        "Asia/Aqtobe",
+        "Asia/Aqtau",
+        "Asia/Atyrau",
+        "Asia/Oral",
+    }
+)
+
+
+def zone_label(service: Any, at: dt.datetime | None = None) -> str:
+    """The service's time zone in words: «по московскому времени», else the UTC offset."""
+    name = service.time_zone
+    if name == "Europe/Moscow":
+        return pgettext("after a time", "Moscow time")
+    if name in _KZ_ZONES:
+        return pgettext("after a time", "Astana time")
+    offset = timezone.localtime(at or timezone.now(), service.tz).utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _follow_state(req: ServiceRequest, consultation: Any) -> str:
+    """What the parent's page says: the request's status, with "held" read from the consultation
+    (ended, protocol not yet written) and "failed" for a request back in the queue after a
+    technical failure."""
+    status = req.status
+    if status == ServiceRequest.Status.BOOKED and consultation is not None:
+        if consultation.status == "ended":
+            return "held"
+        if consultation.status == "no_show":
+            return "no_show"
+    if status == ServiceRequest.Status.NEW and consultation is not None:
+        if consultation.status == "failed":
+            return "failed"
+    return status
+
+
 def follow(request: HttpRequest, token: str) -> HttpResponse:
-    """The private page: status in plain words, the booking, the join link, change or cancel."""
+    """The private page: where the request is in its lifecycle, in plain words, and what the
+    parent can do now — join (only while the room is open), change or cancel (only where the
+    service allows self-booking; otherwise the phone to call), book again once it is over."""
     service_request = _by_token(token)
     if service_request is None:
         return _not_found(request)
     service = service_request.service
     booking = selectors.booking_active(request=service_request)
     last = booking or selectors.booking_last(request=service_request)
+    consultation = selectors.consultation_of(booking=last) if last else None
+    state = _follow_state(service_request, consultation)
+    upcoming = booking if state == "booked" else None
+    if upcoming is not None and consultation is None:
+        # Booked by the staff: the room (and the join link) is made on first need, idempotently.
+        consultation = consultation_for_booking(booking=upcoming)
+    join_open = (
+        upcoming is not None and consultation is not None and link_problem(consultation) is None
+    )
+    again_url = reverse(
+        "portal:book" if service.allows_self_booking else "portal:request", args=[service.code]
+    )
+    when = last.slot if last is not None else None
     return _render(
         request,
         "portal/follow.html",
         {
             "req": service_request,
             "token": token,
-            "booking": booking,
+            "state": state,
+            "booking": upcoming,
             "last_booking": last,
-            "join_url": selectors.join_url(booking=booking) if booking else "",
-            "can_book": service.allows_self_booking
-            and service_request.status == ServiceRequest.Status.NEW,
-            "can_change": service.allows_self_booking and booking is not None,
+            "slot": when,
+            "zone_label": zone_label(service, when.starts_at if when else None),
+            "join_open": join_open,
+            "join_url": selectors.join_url(booking=upcoming) if join_open else "",
+            "join_opens_at": upcoming.slot.starts_at - JOIN_EARLY if upcoming else None,
+            "can_book": service.allows_self_booking and state in ("new", "failed"),
+            "can_change": service.allows_self_booking and upcoming is not None,
+            "again_url": again_url
+            if state in ("done", "held", "cancelled", "no_show", "refused", "redirected")
+            else "",
             "link": request.build_absolute_uri(reverse("portal:follow", args=[token])),
         },
         service=service,
@@ -496,6 +567,10 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     service = service_request.service
     booking = selectors.booking_active(request=service_request)
     if booking is None or not service.allows_self_booking:
+        return _see_other(reverse("portal:follow", args=[token]))
+    consultation = selectors.consultation_of(booking=booking)
+    if _follow_state(service_request, consultation) != ServiceRequest.Status.BOOKED:
+        # Held (or failed) already: there is nothing left to cancel.
         return _see_other(reverse("portal:follow", args=[token]))
     error = ""
     if request.method == "POST":

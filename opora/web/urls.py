@@ -64,6 +64,7 @@ urlpatterns = [
         name="operator_confirmation",
     ),
     path("operator/requests/<int:pk>/cancel/", operator.request_cancel, name="operator_cancel"),
+    path("operator/requests/<int:pk>/again/", operator.request_again, name="operator_again"),
     path(
         "operator/requests/<int:pk>/refuse/",
         operator.request_refuse,

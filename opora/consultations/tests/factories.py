@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from opora.consultations.models import Consultation
 from opora.consultations.services import consultation_for_booking
+from opora.intake.models import ServiceRequest
 from opora.scheduling.models import Booking, Schedule, Slot
 from opora.scheduling.tests.factories import make_request
 
@@ -30,5 +31,9 @@ def make_live_consultation(
         ends_at=starts + dt.timedelta(minutes=minutes),
         is_booked=True,
     )
-    booking = Booking.objects.create(slot=slot, request=make_request(service))
+    request = make_request(service)
+    # As booking_create leaves it: the request is booked while its booking is active.
+    ServiceRequest.objects.filter(pk=request.pk).update(status=ServiceRequest.Status.BOOKED)
+    request.status = ServiceRequest.Status.BOOKED
+    booking = Booking.objects.create(slot=slot, request=request)
     return consultation_for_booking(booking=booking)

@@ -114,6 +114,38 @@ def _client_for_iin(actor: Any, iin: str) -> Any:
     return None
 
 
+# Regulation 001 §3.3: the grounds a negative check refuses on. A name that does not match is not
+# a ground yet: the caller may have spelt it differently, so nothing is pre-selected.
+_REASON_GROUND = {
+    EligibilityCheck.Reason.NOT_REGISTERED: RefusalGround.NOT_REGISTERED,
+    EligibilityCheck.Reason.INACTIVE: RefusalGround.NOT_REGISTERED,
+    EligibilityCheck.Reason.DISABILITY_EXPIRED: RefusalGround.NOT_REGISTERED,
+}
+
+
+def verdict_title(result: Any) -> str:
+    """The headline of a check's answer: eligible, or which of "not found", "inactive", "expired"
+    and "name does not match" it is (the last asks to check the spelling, not to refuse)."""
+    reason = result.check.reason
+    if result.eligible:
+        return _("Eligible: register the request")
+    if reason == EligibilityCheck.Reason.NAME_MISMATCH:
+        return _("The full name does not match the ЦБД data: check the spelling")
+    if reason == EligibilityCheck.Reason.INACTIVE:
+        return _("Cannot book: no active benefit recipient is registered in ЦБД under this IIN")
+    if reason == EligibilityCheck.Reason.DISABILITY_EXPIRED:
+        return _("Cannot book: the child's disability in ЦБДИ has expired")
+    return _(
+        "Cannot book: no benefit recipient raising a disabled child and no disabled child is "
+        "registered under this IIN"
+    )
+
+
+def _refuse_form_for(check_obj: EligibilityCheck) -> RefuseForm:
+    ground = _REASON_GROUND.get(check_obj.reason)
+    return RefuseForm(initial={"ground": ground} if ground else None)
+
+
 @role_required(*OPERATOR_ROLES)
 @require_POST
 def check(request: HttpRequest) -> HttpResponse:
@@ -143,6 +175,7 @@ def check(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, err.message)
             else:
                 ctx["result"] = result
+                ctx["verdict"] = verdict_title(result)
                 if result.eligible:
                     initial = {"full_name": full_name, "iin": iin, "check_id": result.check.pk}
                     client = _client_for_iin(request.user, iin)
@@ -155,9 +188,7 @@ def check(request: HttpRequest) -> HttpResponse:
                         )
                     ctx["request_form"] = RequestForm(service=service, initial=initial)
                 else:
-                    ctx["refuse_form"] = RefuseForm(
-                        initial={"ground": RefusalGround.NOT_REGISTERED}
-                    )
+                    ctx["refuse_form"] = _refuse_form_for(result.check)
                     ctx["redirect_form"] = RedirectForm()
     ctx["check_form"] = form
     if request.htmx:
@@ -220,8 +251,23 @@ def _bookings(service_request: ServiceRequest) -> list[Booking]:
     return list(scheduling_selectors.bookings_for_request(request=service_request))
 
 
-def _active(bookings: list[Booking]) -> Booking | None:
-    return next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)
+def _held(booking: Booking | None) -> Any:
+    """The ended consultation of `booking` (held, the protocol may still be coming), or None."""
+    consultation = getattr(booking, "consultation", None) if booking is not None else None
+    if consultation is not None and consultation.status == "ended":
+        return consultation
+    return None
+
+
+def _active(bookings: list[Booking], service_request: ServiceRequest) -> Booking | None:
+    """The booking still to come: a done or no-show request keeps its booking as the record of
+    what was held, and a held one awaits its protocol — neither is changed or cancelled."""
+    active = next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)
+    if active is not None and service_request.status in intake_services.FINISHED:
+        return None
+    if _held(active) is not None:
+        return None
+    return active
 
 
 def _referral_search(request: HttpRequest) -> tuple[ReferralSearchForm, list[Referral] | None]:
@@ -249,7 +295,10 @@ def _request_page(
         "nav": "operator",
         "req": service_request,
         "bookings": bookings,
-        "active": _active(bookings),
+        "active": _active(bookings, service_request),
+        # A cancelled, closed or no-show request: the same client again, as a new request.
+        "can_again": service_request.status in intake_services.FINISHED,
+        "held": _held(next((b for b in bookings if b.status == Booking.Status.ACTIVE), None)),
         "can_book": service_request.status in BOOKABLE
         and not (
             service_request.service.requires_eligibility
@@ -379,7 +428,7 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         service_request = _get_request(request, pk)
     except DomainError as err:
         return lookup_error(request, err)
-    active = _active(_bookings(service_request))
+    active = _active(_bookings(service_request), service_request)
     error = conflict = ""
     status = 200
     params = request.POST if request.method == "POST" else request.GET
@@ -467,7 +516,7 @@ def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
         service_request = _get_request(request, pk)
     except DomainError as err:
         return lookup_error(request, err)
-    active = _active(_bookings(service_request))
+    active = _active(_bookings(service_request), service_request)
     if active is None:
         return redirect("operator_request", pk=pk)
     ctx = {
@@ -487,7 +536,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         service_request = _get_request(request, pk)
     except DomainError as err:
         return lookup_error(request, err)
-    active = _active(_bookings(service_request))
+    active = _active(_bookings(service_request), service_request)
     if active is None:
         messages.info(request, _("This request has no active booking."))
         return redirect("operator_request", pk=pk)
@@ -504,6 +553,35 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             return go(request, reverse("operator_request", args=[pk]))
     ctx = {"nav": "operator", "req": service_request, "booking": active, "form": form}
     return page(request, "web/operator/cancel.html", ctx, status=400 if form.errors else 200)
+
+
+@role_required(*OPERATOR_ROLES)
+@require_POST
+def request_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Новая заявка для этого клиента» / «Записать снова» from a finished request: a new request
+    with the client's data (`intake.services.request_create_from`), then its page or its booking."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    book = request.POST.get("book") == "1"
+    try:
+        created = intake_services.request_create_from(actor=request.user, source=service_request)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+        return go(request, reverse("operator_request", args=[pk]))
+    if book:
+        messages.success(
+            request,
+            _("New request No. %(num)s is registered for this client. Now choose the time.")
+            % {"num": created.pk},
+        )
+        return go(request, reverse("operator_book", args=[created.pk]))
+    messages.success(
+        request,
+        _("New request No. %(num)s is registered for this client.") % {"num": created.pk},
+    )
+    return go(request, reverse("operator_request", args=[created.pk]))
 
 
 # --- refusal right after a negative check --------------------------------------------------------
@@ -551,10 +629,12 @@ def _check_refusal(
             )
             messages.success(request, done)
             return go(request, reverse("operator_console"))
+    result = _negative_result(check_obj)
     ctx = {
         "check_form": CheckForm(initial={"iin": check_obj.iin, "full_name": check_obj.full_name}),
-        "result": _negative_result(check_obj),
-        "refuse_form": form if isinstance(form, RefuseForm) else RefuseForm(),
+        "result": result,
+        "verdict": verdict_title(result),
+        "refuse_form": form if isinstance(form, RefuseForm) else _refuse_form_for(check_obj),
         "redirect_form": form if isinstance(form, RedirectForm) else RedirectForm(),
     }
     return page(request, "web/operator/console.html", _console_context(request, **ctx), status=400)
