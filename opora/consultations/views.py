@@ -111,6 +111,7 @@ def _context(consultation: Consultation, **extra: object) -> dict:
         "starts_at": starts,
         "ends_at": ends,
         "zone_label": zone_label(service, slot.starts_at),
+        "zone_offset": int((starts.utcoffset() or dt.timedelta(0)).total_seconds()) // 60,
         "topic": selectors.request_topic(consultation.booking.request),
         "token": consultation.client_token,
         **extra,

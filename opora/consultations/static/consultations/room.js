@@ -45,6 +45,8 @@
       if (wantVideo && !st.video) {
         const s = await navigator.mediaDevices.getUserMedia({ video: true });
         st.video = s.getVideoTracks()[0];
+        // The camera taken away (unplugged, used by another program): no frozen self-view.
+        st.video.addEventListener("ended", () => showSelf());
       }
     } catch (err) {
       alertMsg(T.blocked);
@@ -192,7 +194,8 @@
       setUnread(0);
       const log = $("chat-log");
       log.scrollTop = log.scrollHeight;
-      $("chat-input").focus();
+      // On a phone the drawer's heading takes the focus (no keyboard popping up over the chat).
+      $("chat-heading").focus();
     } else {
       $("chat-toggle").focus();
     }
