@@ -72,10 +72,19 @@
     if (track) el.play().catch(() => {});
   }
 
+  // The other side's picture has sound: a phone may refuse to start it before a tap on this page
+  // (the tap on the previous page does not count); then one big button starts it.
   function playRemote() {
     const el = $("remote-video");
-    if (el.srcObject) el.play().catch(() => {});
+    if (!el.srcObject) return;
+    el.play().then(() => { $("play-button").hidden = true; }).catch((err) => {
+      if (err && err.name === "NotAllowedError") $("play-button").hidden = false;
+    });
   }
+  $("play-button").addEventListener("click", () => {
+    $("play-button").hidden = true;
+    playRemote();
+  });
 
   function transceiver(kind) {
     if (!st.pc) return null;
