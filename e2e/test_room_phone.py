@@ -184,6 +184,12 @@ def test_client_on_a_phone_consultant_at_a_desk(open_ctx, service, consultant, a
     cli.wait_for_function("document.getElementById('room').dataset.orientation === 'portrait'")
     fits(cli, "portrait again")
 
+    # The consultant's room on a phone (called away from the desk) fits too.
+    doc.set_viewport_size({"width": 360, "height": 780})
+    fits(doc, "consultant's room at 360 px")
+    reachable(doc, ["#mute-button", "#camera-button", "#chat-toggle", "#end-button"], "desk at 360")
+    doc.set_viewport_size({"width": 1280, "height": 800})
+
     doc.once("dialog", lambda d: d.accept())
     doc.get_by_role("button", name="Завершить консультацию").click()
     expect(cli.locator("#room-status")).to_contain_text("завершена")
