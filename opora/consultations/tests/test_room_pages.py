@@ -76,3 +76,13 @@ def test_only_the_booked_consultant_reads_the_summary(service, consultant):
     with pytest.raises(PermissionError):
         selectors.room_request_summary(actor=other, consultation=consultation)
     assert not AuditEvent.objects.filter(event_type="consultation.room_opened").exists()
+
+
+def test_the_protocol_page_of_a_moscow_consultation_shows_moscow_time(client, settings):
+    settings.TIME_ZONE = "Asia/Almaty"
+    consultation, day = district_booking_at_eleven()
+    client.force_login(consultation.booking.slot.consultant)
+    page = client.get(f"/consultant/consultations/{consultation.pk}/protocol/").content.decode()
+    assert f"{day:%d.%m.%Y} 11:00" in page
+    # A blank reason: the draft starts from the typical question.
+    assert "Образование: детский сад, школа, инклюзивное обучение</textarea>" in page
