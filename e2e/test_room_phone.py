@@ -113,6 +113,10 @@ def test_client_on_a_phone_consultant_at_a_desk(open_ctx, service, consultant, a
         for video in ("local-video", "remote-video"):
             page.wait_for_function(PLAYS, arg=video)
     fits(cli, "room in the call")
+    # Upright, the control bar is on the first screen (in reach of the thumb, no scrolling).
+    cli.evaluate("window.scrollTo(0, 0)")
+    bar = cli.evaluate("document.getElementById('room-bar').getBoundingClientRect().bottom")
+    assert bar <= 780, f"the control bar ends at {bar} px, below the 780-px screen"
     fits(doc, "consultant's room")
     reachable(cli, CLIENT_CONTROLS + ["#problem-button"], "room in the call")
     reachable(doc, ["#mute-button", "#camera-button", "#end-button", "#chat-send"], "desk")

@@ -237,7 +237,22 @@
   }
   window.addEventListener("resize", onResize);
   window.addEventListener("orientationchange", onResize);
+
+  // A phone held upright: the stage takes what the screen has left under the heading, so that
+  // the control bar is on the first screen, in reach of the thumb (the heading's height changes
+  // with the status lines; sideways and on a desk the stylesheet decides).
+  function fitStage() {
+    const room = $("room");
+    const upright = window.innerWidth < 1024 && window.innerHeight > window.innerWidth;
+    if (!upright) { room.style.removeProperty("--stage-h"); return; }
+    const top = $("room-media").getBoundingClientRect().top + window.scrollY;
+    const left = window.innerHeight - top - $("room-bar").offsetHeight - 12;
+    room.style.setProperty("--stage-h", `${Math.max(192, Math.floor(left))}px`);
+  }
+  window.addEventListener("resize", fitStage);
+  if (typeof ResizeObserver === "function") new ResizeObserver(fitStage).observe(document.querySelector(".room-head"));
   onResize();
+  fitStage();
 
   function fmtSize(n) {
     if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
