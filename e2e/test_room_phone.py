@@ -293,3 +293,35 @@ def test_the_join_page_of_a_district_booking_shows_moscow_time(open_ctx, axe_che
     expect(cli.locator("#check-yourtime")).to_contain_text("13:00–14:00")
     expect(cli.locator("#room-opens")).to_contain_text("11:00")
     fits(cli, "district device check")
+
+
+@pytest.mark.parametrize(
+    ("locale", "cont", "enter"),
+    [("kk", "Жалғастыру", None), ("en", "Continue", "Enter the waiting room")],
+)
+def test_the_client_pages_in_kazakh_and_english(
+    open_ctx, asgi_server, service, consultant, axe_check, locale, cont, enter
+):
+    from opora.consultations.tests.factories import make_live_consultation
+
+    room = make_live_consultation(service, consultant)
+    cli = open_ctx(**PHONE)
+    cli.context.add_cookies([{"name": "django_language", "value": locale, "url": asgi_server}])
+    cli.goto(f"/c/{room.client_token}/")
+    expect(cli.locator("#continue-button")).to_have_text(cont)
+    fits(cli, f"entry page {locale}")
+    axe_check(cli, where=f"entry page {locale}")
+    cli.locator("#continue-button").click()
+    expect(cli.locator("#enter-room")).to_be_visible()
+    if enter:
+        expect(cli.locator("#enter-room")).to_have_text(enter)
+    fits(cli, f"device check {locale}")
+    axe_check(cli, where=f"device check {locale}")
+    cli.locator("#enter-room").click()
+    expect(cli.locator("#room-bar")).to_be_visible()
+    fits(cli, f"waiting room {locale}")
+    reachable(cli, CLIENT_CONTROLS + ["#problem-button"], f"waiting room {locale}")
+    axe_check(cli, where=f"waiting room {locale}")
+    cli.locator("#problem-button").click()
+    fits(cli, f"help {locale}")
+    reachable(cli, ["#help-close", "#mode-voice"], f"help {locale}")
