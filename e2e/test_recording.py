@@ -91,6 +91,9 @@ def test_record_send_files_and_download(
     doc.once("dialog", lambda d: d.accept())
     doc.get_by_role("button", name="Завершить консультацию").click()
     expect(cli.locator("#room-status")).to_contain_text("завершена")
+    # The indicator goes with the call on both sides.
+    expect(cli.locator("#recording-indicator")).to_be_hidden()
+    expect(doc.locator("#recording-indicator")).to_be_hidden()
     _wait(
         lambda: Recording.objects.filter(consultation=room, status="finished").exists(),
         timeout=20,

@@ -153,6 +153,8 @@ def test_consultant_and_client_talk_and_chat(open_page, service, consultant, axe
     wait_frames_growing(doc)
     wait_frames_growing(cli)
 
+    # Voice only is offered in the help with sound or picture.
+    cli.get_by_role("button", name="Проблема со звуком или изображением").click()
     cli.get_by_role("button", name="Только голос").click()
     expect(doc.locator("#room-status")).to_contain_text("только голос")
     time.sleep(1)  # frames in flight

@@ -381,3 +381,53 @@ def journal_row(number: int, consultation: Consultation) -> list:
         str(protocol.get_topic_display()) if protocol else "",
         protocol.note if protocol else "",
     ]
+
+
+# --- What the room shows about the request ------------------------------------------------------
+
+
+def request_topic(request: Any) -> str:
+    """The request's topic as people read it: the reason in the client's words, else (the reason
+    may be blank) the label of the typical question chosen on the portal, else ""."""
+    reason = (request.reason or "").strip()
+    if reason or not request.typical_question:
+        return reason
+    return str(request.get_typical_question_display())
+
+
+def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
+    """What the booked consultant reads beside the video: the request (topic, reason, child's age,
+    who asks, channel, wanted form) and the client's earlier protocols in this service.
+
+    Personal data: only the booked consultant gets it, and the read is audited here
+    (`consultation.room_opened`, with the number of earlier protocols shown, never their text).
+    """
+    if not consultant_may_enter(actor, consultation):
+        raise PermissionError("only the booked consultant reads the request in the room")
+    request = consultation.booking.request
+    protocols = earlier_protocols(consultation=consultation)
+    from opora.core.audit import audit_record
+
+    audit_record(
+        actor=actor,
+        event_type="consultation.room_opened",
+        subject=consultation,
+        extra={"earlier_protocols": len(protocols)},
+    )
+    return {
+        "name": request.full_name,
+        "is_anonymous": request.is_anonymous,
+        "typical_question": (
+            str(request.get_typical_question_display()) if request.typical_question else ""
+        ),
+        "reason": (request.reason or "").strip(),
+        "child_age": request.child_age,
+        "requester_kind": (
+            str(request.get_requester_kind_display()) if request.requester_kind else ""
+        ),
+        "channel": str(request.get_channel_display()),
+        "preferred_form": (
+            str(request.get_preferred_form_display()) if request.preferred_form else ""
+        ),
+        "earlier_protocols": protocols,
+    }

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -43,7 +44,6 @@ from opora.consultations.models import (
     TechnicalFailure,
 )
 from opora.consultations.selectors import LinkProblem
-from opora.core.audit import audit_record
 from opora.core.errors import DomainError
 from opora.core.http import streaming_response
 from opora.core.models import Service
@@ -80,6 +80,26 @@ def _client_consultation(
     return consultation, _problem_page(request, consultation, problem)
 
 
+# Names of the zones the services use, for "11:00 (Moscow time)"; any other zone is named by its
+# offset from UTC alone.
+ZONE_NAMES = {
+    "Europe/Moscow": gettext_lazy("Moscow time"),
+    "Asia/Almaty": gettext_lazy("Astana time"),
+    "Asia/Astana": gettext_lazy("Astana time"),
+}
+
+
+def zone_label(service: Service, at: dt.datetime) -> str:
+    """The service's time zone as a reader understands it: «время Москвы, UTC+3»."""
+    offset = timezone.localtime(at, service.tz).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    name = ZONE_NAMES.get(service.time_zone)
+    return f"{name}, {utc}" if name else utc
+
+
 def _context(consultation: Consultation, **extra: object) -> dict:
     slot = consultation.booking.slot
     service = slot.service
@@ -90,9 +110,26 @@ def _context(consultation: Consultation, **extra: object) -> dict:
         "room_service": service,
         "starts_at": starts,
         "ends_at": ends,
+        "zone_label": zone_label(service, slot.starts_at),
+        "zone_offset": int((starts.utcoffset() or dt.timedelta(0)).total_seconds()) // 60,
+        "topic": selectors.request_topic(consultation.booking.request),
         "token": consultation.client_token,
         **extra,
     }
+
+
+def _render(
+    request: HttpRequest,
+    consultation: Consultation,
+    template: str,
+    context: dict,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """Render in the service's time zone: every time on these pages is the service's time (a
+    Moscow booking shows Moscow time whatever the server's zone)."""
+    with timezone.override(consultation.booking.slot.service.tz):
+        return TemplateResponse(request, template, context, status=status).render()
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,8 +144,9 @@ def client_entry(request: HttpRequest, token: str) -> HttpResponse:
         if policy == Service.RecordingPolicy.CONSENT:
             answer = request.POST.get("consent")
             if answer not in ("yes", "no"):
-                return TemplateResponse(
+                return _render(
                     request,
+                    consultation,
                     "consultations/entry.html",
                     _context(consultation, policy=policy, error=_("Please choose an answer.")),
                     status=400,
@@ -121,8 +159,8 @@ def client_entry(request: HttpRequest, token: str) -> HttpResponse:
     if policy == Service.RecordingPolicy.NEVER:
         request.session[NOTICE_SEEN.format(consultation.pk)] = True
         return redirect("consultations:device_check", token=token)
-    return TemplateResponse(
-        request, "consultations/entry.html", _context(consultation, policy=policy)
+    return _render(
+        request, consultation, "consultations/entry.html", _context(consultation, policy=policy)
     )
 
 
@@ -147,8 +185,9 @@ def device_check(request: HttpRequest, token: str) -> HttpResponse:
         "minMbit": VIDEO_MIN_MBIT,
         "csrfToken": get_token(request),
     }
-    return TemplateResponse(
+    return _render(
         request,
+        consultation,
         "consultations/device_check.html",
         _context(consultation, early=early, check_text=check_text),
     )
@@ -174,8 +213,9 @@ def client_room(request: HttpRequest, token: str) -> HttpResponse:
     config["fileUrl"] = reverse("consultations:client_file_upload", args=[token])
     config["fileBase"] = reverse("consultations:client_file_upload", args=[token])
     config["recordingStatusUrl"] = reverse("consultations:client_recording_status", args=[token])
-    return TemplateResponse(
+    return _render(
         request,
+        consultation,
         "consultations/room.html",
         _context(
             consultation,
@@ -220,10 +260,11 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
         == Service.RecordingPolicy.NEVER,
     }
     service = consultation.booking.slot.service
-    # The page shows the client's request and earlier protocols: a read of personal data.
-    audit_record(actor=request.user, event_type="consultation.room_opened", subject=consultation)
-    return TemplateResponse(
+    # The request and earlier protocols beside the video: the selector audits the read.
+    summary = selectors.room_request_summary(actor=request.user, consultation=consultation)
+    return _render(
         request,
+        consultation,
         "consultations/room.html",
         _context(
             consultation,
@@ -234,7 +275,8 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
             emergency_numbers=crisis_info.emergency_numbers(service.country),
             crisis_steps=crisis_info.CRISIS_STEPS,
             show_crisis=request.GET.get("crisis") == "1",
-            earlier_protocols=selectors.earlier_protocols(consultation=consultation),
+            summary=summary,
+            earlier_protocols=summary["earlier_protocols"],
             recording_on=selectors.recording_running(consultation) is not None,
             recording_refusal=policy_refusal,
             file_limit=filesizeformat(chat_files.max_bytes()),
@@ -300,10 +342,6 @@ def _room_config(consultation: Consultation, *, role: str, ws_path: str, user_id
             "client": _("Client"),
             "consultant": _("Consultant"),
             "sending": _("sending…"),
-            "mute": _("Mute microphone"),
-            "unmute": _("Unmute microphone"),
-            "cameraOff": _("Turn camera off"),
-            "cameraOn": _("Turn camera on"),
             "limitSoon": _("%(minutes)s minutes left of the %(max)s-minute limit."),
             "limitReached": _("The %(max)s-minute limit has been reached."),
             "confirmEnd": _("End the consultation for both sides?"),
@@ -317,6 +355,8 @@ def _room_config(consultation: Consultation, *, role: str, ws_path: str, user_id
             "fileSending": _("sending the file…"),
             "fileFailed": _("The file was not sent: %(reason)s"),
             "download": _("download"),
+            "unread": _("%(count)s unread"),
+            "left": _("You have left the consultation."),
         },
     }
 
@@ -368,7 +408,8 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
         initial = {}
         if existing is None:
             initial = {
-                "reason": consultation.booking.request.reason,
+                # Blank reason: the typical question chosen on the portal starts the draft.
+                "reason": selectors.request_topic(consultation.booking.request),
                 "kind": selectors.protocol_kind_suggestion(consultation),
                 # Regulation 002 §4.3.2: the files sent in the chat are materials sent.
                 "materials": "\n".join(
@@ -381,8 +422,9 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
         form = ProtocolForm(instance=existing, initial=initial)
     service = consultation.booking.slot.service
     started = consultation.started_at or consultation.booking.slot.starts_at
-    return TemplateResponse(
+    return _render(
         request,
+        consultation,
         "consultations/protocol.html",
         {
             "form": form,

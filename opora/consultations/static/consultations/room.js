@@ -10,7 +10,7 @@
 
   const st = {
     ws: null, pc: null, audio: null, video: null, remote: null,
-    mode: "video", muted: false, cameraOff: false, status: "waiting", startedAt: null,
+    mode: "video", muted: false, cameraOff: false, unread: 0, status: "waiting", startedAt: null,
     peerPresent: false, attempts: 0, closed: false, seen: new Set(), outbox: new Map(),
     chain: Promise.resolve(), warned: false,
   };
@@ -45,6 +45,8 @@
       if (wantVideo && !st.video) {
         const s = await navigator.mediaDevices.getUserMedia({ video: true });
         st.video = s.getVideoTracks()[0];
+        // The camera taken away (unplugged, used by another program): no frozen self-view.
+        st.video.addEventListener("ended", () => showSelf());
       }
     } catch (err) {
       alertMsg(T.blocked);
@@ -54,10 +56,35 @@
     if (st.audio) st.audio.enabled = !st.muted;
     mixTrack(st.audio);
     if (st.video) st.video.enabled = !st.cameraOff;
-    const local = new MediaStream([st.audio, st.video].filter(Boolean));
-    $("local-video").srcObject = st.video ? local : null;
+    showSelf();
     await applyTracks();
   }
+
+  // The self-view shows the camera track only (never the microphone: no echo, no autoplay block),
+  // and is started explicitly: a muted element may still wait for play() after its source changes.
+  function showSelf() {
+    const el = $("local-video");
+    const track = st.video && st.video.readyState === "live" ? st.video : null;
+    const current = el.srcObject && el.srcObject.getVideoTracks()[0];
+    if (track && current !== track) el.srcObject = new MediaStream([track]);
+    if (!track) el.srcObject = null;
+    $("room-self").hidden = !track || st.cameraOff;
+    if (track) el.play().catch(() => {});
+  }
+
+  // The other side's picture has sound: a phone may refuse to start it before a tap on this page
+  // (the tap on the previous page does not count); then one big button starts it.
+  function playRemote() {
+    const el = $("remote-video");
+    if (!el.srcObject) return;
+    el.play().then(() => { $("play-button").hidden = true; }).catch((err) => {
+      if (err && err.name === "NotAllowedError") $("play-button").hidden = false;
+    });
+  }
+  $("play-button").addEventListener("click", () => {
+    $("play-button").hidden = true;
+    playRemote();
+  });
 
   function transceiver(kind) {
     if (!st.pc) return null;
@@ -78,7 +105,7 @@
     st.pc = pc;
     st.remote = new MediaStream();
     $("remote-video").srcObject = st.remote;
-    pc.ontrack = (e) => { st.remote.addTrack(e.track); mixTrack(e.track); };
+    pc.ontrack = (e) => { st.remote.addTrack(e.track); mixTrack(e.track); playRemote(); };
     pc.onicecandidate = (e) => { if (e.candidate) send({ type: "ice", candidate: e.candidate.toJSON() }); };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState !== "connected") return;
@@ -151,7 +178,81 @@
     const log = $("chat-log");
     const after = Array.from(log.children).find((el) => el.dataset.seq && Number(el.dataset.seq) > m.seq);
     log.insertBefore(li, after || log.querySelector("[data-pending]"));
+    log.scrollTop = log.scrollHeight;
+    if (m.sender !== cfg.role && !chatVisible()) setUnread(st.unread + 1);
   }
+
+  // --- the chat drawer (a phone) or panel (a desktop), with the count of unread lines ----------
+  function chatVisible() {
+    const chat = $("room-chat");
+    return chat.offsetParent !== null || getComputedStyle(chat).position === "fixed" && chat.classList.contains("is-open");
+  }
+
+  function setUnread(n) {
+    st.unread = n;
+    $("chat-unread").hidden = n === 0;
+    $("chat-unread-count").textContent = String(n);
+    $("chat-unread-text").textContent = n ? T.unread.replace("%(count)s", n) : "";
+  }
+
+  function openChat(open) {
+    const chat = $("room-chat");
+    chat.classList.toggle("is-open", open);
+    $("chat-toggle").setAttribute("aria-expanded", String(open));
+    if (open) {
+      setUnread(0);
+      const log = $("chat-log");
+      log.scrollTop = log.scrollHeight;
+      // On a phone the drawer's heading takes the focus (no keyboard popping up over the chat).
+      $("chat-heading").focus();
+    } else {
+      $("chat-toggle").focus();
+    }
+  }
+  $("chat-toggle").addEventListener("click", () => openChat(!$("room-chat").classList.contains("is-open")));
+  $("chat-close").addEventListener("click", () => openChat(false));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && $("room-chat").classList.contains("is-open")) openChat(false);
+  });
+
+  // --- help with sound or picture -------------------------------------------------------------
+  const help = $("room-help");
+  $("problem-button").addEventListener("click", () => {
+    if (typeof help.showModal === "function") help.showModal(); else help.setAttribute("open", "");
+  });
+  $("help-close").addEventListener("click", () => help.close ? help.close() : help.removeAttribute("open"));
+  $("reload-button").addEventListener("click", () => location.reload());
+
+  // --- rotation: keep the stage in view and the chat at its last line -------------------------
+  let orientation = null;
+  function onResize() {
+    const now = window.innerWidth > window.innerHeight ? "landscape" : "portrait";
+    $("room").dataset.orientation = now;
+    if (orientation && orientation !== now && window.innerWidth < 1024) {
+      $("room-media").scrollIntoView({ block: "start" });
+    }
+    orientation = now;
+    const log = $("chat-log");
+    log.scrollTop = log.scrollHeight;
+  }
+  window.addEventListener("resize", onResize);
+  window.addEventListener("orientationchange", onResize);
+
+  // A phone held upright: the stage takes what the screen has left under the heading, so that
+  // the control bar is on the first screen, in reach of the thumb (the heading's height changes
+  // with the status lines; sideways and on a desk the stylesheet decides).
+  function fitStage() {
+    const room = $("room");
+    const upright = window.innerWidth < 1024 && window.innerHeight > window.innerWidth;
+    if (!upright) { room.style.removeProperty("--stage-h"); return; }
+    const top = $("room-media").getBoundingClientRect().top + window.scrollY;
+    const left = window.innerHeight - top - $("room-bar").offsetHeight - 12;
+    room.style.setProperty("--stage-h", `${Math.max(192, Math.floor(left))}px`);
+  }
+  window.addEventListener("resize", fitStage);
+  if (typeof ResizeObserver === "function") new ResizeObserver(fitStage).observe(document.querySelector(".room-head"));
+  onResize();
+  fitStage();
 
   function fmtSize(n) {
     if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
@@ -355,13 +456,12 @@
     if (st.audio) st.audio.enabled = !st.muted;
     mixTrack(st.audio);
     $("mute-button").setAttribute("aria-pressed", String(st.muted));
-    $("mute-button").textContent = st.muted ? T.unmute : T.mute;
   });
   $("camera-button").addEventListener("click", () => {
     st.cameraOff = !st.cameraOff;
     if (st.video) st.video.enabled = !st.cameraOff;
     $("camera-button").setAttribute("aria-pressed", String(st.cameraOff));
-    $("camera-button").textContent = st.cameraOff ? T.cameraOn : T.cameraOff;
+    showSelf();
   });
   for (const btn of document.querySelectorAll("[data-mode]")) {
     btn.addEventListener("click", async () => {
@@ -369,7 +469,30 @@
       for (const b of document.querySelectorAll("[data-mode]")) b.setAttribute("aria-pressed", String(b === btn));
       await ensureTracks();
       send({ type: "mode", mode: st.mode });
+      if (st.mode === "chat") {
+        if (help.open && help.close) help.close();
+        openChat(true);
+      }
     });
+  }
+  const leave = $("leave-button");
+  if (leave) {
+    // The client leaves (the consultant sees "the other side has left") and may come back while
+    // the consultation time lasts: a reload opens the room again.
+    leave.addEventListener("click", () => {
+      st.closed = true;
+      closePc();
+      for (const t of [st.audio, st.video]) if (t) t.stop();
+      st.audio = st.video = null;
+      showSelf();
+      showRecording(false);
+      if (st.ws) st.ws.close();
+      say(T.left);
+      for (const el of document.querySelectorAll(".room-bar button, #problem-button")) el.disabled = true;
+      $("room-left").hidden = false;
+      $("rejoin-button").focus();
+    });
+    $("rejoin-button").addEventListener("click", () => location.reload());
   }
   if (isConsultant) {
     $("admit-button").addEventListener("click", () => { send({ type: "admit" }); });
@@ -427,11 +550,14 @@
   async function end() {
     st.status = "ended";
     st.closed = true;
+    // The badge goes with the call on both sides (the recording is sealed just after).
+    showRecording(false);
     const saving = stopRecording();
     closePc();
     for (const t of [st.audio, st.video]) if (t) t.stop();
     st.audio = st.video = null;
-    for (const el of document.querySelectorAll(".room-controls button, .room-modes button, #admit-button, #end-button, #chat-send, #file-send, #recording-button")) el.disabled = true;
+    for (const el of document.querySelectorAll(".room-bar button:not(#chat-toggle), .room-modes button, #admit-button, #end-button, #chat-send, #file-send, #recording-button")) el.disabled = true;
+    showSelf();
     showState();
     if (st.ws) st.ws.close();
     await saving;
