@@ -419,7 +419,7 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
                 ),
                 "next_consultation": _next_booking_text(consultation),
             }
-        form = ProtocolForm(instance=existing, initial=initial)
+        form = ProtocolForm(instance=existing, initial=initial, consultation=consultation)
     service = consultation.booking.slot.service
     started = consultation.started_at or consultation.booking.slot.starts_at
     return _render(
