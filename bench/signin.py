@@ -83,12 +83,19 @@ def sign_in(secure: bool, username: str) -> tuple[float, int]:
     return time.perf_counter() - t0, response.status_code
 
 
-def run(n: int, settings_module: str, profile: bool) -> dict[str, Any]:
+def run(n: int, settings_module: str, profile: bool, first_hasher: str = "") -> dict[str, Any]:
     configure(settings_module)
     import django
 
     django.setup()
     from django.conf import settings
+
+    if first_hasher:  # to compare: e.g. Django's default, PBKDF2PasswordHasher
+        from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+        settings.PASSWORD_HASHERS = [first_hasher, *settings.PASSWORD_HASHERS]
+        get_hashers.cache_clear()
+        get_hashers_by_algorithm.cache_clear()
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -151,10 +158,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20, help="sign-ins to time (20)")
     parser.add_argument("--settings", default="opora.settings.local")
+    parser.add_argument(
+        "--first-hasher", default="", help="put this hasher first (to compare), a dotted path"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--profile", action="store_true", help="cProfile of the timed sign-ins")
     args = parser.parse_args(argv)
-    result = run(args.n, args.settings, args.profile)
+    result = run(args.n, args.settings, args.profile, args.first_hasher)
     if args.json:
         print(json.dumps(result))
         return 0
