@@ -15,7 +15,7 @@ from opora.accounts.models import Role
 from opora.core.testing import make_user
 from opora.settings import base
 
-ARGON2ID = "argon2$argon2id$v=19$m=65536,t=2,p=1$"
+ARGON2ID = "argon2$argon2id$v=19$m=47104,t=1,p=1$"
 PASSWORD = "pass-Word-123"  # noqa: S105 - make_user's
 PRODUCTION = {
     "OPORA_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-for-the-check",
@@ -58,9 +58,9 @@ def test_argon2id_is_the_first_hasher_in_local_and_production(preset, env, tmp_p
 
 
 @real_hashers
-def test_new_passwords_are_argon2id_with_owasp_strength_or_more():
+def test_new_passwords_are_argon2id_with_owasp_parameters():
     encoded = make_password(PASSWORD)
-    assert encoded.startswith(ARGON2ID)  # t=2, p=1 as OWASP; 64 MiB, over OWASP's 19 MiB
+    assert encoded.startswith(ARGON2ID)  # OWASP's first set: 46 MiB, one pass, one lane
 
 
 @pytest.mark.django_db
