@@ -412,7 +412,7 @@ def schedule_import_xlsx(
         message=_("Only a coordinator, the head or an administrator may import schedules."),
     )
     month = month.replace(day=1)
-    import openpyxl  # here, not at start-up: it is ~10% of every process's import time
+    import openpyxl  # here, not at every process's start-up
 
     try:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
@@ -1191,7 +1191,7 @@ def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
 
 def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
     """The XLSX of the day's requests, columns as in regulation 001 §6."""
-    import openpyxl  # here, not at start-up: it is ~10% of every process's import time
+    import openpyxl  # here, not at every process's start-up
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active

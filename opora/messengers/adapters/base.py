@@ -119,7 +119,7 @@ class ChannelAdapter:
         raise NotImplementedError
 
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
-        import httpx  # on first send, not at start-up (its import is ~10% of every process's)
+        import httpx  # on first send, not at every process's start-up
 
         try:
             with httpx.Client(
