@@ -4,7 +4,6 @@ import datetime as dt
 import os
 import shutil
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -79,19 +78,18 @@ def test_an_unapplied_migration_is_pending_and_migrate_runs(var, calls, monkeypa
     recorder = MigrationRecorder(connection)
     last = recorder.migration_qs.filter(app="core").order_by("-id").first()
     recorder.record_unapplied("core", last.name)
-    assert f"core.{last.name}" in prepare.pending_migrations()
-    # migrate itself is not run for real here (it would apply the migration again inside the test's
-    # transaction); the plan the step acted on is what matters.
-    monkeypatch.setattr(prepare, "pending_migrations", lambda: [f"core.{last.name}"])
-    real_spy = prepare.call_command
+    assert prepare.pending_migrations() == [f"core.{last.name}"]
+    # migrate is recorded but not run for real here: it would apply the migration again inside
+    # the test's transaction.
+    spy = prepare.call_command
 
-    def no_migrate(name, *args, **kwargs):
+    def without_migrate(name, *args, **kwargs):
         if name == "migrate":
             calls.append(name)
             return None
-        return real_spy(name, *args, **kwargs)
+        return spy(name, *args, **kwargs)
 
-    monkeypatch.setattr(prepare, "call_command", no_migrate)
+    monkeypatch.setattr(prepare, "call_command", without_migrate)
     out = run_prepare("--no-demo")
     assert calls[0] == "migrate"
     assert "applied 1 migration(s)" in out
@@ -185,7 +183,3 @@ def test_force_runs_every_step(var, calls, demo_sources):
     run_prepare()
     run_prepare("--force")
     assert calls == ["collectstatic", "demo", "migrate", "collectstatic", "demo"]
-
-
-def test_the_stamps_live_in_var(var):
-    assert prepare.stamp_dir() == Path(var / "var" / "prepare")
