@@ -1,7 +1,8 @@
 """`make bench`: Opora's speed targets measured on PostgreSQL, each beside the raw database doing the
 same work (psycopg, no Django), in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--only race,nearest,import,lookup] [--rows N] [--keep-db]
+    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin] [--rows N]
+                                  [--keep-db]
 
 Uses the server of DATABASE_URL with its own database `opora_bench` (dropped and created anew).
 Results: printed, and machine-readable in var/bench/results.json. Method: docs/PERFORMANCE.md.
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = "opora_bench"
-ALL = ("race", "nearest", "import", "lookup", "ws")
+ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin")
 
 TARGETS = {
     "race_bookings": 50,
@@ -130,7 +131,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcde", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcdefg", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1297,12 +1298,100 @@ def bench_ws(args: argparse.Namespace) -> dict[str, Any]:
     return ws.run(args, sys.modules[__name__])
 
 
+def run_json(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Runs bench/<script> in its own process (its own settings and database) and returns the one
+    JSON object it prints last."""
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603 - our own benchmark scripts
+        [sys.executable, str(ROOT / "bench" / script), *args, "--json"],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench/{script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_startup(args: argparse.Namespace) -> dict[str, Any]:
+    """`make run` to the first page, cold and warm: bench/startup.py (embedded default)."""
+    result = run_json("startup.py", "--warm-runs", str(args.startup_runs))
+    header(
+        "f. startup: `make run` to the first page (/healthz, then /s/ answer 200)",
+        "embedded default (SQLite), own var/; cold: empty var/ (every migration, static files, "
+        "demo); warm: the same again. The venv is installed in both.",
+    )
+    target = result["target_warm_s"]
+    report("cold", result["cold_s"], None, "", None, "s")
+    report(
+        f"warm, median of {len(result['warm_s'])}",
+        result["warm_median_s"],
+        None,
+        f"≤ {target:.0f} s",
+        result["warm_median_s"] <= target,
+        "s",
+    )
+    report("warm, slowest", result["warm_max_s"], None, f"≤ {target:.0f} s", None, "s")
+    for step in result["cold_steps"] + result["warm_steps"]:
+        say(f"    {step}")
+    return result
+
+
+def bench_signin(args: argparse.Namespace) -> dict[str, Any]:
+    """The sign-in POST with the local settings (SQLite) and production's (PostgreSQL, Redis):
+    bench/signin.py."""
+    runs = {"local": run_json("signin.py", "--n", str(args.signins))}
+    if os.environ.get("OPORA_TEST_REDIS_URL"):
+        runs["production"] = run_json(
+            "signin.py",
+            "--n",
+            str(args.signins),
+            "--settings",
+            "opora.settings.production",
+            env={"REDIS_URL": os.environ["OPORA_TEST_REDIS_URL"]},
+        )
+    header(
+        f"g. signin: {args.signins} staff sign-ins (POST /login/ through the whole stack)",
+        f"Django's test client in-process; password hasher {runs['local']['hasher']}; "
+        "the PBKDF2 column: Django's default (1,000,000 iterations), one hash",
+    )
+    for name, r in runs.items():
+        target = r["target_ms"]
+        report(
+            f"sign-in median [{name}]",
+            r["median_ms"],
+            None,
+            f"≤ {target:.0f} ms",
+            r["median_ms"] <= target,
+            "ms",
+        )
+        report(
+            f"sign-in p95 [{name}]",
+            r["p95_ms"],
+            None,
+            f"≤ {target:.0f} ms",
+            r["p95_ms"] <= target,
+            "ms",
+        )
+        report(f"one hash [{name}]", r["hasher_ms"], r["pbkdf2_ms"], "", None, "ms")
+        report(
+            f"first sign-in on a PBKDF2 hash [{name}]", r["legacy_first_ms"], None, "", None, "ms"
+        )
+    return runs
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
     "import": bench_import,
     "lookup": bench_lookup,
     "ws": bench_ws,
+    "startup": bench_startup,
+    "signin": bench_signin,
 }
 
 
@@ -1347,6 +1436,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--ws-spread", type=float, default=10.0, help="ws: seconds over which pairs start relaying"
     )
+    parser.add_argument("--startup-runs", type=int, default=3, help="startup: warm runs (3)")
+    parser.add_argument("--signins", type=int, default=20, help="signin: sign-ins timed (20)")
     parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

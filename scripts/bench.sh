@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the speed targets of DESIGN.md measured on PostgreSQL beside the raw database.
 # Arguments go to bench/run.py (e.g. `bash scripts/bench.sh --only race,lookup --rows 200000`).
+# `--only startup,signin`: make run's time to the first page and the sign-in POST (bench/startup.py,
+# bench/signin.py; they run in their own processes, the sign-in also on production's settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
 
-import openpyxl
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import (
@@ -418,6 +417,8 @@ def schedule_import_xlsx(
         message=_("Only a coordinator, the head or an administrator may import schedules."),
     )
     month = month.replace(day=1)
+    import openpyxl  # here, not at every process's start-up
+
     try:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable upload gets the same clear answer
@@ -1223,6 +1224,8 @@ def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
 
 def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
     """The XLSX of the day's requests, columns as in regulation 001 §6."""
+    import openpyxl  # here, not at every process's start-up
+
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = date.strftime("%d.%m.%Y")

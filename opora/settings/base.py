@@ -140,6 +140,15 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Argon2id (OWASP's m=46 MiB, t=1, p=1: opora/accounts/hashers.py), ~45 ms a hash here, where
+# Django's PBKDF2 (1,000,000 iterations) took a sign-in past 0.5 s on a busy machine
+# (docs/PERFORMANCE.md). The others verify older hashes; Django re-hashes them at the next sign-in.
+PASSWORD_HASHERS = [
+    "opora.accounts.hashers.OporaArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

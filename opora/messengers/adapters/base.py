@@ -10,14 +10,16 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("opora.messengers")
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_S, CONNECT_TIMEOUT_S = 10.0, 5.0
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,12 @@ class ChannelAdapter:
         raise NotImplementedError
 
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
+        import httpx  # on first send, not at every process's start-up
+
         try:
-            with httpx.Client(timeout=TIMEOUT) as client:
+            with httpx.Client(
+                timeout=httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+            ) as client:
                 response = client.post(url, **kwargs)
         except httpx.HTTPError as exc:
             raise SendError(type(exc).__name__) from None
