@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,6 +46,7 @@ from opora.consultations.selectors import LinkProblem
 from opora.core.errors import DomainError
 from opora.core.http import streaming_response
 from opora.core.models import Service
+from opora.core.timezones import ZONE_NAMES, utc_offset
 from opora.scheduling.models import Booking
 
 NOTICE_SEEN = "opora-room-notice-{}"
@@ -80,22 +80,9 @@ def _client_consultation(
     return consultation, _problem_page(request, consultation, problem)
 
 
-# Names of the zones the services use, for "11:00 (Moscow time)"; any other zone is named by its
-# offset from UTC alone.
-ZONE_NAMES = {
-    "Europe/Moscow": gettext_lazy("Moscow time"),
-    "Asia/Almaty": gettext_lazy("Astana time"),
-    "Asia/Astana": gettext_lazy("Astana time"),
-}
-
-
 def zone_label(service: Service, at: dt.datetime) -> str:
-    """The service's time zone as a reader understands it: «время Москвы, UTC+3»."""
-    offset = timezone.localtime(at, service.tz).utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "−"
-    hours, rest = divmod(abs(minutes), 60)
-    utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    """The service's time zone as a reader understands it: «московское время, UTC+3»."""
+    utc = utc_offset(service.tz, at)
     name = ZONE_NAMES.get(service.time_zone)
     return f"{name}, {utc}" if name else utc
 

@@ -38,7 +38,7 @@ def test_the_join_page_of_a_moscow_booking_shows_moscow_time(client, settings):
     page = client.get(f"/c/{consultation.client_token}/").content.decode()
     assert "11:00–12:00" in page
     assert "13:00" not in page
-    assert "время Москвы, UTC+3" in page
+    assert "московское время, UTC+3" in page
     check = client.get(f"/c/{consultation.client_token}/check/").content.decode()
     assert "11:00" in check and "13:00" not in check
 

@@ -81,7 +81,11 @@ def test_demo_services_show_their_names_and_zones_by_name_in_every_language(clie
                 for raw in RAW_ZONES:
                     assert raw not in html, (lang, url, raw)
                 # The private page says the zone after the time («11:00 по московскому времени»).
-                labels = AFTER_A_TIME[code][lang] if "/r/" in url else LABELS[code][lang]
+                labels = (
+                    AFTER_A_TIME[code][lang]
+                    if url.endswith(f"/r/{booked_token}/")
+                    else LABELS[code][lang]
+                )
                 assert labels in html, (lang, url)
                 assert name in html, (lang, url)
     # The names differ per language, so the assertions above would catch a Russian-only page.

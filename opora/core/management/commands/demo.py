@@ -72,22 +72,25 @@ PORTAL_1411 = {
         "registered in the ЦБДИ."
     ),
     "join_instructions_kk": (
-        "Консультацияға қосылу сілтемесі консультациядан бір күн бұрын SMS арқылы және e-mail-ге "
-        "келеді. Белгіленген уақытта оны телефонның немесе компьютердің браузерінде ашыңыз — "
-        "ештеңе орнатудың қажеті жоқ. Камера мен микрофонды алдын ала тексеріңіз."
+        "Сілтеме жазылғаннан кейін бірден SMS арқылы (және e-mail көрсетілсе, соған) келеді, "
+        "консультацияның алдындағы күні және бір сағат бұрын қайта жіберіледі. Ол өтінімнің жеке "
+        "бетін ашады: басталудан 15 минут бұрын «Қосылу» батырмасы сонда пайда болады, жазылуды "
+        "сонда ауыстыруға немесе болдырмауға болады. Ештеңе орнатудың қажеті жоқ."
     ),
     "join_instructions_en": (
-        "The link to join the consultation comes by SMS and e-mail the day before. Open it in a "
-        "browser on your phone or computer at the appointed time — nothing needs to be installed. "
-        "Check your camera and microphone in advance."
+        "The link comes by SMS (and by e-mail, if given) right after booking, and again the day "
+        "before and an hour before. It opens the request's private page: the Join button appears "
+        "there 15 minutes before the start, and the booking can be moved or cancelled there. "
+        "Nothing needs to be installed."
     ),
     "change_instructions_kk": (
-        "Жазылуды ауыстыру немесе болдырмау үшін жұмыс күндері 9:00-ден 18:00-ге дейін 1411 тегін "
-        "нөміріне қоңырау шалып, ЖСН-іңізді айтыңыз."
+        "Жазылуды SMS-тегі сілтеме бойынша өтінімнің жеке бетінде немесе жұмыс күндері "
+        "9:00-ден 18:00-ге дейін 1411 тегін нөміріне қоңырау шалып (ЖСН-іңізді айтыңыз) "
+        "ауыстыруға немесе болдырмауға болады."
     ),
     "change_instructions_en": (
-        "To move or cancel your booking, call the free number 1411 on working days from 9:00 to "
-        "18:00 and give your IIN."
+        "You can move or cancel the booking on the request's private page (the link in the SMS) "
+        "or by calling the free number 1411 on working days from 9:00 to 18:00 (give your IIN)."
     ),
     "complaint_instructions_kk": (
         "Шағымды МЗТО басшысының немесе уәкілетті органның атына жазбаша түрде беруге болады: "
@@ -625,13 +628,15 @@ class Command(BaseCommand):
                 "handoff_time": dt.time(17, 45),
                 "handoff_email": "university-demo@example.org",
                 "join_instructions": (
-                    "Ссылка для подключения к консультации придёт по SMS и на e-mail за день до "
-                    "консультации. Откройте её в браузере на телефоне или компьютере в назначенное "
-                    "время — ничего устанавливать не нужно. Проверьте камеру и микрофон заранее."
+                    "Ссылка приходит по SMS (и на e-mail, если он указан) сразу после записи "
+                    "и ещё раз за день и за час до консультации. Она открывает личную страницу "
+                    "заявки: там за 15 минут до начала появится кнопка «Подключиться», там же "
+                    "можно перенести или отменить запись. Ничего устанавливать не нужно."
                 ),
                 "change_instructions": (
-                    "Чтобы перенести или отменить запись, позвоните на бесплатный номер 1411 "
-                    "в будние дни с 9:00 до 18:00 и назовите ИИН."
+                    "Перенести или отменить запись можно на личной странице заявки (ссылка "
+                    "в SMS) или по бесплатному номеру 1411 в рабочие дни с 9:00 до 18:00 "
+                    "(назовите ИИН)."
                 ),
                 "public_phone": "1411",
                 **PORTAL_1411,
