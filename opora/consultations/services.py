@@ -944,7 +944,7 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
     first, outside that transaction, so that a refusal stays on record. One next consultation per
     consultation: a second attempt names the one already booked.
     """
-    from opora.intake.services import request_create
+    from opora.intake.services import request_client_fields, request_create
     from opora.registry.services import eligibility_check
     from opora.scheduling import services as scheduling
 
@@ -974,18 +974,10 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
         request = request_create(
             actor=actor,
             service=service,
-            full_name=original.full_name,
-            iin=original.iin,
-            phone=original.phone,
-            phone_extra=original.phone_extra,
-            email=original.email,
-            region=original.region,
             reason=str(_("Repeat consultation")),
             channel=original.channel,
             eligibility_check=check,
-            is_anonymous=original.is_anonymous,
-            requester_kind=original.requester_kind,
-            child_age=original.child_age,
+            **request_client_fields(original),
             typical_question=original.typical_question,
             preferred_form=original.preferred_form,
             assigned_to=actor,

@@ -861,6 +861,22 @@ def request_reopen_after_failure(
     )
 
 
+def request_client_fields(source: ServiceRequest) -> dict[str, Any]:
+    """Who a request is from — name, IIN, contacts, region, anonymity, who asks, the child's age —
+    to start another request for the same client (a new request, a repeat consultation)."""
+    return {
+        "full_name": source.full_name,
+        "iin": source.iin,
+        "phone": source.phone,
+        "phone_extra": source.phone_extra,
+        "email": source.email,
+        "region": source.region,
+        "is_anonymous": source.is_anonymous,
+        "requester_kind": source.requester_kind,
+        "child_age": source.child_age,
+    }
+
+
 def request_create_from(
     *, actor: Any, source: ServiceRequest, channel: str = Channel.PHONE
 ) -> ServiceRequest:
@@ -889,18 +905,10 @@ def request_create_from(
     created = request_create(
         actor=actor,
         service=service,
-        full_name=source.full_name,
-        iin=source.iin,
-        phone=source.phone,
-        phone_extra=source.phone_extra,
-        email=source.email,
-        region=source.region,
         channel=channel,
         eligibility_check=source.eligibility_check,
-        is_anonymous=source.is_anonymous,
-        requester_kind=source.requester_kind,
-        child_age=source.child_age,
         defer_eligibility=not checked,
+        **request_client_fields(source),
     )
     audit_record(
         actor=actor,
