@@ -1,15 +1,17 @@
 """The parent's path and the staff's day end to end, as people meet them (issue 9).
 
-A parent on a 360-px phone asks the district (Moscow) service anonymously on /s/<code>/ and keeps
-the private page — the anonymous form takes no contact at all, so that page is the only place
-the answer can reach them. An operator who works in two services signs in at a 1280-px desk,
-switches to the district service in the header, finds the request in the queue and books it on
-a slot that starts in a few minutes. The parent's page then shows the booked time in Moscow time
-and the Join button; the parent taps it, goes through the entry page, the device check and the
-waiting room; the consultant signs in, opens the room from "my day" and admits them; both sides
-decode the other's video. The consultant ends the consultation and saves the protocol, whose
-first draft carries the parent's question; the parent's page then says the consultation was held,
-with no Join or Cancel.
+A parent on a 360-px phone asks the district (Moscow) service on /s/<code>/ — anonymously, or
+with an e-mail for the answer. The anonymous form takes no contact at all, so the private page is
+the only place the answer can reach that parent; the other parent gets the confirmation through
+a real SMTP server. An operator who works in two services signs in at a 1280-px desk, switches to
+the district service in the header, finds the request in the queue and books it on a slot that
+starts in a few minutes. The parent's page then shows the booked time in Moscow time and the Join
+button; the anonymous parent taps it, the other follows the letter's own short link (built from
+OPORA_PUBLIC_URL, here the test server's address); both land in the room's join page and go
+through the entry page, the device check and the waiting room. The consultant signs in, opens the
+room from "my day" and admits them; both sides decode the other's video. The consultant ends the
+consultation and saves the protocol, whose first draft carries the parent's question; the
+parent's page then says the consultation was held, with no Join or Cancel.
 
 Real clicks and taps only (never `force`); axe-core on every page state visited; nothing on the
 parent's pages wider than the phone. The room needs WebSockets, so every page is served by the
@@ -18,14 +20,16 @@ ASGI server of `e2e/test_room.py` (uvicorn in a thread, same test database).
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e import test_room
+from e2e import test_portal, test_room
 from e2e.conftest import e2e_db, login
 
 asgi_server = test_room.asgi_server
+smtp = test_portal.smtp
 wait_frames_growing = test_room.wait_frames_growing
 
 pytestmark = e2e_db
@@ -33,6 +37,8 @@ pytestmark = e2e_db
 PHONE = {"viewport": {"width": 360, "height": 780}, "has_touch": True, "is_mobile": True}
 DESK = {"viewport": {"width": 1280, "height": 900}}
 REASON = "Как подготовить ребёнка к школе?"
+FULL_NAME = "Тестова Анна Петровна"
+EMAIL = "parent-journey@example.org"
 
 
 @pytest.fixture
@@ -56,6 +62,17 @@ def open_ctx(browser, asgi_server):
 def fits(page, where: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{where}: the page is {width} px wide on a 360-px phone"
+
+
+def wait_for_letter(smtp, to: str, *, timeout: float = 20):
+    """The first message the SMTP server received for `to` (delivery runs after the commit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in smtp.received:
+            if to in message["To"]:
+                return message
+        time.sleep(0.2)
+    pytest.fail(f"no letter to {to} within {timeout} s: {[m['To'] for m in smtp.received]}")
 
 
 def slot_soon(service, consultant):
@@ -89,8 +106,9 @@ def slot_soon(service, consultant):
     )
 
 
-def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
-    open_ctx, axe_check, settings, asgi_server
+@pytest.mark.parametrize("contact", ["anonymous", "email"])
+def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
+    open_ctx, axe_check, settings, asgi_server, smtp, contact
 ):
     from opora.accounts.models import Role
     from opora.core.models import Service
@@ -112,29 +130,37 @@ def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     slot = slot_soon(district, consultant)
     time_range = f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}"
 
-    # --- The parent, on a phone in Moscow's zone: an anonymous request on the service's page.
+    # --- The parent, on a phone in Moscow's zone, asks on the service's page.
     parent = open_ctx(**PHONE, timezone_id="Europe/Moscow")
     parent.goto(f"/s/{district.code}/")
     expect(parent.locator("h1")).to_contain_text(district.name)
     fits(parent, "service page")
     axe_check(parent, where="district service page at 360 px")
-    parent.locator("#anonymous-link").click()
-    expect(parent.locator("h1")).to_have_text("Анонимное обращение")
-    # No contact can be left: no name, phone, e-mail or messenger on the anonymous form.
-    for field in ("full_name", "phone", "email", "reply_contact", "reply_channel"):
-        expect(parent.locator(f"[name={field}]")).to_have_count(0)
-    fits(parent, "anonymous form")
-    axe_check(parent, where="anonymous form at 360 px")
+    if contact == "anonymous":
+        parent.locator("#anonymous-link").click()
+        expect(parent.locator("h1")).to_have_text("Анонимное обращение")
+        # No contact can be left: no name, phone, e-mail or messenger on the anonymous form.
+        for field in ("full_name", "phone", "email", "reply_contact", "reply_channel"):
+            expect(parent.locator(f"[name={field}]")).to_have_count(0)
+    else:
+        parent.locator("#request-link").click()
+        parent.get_by_label("Ваши фамилия, имя, отчество").fill(FULL_NAME)
+        parent.get_by_role("textbox", name="Эл. почта").fill(EMAIL)
+        expect(parent.locator("input[name=reply_channel][value=email]")).to_be_checked()
+    fits(parent, "request form")
+    axe_check(parent, where=f"request form ({contact}) at 360 px")
     parent.get_by_label("Родитель", exact=True).check()
     parent.get_by_label("Возраст ребёнка, полных лет").fill("9")
     parent.get_by_label("Образование: детский сад, школа, инклюзивное обучение").check()
     parent.locator("#id_reason").fill(REASON)
+    if contact != "anonymous":
+        parent.locator("#id_consent").check()
     parent.locator("#request-submit").click()
 
     expect(parent.locator("#received")).to_be_focused()
     code = parent.locator("#request-code").inner_text()
     fits(parent, "request received")
-    axe_check(parent, where="anonymous request received at 360 px")
+    axe_check(parent, where=f"request received ({contact}) at 360 px")
     parent.locator("#private-link").click()
     expect(parent).to_have_url(re.compile(r"/s/r/[^/]+/$"))
     private_url = parent.url
@@ -142,7 +168,8 @@ def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     fits(parent, "private page, new")
     axe_check(parent, where="private page, new request, at 360 px")
     service_request = ServiceRequest.objects.get(public_code=code)
-    assert service_request.is_anonymous and service_request.service_id == district.pk
+    assert service_request.service_id == district.pk
+    assert service_request.is_anonymous == (contact == "anonymous")
 
     # --- The operator at a desk: sign in, switch to the district service, book from the queue.
     desk = open_ctx(**DESK)
@@ -160,7 +187,7 @@ def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(desk.locator("#service-select")).to_have_value(str(district.pk))
     row = desk.locator(f"#queue-row-{service_request.pk}")
     expect(row).to_contain_text(code)
-    expect(row).to_contain_text("Анонимно")
+    expect(row).to_contain_text("Анонимно" if contact == "anonymous" else FULL_NAME)
     axe_check(desk, where="queue of the district service")
     row.locator("a").first.click()
 
@@ -180,7 +207,7 @@ def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(desk.locator("#booking-done")).to_contain_text(f"{slot.starts_at:%H:%M}")
     axe_check(desk, where="booking confirmation")
 
-    # --- The parent's page is all an anonymous parent has: the time in Moscow time, and Join.
+    # --- The parent's page shows the time in Moscow time, and Join (the room is open).
     parent.goto(private_url)
     expect(parent.locator("#request-status")).to_have_text("Забронирована")
     expect(parent.locator("#booking-time")).to_have_text(time_range)
@@ -189,7 +216,20 @@ def test_anonymous_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(join).to_be_visible()
     fits(parent, "private page, booked")
     axe_check(parent, where="private page, booked, room open, at 360 px")
-    join.click()
+    if contact == "anonymous":
+        # The page is all an anonymous parent has: they tap Join there.
+        join.click()
+    else:
+        # The confirmation arrives through the SMTP server; its own link opens the room.
+        letter = wait_for_letter(smtp, EMAIL)
+        text = letter.get_body(preferencelist=("plain",)).get_content()
+        assert f"{slot.starts_at:%H:%M}" in text
+        links = re.findall(r"https?://[^\s<>\"]+/l/[0-9A-Za-z]+", text)
+        assert links, f"no short link in the letter:\n{text}"
+        assert all(link.startswith(f"{asgi_server}/l/") for link in links), links
+        html = letter.get_body(preferencelist=("html",)).get_content()
+        assert links[0] in html
+        parent.goto(links[0])  # what a tap on the link in the letter does
 
     # --- Entry → device check → waiting room, with real taps.
     expect(parent).to_have_url(re.compile(r"/c/[^/]+/$"))
