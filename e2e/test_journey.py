@@ -205,6 +205,14 @@ def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     desk.locator("#book-selected").click()
     expect(desk).to_have_url(re.compile(rf"/operator/requests/{service_request.pk}/confirmation/$"))
     expect(desk.locator("#booking-done")).to_contain_text(f"{slot.starts_at:%H:%M}")
+    # What the operator would say promises only what really comes.
+    script = desk.locator("#confirmation-script")
+    expect(script).not_to_contain_text("SMS")
+    if contact == "anonymous":
+        expect(script).to_contain_text("ничего не отправляется")
+        expect(script).to_contain_text("личной странице заявки")
+    else:
+        expect(script).to_contain_text("Сейчас вам придёт письмо")
     axe_check(desk, where="booking confirmation")
 
     # --- The parent's page shows the time in Moscow time, and Join (the room is open).
@@ -256,6 +264,9 @@ def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(day_row).to_have_count(1)
     expect(day_row).to_contain_text(time_range)
     expect(day_row).to_contain_text(REASON)
+    expect(day_row.locator("td").nth(1)).to_have_text(
+        "Анонимно" if contact == "anonymous" else FULL_NAME
+    )
     axe_check(doc, where="consultant's day")
     day_row.get_by_role("link", name="Открыть комнату").click()
     expect(doc.locator("#admit-button")).to_be_enabled()
