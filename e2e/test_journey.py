@@ -285,6 +285,14 @@ def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(parent.locator("#room-status")).to_contain_text("завершена")
     fits(parent, "room after the end")
     axe_check(parent, where="client's room after the end at 360 px")
+    # Right after the call, before the protocol is written, the parent's page already says so.
+    parent.goto(private_url)
+    expect(parent.locator("#request-status")).to_have_text("Консультация проведена")
+    for gone in ("#join-link", "#cancel-link", "#reschedule-link"):
+        expect(parent.locator(gone)).to_have_count(0)
+    fits(parent, "private page, held, protocol not yet written")
+    axe_check(parent, where="private page right after the call at 360 px")
+
     expect(doc.get_by_label("Причина обращения / первичный запрос")).to_contain_text(REASON)
     axe_check(doc, where="protocol, first draft")
     doc.get_by_label("Тематика консультирования").select_option("5")
