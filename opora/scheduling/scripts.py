@@ -112,25 +112,62 @@ def _details(service: Any) -> list[str]:
 # --- the operator's script --------------------------------------------------------------------
 
 
+# Requests from these channels get the notices in their messenger conversation.
+MESSENGER_CHANNELS = frozenset({"telegram", "whatsapp", "viber", "vk"})
+
+
+def _no_contact(request: Any) -> bool:
+    """Nothing can be sent: no phone, no e-mail, not asked through a messenger (an anonymous
+    portal request). The private page is then all the client has."""
+    return not (request.phone or request.email or request.channel in MESSENGER_CHANNELS)
+
+
 def booking_confirmation_script(booking: Any) -> str:
     """The text the operator reads to the caller once the booking is made: what they will get
-    and what the link lets them do, as the private page offers it."""
+    and what the link lets them do, as the private page offers it. A client who left no contact
+    is told that nothing is sent and that the booking is on the request's private page."""
     service = booking.slot.service
+    request = booking.request
     lines = [
         _(
             "You are booked for an online consultation on %(date)s at %(time)s "
             "(%(zone)s) with the specialist %(consultant)s."
         )
-        % _when(booking),
-        _(
-            "Right now you will receive an SMS with the date, the time and a link (and the same "
-            "by e-mail or messenger if you gave them). The link comes again in the reminders, the "
-            "day before and an hour before."
-        ),
+        % _when(booking)
     ]
+    no_contact = _no_contact(request)
+    if no_contact:
+        lines.append(
+            _(
+                "No phone or e-mail was left with the request, so nothing is sent: the booking is "
+                "on the request's private page, the one that opened when the request was sent."
+            )
+        )
+    elif request.phone:
+        lines.append(
+            _(
+                "Right now you will receive an SMS with the date, the time and a link (and the "
+                "same by e-mail or messenger if you gave them). The link comes again in the "
+                "reminders, the day before and an hour before."
+            )
+        )
+    else:
+        lines.append(
+            _(
+                "Right now you will receive a letter or a messenger message with the date, the "
+                "time and a link. The link comes again in the reminders, the day before and an "
+                "hour before."
+            )
+        )
     if changes_online(service):
         lines.append(
             _(
+                "On that page, at the time of the consultation, you join in the browser, nothing "
+                "needs to be installed; there you can also move the booking to another time or "
+                "cancel it."
+            )
+            if no_contact
+            else _(
                 "The link opens your booking's page: at the time of the consultation you join it "
                 "from there in the browser, nothing needs to be installed; there you can also "
                 "move the booking to another time or cancel it."
@@ -144,6 +181,11 @@ def booking_confirmation_script(booking: Any) -> str:
     else:
         lines.append(
             _(
+                "On that page, at the time of the consultation, you join in the browser, nothing "
+                "needs to be installed."
+            )
+            if no_contact
+            else _(
                 "The link opens your booking's page: at the time of the consultation you join it "
                 "from there in the browser, nothing needs to be installed."
             )

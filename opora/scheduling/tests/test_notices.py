@@ -193,3 +193,30 @@ class TestOperatorScript:
         else:
             assert "перенести" not in script.split("\n")[2]
             assert svc.change_instructions in script
+
+    def test_a_client_without_contacts_is_not_promised_an_sms(self, people, svc):
+        """An anonymous portal request (no phone, e-mail or messenger): nothing is sent, so the
+        script says so and points to the request's private page."""
+        operator, consultant = people
+        first, _second = _slots(svc, consultant)
+        # (A service that checks eligibility books only a request with an IIN.)
+        who = {} if svc.requires_eligibility else {"full_name": "", "iin": "", "is_anonymous": True}
+        req = make_request(svc, phone="", channel="portal", **who)
+        booking = services.booking_create(actor=operator, request=req, slot=first)
+        assert not Notification.objects.exists()
+        with translation.override("ru"):
+            script = booking_confirmation_script(booking)
+        assert "SMS" not in script and "ссылк" not in script.lower()
+        assert "ничего не отправляется" in script and "личной странице заявки" in script
+        if svc.allows_self_booking:
+            assert "перенести запись на другое время или отменить" in script
+
+    def test_a_client_with_only_an_email_is_promised_a_letter(self, people, svc):
+        operator, consultant = people
+        first, _second = _slots(svc, consultant)
+        req = make_request(svc, phone="", email="parent@example.org", channel="portal")
+        booking = services.booking_create(actor=operator, request=req, slot=first)
+        with translation.override("ru"):
+            script = booking_confirmation_script(booking)
+        assert "SMS" not in script
+        assert "Сейчас вам придёт письмо" in script and "в напоминаниях" in script
