@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ConsultationsConfig(AppConfig):
     name = "opora.consultations"
     verbose_name = _("Consultations, protocols and recordings")
+
+    def ready(self) -> None:
+        # A held consultation's booking is not moved or cancelled: scheduling asks through its
+        # hook, as it may not import consultations.
+        from opora.consultations import guards
+
+        guards.register()

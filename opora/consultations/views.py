@@ -21,10 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opora.accounts.models import Role, User
+from opora.accounts.workplace import role_required, service_use
 from opora.consultations import crisis as crisis_info
 from opora.consultations import files as chat_files
 from opora.consultations import selectors, services
@@ -55,6 +57,46 @@ RECORDING_CHUNK_MS = 5000
 VIDEO_MIN_MBIT = 1.0
 SPEED_TEST_DEFAULT_BYTES = 1024 * 1024
 SPEED_TEST_MAX_BYTES = 2 * 1024 * 1024
+
+
+# Staff pages of one consultation or recording work in its service (`accounts.workplace`): a
+# member of several services who opens one of another of their services switches to it.
+CONSULTATION_OF_SERVICE = gettext_lazy(
+    "This consultation belongs to the service “%(name)s”: you now work in it."
+)
+RECORDING_OF_SERVICE = gettext_lazy(
+    "This recording belongs to the service “%(name)s”: you now work in it."
+)
+
+
+def _consultation_service(consultation_id: int, **_kwargs: object) -> Service | None:
+    consultation = selectors.consultation_by_id(consultation_id)
+    return consultation.booking.slot.service if consultation is not None else None
+
+
+def _recording_service(recording_id: int, **_kwargs: object) -> Service | None:
+    recording = (
+        Recording.objects.select_related("consultation__booking__slot__service")
+        .filter(pk=recording_id)
+        .first()
+    )
+    return recording.consultation.booking.slot.service if recording is not None else None
+
+
+def _service_asked(request: HttpRequest) -> HttpResponse | None:
+    """A list's `?service=`: one of the user's services becomes the one they work in (as with the
+    header's switcher); any other is refused."""
+    wanted = request.GET.get("service", "")
+    if not wanted:
+        return None
+    service = next((s for s in request.staff_services if str(s.pk) == wanted), None)
+    if service is None:
+        return TemplateResponse(
+            request, "403.html", {"message": _("You do not work for this service.")}, status=403
+        )
+    if service.pk != request.service.pk:
+        service_use(request, service, previous=request.service)
+    return None
 
 
 def _problem_page(
@@ -215,7 +257,9 @@ def client_room(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@login_required
+@role_required(
+    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+)
 def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """The booked consultant's side of the room: admit, clock, end."""
     consultation = selectors.consultation_by_id(consultation_id)
@@ -365,7 +409,9 @@ def _own_consultation(
     return consultation, None
 
 
-@login_required
+@role_required(
+    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+)
 @require_http_methods(["GET", "POST"])
 def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """«Протокол он-лайн консультирования» of an ended consultation."""
@@ -598,26 +644,15 @@ def _parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-@login_required
+@role_required(*selectors.JOURNAL_ROLES)
 def journal(request: HttpRequest) -> HttpResponse:
-    """«Журнал учета он-лайн консультирования» (regulation 002 Appendix 3), on screen or as XLSX."""
+    """«Журнал учета он-лайн консультирования» (regulation 002 Appendix 3), on screen or as XLSX,
+    of the service the user works in (`?service=` switches to another of theirs)."""
     user = request.user
-    if not user.has_role(*selectors.JOURNAL_ROLES):
-        return TemplateResponse(request, "403.html", {}, status=403)
-    services_qs = Service.objects.filter(is_active=True).order_by("pk")
-    if not user.is_superuser and user.role != "admin":
-        services_qs = services_qs.filter(pk__in=user.services.values("pk"))
-    service = None
-    wanted = request.GET.get("service")
-    if wanted:
-        service = services_qs.filter(pk=wanted).first() if wanted.isdigit() else None
-        if service is None:
-            return TemplateResponse(
-                request, "403.html", {"message": _("You do not work for this service.")}, status=403
-            )
-    service = service or services_qs.first()
-    if service is None:
-        return TemplateResponse(request, "web/no_service.html", status=403)
+    refusal = _service_asked(request)
+    if refusal is not None:
+        return refusal
+    service = request.service
     consultants = User.objects.filter(
         services=service, role=Role.CONSULTANT, is_active=True
     ).order_by("last_name", "first_name", "pk")
@@ -669,7 +704,7 @@ def journal(request: HttpRequest) -> HttpResponse:
                 "rows": rows,
                 "columns": selectors.JOURNAL_COLUMNS,
                 "room_service": service,
-                "service_choices": services_qs,
+                "service_choices": request.staff_services,
                 "consultants": consultants if user.role != Role.CONSULTANT else None,
                 "consultant": consultant,
                 "date_from": date_from,
@@ -777,22 +812,13 @@ def client_recording_status(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"on": selectors.recording_running(consultation) is not None})
 
 
-def _head_service(request: HttpRequest) -> tuple[Service | None, object]:
-    services_qs = Service.objects.filter(is_active=True).order_by("pk")
-    user = request.user
-    if not user.is_superuser and user.role != "admin":
-        services_qs = services_qs.filter(pk__in=user.services.values("pk"))
-    wanted = request.GET.get("service", "")
-    service = services_qs.filter(pk=wanted).first() if wanted.isdigit() else services_qs.first()
-    return service, services_qs
-
-
-@login_required
+@role_required(Role.HEAD, Role.ADMIN)
 def recordings(request: HttpRequest) -> HttpResponse:
-    """The service's recordings for a head or an administrator (the list itself shows no personal
-    data; opening a recording asks for the reason)."""
-    service, services_qs = _head_service(request)
-    if service is None or not selectors.may_view_recordings(request.user, service):
+    """The recordings of the service the user works in, for a head or an administrator (the list
+    itself shows no personal data; opening a recording asks for the reason)."""
+    refusal = _service_asked(request)
+    service = request.service
+    if refusal is not None or not selectors.may_view_recordings(request.user, service):
         return TemplateResponse(
             request,
             "403.html",
@@ -807,13 +833,15 @@ def recordings(request: HttpRequest) -> HttpResponse:
             {
                 "recordings": rows,
                 "room_service": service,
-                "service_choices": services_qs,
+                "service_choices": request.staff_services,
                 "nav": "recordings",
             },
         ).render()
 
 
-@login_required
+@role_required(
+    Role.HEAD, Role.ADMIN, service_from=_recording_service, switched=RECORDING_OF_SERVICE
+)
 @require_http_methods(["GET", "POST"])
 def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
     """One recording: download with a reason (logged), the access log, hand-overs."""

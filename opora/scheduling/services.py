@@ -1104,6 +1104,45 @@ def _not_active(booking: Booking, message: str) -> DomainError:
     )
 
 
+# --- what may stop a booking from changing ----------------------------------------------------
+
+# A booking whose request has ended (done: the protocol is saved; no-show) is the record of what
+# happened: it is neither moved nor cancelled.
+REQUEST_ENDED = (ServiceRequest.Status.DONE, ServiceRequest.Status.NO_SHOW)
+
+# Checks that higher domains register (from their AppConfig.ready) and that booking_reschedule and
+# booking_cancel run under their locks: each takes the locked booking and returns the Conflict to
+# raise, or None. "The consultation was held" is known only to consultations, which scheduling may
+# not import; consultations registers that check here (`consultations.guards`).
+BookingChangeCheck = Callable[[Booking], DomainError | None]
+_change_checks: list[BookingChangeCheck] = []
+
+
+def booking_change_check_register(check: BookingChangeCheck) -> None:
+    """Run `check` before every reschedule and cancel (registering the same check twice is a
+    no-op)."""
+    if check not in _change_checks:
+        _change_checks.append(check)
+
+
+def _refuse_ended(*, request: ServiceRequest, booking: Booking) -> None:
+    """Conflict when `booking` may no longer change: its request ended (done, no-show) or a
+    registered check (the consultation was held, the protocol still to come) says so."""
+    if request.status in REQUEST_ENDED:
+        raise Conflict(
+            _(
+                "The request is “%(status)s”: its booking is the record of what happened and can "
+                "no longer be moved or cancelled."
+            )
+            % {"status": request.get_status_display()},
+            code="request_ended",
+        )
+    for check in _change_checks:
+        problem = check(booking)
+        if problem is not None:
+            raise problem
+
+
 def _moves_own_booking(actor: Any, *, booking: Booking, slot: Any) -> bool:
     """A consultant may move a booking of theirs to another slot of theirs (re-provision after a
     technical failure, regulation 002 §4.2.1); other moves are for the booking roles."""
@@ -1141,6 +1180,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
         raise _not_active(
             old, _("This booking is “%(status)s”; only an active booking can be rescheduled.")
         )
+    _refuse_ended(request=request, booking=old)
     if old.slot_id == slot.pk:
         raise DomainError(_("The booking is already on this slot."), code="same_slot")
     now = timezone.now()
@@ -1191,6 +1231,7 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
         raise _not_active(
             booking, _("This booking is “%(status)s”; only an active booking can be cancelled.")
         )
+    _refuse_ended(request=request, booking=booking)
     booking.status = Booking.Status.CANCELLED
     booking.ended_at = timezone.now()
     booking.cancel_reason = (reason or "").strip()[:300]

@@ -17,6 +17,18 @@ if not os.environ.get("OPORA_RECORDING_KEY"):
     raise ImproperlyConfigured(
         "OPORA_RECORDING_KEY must be set in production (it encrypts recordings and chat files)"
     )
+# Every link in a notice, an SMS, a calendar file or a messenger reply starts with it; base.py's
+# fallback (the local address `make run` serves) would send parents dead links.
+_public_url = os.environ.get("OPORA_PUBLIC_URL", "").strip()
+if not _public_url:
+    raise ImproperlyConfigured(
+        "OPORA_PUBLIC_URL must be set in production: the address every link in notices, SMS, "
+        "calendar files and messenger replies starts with (e.g. https://opora.example.org)"
+    )
+if not _public_url.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"OPORA_PUBLIC_URL must be an absolute address starting with https:// (got {_public_url!r})"
+    )
 if not os.environ.get("OPORA_FIELD_KEY"):
     raise ImproperlyConfigured(
         "OPORA_FIELD_KEY must be set in production (it encrypts mailbox passwords and "

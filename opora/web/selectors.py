@@ -1,5 +1,6 @@
 """Reads the staff screens need that no domain selector offers (yet): the actor's service, the
-staff of a service, a few look-ups by primary key scoped to the actor's service."""
+staff of a service, a few look-ups by primary key scoped to the actor's service. The service a
+staff member works in (`staff_service`, `staff_services`) comes from `accounts.workplace`."""
 
 from __future__ import annotations
 
@@ -10,55 +11,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from opora.accounts.access import sees_every_service
 from opora.accounts.models import Role, User
+from opora.accounts.workplace import SESSION_SERVICE_KEY as SESSION_SERVICE_KEY
+from opora.accounts.workplace import staff_service as staff_service
+from opora.accounts.workplace import staff_services as staff_services
 from opora.core.models import Region, Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.selectors import request_queue
 from opora.registry.models import EligibilityCheck
 from opora.scheduling.calendar import ServiceCalendar, local_now, to_local
 from opora.scheduling.models import HandoffRun, Schedule, Slot
-
-# Where the service a staff member chose is kept for this browser (the user row keeps it across
-# sign-ins: `User.current_service`).
-SESSION_SERVICE_KEY = "staff_service_id"
-
-
-def staff_services(user: User) -> list[Service]:
-    """The active services `user` works for, in a fixed order (their own by primary key).
-
-    An administrator works for every active service: their own first, then the others.
-    """
-    if not (user.is_authenticated and user.is_active):
-        return []
-    own = list(user.services.filter(is_active=True).order_by("pk"))
-    if not sees_every_service(user):
-        return own
-    others = Service.objects.filter(is_active=True).exclude(pk__in=[s.pk for s in own])
-    return own + list(others.order_by("pk"))
-
-
-def staff_service(
-    user: User, session: Any = None, services: list[Service] | None = None
-) -> Service | None:
-    """The service a staff member works in: the one chosen in this browser (`session`), else the
-    one they chose last (`User.current_service`), else the first of their services.
-
-    A choice is checked on every call against `services` (default: `staff_services(user)`), so a
-    service they no longer work for, or one that was closed, falls back to the first.
-    """
-    if services is None:
-        services = staff_services(user)
-    if not services:
-        return None
-    by_pk = {s.pk: s for s in services}
-    for candidate in (
-        session.get(SESSION_SERVICE_KEY) if session is not None else None,
-        user.current_service_id,
-    ):
-        if candidate in by_pk:
-            return by_pk[candidate]
-    return services[0]
 
 
 def staff_service_get(*, user: User, pk: Any) -> Service | None:

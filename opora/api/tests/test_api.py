@@ -578,3 +578,27 @@ def test_junk_input_is_never_a_server_error(api, service, method, url, body):
         response = post(api, url, body)
     assert response.status_code in (400, 404, 422), response.content
     assert response.json()["detail"]
+
+
+def test_a_held_consultation_or_a_closed_request_is_409(
+    api, service, service_request, slot, consultant, day
+):
+    from opora.consultations import services as consultations
+
+    booking = post(api, "/api/v1/bookings", {"request": service_request.pk, "slot": slot.pk}).json()
+    consultation = consultations.consultation_for_booking(
+        booking=Booking.objects.get(pk=booking["id"])
+    )
+    consultations.consultation_admit(consultation_id=consultation.pk, actor=consultant)
+    consultations.consultation_end(consultation_id=consultation.pk, actor=consultant)
+    later = make_slot(service, consultant, day, hour=17)
+    response = post(api, f"/api/v1/bookings/{booking['id']}/reschedule", {"slot": later.pk})
+    assert response.status_code == 409
+    assert response.json()["code"] == "consultation_held"
+    assert response.json()["detail"].startswith("The consultation has been held")
+    response = post(api, f"/api/v1/bookings/{booking['id']}/cancel", {"reason": ""})
+    assert (response.status_code, response.json()["code"]) == (409, "consultation_held")
+    ServiceRequest.objects.filter(pk=service_request.pk).update(status="done")
+    response = post(api, f"/api/v1/bookings/{booking['id']}/cancel", {"reason": ""})
+    assert (response.status_code, response.json()["code"]) == (409, "request_ended")
+    assert api.get(f"/api/v1/bookings/{booking['id']}").json()["status"] == "active"

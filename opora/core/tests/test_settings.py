@@ -26,6 +26,7 @@ PRODUCTION = {
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
+    "OPORA_PUBLIC_URL": "https://opora.example.org",
 }
 
 
@@ -43,6 +44,7 @@ def test_production_settings_pass_the_deployment_check():
         ("REDIS_URL", "REDIS_URL must be set"),
         ("OPORA_RECORDING_KEY", "OPORA_RECORDING_KEY must be set"),
         ("OPORA_FIELD_KEY", "OPORA_FIELD_KEY must be set"),
+        ("OPORA_PUBLIC_URL", "OPORA_PUBLIC_URL must be set in production"),
     ],
 )
 def test_production_refuses_to_start_without_its_settings(missing, message):
@@ -50,3 +52,18 @@ def test_production_refuses_to_start_without_its_settings(missing, message):
     result = opora(["check"], env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_refuses_a_public_url_that_is_not_an_address():
+    """A host name without the scheme would make every link in a notice relative (dead)."""
+    result = opora(["check"], {**PRODUCTION, "OPORA_PUBLIC_URL": "opora.example.org"})
+    assert result.returncode != 0
+    assert "OPORA_PUBLIC_URL must be an absolute address" in result.stderr
+
+
+def test_production_ignores_port_for_the_public_url():
+    """PORT (which base.py falls back on) does not stand in for the public address."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "OPORA_PUBLIC_URL"}
+    result = opora(["check"], {**env, "PORT": "8811"})
+    assert result.returncode != 0
+    assert "OPORA_PUBLIC_URL must be set in production" in result.stderr

@@ -106,3 +106,18 @@ def test_handoff_date_in_kazakh(client, coordinator, service):
     html = client.get(reverse("coordinator_handoff"), {"date": day.isoformat()}).content.decode()
     assert "2026 жылғы 7 желтоқсан күнгі өтінімдер" in html
     assert "Желтоқсан" not in html
+
+
+def test_the_operators_booking_dates_in_kazakh_form(client, operator, slots):
+    slot = slots[0]
+    request = _book(slot, phone="+7 701 000 00 02")
+    client.force_login(operator)
+    client.cookies["django_language"] = "kk"
+    html = client.get(reverse("operator_request", args=[request.pk])).content.decode()
+    local = slot.starts_at.astimezone(slot.service.tz)
+    with translation.override("kk"):
+        expected = human_date(local)
+    assert expected.startswith(f"{local.year} жылғы {local.day} ")
+    assert f"<strong>{expected}, {local:%H:%M}</strong>" in html
+    html = client.get(reverse("operator_cancel", args=[request.pk])).content.decode()
+    assert f"{expected}" in html
