@@ -17,6 +17,10 @@ fi
 ensure_postgres
 ensure_redis
 
+# Lint and format first: a style or import-order slip fails in seconds, not after the suite.
+.venv/bin/ruff check opora e2e bench
+.venv/bin/ruff format --check opora e2e bench
+
 # Against the embedded SQLite: the PostgreSQL database itself is created by the test run.
 env -u DATABASE_URL .venv/bin/opora makemigrations --check --dry-run --settings=opora.settings.test >/dev/null \
   || { echo "Models changed without a migration: run 'opora makemigrations'"; exit 1; }
