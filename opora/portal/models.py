@@ -37,6 +37,9 @@ class PortalSubmission(models.Model):
     # Self-booking: the key of the draft (step 1) this request was made from. Unique, so that a
     # double-submitted step 2 finds the request the first submit made instead of a second one.
     draft_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
+    # The request form and the anonymous form: a key made when the form was shown (a hidden
+    # field). Unique, so that a double tap or a resent form finds the request the first send made.
+    form_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

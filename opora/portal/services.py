@@ -7,6 +7,8 @@ eligibility); this module adds how the client wants the answer and which languag
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +82,33 @@ def _check_reply(data: PortalRequest) -> None:
         )
 
 
+# A form key as the request form renders it (`form_key_new`); anything else is ignored.
+FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def form_key_new() -> str:
+    """A fresh key for one rendering of the request form (its hidden `form_key` field)."""
+    return secrets.token_urlsafe(24)
+
+
+def form_key_clean(value: str | None) -> str | None:
+    """The posted key if it has the shape `form_key_new` gives, else None (no idempotency)."""
+    value = (value or "").strip()
+    return value if FORM_KEY.match(value) else None
+
+
+class FormAlreadySent(DomainError):
+    """The form with this key made a request already, and what was sent now is different."""
+
+    code = "form_already_sent"
+
+
 def portal_request_submit(
-    *, service: Any, data: PortalRequest, consent: ConsentText | None
+    *,
+    service: Any,
+    data: PortalRequest,
+    consent: ConsentText | None,
+    form_key: str | None = None,
 ) -> ServiceRequest:
     """Register a request sent from the portal and what the portal adds to it.
 
@@ -89,13 +116,70 @@ def portal_request_submit(
     time). Where the service checks eligibility, the online check runs first, outside the
     request's transaction so that a refusal stays on record; `Ineligible` then carries no
     details of why (the public page must not tell a stranger what the registry holds).
+
+    Idempotent by `form_key` (made when the form was shown): a double tap, a resent form or
+    five identical sends at once make one request, and each gets that request back — the
+    database's unique key decides a race. The same key with different contents (the form
+    changed after it was sent) raises `FormAlreadySent`, never another client's request.
     """
+    if form_key is not None:
+        existing = _request_of_form(form_key, service=service, data=data)
+        if existing is not None:
+            return existing
     data, consent = _prepare(data, consent)
     check = None
     if service.requires_eligibility and not data.is_anonymous:
         check = _eligibility(service=service, iin=data.iin, full_name=data.full_name)
-    with transaction.atomic():
-        return _register(service=service, data=data, consent=consent, check=check)
+    try:
+        with transaction.atomic():
+            return _register(
+                service=service, data=data, consent=consent, check=check, form_key=form_key
+            )
+    except IntegrityError:
+        # The same form sent twice at once: the other send made the request.
+        existing = _request_of_form(form_key, service=service, data=data) if form_key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value or "" if c.isdigit())
+
+
+def _request_of_form(form_key: str, *, service: Any, data: PortalRequest) -> ServiceRequest | None:
+    """The request this form already made, or None; `FormAlreadySent` if it was for other text."""
+    submission = (
+        PortalSubmission.objects.filter(form_key=form_key).select_related("request").first()
+    )
+    if submission is None:
+        return None
+    request = submission.request
+    same = (
+        request.service_id == service.pk
+        and request.is_anonymous == data.is_anonymous
+        and _same_words(request.reason, data.reason)
+        and (
+            data.is_anonymous
+            or (
+                _same_words(request.full_name, data.full_name)
+                and _digits(request.phone) == _digits(data.phone)
+                and request.email == (data.email or "").strip()
+            )
+        )
+    )
+    if not same:
+        raise FormAlreadySent(
+            _(
+                "This form has been sent already, with other details. Check what you typed "
+                "and send it once more: it will be a new request."
+            )
+        )
+    return request
 
 
 def _prepare(
@@ -132,6 +216,7 @@ def _register(
     consent: ConsentText | None,
     check: Any,
     draft_key: str | None = None,
+    form_key: str | None = None,
 ) -> ServiceRequest:
     """The request and its portal submission (inside the caller's transaction)."""
     request = request_create(
@@ -157,6 +242,7 @@ def _register(
         reply_contact=(data.reply_contact.strip() if data.reply_channel in MESSENGERS else ""),
         language=_language(),
         draft_key=draft_key,
+        form_key=form_key,
     )
     submission.full_clean(validate_unique=False)
     submission.save()

@@ -25,10 +25,13 @@ from opora.portal import selectors
 from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
 from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
 from opora.portal.services import (
+    FormAlreadySent,
     Ineligible,
     booking_at_time,
     booking_draft_complete,
     booking_draft_start,
+    form_key_clean,
+    form_key_new,
     portal_request_submit,
 )
 from opora.scheduling import services as scheduling
@@ -212,7 +215,13 @@ def _request_form(
     consent = None if anonymous else selectors.consent_current(service)
     refusal = ""
     status = 200
+    # The request and anonymous forms carry a key made when they are shown: a double tap or a
+    # resent form makes one request (self-booking has its draft's key instead).
+    form_key = None if booking else form_key_new()
     if request.method == "POST":
+        posted_key = None if booking else form_key_clean(request.POST.get("form_key"))
+        if posted_key is not None:
+            form_key = posted_key
         form = PortalRequestForm(
             request.POST, service=service, anonymous=anonymous, booking=booking
         )
@@ -240,10 +249,17 @@ def _request_form(
                         _draft_session_expires(request)
                         return _see_other(reverse("portal:book_time", args=[service.code]))
                     created = portal_request_submit(
-                        service=service, data=form.to_request(), consent=consent
+                        service=service,
+                        data=form.to_request(),
+                        consent=consent,
+                        form_key=posted_key,
                     )
                 except Ineligible as err:
                     refusal = str(err.message)
+                except FormAlreadySent as err:
+                    # What is shown now is a new form: its next send is a new request.
+                    form_key = form_key_new()
+                    _attach(form, err)
                 except DomainError as err:
                     _attach(form, err)
                 else:
@@ -259,7 +275,7 @@ def _request_form(
     nearest = None
     if booking:
         nearest = slot_nearest_free(service=service)
-    return _render(
+    response = _render(
         request,
         template,
         {
@@ -270,12 +286,17 @@ def _request_form(
             "refusal": refusal,
             "nearest": nearest,
             "zone": selectors.zone_label(service),
+            "form_key": form_key,
         },
         service=service,
         status=status,
         # Typed details shown again from the draft: never cached.
         private=bool(initial),
     )
+    if form_key is not None:
+        # The key is this visitor's alone: a cache must never hand the same form to another.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _parse_when(value: str | None) -> dt.datetime | None:
