@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from opora.accounts.access import require_works_for
 from opora.accounts.models import Role
+from opora.core.actors import ClientActor
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.intake.models import (
@@ -202,6 +203,26 @@ def client_contacts_update_from_request(*, actor: Any, request: ServiceRequest) 
         contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
         return _client_contacts_set(
             actor=actor, client=client, contacts=contacts, via="request", request_id=locked.pk
+        )
+
+
+def client_contacts_confirm_from_request(*, actor: Any, request: ServiceRequest) -> list[str]:
+    """The client proved, with a code sent to the contact already on their card, that the
+    contacts given with this request are theirs: they replace the card's (audited, via "code").
+
+    `actor` is the client acting on this very request (a `ClientActor`); the caller (the portal)
+    has checked the code. Returns the fields changed.
+    """
+    if not isinstance(actor, ClientActor) or actor.request_id != request.pk:
+        raise PermissionDenied(_("You may not change a client's contacts."))
+    with transaction.atomic():
+        locked = ServiceRequest.objects.get(pk=request.pk)
+        if locked.client_id is None:
+            raise DomainError(_("This request is not linked to a client's card."), code="no_client")
+        client = Client.objects.select_for_update().get(pk=locked.client_id)
+        contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
+        return _client_contacts_set(
+            actor=actor, client=client, contacts=contacts, via="code", request_id=locked.pk
         )
 
 

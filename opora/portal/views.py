@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.intake.models import ServiceRequest
+from opora.intake.selectors import request_contact_differences
 from opora.portal import selectors
 from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
 from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
@@ -30,6 +31,10 @@ from opora.portal.services import (
     booking_at_time,
     booking_draft_complete,
     booking_draft_start,
+    contact_confirmation_check,
+    contact_confirmation_open,
+    contact_confirmation_send,
+    contact_confirmation_via,
     form_key_clean,
     form_key_new,
     portal_request_submit,
@@ -508,10 +513,41 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             if state in ("done", "held", "cancelled", "no_show", "refused", "redirected")
             else "",
             "link": request.build_absolute_uri(reverse("portal:follow", args=[token])),
+            **_contacts_context(service_request),
         },
         service=service,
         private=True,
     )
+
+
+def _contacts_context(service_request: ServiceRequest) -> dict[str, Any]:
+    """The new contacts the client gave differ from the card: they may confirm them with a code
+    sent to the contact on record. Nothing of the card's contacts is shown, only the channel."""
+    via = contact_confirmation_via(service_request)
+    if not via or not request_contact_differences(request=service_request):
+        return {"contacts_via": ""}
+    return {
+        "contacts_via": via,
+        "contacts_code_sent": contact_confirmation_open(service_request) is not None,
+    }
+
+
+@require_POST
+def contacts_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Send the code to the contact on record ("send"), or check the code typed ("code")."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    try:
+        if "code" in request.POST:
+            contact_confirmation_check(request=service_request, code=request.POST.get("code", ""))
+            messages.success(request, _("Thank you: we will use your new contact details."))
+        else:
+            contact_confirmation_send(request=service_request)
+            messages.info(request, _("We have sent the code. Enter it below."))
+    except DomainError as err:
+        messages.error(request, err.message)
+    return _see_other(reverse("portal:follow", args=[token]) + "#contacts")
 
 
 def _parse_date(value: str | None) -> dt.date | None:
