@@ -115,11 +115,53 @@ def request_get(*, actor: Any, pk: int) -> ServiceRequest:
     try:
         return (
             _visible_requests(actor)
-            .select_related("service", "client", "child", "region", "eligibility_check")
+            .select_related(
+                "service", "client", "client__region", "child", "region", "eligibility_check"
+            )
             .get(pk=pk)
         )
     except (ServiceRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Request not found.")) from None
+
+
+@dataclass(frozen=True)
+class ContactDifference:
+    """One contact given with a request that the client's card holds otherwise."""
+
+    field: str
+    label: str
+    on_card: str
+    on_request: str
+
+
+def request_contact_differences(*, request: ServiceRequest) -> list[ContactDifference]:
+    """The contacts given with `request` (non-empty) that differ from its client's card.
+
+    The card keeps what staff confirmed; a request from the portal, a letter or a messenger may
+    bring other ones, which stay on the request until staff copy them to the card. Reads the
+    request the caller already holds (fetched through `request_get`).
+    """
+    client = request.client
+    if client is None:
+        return []
+    labels = {
+        "phone": _("Phone"),
+        "phone_extra": _("Additional phone"),
+        "email": _("E-mail"),
+        "region": _("Region"),
+    }
+    found = []
+    for field, label in labels.items():
+        if field == "region":
+            given, stored = request.region_id, client.region_id
+            shown_given = str(request.region) if request.region is not None else ""
+            shown_stored = str(client.region) if client.region is not None else ""
+        else:
+            given, stored = getattr(request, field), getattr(client, field)
+            shown_given, shown_stored = given, stored
+        if given and given != stored:
+            found.append(ContactDifference(field, label, shown_stored, shown_given))
+    return found
 
 
 def requests_registered_on(*, service: Any, date: dt.date) -> QuerySet[ServiceRequest]:

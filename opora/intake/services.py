@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from opora.accounts.access import require_works_for
 from opora.accounts.models import Role
+from opora.core.actors import ClientActor
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.intake.models import (
@@ -108,6 +109,12 @@ def _client_and_child_iins(check: EligibilityCheck | None, iin: str) -> tuple[st
     return iin, ""
 
 
+# The contacts a request carries and a client's card keeps (regulation 001 §6: how to reach them).
+CLIENT_CONTACT_FIELDS = ("phone", "phone_extra", "email", "region")
+# Staff who may copy the contacts given with a request onto the client's card.
+CARD_EDITORS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+
+
 def client_upsert_from_request(
     *,
     actor: Any,
@@ -117,8 +124,14 @@ def client_upsert_from_request(
     phone_extra: str = "",
     email: str = "",
     region: Any = None,
+    update_contacts: bool = False,
 ) -> Client:
-    """The Client with this IIN, created if new; contacts given now replace the stored ones.
+    """The Client with this IIN, created (with the contacts given) if new.
+
+    A known client's stored contacts are kept: whoever knows an IIN and a name must not redirect
+    the client's notices to themselves. The contacts given stay on the request; staff copy them
+    to the card (`client_contacts_update_from_request`). Only `update_contacts` — staff typing
+    what the client tells them on the phone — replaces them here, audited with the staff member.
 
     Two operators registering the same new caller at once end with one Client: the database's
     unique constraint decides, and the loser reads the winner's row.
@@ -130,6 +143,8 @@ def client_upsert_from_request(
             _("Enter the last name and the first name (and the patronymic, if any)."),
             code="full_name_incomplete",
         ) from None
+    if update_contacts:
+        _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
     contacts = {"phone": phone, "phone_extra": phone_extra, "email": email, "region": region}
     with transaction.atomic():
         client = Client.objects.select_for_update().filter(iin=iin).first()
@@ -149,19 +164,66 @@ def client_upsert_from_request(
             else:
                 audit_record(actor=actor, event_type="intake.client_created", subject=client)
                 return client
-        changed = [f for f, v in contacts.items() if v and getattr(client, f) != v]
-        if changed:
-            for field in changed:
-                setattr(client, field, contacts[field])
-            client.full_clean(validate_constraints=False)
-            client.save(update_fields=changed)
-            audit_record(
-                actor=actor,
-                event_type="intake.client_updated",
-                subject=client,
-                extra={"fields": sorted(changed)},
-            )
+        if update_contacts:
+            _client_contacts_set(actor=actor, client=client, contacts=contacts, via="phone")
         return client
+
+
+def _client_contacts_set(
+    *, actor: Any, client: Client, contacts: dict[str, Any], via: str, request_id: int | None = None
+) -> list[str]:
+    """Replace the card's contacts with the non-empty ones given; audited (field names only)."""
+    changed = [f for f, v in contacts.items() if v and getattr(client, f) != v]
+    if changed:
+        for field in changed:
+            setattr(client, field, contacts[field])
+        client.full_clean(validate_constraints=False)
+        client.save(update_fields=changed)
+        extra: dict[str, Any] = {"fields": sorted(changed), "via": via}
+        if request_id is not None:
+            extra["request"] = request_id
+        audit_record(actor=actor, event_type="intake.client_updated", subject=client, extra=extra)
+    return changed
+
+
+def client_contacts_update_from_request(*, actor: Any, request: ServiceRequest) -> list[str]:
+    """Staff's explicit "update the card": the contacts given with this request (those that
+    differ and are not empty) replace the client's stored ones. Returns the fields changed.
+
+    The request's contacts came from whoever sent it (the portal, a letter, a messenger); a
+    member of staff who has spoken to the client decides they are the client's own.
+    """
+    _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
+    require_works_for(actor, request.service)
+    with transaction.atomic():
+        locked = ServiceRequest.objects.select_related("client").get(pk=request.pk)
+        if locked.client_id is None:
+            raise DomainError(_("This request is not linked to a client's card."), code="no_client")
+        client = Client.objects.select_for_update().get(pk=locked.client_id)
+        contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
+        return _client_contacts_set(
+            actor=actor, client=client, contacts=contacts, via="request", request_id=locked.pk
+        )
+
+
+def client_contacts_confirm_from_request(*, actor: Any, request: ServiceRequest) -> list[str]:
+    """The client proved, with a code sent to the contact already on their card, that the
+    contacts given with this request are theirs: they replace the card's (audited, via "code").
+
+    `actor` is the client acting on this very request (a `ClientActor`); the caller (the portal)
+    has checked the code. Returns the fields changed.
+    """
+    if not isinstance(actor, ClientActor) or actor.request_id != request.pk:
+        raise PermissionDenied(_("You may not change a client's contacts."))
+    with transaction.atomic():
+        locked = ServiceRequest.objects.get(pk=request.pk)
+        if locked.client_id is None:
+            raise DomainError(_("This request is not linked to a client's card."), code="no_client")
+        client = Client.objects.select_for_update().get(pk=locked.client_id)
+        contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
+        return _client_contacts_set(
+            actor=actor, client=client, contacts=contacts, via="code", request_id=locked.pk
+        )
 
 
 def _child_upsert(*, client: Client, iin: str) -> Child:
@@ -200,6 +262,7 @@ def request_create(
     consent: ConsentText | None = None,
     assigned_to: Any = None,
     defer_eligibility: bool = False,
+    update_client_contacts: bool = False,
 ) -> ServiceRequest:
     """Register a request. Where the service requires eligibility, a fresh (or given) eligibility
     check must be positive for this IIN and name, else DomainError(code="ineligible").
@@ -211,6 +274,10 @@ def request_create(
     The eligibility check runs (and is stored) before the request's own transaction, so that a
     refusal is on record even though nothing else is written. Call it outside an atomic block.
     With `defer_eligibility` (a written request) the check is left for the operator.
+
+    A known client's card keeps its contacts: the ones given now stay on the request (notices
+    about it go there), unless staff register it with `update_client_contacts` (the operator
+    typing what the caller says on the phone).
     """
     if is_anonymous:
         if not service.allows_anonymous or service.requires_eligibility:
@@ -263,6 +330,7 @@ def request_create(
                 phone_extra=phone_extra,
                 email=email,
                 region=region,
+                update_contacts=update_client_contacts,
             )
             if child_iin and child_iin != client_iin:
                 child = _child_upsert(client=client, iin=child_iin)

@@ -329,7 +329,14 @@ class Dialogue:
                 self.say(str(err.message), self.menu())
             return
         self.conversation.request = request
-        if request.client_id:
+        if request.client_id and not (
+            ServiceRequest.objects.filter(client_id=request.client_id)
+            .exclude(pk=request.pk)
+            .exists()
+        ):
+            # A client new with this request: the chat is theirs. A known client's chat is not
+            # linked from a message (a name and an IIN are no proof); notices about this request
+            # still come here, through the request.
             self.conversation.client_id = request.client_id
         self.conversation.state = State.IDLE
         self.conversation.draft = {}

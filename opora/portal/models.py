@@ -37,6 +37,9 @@ class PortalSubmission(models.Model):
     # Self-booking: the key of the draft (step 1) this request was made from. Unique, so that a
     # double-submitted step 2 finds the request the first submit made instead of a second one.
     draft_key = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
+    # The request form and the anonymous form: a key made when the form was shown (a hidden
+    # field). Unique, so that a double tap or a resent form finds the request the first send made.
+    form_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,3 +57,31 @@ class PortalSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"portal submission for request#{self.request_id}"
+
+
+class ContactConfirmation(models.Model):
+    """A code sent to the contact already on a client's card, so that the client may have the
+    contacts given with a portal request written to the card (issue 10 §9). Only a keyed hash
+    of the code is kept; it expires soon and allows a few attempts."""
+
+    request = models.ForeignKey(
+        "intake.ServiceRequest", models.CASCADE, related_name="contact_confirmations"
+    )
+    # HMAC of the code with the site's secret and this row's salt: a copy of the table alone
+    # does not give the codes back.
+    code_hash = models.CharField(max_length=128, editable=False)
+    salt = models.CharField(max_length=32, editable=False)
+    # How the code was sent ("sms" or "email"), never to where.
+    sent_via = models.CharField(max_length=16)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact confirmation")
+        verbose_name_plural = _("contact confirmations")
+        indexes = [models.Index(fields=["request", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"contact confirmation for request#{self.request_id}"

@@ -14,21 +14,29 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.intake.models import ServiceRequest
+from opora.intake.selectors import request_contact_differences
 from opora.portal import selectors
 from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
 from opora.portal.forms import FIELDS_BY_CODE, PortalRequestForm
 from opora.portal.services import (
+    FormAlreadySent,
     Ineligible,
     booking_at_time,
     booking_draft_complete,
     booking_draft_start,
+    contact_confirmation_check,
+    contact_confirmation_open,
+    contact_confirmation_send,
+    contact_confirmation_via,
+    form_key_clean,
+    form_key_new,
     portal_request_submit,
 )
 from opora.scheduling import services as scheduling
@@ -212,7 +220,13 @@ def _request_form(
     consent = None if anonymous else selectors.consent_current(service)
     refusal = ""
     status = 200
+    # The request and anonymous forms carry a key made when they are shown: a double tap or a
+    # resent form makes one request (self-booking has its draft's key instead).
+    form_key = None if booking else form_key_new()
     if request.method == "POST":
+        posted_key = None if booking else form_key_clean(request.POST.get("form_key"))
+        if posted_key is not None:
+            form_key = posted_key
         form = PortalRequestForm(
             request.POST, service=service, anonymous=anonymous, booking=booking
         )
@@ -240,10 +254,17 @@ def _request_form(
                         _draft_session_expires(request)
                         return _see_other(reverse("portal:book_time", args=[service.code]))
                     created = portal_request_submit(
-                        service=service, data=form.to_request(), consent=consent
+                        service=service,
+                        data=form.to_request(),
+                        consent=consent,
+                        form_key=posted_key,
                     )
                 except Ineligible as err:
                     refusal = str(err.message)
+                except FormAlreadySent as err:
+                    # What is shown now is a new form: its next send is a new request.
+                    form_key = form_key_new()
+                    _attach(form, err)
                 except DomainError as err:
                     _attach(form, err)
                 else:
@@ -259,7 +280,7 @@ def _request_form(
     nearest = None
     if booking:
         nearest = slot_nearest_free(service=service)
-    return _render(
+    response = _render(
         request,
         template,
         {
@@ -270,12 +291,17 @@ def _request_form(
             "refusal": refusal,
             "nearest": nearest,
             "zone": selectors.zone_label(service),
+            "form_key": form_key,
         },
         service=service,
         status=status,
         # Typed details shown again from the draft: never cached.
         private=bool(initial),
     )
+    if form_key is not None:
+        # The key is this visitor's alone: a cache must never hand the same form to another.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _parse_when(value: str | None) -> dt.datetime | None:
@@ -487,10 +513,41 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             if state in ("done", "held", "cancelled", "no_show", "refused", "redirected")
             else "",
             "link": request.build_absolute_uri(reverse("portal:follow", args=[token])),
+            **_contacts_context(service_request),
         },
         service=service,
         private=True,
     )
+
+
+def _contacts_context(service_request: ServiceRequest) -> dict[str, Any]:
+    """The new contacts the client gave differ from the card: they may confirm them with a code
+    sent to the contact on record. Nothing of the card's contacts is shown, only the channel."""
+    via = contact_confirmation_via(service_request)
+    if not via or not request_contact_differences(request=service_request):
+        return {"contacts_via": ""}
+    return {
+        "contacts_via": via,
+        "contacts_code_sent": contact_confirmation_open(service_request) is not None,
+    }
+
+
+@require_POST
+def contacts_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Send the code to the contact on record ("send"), or check the code typed ("code")."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    try:
+        if "code" in request.POST:
+            contact_confirmation_check(request=service_request, code=request.POST.get("code", ""))
+            messages.success(request, _("Thank you: we will use your new contact details."))
+        else:
+            contact_confirmation_send(request=service_request)
+            messages.info(request, _("We have sent the code. Enter it below."))
+    except DomainError as err:
+        messages.error(request, err.message)
+    return _see_other(reverse("portal:follow", args=[token]) + "#contacts")
 
 
 def _parse_date(value: str | None) -> dt.date | None:

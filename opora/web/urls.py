@@ -59,6 +59,11 @@ urlpatterns = [
         "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
     ),
     path(
+        "operator/requests/<int:pk>/card/",
+        operator.request_card_update,
+        name="operator_request_card_update",
+    ),
+    path(
         "operator/requests/<int:pk>/confirmation/",
         operator.request_confirmation,
         name="operator_confirmation",

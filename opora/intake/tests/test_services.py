@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from opora.core.errors import DomainError
+from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region, Service
 from opora.intake.models import Child, Client, RefusalGround, ServiceRequest
 from opora.intake.services import (
@@ -175,14 +175,42 @@ def test_service_without_eligibility(operator, open_service):
     assert not EligibilityCheck.objects.exists()
 
 
-def test_same_client_for_repeated_requests_and_contacts_updated(operator, service, registry):
+def test_same_client_for_repeated_requests_and_the_card_keeps_its_contacts(
+    operator, service, registry
+):
     first = create(operator, service)
-    second = create(operator, service, phone="+7 702 111 22 33", iin=CHILD)
+    # A portal (no actor) request about the same client with another phone: it stays on the
+    # request, the card keeps what it had (issue 10 §9).
+    second = request_create(
+        actor=None, service=service, full_name=NAME, iin=CHILD, phone="+7 702 111 22 33"
+    )
     assert first.client == second.client and Client.objects.count() == 1
     assert Child.objects.count() == 1
-    client = Client.objects.get()
-    assert client.phone == "+77021112233"
+    assert second.phone == "+77021112233"
+    assert Client.objects.get().phone == "+77012345678"
+    assert not AuditEvent.objects.filter(event_type="intake.client_updated").exists()
     assert ServiceRequest.objects.count() == 2  # each new request is a new service
+
+
+def test_operator_on_the_phone_may_update_the_card(operator, service, registry):
+    create(operator, service)
+    create(operator, service, phone="+7 702 111 22 33", update_client_contacts=True)
+    assert Client.objects.get().phone == "+77021112233"
+    event = AuditEvent.objects.get(event_type="intake.client_updated")
+    assert event.actor == operator and event.extra == {"fields": ["phone"], "via": "phone"}
+
+
+def test_only_staff_may_update_the_card(service, registry):
+    with pytest.raises(PermissionDenied):
+        request_create(
+            actor=None,
+            service=service,
+            full_name=NAME,
+            iin=MOTHER,
+            phone="+7 702 111 22 33",
+            update_client_contacts=True,
+        )
+    assert not Client.objects.exists() and not ServiceRequest.objects.exists()
 
 
 def test_concurrent_client_creation_settles_on_one_row(operator, open_service, monkeypatch):
@@ -203,7 +231,7 @@ def test_concurrent_client_creation_settles_on_one_row(operator, open_service, m
     )
     assert calls["n"] == 1
     assert client.pk == existing.pk and Client.objects.count() == 1
-    assert client.phone == "+77010000000"
+    assert client.phone == ""  # the winner's row as it is: the loser's phone stays on its request
 
 
 @pytest.mark.parametrize(

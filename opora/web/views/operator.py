@@ -223,6 +223,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 reason=data["reason"],
                 channel="phone",
                 eligibility_check=check_obj,
+                # The operator types what the caller says, over the card's pre-filled contacts.
+                update_client_contacts=True,
             )
         except IINError as err:
             form.add_error("iin", err.message)
@@ -321,6 +323,11 @@ def _request_page(
         and not service_request.iin
         and service_request.status == ServiceRequest.Status.NEW,
         "deferred_check_form": CheckForm(prefix="deferred"),
+        # Contacts given with this request that the client's card holds otherwise: they stay on
+        # the request (notices go there) until staff copy them to the card.
+        "contact_differences": intake_selectors.request_contact_differences(
+            request=service_request
+        ),
     }
     ctx.update(extra)
     return page(request, "web/operator/request_detail.html", ctx, status=status)
@@ -378,6 +385,28 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("The registry check is positive: the request may be booked."),
         deferred_check_form=form,
     )
+
+
+@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@require_POST
+def request_card_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Update the card»: the contacts given with this request become the client's own."""
+    try:
+        service_request = _get_request(request, pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        changed = intake_services.client_contacts_update_from_request(
+            actor=request.user, request=service_request
+        )
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        if changed:
+            messages.success(request, _("The client's card now has the contacts of this request."))
+        else:
+            messages.info(request, _("The client's card already has these contacts."))
+    return go(request, reverse("operator_request", args=[pk]))
 
 
 @role_required(*OPERATOR_ROLES, service_from=request_service_get)
