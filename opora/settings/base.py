@@ -132,7 +132,7 @@ _DB_POOL_DEFAULTS = {
 
 def database_pool_options(environ: Mapping[str, str], *, by_default: bool) -> dict | None:
     """The `OPTIONS["pool"]` of a PostgreSQL database from the environment, or None for no pool."""
-    if "OPORA_DB_POOL_MAX" not in environ and not by_default:
+    if not environ.get("OPORA_DB_POOL_MAX", "").strip() and not by_default:
         return None
     values = {}
     for name, default in _DB_POOL_DEFAULTS.items():
@@ -155,6 +155,8 @@ def database_pool_options(environ: Mapping[str, str], *, by_default: bool) -> di
 def database_config(
     url: str, *, environ: Mapping[str, str] = os.environ, pool_by_default: bool = False
 ) -> dict:
+    """Django's DATABASES entry for `url` (empty: the embedded SQLite file), with the pool of
+    `database_pool_options` on PostgreSQL (on by default when `pool_by_default`)."""
     if url:
         cfg = dj_database_url.parse(url, conn_max_age=int(environ.get("OPORA_CONN_MAX_AGE", "60")))
         pool = None

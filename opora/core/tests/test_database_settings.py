@@ -38,9 +38,10 @@ def test_a_zero_maximum_turns_the_pool_off_and_conn_max_age_applies():
 
 
 def test_without_a_pool_setting_the_other_presets_keep_persistent_connections():
-    cfg = database_config(URL, environ={})
-    assert "pool" not in cfg.get("OPTIONS", {})
-    assert cfg["CONN_MAX_AGE"] == 60
+    for env in ({}, {"OPORA_DB_POOL_MAX": ""}):
+        cfg = database_config(URL, environ=env)
+        assert "pool" not in cfg.get("OPTIONS", {})
+        assert cfg["CONN_MAX_AGE"] == 60
 
 
 def test_sqlite_never_gets_a_pool():
