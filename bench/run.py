@@ -1,8 +1,8 @@
 """`make bench`: Opora's speed targets measured on PostgreSQL, each beside the raw database doing the
 same work (psycopg, no Django), in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin] [--rows N]
-                                  [--keep-db]
+    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves]
+                                  [--rows N] [--keep-db]
 
 Uses the server of DATABASE_URL with its own database `opora_bench` (dropped and created anew).
 Results: printed, and machine-readable in var/bench/results.json. Method: docs/PERFORMANCE.md.
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = "opora_bench"
-ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin")
+ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves")
 
 TARGETS = {
     "race_bookings": 50,
@@ -131,7 +131,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcdefg", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcdefgh", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1384,6 +1384,52 @@ def bench_signin(args: argparse.Namespace) -> dict[str, Any]:
     return runs
 
 
+def bench_waves(args: argparse.Namespace) -> dict[str, Any]:
+    """Waves of simultaneous requests on uvicorn with production's settings, with the connection
+    pool and without it (persistent connections): bench/load_waves.py."""
+    result = run_json(
+        "load_waves.py",
+        "--waves",
+        str(args.waves),
+        "--concurrency",
+        str(args.wave_requests),
+        "--workers",
+        str(args.wave_workers),
+    )
+    header(
+        f"h. waves: {args.waves} waves of {args.wave_requests} simultaneous requests "
+        f"(/s/<code>/ and /healthz) on uvicorn, {args.wave_workers} workers",
+        f"production settings; PostgreSQL max_connections={result['max_connections']}; "
+        "connections: the web workers' server connections (pg_stat_activity), most at once",
+    )
+    for mode in result["modes"]:
+        pooled = mode["mode"] == "pool"
+        for i, wave in enumerate(mode["waves"], 1):
+            bad = wave["5xx"] + wave["failed"]
+            report(
+                f"5xx or failed, wave {i} [{mode['mode']}]",
+                bad,
+                None,
+                "= 0" if pooled else "",
+                bad == 0 if pooled else None,
+            )
+        report(
+            f"server connections, most [{mode['mode']}]",
+            mode["connections_peak"],
+            None,
+            f"≤ {args.wave_workers * 10}" if pooled else "",
+            mode["connections_peak"] <= args.wave_workers * 10 if pooled else None,
+        )
+        report(
+            f"server connections left open [{mode['mode']}]",
+            mode["connections_after"],
+            None,
+            "",
+            None,
+        )
+    return result
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
@@ -1392,6 +1438,7 @@ BENCHES = {
     "ws": bench_ws,
     "startup": bench_startup,
     "signin": bench_signin,
+    "waves": bench_waves,
 }
 
 
@@ -1438,6 +1485,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: warm runs (3)")
     parser.add_argument("--signins", type=int, default=20, help="signin: sign-ins timed (20)")
+    parser.add_argument("--waves", type=int, default=3, help="waves: waves of requests (3)")
+    parser.add_argument(
+        "--wave-requests", type=int, default=400, help="waves: simultaneous requests a wave (400)"
+    )
+    parser.add_argument(
+        "--wave-workers", type=int, default=4, help="waves: uvicorn workers (4, as deploy/)"
+    )
     parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

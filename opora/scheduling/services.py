@@ -784,6 +784,7 @@ def _lock_request_and_slot(
     slot_id: int,
     other_slot_id: int | None = None,
     member_id: int | None = None,
+    busy: Callable[[], DomainError] | None = None,
 ) -> tuple[ServiceRequest, Slot]:
     """The one place that locks for a booking change: the request row first, then the slot rows.
 
@@ -796,6 +797,9 @@ def _lock_request_and_slot(
     (`request.actor_works_here`); each slot comes with its consultant, the request's service (when
     it is the slot's) and the service's calendar override of the slot's local date
     (`slot.day_override`: True, False or None).
+
+    A slot row another transaction holds (NOWAIT) raises `busy()`: by default "this time has just
+    been taken", which is what it means to someone booking it; a cancel says something else.
     """
     found = _fetch_compiled(
         ServiceRequest,
@@ -818,7 +822,7 @@ def _lock_request_and_slot(
         )
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            raise _slot_taken() from None
+            raise (busy or _slot_taken)() from None
         raise
     slots = {s.pk: s for s in locked}
     if slot_id not in slots:
@@ -903,6 +907,15 @@ def slot_problem(
 
 def _slot_taken() -> Conflict:
     return Conflict(_("This time has just been taken; pick another slot"), code="slot_taken")
+
+
+def _booking_busy() -> Conflict:
+    # A cancel that meets the slot's row lock: someone is booking, moving or cancelling on that
+    # slot at this very moment. Nothing was taken from anyone; trying again settles it.
+    return Conflict(
+        _("Someone else is changing this booking right now; try again in a moment."),
+        code="booking_busy",
+    )
 
 
 def _book(
@@ -1225,7 +1238,9 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
         message=_("You are not allowed to cancel bookings."),
         request_id=old_request.pk,
     )
-    request, _slot = _lock_request_and_slot(request_id=booking.request_id, slot_id=booking.slot_id)
+    request, _slot = _lock_request_and_slot(
+        request_id=booking.request_id, slot_id=booking.slot_id, busy=_booking_busy
+    )
     booking = _lock_booking(booking.pk)
     if booking.status != Booking.Status.ACTIVE:
         raise _not_active(

@@ -3,10 +3,12 @@
 import datetime as dt
 import os
 import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Always use the pinned `tzdata` package, not the host's zoneinfo: Kazakhstan moved to a single
@@ -114,11 +116,55 @@ SQLITE_PATH = VAR_DIR / "opora.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
-def database_config(url: str) -> dict:
-    if url:
-        cfg = dj_database_url.parse(
-            url, conn_max_age=int(os.environ.get("OPORA_CONN_MAX_AGE", "60"))
+# PostgreSQL through a connection pool per process (Django's, psycopg_pool): under ASGI every
+# request may run in a thread of its own, and persistent per-thread connections (CONN_MAX_AGE > 0)
+# pile up until the server refuses new ones (docs/PERFORMANCE.md, "Connections under load"). The
+# pool hands a connection to a request and takes it back at the end; past OPORA_DB_POOL_MAX a
+# request waits up to OPORA_DB_POOL_TIMEOUT seconds for one. Production pools by default (sized
+# for a 2-core node, 4 uvicorn workers); OPORA_DB_POOL_MAX=0 turns the pool off (e.g. behind
+# PgBouncer), and then OPORA_CONN_MAX_AGE applies. The pool needs CONN_MAX_AGE = 0.
+_DB_POOL_DEFAULTS = {
+    "OPORA_DB_POOL_MIN": "2",
+    "OPORA_DB_POOL_MAX": "10",
+    "OPORA_DB_POOL_TIMEOUT": "10",
+}
+
+
+def database_pool_options(environ: Mapping[str, str], *, by_default: bool) -> dict | None:
+    """The `OPTIONS["pool"]` of a PostgreSQL database from the environment, or None for no pool."""
+    if not environ.get("OPORA_DB_POOL_MAX", "").strip() and not by_default:
+        return None
+    values = {}
+    for name, default in _DB_POOL_DEFAULTS.items():
+        raw = environ.get(name, "").strip() or default
+        try:
+            values[name] = float(raw) if name == "OPORA_DB_POOL_TIMEOUT" else int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number (got {raw!r})") from None
+    low, high = values["OPORA_DB_POOL_MIN"], values["OPORA_DB_POOL_MAX"]
+    if high == 0:
+        return None
+    if not 0 <= low <= high or values["OPORA_DB_POOL_TIMEOUT"] <= 0:
+        raise ImproperlyConfigured(
+            "OPORA_DB_POOL_MIN must be between 0 and OPORA_DB_POOL_MAX, and "
+            "OPORA_DB_POOL_TIMEOUT above zero"
         )
+    return {"min_size": low, "max_size": high, "timeout": values["OPORA_DB_POOL_TIMEOUT"]}
+
+
+def database_config(
+    url: str, *, environ: Mapping[str, str] = os.environ, pool_by_default: bool = False
+) -> dict:
+    """Django's DATABASES entry for `url` (empty: the embedded SQLite file), with the pool of
+    `database_pool_options` on PostgreSQL (on by default when `pool_by_default`)."""
+    if url:
+        cfg = dj_database_url.parse(url, conn_max_age=int(environ.get("OPORA_CONN_MAX_AGE", "60")))
+        pool = None
+        if cfg["ENGINE"] == "django.db.backends.postgresql":
+            pool = database_pool_options(environ, by_default=pool_by_default)
+        if pool is not None:
+            cfg["CONN_MAX_AGE"] = 0
+            cfg.setdefault("OPTIONS", {})["pool"] = pool
     else:
         cfg = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
     if cfg["ENGINE"] == "django.db.backends.sqlite3":

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, REDIS_URL, SECRET_KEY, env_bool
+from .base import DATABASE_URL, REDIS_URL, SECRET_KEY, database_config, env_bool
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("OPORA_SECRET_KEY must be set in production")
@@ -35,6 +35,8 @@ if not os.environ.get("OPORA_FIELD_KEY"):
         "messenger tokens)"
     )
 
+# A connection pool per process unless OPORA_DB_POOL_MAX=0 (base.database_config).
+DATABASES = {"default": database_config(DATABASE_URL, pool_by_default=True)}
 DEBUG = False
 OPORA_STAFF_2FA = env_bool("OPORA_STAFF_2FA", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
