@@ -20,6 +20,7 @@ from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
+from opora.core.inputs import parse_date_param
 from opora.intake.models import ServiceRequest
 from opora.portal import selectors
 from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
@@ -494,10 +495,7 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+    return parse_date_param(value)
 
 
 @require_http_methods(["GET", "POST"])
