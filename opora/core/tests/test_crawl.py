@@ -4,7 +4,7 @@ path and query values, as an anonymous visitor, a signed-in operator and a consu
 The routes come from the URL resolver, not from a hand-kept list, so a new page is crawled the day
 it is added. Django's admin is left out: it is Django's own, behind `is_staff`, and a non-staff user
 only ever gets its sign-in redirect. The crawl is bounded by examples per route
-(OPORA_CRAWL_EXAMPLES, 8 by default; about 40 s on a busy two-core machine) and derandomised, so a
+(OPORA_CRAWL_EXAMPLES, 8 by default; about 45 s on a busy two-core machine) and derandomised, so a
 run in CI is reproducible; Hypothesis' per-example deadline is off, because a timing limit would
 fail on a loaded machine rather than on a bug.
 """
