@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -64,7 +65,11 @@ def bad_input_response(request: HttpRequest, error: InvalidInput) -> HttpRespons
     """400 with the message: the API's JSON error under /api/, a page everywhere else."""
     if request.path_info.startswith("/api/"):
         return JsonResponse({"detail": str(error.message), "code": error.code}, status=400)
-    return render(request, "400.html", {"message": error.message}, status=400)
+    response = render(request, "400.html", {"message": error.message}, status=400)
+    if request.headers.get("HX-Request"):
+        # htmx does not swap a 400 into the page: opora.js reads the message from here.
+        response["X-Opora-Message"] = quote(str(error.message), safe="")
+    return response
 
 
 class InputBoundaryMiddleware:

@@ -62,6 +62,10 @@ def test_nul_in_the_operators_client_search_is_a_400(client, operator):
     url = reverse("operator_client_search")
     html = _bad_request(client.post(url, {"q": "87010\x00"}), "Поле «q» содержит управляющий")
     assert "\x00" not in html
+    # Searched as you type (htmx): the message travels in a header for the live region.
+    response = client.post(url, {"q": "87010\x00"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "%C2%AB" in response["X-Opora-Message"]  # «q», URL-encoded for a header
     # A line break in a text field is fine; a tab too.
     assert client.post(url, {"q": "Иванова\tАнна"}).status_code == 200
 
