@@ -1,12 +1,13 @@
 """A bounded property-based crawl (Hypothesis) of every URL pattern the resolver knows, with hostile
-path and query values, as an anonymous visitor, a signed-in operator and a consultant: zero 5xx.
+path and query values and hostile form posts, as an anonymous visitor, a signed-in operator and a
+consultant: zero 5xx.
 
 The routes come from the URL resolver, not from a hand-kept list, so a new page is crawled the day
 it is added. Django's admin is left out: it is Django's own, behind `is_staff`, and a non-staff user
 only ever gets its sign-in redirect. The crawl is bounded by examples per route
-(OPORA_CRAWL_EXAMPLES, 8 by default; about 45 s on a busy two-core machine) and derandomised, so a
-run in CI is reproducible; Hypothesis' per-example deadline is off, because a timing limit would
-fail on a loaded machine rather than on a bug.
+(OPORA_CRAWL_EXAMPLES, 8 by default, half that for posts; about 40 s on a busy two-core machine)
+and derandomised, so a run in CI is reproducible; Hypothesis' per-example deadline is off, because
+a timing limit would fail on a loaded machine rather than on a bug.
 """
 
 from __future__ import annotations
@@ -77,11 +78,35 @@ PARAM_NAMES = [
     "code",
 ]
 
+# …and the names the forms post (people's details, dates and times, choices, free text).
+FIELD_NAMES = [
+    *PARAM_NAMES,
+    "full_name",
+    "phone",
+    "email",
+    "iin",
+    "reason",
+    "text",
+    "body",
+    "message",
+    "slot",
+    "desired_date",
+    "desired_time",
+    "requested_on",
+    "username",
+    "password",
+    "region",
+    "consent",
+    "seq",
+    "result",
+]
+
 text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters="/"), min_size=0, max_size=40
 )
 hostile = st.one_of(st.sampled_from(HOSTILE), text)
 query = st.dictionaries(st.sampled_from(PARAM_NAMES), hostile, max_size=3)
+form = st.dictionaries(st.sampled_from(FIELD_NAMES), hostile, max_size=5)
 
 CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 
@@ -142,5 +167,31 @@ def test_no_5xx_for_hostile_path_and_query(route, who, request, service):
         url = path + ("?" + urlencode(params) if params else "")
         response = client.get(url)
         assert response.status_code < 500, (url, response.status_code)
+
+    crawl()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "operator", "consultant"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_no_5xx_for_hostile_form_posts(route, who, request, service):
+    """The same routes posted hostile form fields (half the examples: a form is refused whole)."""
+    make_request(service)
+    client = Client()  # the test client does not check CSRF tokens: the views see every post
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+
+    @settings(
+        max_examples=max(MAX_EXAMPLES // 2, 2),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(data=st.data(), fields=form)
+    def crawl(data: st.DataObject, fields: dict[str, str]) -> None:
+        path = _path(route, data.draw)
+        response = client.post(path, fields)
+        assert response.status_code < 500, (path, sorted(fields), response.status_code)
 
     crawl()

@@ -177,3 +177,13 @@ def test_registry_period_out_of_range(client, service, value):
 def test_a_malformed_date_still_falls_back_to_the_default_day(client, service, consultant):
     client.force_login(consultant)
     assert client.get(reverse("consultant_day"), {"date": "2026-02-30"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_self_booking_time_out_of_range(client, value):
+    from opora.portal.tests.test_portal import BOOKER
+
+    district = make_district_service()
+    client.post(reverse("portal:book", args=[district.code]), BOOKER)
+    response = client.post(reverse("portal:book_time", args=[district.code]), {"time": value})
+    _bad_request(response, DATE_MESSAGE)
