@@ -10,7 +10,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from opora.core.inputs import SaneDateField, parse_date_param, parse_month_param
+from opora.core.inputs import (
+    InvalidInput,
+    SaneDateField,
+    parse_date_param,
+    parse_month_param,
+)
 from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
 from opora.intake.services import REFERRAL_FIELDS, ReferralVia
@@ -214,7 +219,10 @@ class ImportForm(forms.Form):
     )
 
     def clean_month(self) -> dt.date:
-        month = parse_month(self.cleaned_data["month"])
+        try:
+            month = parse_month(self.cleaned_data["month"])
+        except InvalidInput as e:
+            raise forms.ValidationError(e.message, code=e.code) from e
         if month is None:
             raise forms.ValidationError(_("Enter the month as YYYY-MM."))
         return month

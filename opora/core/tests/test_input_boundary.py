@@ -187,3 +187,11 @@ def test_self_booking_time_out_of_range(client, value):
     client.post(reverse("portal:book", args=[district.code]), BOOKER)
     response = client.post(reverse("portal:book_time", args=[district.code]), {"time": value})
     _bad_request(response, DATE_MESSAGE)
+
+
+@pytest.mark.parametrize("value", ["9999-12", "0001-01"])
+def test_schedule_months_out_of_range(client, service, coordinator, consultant, value):
+    client.force_login(coordinator)
+    _bad_request(client.get(reverse("coordinator_schedules"), {"month": value}), DATE_MESSAGE)
+    url = reverse("coordinator_schedule_edit", args=[consultant.pk, value])
+    _bad_request(client.get(url), DATE_MESSAGE)
