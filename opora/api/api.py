@@ -33,6 +33,7 @@ from opora.api.schemas import (
 )
 from opora.core.audit import audit_record
 from opora.core.errors import DomainError, NotFound, PermissionDenied
+from opora.core.inputs import check_date
 from opora.core.models import Region, Service
 from opora.intake import services as intake_services
 from opora.intake.models import ServiceRequest
@@ -197,6 +198,7 @@ def slots_on_date(
 ) -> dict:
     """Free slots of a service on a date (the service's local calendar day)."""
     user = _actor(request, STAFF_ROLES)
+    check_date(date)  # years 1900-2100: 400 with the message, never an overflow
     svc = _service(service)
     require_works_for(user, svc)
     slots = scheduling_selectors.slots_free_on_date(

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opora.consultations.models import Consultation, Protocol, TechnicalFailure, Topic
+from opora.core.inputs import SaneDateField
 from opora.intake.topics import protocol_reason
 
 
@@ -79,6 +80,6 @@ class RecordingReleaseForm(forms.Form):
     )
     complaint_ref = forms.CharField(label=_("Complaint reference"), max_length=100)
     reason = forms.CharField(label=_("Reason"), max_length=500)
-    requested_on = forms.DateField(
+    requested_on = SaneDateField(
         label=_("Request received on"), widget=forms.DateInput(attrs={"type": "date"})
     )

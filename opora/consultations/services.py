@@ -516,13 +516,15 @@ def journal_workbook(*, rows: list[list]) -> bytes:
 
     from openpyxl import Workbook
 
+    from opora.core.exports import write_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Журнал"
-    ws.append(["Журнал учета он-лайн консультирования"])
-    ws.append(selectors.JOURNAL_COLUMNS)
+    write_row(ws, ["Журнал учета он-лайн консультирования"])
+    write_row(ws, selectors.JOURNAL_COLUMNS)
     for row in rows:
-        ws.append(row)
+        write_row(ws, row)  # names and notes come from the public: plain text only
     for letter, width in zip("ABCDEFGHIJ", (5, 22, 28, 22, 8, 30, 16, 40, 32, 24), strict=True):
         ws.column_dimensions[letter].width = width
     buf = io.BytesIO()

@@ -47,6 +47,7 @@ from opora.consultations.models import (
 from opora.consultations.selectors import LinkProblem
 from opora.core.errors import DomainError
 from opora.core.http import streaming_response
+from opora.core.inputs import parse_date_param
 from opora.core.models import Service
 from opora.core.timezones import ZONE_NAMES, utc_offset
 from opora.scheduling.models import Booking
@@ -638,10 +639,7 @@ def crisis(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_date_param(value)
 
 
 @role_required(*selectors.JOURNAL_ROLES)

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.template import loader
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+from opora.core.inputs import (
+    MAX_ID,
+    InvalidInput,
+    check_form,
+    check_path,
+    check_query,
+    has_control_chars,
+    strip_control_chars,
+)
+
+logger = logging.getLogger(__name__)
 
 _END = object()
 
@@ -31,3 +52,143 @@ def streaming_response(
             yield chunk
 
     return StreamingHttpResponse(each(), **kwargs)
+
+
+# --- the input boundary ----------------------------------------------------------------------------
+
+# Request headers that reach the database (django-axes stores them with a failed sign-in).
+_STORED_HEADERS = ("HTTP_USER_AGENT", "HTTP_ACCEPT")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def bad_input_response(request: HttpRequest, error: InvalidInput) -> HttpResponse:
+    """400 with the message: the API's JSON error under /api/, a page everywhere else."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": str(error.message), "code": error.code}, status=400)
+    response = render(request, "400.html", {"message": error.message}, status=400)
+    if request.headers.get("HX-Request"):
+        # htmx does not swap a 400 into the page: opora.js reads the message from here.
+        response["X-Opora-Message"] = quote(str(error.message), safe="")
+    return response
+
+
+class InputBoundaryMiddleware:
+    """One check of everything that comes from outside, before any view or query sees it.
+
+    - the path and the query string: no control characters (a NUL reaches PostgreSQL as a
+      `DataError`), query values of a sane length;
+    - submitted form fields: no control characters but tab and line breaks;
+    - a number in the path beyond PostgreSQL's bigint names no record: 404;
+    - cookies and stored headers with control characters are dropped or cleaned, not refused
+      (a visitor cannot fix their browser's cookie);
+    - `InvalidInput` raised by a view (dates out of range: `opora.core.inputs`) and a `DataError`
+      that slipped through become the same 400 page.
+
+    Placed right after WhiteNoise, so the session and authentication never see a bad cookie; its
+    own page is rendered in the visitor's language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        self._clean_cookies_and_headers(request)
+        try:
+            check_path(request.path_info)
+            check_query(request.GET.lists())
+        except InvalidInput:
+            # LocaleMiddleware has not run yet: answer in the visitor's language all the same.
+            with translation.override(translation.get_language_from_request(request)):
+                try:
+                    check_path(request.path_info)
+                    check_query(request.GET.lists())
+                except InvalidInput as error:
+                    return bad_input_response(request, error)
+        return self.get_response(request)
+
+    @staticmethod
+    def _clean_cookies_and_headers(request: HttpRequest) -> None:
+        for name, value in list(request.COOKIES.items()):
+            if has_control_chars(name) or has_control_chars(value):
+                del request.COOKIES[name]
+        for header in _STORED_HEADERS:
+            value = request.META.get(header)
+            if isinstance(value, str) and has_control_chars(value):
+                request.META[header] = strip_control_chars(value, multiline=False)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        for value in (*view_args, *view_kwargs.values()):
+            if isinstance(value, int) and value > MAX_ID:
+                raise Http404
+        if request.method == "POST" and request.content_type in _FORM_TYPES:
+            # A view that reads its own body (webhooks are csrf-exempt) keeps it unread.
+            if request.content_type == "multipart/form-data" and getattr(
+                view_func, "csrf_exempt", False
+            ):
+                return None
+            try:
+                check_form(request.POST.lists())
+            except InvalidInput as error:
+                return bad_input_response(request, error)
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, InvalidInput):
+            return bad_input_response(request, exception)
+        if isinstance(exception, DataError):
+            # The database refused a value the checks let through: bad input, not a server fault.
+            # The value itself is never logged (it may be personal data).
+            logger.warning("Input refused by the database on %s", request.path_info[:200])
+            return bad_input_response(
+                request,
+                InvalidInput(
+                    _(
+                        "The request contains a value that cannot be stored, such as a NUL "
+                        "character or a number out of range; check the data and try again."
+                    ),
+                    code="bad_data",
+                ),
+            )
+        return None
+
+
+# --- error pages -----------------------------------------------------------------------------------
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+class NoSettingsExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Django's error report without the settings, and with every variable whose name mentions a
+    URL or DSN hidden as well (DATABASE_URL, REDIS_URL carry passwords; under runserver they
+    reach the report through the request's environment)."""
+
+    hidden_settings = re.compile(
+        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URL|DSN", flags=re.IGNORECASE
+    )
+
+    def get_safe_settings(self) -> dict[str, Any]:
+        return {}
+
+
+class LocalOnlyExceptionReporter(ExceptionReporter):
+    """With DEBUG on, Django's error page is for the developer at this machine only: a request
+    from any other address gets the ordinary 500 page."""
+
+    def _for_developer(self) -> bool:
+        return self.request is None or self.request.META.get("REMOTE_ADDR") in _LOOPBACK
+
+    def get_traceback_html(self) -> str:
+        if self._for_developer():
+            return super().get_traceback_html()
+        return loader.render_to_string("500.html")
+
+    def get_traceback_text(self) -> str:
+        if self._for_developer():
+            return super().get_traceback_text()
+        return "Server error."

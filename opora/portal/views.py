@@ -20,6 +20,7 @@ from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
+from opora.core.inputs import check_date, parse_date_param
 from opora.intake.models import ServiceRequest
 from opora.intake.selectors import request_contact_differences
 from opora.portal import selectors
@@ -310,7 +311,10 @@ def _parse_when(value: str | None) -> dt.datetime | None:
         when = dt.datetime.fromisoformat((value or "").strip())
     except ValueError:
         return None
-    return when if when.tzinfo is not None else None
+    if when.tzinfo is None:
+        return None
+    check_date(when.date())  # year 1 or 9999 overflows on the way to UTC
+    return when
 
 
 def _picker_context(request: HttpRequest, service: Any) -> dict[str, Any]:
@@ -551,10 +555,7 @@ def contacts_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+    return parse_date_param(value)
 
 
 @require_http_methods(["GET", "POST"])

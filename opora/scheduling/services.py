@@ -1282,16 +1282,19 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
     """The XLSX of the day's requests, columns as in regulation 001 §6."""
     import openpyxl  # here, not at every process's start-up
 
+    from opora.core.exports import write_row  # every cell plain text: names come from the public
+
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = date.strftime("%d.%m.%Y")
-    sheet.append(HANDOFF_COLUMNS)
+    write_row(sheet, HANDOFF_COLUMNS)
     with translation.override(settings.LANGUAGE_CODE):
         for number, req in enumerate(requests, start=1):
             active = getattr(req, "active_bookings", None) or []
             booking = active[0] if active else None
             phones = ", ".join(p for p in (req.phone, req.phone_extra) if p)
-            sheet.append(
+            write_row(
+                sheet,
                 [
                     number,
                     _naive_local(service, req.created_at),
@@ -1302,7 +1305,7 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
                     _naive_local(service, booking.slot.starts_at) if booking else None,
                     booking.slot.consultant.display_name if booking else "",
                     str(req.get_status_display()),
-                ]
+                ],
             )
     for row in sheet.iter_rows(min_row=2):
         for cell in (row[1], row[6]):

@@ -29,6 +29,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 SECRET_KEY = os.environ.get("OPORA_SECRET_KEY", "")
 DEBUG = env_bool("OPORA_DEBUG", False)
+# Even with DEBUG on, Django's error page goes only to the machine itself and never lists the
+# settings (DATABASE_URL carries a password): opora.core.http.LocalOnlyExceptionReporter.
+DEFAULT_EXCEPTION_REPORTER = "opora.core.http.LocalOnlyExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "opora.core.http.NoSettingsExceptionReporterFilter"
 ALLOWED_HOSTS = env_list("OPORA_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
@@ -61,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session and the views: every string from outside is checked once (core.inputs).
+    "opora.core.http.InputBoundaryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

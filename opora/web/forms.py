@@ -10,6 +10,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opora.core.inputs import (
+    InvalidInput,
+    SaneDateField,
+    parse_date_param,
+    parse_month_param,
+)
 from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
 from opora.intake.services import REFERRAL_FIELDS, ReferralVia
@@ -17,22 +23,15 @@ from opora.registry.iin import IINError, validate_iin
 from opora.scheduling.selectors import consultant_specialties
 from opora.web.selectors import service_consultants, service_regions
 
-MONTH_FORMAT = "%Y-%m"
-
 
 def parse_month(value: str | None) -> dt.date | None:
-    """'2025-06' -> date(2025, 6, 1); anything else -> None."""
-    try:
-        return dt.datetime.strptime((value or "").strip(), MONTH_FORMAT).date().replace(day=1)  # noqa: DTZ007
-    except ValueError:
-        return None
+    """'2025-06' -> date(2025, 6, 1); anything else -> None; a month out of range -> InvalidInput."""
+    return parse_month_param(value)
 
 
 def parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+    """A date from the query string (core.inputs.parse_date_param: out-of-range years refused)."""
+    return parse_date_param(value)
 
 
 class DateInput(forms.DateInput):
@@ -109,7 +108,7 @@ class RequestForm(forms.Form):
     region = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("— choose —")
     )
-    desired_date = forms.DateField(label=_("Desired date"), required=False, widget=DateInput)
+    desired_date = SaneDateField(label=_("Desired date"), required=False, widget=DateInput)
     desired_time = forms.TimeField(label=_("Desired time"), required=False, widget=TimeInput)
     reason = forms.CharField(
         label=_("Reason for the request"),
@@ -176,7 +175,7 @@ class RedirectForm(forms.Form):
 class SlotFilterForm(forms.Form):
     show_optional = False  # a filter: every field is optional, saying so is noise
 
-    date = forms.DateField(label=_("Date"), required=False, widget=DateInput)
+    date = SaneDateField(label=_("Date"), required=False, widget=DateInput)
     specialty = forms.ChoiceField(label=_("Specialty"), required=False)
     consultant = forms.ChoiceField(label=_("Consultant"), required=False)
 
@@ -220,7 +219,10 @@ class ImportForm(forms.Form):
     )
 
     def clean_month(self) -> dt.date:
-        month = parse_month(self.cleaned_data["month"])
+        try:
+            month = parse_month(self.cleaned_data["month"])
+        except InvalidInput as e:
+            raise forms.ValidationError(e.message, code=e.code) from e
         if month is None:
             raise forms.ValidationError(_("Enter the month as YYYY-MM."))
         return month
@@ -383,10 +385,10 @@ class CountWithForm(forms.Form):
 class RegistryFilterForm(forms.Form):
     show_optional = False
 
-    date_from = forms.DateField(
+    date_from = SaneDateField(
         label=pgettext_lazy("date range", "From"), required=False, widget=DateInput
     )
-    date_to = forms.DateField(
+    date_to = SaneDateField(
         label=pgettext_lazy("date range", "To"), required=False, widget=DateInput
     )
     channel = forms.ChoiceField(label=_("Channel"), required=False)

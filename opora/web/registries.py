@@ -307,18 +307,20 @@ def registry_workbook(*, registry: str, rows: list[list]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from opora.core.exports import write_row
+
     title, columns = REGISTRIES[registry]
     wb = Workbook()
     ws = wb.active
     ws.title = "Журнал"
-    ws.append([title])
+    write_row(ws, [title])
     ws["A1"].font = Font(bold=True)
-    ws.append(columns)
+    write_row(ws, columns)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        write_row(ws, row)  # names and notes come from the public: plain text only
     widths = {
         "requests": (5, 12, 22, 26, 30, 16, 40, 28),
         "appeals": (6, 17, 16, 30, 17, 18, 30, 34, 30, 28),

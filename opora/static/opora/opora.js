@@ -28,10 +28,15 @@
     var t = event.detail && event.detail.target;
     if (t && t.removeAttribute) t.removeAttribute("aria-busy");
   });
-  // A failed htmx request (network, server) must not fail silently.
-  function failed() {
+  // A failed htmx request (network, server) must not fail silently; input the server refused
+  // (400 from the input boundary) says what was wrong, in the X-Opora-Message header.
+  function failed(event) {
     var live = document.getElementById("live");
-    if (live) live.textContent = document.documentElement.getAttribute("data-error-text") || "Error";
+    if (!live) return;
+    var xhr = event && event.detail && event.detail.xhr;
+    var said = xhr && xhr.status === 400 && xhr.getResponseHeader("X-Opora-Message");
+    live.textContent = said ? decodeURIComponent(said)
+      : document.documentElement.getAttribute("data-error-text") || "Error";
   }
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:sendError", failed);
