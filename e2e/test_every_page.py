@@ -16,6 +16,7 @@ collected, so one run lists them all.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import StringIO
 from typing import Any
@@ -23,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import Resolver404, resolve, reverse
 from playwright.sync_api import expect
 
@@ -171,6 +173,23 @@ def _request(service: Service, operator: User, n: int, **extra: Any) -> ServiceR
     )
 
 
+def _record(service: Service, room: Consultation, consultant: User) -> None:
+    """A short recording of the running consultation, for the head's recordings pages (the
+    service records with a notice for the while; its own policy is put back)."""
+    policy = service.recording_policy
+    Service.objects.filter(pk=service.pk).update(recording_policy="notice")
+    consultations.consultation_record_notice(consultation=Consultation.objects.get(pk=room.pk))
+    recording = consultations.recording_start(
+        actor=consultant, consultation=Consultation.objects.get(pk=room.pk), mime_type="video/webm"
+    )
+    consultations.recording_chunk_store(
+        actor=consultant, recording=recording, seq=0, data=bytes.fromhex("1a45dfa3") + b"x" * 64
+    )
+    consultations.recording_finish(actor=consultant, recording=recording)
+    Service.objects.filter(pk=service.pk).update(recording_policy=policy)
+    connection.close()  # this thread's own connection
+
+
 def _service_data(code: str, operator_name: str, consultant_name: str) -> ServiceData:
     service = Service.objects.get(code=code)
     operator = User.objects.get(username=operator_name)
@@ -203,6 +222,10 @@ def _service_data(code: str, operator_name: str, consultant_name: str) -> Servic
     held = _request(service, operator, 3)
     room = consultations.consultation_for_booking(booking=book(held))
     consultations.consultation_admit(consultation_id=room.pk, actor=consultant)
+    # In a thread of its own: the recording's room events go through async_to_sync, which
+    # cannot run in this thread, where Playwright's event loop is.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_record, service, room, consultant).result()
     consultations.consultation_end(consultation_id=room.pk, actor=consultant)
     consultations.protocol_save(
         actor=consultant,
@@ -223,7 +246,8 @@ def _service_data(code: str, operator_name: str, consultant_name: str) -> Servic
 
 
 @pytest.fixture
-def demo(transactional_db) -> Demo:
+def demo(transactional_db, settings, tmp_path) -> Demo:
+    settings.OPORA_RECORDING_ROOT = str(tmp_path / "recordings")
     out = StringIO()
     call_command("demo", "--registry-rows", "200", "--consultants", "2", stdout=out)
     printed = out.getvalue()
@@ -535,7 +559,13 @@ def test_staff_pages_in_kazakh_and_english(browser, live_server, axe_check, demo
             )
         finally:
             context.close()
-    assert {"operator_request", "consultations:protocol", "mail:thread"} <= done
+    assert {
+        "operator_request",
+        "consultations:protocol",
+        "consultations:recording_detail",
+        "mail:thread",
+        "messengers:conversation",
+    } <= done
     sweep.done()
 
 
