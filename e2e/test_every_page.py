@@ -625,8 +625,8 @@ def test_public_pages_on_a_phone(browser, live_server, axe_check, demo, lang):
                 visit(f"/s/r/{req.public_token}/", f"private page ({state})", name=name)
             visit(f"/s/r/{data.new.public_token}/book/", "choose a time", name=name)
             visit(f"/s/r/{data.booked.public_token}/cancel/", "cancel page", name=name)
-            visit(f"/c/{data.live.client_token}/", "room entry")
-            visit(f"/c/{data.live.client_token}/check/", "device check")
+            visit(f"/c/{data.live.client_token}/", "room entry", name=name)
+            visit(f"/c/{data.live.client_token}/check/", "device check", name=name)
 
         # Self-booking step 2: step 1 filled in and sent with taps.
         district = demo.services["mordovia"].service
