@@ -1,16 +1,19 @@
-"""Every page a person uses, on the real demo, in a real browser.
+"""Every page a person uses, on the real demo (`opora demo`), in a real browser.
 
-Staff: every demo login signs in through the form, switches in the header to each service it
-works in, and opens every GET page its role reaches — the header's menu, the links on those pages
-(one of each kind) and the pages of a request in each state — at 1280 px, in Russian; one login
-of each role again in Kazakh and in English. The public side: the portal, each service's pages,
+Staff: every demo login signs in through the login form, switches in the header to each service
+it works in, and opens every GET page its role reaches — the header's menu, the links on those
+pages (one of each kind) and the pages of a request in each state (new, booked, held with a
+protocol and a recording, cancelled) — at 1280 px, in Russian; one login of each role again in
+Kazakh and in English, each page family once. The public side: the portal, each service's pages,
 the forms, both steps of self-booking, the private page in each state, the cancel page, a dead
-short link and the client's room entry and device check, on a 360-px touch phone in ru, kk and en.
+short link and the client's room entry and device check, on a 360-px touch phone in ru, kk, en.
 
 Each page must answer 200 (a dead short link: 404), pass axe-core, say its language in
-`<html lang>`, and show no raw time-zone name, no "---------" choice and no "None"; a public page
-must fit the phone and name its service in the page's language. Every problem on every page is
-collected, so one run lists them all.
+`<html lang>`, show no raw time-zone name, no "---------" choice and no "None", and put its own
+words (headings, labels, buttons, menus) in that language: no English phrase on a ru/kk page, no
+Russian word but data (names) on an en page — a part marked `lang="ru"` (the regulations'
+verbatim forms) says so and is left out. A public page must fit the phone and name its service in
+the page's language. Every problem on every page is collected, so one run lists them all.
 """
 
 from __future__ import annotations
