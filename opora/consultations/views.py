@@ -219,7 +219,13 @@ def device_check(request: HttpRequest, token: str) -> HttpResponse:
         request,
         consultation,
         "consultations/device_check.html",
-        _context(consultation, early=early, check_text=check_text),
+        # `service`: the header names it, as on the portal's pages (the parent sees whose page).
+        _context(
+            consultation,
+            early=early,
+            check_text=check_text,
+            service=consultation.booking.slot.service,
+        ),
     )
 
 

@@ -8,6 +8,10 @@ LIBRARY_SECTION_TITLES = {
     "axes": _("Sign-in attempts"),
     "otp_totp": _("Two-factor sign-in devices"),
 }
+# ... and model names that have no Russian or Kazakh translation in the library ("TOTP devices").
+LIBRARY_MODEL_NAMES = {
+    ("otp_totp", "totpdevice"): (_("two-factor sign-in device"), _("Two-factor sign-in devices")),
+}
 
 
 class CoreConfig(AppConfig):
@@ -19,3 +23,7 @@ class CoreConfig(AppConfig):
         for label, title in LIBRARY_SECTION_TITLES.items():
             if label in installed:
                 installed[label].verbose_name = title
+        for (label, model_name), (singular, plural) in LIBRARY_MODEL_NAMES.items():
+            if label in installed:
+                meta = installed[label].get_model(model_name)._meta
+                meta.verbose_name, meta.verbose_name_plural = singular, plural
