@@ -1,7 +1,7 @@
 import pytest
 
 from opora.accounts.models import Role
-from opora.core.testing import make_service_1411, make_user
+from opora.demo.factories import make_service_1411, make_user
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def prepare(env: dict[str, str]) -> None:
         "from django.core.management import call_command\n"
         "call_command('migrate', verbosity=0)\n"
         "from opora.core.models import Service\n"
-        "from opora.core.testing import make_service_1411\n"
+        "from opora.demo.factories import make_service_1411\n"
         f"if not Service.objects.filter(code={SERVICE_CODE!r}).exists():\n"
         f"    make_service_1411(code={SERVICE_CODE!r})\n"
     )

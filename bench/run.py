@@ -270,7 +270,7 @@ def machine() -> dict[str, Any]:
 def bench_service(code: str, slot_minutes: int) -> Any:
     """A 1411-profile service; the factory's organisations are made once and shared."""
     from opora.core.models import Service
-    from opora.core.testing import make_service_1411
+    from opora.demo.factories import make_service_1411
 
     existing = Service.objects.filter(code__startswith="bench-").first()
     if existing is None:
@@ -588,7 +588,7 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
 
     from opora.accounts.models import Role
     from opora.core.errors import Conflict, DomainError
-    from opora.core.testing import make_user
+    from opora.demo.factories import make_user
     from opora.intake.models import ServiceRequest
     from opora.scheduling.calendar import ServiceCalendar
     from opora.scheduling.models import Slot
@@ -999,7 +999,7 @@ def bench_nearest(args: argparse.Namespace) -> dict[str, Any]:
 
 def cbd_csv(rows: int) -> Path:
     """A ЦБД file of `rows` synthetic rows with valid, unique IINs; cached under var/bench/."""
-    from opora.core.management.commands.demo import FEMALE_NAMES, MALE_NAMES, SURNAMES
+    from opora.demo.management.commands.demo import FEMALE_NAMES, MALE_NAMES, SURNAMES
     from opora.registry.iin import make_iin
     from opora.registry.importer import COLUMNS
 

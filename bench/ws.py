@@ -172,7 +172,7 @@ def make_rooms(r: Any, count: int) -> list[dict[str, Any]]:
     from django.db import transaction
 
     from opora.consultations.tests.factories import make_live_consultation
-    from opora.core.testing import make_consultant
+    from opora.demo.factories import make_consultant
 
     service = r.bench_service("bench-ws", 60)
     rooms = []

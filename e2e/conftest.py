@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
-PASSWORD = "pass-Word-123"  # the default of opora.core.testing.make_user
+PASSWORD = "pass-Word-123"  # the default of opora.demo.factories.make_user
 
 # Transactional: the live server's thread must see the data. The root conftest puts back the
 # regions the migrations load, which the flush after each such test removes.

@@ -14,7 +14,7 @@ pytestmark = e2e_db
 @pytest.fixture
 def head_with_mail(service):
     from opora.accounts.models import Role
-    from opora.core.testing import make_user
+    from opora.demo.factories import make_user
 
     return make_user(
         Role.HEAD,

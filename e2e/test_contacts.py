@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opora.accounts.models import Role
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.intake.models import Channel, Client
 from opora.intake.services import request_create
 from opora.notifications.models import Notification

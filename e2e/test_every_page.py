@@ -35,8 +35,8 @@ from opora.accounts.models import User
 from opora.consultations import services as consultations
 from opora.consultations.models import Consultation, Protocol, Topic
 from opora.consultations.tests.factories import make_live_consultation
-from opora.core.management.commands.demo import demo_password
 from opora.core.models import Service
+from opora.demo.management.commands.demo import demo_password
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_create
 from opora.registry.models import RegistryRecord

@@ -112,7 +112,7 @@ def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
 ):
     from opora.accounts.models import Role
     from opora.core.models import Service
-    from opora.core.testing import (
+    from opora.demo.factories import (
         make_consultant,
         make_district_service,
         make_service_1411,

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from opora.accounts.models import Role
 from opora.consultations import services as consultations
 from opora.consultations.models import Protocol, Topic
-from opora.core.testing import make_consultant, make_district_service, make_user
+from opora.demo.factories import make_consultant, make_district_service, make_user
 from opora.intake.services import request_create
 from opora.scheduling import services as scheduling
 

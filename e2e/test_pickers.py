@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from opora.core.testing import make_consultant, make_district_service
+from opora.demo.factories import make_consultant, make_district_service
 from opora.intake.models import ServiceRequest
 from opora.scheduling.calendar import local_now, make_aware_local, working_days_in_month
 from opora.scheduling.models import Booking, Schedule, SchedulePeriod, Slot

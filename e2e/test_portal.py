@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
 from opora.accounts.models import Role
-from opora.core.testing import make_consultant, make_district_service, make_user
+from opora.demo.factories import make_consultant, make_district_service, make_user
 from opora.intake.models import Channel, ServiceRequest
 from opora.scheduling.models import Booking
 from opora.scheduling.selectors import consultant_day

@@ -258,7 +258,7 @@ def test_the_client_leaves_and_comes_back(open_ctx, service, consultant):
 def test_the_join_page_of_a_district_booking_shows_moscow_time(open_ctx, axe_check, settings):
     from opora.accounts.models import Role
     from opora.consultations.services import consultation_for_booking
-    from opora.core.testing import make_district_service, make_user
+    from opora.demo.factories import make_district_service, make_user
     from opora.scheduling.calendar import local_now
     from opora.scheduling.models import Booking
     from opora.scheduling.tests.factories import approved_schedule, make_request, make_slot

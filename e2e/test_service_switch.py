@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from opora.accounts.models import Role
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import make_district_service, make_service_1411, make_user
+from opora.demo.factories import make_district_service, make_service_1411, make_user
 from opora.intake.services import request_create
 
 from .conftest import e2e_db, login

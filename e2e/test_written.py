@@ -23,7 +23,7 @@ def smtp(settings, tmp_path):
 
 def test_consultant_answers_a_letter(new_page, smtp, axe_check):
     from opora.accounts.models import Role
-    from opora.core.testing import make_user
+    from opora.demo.factories import make_user
     from opora.mail.models import OutboundMessage
     from opora.mail.services import inbound_store
     from opora.mail.tests.factories import make_letter, make_mailbox, make_written_service

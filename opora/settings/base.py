@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "opora.portal",
     "opora.api",
     "opora.web",
+    "opora.demo",  # on top: the demo command and the test factories
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from opora.accounts.models import Role
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.settings import base
 
 ARGON2ID = "argon2$argon2id$v=19$m=47104,t=1,p=1$"

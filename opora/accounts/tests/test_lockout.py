@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from opora.accounts.models import Role
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 from opora.accounts.models import ApiToken, Role, User, hash_token
 from opora.accounts.services import api_token_create, api_token_revoke
 from opora.core.models import AuditEvent
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 
 
 @pytest.mark.django_db

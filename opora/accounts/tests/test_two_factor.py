@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opora.accounts.models import Role
 from opora.core.models import AuditEvent
-from opora.core.testing import make_service_1411, make_user
+from opora.demo.factories import make_service_1411, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from opora.accounts.models import Role, User
 from opora.accounts.services import api_token_create
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import make_consultant, make_user
+from opora.demo.factories import make_consultant, make_user
 from opora.intake.models import ServiceRequest
 from opora.registry.iin import make_iin
 from opora.registry.models import EligibilityCheck, RegistryRecord

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from opora.accounts.models import ApiToken, Role
 from opora.accounts.services import api_token_create, api_token_revoke
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 
 NEAREST = "/api/v1/slots/nearest?service=kz-1411"
 

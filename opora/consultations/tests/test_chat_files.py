@@ -21,7 +21,7 @@ from opora.consultations.models import ChatMessage, Consultation
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.errors import DomainError
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.notifications.models import Notification
 from opora.registry.iin import make_iin

@@ -9,8 +9,8 @@ from opora.consultations.models import ChatMessage
 from opora.consultations.routing import websocket_urlpatterns
 from opora.consultations.tests.communicator import WebsocketCommunicator
 from opora.consultations.tests.factories import make_live_consultation
-from opora.core.testing import make_user
 from opora.core.testing import run_async as run
+from opora.demo.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)

@@ -22,7 +22,7 @@ from opora.consultations.models import (
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.errors import DomainError
 from opora.core.models import AuditEvent
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.notifications.models import Notification
 from opora.scheduling.models import Booking
 from opora.scheduling.tests.factories import future_working_day, make_slot

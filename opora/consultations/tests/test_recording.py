@@ -25,7 +25,7 @@ from opora.consultations.models import (
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.errors import DomainError
 from opora.core.models import AuditEvent, CalendarOverride, Service
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

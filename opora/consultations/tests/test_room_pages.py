@@ -11,7 +11,7 @@ from opora.consultations import selectors
 from opora.consultations.services import consultation_for_booking
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.models import AuditEvent
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.scheduling.models import Booking
 from opora.scheduling.tests.factories import approved_schedule, make_request, make_slot
 

@@ -13,7 +13,7 @@ from opora.consultations.models import ChatMessage, Consultation
 from opora.consultations.selectors import LinkProblem, link_problem, turn_credentials
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.models import Service
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 
 
 @pytest.fixture

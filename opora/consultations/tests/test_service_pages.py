@@ -14,7 +14,7 @@ from opora.consultations import services
 from opora.consultations.models import Consultation, Protocol, Topic
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.models import AuditEvent
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.web.selectors import SESSION_SERVICE_KEY
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from opora.accounts.models import Role
 from opora.accounts.services import api_token_create
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from opora.accounts.models import Role, User
 from opora.core.management.commands import prepare
 from opora.core.models import Service
-from opora.core.testing import make_service_1411, make_user
+from opora.demo.factories import make_service_1411, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -155,11 +155,11 @@ def test_demo_runs_once_then_is_skipped_with_its_logins_printed_again(var, calls
 
 def test_demo_runs_again_when_its_source_changes(var, calls, demo_sources):
     run_prepare()
-    module = demo_sources / "core" / "management" / "commands" / "demo.py"
+    module = demo_sources / "demo" / "management" / "commands" / "demo.py"
     module.write_text(module.read_text() + "\n# changed\n")
     run_prepare()
     assert calls.count("demo") == 2
-    data = next(p for p in demo_sources.glob("*/demo.py"))
+    data = demo_sources / "demo" / "referrals.py"
     data.write_text(data.read_text() + "\n# changed\n")
     run_prepare()
     assert calls.count("demo") == 3

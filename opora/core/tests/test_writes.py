@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from opora.core.audit import audit_event
 from opora.core.models import AuditEvent, CalendarOverride, Service
-from opora.core.testing import make_service_1411
 from opora.core.writes import NEW_PK, save_together
+from opora.demo.factories import make_service_1411
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.intake.selectors import services_count
 from opora.intake.services import (

@@ -7,7 +7,7 @@ import pytest
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.intake.models import ServiceRequest, TypicalQuestion
 from opora.intake.services import request_create, request_create_from
 from opora.registry.iin import make_iin

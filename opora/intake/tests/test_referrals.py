@@ -6,7 +6,7 @@ from django.db import transaction
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import Referral, ServiceKind, ServiceRequest
 from opora.intake.selectors import referral_search
 from opora.intake.services import (
@@ -181,7 +181,7 @@ def test_the_free_text_redirect_still_works_and_counts_as_dispatcher(operator, o
 
 
 def test_demo_referrals_are_idempotent_and_searchable(operator):
-    from opora.intake.demo import demo_referrals
+    from opora.demo.referrals import demo_referrals
 
     first = demo_referrals()
     again = demo_referrals()

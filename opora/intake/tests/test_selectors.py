@@ -7,7 +7,7 @@ import pytest
 from opora.accounts.models import Role
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
-from opora.core.testing import make_organisation, make_user
+from opora.demo.factories import make_organisation, make_user
 from opora.intake.models import Client, ServiceRequest
 from opora.intake.selectors import (
     client_search,

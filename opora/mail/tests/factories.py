@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from opora.core.models import Service
-from opora.core.testing import make_organisation
+from opora.demo.factories import make_organisation
 from opora.mail.models import Mailbox, TlsMode
 
 

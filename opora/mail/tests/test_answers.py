@@ -10,7 +10,7 @@ import pytest
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.mail.imap import mailbox_fetch
 from opora.mail.models import InboundMessage, OutboundMessage

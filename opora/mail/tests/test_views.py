@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opora.accounts.models import Role
 from opora.core.models import AuditEvent
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.mail.models import InboundMessage, OutboundMessage
 from opora.mail.services import inbound_store
@@ -165,7 +165,7 @@ def test_admin_never_shows_the_mailbox_password(client, setup):
 
 
 def test_demo_mail_is_safe_to_rerun(settings, tmp_path):
-    from opora.mail.demo import demo_mail
+    from opora.demo.mail import demo_mail
 
     settings.MEDIA_ROOT = tmp_path
     service = make_written_service(public_email="family@opora-demo.example")

@@ -4,7 +4,7 @@ environment."""
 import pytest
 from django.db import connection
 
-from opora.core.testing import make_district_service
+from opora.demo.factories import make_district_service
 from opora.messengers.models import ChannelAccount
 from opora.messengers.tests.conftest import make_account
 

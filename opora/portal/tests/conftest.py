@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from opora.core.testing import make_consultant, make_district_service
+from opora.demo.factories import make_consultant, make_district_service
 from opora.scheduling.models import SchedulePeriod
 from opora.scheduling.tests.factories import future_working_day, make_slot
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from opora.core.testing import make_consultant, make_district_service
+from opora.demo.factories import make_consultant, make_district_service
 from opora.intake.models import ServiceRequest
 from opora.portal.selectors import consent_current
 from opora.portal.services import PortalRequest, booking_draft_complete

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from opora.core.testing import make_district_service
+from opora.demo.factories import make_district_service
 from opora.intake.models import ServiceRequest
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

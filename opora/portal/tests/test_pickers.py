@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from opora.core.testing import make_consultant
+from opora.demo.factories import make_consultant
 from opora.intake.models import ServiceRequest
 from opora.portal.drafts import DRAFT_TTL, draft_load
 from opora.portal.models import PortalSubmission

@@ -73,7 +73,7 @@ def run_contract() -> dict[str, Any]:
 
     from opora.accounts.models import Role
     from opora.core.models import CalendarOverride
-    from opora.core.testing import make_consultant, make_service_1411, make_user
+    from opora.demo.factories import make_consultant, make_service_1411, make_user
     from opora.scheduling import services
     from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from opora.accounts.models import Role
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import AuditEvent, CalendarOverride
-from opora.core.testing import make_consultant, make_service_1411, make_user
+from opora.demo.factories import make_consultant, make_service_1411, make_user
 from opora.intake.models import ServiceRequest
 from opora.notifications.models import Notification, ShortLink
 from opora.notifications.sms import sms_segments

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from opora.accounts.models import Role
-from opora.core.testing import make_consultant, make_service_1411, make_user
+from opora.demo.factories import make_consultant, make_service_1411, make_user
 from opora.scheduling.models import Booking
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
 from opora.scheduling.tests.race import race

@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
-from opora.core.management.commands.demo import DISTRICT_SERVICE
-from opora.core.testing import make_district_service, make_service_1411, make_user
+from opora.demo.factories import make_district_service, make_service_1411, make_user
+from opora.demo.management.commands.demo import DISTRICT_SERVICE
 from opora.notifications.models import Notification, ShortLink
 from opora.notifications.sms import sms_segments
 from opora.scheduling import services

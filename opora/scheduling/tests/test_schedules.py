@@ -7,7 +7,7 @@ import pytest
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, CalendarOverride
-from opora.core.testing import make_consultant, make_user
+from opora.demo.factories import make_consultant, make_user
 from opora.scheduling import selectors, services
 from opora.scheduling.calendar import to_local
 from opora.scheduling.models import Schedule, SchedulePeriod, Slot

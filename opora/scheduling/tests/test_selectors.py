@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from opora.core.models import CalendarOverride
-from opora.core.testing import make_consultant
+from opora.demo.factories import make_consultant
 from opora.scheduling import selectors, services
 from opora.scheduling.calendar import make_aware_local
 from opora.scheduling.models import Booking, Slot

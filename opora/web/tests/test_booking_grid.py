@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from opora.core.testing import make_consultant
+from opora.demo.factories import make_consultant
 from opora.scheduling.models import Booking
 from opora.scheduling.selectors import slot_grid
 from opora.scheduling.tests.factories import future_working_day, make_request, make_slot

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from opora.accounts.models import Role
 from opora.core.models import Service
-from opora.core.testing import make_user
+from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_create
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from opora.accounts.models import Role
 from opora.consultations.models import Consultation, Protocol
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import make_consultant, make_user
+from opora.demo.factories import make_consultant, make_user
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_count_with, request_create
 from opora.scheduling.models import Booking

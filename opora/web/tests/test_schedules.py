@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from opora.core.testing import make_consultant
+from opora.demo.factories import make_consultant
 from opora.intake.models import ServiceRequest
 from opora.scheduling.calendar import local_now, working_days_in_month
 from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod

@@ -11,7 +11,7 @@ from opora.accounts.models import Role, User
 from opora.accounts.services import SERVICE_CHOSEN, staff_service_choose
 from opora.core.errors import PermissionDenied
 from opora.core.models import AuditEvent, Service
-from opora.core.testing import (
+from opora.demo.factories import (
     make_consultant,
     make_district_service,
     make_service_1411,

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -30,8 +31,8 @@ from django.utils import timezone
 
 COMMANDS_DIR = Path(__file__).resolve().parent
 OPORA_DIR = COMMANDS_DIR.parent.parent.parent
-# The demo's source: the command and the demo data modules of each domain.
-DEMO_SOURCES = ("core/management/commands/demo.py", "*/demo.py")
+# The demo's source: the demo app's modules (the command, the data of each domain, the factories).
+DEMO_SOURCES = ("demo/*.py", "demo/management/commands/*.py")
 STATIC_IGNORE = ["CVS", ".*", "*~"]  # collectstatic's default ignore patterns
 
 
@@ -122,15 +123,11 @@ def demo_fingerprint() -> str:
 
 
 def demo_loaded() -> bool:
-    """The demo's service and its administrator are in the database."""
-    from opora.accounts.models import User
-    from opora.core.management.commands.demo import ADMIN_USERNAME, SERVICE_CODE
-    from opora.core.models import Service
-
-    return (
-        Service.objects.filter(code=SERVICE_CODE).exists()
-        and User.objects.filter(username=ADMIN_USERNAME).exists()
-    )
+    """The demo's service and its administrator are in the database. Asked of the demo app's
+    config: core is the floor of the import order and never imports the demo app."""
+    if not apps.is_installed("opora.demo"):
+        return False
+    return apps.get_app_config("demo").loaded()
 
 
 class _Tee(io.StringIO):

@@ -20,8 +20,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from opora.accounts.models import Role, User
-from opora.core.management.commands.demo import demo_password, month_start
 from opora.core.models import AuditEvent, Organisation, Service
+from opora.demo.management.commands.demo import demo_password, month_start
 from opora.registry.models import ImportRun, RegistryRecord
 from opora.registry.services import eligibility_check
 from opora.scheduling.models import Schedule, SchedulePeriod, Slot

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from opora.accounts.models import Role, User
-from opora.core.management.commands.demo import demo_password
 from opora.core.models import Service
+from opora.demo.management.commands.demo import demo_password
 
 SMALL = ["--registry-rows", "100", "--consultants", "1"]
 DISTRICT_LOGINS = {

@@ -578,9 +578,9 @@ class Command(BaseCommand):
     # --- channels: referral directory, messenger bots, mailboxes ------------------------------------
 
     def _channels(self, service: Service, district: Service) -> None:
-        from opora.intake.demo import demo_referrals
-        from opora.mail.demo import demo_mail
-        from opora.messengers.demo import demo_messengers
+        from opora.demo.mail import demo_mail
+        from opora.demo.messengers import demo_messengers
+        from opora.demo.referrals import demo_referrals
 
         demo_referrals()
         demo_messengers(district)
