@@ -103,3 +103,7 @@ def make_consultant(service: Service, **kw) -> User:
     return make_user(
         Role.CONSULTANT, service=service, organisation=service.provider_organisation, **kw
     )
+
+
+def make_admin(**kw) -> User:
+    return make_user(Role.ADMIN, **kw)

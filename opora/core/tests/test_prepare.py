@@ -6,14 +6,14 @@ import shutil
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from opora.accounts.models import Role, User
 from opora.core.management.commands import prepare
 from opora.core.models import Service
-from opora.demo.factories import make_service_1411, make_user
+from opora.demo.factories import make_admin, make_service_1411
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,8 @@ def calls(monkeypatch):
         if name == "demo":
             if not Service.objects.filter(code="kz-1411").exists():
                 make_service_1411()
-            if not User.objects.filter(username="admin").exists():
-                make_user(Role.ADMIN, username="admin")
+            if not get_user_model().objects.filter(username="admin").exists():
+                make_admin(username="admin")
             kwargs["stdout"].write("Logins: admin demo-admin-2026\n")
             return None
         return real(name, *args, **kwargs)
@@ -169,7 +169,7 @@ def test_demo_runs_again_when_its_data_is_gone_or_the_day_changes(
     var, calls, demo_sources, monkeypatch
 ):
     run_prepare()
-    User.objects.filter(username="admin").delete()
+    get_user_model().objects.filter(username="admin").delete()
     run_prepare()
     assert calls.count("demo") == 2
 
