@@ -95,7 +95,7 @@ def is_test_module(rel: Path) -> bool:
 
 
 def python_modules() -> list[Path]:
-    return sorted(p for p in OPORA_DIR.rglob("*.py") if "migrations" not in p.parts)
+    return sorted(OPORA_DIR.rglob("*.py"))
 
 
 def imports_of(path: Path, root: Path = OPORA_DIR) -> list[Import]:
