@@ -24,6 +24,7 @@ from opora.api.schemas import (
     EligibilityIn,
     EligibilityOut,
     ErrorOut,
+    InvalidOut,
     RequestIn,
     RequestOut,
     RescheduleIn,
@@ -70,13 +71,17 @@ install_exception_handlers(api)
 INTAKE_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 STAFF_ROLES = tuple(Role.values)
 
+# Every status a route can answer, with the body actually sent (schemathesis checks it in CI:
+# opora/api/tests/test_schemathesis.py).
 ERRORS = {
-    400: ErrorOut,
+    400: InvalidOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
     422: ValidationErrorOut,
 }
+# Routes that write can also meet a conflict (a slot just taken, a row locked by another request).
+WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
 
 
 # --- access and look-ups --------------------------------------------------------------------------
@@ -225,7 +230,7 @@ def slot_nearest(request: HttpRequest, service: str, consultant: int | None = No
 # --- requests -------------------------------------------------------------------------------------
 
 
-@api.post("/requests", response={201: RequestOut, **ERRORS}, tags=["requests"])
+@api.post("/requests", response={201: RequestOut, **WRITE_ERRORS}, tags=["requests"])
 def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceRequest]:
     """Register a request (заявка). Where the service checks eligibility, an ineligible caller gets
     400 with code "ineligible" and the scripted refusal in `detail`."""
@@ -274,10 +279,8 @@ def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
 
 # --- bookings -------------------------------------------------------------------------------------
 
-BOOKING_ERRORS = {**ERRORS, 409: ErrorOut}
 
-
-@api.post("/bookings", response={201: BookingOut, **BOOKING_ERRORS}, tags=["bookings"])
+@api.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, tags=["bookings"])
 def booking_create(request: HttpRequest, data: BookingIn) -> Status[Booking]:
     """Book a slot for a request: 409 when the slot is taken, 400 outside hours, on a holiday or in
     the past."""
@@ -297,7 +300,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> Booking:
 
 @api.post(
     "/bookings/{booking_id}/reschedule",
-    response={200: BookingOut, **BOOKING_ERRORS},
+    response={200: BookingOut, **WRITE_ERRORS},
     tags=["bookings"],
 )
 def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn) -> Booking:
@@ -310,7 +313,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn
 
 
 @api.post(
-    "/bookings/{booking_id}/cancel", response={200: BookingOut, **BOOKING_ERRORS}, tags=["bookings"]
+    "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, tags=["bookings"]
 )
 def booking_cancel(request: HttpRequest, booking_id: int, data: CancelIn | None = None) -> Booking:
     user = _actor(request, INTAKE_ROLES)
