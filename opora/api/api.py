@@ -10,7 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.operation import Operation
 
 from opora.accounts.access import require_works_for
@@ -82,6 +82,10 @@ ERRORS = {
 }
 # Routes that write can also meet a conflict (a slot just taken, a row locked by another request).
 WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
+
+
+# A service code in the query: required, as long as the column (a longer one is a 422 naming it).
+SERVICE_CODE = Query(..., max_length=50, description="Service code, e.g. kz-1411.")
 
 
 # --- access and look-ups --------------------------------------------------------------------------
@@ -199,7 +203,7 @@ def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
 
 @api.get("/slots", response={200: SlotListOut, **ERRORS}, tags=["slots"])
 def slots_on_date(
-    request: HttpRequest, service: str, date: dt.date, consultant: int | None = None
+    request: HttpRequest, date: dt.date, service: str = SERVICE_CODE, consultant: int | None = None
 ) -> dict:
     """Free slots of a service on a date (the service's local calendar day)."""
     user = _actor(request, STAFF_ROLES)
@@ -216,7 +220,9 @@ def slots_on_date(
 @api.get(
     "/slots/nearest", response={200: SlotOut, **ERRORS}, tags=["slots"], summary="Nearest free slot"
 )
-def slot_nearest(request: HttpRequest, service: str, consultant: int | None = None) -> Slot:
+def slot_nearest(
+    request: HttpRequest, service: str = SERVICE_CODE, consultant: int | None = None
+) -> Slot:
     """The nearest free slot — the operator offers no earlier time (regulation 001)."""
     user = _actor(request, STAFF_ROLES)
     svc = _service(service)

@@ -156,3 +156,10 @@ def test_every_operation_declares_every_error_status_with_its_body():
         "code",
         "errors",
     ]
+
+
+def test_over_long_service_code_in_the_query_is_422_naming_it(api, service):
+    response = api.get("/api/v1/slots/nearest", {"service": "k" * 51})
+    assert_422_naming(response, "service")
+    response = api.get("/api/v1/slots", {"service": "k" * 51, "date": "2030-03-14"})
+    assert_422_naming(response, "service")
