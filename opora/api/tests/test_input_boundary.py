@@ -163,3 +163,17 @@ def test_over_long_service_code_in_the_query_is_422_naming_it(api, service):
     assert_422_naming(response, "service")
     response = api.get("/api/v1/slots", {"service": "k" * 51, "date": "2030-03-14"})
     assert_422_naming(response, "service")
+
+
+def test_desired_at_before_standard_time_goes_out_with_a_whole_minute_offset(
+    api, service, mother_iin
+):
+    """Almaty kept local mean time (+05:07:48) until 1924; RFC 3339 cannot write that offset, so
+    such a value is given in UTC (the same instant)."""
+    response = post(
+        api,
+        "/api/v1/requests",
+        request_body(iin=mother_iin, desired_at="1910-03-14T15:00:00+05:00"),
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["desired_at"] in {"1910-03-14T10:00:00Z", "1910-03-14T10:00:00+00:00"}
