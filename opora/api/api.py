@@ -10,7 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.operation import Operation
 
 from opora.accounts.access import require_works_for
@@ -24,6 +24,7 @@ from opora.api.schemas import (
     EligibilityIn,
     EligibilityOut,
     ErrorOut,
+    InvalidOut,
     RequestIn,
     RequestOut,
     RescheduleIn,
@@ -70,13 +71,21 @@ install_exception_handlers(api)
 INTAKE_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 STAFF_ROLES = tuple(Role.values)
 
+# Every status a route can answer, with the body actually sent (schemathesis checks it in CI:
+# opora/api/tests/test_schemathesis.py).
 ERRORS = {
-    400: ErrorOut,
+    400: InvalidOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
     422: ValidationErrorOut,
 }
+# Routes that write can also meet a conflict (a slot just taken, a row locked by another request).
+WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
+
+
+# A service code in the query: required, as long as the column (a longer one is a 422 naming it).
+SERVICE_CODE = Query(..., max_length=50, description="Service code, e.g. kz-1411.")
 
 
 # --- access and look-ups --------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
 
 @api.get("/slots", response={200: SlotListOut, **ERRORS}, tags=["slots"])
 def slots_on_date(
-    request: HttpRequest, service: str, date: dt.date, consultant: int | None = None
+    request: HttpRequest, date: dt.date, service: str = SERVICE_CODE, consultant: int | None = None
 ) -> dict:
     """Free slots of a service on a date (the service's local calendar day)."""
     user = _actor(request, STAFF_ROLES)
@@ -211,7 +220,9 @@ def slots_on_date(
 @api.get(
     "/slots/nearest", response={200: SlotOut, **ERRORS}, tags=["slots"], summary="Nearest free slot"
 )
-def slot_nearest(request: HttpRequest, service: str, consultant: int | None = None) -> Slot:
+def slot_nearest(
+    request: HttpRequest, service: str = SERVICE_CODE, consultant: int | None = None
+) -> Slot:
     """The nearest free slot — the operator offers no earlier time (regulation 001)."""
     user = _actor(request, STAFF_ROLES)
     svc = _service(service)
@@ -225,7 +236,7 @@ def slot_nearest(request: HttpRequest, service: str, consultant: int | None = No
 # --- requests -------------------------------------------------------------------------------------
 
 
-@api.post("/requests", response={201: RequestOut, **ERRORS}, tags=["requests"])
+@api.post("/requests", response={201: RequestOut, **WRITE_ERRORS}, tags=["requests"])
 def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceRequest]:
     """Register a request (заявка). Where the service checks eligibility, an ineligible caller gets
     400 with code "ineligible" and the scripted refusal in `detail`."""
@@ -274,10 +285,8 @@ def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
 
 # --- bookings -------------------------------------------------------------------------------------
 
-BOOKING_ERRORS = {**ERRORS, 409: ErrorOut}
 
-
-@api.post("/bookings", response={201: BookingOut, **BOOKING_ERRORS}, tags=["bookings"])
+@api.post("/bookings", response={201: BookingOut, **WRITE_ERRORS}, tags=["bookings"])
 def booking_create(request: HttpRequest, data: BookingIn) -> Status[Booking]:
     """Book a slot for a request: 409 when the slot is taken, 400 outside hours, on a holiday or in
     the past."""
@@ -297,7 +306,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> Booking:
 
 @api.post(
     "/bookings/{booking_id}/reschedule",
-    response={200: BookingOut, **BOOKING_ERRORS},
+    response={200: BookingOut, **WRITE_ERRORS},
     tags=["bookings"],
 )
 def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn) -> Booking:
@@ -310,7 +319,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn
 
 
 @api.post(
-    "/bookings/{booking_id}/cancel", response={200: BookingOut, **BOOKING_ERRORS}, tags=["bookings"]
+    "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, tags=["bookings"]
 )
 def booking_cancel(request: HttpRequest, booking_id: int, data: CancelIn | None = None) -> Booking:
     user = _actor(request, INTAKE_ROLES)

@@ -45,6 +45,9 @@ _VALIDATION_MESSAGES: dict[str, str] = {
     "model_attributes_type": N_("Send a JSON object."),
     "model_type": N_("Send a JSON object."),
     "dict_type": N_("Send a JSON object."),
+    "int_from_float": N_("Enter a whole number."),
+    "bool_type": N_("Enter true or false."),
+    "bool_parsing": N_("Enter true or false."),
 }
 
 
@@ -87,7 +90,16 @@ def install_exception_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(IINError)
     def iin_error(request: HttpRequest, exc: IINError) -> HttpResponse:
-        return respond(request, 422, {"detail": exc.message, "code": f"iin_{exc.code}"})
+        # Every 422 has the shape of ValidationErrorOut: `errors` names the field.
+        return respond(
+            request,
+            422,
+            {
+                "detail": exc.message,
+                "code": f"iin_{exc.code}",
+                "errors": [{"field": "iin", "message": exc.message}],
+            },
+        )
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

@@ -1,14 +1,19 @@
 """Request and response bodies of `/api/v1/`. Datetimes go out in the service's local time zone."""
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from opora.accounts.models import User
 from opora.consultations.models import Consultation
 from opora.consultations.selectors import client_join_url, room_url
 from opora.consultations.services import consultation_for_booking
+from opora.core.inputs import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, has_control_chars
 from opora.intake.models import Channel, ServiceRequest
 from opora.scheduling.models import Booking, Slot
 
@@ -17,7 +22,13 @@ def _local(value: dt.datetime | None, service: object) -> dt.datetime | None:
     """`value` in the service's time zone, so "+05:00" reads as the 1411 operator's clock."""
     if value is None:
         return None
-    return value.astimezone(service.tz)  # type: ignore[attr-defined]
+    local = value.astimezone(service.tz)  # type: ignore[attr-defined]
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # Local mean time before the zone's standard time (Almaty before 1924: +05:07:48) has
+        # seconds in its offset, which RFC 3339 cannot write: give such a value in UTC.
+        return value.astimezone(dt.UTC)
+    return local
 
 
 def _consultation(booking: Booking) -> Consultation | None:
@@ -31,6 +42,46 @@ def _consultation(booking: Booking) -> Consultation | None:
     return cached
 
 
+# Fields whose text may span lines (tab, line feed and carriage return allowed).
+MULTILINE_FIELDS = frozenset({"reason"})
+
+
+class InputSchema(Schema):
+    """A request body: no string field holds a control character (a NUL is refused by PostgreSQL,
+    the others break exports), so such input is a 422 naming the field, never a 500."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, str) and has_control_chars(
+            value, multiline=info.field_name in MULTILINE_FIELDS
+        ):
+            raise PydanticCustomError(
+                "control_character",
+                str(_("Contains a control character (such as a NUL), which is not allowed.")),
+            )
+        return value
+
+
+def check_api_datetime(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime from outside: years 1900-2100 and a whole-minute UTC offset (RFC 3339)."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        raise PydanticCustomError(
+            "offset_seconds",
+            str(_("The time zone offset must be whole minutes, such as +05:00.")),
+        )
+    if not MIN_DATE <= value.date() <= MAX_DATE:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            str(_("Enter a date between the years %(min)s and %(max)s."))
+            % {"min": MIN_YEAR, "max": MAX_YEAR},
+        )
+    return value
+
+
 class ErrorOut(Schema):
     detail: str
     code: str | None = None
@@ -42,19 +93,30 @@ class FieldErrorOut(Schema):
 
 
 class ValidationErrorOut(Schema):
+    """422: the request was understood but a field is wrong; `errors` names each field."""
+
     detail: str
     code: str
     errors: list[FieldErrorOut]
 
 
+class InvalidOut(Schema):
+    """400: the request cannot be carried out as sent; `errors` when a model rule named fields."""
+
+    detail: str
+    code: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
 # --- Eligibility ----------------------------------------------------------------------------------
 
 
-class EligibilityIn(Schema):
+class EligibilityIn(InputSchema):
     iin: str = Field(..., max_length=64, description="The caller's IIN (12 digits).")
     full_name: str = Field(..., min_length=1, max_length=400, description="As the caller says it.")
     service: str | None = Field(
         None,
+        max_length=50,
         description="Service code; default: the only active service that checks eligibility.",
     )
 
@@ -100,7 +162,7 @@ class SlotListOut(Schema):
 # --- Requests -------------------------------------------------------------------------------------
 
 
-class RequestIn(Schema):
+class RequestIn(InputSchema):
     service: str = Field(..., max_length=50, description="Service code, e.g. kz-1411.")
     full_name: str = Field(..., min_length=1, max_length=400)
     iin: str = Field("", max_length=64)
@@ -116,6 +178,11 @@ class RequestIn(Schema):
     eligibility_check: int | None = Field(
         None, description="check_id of a positive check just made for this IIN and name."
     )
+
+    @field_validator("desired_at", mode="after")
+    @classmethod
+    def _sane_desired_at(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return check_api_datetime(value)
 
 
 class RequestOut(Schema):
@@ -159,16 +226,16 @@ class RequestOut(Schema):
 # --- Bookings -------------------------------------------------------------------------------------
 
 
-class BookingIn(Schema):
+class BookingIn(InputSchema):
     request: int
     slot: int
 
 
-class RescheduleIn(Schema):
+class RescheduleIn(InputSchema):
     slot: int
 
 
-class CancelIn(Schema):
+class CancelIn(InputSchema):
     reason: str = Field("", max_length=300)
 
 
