@@ -9,10 +9,11 @@ from django.utils.translation import ngettext
 
 from opora.accounts.models import ApiToken, User
 from opora.accounts.services import api_token_revoke
+from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(AuditedAdminMixin, UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "patronymic", "email")}),
@@ -66,7 +67,7 @@ class StaffAdmin(UserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     """Tokens are issued by `opora create_api_token`; here they can be seen and revoked only."""
 
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
