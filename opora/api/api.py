@@ -267,7 +267,10 @@ def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
     """A request with the client's data; the read is recorded in the audit log."""
     user = _actor(request, INTAKE_ROLES)
     # One of the actor's services or 404; the selector records the read (`request.viewed`).
-    return intake_selectors.request_get_for_view(actor=user, pk=request_id, via="api")
+    try:
+        return intake_selectors.request_get_for_view(actor=user, pk=request_id, via="api")
+    except NotFound:
+        raise NotFound(_("Request %(id)s not found.") % {"id": request_id}) from None
 
 
 # --- bookings -------------------------------------------------------------------------------------
