@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -64,6 +64,18 @@ class StaffAdmin(AuditedAdminMixin, UserAdmin):
     # Chosen by the staff member in the page header (audited there), shown here for support.
     readonly_fields = ("current_service",)
     list_select_related = ("organisation",)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """The password page saves its own form, past save_model: audited here (the field's
+        name, never the value)."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            if user is not None:
+                self._audit(request, self.changed_event, user, ["password"])
+        return response
 
 
 @admin.register(ApiToken)

@@ -211,3 +211,19 @@ def test_a_calendar_override_deleted_through_the_service_admin_is_audited(root_c
     assert not CalendarOverride.objects.filter(pk=override.pk).exists()
     [event] = AuditEvent.objects.filter(event_type=AuditEventType.ADMIN_DELETED)
     assert (event.subject_type, event.subject_id) == ("core.calendaroverride", str(override.pk))
+
+
+def test_setting_a_staff_members_password_in_the_admin_is_audited(root_client, service):
+    staff = make_user(Role.OPERATOR, service=service)
+    new = "another-Strong-pw-42"
+    response = root_client.post(
+        f"/admin/accounts/user/{staff.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    staff.refresh_from_db()
+    assert staff.check_password(new)
+    [event] = AuditEvent.objects.filter(event_type=AuditEventType.ADMIN_CHANGED)
+    assert (event.subject_type, event.subject_id) == ("accounts.user", str(staff.pk))
+    assert event.extra == {"via": "admin", "fields": ["password"]}
+    assert new not in str(event.extra)
