@@ -3,16 +3,17 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from opora.accounts.models import ApiToken, User
 from opora.accounts.services import api_token_revoke
+from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(AuditedAdminMixin, UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "patronymic", "email")}),
@@ -64,9 +65,21 @@ class StaffAdmin(UserAdmin):
     readonly_fields = ("current_service",)
     list_select_related = ("organisation",)
 
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """The password page saves its own form, past save_model: audited here (the field's
+        name, never the value)."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            if user is not None:
+                self._audit(request, self.changed_event, user, ["password"])
+        return response
+
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     """Tokens are issued by `opora create_api_token`; here they can be seen and revoked only."""
 
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")

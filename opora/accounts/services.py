@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for
 from opora.accounts.models import ApiToken, User, hash_token
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import PermissionDenied
 from opora.core.models import Service
 
 # The audit event of a staff member choosing the service they work in.
-SERVICE_CHOSEN = "staff.service_chosen"
+SERVICE_CHOSEN = AuditEventType.STAFF_SERVICE_CHOSEN
 
 # How often a token's last use is written: once a minute is precise enough for an audit of idle
 # tokens and spares the database a write on every request.
@@ -42,7 +42,7 @@ def api_token_create(
     token.save()
     audit_record(
         actor=actor or user,
-        event_type="api_token.created",
+        event_type=AuditEventType.API_TOKEN_CREATED,
         subject=token,
         extra={"user_id": user.pk, "prefix": token.prefix},
     )
@@ -58,7 +58,7 @@ def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(
             actor=actor,
-            event_type="api_token.revoked",
+            event_type=AuditEventType.API_TOKEN_REVOKED,
             subject=token,
             extra={"user_id": token.user_id, "prefix": token.prefix},
         )

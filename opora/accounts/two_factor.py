@@ -28,7 +28,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 
 SETUP_DEVICE_NAME = "authenticator"
 
@@ -96,7 +96,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
-            audit_record(actor=request.user, event_type="auth.2fa_verified", subject=request.user)
+            audit_record(
+                actor=request.user,
+                event_type=AuditEventType.AUTH_2FA_VERIFIED,
+                subject=request.user,
+            )
             return HttpResponseRedirect(_next(request))
         form.add_error("code", _refusal(devices_for_user(request.user)))
     return TemplateResponse(
@@ -118,7 +122,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            audit_record(actor=request.user, event_type="auth.2fa_enabled", subject=request.user)
+            audit_record(
+                actor=request.user, event_type=AuditEventType.AUTH_2FA_ENABLED, subject=request.user
+            )
             return HttpResponseRedirect(_next(request))
         form.add_error("code", _refusal([device]))
     key = device.bin_key

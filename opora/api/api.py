@@ -32,10 +32,10 @@ from opora.api.schemas import (
     SlotOut,
     ValidationErrorOut,
 )
-from opora.core.audit import audit_record
 from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.core.inputs import check_date
 from opora.core.models import Region, Service
+from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
 from opora.intake.models import ServiceRequest
 from opora.registry import services as registry_services
@@ -277,10 +277,11 @@ def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceReque
 def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
     """A request with the client's data; the read is recorded in the audit log."""
     user = _actor(request, INTAKE_ROLES)
-    obj = _request(request_id)
-    require_works_for(user, obj.service)
-    audit_record(actor=user, event_type="request.viewed", subject=obj, extra={"via": "api"})
-    return obj
+    # One of the actor's services or 404; the selector records the read (`request.viewed`).
+    try:
+        return intake_selectors.request_get_for_view(actor=user, pk=request_id, via="api")
+    except NotFound:
+        raise NotFound(_("Request %(id)s not found.") % {"id": request_id}) from None
 
 
 # --- bookings -------------------------------------------------------------------------------------

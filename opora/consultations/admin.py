@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from opora.consultations.models import Consultation, Recording, RecordingAccess
+from opora.core.admin_base import AuditedAdmin
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(AuditedAdmin):
     # No chat text and no token here: the chat is part of the client's record.
     list_display = ["id", "booking", "status", "mode", "started_at", "ended_at"]
     list_filter = ["status", "mode"]
@@ -16,7 +17,7 @@ class ConsultationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(AuditedAdmin):
     # Metadata only: the media is downloaded on the head's page, which asks for the reason and
     # logs the access; keys and storage paths never show here.
     list_display = ["id", "consultation", "status", "policy", "started_at", "chunk_count", "size"]
@@ -42,7 +43,7 @@ class RecordingAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecordingAccess)
-class RecordingAccessAdmin(admin.ModelAdmin):
+class RecordingAccessAdmin(AuditedAdmin):
     list_display = ["id", "recording", "user", "kind", "at"]
     list_filter = ["kind"]
     readonly_fields = ["recording", "user", "kind", "reason"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.consultations.models import ChatMessage, Consultation, Recording
+from opora.core.audit import AuditEventType
 from opora.core.links import public_url
 from opora.scheduling.models import Booking
 
@@ -410,7 +411,7 @@ def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
 
     audit_record(
         actor=actor,
-        event_type="consultation.room_opened",
+        event_type=AuditEventType.CONSULTATION_ROOM_OPENED,
         subject=consultation,
         extra={"earlier_protocols": len(protocols)},
     )

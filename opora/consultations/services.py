@@ -30,7 +30,7 @@ from opora.consultations.models import (
     RecordingRelease,
     TechnicalFailure,
 )
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, NotFound
 from opora.intake import services as intake
 from opora.notifications.services import notification_create
@@ -57,7 +57,9 @@ def consultation_for_booking(*, booking: Booking) -> Consultation:
             consultation = Consultation(booking=booking, client_token=secrets.token_urlsafe(32))
             consultation.full_clean(exclude=["booking"])
             consultation.save()
-            audit_record(actor=None, event_type="consultation.created", subject=consultation)
+            audit_record(
+                actor=None, event_type=AuditEventType.CONSULTATION_CREATED, subject=consultation
+            )
             return consultation
     except IntegrityError:
         # Another request created it at the same moment: the one-to-one index settled it.
@@ -71,7 +73,7 @@ def consultation_record_consent(*, consultation: Consultation, consent: bool) ->
     consultation.recording_consent = consent
     audit_record(
         actor=None,
-        event_type="consultation.recording_consent",
+        event_type=AuditEventType.CONSULTATION_RECORDING_CONSENT,
         subject=consultation,
         extra={"consent": consent},
     )
@@ -88,7 +90,11 @@ def consultation_record_notice(*, consultation: Consultation) -> Consultation:
     ).update(recording_notice_at=now)
     if updated:
         consultation.recording_notice_at = now
-        audit_record(actor=None, event_type="consultation.recording_notice", subject=consultation)
+        audit_record(
+            actor=None,
+            event_type=AuditEventType.CONSULTATION_RECORDING_NOTICE,
+            subject=consultation,
+        )
     return consultation
 
 
@@ -131,7 +137,7 @@ def consultation_admit(*, consultation_id: int, actor: Any) -> Consultation:
         c.status = Consultation.Status.IN_PROGRESS
         c.started_at = timezone.now()
         c.save(update_fields=["status", "started_at"])
-        audit_record(actor=actor, event_type="consultation.started", subject=c)
+        audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_STARTED, subject=c)
     return c
 
 
@@ -144,7 +150,12 @@ def consultation_set_mode(*, consultation_id: int, mode: str, actor: Any = None)
     if c.mode != mode:
         c.mode = mode
         c.save(update_fields=["mode"])
-        audit_record(actor=actor, event_type="consultation.mode", subject=c, extra={"mode": mode})
+        audit_record(
+            actor=actor,
+            event_type=AuditEventType.CONSULTATION_MODE,
+            subject=c,
+            extra={"mode": mode},
+        )
     return c
 
 
@@ -159,7 +170,7 @@ def consultation_end(*, consultation_id: int, actor: Any) -> Consultation:
     c.started_at = c.started_at or now
     c.ended_at = now
     c.save(update_fields=["status", "started_at", "ended_at"])
-    audit_record(actor=actor, event_type="consultation.ended", subject=c)
+    audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_ENDED, subject=c)
     return c
 
 
@@ -315,7 +326,7 @@ def technical_failure_report(
     failure.save()
     audit_record(
         actor=actor,
-        event_type="consultation.technical_failure",
+        event_type=AuditEventType.CONSULTATION_TECHNICAL_FAILURE,
         subject=consultation,
         extra={
             "cause": failure.cause,
@@ -373,7 +384,7 @@ def consultation_mark_no_show(
     consultation.status = Consultation.Status.NO_SHOW
     consultation.ended_at = now
     consultation.save(update_fields=["status", "ended_at"])
-    audit_record(actor=actor, event_type="consultation.no_show", subject=consultation)
+    audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_NO_SHOW, subject=consultation)
     # The request ends with its consultation: the parent's page says so and offers to book again.
     intake.request_mark_no_show(
         actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
@@ -393,7 +404,10 @@ def consultation_mark_phone(*, actor: Any, consultation: Consultation) -> Consul
     consultation.started_at = consultation.started_at or timezone.now()
     consultation.save(update_fields=["mode", "status", "started_at"])
     audit_record(
-        actor=actor, event_type="consultation.mode", subject=consultation, extra={"mode": "phone"}
+        actor=actor,
+        event_type=AuditEventType.CONSULTATION_MODE,
+        subject=consultation,
+        extra={"mode": "phone"},
     )
     return consultation
 
@@ -410,7 +424,7 @@ def crisis_alert_create(
     alert.save()
     audit_record(
         actor=actor,
-        event_type="consultation.crisis",
+        event_type=AuditEventType.CONSULTATION_CRISIS,
         subject=consultation,
         extra={"alert_id": alert.pk, "source": source, "topic": topic},
     )
@@ -477,7 +491,7 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
     protocol.save()
     audit_record(
         actor=actor,
-        event_type="protocol.created" if created else "protocol.updated",
+        event_type=AuditEventType.PROTOCOL_CREATED if created else AuditEventType.PROTOCOL_UPDATED,
         subject=protocol,
         extra={"consultation_id": consultation.pk, "topic": protocol.topic},
     )
@@ -504,7 +518,7 @@ def journal_read_record(
     rows — never names or other personal data."""
     audit_record(
         actor=actor,
-        event_type="journal.exported" if export else "journal.viewed",
+        event_type=AuditEventType.JOURNAL_EXPORTED if export else AuditEventType.JOURNAL_VIEWED,
         subject=service,
         extra={"rows": rows, **filters},
     )
@@ -617,7 +631,7 @@ def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -
     recording.save()
     audit_record(
         actor=actor,
-        event_type="recording.started",
+        event_type=AuditEventType.RECORDING_STARTED,
         subject=recording,
         extra={"consultation_id": consultation.pk, "policy": recording.policy},
     )
@@ -694,7 +708,7 @@ def recording_finish(*, actor: Any, recording: Recording) -> Recording:
     _close_recording(recording, status=Recording.Status.FINISHED)
     audit_record(
         actor=actor,
-        event_type="recording.finished",
+        event_type=AuditEventType.RECORDING_FINISHED,
         subject=recording,
         extra={"chunks": recording.chunk_count, "size": recording.size},
     )
@@ -737,7 +751,7 @@ def recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
             _close_recording(recording, status=Recording.Status.INTERRUPTED)
             audit_record(
                 actor=None,
-                event_type="recording.abandoned",
+                event_type=AuditEventType.RECORDING_ABANDONED,
                 subject=recording,
                 extra={"chunks": recording.chunk_count, "size": recording.size},
             )
@@ -762,7 +776,7 @@ def recording_access_record(
     access.save()
     audit_record(
         actor=actor,
-        event_type="recording.accessed",
+        event_type=AuditEventType.RECORDING_ACCESSED,
         subject=recording,
         extra={"access_id": access.pk, "kind": kind},
     )
@@ -811,7 +825,7 @@ def recording_release_create(
     release.save()
     audit_record(
         actor=actor,
-        event_type="recording.release_requested",
+        event_type=AuditEventType.RECORDING_RELEASE_REQUESTED,
         subject=recording,
         extra={"release_id": release.pk, "due_on": release.due_on.isoformat()},
     )
@@ -839,7 +853,7 @@ def recording_release_mark_released(*, actor: Any, release: RecordingRelease) ->
     release.save(update_fields=["released_at", "released_by"])
     audit_record(
         actor=actor,
-        event_type="recording.released",
+        event_type=AuditEventType.RECORDING_RELEASED,
         subject=release.recording,
         extra={"release_id": release.pk, "late": release.released_at.date() > release.due_on},
     )
@@ -894,7 +908,7 @@ def chat_file_create(
             attachment.save()
             audit_record(
                 actor=None,
-                event_type="chat.file_sent",
+                event_type=AuditEventType.CHAT_FILE_SENT,
                 subject=c,
                 extra={"seq": message.seq, "sender": sender, "size": len(data), "type": ext},
             )
@@ -927,7 +941,7 @@ def chat_file_read(
     )
     audit_record(
         actor=actor,
-        event_type="chat.file_downloaded",
+        event_type=AuditEventType.CHAT_FILE_DOWNLOADED,
         subject=consultation,
         extra={"seq": seq, "by": reader},
     )
@@ -992,7 +1006,7 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
         )
         audit_record(
             actor=actor,
-            event_type="consultation.next_booked",
+            event_type=AuditEventType.CONSULTATION_NEXT_BOOKED,
             subject=consultation,
             extra={"booking_id": booking.pk, "request_id": request.pk},
         )

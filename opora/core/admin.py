@@ -1,9 +1,16 @@
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp import admin as totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from opora.core.admin_base import AuditedAdmin, audited
 from opora.core.models import (
     SERVICE_TEXT_FIELDS,
     SERVICE_TEXT_LANGUAGES,
@@ -18,16 +25,30 @@ admin.site.site_header = _("Opora administration")
 admin.site.site_title = _("Opora administration")
 admin.site.index_title = _("Sections")
 
+# The third-party admins (groups, two-factor devices, sign-in lockouts) write too: registered again
+# with their saves and deletes audited, like every Opora admin. Their apps come before this one in
+# INSTALLED_APPS, so their own registrations are already made; the imports above make sure.
+for _model, _admin_class in [
+    (Group, auth_admin.GroupAdmin),
+    (TOTPDevice, totp_admin.TOTPDeviceAdmin),
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (AccessLog, axes_admin.AccessLogAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+]:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, audited(_admin_class))
+
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ["code", "name_ru", "country", "kind"]
     list_filter = ["country", "kind"]
     search_fields = ["code", "name_ru", "name_kk", "name_en"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name", "short_name", "kind", "country"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "short_name"]
@@ -39,7 +60,7 @@ class CalendarOverrideInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin):
     list_display = ["code", "name", "country", "time_zone", "eligibility_rule", "is_active"]
     list_filter = ["country", "is_active"]
     search_fields = ["code", "name", "name_kk", "name_en"]
@@ -57,7 +78,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditedAdmin):
     list_display = ["created_at", "event_type", "subject_type", "subject_id", "actor"]
     list_filter = ["event_type", "subject_type"]
     date_hierarchy = "created_at"

@@ -8,8 +8,121 @@ from opora.core.models import AuditEvent
 from opora.core.writes import NEW_PK
 
 
+class AuditEventType(models.TextChoices):
+    """Every kind of audit event, in one place. The values are stored: never change one (a rename
+    needs a data migration of the rows already written); add a member for a new event."""
+
+    ADMIN_CREATED = "admin.created"
+    ADMIN_CHANGED = "admin.changed"
+    ADMIN_DELETED = "admin.deleted"
+
+    API_TOKEN_CREATED = "api_token.created"  # noqa: S105 (an event name)
+    API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 (an event name)
+
+    AUTH_2FA_ENABLED = "auth.2fa_enabled"
+    AUTH_2FA_VERIFIED = "auth.2fa_verified"
+
+    BOOKING_CANCELLED = "booking.cancelled"
+    BOOKING_CREATED = "booking.created"
+    BOOKING_RESCHEDULED = "booking.rescheduled"
+
+    CHAT_FILE_DOWNLOADED = "chat.file_downloaded"
+    CHAT_FILE_SENT = "chat.file_sent"
+
+    CONSULTATION_CREATED = "consultation.created"
+    CONSULTATION_CRISIS = "consultation.crisis"
+    CONSULTATION_ENDED = "consultation.ended"
+    CONSULTATION_MODE = "consultation.mode"
+    CONSULTATION_NEXT_BOOKED = "consultation.next_booked"
+    CONSULTATION_NO_SHOW = "consultation.no_show"
+    CONSULTATION_RECORDING_CONSENT = "consultation.recording_consent"
+    CONSULTATION_RECORDING_NOTICE = "consultation.recording_notice"
+    CONSULTATION_ROOM_OPENED = "consultation.room_opened"
+    CONSULTATION_STARTED = "consultation.started"
+    CONSULTATION_TECHNICAL_FAILURE = "consultation.technical_failure"
+
+    HANDOFF_SENT = "handoff.sent"
+
+    INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
+    INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"
+    INTAKE_CLIENT_CREATED = "intake.client_created"
+    INTAKE_CLIENT_UPDATED = "intake.client_updated"
+    INTAKE_CLIENT_VIEWED = "intake.client_viewed"
+    INTAKE_REFERRAL_CREATED = "intake.referral_created"
+    INTAKE_REFERRAL_UPDATED = "intake.referral_updated"
+    INTAKE_REQUEST_CHECKED = "intake.request_checked"
+    INTAKE_REQUEST_COUNTED_SEPARATELY = "intake.request_counted_separately"
+    INTAKE_REQUEST_COUNTED_WITH = "intake.request_counted_with"
+    INTAKE_REQUEST_CREATED = "intake.request_created"
+    INTAKE_REQUEST_CREATED_FROM = "intake.request_created_from"
+    INTAKE_REQUEST_DONE = "intake.request_done"
+    INTAKE_REQUEST_NO_SHOW = "intake.request_no_show"
+    INTAKE_REQUEST_REDIRECTED = "intake.request_redirected"
+    INTAKE_REQUEST_REFERRED = "intake.request_referred"
+    INTAKE_REQUEST_REFUSED = "intake.request_refused"
+    INTAKE_REQUEST_REOPENED = "intake.request_reopened"
+    INTAKE_REQUESTS_EXPORTED = "intake.requests_exported"
+    INTAKE_REQUESTS_VIEWED = "intake.requests_viewed"
+
+    JOURNAL_EXPORTED = "journal.exported"
+    JOURNAL_VIEWED = "journal.viewed"
+
+    MAIL_ANSWER_OVERDUE = "mail.answer_overdue"
+    MAIL_ANSWER_SENT = "mail.answer_sent"
+    MAIL_ANSWER_WRITTEN = "mail.answer_written"
+    MAIL_LETTER_JOINED_THREAD = "mail.letter_joined_thread"
+    MAIL_LETTER_QUARANTINED = "mail.letter_quarantined"
+    MAIL_LETTER_REGISTERED = "mail.letter_registered"
+    MAIL_LETTER_RELEASED = "mail.letter_released"
+    MAIL_MAILBOX_CHANGED = "mail.mailbox_changed"
+    MAIL_MAILBOX_CREATED = "mail.mailbox_created"
+    MAIL_REQUEST_ASSIGNED = "mail.request_assigned"
+    MAIL_REQUEST_REOPENED = "mail.request_reopened"
+    MAIL_THREAD_VIEWED = "mail.thread_viewed"
+
+    MESSENGERS_CONVERSATION_READ = "messengers.conversation_read"
+    MESSENGERS_REPLY_SENT = "messengers.reply_sent"
+
+    PORTAL_CONTACT_CODE_SENT = "portal.contact_code_sent"
+
+    PROTOCOL_CREATED = "protocol.created"
+    PROTOCOL_UPDATED = "protocol.updated"
+
+    RECORDING_ABANDONED = "recording.abandoned"
+    RECORDING_ACCESSED = "recording.accessed"
+    RECORDING_FINISHED = "recording.finished"
+    RECORDING_RELEASE_REQUESTED = "recording.release_requested"
+    RECORDING_RELEASED = "recording.released"
+    RECORDING_STARTED = "recording.started"
+
+    REGISTRY_ELIGIBILITY_CHECK_VIEWED = "registry.eligibility_check_viewed"
+    REGISTRY_ELIGIBILITY_CHECKED = "registry.eligibility_checked"
+    REGISTRY_IMPORT_FAILED = "registry.import_failed"
+    REGISTRY_IMPORTED = "registry.imported"
+    REGISTRY_RECORD_VIEWED = "registry.record_viewed"
+
+    REQUEST_VIEWED = "request.viewed"
+
+    SCHEDULE_APPROVED = "schedule.approved"
+    SCHEDULE_RETURNED = "schedule.returned"
+    SCHEDULE_SAVED = "schedule.saved"
+    SCHEDULE_SUBMITTED = "schedule.submitted"
+
+    STAFF_SERVICE_CHOSEN = "staff.service_chosen"
+
+
+def _checked(event_type: AuditEventType) -> AuditEventType:
+    """Only members of `AuditEventType` are recorded: a misspelt or ad-hoc name fails loudly."""
+    try:
+        return AuditEventType(event_type)
+    except ValueError:
+        raise ValueError(
+            f"Unknown audit event type {event_type!r}: add it to AuditEventType."
+        ) from None
+
+
 def audit_event(
-    *, actor: Any, event_type: str, subject: models.Model, extra: dict | None = None
+    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
 ) -> AuditEvent:
     """The unsaved event `audit_record` writes. For a subject not saved yet, the id is `NEW_PK`:
     pass the event to `core.writes.save_together` with the subject as the row it inserts first.
@@ -18,7 +131,7 @@ def audit_event(
     """
     return AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
-        event_type=event_type,
+        event_type=_checked(event_type).value,
         subject_type=subject._meta.label_lower,
         subject_id=NEW_PK if subject.pk is None else str(subject.pk),
         extra=extra or {},
@@ -26,7 +139,7 @@ def audit_event(
 
 
 def audit_record(
-    *, actor: Any, event_type: str, subject: models.Model, extra: dict | None = None
+    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
 ) -> AuditEvent:
     """Record `event_type` on `subject` by `actor` (a user or None for the system).
 

@@ -10,8 +10,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.admin_base import PersonalDataAdmin
+from opora.core.admin_base import AuditedAdmin, PersonalDataAdmin
+from opora.core.audit import AuditEventType
+from opora.core.errors import DomainError
 from opora.intake.models import Child, Client, Referral, ServiceRequest
+from opora.intake.selectors import request_get_for_view
 from opora.intake.services import REFERRAL_FIELDS
 
 
@@ -31,7 +34,7 @@ class ChildInline(admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(PersonalDataAdmin):
-    viewed_event = "intake.client_viewed"
+    viewed_event = AuditEventType.INTAKE_CLIENT_VIEWED
     list_display = ["id", "region", "created_at"]
     list_filter = ["region"]
     list_select_related = ["region"]
@@ -53,7 +56,17 @@ class ClientAdmin(PersonalDataAdmin):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(PersonalDataAdmin):
-    viewed_event = "intake.request_viewed"
+    viewed_event = AuditEventType.REQUEST_VIEWED
+
+    def record_view(self, request: HttpRequest, obj: Any) -> None:
+        """The same read as the operator's page and the API: through the selector that audits it
+        (`request.viewed`, via "admin"). An administrator outside the intake roles (a superuser
+        is inside) is recorded under the same name."""
+        try:
+            request_get_for_view(actor=request.user, pk=obj.pk, via="admin")
+        except DomainError:
+            super().record_view(request, obj)
+
     list_display = ["id", "service", "status", "kind", "channel", "refusal_ground", "created_at"]
     list_filter = ["service", "status", "kind", "channel", "refusal_ground"]
     list_select_related = ["service"]
@@ -90,7 +103,7 @@ class ServiceRequestAdmin(PersonalDataAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AuditedAdmin):
     """Read-only here: the head edits the directory on its own page (audited through services)."""
 
     list_display = ["name", "country", "region", "is_active", "updated_at"]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for, sees_every_service
 from opora.accounts.models import Role
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
 from opora.registry.names import normalise_name_part
@@ -122,6 +123,20 @@ def request_get(*, actor: Any, pk: int) -> ServiceRequest:
         )
     except (ServiceRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Request not found.")) from None
+
+
+def request_get_for_view(*, actor: Any, pk: Any, via: str) -> ServiceRequest:
+    """`request_get` for a page that shows the request's personal data (the operator's request
+    page, the API's request read, the admin's change view): the read is audited here, as
+    `request.viewed` with who read it and through what (`via`), never the IIN or the name."""
+    service_request = request_get(actor=actor, pk=pk)
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.REQUEST_VIEWED,
+        subject=service_request,
+        extra={"via": via},
+    )
+    return service_request
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from opora.accounts.access import require_works_for
 from opora.accounts.models import Role
 from opora.core.actors import ClientActor
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.intake.models import (
     Channel,
@@ -162,7 +162,9 @@ def client_upsert_from_request(
             except IntegrityError:
                 client = Client.objects.select_for_update().get(iin=iin)
             else:
-                audit_record(actor=actor, event_type="intake.client_created", subject=client)
+                audit_record(
+                    actor=actor, event_type=AuditEventType.INTAKE_CLIENT_CREATED, subject=client
+                )
                 return client
         if update_contacts:
             _client_contacts_set(actor=actor, client=client, contacts=contacts, via="phone")
@@ -182,7 +184,12 @@ def _client_contacts_set(
         extra: dict[str, Any] = {"fields": sorted(changed), "via": via}
         if request_id is not None:
             extra["request"] = request_id
-        audit_record(actor=actor, event_type="intake.client_updated", subject=client, extra=extra)
+        audit_record(
+            actor=actor,
+            event_type=AuditEventType.INTAKE_CLIENT_UPDATED,
+            subject=client,
+            extra=extra,
+        )
     return changed
 
 
@@ -383,7 +390,7 @@ def _register(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
     request.save()
     audit_record(
         actor=actor,
-        event_type="intake.request_created",
+        event_type=AuditEventType.INTAKE_REQUEST_CREATED,
         subject=request,
         extra={
             "service": request.service.code,
@@ -451,7 +458,10 @@ def request_refuse(
         update_fields=["status", "refusal_ground", "referral_text", "refusal_note", "updated_at"]
     )
     audit_record(
-        actor=actor, event_type="intake.request_refused", subject=locked, extra={"ground": ground}
+        actor=actor,
+        event_type=AuditEventType.INTAKE_REQUEST_REFUSED,
+        subject=locked,
+        extra={"ground": ground},
     )
     return locked
 
@@ -474,7 +484,7 @@ def request_redirect(*, actor: Any, request: ServiceRequest, referral_text: str)
     locked.kind = ServiceKind.DISPATCHER
     locked.full_clean()
     locked.save(update_fields=["status", "refusal_ground", "referral_text", "kind", "updated_at"])
-    audit_record(actor=actor, event_type="intake.request_redirected", subject=locked)
+    audit_record(actor=actor, event_type=AuditEventType.INTAKE_REQUEST_REDIRECTED, subject=locked)
     return locked
 
 
@@ -563,7 +573,7 @@ def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], even
 def referral_create(*, actor: Any, **data: Any) -> Referral:
     """Add an organisation to the referral directory (head or administrator)."""
     return _referral_save(
-        actor=actor, referral=Referral(), data=data, event="intake.referral_created"
+        actor=actor, referral=Referral(), data=data, event=AuditEventType.INTAKE_REFERRAL_CREATED
     )
 
 
@@ -571,7 +581,9 @@ def referral_create(*, actor: Any, **data: Any) -> Referral:
 def referral_update(*, actor: Any, referral: Referral, **data: Any) -> Referral:
     """Change a directory entry; `is_active=False` withdraws it (requests keep pointing at it)."""
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    return _referral_save(actor=actor, referral=locked, data=data, event="intake.referral_updated")
+    return _referral_save(
+        actor=actor, referral=locked, data=data, event=AuditEventType.INTAKE_REFERRAL_UPDATED
+    )
 
 
 def referral_message(referral: Referral) -> str:
@@ -674,7 +686,7 @@ def referral_send(
     locked.notified = recipient is not None  # type: ignore[attr-defined]
     audit_record(
         actor=actor,
-        event_type="intake.request_referred",
+        event_type=AuditEventType.INTAKE_REQUEST_REFERRED,
         subject=locked,
         extra={
             "referral": entry.pk,
@@ -738,7 +750,7 @@ def request_count_with(
         r.save(update_fields=["counted_with", "updated_at"])
     audit_record(
         actor=actor,
-        event_type="intake.request_counted_with",
+        event_type=AuditEventType.INTAKE_REQUEST_COUNTED_WITH,
         subject=root,
         extra={"requests": sorted(r.pk for r in moved)},
     )
@@ -758,7 +770,7 @@ def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceR
     locked.save(update_fields=["counted_with", "updated_at"])
     audit_record(
         actor=actor,
-        event_type="intake.request_counted_separately",
+        event_type=AuditEventType.INTAKE_REQUEST_COUNTED_SEPARATELY,
         subject=locked,
         extra={"was_counted_with": previous},
     )
@@ -773,7 +785,7 @@ def registry_read_record(
     how many rows — never names or other personal data."""
     audit_record(
         actor=actor,
-        event_type=f"intake.{registry}_{'exported' if export else 'viewed'}",
+        event_type=AuditEventType(f"intake.{registry}_{'exported' if export else 'viewed'}"),
         subject=service,
         extra={"rows": rows, **filters},
     )
@@ -822,7 +834,7 @@ def request_check_eligibility(
         )
         audit_record(
             actor=actor,
-            event_type="intake.request_checked",
+            event_type=AuditEventType.INTAKE_REQUEST_CHECKED,
             subject=locked,
             extra={"eligibility_check": result.check.pk},
         )
@@ -891,7 +903,7 @@ def request_close(*, actor: Any, request: ServiceRequest, consultation_id: int) 
         request=request,
         to=ServiceRequest.Status.DONE,
         allowed_from=(ServiceRequest.Status.BOOKED,),
-        event="intake.request_done",
+        event=AuditEventType.INTAKE_REQUEST_DONE,
         extra={"consultation_id": consultation_id},
     )
 
@@ -907,7 +919,7 @@ def request_mark_no_show(
         request=request,
         to=ServiceRequest.Status.NO_SHOW,
         allowed_from=(ServiceRequest.Status.BOOKED,),
-        event="intake.request_no_show",
+        event=AuditEventType.INTAKE_REQUEST_NO_SHOW,
         extra={"consultation_id": consultation_id},
     )
 
@@ -924,7 +936,7 @@ def request_reopen_after_failure(
         request=request,
         to=ServiceRequest.Status.NEW,
         allowed_from=(ServiceRequest.Status.BOOKED,),
-        event="intake.request_reopened",
+        event=AuditEventType.INTAKE_REQUEST_REOPENED,
         extra={"consultation_id": consultation_id, "why": "technical_failure"},
     )
 
@@ -980,7 +992,7 @@ def request_create_from(
     )
     audit_record(
         actor=actor,
-        event_type="intake.request_created_from",
+        event_type=AuditEventType.INTAKE_REQUEST_CREATED_FROM,
         subject=created,
         extra={"source": source.pk},
     )

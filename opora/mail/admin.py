@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from opora.core.admin_base import ReadOnlyAdmin, SecretFieldsForm
-from opora.core.audit import audit_record
+from opora.core.admin_base import AuditedAdmin, ReadOnlyAdmin, SecretFieldsForm
+from opora.core.audit import AuditEventType
 from opora.mail.models import InboundMessage, Mailbox, OutboundMessage
 
 
@@ -44,7 +41,7 @@ class MailboxForm(SecretFieldsForm):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(AuditedAdmin):
     form = MailboxForm
     list_display = ["name", "service", "from_address", "is_active", "last_fetch_at", "last_error"]
     list_filter = ["service", "is_active"]
@@ -79,15 +76,10 @@ class MailboxAdmin(admin.ModelAdmin):
         ),
     ]
 
-    def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # Which fields changed, never their values (two of them are passwords).
-        audit_record(
-            actor=request.user,
-            event_type="mail.mailbox_changed" if change else "mail.mailbox_created",
-            subject=obj,
-            extra={"fields": sorted(form.changed_data)},
-        )
+    # Audited by the base (the changed fields' names, never the passwords), under the
+    # mailbox's own event names.
+    created_event = AuditEventType.MAIL_MAILBOX_CREATED
+    changed_event = AuditEventType.MAIL_MAILBOX_CHANGED
 
 
 @admin.register(InboundMessage)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for
 from opora.accounts.models import Role, User
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
@@ -182,7 +182,7 @@ def _reopen(*, actor: Any, request: ServiceRequest) -> None:
         return
     locked.status = ServiceRequest.Status.NEW
     locked.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, event_type="mail.request_reopened", subject=locked)
+    audit_record(actor=actor, event_type=AuditEventType.MAIL_REQUEST_REOPENED, subject=locked)
 
 
 def _route(*, actor: Any, message: InboundMessage, letter: ParsedLetter, status: str) -> str:
@@ -199,13 +199,17 @@ def _route(*, actor: Any, message: InboundMessage, letter: ParsedLetter, status:
     if request is None:
         message.status = InboundMessage.Status.QUARANTINED
         message.quarantine_reason = reason
-        return "mail.letter_quarantined"
+        return AuditEventType.MAIL_LETTER_QUARANTINED
     if joined:
         _reopen(actor=actor, request=request)
     message.status = status
     message.request = request
     message.due_on = answer_due_on(mailbox.service, message.received_at)
-    return "mail.letter_joined_thread" if joined else "mail.letter_registered"
+    return (
+        AuditEventType.MAIL_LETTER_JOINED_THREAD
+        if joined
+        else AuditEventType.MAIL_LETTER_REGISTERED
+    )
 
 
 def _store_attachments(message: InboundMessage, letter: ParsedLetter, saved: list[str]) -> None:
@@ -298,7 +302,7 @@ def inbound_store(
             if reason:
                 message.status = InboundMessage.Status.QUARANTINED
                 message.quarantine_reason = reason
-                event = "mail.letter_quarantined"
+                event = AuditEventType.MAIL_LETTER_QUARANTINED
             else:
                 event = _route(
                     actor=None,
@@ -358,7 +362,7 @@ def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
             _finish(actor=actor, message=locked, letter=letter, event=event, saved=saved)
             audit_record(
                 actor=actor,
-                event_type="mail.letter_released",
+                event_type=AuditEventType.MAIL_LETTER_RELEASED,
                 subject=locked,
                 extra={"request": locked.request_id},
             )
@@ -499,7 +503,7 @@ def written_answer_create(
         locked.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor,
-        event_type="mail.answer_written",
+        event_type=AuditEventType.MAIL_ANSWER_WRITTEN,
         subject=locked,
         extra={"outbound": out.pk, "letters": len(letters), "status": locked.status},
     )
@@ -588,7 +592,7 @@ def outbound_deliver(*, outbound_id: int) -> OutboundMessage:
             out.next_attempt_at = None
             audit_record(
                 actor=None,
-                event_type="mail.answer_sent",
+                event_type=AuditEventType.MAIL_ANSWER_SENT,
                 subject=out.request,
                 extra={"outbound": out.pk, "attempts": out.attempts},
             )
@@ -694,7 +698,7 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
     InboundMessage.objects.filter(pk__in=[m.pk for m in letters]).update(overdue_notified_at=now)
     audit_record(
         actor=None,
-        event_type="mail.answer_overdue",
+        event_type=AuditEventType.MAIL_ANSWER_OVERDUE,
         subject=request,
         extra={"due_on": due_on.isoformat(), "heads_told": len(heads)},
     )
@@ -725,7 +729,7 @@ def written_request_assign(
     locked.save(update_fields=["assigned_to", "updated_at"])
     audit_record(
         actor=actor,
-        event_type="mail.request_assigned",
+        event_type=AuditEventType.MAIL_REQUEST_ASSIGNED,
         subject=locked,
         extra={"from": previous, "to": consultant.pk},
     )
@@ -735,4 +739,4 @@ def written_request_assign(
 @transaction.atomic
 def thread_read_record(*, actor: Any, request: ServiceRequest) -> None:
     """Opening a thread shows a client's letters: the read is audited (no content)."""
-    audit_record(actor=actor, event_type="mail.thread_viewed", subject=request)
+    audit_record(actor=actor, event_type=AuditEventType.MAIL_THREAD_VIEWED, subject=request)

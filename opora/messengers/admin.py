@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opora.core.admin_base import SecretFieldsForm
+from opora.core.admin_base import AuditedAdmin, SecretFieldsForm
 from opora.messengers.models import ChannelAccount, Conversation, InboundUpdate, OutboundMessage
 
 
@@ -16,14 +16,14 @@ class ChannelAccountForm(SecretFieldsForm):
 
 
 @admin.register(ChannelAccount)
-class ChannelAccountAdmin(admin.ModelAdmin):
+class ChannelAccountAdmin(AuditedAdmin):
     form = ChannelAccountForm
     list_display = ["slug", "channel", "service", "name", "is_active"]
     list_filter = ["channel", "is_active"]
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(AuditedAdmin):
     list_display = ["pk", "account", "request", "state", "awaiting_reply_since", "last_message_at"]
     list_filter = ["account__channel"]
     # The chat itself is read on the consultant's page (audited), not here.
@@ -34,7 +34,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundUpdate)
-class InboundUpdateAdmin(admin.ModelAdmin):
+class InboundUpdateAdmin(AuditedAdmin):
     list_display = ["pk", "account", "external_id", "status", "attempts", "received_at"]
     list_filter = ["status", "account__channel"]
     exclude = ["payload"]
@@ -42,7 +42,7 @@ class InboundUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(AuditedAdmin):
     list_display = ["pk", "account", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status", "account__channel"]
     exclude = ["text", "buttons"]

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opora.accounts.models import Role
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.messengers.models import Conversation, ConversationMessage
 
@@ -44,7 +44,9 @@ def conversation_get(*, actor: Any, pk: int) -> Conversation:
     conversation = _visible(actor).filter(pk=pk).first()
     if conversation is None:
         raise NotFound(_("The conversation does not exist."))
-    audit_record(actor=actor, event_type="messengers.conversation_read", subject=conversation)
+    audit_record(
+        actor=actor, event_type=AuditEventType.MESSENGERS_CONVERSATION_READ, subject=conversation
+    )
     return conversation
 
 

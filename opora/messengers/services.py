@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts.models import Role
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.messengers.adapters import Button, InboundMessage, SendError, get_adapter
 from opora.messengers.models import (
@@ -342,7 +342,7 @@ def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> 
     conversation.save(update_fields=["awaiting_reply_since"])
     audit_record(
         actor=actor,
-        event_type="messengers.reply_sent",
+        event_type=AuditEventType.MESSENGERS_REPLY_SENT,
         subject=conversation,
         extra={"outbound_id": message.pk, "channel": conversation.account.channel},
     )

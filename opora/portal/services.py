@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import Conflict, DomainError
 from opora.intake.models import Channel, ConsentText, ServiceRequest
 from opora.intake.selectors import request_contact_differences
@@ -489,7 +489,7 @@ def contact_confirmation_send(*, request: ServiceRequest) -> ContactConfirmation
         )
         audit_record(
             actor=actor,
-            event_type="portal.contact_code_sent",
+            event_type=AuditEventType.PORTAL_CONTACT_CODE_SENT,
             subject=locked,
             extra={"via": via},
         )

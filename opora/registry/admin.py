@@ -8,12 +8,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from opora.core.admin_base import PersonalDataAdmin, ReadOnlyAdmin
+from opora.core.audit import AuditEventType
 from opora.registry.models import EligibilityCheck, ImportRun, RegistryRecord
 
 
 @admin.register(RegistryRecord)
 class RegistryRecordAdmin(PersonalDataAdmin):
-    viewed_event = "registry.record_viewed"
+    viewed_event = AuditEventType.REGISTRY_RECORD_VIEWED
     list_display = ["id", "source", "status", "category", "valid_until", "updated_at"]
     list_filter = ["source", "status"]
     # Exact match only: an IIN prefix search would let anyone browse the registry.
@@ -66,7 +67,7 @@ class ImportRunAdmin(ReadOnlyAdmin):
 
 @admin.register(EligibilityCheck)
 class EligibilityCheckAdmin(PersonalDataAdmin):
-    viewed_event = "registry.eligibility_check_viewed"
+    viewed_event = AuditEventType.REGISTRY_ELIGIBILITY_CHECK_VIEWED
     list_display = ["id", "created_at", "service", "actor", "eligible", "reason"]
     list_filter = ["eligible", "reason", "service"]
     list_select_related = ["service", "actor"]

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.core.audit import audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.registry.adapters import RegistryEntry, get_registry_adapter
 from opora.registry.iin import validate_iin
@@ -137,7 +137,7 @@ def eligibility_check(*, actor: Any, service: Any, iin: str, full_name: str) -> 
     check.save()
     audit_record(
         actor=actor,
-        event_type="registry.eligibility_checked",
+        event_type=AuditEventType.REGISTRY_ELIGIBILITY_CHECKED,
         subject=check,
         extra={
             "service": getattr(service, "code", None),
@@ -199,9 +199,9 @@ def _finish(run: ImportRun, stats: ImportStats, *, status: str, actor: Any) -> N
     run.save()
     audit_record(
         actor=actor,
-        event_type="registry.imported"
+        event_type=AuditEventType.REGISTRY_IMPORTED
         if status == ImportRun.Status.DONE
-        else "registry.import_failed",
+        else AuditEventType.REGISTRY_IMPORT_FAILED,
         subject=run,
         extra={
             "source": run.source,

@@ -42,7 +42,7 @@ from django.utils.translation import pgettext
 
 from opora.accounts.models import Role, User
 from opora.core.actors import ClientActor
-from opora.core.audit import audit_event, audit_record
+from opora.core.audit import AuditEventType, audit_event, audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import CalendarOverride
 from opora.core.writes import NEW_PK, save_together
@@ -325,7 +325,7 @@ def schedule_save(
     SchedulePeriod.objects.bulk_create(rows)
     audit_record(
         actor=actor,
-        event_type="schedule.saved",
+        event_type=AuditEventType.SCHEDULE_SAVED,
         subject=schedule,
         extra={"month": month.isoformat(), "periods": len(rows), "consultant_id": consultant.pk},
     )
@@ -547,7 +547,7 @@ def schedule_submit(*, actor: Any, schedule: Schedule) -> Schedule:
     schedule.submitted_at = timezone.now()
     schedule.full_clean()
     schedule.save(update_fields=["status", "submitted_at"])
-    audit_record(actor=actor, event_type="schedule.submitted", subject=schedule)
+    audit_record(actor=actor, event_type=AuditEventType.SCHEDULE_SUBMITTED, subject=schedule)
     return schedule
 
 
@@ -621,7 +621,7 @@ def schedule_approve(*, actor: Any, schedule: Schedule) -> Schedule:
     created, skipped = _materialise_slots(schedule)
     audit_record(
         actor=actor,
-        event_type="schedule.approved",
+        event_type=AuditEventType.SCHEDULE_APPROVED,
         subject=schedule,
         extra={"slots_created": created, "periods_skipped": skipped},
     )
@@ -653,7 +653,7 @@ def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule
     schedule.comment = comment
     schedule.full_clean()
     schedule.save(update_fields=["status", "comment"])
-    audit_record(actor=actor, event_type="schedule.returned", subject=schedule)
+    audit_record(actor=actor, event_type=AuditEventType.SCHEDULE_RETURNED, subject=schedule)
     return schedule
 
 
@@ -1094,7 +1094,7 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
         slot=slot,
         now=timezone.now(),
         updates=[(request, ["status", "updated_at"])],
-        audit=("booking.created", {"request_id": request.pk, "slot_id": slot.pk}),
+        audit=(AuditEventType.BOOKING_CREATED, {"request_id": request.pk, "slot_id": slot.pk}),
     )
     booking_notify_client(request=request, booking=booking, kind=scripts.CREATED)
     return booking
@@ -1213,7 +1213,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
         now=now,
         updates=updates,
         audit=(
-            "booking.rescheduled",
+            AuditEventType.BOOKING_RESCHEDULED,
             {
                 "request_id": request.pk,
                 "replaces_booking_id": old.pk,
@@ -1262,7 +1262,7 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
     # The reason is free text about the client: it stays on the booking, not in the audit log.
     audit_record(
         actor=actor,
-        event_type="booking.cancelled",
+        event_type=AuditEventType.BOOKING_CANCELLED,
         subject=booking,
         extra={"request_id": request.pk, "slot_id": booking.slot_id},
     )
@@ -1378,7 +1378,7 @@ def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRu
     run.save(update_fields=["recipients", "request_count", "sent_at", "error"])
     audit_record(
         actor=actor,
-        event_type="handoff.sent",
+        event_type=AuditEventType.HANDOFF_SENT,
         subject=run,
         extra={"date": date.isoformat(), "request_count": run.request_count},
     )

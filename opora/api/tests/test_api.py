@@ -338,9 +338,10 @@ def test_create_and_read_a_request(api, operator, service, mother_iin):
     read = api.get(f"/api/v1/requests/{body['id']}")
     assert read.status_code == 200
     assert read.json() == body
-    assert AuditEvent.objects.filter(
-        event_type="request.viewed", subject_id=str(body["id"]), actor=operator
-    ).exists()
+    # The same read, under the same name, as the operator's page and the admin (one selector).
+    [viewed] = AuditEvent.objects.filter(event_type="request.viewed", subject_id=str(body["id"]))
+    assert viewed.actor == operator and viewed.extra == {"via": "api"}
+    assert mother_iin not in str(viewed.extra)
 
 
 def test_ineligible_caller_gets_400_with_the_refusal(api, service):

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from opora.core.audit import audit_event
+from opora.core.audit import AuditEventType, audit_event
 from opora.core.models import AuditEvent, CalendarOverride, Service
 from opora.core.writes import NEW_PK, save_together
 from opora.demo.factories import make_service_1411
@@ -24,7 +24,9 @@ def service():
 def _write(service, date):
     override = CalendarOverride(service=service, date=date, is_working_day=True)
     service.name = "After"
-    event = audit_event(actor=None, event_type="override.created", subject=override, extra={"n": 1})
+    event = audit_event(
+        actor=None, event_type=AuditEventType.ADMIN_CREATED, subject=override, extra={"n": 1}
+    )
     save_together(override, updates=[(service, ["name"])], then=[event])
     return override, event
 
@@ -66,7 +68,9 @@ def test_a_violation_writes_nothing(service):
 
 def test_an_event_about_a_saved_subject_names_it():
     service = make_service_1411(code="writes-saved")
-    event = audit_event(actor=None, event_type="x", subject=service)
+    event = audit_event(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
     assert event.subject_id == str(service.pk)
-    unsaved = audit_event(actor=None, event_type="x", subject=CalendarOverride())
+    unsaved = audit_event(
+        actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=CalendarOverride()
+    )
     assert unsaved.subject_id is NEW_PK

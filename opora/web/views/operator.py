@@ -336,7 +336,10 @@ def _request_page(
 @role_required(*OPERATOR_ROLES, service_from=request_service_get)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        service_request = _get_request(request, pk)
+        # The page shows the client's personal data: the selector records the read.
+        service_request = intake_selectors.request_get_for_view(
+            actor=request.user, pk=pk, via="web"
+        )
     except DomainError as err:
         return lookup_error(request, err)
     return _request_page(request, service_request)
