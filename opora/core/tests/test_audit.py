@@ -16,7 +16,7 @@ from opora.accounts.models import Role
 from opora.core.admin_base import AuditedAdminMixin
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.models import AuditEvent
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 from opora.notifications.models import Notification
 
 OPORA = Path(__file__).resolve().parents[2]

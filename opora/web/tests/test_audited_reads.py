@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from opora.accounts.models import Role
 from opora.core.models import AuditEvent
-from opora.core.testing import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_user
 
 from .test_operator import register_request
 
