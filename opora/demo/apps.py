@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
@@ -8,6 +9,7 @@ class DemoConfig(AppConfig):
     this config."""
 
     name = "opora.demo"
+    verbose_name = _("Demo data")
 
     def loaded(self) -> bool:
         """The demo's service and its administrator are in the database."""
