@@ -168,6 +168,15 @@ class HandoffRun(models.Model):
     recipients = models.JSONField(default=list)
     request_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The stored e-mail (with the XLSX) that carries the day to the provider: `sent_at` is when
+    # it was handed to the outbox; its own status says whether SMTP has taken it yet.
+    notification = models.ForeignKey(
+        "notifications.Notification",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-date"]

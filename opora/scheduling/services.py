@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import (
     IntegrityError,
     OperationalError,
@@ -48,7 +47,9 @@ from opora.core.models import CalendarOverride
 from opora.core.writes import NEW_PK, save_together
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_private_token
+from opora.notifications.models import Notification
 from opora.notifications.services import (
+    notification_create,
     notification_send_to_client,
     shortlink_for,
     shortlink_url,
@@ -1317,25 +1318,14 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
     return out.getvalue()
 
 
-def _handoff_deliver(
-    *, run_id: int, recipients: list[str], subject: str, body: str, filename: str, content: bytes
-) -> None:
-    try:
-        message = EmailMessage(subject=subject, body=body, to=recipients)
-        message.attach(filename, content, XLSX_MIME)
-        message.send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - record and let the next run retry
-        logger.warning("hand-off %s not delivered: %s", run_id, type(exc).__name__)
-        HandoffRun.objects.filter(pk=run_id).update(sent_at=None, error=type(exc).__name__)
-
-
 @transaction.atomic
 def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRun:
     """Send the requests registered on the local `date` to the provider (regulation 000 §12).
 
     Idempotent: one HandoffRun per service and day, taken under a row lock; a day already sent is
-    returned as it is. The e-mail with the XLSX leaves after commit; if it fails, the run is
-    marked unsent with the error so the next tick retries.
+    returned as it is. The e-mail with the XLSX is stored as a notification in the same
+    transaction (`run.notification`) and delivered after commit by the notifications dispatcher,
+    which retries a failed send and leaves it visible as failed; nothing is sent from here.
     """
     if actor is not None:
         _require(
@@ -1391,15 +1381,18 @@ def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRu
             "date": _d(date),
             "count": run.request_count,
         }
+    subject = subject[: Notification._meta.get_field("subject").max_length]
     filename = f"requests-{date.isoformat()}.xlsx"
-    transaction.on_commit(
-        lambda: _handoff_deliver(
-            run_id=run.pk,
-            recipients=recipients,
-            subject=subject,
-            body=body,
-            filename=filename,
-            content=content,
-        )
+    run.notification = notification_create(
+        channel=Notification.Channel.EMAIL,
+        recipient=service.handoff_email,
+        subject=subject,
+        body=body,
+        kind="handoff",
+        about=run,
+        attachments=[(filename, content, XLSX_MIME)],
+        dedupe_key=f"handoff:{run.pk}",
+        copy_to_messengers=False,
     )
+    run.save(update_fields=["notification"])
     return run

@@ -8,6 +8,8 @@ from django.core.management import call_command
 
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region
+from opora.notifications.models import Notification
+from opora.notifications.tasks import deliver_notification
 from opora.scheduling import services, tasks
 from opora.scheduling.calendar import make_aware_local
 from opora.scheduling.models import Booking, HandoffRun
@@ -102,22 +104,57 @@ class TestHandoffSend:
         assert callbacks == [] and len(mail.outbox) == 1
         assert HandoffRun.objects.count() == 1
 
-    def test_failed_mail_is_retried(
-        self, service, day_requests, django_capture_on_commit_callbacks, monkeypatch
+    def test_stores_the_mail_before_anything_is_sent(
+        self, service, day_requests, django_capture_on_commit_callbacks
     ):
-        def broken(self, fail_silently=False):
-            raise ConnectionRefusedError
-
-        with monkeypatch.context() as m:
-            m.setattr("django.core.mail.EmailMessage.send", broken)
-            with django_capture_on_commit_callbacks(execute=True):
-                run = services.handoff_send(service=service, date=DAY)
-        run.refresh_from_db()
-        assert run.sent_at is None and run.error == "ConnectionRefusedError"
         with django_capture_on_commit_callbacks(execute=True):
             run = services.handoff_send(service=service, date=DAY)
+            (stored,) = Notification.objects.all()
+            assert mail.outbox == [] and stored.status == Notification.Status.QUEUED
+            assert run.notification_id == stored.pk
+            assert stored.channel == "email" and stored.recipient == "university@example.org"
+            assert stored.kind == "handoff" and "10.03.2026" in stored.subject
+            (attachment,) = stored.attachments.all()
+            assert attachment.filename == "requests-2026-03-10.xlsx"
+            assert attachment.mimetype == services.XLSX_MIME
+        stored.refresh_from_db()
+        assert stored.status == Notification.Status.SENT and stored.attempts == 1
+        (message,) = mail.outbox
+        assert message.subject == stored.subject and message.body == stored.body
+        ((name, content, _mimetype),) = message.attachments
+        assert name == attachment.filename and content == bytes(attachment.content)
+
+    def test_failed_smtp_is_kept_as_failed_then_delivered_once(
+        self, service, day_requests, django_capture_on_commit_callbacks, settings
+    ):
+        # A real SMTP connection to a port where nothing listens.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 5
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.handoff_send(service=service, date=DAY)
+        stored = run.notification
+        stored.refresh_from_db()
+        assert stored.status == Notification.Status.FAILED and stored.attempts == 1
+        assert stored.error == "ConnectionRefusedError"
+        # The day counts as handed over: the next tick does not build a second list.
         run.refresh_from_db()
-        assert run.sent_at is not None and run.error == "" and len(mail.outbox) == 1
+        assert run.sent_at is not None
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            assert services.handoff_send(service=service, date=DAY).pk == run.pk
+        assert callbacks == [] and Notification.objects.count() == 1
+        assert deliver_notification.apply(args=[stored.pk]).get() == "failed"
+        stored.refresh_from_db()
+        assert stored.attempts == 2 and mail.outbox == []
+        # The SMTP server is back: the dispatcher's retry sends it, and only once.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert deliver_notification.apply(args=[stored.pk]).get() == "sent"
+        assert deliver_notification.apply(args=[stored.pk]).get() == "sent"
+        stored.refresh_from_db()
+        assert stored.status == Notification.Status.SENT and stored.attempts == 3
+        (message,) = mail.outbox
+        assert message.to == ["university@example.org"]
+        assert attachment_rows(message)[1][2] == "Сейткали Айгерим Болатовна"
 
     def test_empty_day_still_sends_a_list(self, service, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
