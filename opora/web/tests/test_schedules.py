@@ -221,3 +221,20 @@ def test_consultant_day_lists_the_booking(client, consultant, service, slots, sl
     client.force_login(other)
     html = client.get(reverse("consultant_day"), {"date": slot_day.isoformat()}).content.decode()
     assert "Касымова" not in html and 'id="no-bookings"' in html
+
+
+def test_handoff_page_says_when_the_mail_server_refused_the_list(
+    client, coordinator, service, settings, django_capture_on_commit_callbacks
+):
+    # A real SMTP connection to a port where nothing listens: the stored mail ends "failed".
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    today = local_now(service).date()
+    client.force_login(coordinator)
+    url = reverse("coordinator_handoff")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"date": today.isoformat()})
+    html = client.get(url, {"date": today.isoformat()}).content.decode()
+    assert "Не доставлено" in html and "попыток: 1" in html
+    assert "✓</span> Отправлено" not in html
