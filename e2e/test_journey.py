@@ -25,10 +25,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from e2e import test_portal, test_room
+from e2e import test_portal, test_room, test_room_phone
 from e2e.conftest import e2e_db, login
 
 asgi_server = test_room.asgi_server
+open_ctx = test_room_phone.open_ctx
 smtp = test_portal.smtp
 wait_frames_growing = test_room.wait_frames_growing
 
@@ -39,24 +40,6 @@ DESK = {"viewport": {"width": 1280, "height": 900}}
 REASON = "Как подготовить ребёнка к школе?"
 FULL_NAME = "Тестова Анна Петровна"
 EMAIL = "parent-journey@example.org"
-
-
-@pytest.fixture
-def open_ctx(browser, asgi_server):
-    expect.set_options(timeout=15_000)
-    contexts = []
-
-    def open_(**options):
-        context = browser.new_context(base_url=asgi_server, locale="ru-RU", **options)
-        context.grant_permissions(["camera", "microphone"])
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def fits(page, where: str) -> None:

@@ -4,6 +4,7 @@ self-booking and the request's private page. Thin: forms parse, services write, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -360,30 +361,23 @@ def book_time(request: HttpRequest, code: str) -> HttpResponse:
     conflict = False
     status = 200
     if request.method == "POST":
-        starts_at = _parse_when(request.POST.get("time"))
-        if starts_at is None:
-            error = _("Choose a time from the list.")
-        else:
-            consultant = selectors.choosable_consultant_get(service, request.POST.get("consultant"))
-            try:
-                created = booking_draft_complete(
-                    service=service,
-                    key=draft.key,
-                    data=draft.data,
-                    consent=selectors.consent_get(draft.consent_id),
-                    check_id=draft.check_id,
-                    starts_at=starts_at,
-                    consultant=consultant,
-                )
-            except Conflict as err:
-                conflict = True
-                error = str(err.message)
-            except DomainError as err:
-                error = str(err.message)
-            else:
-                draft_finish(request.session, draft, token=created.public_token)
-                messages.success(request, _("You are booked. The details are below."))
-                return _see_other(reverse("portal:follow", args=[created.public_token]))
+        created, error, conflict = _book_picked_time(
+            request,
+            service,
+            lambda starts_at, consultant: booking_draft_complete(
+                service=service,
+                key=draft.key,
+                data=draft.data,
+                consent=selectors.consent_get(draft.consent_id),
+                check_id=draft.check_id,
+                starts_at=starts_at,
+                consultant=consultant,
+            ),
+        )
+        if not error:
+            draft_finish(request.session, draft, token=created.public_token)
+            messages.success(request, _("You are booked. The details are below."))
+            return _see_other(reverse("portal:follow", args=[created.public_token]))
         status = 409 if conflict else 400
     return _render(
         request,
@@ -558,6 +552,23 @@ def _parse_date(value: str | None) -> dt.date | None:
     return parse_date_param(value)
 
 
+def _book_picked_time(
+    request: HttpRequest, service: Any, book: Callable[[dt.datetime, Any], Any]
+) -> tuple[Any, str, bool]:
+    """Hand the time (and, where the service allows it, the consultant) the parent picked to
+    `book`: what it returned, or the message to show and whether the time was just taken."""
+    starts_at = _parse_when(request.POST.get("time"))
+    if starts_at is None:
+        return None, _("Choose a time from the list."), False
+    consultant = selectors.choosable_consultant_get(service, request.POST.get("consultant"))
+    try:
+        return book(starts_at, consultant), "", False
+    except Conflict as err:
+        return None, str(err.message), True
+    except DomainError as err:
+        return None, str(err.message), False
+
+
 @require_http_methods(["GET", "POST"])
 def choose(request: HttpRequest, token: str) -> HttpResponse:
     """Book a time for a request made earlier (or move the booking): the same time picker."""
@@ -574,29 +585,22 @@ def choose(request: HttpRequest, token: str) -> HttpResponse:
     conflict = False
     status = 200
     if request.method == "POST":
-        starts_at = _parse_when(request.POST.get("time"))
-        if starts_at is None:
-            error = _("Choose a time from the list.")
-        else:
-            consultant = selectors.choosable_consultant_get(service, request.POST.get("consultant"))
-            try:
-                booking_at_time(
-                    request=service_request,
-                    starts_at=starts_at,
-                    consultant=consultant,
-                    booking=booking,
-                )
-            except Conflict as err:
-                conflict = True
-                error = str(err.message)
-            except DomainError as err:
-                error = str(err.message)
+        _booked, error, conflict = _book_picked_time(
+            request,
+            service,
+            lambda starts_at, consultant: booking_at_time(
+                request=service_request,
+                starts_at=starts_at,
+                consultant=consultant,
+                booking=booking,
+            ),
+        )
+        if not error:
+            if booking is None:
+                messages.success(request, _("You are booked. The details are below."))
             else:
-                if booking is None:
-                    messages.success(request, _("You are booked. The details are below."))
-                else:
-                    messages.success(request, _("Your booking is moved. The new time is below."))
-                return _see_other(reverse("portal:follow", args=[token]))
+                messages.success(request, _("Your booking is moved. The new time is below."))
+            return _see_other(reverse("portal:follow", args=[token]))
         status = 409 if conflict else 400
     return _render(
         request,
