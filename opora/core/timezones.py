@@ -15,15 +15,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Kazakhstan has one zone, UTC+5, since 1 March 2024; every IANA name of the country is "Astana time".
+KAZAKHSTAN_ZONES = frozenset(
+    {
+        "Asia/Almaty",
+        "Asia/Astana",
+        "Asia/Qostanay",
+        "Asia/Qyzylorda",
+        "Asia/Aqtobe",
+        "Asia/Aqtau",
+        "Asia/Atyrau",
+        "Asia/Oral",
+    }
+)
 _KAZAKHSTAN = _("Astana time")
 ZONE_NAMES: dict[str, Promise] = {
-    "Asia/Almaty": _KAZAKHSTAN,
-    "Asia/Qostanay": _KAZAKHSTAN,
-    "Asia/Qyzylorda": _KAZAKHSTAN,
-    "Asia/Aqtobe": _KAZAKHSTAN,
-    "Asia/Aqtau": _KAZAKHSTAN,
-    "Asia/Atyrau": _KAZAKHSTAN,
-    "Asia/Oral": _KAZAKHSTAN,
+    **dict.fromkeys(sorted(KAZAKHSTAN_ZONES), _KAZAKHSTAN),
     "Europe/Kaliningrad": _("Kaliningrad time"),
     "Europe/Moscow": _("Moscow time"),
     "Europe/Samara": _("Samara time"),

@@ -22,6 +22,7 @@ from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.core.inputs import check_date, parse_date_param
+from opora.core.timezones import KAZAKHSTAN_ZONES, utc_offset
 from opora.intake.models import ServiceRequest
 from opora.intake.selectors import request_contact_differences
 from opora.portal import selectors
@@ -422,34 +423,15 @@ def received(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-# How the private page names the service's clock after a time ("11:00–12:00 Moscow time").
-# Kazakhstan's zones, one UTC+5 clock since 1 March 2024 (docs/ARCHITECTURE.md, "Time").
-_KZ_ZONES = frozenset(
-    {
-        "Asia/Almaty",
-        "Asia/Astana",
-        "Asia/Qostanay",
-        "Asia/Qyzylorda",
-        "Asia/Aqtobe",
-        "Asia/Aqtau",
-        "Asia/Atyrau",
-        "Asia/Oral",
-    }
-)
-
-
 def zone_label(service: Any, at: dt.datetime | None = None) -> str:
-    """The service's time zone in words: «по московскому времени», else the UTC offset."""
+    """The service's clock after a time ("11:00–12:00 Moscow time"): «по московскому времени»,
+    else the UTC offset."""
     name = service.time_zone
     if name == "Europe/Moscow":
         return pgettext("after a time", "Moscow time")
-    if name in _KZ_ZONES:
+    if name in KAZAKHSTAN_ZONES:
         return pgettext("after a time", "Astana time")
-    offset = timezone.localtime(at or timezone.now(), service.tz).utcoffset() or dt.timedelta()
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "−"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    return utc_offset(service.tz, at)
 
 
 def _follow_state(req: ServiceRequest, consultation: Any) -> str:

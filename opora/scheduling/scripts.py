@@ -10,7 +10,6 @@ the SMS stays within two parts.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from opora.core.timezones import KAZAKHSTAN_ZONES, utc_offset
 from opora.notifications.sms import sms_fit
 from opora.scheduling.calendar import to_local
 
@@ -28,19 +28,8 @@ CANCELLED = "booking_cancelled"
 REMINDER_DAY = "reminder_day"
 REMINDER_HOUR = "reminder_hour"
 
+
 # Kazakhstan keeps one zone (UTC+5) since 1 March 2024, whatever the tz database name.
-_KZ_ZONES = {
-    "Asia/Almaty",
-    "Asia/Astana",
-    "Asia/Qostanay",
-    "Asia/Aqtobe",
-    "Asia/Aqtau",
-    "Asia/Atyrau",
-    "Asia/Oral",
-    "Asia/Qyzylorda",
-}
-
-
 @dataclass(frozen=True)
 class Notice:
     """One notice in every form: the e-mail subject, the full text (e-mail, messengers), the
@@ -56,13 +45,11 @@ class Notice:
 
 def zone_label(service: Any, *, short: bool = False) -> str:
     """The service's time zone in words ("Astana time"), or its UTC offset for other zones."""
-    if service.time_zone in _KZ_ZONES:
+    if service.time_zone in KAZAKHSTAN_ZONES:
         return pgettext("time zone, short", "Astana time") if short else _("Astana time")
     if service.time_zone == "Europe/Moscow":
         return pgettext("time zone, short", "Moscow time") if short else _("Moscow time")
-    offset = dt.datetime.now(service.tz).utcoffset() or dt.timedelta(0)
-    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
-    return f"UTC{hours:+d}" + (f":{rest:02d}" if rest else "")
+    return utc_offset(service.tz)
 
 
 def _short_name(user: Any) -> str:
