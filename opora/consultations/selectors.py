@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from opora.consultations.models import ChatMessage, Consultation, Recording
 from opora.core.audit import AuditEventType
 from opora.core.links import public_url
+from opora.intake import topics as intake_topics
 from opora.scheduling.models import Booking
 
 # The client may open the room this long before the slot starts (regulation 002 §4.2: the
@@ -390,10 +391,7 @@ def journal_row(number: int, consultation: Consultation) -> list:
 def request_topic(request: Any) -> str:
     """The request's topic as people read it: the reason in the client's words, else (the reason
     may be blank) the label of the typical question chosen on the portal, else ""."""
-    reason = (request.reason or "").strip()
-    if reason or not request.typical_question:
-        return reason
-    return str(request.get_typical_question_display())
+    return intake_topics.request_topic(request).text
 
 
 def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
