@@ -24,7 +24,8 @@ pids+=("$server")
 # first page; its first periodic run is at the next whole minute anyway.
 if [ -n "${REDIS_URL:-}" ]; then
   # With a broker: a Celery worker with the beat scheduler embedded runs background and periodic work.
-  nice -n 10 $BIN/celery -A opora worker --beat --loglevel=WARNING --concurrency=2 &
+  mkdir -p var  # beat's schedule file lives beside the SQLite database, not in the checkout
+  nice -n 10 $BIN/celery -A opora worker --beat --schedule=var/celerybeat-schedule --loglevel=WARNING --concurrency=2 &
   pids+=($!)
 else
   # Embedded default: no broker; this process fires the periodic tasks (they run in-process).

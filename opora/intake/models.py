@@ -152,7 +152,13 @@ class ConsentText(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "version"], name="consent_text_version_unique"
-            )
+            ),
+            # NULLs are distinct in a unique index: the default text (no service) needs its own
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=models.Q(service__isnull=True),
+                name="consent_text_default_version_unique",
+            ),
         ]
 
     def __str__(self) -> str:

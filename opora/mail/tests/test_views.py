@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from opora.accounts.models import Role
 from opora.core.models import AuditEvent
@@ -15,6 +14,7 @@ from opora.intake.models import ServiceRequest
 from opora.mail.models import InboundMessage, OutboundMessage
 from opora.mail.services import inbound_store
 from opora.mail.tests.factories import make_letter, make_mailbox, make_written_service
+from opora.web.views.common import today
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +49,8 @@ def test_consultant_sees_own_written_requests_and_head_sees_all(client, setup):
 
 def test_thread_shows_deadline_and_overdue_and_audits_the_read(client, setup):
     service, mine, _other, _head, _mailbox, letter = setup
-    InboundMessage.objects.filter(pk=letter.pk).update(
-        due_on=timezone.localdate() - dt.timedelta(days=1)
-    )
+    # the page compares with the service's own date, not the server's: near midnight they differ
+    InboundMessage.objects.filter(pk=letter.pk).update(due_on=today(service) - dt.timedelta(days=1))
     client.force_login(mine)
     response = client.get(reverse("mail:thread", args=[letter.request_id]))
     html = response.content.decode()
