@@ -76,6 +76,15 @@ def staff_service(
     return services[0]
 
 
+class StaffRequest(HttpRequest):
+    """What a view behind `role_required` receives (for type checking only: at run time it is
+    Django's request with these attributes set by the decorator)."""
+
+    user: User
+    service: Service
+    staff_services: list[Service]
+
+
 def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
     return TemplateResponse(request, "403.html", {"message": message}, status=403)
 

@@ -23,3 +23,22 @@ class ClientActor:
 
     def has_role(self, *roles: str) -> bool:
         return False
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """Opora itself acting: a periodic task, the mail poller, a webhook's bot, a data migration.
+
+    `name` says which part (``"scheduler"``, ``"mail.poller"``...) for the audit trail; it holds
+    no person and may do only what the access policy lets the system do.
+    """
+
+    name: str
+    pk: None = None
+    is_authenticated: bool = False
+    is_active: bool = True
+    is_superuser: bool = False
+    role: str = "system"
+
+    def has_role(self, *roles: str) -> bool:
+        return False

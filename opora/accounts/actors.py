@@ -1,0 +1,19 @@
+"""The typed actor every service function takes: who is acting, never `Any`.
+
+- a staff member (`User`, also when they act through an API bearer token: the request then
+  carries `request.api_token` and acts as the token's user);
+- a client through their private link (`ClientActor`);
+- Opora itself (`SystemActor`): tasks, pollers, webhooks.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from opora.accounts.models import User
+from opora.core.actors import ClientActor, SystemActor
+
+Actor: TypeAlias = User | ClientActor | SystemActor
+StaffActor: TypeAlias = User
+
+__all__ = ["Actor", "ClientActor", "StaffActor", "SystemActor", "User"]
