@@ -33,14 +33,20 @@ RANKS: dict[str, int] = {
     "consultations": 5,
     # The channels on top of the domains. mail and messengers add their staff screens to web's
     # (its decorators, selectors and common views), so they sit above it.
-    "portal": 6,
-    "web": 6,
-    "api": 6,
-    "mail": 7,
-    "messengers": 7,
+    # What the regulations produce from the domains: journals, hand-off and reports; the
+    # questionnaires (instruments, scoring); the parents' evaluation of every service. The screens
+    # and the API above present them.
+    "journals": 6,
+    "surveys": 6,
+    "quality": 6,
+    "portal": 7,
+    "web": 7,
+    "api": 7,
+    "mail": 8,
+    "messengers": 8,
     # The demo installation and the test factories: may import anything, imported by no app
     # (only by tests, see below).
-    "demo": 8,
+    "demo": 9,
 }
 # Project modules outside the apps. Configuration may be imported by every app and imports none;
 # the entry points (URLs, ASGI/WSGI, the command line) sit above everything and no app imports them.
