@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "opora.journals",
     "opora.surveys",
     "opora.quality",
+    "opora.complaints",
     "opora.notifications",
     "opora.mail",
     "opora.messengers",

@@ -39,6 +39,7 @@ RANKS: dict[str, int] = {
     "journals": 6,
     "surveys": 6,
     "quality": 6,
+    "complaints": 6,
     "portal": 7,
     "web": 7,
     "api": 7,
