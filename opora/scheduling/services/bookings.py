@@ -1,4 +1,4 @@
-"""Writes of the scheduling domain: consultant schedules, slots, bookings and the daily hand-off.
+"""Bookings: book, reschedule, cancel; the change-check registry and the client's notices.
 
 Locks are always taken in one order — request, then slot, then booking — by
 `_lock_request_and_slot()`, so concurrent writers queue instead of deadlocking. The database
@@ -8,14 +8,9 @@ settles races (partial unique constraints on active bookings); the loser gets `C
 from __future__ import annotations
 
 import datetime as dt
-import io
-import logging
-import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, BinaryIO
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from django.conf import settings
 from django.db import (
     IntegrityError,
     OperationalError,
@@ -29,15 +24,12 @@ from django.db.models import (
     Func,
     Model,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
 )
 from django.db.models.query import get_related_populators
-from django.db.transaction import TransactionManagementError
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from opora.accounts.models import Role, User
 from opora.core.actors import ClientActor
@@ -47,616 +39,25 @@ from opora.core.models import CalendarOverride
 from opora.core.writes import NEW_PK, save_together
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_private_token
-from opora.notifications.models import Notification
 from opora.notifications.services import (
-    notification_create,
     notification_send_to_client,
     shortlink_for,
     shortlink_url,
 )
-from opora.scheduling import scripts
-from opora.scheduling.calendar import ServiceCalendar, make_aware_local, to_local
+from opora.scheduling import locks, scripts
+from opora.scheduling.calendar import ServiceCalendar, to_local
 from opora.scheduling.ics import booking_ics
-from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod, Slot
-
-logger = logging.getLogger(__name__)
-
-# PostgreSQL's SQLSTATE for a row lock that NOWAIT could not take.
-LOCK_NOT_AVAILABLE = "55P03"
-
-SCHEDULE_EDITORS = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-SCHEDULE_SUBMITTERS = (Role.COORDINATOR, Role.ADMIN)
-SCHEDULE_APPROVERS = (Role.HEAD, Role.ADMIN)
-BOOKING_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-HANDOFF_ROLES = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Regulation 001 §6: the data of a request, as the university receives it every day.
-HANDOFF_COLUMNS = [
-    "№",
-    "Дата и время регистрации",
-    "Ф.И.О.",
-    "ИИН",
-    "Телефон",
-    "Регион",
-    "Дата и время консультации",
-    "Консультант",
-    "Статус",
-]
-
-
-class ScheduleInvalid(DomainError):
-    """A schedule (or an imported file) with problems; `errors` lists every one of them."""
-
-    code = "schedule_invalid"
-
-    def __init__(self, errors: Sequence[str], *, header: str | None = None) -> None:
-        self.errors = list(errors)
-        lines = [header or _("The schedule has errors:")] + [f"— {e}" for e in self.errors]
-        super().__init__("\n".join(lines))
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _d(date: dt.date) -> str:
-    return date.strftime("%d.%m.%Y")
-
-
-def _t(time: dt.time) -> str:
-    return time.strftime("%H:%M")
-
-
-def _m(month: dt.date) -> str:
-    return month.strftime("%m.%Y")
-
-
-def _is_admin(actor: Any) -> bool:
-    return bool(actor.is_superuser or actor.role == Role.ADMIN)
-
-
-def _require_role(
-    actor: Any,
-    roles: Iterable[str],
-    *,
-    service: Any,
-    message: str,
-    allow_api: bool = False,
-    request_id: int | None = None,
-) -> None:
-    """Everything `_require` checks except that a staff actor works for `service`.
-
-    The booking path asks that last question inside its request lock query instead of in a round
-    trip of its own (`_lock_request_and_slot(member_id=...)`).
-    """
-    if isinstance(actor, ClientActor):
-        if request_id is None or actor.request_id != request_id or not service.allows_self_booking:
-            raise PermissionDenied(message)
-        return
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied(message)
-    allowed = actor.has_role(*roles)
-    if not allowed and allow_api:
-        # An integration account (the call-centre software) acts through a live API token.
-        allowed = actor.api_tokens.filter(revoked_at__isnull=True).exists()
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _not_member() -> PermissionDenied:
-    return PermissionDenied(_("You do not work for this service."))
-
-
-def _member_to_check(actor: Any) -> int | None:
-    """The user id whose membership of the service is still to be checked, or None (a client
-    acting on their own request, or an administrator, who works for every service)."""
-    if isinstance(actor, ClientActor) or _is_admin(actor):
-        return None
-    return actor.pk
-
-
-def _require(
-    actor: Any,
-    roles: Iterable[str],
-    *,
-    service: Any,
-    message: str,
-    allow_api: bool = False,
-    request_id: int | None = None,
-) -> None:
-    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`.
-
-    A `ClientActor` passes only for its own request (`request_id`) of a service that lets
-    clients book themselves.
-    """
-    _require_role(
-        actor, roles, service=service, message=message, allow_api=allow_api, request_id=request_id
-    )
-    member_id = _member_to_check(actor)
-    if member_id is not None and not actor.services.filter(pk=service.pk).exists():
-        raise _not_member()
-
-
-def _check_consultant(service: Any, consultant: Any) -> None:
-    if consultant.role != Role.CONSULTANT or not consultant.is_active:
-        raise DomainError(
-            _("%(name)s is not an active consultant.") % {"name": consultant.display_name},
-            code="not_consultant",
-        )
-    if not consultant.services.filter(pk=service.pk).exists():
-        raise DomainError(
-            _("%(name)s is not a consultant of this service.") % {"name": consultant.display_name},
-            code="not_consultant",
-        )
-
-
-def _period_errors(
-    *,
-    service: Any,
-    calendar: ServiceCalendar,
-    month: dt.date,
-    date: dt.date,
-    start: dt.time,
-    end: dt.time,
-) -> list[str]:
-    """Everything wrong with one working period; each message names the date and the problem."""
-    fmt = {"date": _d(date), "from": _t(start), "to": _t(end), "month": _m(month)}
-    if (date.year, date.month) != (month.year, month.month):
-        return [_("%(date)s is outside the month %(month)s") % fmt]
-    errors = []
-    if start >= end:
-        errors.append(_("%(date)s: the period %(from)s–%(to)s ends before it starts") % fmt)
-    if not calendar.is_working_day(date):
-        errors.append(_("%(date)s is not a working day") % fmt)
-    opens, closes = service.consultation_opens, service.consultation_closes
-    if start < end and (start < opens or end > closes):
-        errors.append(
-            _(
-                "%(date)s: the period %(from)s–%(to)s is outside the consultation hours "
-                "%(opens)s–%(closes)s"
-            )
-            % {**fmt, "opens": _t(opens), "closes": _t(closes)}
-        )
-    elif start < end:
-        minutes = (
-            dt.datetime.combine(date, end) - dt.datetime.combine(date, start)
-        ).total_seconds() / 60
-        if minutes < service.slot_minutes:
-            errors.append(
-                _("%(date)s: the period %(from)s–%(to)s is shorter than one slot (%(minutes)d min)")
-                % {**fmt, "minutes": service.slot_minutes}
-            )
-    return errors
-
-
-def _overlap_errors(periods: Iterable[tuple[dt.date, dt.time, dt.time, str]]) -> list[str]:
-    """Periods of one consultant that overlap on the same day. The 4th item labels the period."""
-    errors = []
-    by_date: dict[dt.date, list[tuple[dt.time, dt.time, str]]] = defaultdict(list)
-    for date, start, end, label in periods:
-        if start < end:
-            by_date[date].append((start, end, label))
-    for date, items in sorted(by_date.items()):
-        items.sort()
-        for (s1, e1, l1), (s2, e2, l2) in zip(items, items[1:], strict=False):
-            if s2 < e1:
-                errors.append(
-                    _("%(date)s: the periods %(a)s and %(b)s overlap")
-                    % {
-                        "date": _d(date),
-                        "a": l1 or f"{_t(s1)}–{_t(e1)}",
-                        "b": l2 or f"{_t(s2)}–{_t(e2)}",
-                    }
-                )
-    return errors
-
-
-def _editable_or_explain(schedule: Schedule) -> None:
-    fmt = {"name": schedule.consultant.display_name, "month": _m(schedule.month)}
-    if schedule.status == Schedule.Status.APPROVED:
-        raise DomainError(
-            _(
-                "The schedule of %(name)s for %(month)s is approved and its slots are open for "
-                "booking, so it cannot be edited. Change single bookings instead (reschedule or "
-                "cancel them)."
-            )
-            % fmt,
-            code="schedule_approved",
-        )
-    if schedule.status == Schedule.Status.SUBMITTED:
-        raise DomainError(
-            _(
-                "The schedule of %(name)s for %(month)s is waiting for approval. The head must "
-                "return it before it can be edited."
-            )
-            % fmt,
-            code="schedule_submitted",
-        )
-
-
-# --- schedules --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def schedule_save(
-    *,
-    actor: Any,
-    service: Any,
-    consultant: Any,
-    month: dt.date,
-    periods: list[tuple[dt.date, dt.time, dt.time]],
-) -> Schedule:
-    """Create or replace the working periods of a consultant's month.
-
-    Every period must lie inside the month, on a working day of the service and inside its
-    consultation hours. All problems are reported at once (`ScheduleInvalid`); nothing is written
-    then. Only a draft or a returned schedule can be edited.
-    """
-    _require(
-        actor,
-        SCHEDULE_EDITORS,
-        service=service,
-        message=_("Only a coordinator, the head or an administrator may edit schedules."),
-    )
-    month = month.replace(day=1)
-    _check_consultant(service, consultant)
-    calendar = ServiceCalendar(service)
-    errors: list[str] = []
-    for date, start, end in periods:
-        errors += _period_errors(
-            service=service, calendar=calendar, month=month, date=date, start=start, end=end
-        )
-    errors += _overlap_errors((d, s, e, "") for d, s, e in periods)
-    if errors:
-        raise ScheduleInvalid(errors)
-
-    schedule, created = Schedule.objects.select_for_update().get_or_create(
-        service=service, consultant=consultant, month=month, defaults={"created_by": actor}
-    )
-    _editable_or_explain(schedule)
-    if created:
-        schedule.full_clean()
-    schedule.periods.all().delete()
-    rows = [
-        SchedulePeriod(schedule=schedule, date=d, start_time=s, end_time=e)
-        for d, s, e in sorted(periods)
-    ]
-    for row in rows:
-        row.full_clean(exclude={"schedule"}, validate_unique=False, validate_constraints=False)
-    SchedulePeriod.objects.bulk_create(rows)
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType.SCHEDULE_SAVED,
-        subject=schedule,
-        extra={"month": month.isoformat(), "periods": len(rows), "consultant_id": consultant.pk},
-    )
-    return schedule
-
-
-def _norm_name(value: str) -> str:
-    return " ".join(value.casefold().replace("ё", "е").split())
-
-
-def _consultant_index(service: Any) -> dict[str, set[int]]:
-    index: dict[str, set[int]] = defaultdict(set)
-    users = User.objects.filter(role=Role.CONSULTANT, is_active=True, services=service)
-    for u in users:
-        names = {
-            u.username,
-            f"{u.last_name} {u.first_name} {u.patronymic}",
-            f"{u.last_name} {u.first_name}",
-            f"{u.first_name} {u.last_name}",
-            f"{u.first_name} {u.patronymic} {u.last_name}",
-        }
-        for name in names:
-            key = _norm_name(name)
-            if key:
-                index[key].add(u.pk)
-    return index
-
-
-_DATE_PATTERNS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
-
-
-def _cell_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float) and 1 <= value < 200000:
-        from openpyxl.utils.datetime import from_excel
-
-        converted = from_excel(value)
-        return converted.date() if isinstance(converted, dt.datetime) else None
-    if isinstance(value, str):
-        text = value.strip()
-        for pattern in _DATE_PATTERNS:
-            try:
-                return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date only
-            except ValueError:
-                continue
-    return None
-
-
-_TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
-
-
-def _cell_time(value: Any) -> dt.time | None:
-    if isinstance(value, dt.datetime):
-        return value.time()
-    if isinstance(value, dt.time):
-        return value
-    if isinstance(value, float) and 0 <= value < 1:
-        minutes = round(value * 24 * 60)
-        return dt.time(minutes // 60, minutes % 60) if minutes < 24 * 60 else None
-    if isinstance(value, str):
-        match = _TIME_RE.match(value.strip())
-        if match:
-            hour, minute = int(match.group(1)), int(match.group(2))
-            if hour < 24 and minute < 60:
-                return dt.time(hour, minute)
-    return None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def schedule_import_xlsx(
-    *, actor: Any, service: Any, month: dt.date, file: BinaryIO
-) -> list[Schedule]:
-    """Import a month of schedules from XLSX: consultant (username or full name) | date | from | to.
-
-    The first row is a header. Every bad row is reported with its row number in one
-    `ScheduleInvalid`; if any row is bad nothing is written. The periods of each consultant named
-    in the file replace that consultant's periods for the month.
-    """
-    _require(
-        actor,
-        SCHEDULE_EDITORS,
-        service=service,
-        message=_("Only a coordinator, the head or an administrator may import schedules."),
-    )
-    month = month.replace(day=1)
-    import openpyxl  # here, not at every process's start-up
-
-    try:
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable upload gets the same clear answer
-        raise DomainError(
-            _("The file could not be read as an Excel workbook (.xlsx)."), code="bad_file"
-        ) from exc
-    sheet = workbook.worksheets[0]
-    index = _consultant_index(service)
-    calendar = ServiceCalendar(service)
-    errors: list[str] = []
-    plan: dict[int, list[tuple[dt.date, dt.time, dt.time, int]]] = defaultdict(list)
-    first_row: dict[int, int] = {}
-    seen_rows = 0
-
-    def row_error(row: int, problem: str) -> None:
-        errors.append(_("Row %(row)d: %(problem)s") % {"row": row, "problem": problem})
-
-    for row_no, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        cells = (list(values) + [None] * 4)[:4]
-        if all(_blank(c) for c in cells):
-            continue
-        seen_rows += 1
-        who, day, start_raw, end_raw = cells
-        consultant_pk = None
-        if _blank(who):
-            row_error(row_no, _("the consultant is missing"))
-        else:
-            matches = index.get(_norm_name(str(who)), set())
-            if not matches:
-                row_error(
-                    row_no,
-                    _("no consultant of this service is called “%(name)s”") % {"name": who},
-                )
-            elif len(matches) > 1:
-                row_error(
-                    row_no,
-                    _("“%(name)s” matches several consultants; use the username") % {"name": who},
-                )
-            else:
-                consultant_pk = next(iter(matches))
-        date = _cell_date(day)
-        if date is None:
-            row_error(
-                row_no,
-                _("“%(value)s” is not a date (use DD.MM.YYYY)")
-                % {"value": "" if day is None else day},
-            )
-        start, end = _cell_time(start_raw), _cell_time(end_raw)
-        columns = (
-            (start_raw, start, pgettext("schedule column", "from")),
-            (end_raw, end, pgettext("schedule column", "to")),
-        )
-        for raw, parsed, label in columns:
-            if parsed is None:
-                row_error(
-                    row_no,
-                    _("“%(value)s” in the column “%(column)s” is not a time (use HH:MM)")
-                    % {"value": "" if raw is None else raw, "column": label},
-                )
-        if date is None or start is None or end is None:
-            continue
-        for problem in _period_errors(
-            service=service, calendar=calendar, month=month, date=date, start=start, end=end
-        ):
-            row_error(row_no, problem)
-        if consultant_pk is not None:
-            plan[consultant_pk].append((date, start, end, row_no))
-            first_row.setdefault(consultant_pk, row_no)
-    workbook.close()
-
-    if not seen_rows:
-        raise DomainError(_("The file has no schedule rows under the header."), code="empty_file")
-    consultants = User.objects.in_bulk(list(plan))
-    for pk, items in plan.items():
-        errors += _overlap_errors((d, s, e, _("row %(row)d") % {"row": r}) for d, s, e, r in items)
-        existing = (
-            Schedule.objects.filter(service=service, consultant_id=pk, month=month)
-            .select_related("consultant")
-            .first()
-        )
-        if existing is not None:
-            try:
-                _editable_or_explain(existing)
-            except DomainError as exc:
-                row_error(first_row[pk], str(exc.message))
-    if errors:
-        raise ScheduleInvalid(
-            errors, header=_("The file was not imported; fix these rows and try again:")
-        )
-
-    schedules = []
-    with transaction.atomic():
-        for pk, items in plan.items():
-            schedules.append(
-                schedule_save(
-                    actor=actor,
-                    service=service,
-                    consultant=consultants[pk],
-                    month=month,
-                    periods=[(d, s, e) for d, s, e, _row in items],
-                )
-            )
-    return schedules
-
-
-def _lock_schedule(schedule: Schedule) -> Schedule:
-    return (
-        Schedule.objects.select_for_update(of=("self",))
-        .select_related("service", "consultant")
-        .get(pk=schedule.pk)
-    )
-
-
-@transaction.atomic
-def schedule_submit(*, actor: Any, schedule: Schedule) -> Schedule:
-    """The coordinator sends a draft or returned schedule to the head for approval."""
-    _require(
-        actor,
-        SCHEDULE_SUBMITTERS,
-        service=schedule.service,
-        message=_("Only a coordinator may submit schedules for approval."),
-    )
-    schedule = _lock_schedule(schedule)
-    _editable_or_explain(schedule)
-    schedule.status = Schedule.Status.SUBMITTED
-    schedule.submitted_at = timezone.now()
-    schedule.full_clean()
-    schedule.save(update_fields=["status", "submitted_at"])
-    audit_record(actor=actor, event_type=AuditEventType.SCHEDULE_SUBMITTED, subject=schedule)
-    return schedule
-
-
-def _materialise_slots(schedule: Schedule) -> tuple[int, int]:
-    """Create the slots of an approved schedule; return (created, skipped periods).
-
-    Slots start at each period's start and step by the service's slot length; only whole slots
-    inside the consultation hours of a working day are made (the calendar may have changed since
-    the schedule was saved). Existing slots of the consultant are kept.
-    """
-    service = schedule.service
-    calendar = ServiceCalendar(service)
-    step = dt.timedelta(minutes=service.slot_minutes)
-    wanted: list[Slot] = []
-    skipped = 0
-    for period in schedule.periods.all():
-        if not calendar.is_working_day(period.date):
-            skipped += 1
-            continue
-        start = max(period.start_time, service.consultation_opens)
-        end = min(period.end_time, service.consultation_closes)
-        at = make_aware_local(service, period.date, start)
-        stop = make_aware_local(service, period.date, end)
-        while at + step <= stop:
-            wanted.append(
-                Slot(
-                    service=service,
-                    consultant_id=schedule.consultant_id,
-                    schedule=schedule,
-                    starts_at=at,
-                    ends_at=at + step,
-                )
-            )
-            at += step
-    if not wanted:
-        return 0, skipped
-    existing = set(
-        Slot.objects.filter(
-            consultant_id=schedule.consultant_id,
-            starts_at__gte=wanted[0].starts_at,
-            starts_at__lte=wanted[-1].starts_at,
-        ).values_list("starts_at", flat=True)
-    )
-    new = [s for s in wanted if s.starts_at not in existing]
-    # ignore_conflicts: a slot made meanwhile for the same consultant (another service) wins.
-    Slot.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-    return len(new), skipped
-
-
-@transaction.atomic
-def schedule_approve(*, actor: Any, schedule: Schedule) -> Schedule:
-    """The head approves a submitted schedule; its slots become bookable."""
-    _require(
-        actor,
-        SCHEDULE_APPROVERS,
-        service=schedule.service,
-        message=_("Only the head may approve schedules."),
-    )
-    schedule = _lock_schedule(schedule)
-    if schedule.status != Schedule.Status.SUBMITTED:
-        raise DomainError(
-            _("Only a submitted schedule can be approved; this one is “%(status)s”.")
-            % {"status": schedule.get_status_display()},
-            code="schedule_not_submitted",
-        )
-    schedule.status = Schedule.Status.APPROVED
-    schedule.approved_by = actor
-    schedule.approved_at = timezone.now()
-    schedule.full_clean()
-    schedule.save(update_fields=["status", "approved_by", "approved_at"])
-    created, skipped = _materialise_slots(schedule)
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType.SCHEDULE_APPROVED,
-        subject=schedule,
-        extra={"slots_created": created, "periods_skipped": skipped},
-    )
-    return schedule
-
-
-@transaction.atomic
-def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule:
-    """The head returns a submitted schedule to the coordinator with a comment on what to fix."""
-    _require(
-        actor,
-        SCHEDULE_APPROVERS,
-        service=schedule.service,
-        message=_("Only the head may return schedules."),
-    )
-    comment = (comment or "").strip()
-    if not comment:
-        raise DomainError(
-            _("Say what has to be changed: a comment is required."), code="comment_required"
-        )
-    schedule = _lock_schedule(schedule)
-    if schedule.status != Schedule.Status.SUBMITTED:
-        raise DomainError(
-            _("Only a submitted schedule can be returned; this one is “%(status)s”.")
-            % {"status": schedule.get_status_display()},
-            code="schedule_not_submitted",
-        )
-    schedule.status = Schedule.Status.RETURNED
-    schedule.comment = comment
-    schedule.full_clean()
-    schedule.save(update_fields=["status", "comment"])
-    audit_record(actor=actor, event_type=AuditEventType.SCHEDULE_RETURNED, subject=schedule)
-    return schedule
-
+from opora.scheduling.models import Booking, Slot
+from opora.scheduling.services._common import (
+    BOOKING_ROLES,
+    LOCK_NOT_AVAILABLE,
+    _d,
+    _member_to_check,
+    _not_member,
+    _require,
+    _require_role,
+    _t,
+)
 
 # --- bookings ---------------------------------------------------------------------------------
 
@@ -709,8 +110,7 @@ def _fetch_compiled(
         )
         entry = _compiled_queries[key] = (compiler, sql, list(params), slots, shape)
     compiler, sql, params, slots, shape = entry
-    if compiler.query.select_for_update and connection.get_autocommit():
-        raise TransactionManagementError("select_for_update cannot be used outside a transaction.")
+    locks.compiled_lock_check(compiler, connection)
     params = list(params)
     for i, name in slots.items():
         params[i] = values[name]
@@ -751,7 +151,7 @@ class _LocalDate(Func):
 
 
 def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet:
-    requests = ServiceRequest.objects.select_for_update(of=("self",)).select_related("service")
+    requests = locks.service_request_qs_select_for_update().select_related("service")
     if member_id:
         requests = requests.annotate(
             actor_works_here=Exists(
@@ -770,7 +170,7 @@ def _locked_slots_query(**ids: int) -> QuerySet:
     # NOWAIT: a slot another operator is booking at this very moment is as good as taken. Failing
     # at once keeps the losers of a race from queueing behind the winner's commit.
     return (
-        Slot.objects.select_for_update(of=("self",), nowait=True)
+        locks.slot_qs_select_for_update()
         .select_related("consultant")
         .annotate(local_date=_LocalDate("starts_at", "service__time_zone"))
         .annotate(day_override=Subquery(override))
@@ -1104,7 +504,7 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
 def _lock_booking(booking_id: int) -> Booking:
     try:
         return (
-            Booking.objects.select_for_update(of=("self",))
+            locks.booking_qs_select_for_update()
             .select_related("slot__service", "slot__consultant")
             .get(pk=booking_id)
         )
@@ -1269,130 +669,3 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
     )
     booking_notify_client(request=request, booking=booking, kind=scripts.CANCELLED)
     return booking
-
-
-# --- daily hand-off ---------------------------------------------------------------------------
-
-
-def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
-    # Excel has no time zones: write the service's wall-clock time.
-    return to_local(service, value).replace(tzinfo=None) if value is not None else None
-
-
-def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
-    """The XLSX of the day's requests, columns as in regulation 001 §6."""
-    import openpyxl  # here, not at every process's start-up
-
-    from opora.core.exports import write_row  # every cell plain text: names come from the public
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = date.strftime("%d.%m.%Y")
-    write_row(sheet, HANDOFF_COLUMNS)
-    with translation.override(settings.LANGUAGE_CODE):
-        for number, req in enumerate(requests, start=1):
-            active = getattr(req, "active_bookings", None) or []
-            booking = active[0] if active else None
-            phones = ", ".join(p for p in (req.phone, req.phone_extra) if p)
-            write_row(
-                sheet,
-                [
-                    number,
-                    _naive_local(service, req.created_at),
-                    req.full_name,
-                    req.iin,
-                    phones,
-                    req.region.name if req.region_id else "",
-                    _naive_local(service, booking.slot.starts_at) if booking else None,
-                    booking.slot.consultant.display_name if booking else "",
-                    str(req.get_status_display()),
-                ],
-            )
-    for row in sheet.iter_rows(min_row=2):
-        for cell in (row[1], row[6]):
-            cell.number_format = "DD.MM.YYYY HH:MM"
-    for letter, width in zip("ABCDEFGHI", (5, 20, 36, 14, 24, 24, 20, 30, 16), strict=True):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-@transaction.atomic
-def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRun:
-    """Send the requests registered on the local `date` to the provider (regulation 000 §12).
-
-    Idempotent: one HandoffRun per service and day, taken under a row lock; a day already sent is
-    returned as it is. The e-mail with the XLSX is stored as a notification in the same
-    transaction (`run.notification`) and delivered after commit by the notifications dispatcher,
-    which retries a failed send and leaves it visible as failed; nothing is sent from here.
-    """
-    if actor is not None:
-        _require(
-            actor,
-            HANDOFF_ROLES,
-            service=service,
-            message=_("Only a coordinator may send the day's requests."),
-        )
-    if not service.handoff_email:
-        raise DomainError(
-            _("The service has no hand-off e-mail address; set it in the service settings."),
-            code="no_handoff_email",
-        )
-    from opora.intake.selectors import requests_registered_on
-
-    run, _created = HandoffRun.objects.select_for_update().get_or_create(service=service, date=date)
-    if run.sent_at is not None:
-        return run
-    requests = list(
-        requests_registered_on(service=service, date=date)
-        .select_related("region")
-        .prefetch_related(
-            Prefetch(
-                "bookings",
-                queryset=Booking.objects.filter(status=Booking.Status.ACTIVE).select_related(
-                    "slot__consultant"
-                ),
-                to_attr="active_bookings",
-            )
-        )
-        .order_by("created_at", "pk")
-    )
-    content = handoff_workbook(service=service, date=date, requests=requests)
-    recipients = [service.handoff_email]
-    run.recipients = recipients
-    run.request_count = len(requests)
-    run.sent_at = timezone.now()
-    run.error = ""
-    run.full_clean(exclude={"service"}, validate_unique=False, validate_constraints=False)
-    run.save(update_fields=["recipients", "request_count", "sent_at", "error"])
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType.HANDOFF_SENT,
-        subject=run,
-        extra={"date": date.isoformat(), "request_count": run.request_count},
-    )
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("%(service)s: requests of %(date)s") % {
-            "service": service.name,
-            "date": _d(date),
-        }
-        body = _("Requests registered on %(date)s: %(count)d. The list is attached.") % {
-            "date": _d(date),
-            "count": run.request_count,
-        }
-    subject = subject[: Notification._meta.get_field("subject").max_length]
-    filename = f"requests-{date.isoformat()}.xlsx"
-    run.notification = notification_create(
-        channel=Notification.Channel.EMAIL,
-        recipient=service.handoff_email,
-        subject=subject,
-        body=body,
-        kind="handoff",
-        about=run,
-        attachments=[(filename, content, XLSX_MIME)],
-        dedupe_key=f"handoff:{run.pk}",
-        copy_to_messengers=False,
-    )
-    run.save(update_fields=["notification"])
-    return run
