@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts import locks
 from opora.accounts.access import require_works_for
 from opora.accounts.models import ApiToken, User, hash_token
 from opora.core.audit import AuditEventType, audit_record
@@ -52,7 +53,7 @@ def api_token_create(
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
     """Revoke `token` (idempotent: revoking twice keeps the first revocation time)."""
-    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    token = locks.api_token_qs_select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -106,7 +107,7 @@ def staff_service_choose(
             _("The service “%(code)s” is closed.") % {"code": service.code}, code="inactive"
         )
     require_works_for(actor, service)
-    user = User.objects.select_for_update().get(pk=actor.pk)
+    user = locks.user_qs_select_for_update().get(pk=actor.pk)
     previous_id = previous.pk if previous is not None else user.current_service_id
     if previous_id == service.pk and user.current_service_id == service.pk:
         return user

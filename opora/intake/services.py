@@ -19,6 +19,7 @@ from opora.accounts.models import Role
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
+from opora.intake import locks
 from opora.intake.models import (
     Channel,
     Child,
@@ -147,7 +148,7 @@ def client_upsert_from_request(
         _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
     contacts = {"phone": phone, "phone_extra": phone_extra, "email": email, "region": region}
     with transaction.atomic():
-        client = Client.objects.select_for_update().filter(iin=iin).first()
+        client = locks.client_qs_select_for_update().filter(iin=iin).first()
         if client is None:
             client = Client(
                 iin=iin, last_name=last_name, first_name=first_name, patronymic=patronymic
@@ -160,7 +161,7 @@ def client_upsert_from_request(
                 with transaction.atomic():
                     client.save()
             except IntegrityError:
-                client = Client.objects.select_for_update().get(iin=iin)
+                client = locks.client_qs_select_for_update().get(iin=iin)
             else:
                 audit_record(
                     actor=actor, event_type=AuditEventType.INTAKE_CLIENT_CREATED, subject=client
@@ -206,7 +207,7 @@ def client_contacts_update_from_request(*, actor: Any, request: ServiceRequest) 
         locked = ServiceRequest.objects.select_related("client").get(pk=request.pk)
         if locked.client_id is None:
             raise DomainError(_("This request is not linked to a client's card."), code="no_client")
-        client = Client.objects.select_for_update().get(pk=locked.client_id)
+        client = locks.client_qs_select_for_update().get(pk=locked.client_id)
         contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
         return _client_contacts_set(
             actor=actor, client=client, contacts=contacts, via="request", request_id=locked.pk
@@ -226,7 +227,7 @@ def client_contacts_confirm_from_request(*, actor: Any, request: ServiceRequest)
         locked = ServiceRequest.objects.get(pk=request.pk)
         if locked.client_id is None:
             raise DomainError(_("This request is not linked to a client's card."), code="no_client")
-        client = Client.objects.select_for_update().get(pk=locked.client_id)
+        client = locks.client_qs_select_for_update().get(pk=locked.client_id)
         contacts = {f: getattr(locked, f) for f in CLIENT_CONTACT_FIELDS}
         return _client_contacts_set(
             actor=actor, client=client, contacts=contacts, via="code", request_id=locked.pk
@@ -419,7 +420,7 @@ def request_private_token(*, request: ServiceRequest) -> str:
 
 
 def _lock_new(request: ServiceRequest, *, action: str) -> ServiceRequest:
-    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    locked = locks.service_request_qs_select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.NEW:
         raise DomainError(
             _("Only a new request can be %(action)s; this one is already “%(status)s”.")
@@ -580,7 +581,7 @@ def referral_create(*, actor: Any, **data: Any) -> Referral:
 @transaction.atomic
 def referral_update(*, actor: Any, referral: Referral, **data: Any) -> Referral:
     """Change a directory entry; `is_active=False` withdraws it (requests keep pointing at it)."""
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    locked = locks.referral_qs_select_for_update().get(pk=referral.pk)
     return _referral_save(
         actor=actor, referral=locked, data=data, event=AuditEventType.INTAKE_REFERRAL_UPDATED
     )
@@ -724,10 +725,10 @@ def request_count_with(
     require_works_for(actor, request.service)
     # The two requests first, then both groups, each in one order (by primary key), so that two
     # people merging at once queue rather than deadlock or leave a chain.
-    pair = ServiceRequest.objects.select_for_update().filter(pk__in=[request.pk, other.pk])
+    pair = locks.service_request_qs_select_for_update().filter(pk__in=[request.pk, other.pk])
     roots = {r.counted_with_id or r.pk for r in pair.order_by("pk")}
     group = list(
-        ServiceRequest.objects.select_for_update()
+        locks.service_request_qs_select_for_update()
         .filter(Q(pk__in=roots) | Q(counted_with_id__in=roots) | Q(pk__in=[request.pk, other.pk]))
         .order_by("pk")
     )
@@ -762,7 +763,7 @@ def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceR
     """Undo a wrong "counted with": the request counts as a service of its own again."""
     _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
     require_works_for(actor, request.service)
-    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    locked = locks.service_request_qs_select_for_update().get(pk=request.pk)
     if locked.counted_with_id is None:
         return locked
     previous = locked.counted_with_id
@@ -852,7 +853,7 @@ FINISHED = (
 
 
 def _lock_request(request: ServiceRequest) -> ServiceRequest:
-    return ServiceRequest.objects.select_for_update().select_related("service").get(pk=request.pk)
+    return locks.service_request_qs_select_for_update().select_related("service").get(pk=request.pk)
 
 
 def _transition(

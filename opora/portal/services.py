@@ -30,6 +30,7 @@ from opora.intake.services import (
     request_create,
 )
 from opora.notifications.services import notification_create
+from opora.portal import locks
 from opora.portal.models import MESSENGERS, ContactConfirmation, PortalSubmission, ReplyChannel
 from opora.registry.iin import IINError, validate_iin
 from opora.registry.models import EligibilityCheck
@@ -429,7 +430,7 @@ def contact_confirmation_send(*, request: ServiceRequest) -> ContactConfirmation
     actor = ClientActor(request_id=request.pk)
     with transaction.atomic():
         locked = (
-            ServiceRequest.objects.select_for_update(of=("self",))
+            locks.service_request_qs_select_for_update()
             .select_related("client", "service", "region", "client__region")
             .get(pk=request.pk)
         )
@@ -504,7 +505,7 @@ def contact_confirmation_check(*, request: ServiceRequest, code: str) -> list[st
     with transaction.atomic():
         confirmation = contact_confirmation_open(request)
         if confirmation is not None:
-            confirmation = ContactConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+            confirmation = locks.contact_confirmation_qs_select_for_update().get(pk=confirmation.pk)
         if (
             confirmation is None
             or confirmation.confirmed_at is not None

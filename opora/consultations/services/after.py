@@ -1,0 +1,360 @@
+"""After (or instead of) the consultation: protocol, technical failure, no-show, phone, crisis,
+the journal.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from opora.consultations import locks, selectors
+from opora.consultations.models import (
+    CRISIS_TOPICS,
+    Consultation,
+    CrisisAlert,
+    Protocol,
+    TechnicalFailure,
+)
+from opora.core.audit import AuditEventType, audit_record
+from opora.core.errors import DomainError
+from opora.intake import services as intake
+from opora.notifications.services import notification_create
+from opora.scheduling.selectors import slot_nearest_free
+from opora.scheduling.services import booking_reschedule
+
+# --- After the consultation: protocol, technical failure, no-show, phone, crisis -----------------
+
+
+def _require_booked_consultant(actor: Any, consultation: Consultation) -> None:
+    if not selectors.consultant_may_enter(actor, consultation):
+        raise PermissionDenied(_("Only the consultant booked for this consultation can do this."))
+
+
+def _lock(consultation: Consultation) -> Consultation:
+    return (
+        locks.consultation_qs_select_for_update(of_self=True)
+        .select_related("booking__slot__service", "booking__slot__consultant", "booking__request")
+        .get(pk=consultation.pk)
+    )
+
+
+def _notify_heads(*, consultation: Consultation, kind: str, subject: str, body: str) -> int:
+    """E-mail every head of the consultation's service who has an address; returns how many."""
+    heads = selectors.service_heads(service=consultation.booking.slot.service)
+    sent = 0
+    for head in heads:
+        if head.email:
+            notification_create(
+                channel="email",
+                recipient=head.email,
+                subject=subject,
+                body=body,
+                kind=kind,
+                about=consultation,
+            )
+            sent += 1
+    return sent
+
+
+def _when(consultation: Consultation) -> str:
+    slot = consultation.booking.slot
+    local = timezone.localtime(slot.starts_at, slot.service.tz)
+    return f"{local:%d.%m.%Y %H:%M}"
+
+
+def _notify_client_of_failure(consultation: Consultation) -> None:
+    """Without an automatic rebooking, the client still hears at once (regulation 002 §4.2.1)."""
+    request = consultation.booking.request
+    body = str(
+        _(
+            "Your consultation of %(when)s cannot take place for technical reasons. We will "
+            "tell you the new date and time shortly."
+        )
+        % {"when": _when(consultation)}
+    )
+    if request.phone:
+        notification_create(
+            channel="sms",
+            recipient=request.phone,
+            body=body,
+            kind="consultation_failed",
+            about=consultation,
+        )
+    if request.email:
+        notification_create(
+            channel="email",
+            recipient=request.email,
+            body=body,
+            kind="consultation_failed",
+            subject=str(_("Your consultation is moved")),
+            about=consultation,
+        )
+
+
+@transaction.atomic
+def technical_failure_report(
+    *, actor: Any, consultation: Consultation, cause: str, details: str = ""
+) -> TechnicalFailure:
+    """The consultant (or a head of the service) reports that the consultation cannot be held
+    (regulation 002 §4.2.1).
+
+    The attempt is closed as `failed` (not a service: the journal counts only ended consultations,
+    regulation 004), the heads are told, and the booking moves to the consultant's nearest free slot
+    (the client is told by `booking_reschedule`). Without a free slot, or without the right to
+    change bookings, `rebooked` stays empty and the heads' message asks them to rebook.
+    """
+    consultation = _lock(consultation)
+    service = consultation.booking.slot.service
+    is_head = (
+        actor is not None
+        and actor.is_authenticated
+        and actor.has_role("head")
+        and actor.services.filter(pk=service.pk).exists()
+    )
+    if not is_head:
+        _require_booked_consultant(actor, consultation)
+    if consultation.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
+        raise DomainError(_("The consultation is closed."), code="closed")
+    failure = TechnicalFailure(
+        consultation=consultation, cause=cause, details=(details or "").strip(), reported_by=actor
+    )
+    failure.full_clean(exclude=["consultation", "reported_by", "rebooked"])
+    now = timezone.now()
+    consultation.status = Consultation.Status.FAILED
+    consultation.ended_at = now
+    if consultation.started_at and consultation.started_at > now:
+        consultation.started_at = now
+    consultation.save(update_fields=["status", "ended_at", "started_at"])
+    slot = consultation.booking.slot
+    new_slot = slot_nearest_free(service=slot.service, consultant=slot.consultant, after=now)
+    if new_slot is not None:
+        try:
+            failure.rebooked = booking_reschedule(
+                actor=actor, booking=consultation.booking, slot=new_slot
+            )
+        except (PermissionDenied, DomainError):
+            failure.rebooked = None
+    failure.save()
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.CONSULTATION_TECHNICAL_FAILURE,
+        subject=consultation,
+        extra={
+            "cause": failure.cause,
+            "failure_id": failure.pk,
+            "rebooked_booking_id": failure.rebooked_id,
+        },
+    )
+    if failure.rebooked is None:
+        # No new time yet: the same request waits in the queue again (one request, counted once).
+        intake.request_reopen_after_failure(
+            actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
+        )
+        _notify_client_of_failure(consultation)
+    if failure.rebooked is not None:
+        new_local = timezone.localtime(failure.rebooked.slot.starts_at, slot.service.tz)
+        outcome = _("Rebooked to %(when)s.") % {"when": f"{new_local:%d.%m.%Y %H:%M}"}
+    else:
+        outcome = _("The booking could not be moved automatically: please rebook it.")
+    _notify_heads(
+        consultation=consultation,
+        kind="technical_failure",
+        subject=str(_("Technical failure of a consultation")),
+        body=str(
+            _(
+                "Consultant %(consultant)s reports a technical failure of consultation #%(id)s "
+                "(%(when)s). Cause: %(cause)s. %(outcome)s"
+            )
+            % {
+                "consultant": actor.display_name,
+                "id": consultation.pk,
+                "when": _when(consultation),
+                "cause": failure.get_cause_display(),
+                "outcome": outcome,
+            }
+        ),
+    )
+    return failure
+
+
+@transaction.atomic
+def consultation_mark_no_show(
+    *, actor: Any, consultation: Consultation, now: dt.datetime | None = None
+) -> Consultation:
+    """The client did not come: allowed once the slot has started and nobody was admitted."""
+    consultation = _lock(consultation)
+    _require_booked_consultant(actor, consultation)
+    now = now or timezone.now()
+    if consultation.status != Consultation.Status.WAITING:
+        raise DomainError(
+            _("Only a consultation nobody was let into can be marked as a no-show."),
+            code="not_waiting",
+        )
+    if now < consultation.booking.slot.starts_at:
+        raise DomainError(_("A no-show can be marked only after the start time."), code="too_early")
+    consultation.status = Consultation.Status.NO_SHOW
+    consultation.ended_at = now
+    consultation.save(update_fields=["status", "ended_at"])
+    audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_NO_SHOW, subject=consultation)
+    # The request ends with its consultation: the parent's page says so and offers to book again.
+    intake.request_mark_no_show(
+        actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
+    )
+    return consultation
+
+
+@transaction.atomic
+def consultation_mark_phone(*, actor: Any, consultation: Consultation) -> Consultation:
+    """The consultation is held by phone: logged as such (no media in the room); the clock starts."""
+    consultation = _lock(consultation)
+    _require_booked_consultant(actor, consultation)
+    if consultation.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
+        raise DomainError(_("The consultation is closed."), code="closed")
+    consultation.mode = Consultation.Mode.PHONE
+    consultation.status = Consultation.Status.IN_PROGRESS
+    consultation.started_at = consultation.started_at or timezone.now()
+    consultation.save(update_fields=["mode", "status", "started_at"])
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.CONSULTATION_MODE,
+        subject=consultation,
+        extra={"mode": "phone"},
+    )
+    return consultation
+
+
+@transaction.atomic
+def crisis_alert_create(
+    *, actor: Any, consultation: Consultation, source: str, topic: str = ""
+) -> CrisisAlert:
+    """A crisis in a consultation: stored and the heads are e-mailed at once (after commit)."""
+    consultation = _lock(consultation)
+    _require_booked_consultant(actor, consultation)
+    alert = CrisisAlert(consultation=consultation, source=source, topic=topic, raised_by=actor)
+    alert.full_clean(exclude=["consultation", "raised_by"])
+    alert.save()
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.CONSULTATION_CRISIS,
+        subject=consultation,
+        extra={"alert_id": alert.pk, "source": source, "topic": topic},
+    )
+    _notify_heads(
+        consultation=consultation,
+        kind="crisis_alert",
+        subject=str(_("Crisis in a consultation")),
+        body=str(
+            _(
+                "Consultant %(consultant)s raised a crisis alert in consultation #%(id)s "
+                "(%(when)s). Room: %(url)s"
+            )
+            % {
+                "consultant": actor.display_name,
+                "id": consultation.pk,
+                "when": _when(consultation),
+                "url": selectors.room_url(consultation),
+            }
+        ),
+    )
+    return alert
+
+
+PROTOCOL_FIELDS = (
+    "child_name",
+    "child_age",
+    "reason",
+    "topic",
+    "solution",
+    "materials",
+    "kind",
+    "next_consultation",
+    "note",
+)
+
+
+@transaction.atomic
+def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Protocol:
+    """Write or correct the protocol of an ended consultation (regulation 002 Appendix 3).
+
+    The first save closes the request (done): held and written down, it is a service.
+    `ValidationError` names each field that is missing or wrong. Choosing a crisis topic (newly)
+    raises a crisis alert to the heads.
+    """
+    consultation = _lock(consultation)
+    _require_booked_consultant(actor, consultation)
+    if consultation.status != Consultation.Status.ENDED:
+        raise DomainError(
+            _("A protocol is written after the consultation has ended."), code="not_ended"
+        )
+    unknown = set(data) - set(PROTOCOL_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown protocol fields: {sorted(unknown)}")
+    protocol = Protocol.objects.filter(consultation=consultation).first()
+    created = protocol is None
+    previous_topic = "" if protocol is None else protocol.topic
+    if protocol is None:
+        protocol = Protocol(consultation=consultation, written_by=actor)
+    for name in PROTOCOL_FIELDS:
+        if name in data:
+            value = data[name]
+            setattr(protocol, name, value.strip() if isinstance(value, str) else value)
+    protocol.full_clean(exclude=["consultation", "written_by"])
+    protocol.save()
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.PROTOCOL_CREATED if created else AuditEventType.PROTOCOL_UPDATED,
+        subject=protocol,
+        extra={"consultation_id": consultation.pk, "topic": protocol.topic},
+    )
+    # Held and written down: the request is closed in the protocol's transaction (a correction
+    # later finds it closed already).
+    intake.request_close(
+        actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
+    )
+    if protocol.topic in CRISIS_TOPICS and protocol.topic != previous_topic:
+        crisis_alert_create(
+            actor=actor,
+            consultation=consultation,
+            source=CrisisAlert.Source.TOPIC,
+            topic=protocol.topic,
+        )
+    return protocol
+
+
+@transaction.atomic
+def journal_read_record(
+    *, actor: Any, service: Any, export: bool, rows: int, filters: dict
+) -> None:
+    """Audit one read (or XLSX export) of the journal: who, which service, which filters, how many
+    rows — never names or other personal data."""
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.JOURNAL_EXPORTED if export else AuditEventType.JOURNAL_VIEWED,
+        subject=service,
+        extra={"rows": rows, **filters},
+    )
+
+
+def journal_workbook(*, rows: list[list]) -> bytes:
+    """The journal as XLSX: the regulation's title, its column headers, exactly `rows`."""
+    import io
+
+    from openpyxl import Workbook
+
+    from opora.core.exports import write_row
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Журнал"
+    write_row(ws, ["Журнал учета он-лайн консультирования"])
+    write_row(ws, selectors.JOURNAL_COLUMNS)
+    for row in rows:
+        write_row(ws, row)  # names and notes come from the public: plain text only
+    for letter, width in zip("ABCDEFGHIJ", (5, 22, 28, 22, 8, 30, 16, 40, 32, 24), strict=True):
+        ws.column_dimensions[letter].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

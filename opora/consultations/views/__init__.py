@@ -1,0 +1,93 @@
+"""The pages of consultations, one module per seam; this package re-exports the views so that
+`consultations/urls.py` keeps naming them `views.<name>`.
+
+- `_common`: shared helpers (the client's consultation by link, rendering, service lookups);
+- `room`: the client's pages (entry, device check, room, speed test) and the consultant's room;
+- `next_booking`: the next consultation, booked from the protocol screen;
+- `after`: the consultant's pages after the consultation: protocol, failure, no-show, phone,
+  crisis, the journal;
+- `recording`: the recording's upload by the consultant's browser and its reading by the head;
+- `files`: files in the chat.
+"""
+
+from opora.consultations.views._common import (
+    CONSULTATION_OF_SERVICE,
+    NOTICE_SEEN,
+    RECORDING_CHUNK_MS,
+    RECORDING_OF_SERVICE,
+    SPEED_TEST_DEFAULT_BYTES,
+    SPEED_TEST_MAX_BYTES,
+    VIDEO_MIN_MBIT,
+    zone_label,
+)
+from opora.consultations.views.after import (
+    crisis,
+    failure_report,
+    journal,
+    no_show,
+    phone,
+    protocol_form,
+)
+from opora.consultations.views.files import (
+    client_file,
+    client_file_upload,
+    consultant_file,
+    consultant_file_upload,
+)
+from opora.consultations.views.next_booking import (
+    next_booking,
+)
+from opora.consultations.views.recording import (
+    client_recording_status,
+    recording_chunk,
+    recording_detail,
+    recording_finish,
+    recording_release_done,
+    recording_start,
+    recordings,
+)
+from opora.consultations.views.room import (
+    client_entry,
+    client_room,
+    consultant_room,
+    consultant_room_for_booking,
+    device_check,
+    speed_test,
+    warning_minutes,
+)
+
+__all__ = [
+    "CONSULTATION_OF_SERVICE",
+    "NOTICE_SEEN",
+    "RECORDING_CHUNK_MS",
+    "RECORDING_OF_SERVICE",
+    "SPEED_TEST_DEFAULT_BYTES",
+    "SPEED_TEST_MAX_BYTES",
+    "VIDEO_MIN_MBIT",
+    "client_entry",
+    "client_file",
+    "client_file_upload",
+    "client_recording_status",
+    "client_room",
+    "consultant_file",
+    "consultant_file_upload",
+    "consultant_room",
+    "consultant_room_for_booking",
+    "crisis",
+    "device_check",
+    "failure_report",
+    "journal",
+    "next_booking",
+    "no_show",
+    "phone",
+    "protocol_form",
+    "recording_chunk",
+    "recording_detail",
+    "recording_finish",
+    "recording_release_done",
+    "recording_start",
+    "recordings",
+    "speed_test",
+    "warning_minutes",
+    "zone_label",
+]

@@ -1,0 +1,221 @@
+"""What every seam of the scheduling writes shares: roles, permission checks, small helpers and
+`ScheduleInvalid`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from opora.accounts.models import Role
+from opora.core.actors import ClientActor
+from opora.core.errors import DomainError, PermissionDenied
+from opora.scheduling.calendar import ServiceCalendar
+from opora.scheduling.models import Schedule
+
+# PostgreSQL's SQLSTATE for a row lock that NOWAIT could not take.
+LOCK_NOT_AVAILABLE = "55P03"
+
+SCHEDULE_EDITORS = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+SCHEDULE_SUBMITTERS = (Role.COORDINATOR, Role.ADMIN)
+SCHEDULE_APPROVERS = (Role.HEAD, Role.ADMIN)
+BOOKING_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+HANDOFF_ROLES = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ScheduleInvalid(DomainError):
+    """A schedule (or an imported file) with problems; `errors` lists every one of them."""
+
+    code = "schedule_invalid"
+
+    def __init__(self, errors: Sequence[str], *, header: str | None = None) -> None:
+        self.errors = list(errors)
+        lines = [header or _("The schedule has errors:")] + [f"— {e}" for e in self.errors]
+        super().__init__("\n".join(lines))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _d(date: dt.date) -> str:
+    return date.strftime("%d.%m.%Y")
+
+
+def _t(time: dt.time) -> str:
+    return time.strftime("%H:%M")
+
+
+def _m(month: dt.date) -> str:
+    return month.strftime("%m.%Y")
+
+
+def _is_admin(actor: Any) -> bool:
+    return bool(actor.is_superuser or actor.role == Role.ADMIN)
+
+
+def _require_role(
+    actor: Any,
+    roles: Iterable[str],
+    *,
+    service: Any,
+    message: str,
+    allow_api: bool = False,
+    request_id: int | None = None,
+) -> None:
+    """Everything `_require` checks except that a staff actor works for `service`.
+
+    The booking path asks that last question inside its request lock query instead of in a round
+    trip of its own (`_lock_request_and_slot(member_id=...)`).
+    """
+    if isinstance(actor, ClientActor):
+        if request_id is None or actor.request_id != request_id or not service.allows_self_booking:
+            raise PermissionDenied(message)
+        return
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(message)
+    allowed = actor.has_role(*roles)
+    if not allowed and allow_api:
+        # An integration account (the call-centre software) acts through a live API token.
+        allowed = actor.api_tokens.filter(revoked_at__isnull=True).exists()
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _not_member() -> PermissionDenied:
+    return PermissionDenied(_("You do not work for this service."))
+
+
+def _member_to_check(actor: Any) -> int | None:
+    """The user id whose membership of the service is still to be checked, or None (a client
+    acting on their own request, or an administrator, who works for every service)."""
+    if isinstance(actor, ClientActor) or _is_admin(actor):
+        return None
+    return actor.pk
+
+
+def _require(
+    actor: Any,
+    roles: Iterable[str],
+    *,
+    service: Any,
+    message: str,
+    allow_api: bool = False,
+    request_id: int | None = None,
+) -> None:
+    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`.
+
+    A `ClientActor` passes only for its own request (`request_id`) of a service that lets
+    clients book themselves.
+    """
+    _require_role(
+        actor, roles, service=service, message=message, allow_api=allow_api, request_id=request_id
+    )
+    member_id = _member_to_check(actor)
+    if member_id is not None and not actor.services.filter(pk=service.pk).exists():
+        raise _not_member()
+
+
+def _check_consultant(service: Any, consultant: Any) -> None:
+    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+        raise DomainError(
+            _("%(name)s is not an active consultant.") % {"name": consultant.display_name},
+            code="not_consultant",
+        )
+    if not consultant.services.filter(pk=service.pk).exists():
+        raise DomainError(
+            _("%(name)s is not a consultant of this service.") % {"name": consultant.display_name},
+            code="not_consultant",
+        )
+
+
+def _period_errors(
+    *,
+    service: Any,
+    calendar: ServiceCalendar,
+    month: dt.date,
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+) -> list[str]:
+    """Everything wrong with one working period; each message names the date and the problem."""
+    fmt = {"date": _d(date), "from": _t(start), "to": _t(end), "month": _m(month)}
+    if (date.year, date.month) != (month.year, month.month):
+        return [_("%(date)s is outside the month %(month)s") % fmt]
+    errors = []
+    if start >= end:
+        errors.append(_("%(date)s: the period %(from)s–%(to)s ends before it starts") % fmt)
+    if not calendar.is_working_day(date):
+        errors.append(_("%(date)s is not a working day") % fmt)
+    opens, closes = service.consultation_opens, service.consultation_closes
+    if start < end and (start < opens or end > closes):
+        errors.append(
+            _(
+                "%(date)s: the period %(from)s–%(to)s is outside the consultation hours "
+                "%(opens)s–%(closes)s"
+            )
+            % {**fmt, "opens": _t(opens), "closes": _t(closes)}
+        )
+    elif start < end:
+        minutes = (
+            dt.datetime.combine(date, end) - dt.datetime.combine(date, start)
+        ).total_seconds() / 60
+        if minutes < service.slot_minutes:
+            errors.append(
+                _("%(date)s: the period %(from)s–%(to)s is shorter than one slot (%(minutes)d min)")
+                % {**fmt, "minutes": service.slot_minutes}
+            )
+    return errors
+
+
+def _overlap_errors(periods: Iterable[tuple[dt.date, dt.time, dt.time, str]]) -> list[str]:
+    """Periods of one consultant that overlap on the same day. The 4th item labels the period."""
+    errors = []
+    by_date: dict[dt.date, list[tuple[dt.time, dt.time, str]]] = defaultdict(list)
+    for date, start, end, label in periods:
+        if start < end:
+            by_date[date].append((start, end, label))
+    for date, items in sorted(by_date.items()):
+        items.sort()
+        for (s1, e1, l1), (s2, e2, l2) in zip(items, items[1:], strict=False):
+            if s2 < e1:
+                errors.append(
+                    _("%(date)s: the periods %(a)s and %(b)s overlap")
+                    % {
+                        "date": _d(date),
+                        "a": l1 or f"{_t(s1)}–{_t(e1)}",
+                        "b": l2 or f"{_t(s2)}–{_t(e2)}",
+                    }
+                )
+    return errors
+
+
+def _editable_or_explain(schedule: Schedule) -> None:
+    fmt = {"name": schedule.consultant.display_name, "month": _m(schedule.month)}
+    if schedule.status == Schedule.Status.APPROVED:
+        raise DomainError(
+            _(
+                "The schedule of %(name)s for %(month)s is approved and its slots are open for "
+                "booking, so it cannot be edited. Change single bookings instead (reschedule or "
+                "cancel them)."
+            )
+            % fmt,
+            code="schedule_approved",
+        )
+    if schedule.status == Schedule.Status.SUBMITTED:
+        raise DomainError(
+            _(
+                "The schedule of %(name)s for %(month)s is waiting for approval. The head must "
+                "return it before it can be edited."
+            )
+            % fmt,
+            code="schedule_submitted",
+        )
+
+
+# --- schedules --------------------------------------------------------------------------------

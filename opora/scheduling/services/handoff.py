@@ -1,0 +1,172 @@
+"""The daily hand-off: the workbook of the day's requests and its sending (regulation 001 §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import (
+    transaction,
+)
+from django.db.models import (
+    Prefetch,
+)
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from opora.core.audit import AuditEventType, audit_record
+from opora.core.errors import DomainError
+from opora.intake.models import ServiceRequest
+from opora.notifications.models import Notification
+from opora.notifications.services import (
+    notification_create,
+)
+from opora.scheduling import locks
+from opora.scheduling.calendar import to_local
+from opora.scheduling.models import Booking, HandoffRun
+from opora.scheduling.services._common import HANDOFF_ROLES, XLSX_MIME, _d, _require
+
+# Regulation 001 §6: the data of a request, as the university receives it every day.
+HANDOFF_COLUMNS = [
+    "№",
+    "Дата и время регистрации",
+    "Ф.И.О.",
+    "ИИН",
+    "Телефон",
+    "Регион",
+    "Дата и время консультации",
+    "Консультант",
+    "Статус",
+]
+
+
+# --- daily hand-off ---------------------------------------------------------------------------
+
+
+def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
+    # Excel has no time zones: write the service's wall-clock time.
+    return to_local(service, value).replace(tzinfo=None) if value is not None else None
+
+
+def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
+    """The XLSX of the day's requests, columns as in regulation 001 §6."""
+    import openpyxl  # here, not at every process's start-up
+
+    from opora.core.exports import write_row  # every cell plain text: names come from the public
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = date.strftime("%d.%m.%Y")
+    write_row(sheet, HANDOFF_COLUMNS)
+    with translation.override(settings.LANGUAGE_CODE):
+        for number, req in enumerate(requests, start=1):
+            active = getattr(req, "active_bookings", None) or []
+            booking = active[0] if active else None
+            phones = ", ".join(p for p in (req.phone, req.phone_extra) if p)
+            write_row(
+                sheet,
+                [
+                    number,
+                    _naive_local(service, req.created_at),
+                    req.full_name,
+                    req.iin,
+                    phones,
+                    req.region.name if req.region_id else "",
+                    _naive_local(service, booking.slot.starts_at) if booking else None,
+                    booking.slot.consultant.display_name if booking else "",
+                    str(req.get_status_display()),
+                ],
+            )
+    for row in sheet.iter_rows(min_row=2):
+        for cell in (row[1], row[6]):
+            cell.number_format = "DD.MM.YYYY HH:MM"
+    for letter, width in zip("ABCDEFGHI", (5, 20, 36, 14, 24, 24, 20, 30, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@transaction.atomic
+def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRun:
+    """Send the requests registered on the local `date` to the provider (regulation 000 §12).
+
+    Idempotent: one HandoffRun per service and day, taken under a row lock; a day already sent is
+    returned as it is. The e-mail with the XLSX is stored as a notification in the same
+    transaction (`run.notification`) and delivered after commit by the notifications dispatcher,
+    which retries a failed send and leaves it visible as failed; nothing is sent from here.
+    """
+    if actor is not None:
+        _require(
+            actor,
+            HANDOFF_ROLES,
+            service=service,
+            message=_("Only a coordinator may send the day's requests."),
+        )
+    if not service.handoff_email:
+        raise DomainError(
+            _("The service has no hand-off e-mail address; set it in the service settings."),
+            code="no_handoff_email",
+        )
+    from opora.intake.selectors import requests_registered_on
+
+    run, _created = locks.handoff_run_qs_select_for_update().get_or_create(
+        service=service, date=date
+    )
+    if run.sent_at is not None:
+        return run
+    requests = list(
+        requests_registered_on(service=service, date=date)
+        .select_related("region")
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.filter(status=Booking.Status.ACTIVE).select_related(
+                    "slot__consultant"
+                ),
+                to_attr="active_bookings",
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    content = handoff_workbook(service=service, date=date, requests=requests)
+    recipients = [service.handoff_email]
+    run.recipients = recipients
+    run.request_count = len(requests)
+    run.sent_at = timezone.now()
+    run.error = ""
+    run.full_clean(exclude={"service"}, validate_unique=False, validate_constraints=False)
+    run.save(update_fields=["recipients", "request_count", "sent_at", "error"])
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.HANDOFF_SENT,
+        subject=run,
+        extra={"date": date.isoformat(), "request_count": run.request_count},
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(service)s: requests of %(date)s") % {
+            "service": service.name,
+            "date": _d(date),
+        }
+        body = _("Requests registered on %(date)s: %(count)d. The list is attached.") % {
+            "date": _d(date),
+            "count": run.request_count,
+        }
+    subject = subject[: Notification._meta.get_field("subject").max_length]
+    filename = f"requests-{date.isoformat()}.xlsx"
+    run.notification = notification_create(
+        channel=Notification.Channel.EMAIL,
+        recipient=service.handoff_email,
+        subject=subject,
+        body=body,
+        kind="handoff",
+        about=run,
+        attachments=[(filename, content, XLSX_MIME)],
+        dedupe_key=f"handoff:{run.pk}",
+        copy_to_messengers=False,
+    )
+    run.save(update_fields=["notification"])
+    return run
