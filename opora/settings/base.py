@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "opora.scheduling",
     "opora.consultations",
     "opora.journals",
+    "opora.reports",
     "opora.surveys",
     "opora.quality",
     "opora.complaints",

@@ -37,6 +37,7 @@ RANKS: dict[str, int] = {
     # questionnaires (instruments, scoring); the parents' evaluation of every service. The screens
     # and the API above present them.
     "journals": 6,
+    "reports": 6,
     "surveys": 6,
     "quality": 6,
     "complaints": 6,
