@@ -21,7 +21,7 @@ from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.limits import max_length
-from opora.core.models import Service
+from opora.core.models import Region, Service
 from opora.intake.models import (
     Channel,
     Child,
@@ -128,7 +128,7 @@ def client_upsert_from_request(
     phone: str = "",
     phone_extra: str = "",
     email: str = "",
-    region: Any = None,
+    region: Region | None = None,
     update_contacts: bool = False,
 ) -> Client:
     """The Client with this IIN, created (with the contacts given) if new.
@@ -269,18 +269,18 @@ def request_create(
     phone: str = "",
     phone_extra: str = "",
     email: str = "",
-    region: Any = None,
+    region: Region | None = None,
     desired_at: dt.datetime | None = None,
     reason: str = "",
     channel: str = "phone",
-    eligibility_check: Any = None,
+    eligibility_check: EligibilityCheck | None = None,
     is_anonymous: bool = False,
     requester_kind: str = "",
     child_age: int | None = None,
     typical_question: str = "",
     preferred_form: str = "",
     consent: ConsentText | None = None,
-    assigned_to: Any = None,
+    assigned_to: User | None = None,
     defer_eligibility: bool = False,
     update_client_contacts: bool = False,
 ) -> ServiceRequest:

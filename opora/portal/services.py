@@ -10,7 +10,6 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from opora.accounts.models import User
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
@@ -225,7 +225,7 @@ def _register(
     service: Service,
     data: PortalRequest,
     consent: ConsentText | None,
-    check: Any,
+    check: EligibilityCheck | None,
     draft_key: str | None = None,
     form_key: str | None = None,
 ) -> ServiceRequest:
@@ -313,7 +313,7 @@ def booking_at_time(
     *,
     request: ServiceRequest,
     starts_at: dt.datetime,
-    consultant: Any = None,
+    consultant: User | None = None,
     booking: Booking | None = None,
 ) -> Booking:
     """Book (or move `booking` to) any free consultant at `starts_at` for the client: the
@@ -348,7 +348,7 @@ def booking_draft_complete(
     consent: ConsentText | None,
     check_id: int | None,
     starts_at: dt.datetime,
-    consultant: Any = None,
+    consultant: User | None = None,
 ) -> ServiceRequest:
     """Self-booking, step 2: the request and its booking, in one transaction — or nothing.
 
