@@ -20,6 +20,8 @@ ensure_redis
 # Lint and format first: a style or import-order slip fails in seconds, not after the suite.
 .venv/bin/ruff check opora e2e bench
 .venv/bin/ruff format --check opora e2e bench
+# Types (pyproject.toml's [tool.mypy]: strict on access, the services, the selectors and the API).
+.venv/bin/mypy
 
 # Against the embedded SQLite: the PostgreSQL database itself is created by the test run.
 env -u DATABASE_URL .venv/bin/opora makemigrations --check --dry-run --settings=opora.settings.test >/dev/null \

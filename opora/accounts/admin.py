@@ -106,6 +106,7 @@ class ApiTokenAdmin(AuditedAdmin):
     @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = 0
+        assert isinstance(request.user, User)  # the admin is signed in
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token, actor=request.user)
             count += 1

@@ -30,10 +30,11 @@ class SecretFieldsForm(forms.ModelForm):
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False)
             field.required = False
-            field.strip = False
+            if isinstance(field, forms.CharField):
+                field.strip = False
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         for name in self.secret_fields:
             if not data.get(name) and self.instance.pk:
                 data[name] = getattr(self.instance, name)

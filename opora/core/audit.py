@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
+from opora.core.actors import AuditActor
 from opora.core.models import AuditEvent
 from opora.core.writes import NEW_PK
 
@@ -122,7 +124,11 @@ def _checked(event_type: AuditEventType) -> AuditEventType:
 
 
 def audit_event(
-    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
+    *,
+    actor: AuditActor,
+    event_type: AuditEventType,
+    subject: models.Model,
+    extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """The unsaved event `audit_record` writes. For a subject not saved yet, the id is `NEW_PK`:
     pass the event to `core.writes.save_together` with the subject as the row it inserts first.
@@ -130,7 +136,7 @@ def audit_event(
     `extra` must never carry IINs, names or free text written by or about a client.
     """
     return AuditEvent(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor_id=actor.pk if isinstance(actor, AbstractBaseUser) else None,
         event_type=_checked(event_type).value,
         subject_type=subject._meta.label_lower,
         subject_id=NEW_PK if subject.pk is None else str(subject.pk),
@@ -139,9 +145,13 @@ def audit_event(
 
 
 def audit_record(
-    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
+    *,
+    actor: AuditActor,
+    event_type: AuditEventType,
+    subject: models.Model,
+    extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record `event_type` on `subject` by `actor` (a user or None for the system).
+    """Record `event_type` on `subject` by `actor` (a user; anyone else leaves no actor).
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """

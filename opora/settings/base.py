@@ -166,7 +166,7 @@ def database_pool_options(environ: Mapping[str, str], *, by_default: bool) -> di
 
 def database_config(
     url: str, *, environ: Mapping[str, str] = os.environ, pool_by_default: bool = False
-) -> dict:
+) -> dj_database_url.DBConfig:
     """Django's DATABASES entry for `url` (empty: the embedded SQLite file), with the pool of
     `database_pool_options` on PostgreSQL (on by default when `pool_by_default`)."""
     if url:
@@ -178,7 +178,7 @@ def database_config(
             cfg["CONN_MAX_AGE"] = 0
             cfg.setdefault("OPTIONS", {})["pool"] = pool
     else:
-        cfg = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
+        cfg = dj_database_url.DBConfig(ENGINE="django.db.backends.sqlite3", NAME=str(SQLITE_PATH))
     if cfg["ENGINE"] == "django.db.backends.sqlite3":
         cfg["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",

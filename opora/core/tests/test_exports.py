@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 from django.urls import reverse
+from openpyxl.worksheet.worksheet import Worksheet
 
 from opora.consultations.services import journal_workbook
 from opora.core.exports import write_row
@@ -40,7 +41,9 @@ def _assert_plain(data: bytes) -> None:
 
 def test_write_row_keeps_numbers_and_dates_and_makes_text_plain():
     wb = openpyxl.Workbook()
-    write_row(wb.active, [7, 2.5, None, "+7 701 000 00 00", "-", "@me", "обычный\tтекст\nстрока"])
+    sheet = wb.active
+    assert isinstance(sheet, Worksheet)
+    write_row(sheet, [7, 2.5, None, "+7 701 000 00 00", "-", "@me", "обычный\tтекст\nстрока"])
     out = io.BytesIO()
     wb.save(out)
     (row,) = _cells(out.getvalue())

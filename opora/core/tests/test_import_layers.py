@@ -133,7 +133,11 @@ def imports_of(path: Path, root: Path = OPORA_DIR) -> list[Import]:
             and isinstance(node.args[0].value, str)
         ):
             names = [node.args[0].value]
-        found += [Import(str(rel), node.lineno, name) for name in names if app_of_name(name)]
+        found += [
+            Import(str(rel), getattr(node, "lineno", 0), name)
+            for name in names
+            if app_of_name(name)
+        ]
     return found
 
 
