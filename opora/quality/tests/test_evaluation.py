@@ -14,6 +14,7 @@ from opora.core.models import AuditEvent, Service
 from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.notifications.models import Notification
+from opora.notifications.sms import sms_segments
 from opora.quality import selectors, services
 from opora.quality.models import Evaluation, QualitySettings
 from opora.quality.tests.factories import answers, make_held_consultation
@@ -56,6 +57,9 @@ def test_the_sweep_opens_one_evaluation_and_one_invitation_per_service(service, 
     assert sorted(invites.values_list("channel", flat=True)) == ["email", "sms"]
     email = invites.get(channel="email")
     assert "/l/" in email.action_url and email.action_url in email.body
+    assert email.action_url in email.html_body
+    sms = invites.get(channel="sms")
+    assert sms_segments(sms.body) <= 2 and email.action_url in sms.body
     # Again, and again concurrently with the room's closing page: nothing more.
     assert services.evaluation_open(request=held.booking.request) == evaluation
     assert _sweep() == {"opened": 0, "messages": 0, "reminder_messages": 0}
@@ -181,8 +185,11 @@ def test_a_low_score_alerts_the_head_without_the_answers(service, consultant):
     )
     alert = Notification.objects.get(kind=services.KIND_LOW_SCORE)
     assert alert.recipient == head.email
-    assert f"№ {held.pk}" in alert.body or str(held.pk) in alert.body
-    assert "Секретное" not in alert.body and "2" not in alert.body.split("#")[0].split("№")[0]
+    # Where it came from, in the service's language; never the answers nor their average.
+    assert f"консультация № {held.pk}" in alert.body
+    assert f"#{held.booking.request_id}" in alert.body
+    assert "Секретное" not in alert.body
+    assert "2.00" not in alert.body and "2,00" not in alert.body
     assert AuditEvent.objects.filter(event_type=AuditEventType.QUALITY_LOW_SCORE_ALERTED).exists()
 
 
@@ -279,3 +286,50 @@ def test_the_room_closing_page_tag_opens_and_links_the_questionnaire(service, co
         Context({"r": not_given})
     )
     assert "evaluation-link" not in html
+
+
+def test_the_beat_entry_runs_the_sweep_under_the_embedded_scheduler(settings, service, consultant):
+    from opora.core.management.commands.scheduler import run_tick
+
+    entries = [
+        name
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"].startswith("opora.quality.")
+    ]
+    assert entries == ["quality-sweep"]
+    held = make_held_consultation(service, consultant)
+    assert run_tick()["quality-sweep"] == "ok"
+    assert _evaluation(held).invite_channels == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_sending_at_once_store_one_response(service, consultant):
+    import threading
+
+    from django.db import connection
+
+    held = make_held_consultation(service, consultant)
+    evaluation = services.evaluation_open(request=held.booking.request)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send(score):
+        try:
+            barrier.wait()
+            outcomes.append(services.evaluation_submit(evaluation=evaluation, data=answers(score)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(score,)) for score in (5, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(created for _e, created in outcomes) == [False, True]
+    evaluation.refresh_from_db()
+    winner = next(e for e, created in outcomes if created)
+    assert evaluation.scores() == winner.scores()
+    assert (
+        AuditEvent.objects.filter(event_type=AuditEventType.QUALITY_EVALUATION_SUBMITTED).count()
+        == 1
+    )

@@ -1,6 +1,7 @@
 """The questionnaire's words are regulation 002's «АНКЕТА ДЛЯ РОДИТЕЛЕЙ», word for word in Russian,
 and translated into Kazakh and English."""
 
+import pytest
 from django.utils import translation
 
 from opora.quality import texts
@@ -42,3 +43,16 @@ def test_kazakh_and_english_are_translated():
         with translation.override(language):
             translated = [str(s) for s in everything]
         assert all(a != b for a, b in zip(translated, russian, strict=True)), language
+
+
+@pytest.mark.django_db
+def test_the_page_is_in_the_parents_language(client, service, consultant):
+    from opora.quality.services import evaluation_open
+    from opora.quality.tests.factories import make_held_consultation
+
+    held = make_held_consultation(service, consultant)
+    evaluation = evaluation_open(request=held.booking.request)
+    page = client.get(f"/q/{evaluation.token}/", HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    assert "АТА-АНАЛАРҒА АРНАЛҒАН САУАЛНАМА" in page and "Қашықтан кеңес берудің сапасы" in page
+    page = client.get(f"/q/{evaluation.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "QUESTIONNAIRE FOR PARENTS" in page and "More practice" in page
