@@ -99,12 +99,26 @@ class Group:
         return round(100 * self.answered_in_time / self.invited) if self.invited else None
 
 
+@dataclass(frozen=True)
+class Comment:
+    """A parent's free answers, shown to heads without the parent's name or request."""
+
+    served_on: dt.date
+    consultant: str
+    impressions: str
+    wishes: str
+
+
 @dataclass
 class Results:
     date_from: dt.date
     date_to: dt.date
     total: Group
     by: dict[str, list[Group]]
+    comments: list[Comment] = field(default_factory=list)
+
+
+COMMENTS_SHOWN = 100
 
 
 def _period(service: Any, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -134,8 +148,12 @@ def _evaluations(service: Any, date_from: dt.date, date_to: dt.date, **filters: 
             "submitted_at",
             "closes_at",
             "more_of",
+            "served_at",
+            "impressions",
+            "wishes",
             *CRITERION_FIELDS,
         )
+        .order_by("-served_at", "-pk")
     )
 
 
@@ -166,7 +184,7 @@ def _group_key(dimension: str, e: Evaluation) -> tuple[str, str]:
 DIMENSIONS = ("consultant", "topic", "form", "channel")
 
 
-def _aggregate(evaluations: list, date_from: dt.date, date_to: dt.date) -> Results:
+def _aggregate(service: Any, evaluations: list, date_from: dt.date, date_to: dt.date) -> Results:
     total = Group(key="", label="")
     by: dict[str, dict[str, Group]] = {d: {} for d in DIMENSIONS}
     for e in evaluations:
@@ -175,11 +193,22 @@ def _aggregate(evaluations: list, date_from: dt.date, date_to: dt.date) -> Resul
             key, label = _group_key(dimension, e)
             group = by[dimension].setdefault(key, Group(key=key, label=label))
             group.add(e)
+    comments = [
+        Comment(
+            served_on=timezone.localtime(e.served_at, service.tz).date(),
+            consultant=_group_key("consultant", e)[1],
+            impressions=e.impressions,
+            wishes=e.wishes,
+        )
+        for e in evaluations
+        if e.submitted_at is not None and (e.impressions or e.wishes)
+    ][:COMMENTS_SHOWN]
     return Results(
         date_from=date_from,
         date_to=date_to,
         total=total,
         by={d: sorted(groups.values(), key=lambda g: g.label) for d, groups in by.items()},
+        comments=comments,
     )
 
 
@@ -188,7 +217,7 @@ def results_for_head(*, actor: Any, service: Any, date_from: dt.date, date_to: d
     """The service's results in the period (by the day of the service, in its zone), per
     consultant, topic, form and channel, with the response rate and the 3-day SLA. The read is
     audited (who looked at which service's results, for which period)."""
-    results = _aggregate(_evaluations(service, date_from, date_to), date_from, date_to)
+    results = _aggregate(service, _evaluations(service, date_from, date_to), date_from, date_to)
     audit_record(
         actor=actor,
         event_type=AuditEventType.QUALITY_RESULTS_VIEWED,

@@ -235,14 +235,17 @@ def test_a_consultant_sees_aggregates_only_from_five_responses(service, consulta
 def test_the_heads_results_are_audited_and_closed_to_consultants(service, consultant, head, client):
     held = make_held_consultation(service, consultant)
     services.evaluation_submit(
-        evaluation=services.evaluation_open(request=held.booking.request), data=answers(5)
+        evaluation=services.evaluation_open(request=held.booking.request),
+        data=answers(5, wishes="Больше примеров"),
     )
     client.force_login(head)
     response = client.get("/quality/results/")
     assert response.status_code == 200
     page = response.content.decode()
     assert 'id="table-consultant"' in page and consultant.display_name in page
-    assert "100% (1 / 1)" in page  # the response rate, and the SLA (the SMS went out? see sweep)
+    assert "100% (1 / 1)" in page  # the response rate
+    assert "Больше примеров" in page  # heads read the free answers, without the parent's name
+    assert held.booking.request.full_name not in page
     assert AuditEvent.objects.filter(
         event_type=AuditEventType.QUALITY_RESULTS_VIEWED, actor=head
     ).exists()
