@@ -103,3 +103,11 @@ def test_parent_rates_the_consultation_and_the_head_sees_it(
     expect(row).to_contain_text("4,43")
     expect(desk.locator("#chart-criteria svg")).to_be_visible()
     axe_check(desk, where="quality results")
+
+    # The consultant sees no single parent's answers: under five responses, nothing but the rule.
+    own = new_page()
+    login(own, consultant.username)
+    own.goto("/quality/mine/")
+    expect(own.locator("#mine-hidden")).to_be_visible()
+    expect(own.locator("main")).not_to_contain_text("Спокойно и понятно")
+    axe_check(own, where="consultant's own results")

@@ -53,7 +53,8 @@ LOOKBACK = dt.timedelta(days=WINDOW_DAYS + 2)
 # the service's contacts) rather than "not found".
 LINK_GRACE = dt.timedelta(days=30)
 KIND_INVITE = "quality_invite"
-KIND_REMINDER = "quality_reminder"
+# "reminder…": a messenger conversation with reminders turned off gets none (messengers/notify.py).
+KIND_REMINDER = "reminder_quality"
 KIND_LOW_SCORE = "quality_low_score"
 TEXT_MAX = 2000
 
