@@ -15,6 +15,7 @@ urlpatterns = [
     path("s/", include("opora.portal.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),
+    path("", include("opora.quality.urls")),
     path("", include("opora.consultations.urls")),
     path("", include("opora.web.urls")),
 ]

@@ -90,6 +90,11 @@ class AuditEventType(models.TextChoices):
     PROTOCOL_CREATED = "protocol.created"
     PROTOCOL_UPDATED = "protocol.updated"
 
+    QUALITY_EVALUATION_SUBMITTED = "quality.evaluation_submitted"
+    QUALITY_LOW_SCORE_ALERTED = "quality.low_score_alerted"
+    QUALITY_OWN_RESULTS_VIEWED = "quality.own_results_viewed"
+    QUALITY_RESULTS_VIEWED = "quality.results_viewed"
+
     RECORDING_ABANDONED = "recording.abandoned"
     RECORDING_ACCESSED = "recording.accessed"
     RECORDING_FINISHED = "recording.finished"

@@ -276,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.consultations.tasks.close_abandoned_recordings",
         "schedule": crontab(minute="*/5"),
     },
+    "quality-sweep": {
+        "task": "opora.quality.tasks.sweep_evaluations",
+        "schedule": crontab(),
+    },
     "notifications-sweep": {
         "task": "opora.notifications.tasks.sweep_queued_notifications",
         "schedule": crontab(),
