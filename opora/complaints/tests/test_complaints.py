@@ -145,7 +145,7 @@ class TestRefusalRevealsNothing:
             assert "Жалоба" in r.content.decode()
             answers.append(r.content.decode().split('id="refusal"')[1].split("</div>")[0])
         assert answers[0] == answers[1]
-        assert "could not find a consultation with this code" in answers[0]
+        assert "не нашли консультацию с этим кодом" in answers[0]
         assert Complaint.objects.count() == 0
 
 
@@ -230,7 +230,7 @@ class TestReviewer:
         client.force_login(head)
         url = reverse("complaints:detail", args=[complaint.pk])
         r = client.post(url, {"action": "assign", "reviewer": consultant.pk})
-        assert "is the consultant the complaint is about" in r.content.decode()
+        assert "консультант, на которого подана жалоба" in r.content.decode()
 
 
 class TestAnswerAndDispute:
