@@ -59,7 +59,10 @@ def may_read(actor: Any, complaint: Complaint) -> bool:
         return False
     if complaint.reviewer_id is not None and complaint.reviewer_id == actor.pk:
         return True
-    return may_register(actor, complaint.service)
+    if not may_register(actor, complaint.service):
+        return False
+    # A head who is also the consultant complained about does not read the case against them.
+    return sees_every_service(actor) or actor.pk not in consultants_complained_about(complaint)
 
 
 def may_take(actor: Any, complaint: Complaint) -> bool:

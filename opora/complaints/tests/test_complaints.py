@@ -385,3 +385,42 @@ class TestStaffEntry:
         page = client.get(reverse("complaints:list")).content.decode()
         row = page.split(f'id="complaint-row-{complaint.pk}"')[1].split("</tr>")[0]
         assert "badge--refused" in row and "просрочено" in row
+
+
+class TestPortalPages:
+    def test_a_wrong_follow_code_reveals_nothing(self, client, service):
+        complaint, code = file(service)
+        url = reverse("complaints:portal_follow", args=[service.code])
+        r = client.post(url, {"code": "AAAA-BBBB-CCCC-DDDD"})
+        assert r.status_code == 404 and complaint.number not in r.content.decode()
+        r = client.post(url, {"code": code})
+        assert r.status_code == 200 and complaint.number in r.content.decode()
+        assert "no-store" in r["Cache-Control"]
+        assert AuditEvent.objects.filter(event_type="complaint.followed").count() == 1
+
+    def test_the_authority_takes_a_disputed_complaint_on_its_page(
+        self, client, service, consultation, head, authority
+    ):
+        complaint, _ = file(service, consultation)
+        services.complaint_assign(actor=head, complaint=complaint, reviewer=head)
+        services.complaint_answer(actor=head, complaint=complaint, answer="Ответ.")
+        services.complaint_dispute(complaint=complaint, text="")
+        client.force_login(authority)
+        url = reverse("complaints:detail", args=[complaint.pk])
+        page = client.get(url).content.decode()
+        assert 'id="take-form"' in page and "Тестова" not in page
+        assert client.post(url, {"action": "take"}).status_code == 302
+        complaint.refresh_from_db()
+        assert complaint.reviewer == authority and complaint.stage == "authority"
+        page = client.get(url).content.decode()
+        assert "Тестова Мария" in page and 'id="answer-form"' in page
+
+    def test_a_head_who_is_the_consultant_does_not_read_the_case(
+        self, client, service, consultation
+    ):
+        consultant = consultation.booking.slot.consultant
+        consultant.role = Role.HEAD
+        consultant.save()
+        complaint, _ = file(service, consultation)
+        client.force_login(consultant)
+        assert client.get(reverse("complaints:detail", args=[complaint.pk])).status_code == 403
