@@ -122,3 +122,11 @@ class AnswerForm(forms.Form):
             "Sent by SMS and e-mail to the complainant's contacts and shown on the follow-up page."
         ),
     )
+
+
+class RecordingRequestForm(forms.Form):
+    requested_on = forms.DateField(
+        label=_("The authority's written request received on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The recording is due within 3 working days of this day (§19)."),
+    )

@@ -127,7 +127,9 @@ class Complaint(models.Model):
         verbose_name=_("reviewer"),
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
-    # §19: the authority's written request for the recording, due within 3 working days.
+    # §19: the authority's written request for the recording (the day it was received, and when
+    # it was entered here), due within 3 working days of its receipt.
+    recording_requested_on = models.DateField(null=True, blank=True)
     recording_requested_at = models.DateTimeField(null=True, blank=True)
     recording_due_on = models.DateField(null=True, blank=True)
     answer = models.TextField(_("answer"), max_length=8000, blank=True)
@@ -187,7 +189,10 @@ class Complaint(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(recording_due_on__isnull=True)
-                | Q(recording_requested_at__isnull=False),
+                | (
+                    Q(recording_requested_at__isnull=False)
+                    & Q(recording_due_on__gte=models.F("recording_requested_on"))
+                ),
                 name="complaint_recording_due_has_request",
             ),
             models.CheckConstraint(

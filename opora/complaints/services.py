@@ -325,7 +325,11 @@ def complaint_assign(*, actor: Actor, complaint: Complaint, reviewer: User) -> C
 
 @transaction.atomic
 def complaint_request_recording(
-    *, actor: Actor, complaint: Complaint, requested_at: dt.datetime | None = None
+    *,
+    actor: Actor,
+    complaint: Complaint,
+    requested_at: dt.datetime | None = None,
+    requested_on: dt.date | None = None,
 ) -> Complaint:
     """Record the written request for the recording (§19): due within 3 working days of it. When
     the one who asks may open recordings (a head), each recording of the consultation gets its
@@ -341,10 +345,23 @@ def complaint_request_recording(
     if complaint.recording_requested_at is not None:
         return complaint
     now = requested_at or timezone.now()
-    requested_on = deadlines.local_date(complaint.service, now)
+    today = deadlines.local_date(complaint.service, now)
+    requested_on = requested_on or today
+    if requested_on > today or requested_on < complaint.registered_on:
+        raise DomainError(
+            _(
+                "The written request is dated between the complaint's registration "
+                "(%(registered)s) and today."
+            )
+            % {"registered": complaint.registered_on.strftime("%d.%m.%Y")},
+            code="bad_request_date",
+        )
+    complaint.recording_requested_on = requested_on
     complaint.recording_requested_at = now
     complaint.recording_due_on = deadlines.recording_due_on(complaint.service, requested_on)
-    complaint.save(update_fields=["recording_requested_at", "recording_due_on"])
+    complaint.save(
+        update_fields=["recording_requested_on", "recording_requested_at", "recording_due_on"]
+    )
     releases = []
     if consultation_selectors.may_view_recordings(actor, complaint.service):
         for recording in complaint.consultation.recordings.all():

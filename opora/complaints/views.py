@@ -24,6 +24,7 @@ from opora.complaints.forms import (
     DisagreeForm,
     FollowForm,
     PortalComplaintForm,
+    RecordingRequestForm,
     StaffComplaintForm,
 )
 from opora.complaints.models import Complaint
@@ -265,7 +266,7 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
         return found
     complaint = found
     user: User = request.user
-    assign_form = answer_form = None
+    assign_form = answer_form = recording_form = None
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -284,9 +285,15 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
                 messages.success(request, _("You review this complaint now."))
                 return redirect("complaints:detail", complaint.pk)
             elif action == "recording":
-                services.complaint_request_recording(actor=user, complaint=complaint)
-                messages.success(request, _("The request for the recording is recorded."))
-                return redirect("complaints:detail", complaint.pk)
+                recording_form = RecordingRequestForm(request.POST)
+                if recording_form.is_valid():
+                    services.complaint_request_recording(
+                        actor=user,
+                        complaint=complaint,
+                        requested_on=recording_form.cleaned_data["requested_on"],
+                    )
+                    messages.success(request, _("The request for the recording is recorded."))
+                    return redirect("complaints:detail", complaint.pk)
             elif action == "answer":
                 answer_form = AnswerForm(request.POST)
                 if answer_form.is_valid():
@@ -332,6 +339,8 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
             and complaint.recording_requested_at is None
             and (access.may_answer(user, complaint) or access.may_manage(user, service))
             and open_,
+            "recording_form": recording_form
+            or RecordingRequestForm(initial={"requested_on": today}),
             "recording_days_left": selectors.recording_clock(complaint, today),
             "days_left": deadlines.working_days_left(service, today, complaint.due_on)
             if open_

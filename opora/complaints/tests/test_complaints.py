@@ -182,6 +182,26 @@ class TestDeadlines:
         )
         # Tuesday the 15th; the 16th is off: 17, 18, then Monday the 21st.
         assert complaint.recording_due_on == dt.date(2026, 12, 21)
+        assert complaint.recording_requested_on == dt.date(2026, 12, 15)
+
+    def test_the_written_request_is_dated_from_its_receipt(self, service, consultation, head):
+        at = dt.datetime(2026, 12, 14, 10, tzinfo=ALMATY)
+        complaint, _ = file(service, consultation, registered_at=at)
+        services.complaint_assign(actor=head, complaint=complaint, reviewer=head)
+        later = dt.datetime(2026, 12, 18, 10, tzinfo=ALMATY)
+        with pytest.raises(DomainError) as e:  # before the complaint existed
+            services.complaint_request_recording(
+                actor=head,
+                complaint=complaint,
+                requested_at=later,
+                requested_on=dt.date(2026, 12, 11),
+            )
+        assert e.value.code == "bad_request_date"
+        complaint = services.complaint_request_recording(
+            actor=head, complaint=complaint, requested_at=later, requested_on=dt.date(2026, 12, 15)
+        )
+        # Received on the 15th, entered on the 18th: the clock runs from the receipt.
+        assert complaint.recording_due_on == dt.date(2026, 12, 21)
         assert regulation.SECTION_19.startswith("19. В случаях несогласия клиента")
         assert "3-х рабочих дней" in regulation.SECTION_19
 
