@@ -135,3 +135,25 @@ def test_parent_complains_and_reads_the_answer(phone, new_page, axe_check, case)
     expect(phone.locator("#complaint-status-value")).to_have_text("Отвечено")
     _fits(phone)
     axe_check(phone, where="follow-up page with the answer")
+
+
+@pytest.mark.parametrize("locale", ["kk-KZ", "en-GB"])
+def test_complaint_pages_in_kazakh_and_english_pass_axe(browser, live_server, axe_check, locale):
+    service = make_service_1411()
+    context = browser.new_context(base_url=live_server.url, locale=locale, **PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"/s/{service.code}/complaint/")
+        page.locator("#complaint-submit").tap()
+        expect(page.locator("#form-errors")).to_be_visible()
+        _fits(page)
+        axe_check(page, where=f"complaint form with errors ({locale})")
+        page.goto(f"/s/{service.code}/complaint/follow/")
+        page.locator("#id_code").fill("AAAA-BBBB-CCCC-DDDD")
+        page.locator("#follow-submit").tap()
+        expect(page.locator("#follow-not-found")).to_be_visible()
+        _fits(page)
+        axe_check(page, where=f"follow-up, unknown code ({locale})")
+    finally:
+        context.close()
