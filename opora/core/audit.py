@@ -31,6 +31,16 @@ class AuditEventType(models.TextChoices):
     CHAT_FILE_DOWNLOADED = "chat.file_downloaded"
     CHAT_FILE_SENT = "chat.file_sent"
 
+    COMPLAINT_ANSWERED = "complaint.answered"
+    COMPLAINT_ASSIGNED = "complaint.assigned"
+    COMPLAINT_CASE_READ = "complaint.case_read"
+    COMPLAINT_CLOSED = "complaint.closed"
+    COMPLAINT_DISPUTED = "complaint.disputed"
+    COMPLAINT_FOLLOWED = "complaint.followed"
+    COMPLAINT_RECORDING_REQUESTED = "complaint.recording_requested"
+    COMPLAINT_REGISTERED = "complaint.registered"
+    COMPLAINT_VIEWED = "complaint.viewed"
+
     CONSULTATION_CREATED = "consultation.created"
     CONSULTATION_CRISIS = "consultation.crisis"
     CONSULTATION_ENDED = "consultation.ended"
