@@ -6,11 +6,13 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.links import public_url
 from opora.notifications import channels
 from opora.notifications.dispatch import deliver_after_commit
@@ -317,3 +319,26 @@ def shortlink_for(
 def shortlink_url(link: ShortLink) -> str:
     """The link's absolute public address, e.g. https://opora.example.kz/l/7KQ4M2XH9RTB."""
     return public_url(reverse("shortlink", args=[link.code]))
+
+
+@transaction.atomic
+def outbox_delivery_retry(*, actor: Any, label: str, pk: int) -> bool:
+    """A head gives a failed delivery (any outbox) a fresh round of attempts; audited.
+
+    `actor` is an `accounts.actors.Actor` (notifications, on accounts' rank, does not import it).
+    The caller has checked that the actor may see the row (web.views.deliveries). Returns False
+    when the row is no longer failed (retried by someone else, or sent meanwhile).
+    """
+    from opora.notifications.outbox import outbox_requeue
+
+    row = outbox_requeue(label, pk)
+    if row is None:
+        return False
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.OUTBOX_DELIVERY_RETRIED,
+        subject=row,
+        extra={"outbox": label, "last_error": row.last_error},
+    )
+    deliver_after_commit(type(row), row.pk)
+    return True
