@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from opora.notifications.locks import outbox_rows_select_for_update
@@ -139,12 +139,18 @@ def _claim(box: Outbox, pk: int, now: dt.datetime) -> OutboxRow | None:
         )
         if row is None:
             return None
+        # The same condition again in the UPDATE: where the database has no row locks (the
+        # embedded SQLite), the write itself decides which of two workers got the row.
+        claimed = box.model.objects.filter(_claimable(now), pk=pk).update(
+            status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            return None
         if row.status == OutboxStatus.SENDING:
             logger.warning("outbox: %s#%s lease expired, taken over", box.label, pk)
         row.status = OutboxStatus.SENDING
         row.claimed_at = now
         row.attempts += 1
-        row.save(update_fields=["status", "claimed_at", "attempts"])
     return row
 
 
