@@ -95,6 +95,8 @@ class AuditEventType(models.TextChoices):
     MESSENGERS_CONVERSATION_READ = "messengers.conversation_read"
     MESSENGERS_REPLY_SENT = "messengers.reply_sent"
 
+    OUTBOX_DELIVERY_RETRIED = "outbox.delivery_retried"
+
     PORTAL_CONTACT_CODE_SENT = "portal.contact_code_sent"
 
     PROTOCOL_CREATED = "protocol.created"

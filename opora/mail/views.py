@@ -13,7 +13,7 @@ from opora.accounts.models import Role
 from opora.core.errors import DomainError
 from opora.mail import selectors, services
 from opora.mail.forms import AnswerForm, AssignForm
-from opora.mail.models import OutboundMessage
+from opora.mail.models import OutgoingLetter
 from opora.web.decorators import role_required
 from opora.web.selectors import request_service_get, service_consultants
 from opora.web.views.common import attach_error, go, list_services, lookup_error, page, today
@@ -93,7 +93,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
                 attach_error(form, err, ANSWER_FIELDS)
             else:
                 out.refresh_from_db()
-                if out.status == OutboundMessage.Status.SENT:
+                if out.status == OutgoingLetter.Status.SENT:
                     messages.success(request, _("The answer has been sent to %s.") % out.to_address)
                 else:
                     messages.warning(

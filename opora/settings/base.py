@@ -256,6 +256,8 @@ else:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
+# A leased outbox row older than this is a worker that died mid-send (notifications.outbox).
+OPORA_OUTBOX_LEASE_SECONDS = int(os.environ.get("OPORA_OUTBOX_LEASE_SECONDS", "300"))
 # Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
 CELERY_BEAT_SCHEDULE = {
     "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
@@ -268,8 +270,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.scheduling.tasks.send_due_reminders",
         "schedule": crontab(minute="*/5"),
     },
-    "messenger-outbox": {
-        "task": "opora.messengers.tasks.retry_outbox",
+    "messenger-inbound-retry": {
+        "task": "opora.messengers.tasks.retry_inbound",
         "schedule": crontab(minute="*/2"),
     },
     "recordings-abandoned": {
@@ -280,10 +282,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.quality.tasks.sweep_evaluations",
         "schedule": crontab(),
     },
-    "notifications-sweep": {
-        "task": "opora.notifications.tasks.sweep_queued_notifications",
-        "schedule": crontab(),
-    },
+    # The one outbox: due retries, lost task messages and stale leases of every channel.
+    "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
 }
 
 # --- Mail ---------------------------------------------------------------------------------------

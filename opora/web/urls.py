@@ -9,6 +9,7 @@ from opora.web.views import (
     base,
     consultant,
     coordinator,
+    deliveries,
     head,
     operator,
     referrals,
@@ -103,6 +104,7 @@ urlpatterns = [
     path("coordinator/handoff/", coordinator.handoff, name="coordinator_handoff"),
     # Head
     path("head/schedules/", head.schedules, name="head_schedules"),
+    path("head/deliveries/", deliveries.deliveries, name="deliveries"),
     path("head/schedules/<int:pk>/approve/", head.schedule_approve, name="head_schedule_approve"),
     path("head/schedules/<int:pk>/return/", head.schedule_return, name="head_schedule_return"),
     # The referral directory (everyone who handles requests reads; the head edits)

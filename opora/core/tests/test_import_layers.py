@@ -67,7 +67,9 @@ TEST_ALLOWED: dict[str, str] = {
     "intake/tests/test_deferred_check.py": "a deferred registry check seen from a booking",
     "consultations/tests/test_rooms.py": "the room's API schema against the room's data",
     "consultations/tests/test_service_pages.py": "the staff pages of a service (web selectors)",
+    "notifications/tests/test_outbox_worker_killed.py": "a failed delivery as the head sees it",
     "web/tests/test_contacts_kept.py": "contacts kept on a request that came by e-mail",
+    "web/tests/test_deliveries.py": "failed deliveries of every outbox, mail's and messengers' too",
     "web/tests/test_service_switch.py": "switching services across web, mail and messengers",
 }
 
