@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts.actors import Actor, SystemActor, User
-from opora.complaints import access, deadlines
+from opora.complaints import access, deadlines, locks
 from opora.complaints.consent import CONSENT_VERSION
-from opora.complaints.models import Complaint, ComplaintCounter, ComplaintEvent
+from opora.complaints.models import Complaint, ComplaintEvent
 from opora.consultations import selectors as consultation_selectors
 from opora.consultations import services as consultation_services
 from opora.consultations.models import Consultation
@@ -69,7 +69,7 @@ def _next_number(service: Service, year: int) -> str:
     """The next number of the service's year, e.g. Ж-2026-0001. The counter row is locked (FOR
     UPDATE) until the caller's transaction ends, so two complaints never share a number; the
     unique constraint on (service, number) is the last word."""
-    counter, _created = ComplaintCounter.objects.select_for_update().get_or_create(
+    counter, _created = locks.complaint_counter_qs_select_for_update().get_or_create(
         service=service, year=year
     )
     counter.last += 1
@@ -267,7 +267,7 @@ def looks_like_complaint(subject: str, text: str) -> bool:
 
 def _locked(complaint: Complaint) -> Complaint:
     return (
-        Complaint.objects.select_for_update(of=("self",))
+        locks.complaint_qs_select_for_update()
         .select_related("service", "consultation__booking__slot", "request")
         .get(pk=complaint.pk)
     )

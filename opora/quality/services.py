@@ -37,6 +37,7 @@ from opora.notifications.services import (
     shortlink_url,
 )
 from opora.notifications.sms import sms_fit
+from opora.quality import locks
 from opora.quality.models import CRITERIA, SCALE, Evaluation, MoreOf
 from opora.quality.selectors import quality_settings_for
 from opora.quality.texts import MORE_OF_QUESTION
@@ -247,7 +248,7 @@ def evaluation_invite(*, evaluation: Evaluation, now: dt.datetime | None = None)
     messages were stored (0 for an anonymous requester without a contact: nothing is sent)."""
     now = now or timezone.now()
     locked = (
-        Evaluation.objects.select_for_update()
+        locks.evaluation_qs_select_for_update()
         .select_related("request", "service")
         .get(pk=evaluation.pk)
     )
@@ -265,7 +266,7 @@ def evaluation_remind(*, evaluation: Evaluation, now: dt.datetime | None = None)
     """The one reminder of an unanswered evaluation; returns how many messages were stored."""
     now = now or timezone.now()
     locked = (
-        Evaluation.objects.select_for_update()
+        locks.evaluation_qs_select_for_update()
         .select_related("request", "service")
         .get(pk=evaluation.pk)
     )
@@ -387,7 +388,7 @@ def clean_answers(data: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
 
 
 def _lock_for_answers(evaluation: Evaluation, now: dt.datetime) -> Evaluation:
-    locked = Evaluation.objects.select_for_update().select_related("service").get(pk=evaluation.pk)
+    locked = locks.evaluation_qs_select_for_update().select_related("service").get(pk=evaluation.pk)
     if locked.submitted_at is not None:
         raise AlreadySubmitted(_("This questionnaire has already been sent. Thank you!"))
     if now >= locked.closes_at:
