@@ -1,6 +1,6 @@
 """The one list of the journals' forms: code → title, columns and where the headings come from.
 
-Titles and column headings are the regulations' words, verbatim (`/work/shared/regulations/`):
+Titles and column headings are the regulations' words, verbatim (`shared/regulations/` beside the repository):
 the same in every interface language, since the journal is the service's document.
 """
 

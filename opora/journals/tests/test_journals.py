@@ -26,7 +26,16 @@ from opora.scheduling.tests.factories import future_working_day, make_slot
 
 pytestmark = pytest.mark.django_db
 
-REGULATIONS = Path("/work/shared/regulations")
+# The regulations' text: `shared/` beside the checkout (as CI lays it), else the workplace's copy.
+ROOT = Path(__file__).resolve().parents[3]
+REGULATIONS = next(
+    (
+        p
+        for p in (ROOT.parent / "shared" / "regulations", Path("/work/shared/regulations"))
+        if p.is_dir()
+    ),
+    ROOT.parent / "shared" / "regulations",
+)
 FORMATS = ("xlsx", "docx", "pdf", "csv", "json")
 
 
