@@ -12,7 +12,7 @@ from typing import Literal
 
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Path, Query, Router
 
 from opora.api.schemas import ErrorOut, InvalidOut, ValidationErrorOut
 from opora.core.errors import NotFound
@@ -23,6 +23,8 @@ from opora.journals.selectors import journal_form_get, journal_read
 
 router = Router(tags=["journals"])
 
+# The form's code; an unknown one that looks like a code gets the 404 listing the forms.
+FORM = Path(..., pattern=r"^[a-z0-9-]{1,40}$", description="The form, e.g. requests-002.")
 SERVICE = Query(..., max_length=50, description="Service code, e.g. kz-1411.")
 FROM = Query(..., alias="from", description="First day, YYYY-MM-DD.")
 TO = Query(..., alias="to", description="Last day, YYYY-MM-DD.")
@@ -61,7 +63,7 @@ FILE_RESPONSE = {
 )
 def journal_export(
     request: HttpRequest,
-    form: str,
+    form: str = FORM,
     service: str = SERVICE,
     date_from: dt.date = FROM,
     date_to: dt.date = TO,
