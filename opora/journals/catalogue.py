@@ -116,8 +116,32 @@ SERVICES_004 = JournalForm(
     widths=(6, 14, 16, 34, 30, 18, 40, 28),
 )
 
+# Regulation 003 Appendix 1, kept in Word and published on the service's site each month. Topic
+# and target group are not kept with a schedule yet: those cells are blank until they are.
+SCHEDULE_003 = JournalForm(
+    code="schedule-003",
+    title="График плановых дистанционных консультаций специалистов",
+    columns=(
+        "Тема консультации",
+        "Целевая группа",
+        "ФИО специалиста/должность",
+        "Форма дистанционного консультирования",
+        "Дата проведения консультации",
+    ),
+    source="003, Приложение 1",
+    header_lines=("Месяц",),
+    widths=(34, 24, 34, 30, 26),
+)
+
 FORMS: dict[str, JournalForm] = {
     f.code: f
-    for f in (REQUESTS_002, CONSULTATIONS_002, PARTICIPANTS_002, APPEALS_003, SERVICES_004)
+    for f in (
+        REQUESTS_002,
+        CONSULTATIONS_002,
+        PARTICIPANTS_002,
+        APPEALS_003,
+        SCHEDULE_003,
+        SERVICES_004,
+    )
 }
 FORMATS = ("xlsx", "docx", "pdf", "csv", "json")

@@ -17,11 +17,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 
+from opora.accounts.models import Role
 from opora.consultations.models import Consultation
 from opora.intake.models import ServiceForm, ServiceKind, ServiceRequest
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.scheduling.calendar import local_day_bounds
-from opora.scheduling.models import Booking
+from opora.scheduling.models import Booking, Schedule, SchedulePeriod
 
 ANONYMOUS = "Анонимно"  # regulation 004: the mark in the name column of an anonymous request
 
@@ -389,6 +390,66 @@ def services_row(number: int, row: dict[str, Any], *, service: Any, coded: bool 
             topic,
             consultant,
         ]
+
+
+# --- regulation 003 Appendix 1: the month's schedule of consultations ---------------------------
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+
+def month_text(day: dt.date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year} года"
+
+
+def schedule_values(
+    *, service: Any, date_from: dt.date, date_to: dt.date, consultant: Any = None
+) -> QuerySet[SchedulePeriod, dict[str, Any]]:
+    """The approved schedules' periods of `service` with dates in [date_from, date_to]."""
+    qs = SchedulePeriod.objects.filter(
+        schedule__service=service,
+        schedule__status=Schedule.Status.APPROVED,
+        date__gte=date_from,
+        date__lte=date_to,
+    )
+    if consultant is not None:
+        qs = qs.filter(schedule__consultant=consultant)
+    return qs.values(
+        "date",
+        "start_time",
+        "end_time",
+        "schedule__consultant_id",
+        "schedule__consultant__first_name",
+        "schedule__consultant__last_name",
+        "schedule__consultant__username",
+        "schedule__consultant__role",
+    ).order_by("date", "start_time", "schedule__consultant__last_name")
+
+
+def schedule_row(number: int, row: dict[str, Any], *, coded: bool = False) -> list:
+    """A row of regulation 003 Appendix 1 (the row has no number: the form has none)."""
+    with translation.override("ru"):
+        if coded:
+            person = staff_code(row["schedule__consultant_id"])
+        else:
+            name = " ".join(
+                p
+                for p in (
+                    row["schedule__consultant__last_name"],
+                    row["schedule__consultant__first_name"],
+                )
+                if p
+            )
+            role = row["schedule__consultant__role"]
+            position = str(Role(role).label).lower() if role in Role.values else ""
+            person = "/".join(
+                p for p in (name or row["schedule__consultant__username"], position) if p
+            )
+        forms = ", ".join(str(label).lower() for label in Consultation.Mode.labels)
+        when = f"{row['date']:%d.%m.%Y}, {row['start_time']:%H:%M}–{row['end_time']:%H:%M}"
+        return ["", "", person, forms, when]
 
 
 def numbered(rows: Iterator[Any], build: Any, **kwargs: Any) -> Iterator[list]:

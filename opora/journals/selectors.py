@@ -154,6 +154,10 @@ def journal_read(
         if consultant is not None:
             qs = qs.filter(assigned_to=consultant)
         build, extra = journal_rows.services_row, {"service": service, "coded": coded}
+    elif form == "schedule-003":
+        qs = journal_rows.schedule_values(**period, consultant=consultant)
+        build, extra = journal_rows.schedule_row, {"coded": coded}
+        header = {"Месяц": journal_rows.month_text(date_from)}
     else:  # participants-002: no group consultations exist yet — the form without rows
         qs, build, extra = None, None, {}
     count = qs.count() if qs is not None else 0

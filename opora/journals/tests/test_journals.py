@@ -21,7 +21,7 @@ from opora.demo.factories import make_user
 from opora.intake.services import request_create
 from opora.journals.catalogue import FORMS
 from opora.scheduling.calendar import local_now
-from opora.scheduling.models import Booking
+from opora.scheduling.models import Booking, SchedulePeriod
 from opora.scheduling.tests.factories import future_working_day, make_slot
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,11 @@ def test_headings_are_the_regulations_words():
     flat = " ".join(appendix2.split())
     for heading in FORMS["appeals-003"].columns:
         assert heading.replace("/должность", "/ должность") in flat or heading in flat, heading
+    schedule = reg003[reg003.index("График плановых дистанционных консультаций специалистов\n") :]
+    flat = " ".join(schedule.split()).replace("/ должность", "/должность")
+    for heading in FORMS["schedule-003"].columns:
+        assert heading in flat, heading
+    assert FORMS["schedule-003"].title in reg003
     reg004 = _regulation("004")
     assert "«Фамилия Имя Отчество (при наличии) получателя Услуги»" in reg004
     assert "Фамилия Имя Отчество (при наличии) получателя Услуги" in FORMS["services-004"].columns
@@ -103,6 +108,9 @@ def data(open_service, operator, consultant):
     )
     day = future_working_day(open_service)
     slot = make_slot(open_service, consultant, day, dt.time(14))
+    SchedulePeriod.objects.create(
+        schedule=slot.schedule, date=day, start_time=dt.time(14), end_time=dt.time(18)
+    )
     booking = Booking.objects.create(slot=slot, request=named, status="active")
     consultation = Consultation.objects.create(
         booking=booking,
@@ -155,13 +163,13 @@ def _get(api, form, params, fmt):
     return response, body
 
 
-def _table(fmt: str, body: bytes) -> tuple[list[str], list[list[str]], str]:
+def _table(fmt: str, body: bytes, first: str = "№") -> tuple[list[str], list[list[str]], str]:
     """Headings, rows (as text) and the whole text of a generated file, read back."""
     if fmt == "xlsx":
         from openpyxl import load_workbook
 
         rows = [list(r) for r in load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True)]
-        title_rows = next(i for i, r in enumerate(rows) if r[0] in ("№", "№ п/п"))
+        title_rows = next(i for i, r in enumerate(rows) if r[0] in (first, "№ п/п"))
         text = " ".join(str(c) for r in rows for c in r if c is not None)
         heads = [c for c in rows[title_rows] if c is not None]
         return (
@@ -198,7 +206,7 @@ def test_every_form_in_every_format_for_the_head(head, data, open_service, fmt):
     for code, form in FORMS.items():
         response, body = _get(api, code, params, fmt)
         assert response.status_code == 200, (code, body[:300])
-        heads, rows, text = _table(fmt, body)
+        heads, rows, text = _table(fmt, body, form.columns[0])
         if fmt == "pdf":
             assert body.startswith(b"%PDF")
             for heading in form.columns:  # the letters render: the text reads back
@@ -221,6 +229,11 @@ def test_every_form_in_every_format_for_the_head(head, data, open_service, fmt):
             assert rows == []  # no group consultations yet: the form with its headings
         elif code == "appeals-003":
             assert [r[3] for r in rows] == ["Сидорова Әсем Қайратқызы", "Анонимно"]
+        elif code == "schedule-003":
+            consultant = data["slot"].consultant
+            assert len(rows) == 1 and rows[0][2].startswith(consultant.last_name)
+            assert rows[0][2].endswith("/консультант")
+            assert rows[0][4] == f"{data['day']:%d.%m.%Y}, 14:00–18:00"
         elif code == "services-004":
             # the general-use copy: a code for every person, «Анонимно» for the anonymous one
             assert [r[3] for r in rows] == [f"код {named.public_code}", "Анонимно"]

@@ -294,6 +294,7 @@ def test_the_old_addresses_and_the_journal_pages(client, head, data):
         "consultations-002",
         "participants-002",
         "appeals-003",
+        "schedule-003",
         "services-004",
     ):
         response = client.get(reverse("journal", args=[code]))
@@ -306,4 +307,4 @@ def test_the_old_addresses_and_the_journal_pages(client, head, data):
     assert "Сидорова Анна Петровна" in html.decode()
     future = (timezone.now() + dt.timedelta(days=40)).date().isoformat()
     bad = client.get(reverse("journal", args=["appeals-003"]), {"date_from": future})
-    assert bad.status_code == 400 and "has not begun" in bad.content.decode()
+    assert bad.status_code == 400 and "ещё не наступил" in bad.content.decode()
