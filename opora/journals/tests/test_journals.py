@@ -245,6 +245,15 @@ def test_the_pdf_renders_kazakh_and_cyrillic(head, data, open_service):
     _, _, text = _table("pdf", body)
     assert "Журнал учета обращений граждан" in text
     assert "Әсем Қайратқызы" in text
+    from pypdf import PdfReader
+
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(body)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    # Every letter drawn with DejaVu Sans, which has them all (no fallback font, no empty boxes).
+    assert fonts and all(f.endswith("DejaVu-Sans") or f.endswith("DejaVu-Sans-Bold") for f in fonts)
 
 
 def test_the_service_copy_names_the_person_for_a_head_only(head, consultant, data, open_service):
