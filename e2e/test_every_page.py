@@ -89,6 +89,7 @@ STAFF_PAGES = {
     "referral_edit",
     "registry_requests",
     "registry_appeals",
+    "journal",
     "consultant_day",
     "consultations:consultant_room",
     "consultations:consultant_room_for_booking",

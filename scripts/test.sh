@@ -14,6 +14,11 @@ if [ ! -x /usr/sbin/dovecot ]; then
   echo "Installing Debian's dovecot (IMAP) for the e-mail tests ..."
   apt_install dovecot-imapd
 fi
+# WeasyPrint (the journals as PDF) needs Pango; the PDFs' Cyrillic and Kazakh letters need DejaVu.
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ! ldconfig -p | grep -q libpangoft2-1.0; then
+  echo "Installing Pango and DejaVu fonts for the PDF journals ..."
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+fi
 ensure_postgres
 ensure_redis
 

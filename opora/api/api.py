@@ -329,3 +329,6 @@ def booking_cancel(request: HttpRequest, booking_id: int, data: CancelIn | None 
     return scheduling_services.booking_cancel(
         actor=user, booking=booking, reason=data.reason if data else ""
     )
+
+
+api.add_router("/journals", "opora.api.journals.router")  # the journals of regulations 002–004

@@ -800,26 +800,6 @@ def request_count_separately(*, actor: Actor, request: ServiceRequest) -> Servic
     return locked
 
 
-@transaction.atomic
-def registry_read_record(
-    *,
-    actor: Actor,
-    service: Service,
-    registry: str,
-    export: bool,
-    rows: int,
-    filters: dict[str, Any],
-) -> None:
-    """Audit one read (or XLSX export) of a request registry: who, which service, which filters,
-    how many rows — never names or other personal data."""
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType(f"intake.{registry}_{'exported' if export else 'viewed'}"),
-        subject=service,
-        extra={"rows": rows, **filters},
-    )
-
-
 def request_check_eligibility(
     *, actor: Actor, request: ServiceRequest, iin: str, full_name: str
 ) -> ServiceRequest:

@@ -11,9 +11,9 @@ from opora.web.views import (
     coordinator,
     deliveries,
     head,
+    journals,
     operator,
     referrals,
-    registries,
     services,
 )
 
@@ -111,9 +111,11 @@ urlpatterns = [
     path("referrals/", referrals.referral_list, name="referral_list"),
     path("referrals/new/", referrals.referral_new, name="referral_new"),
     path("referrals/<int:pk>/edit/", referrals.referral_edit, name="referral_edit"),
-    # The request registries of regulations 002 and 003 (on screen and XLSX)
-    path("registries/requests/", registries.registry_requests, name="registry_requests"),
-    path("registries/appeals/", registries.registry_appeals, name="registry_appeals"),
+    # The journals of regulations 002, 003 and 004 (on screen and as files); the two request
+    # journals keep their first addresses
+    path("journals/<str:form>/", journals.journal, name="journal"),
+    path("registries/requests/", journals.journal_requests, name="registry_requests"),
+    path("registries/appeals/", journals.journal_appeals, name="registry_appeals"),
     # Consultant
     path("consultant/day/", consultant.day, name="consultant_day"),
 ]

