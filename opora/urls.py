@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("mail/", include("opora.mail.urls")),
     path("messengers/", include("opora.messengers.urls")),
+    path("", include("opora.surveys.urls")),
     path("s/", include("opora.portal.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),

@@ -65,6 +65,7 @@ api = OporaAPI(
     auth=BearerAuth(),
 )
 install_exception_handlers(api)
+api.add_router("/instruments", "opora.surveys.api.router")
 
 # Who may register requests and book (regulation 001: the call-centre operator, backed by the
 # coordinator and head); the authority sees aggregates only, never personal data.
