@@ -331,7 +331,8 @@ def score(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> Score:
     """Score complete answers (checked here): total, band, subscales and risk."""
     cleaned = check_answers(definition, answers)
     counted = {
-        str(n): item_score(definition, str(n), cleaned[str(n)]) for n in definition.get("total") or []
+        str(n): item_score(definition, str(n), cleaned[str(n)])
+        for n in definition.get("total") or []
     }
     total = sum(counted.values())
     band = band_for(definition, total)

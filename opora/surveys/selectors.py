@@ -22,7 +22,9 @@ RESULT_ROLES = (Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 def instruments_public() -> QuerySet[Instrument]:
     """The instruments the portal offers openly (with at least one version)."""
-    return Instrument.objects.filter(is_public=True, is_active=True, versions__isnull=False).distinct()
+    return Instrument.objects.filter(
+        is_public=True, is_active=True, versions__isnull=False
+    ).distinct()
 
 
 def instruments_all() -> QuerySet[Instrument]:
@@ -145,4 +147,3 @@ def survey_services_for_period(
             instrument_code=F("version__instrument__code"),
         )
     )
-

@@ -138,11 +138,9 @@ def portal_start(request: HttpRequest, code: str, instrument: str) -> HttpRespon
     if token:
         open_one = Assignment.objects.filter(token=token).select_related("response").first()
         if open_one is not None and not open_one.is_expired:
-            submitted = (
-                Response.objects.filter(
-                    assignment=open_one, status=Response.Status.SUBMITTED
-                ).exists()
-            )
+            submitted = Response.objects.filter(
+                assignment=open_one, status=Response.Status.SUBMITTED
+            ).exists()
             if not submitted:
                 return redirect("surveys:fill", token=token)
     if request.method == "POST":
