@@ -57,7 +57,9 @@ def _answer(page, item: int, label: str) -> None:
 
 def test_pss10_from_the_portal_to_the_interpretation_and_booking(phone, axe_check, district):
     page = phone()
-    page.goto(f"/s/{district.code}/survey/")
+    page.goto(f"/s/{district.code}/")
+    page.locator("#surveys-link").tap()
+    expect(page).to_have_url(re.compile(rf"/s/{district.code}/survey/$"))
     axe_check(page, where="questionnaires of the service")
     _fits(page)
     page.locator("#survey-pss-10").tap()

@@ -118,10 +118,15 @@ def _booking_url(service: Service) -> str:
 def portal_list(request: HttpRequest, code: str) -> HttpResponse:
     """The questionnaires a service offers openly on the portal."""
     service = _service_public(code)
+    language = _language()
+    rows = []
+    for instrument in selectors.instruments_public():
+        definition = instrument.current_version.definition
+        shown_in = _text_language(definition, language)
+        title = scoring.localized(definition.get("title"), shown_in) or instrument.name
+        rows.append({"code": instrument.code, "title": title, "lang": shown_in})
     return _client_render(
-        request,
-        "surveys/portal_list.html",
-        {"service": service, "instruments": selectors.instruments_public()},
+        request, "surveys/portal_list.html", {"service": service, "instruments": rows}
     )
 
 
