@@ -74,6 +74,13 @@ def instrument_version_create(
     return version
 
 
+def portal_offers_surveys(service: Service) -> bool:
+    """Open questionnaires on the portal are anonymous (no name, no request), so a service offers
+    them only where it takes anonymous requests and checks no eligibility (as for «Ask
+    anonymously»); elsewhere a consultant assigns them to a request's client."""
+    return bool(service.allows_anonymous and not service.requires_eligibility)
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -93,6 +100,10 @@ def assignment_create(
             raise PermissionDenied(_("The request belongs to another service."))
         source = Assignment.Source.CONSULTANT
     else:
+        if not portal_offers_surveys(service):
+            raise PermissionDenied(
+                _("This service gives questionnaires through a consultant's private link only.")
+            )
         if not version.instrument.is_public or not version.instrument.is_active:
             raise PermissionDenied(_("This questionnaire is not offered on the portal."))
         source = Assignment.Source.PORTAL

@@ -120,13 +120,16 @@ def portal_list(request: HttpRequest, code: str) -> HttpResponse:
     service = _service_public(code)
     language = _language()
     rows = []
-    for instrument in selectors.instruments_public():
+    offered = services.portal_offers_surveys(service)
+    for instrument in selectors.instruments_public() if offered else []:
         definition = instrument.current_version.definition
         shown_in = _text_language(definition, language)
         title = scoring.localized(definition.get("title"), shown_in) or instrument.name
         rows.append({"code": instrument.code, "title": title, "lang": shown_in})
     return _client_render(
-        request, "surveys/portal_list.html", {"service": service, "instruments": rows}
+        request,
+        "surveys/portal_list.html",
+        {"service": service, "instruments": rows, "offered": offered},
     )
 
 
@@ -134,6 +137,8 @@ def portal_list(request: HttpRequest, code: str) -> HttpResponse:
 def portal_start(request: HttpRequest, code: str, instrument: str) -> HttpResponse:
     """An open questionnaire: the visitor starts (or resumes, in this browser) a private link."""
     service = _service_public(code)
+    if not services.portal_offers_surveys(service):
+        raise Http404
     try:
         found, version = selectors.instrument_public_get(code=instrument)
     except NotFound:
@@ -243,6 +248,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     result = response.result
     band = result.band_definition()
     language = _language()
+    shown_in = _text_language(assignment.version.definition, language)
     service = assignment.service
     return _client_render(
         request,
@@ -250,7 +256,8 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
         {
             "service": service,
             "result": result,
-            "title": scoring.localized(assignment.version.definition.get("title"), language),
+            "title": scoring.localized(assignment.version.definition.get("title"), shown_in),
+            "shown_in": shown_in,
             "band_label": scoring.localized(band.get("label"), language),
             "band_text": scoring.localized(band.get("client_text"), language),
             "emergency_numbers": emergency_numbers(service.country) if result.risk else [],
@@ -418,12 +425,14 @@ def result_detail(request: StaffRequest, pk: int) -> HttpResponse:
     definition = result.version.definition
     band = result.band_definition()
     language = _language()
+    shown_in = _text_language(definition, language)
     return render(
         request,
         "surveys/result.html",
         {
             "result": result,
-            "title": scoring.localized(definition.get("title"), language),
+            "title": scoring.localized(definition.get("title"), shown_in),
+            "shown_in": shown_in,
             "band_label": scoring.localized(band.get("label"), language),
             "consultant_text": scoring.localized(band.get("consultant_text"), language),
             "risk_texts": [
@@ -431,8 +440,6 @@ def result_detail(request: StaffRequest, pk: int) -> HttpResponse:
                 for rule in definition.get("risk_rules") or []
                 if str(rule.get("item")) in result.risk_items
             ],
-            "items": _items_for_display(
-                definition, result.response.answers, _text_language(definition, language)
-            ),
+            "items": _items_for_display(definition, result.response.answers, shown_in),
         },
     )

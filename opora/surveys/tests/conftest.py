@@ -14,3 +14,12 @@ def _shipped_instruments(request):
 
     load_shipped(Instrument, InstrumentVersion)
     yield
+
+
+@pytest.fixture
+def service(db):
+    """A district office: anonymous requests, no eligibility check — the portal offers its
+    questionnaires openly (kz-1411, which checks eligibility, does not: see test_services)."""
+    from opora.demo.factories import make_district_service
+
+    return make_district_service()

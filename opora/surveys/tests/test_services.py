@@ -179,9 +179,9 @@ def test_a_consultant_assigns_to_a_request_and_reads_results_audited(service, co
 
 
 def test_another_service_cannot_read_the_results(service, consultant):
-    from opora.demo.factories import make_district_service
+    from opora.demo.factories import make_service_1411
 
-    other = make_district_service()
+    other = make_service_1411()
     stranger = make_user(Role.CONSULTANT, service=other)
     result = services.response_submit(
         assignment=portal_assignment(service), answers={str(n): 1 for n in range(1, 11)}
@@ -221,3 +221,17 @@ def test_a_private_instrument_is_not_opened_from_the_portal(service, coordinator
     )
     with pytest.raises(PermissionDenied):
         services.assignment_create(actor=None, service=service, version=private)
+
+
+def test_a_service_that_checks_eligibility_gives_questionnaires_only_through_a_consultant():
+    from opora.demo.factories import make_service_1411
+
+    kz = make_service_1411()
+    assert services.portal_offers_surveys(kz) is False
+    with pytest.raises(PermissionDenied):
+        portal_assignment(kz)
+    consultant = make_consultant(kz)
+    assignment = services.assignment_create(
+        actor=consultant, service=kz, version=version("phq-9"), request=make_request(kz)
+    )
+    assert assignment.source == "consultant"

@@ -135,3 +135,13 @@ def test_the_consultant_assigns_and_sees_the_result(client, service, consultant)
     detail = client.get(reverse("surveys:result", args=[result.pk])).content.decode()
     assert 'id="result-total">14<' in detail
     assert AuditEvent.objects.filter(event_type="survey.result_viewed").exists()
+
+
+def test_a_service_that_checks_eligibility_points_to_the_consultant(client):
+    from opora.demo.factories import make_service_1411
+
+    kz = make_service_1411()
+    page = client.get(f"/s/{kz.code}/survey/").content.decode()
+    assert 'id="surveys-by-consultant"' in page
+    assert "survey-pss-10" not in page
+    assert client.get(f"/s/{kz.code}/survey/pss-10/").status_code == 404
