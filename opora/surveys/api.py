@@ -33,7 +33,7 @@ class ScoreOut(Schema):
 
 
 # An instrument code as stored (a slug): a path that cannot be one never reaches the route.
-INSTRUMENT_CODE = Path(..., pattern=r"^[a-z0-9-]{1,40}$", description="e.g. phq-9, pss-10.")
+INSTRUMENT_CODE = Path(..., pattern=r"^[-a-zA-Z0-9_]{1,40}$", description="e.g. phq-9, pss-10.")
 
 
 def make_router(errors: dict[int, Any]) -> Router:

@@ -296,7 +296,8 @@ def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
     preview: dict[str, Any] | None = None
     if request.method == "POST":
         form = {
-            "code": (request.POST.get("code") or form["code"]).strip()[:40],
+            # An existing instrument keeps its code (its responses and links name it).
+            "code": instrument.code if instrument else request.POST.get("code", "").strip()[:40],
             "name": request.POST.get("name", "").strip()[:200],
             "is_public": request.POST.get("is_public") == "on",
             "definition": request.POST.get("definition", ""),

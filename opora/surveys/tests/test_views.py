@@ -145,3 +145,19 @@ def test_a_service_that_checks_eligibility_points_to_the_consultant(client):
     assert 'id="surveys-by-consultant"' in page
     assert "survey-pss-10" not in page
     assert client.get(f"/s/{kz.code}/survey/pss-10/").status_code == 404
+
+
+def test_editing_in_the_builder_makes_version_2(client, coordinator):
+    client.force_login(coordinator)
+    url = reverse("surveys:instrument_edit", args=["pss-10"])
+    page = client.get(url).content.decode()
+    assert "Perceived Stress Scale" in page
+    changed = copy.deepcopy(version("pss-10").definition)
+    changed["instructions"] = {"en": "In the last month…"}
+    client.post(
+        url,
+        {"code": "other", "name": "PSS-10", "definition": json.dumps(changed), "action": "save"},
+    )
+    assert version("pss-10").number == 2
+    assert InstrumentVersion.objects.filter(instrument__code="pss-10").count() == 2
+    assert not InstrumentVersion.objects.filter(instrument__code="other").exists()
