@@ -13,6 +13,7 @@ urlpatterns = [
     path("mail/", include("opora.mail.urls")),
     path("messengers/", include("opora.messengers.urls")),
     path("", include("opora.complaints.urls")),  # complaints: /s/<service>/complaint/, /complaints/
+    path("", include("opora.surveys.urls")),
     path("s/", include("opora.portal.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),

@@ -44,6 +44,7 @@ from opora.registry.models import EligibilityCheck
 from opora.scheduling import selectors as scheduling_selectors
 from opora.scheduling import services as scheduling_services
 from opora.scheduling.models import Booking, Slot
+from opora.surveys.api import make_router as make_survey_router
 
 
 class OporaAPI(NinjaAPI):
@@ -86,6 +87,9 @@ WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
 
 # A service code in the query: required, as long as the column (a longer one is a 422 naming it).
 SERVICE_CODE = Query(..., max_length=50, description="Service code, e.g. kz-1411.")
+
+
+api.add_router("/instruments", make_survey_router(WRITE_ERRORS))
 
 
 # --- access and look-ups --------------------------------------------------------------------------

@@ -129,6 +129,13 @@ class AuditEventType(models.TextChoices):
 
     STAFF_SERVICE_CHOSEN = "staff.service_chosen"
 
+    SURVEY_ASSIGNED = "survey.assigned"
+    SURVEY_INSTRUMENT_SAVED = "survey.instrument_saved"
+    SURVEY_RESULT_VIEWED = "survey.result_viewed"
+    SURVEY_RESULTS_VIEWED = "survey.results_viewed"
+    SURVEY_RISK_ALERTED = "survey.risk_alerted"
+    SURVEY_SUBMITTED = "survey.submitted"
+
 
 def _checked(event_type: AuditEventType) -> AuditEventType:
     """Only members of `AuditEventType` are recorded: a misspelt or ad-hoc name fails loudly."""
