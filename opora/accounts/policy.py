@@ -71,6 +71,10 @@ class Action(enum.StrEnum):
     REQUEST_EDIT = "request.edit"
     REQUEST_BOOK = "request.book"
     REQUEST_COUNT = "request.count"
+    ELIGIBILITY_CHECK = "eligibility.check"
+    INTAKE_API = "intake.api"
+    BOOKING_VIEW = "booking.view"
+    SLOTS_VIEW = "slots.view"
     REFERRAL_SEND = "referral.send"
     REFERRAL_READ = "referral.read"
     REFERRAL_EDIT = "referral.edit"
@@ -107,10 +111,14 @@ class Rule:
     reach: Reach
     hidden: bool
     what: str  # one line for docs/SECURITY.md (English, for developers)
+    # A client may take the action only where their request's service has this flag on.
+    client_needs: str = ""
 
 
-def _rule(roles: tuple[str, ...], reach: Reach, what: str, *, hidden: bool = False) -> Rule:
-    return Rule(frozenset(roles), reach, hidden, what)
+def _rule(
+    roles: tuple[str, ...], reach: Reach, what: str, *, hidden: bool = False, client_needs: str = ""
+) -> Rule:
+    return Rule(frozenset(roles), reach, hidden, what, client_needs)
 
 
 INTAKE = (OPERATOR, COORDINATOR, HEAD, ADMIN)
@@ -129,16 +137,25 @@ RULES: dict[Action, Rule] = {
         hidden=True,
     ),
     Action.REQUEST_VIEW: _rule(
-        (*INTAKE, CLIENT), S, "open a request (a client: their own)", hidden=True
+        INTAKE, S, "see requests and clients' personal data (lists, search)", hidden=True
     ),
     Action.REQUEST_REGISTER: _rule((*HANDLERS, SYSTEM), S, "register a request (any channel)"),
-    Action.REQUEST_EDIT: _rule(
-        (*INTAKE, CLIENT), S, "change a request's card: contacts, refusal, redirection", hidden=True
-    ),
+    Action.REQUEST_EDIT: _rule(INTAKE, S, "copy a request's contacts onto the client's card"),
     Action.REQUEST_BOOK: _rule(
-        (*INTAKE, CLIENT), S, "book, move or cancel a request's time (a client: self-booking)"
+        (*INTAKE, CLIENT),
+        S,
+        "book, move or cancel a request's time (a client: where the service allows self-booking)",
+        client_needs="allows_self_booking",
     ),
     Action.REQUEST_COUNT: _rule(HANDLERS, S, "count a request with another or separately"),
+    Action.ELIGIBILITY_CHECK: _rule(INTAKE, S, "check a caller against the registry"),
+    Action.INTAKE_API: _rule(
+        INTAKE, S, "the intake API (call-centre software): register, read, book, move, cancel"
+    ),
+    Action.BOOKING_VIEW: _rule(
+        (*INTAKE, CONSULTANT), OWN, "read a booking (a consultant: of their own slots)"
+    ),
+    Action.SLOTS_VIEW: _rule(STAFF_ROLES, S, "free slots of a service"),
     Action.REFERRAL_SEND: _rule(HANDLERS, S, "send a client a referral"),
     Action.REFERRAL_READ: _rule(HANDLERS, A, "search the referral directory"),
     Action.REFERRAL_EDIT: _rule((HEAD, ADMIN), A, "change the referral directory"),
@@ -302,7 +319,11 @@ def _reaches(actor: Any, role: str, rule: Rule, record: Any, service: Any) -> bo
     if record is None and service is None:
         return True
     if role == CLIENT:
-        return record is not None and request_id_of(record) == actor.request_id
+        if record is None or request_id_of(record) != actor.request_id:
+            return False
+        if rule.client_needs:  # a feature of the service the client's request is of
+            return bool(_first(record, f"service.{rule.client_needs}"))
+        return True
     if role in (ADMIN, SYSTEM) or rule.reach is Reach.ANY:
         return True
     service_id = service.pk if service is not None else service_id_of(record)
@@ -348,7 +369,7 @@ def refusal(
     role = role_of(actor)
     if not _role_may(role, rule):
         _log_refusal(actor, action, role, record, 403)
-        return PermissionDenied(_("Your role does not allow this."))
+        return PermissionDenied(_("Your role does not allow this operation."))
     if _reaches(actor, role, rule, record, service):  # type: ignore[arg-type]
         return None
     if rule.hidden:
@@ -367,9 +388,6 @@ def require(actor: Any, action: Action, record: Any = None, *, service: Any = No
 
 # --- The table in docs/SECURITY.md --------------------------------------------------------------
 
-MARKS = {Reach.ANY: "✓", Reach.SERVICE: "S", Reach.OWN: "O"}
-
-
 def table_markdown() -> str:
     """The role × action table of docs/SECURITY.md (between its policy-table markers)."""
     head = ["action", *ALL_ROLES, "404", "what"]
@@ -387,7 +405,7 @@ def table_markdown() -> str:
             elif rule.reach is Reach.OWN and role == CONSULTANT:
                 cells.append("O")
             else:
-                cells.append(MARKS[rule.reach])
+                cells.append("S")
         hidden = "404" if rule.hidden else "403"
         lines.append(f"| `{action.value}` | " + " | ".join(cells) + f" | {hidden} | {rule.what} |")
     return "\n".join(lines) + "\n"
