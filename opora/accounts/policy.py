@@ -316,13 +316,13 @@ def _role_may(role: str | None, rule: Rule) -> bool:
 
 
 def _reaches(actor: Any, role: str, rule: Rule, record: Any, service: Any) -> bool:
-    if record is None and service is None:
-        return True
-    if role == CLIENT:
+    if role == CLIENT:  # always on a record: their own request
         if record is None or request_id_of(record) != actor.request_id:
             return False
         if rule.client_needs:  # a feature of the service the client's request is of
             return bool(_first(record, f"service.{rule.client_needs}"))
+        return True
+    if record is None and service is None:
         return True
     if role in (ADMIN, SYSTEM) or rule.reach is Reach.ANY:
         return True
@@ -336,7 +336,8 @@ def _reaches(actor: Any, role: str, rule: Rule, record: Any, service: Any) -> bo
 
 
 def can(actor: Any, action: Action, record: Any = None, *, service: Any = None) -> bool:
-    """May `actor` take `action` (on `record`, of `service`)? With neither, the role alone."""
+    """May `actor` take `action` (on `record`, of `service`)? With neither, the role alone
+    (a staff page's gate); a client is always judged on a record, their own request."""
     rule = RULES[Action(action)]
     role = role_of(actor)
     return _role_may(role, rule) and _reaches(actor, role, rule, record, service)  # type: ignore[arg-type]
@@ -376,6 +377,11 @@ def refusal(
         _log_refusal(actor, action, role, record, 404)
         return NotFound(_("Not found."))
     _log_refusal(actor, action, role, record, 403)
+    of = service if service is not None else _first(record, "service", "request.service")
+    if role != CLIENT and of is not None and not works_for(actor, of.pk):
+        return PermissionDenied(
+            _("You do not work for the service “%(code)s”.") % {"code": getattr(of, "code", "")}
+        )
     return PermissionDenied(_("This record is not yours to act on."))
 
 
@@ -387,6 +393,7 @@ def require(actor: Any, action: Action, record: Any = None, *, service: Any = No
 
 
 # --- The table in docs/SECURITY.md --------------------------------------------------------------
+
 
 def table_markdown() -> str:
     """The role × action table of docs/SECURITY.md (between its policy-table markers)."""

@@ -88,17 +88,20 @@ def test_answers_by_role_service_and_owner():
 
 @pytest.mark.django_db
 def test_clients_and_the_system():
-    service = make_service_1411()
+    service = make_district_service()  # lets clients book themselves
+    no_self_booking = make_service_1411()
 
     class ServiceRequest:  # judged as a request by its class name, like the model
-        pk = 7
-        service_id = service.pk
+        def __init__(self, pk: int, service) -> None:
+            self.pk, self.service, self.service_id = pk, service, service.pk
 
     client = ClientActor(request_id=7)
     assert role_of(client) == "client"
-    assert can(client, Action.REQUEST_VIEW, ServiceRequest())
-    assert not can(client, Action.REQUEST_VIEW, Record(8, service.pk))
-    assert not can(client, Action.REQUEST_QUEUE, ServiceRequest())
+    assert can(client, Action.REQUEST_BOOK, ServiceRequest(7, service))
+    assert not can(client, Action.REQUEST_BOOK, ServiceRequest(7, no_self_booking))
+    assert not can(client, Action.REQUEST_BOOK, ServiceRequest(8, service))
+    assert not can(client, Action.REQUEST_BOOK)  # a client acts on their own request only
+    assert not can(client, Action.REQUEST_VIEW, ServiceRequest(7, service))
     system = SystemActor(name="scheduler")
     assert can(system, Action.HANDOFF_SEND, service=service)
     assert not can(system, Action.PROTOCOL_WRITE)
@@ -116,3 +119,19 @@ def test_a_refusal_is_logged_with_ids_only(caplog):
     assert "action=request.queue" in line and f"actor={operator.pk}" in line
     assert "record=Record:5" in line and "answer=404" in line
     assert "Секретное" not in line and operator.username not in line
+
+
+@pytest.mark.django_db
+def test_the_admin_asks_the_policy_not_only_djangos_permissions(client):
+    """A head given the staff flag and every model permission still gets no admin page: the
+    admin pages ask `admin.site` of the access policy first."""
+    from django.contrib.auth.models import Permission
+
+    head = make_user(Role.HEAD, is_staff=True)
+    head.user_permissions.set(Permission.objects.all())
+    client.force_login(head)
+    assert client.get("/admin/core/service/").status_code == 403
+    admin = make_admin(is_staff=True)
+    admin.user_permissions.set(Permission.objects.all())
+    client.force_login(admin)
+    assert client.get("/admin/core/service/").status_code == 200
