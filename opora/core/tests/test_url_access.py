@@ -12,6 +12,9 @@ not reach (403, or 404 where the rule hides existence). Outcomes:
 - ``403``   forbidden; ``404`` hidden (or no such record); ``401`` the API without a token;
 - ``login`` the anonymous visitor is sent to sign in.
 
+The client's private links (the portal's request page, the consultation room) are asked with the
+real link (allowed) and with a link that is no one's (404 to everyone).
+
 `expect={role: outcome}` records where a page differs from its action's row today, with the
 reason (most are the consultation pages that phase 2 moves onto the policy).
 
@@ -101,6 +104,11 @@ def public_token(r: Records) -> dict[str, Any]:
     return {"token": r.request.public_token}
 
 
+def not_a_link(r: Records) -> dict[str, Any]:
+    """A private link that is no client's: it shows nothing (404) to anyone."""
+    return {"token": "no-such-link-0000000000000000000000000000"}
+
+
 def code(r: Records) -> dict[str, Any]:
     return {"code": r.service.code}
 
@@ -141,21 +149,25 @@ ROUTES: dict[str, Route] = {
     "portal:anonymous": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no anonymity
     "portal:book": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no self-booking
     "portal:book_time": Route(None, code, expect=all_("404", *ROLES)),
-    "portal:follow": Route(None, public_token),
-    "portal:received": Route(None, public_token),
-    "portal:choose": Route(None, public_token),
-    "portal:cancel": Route(None, public_token),
-    "portal:contacts_confirm": Route(None, public_token),
-    "portal:ics": Route(None, public_token),
+    "portal:follow": Route(None, public_token, not_a_link),
+    "portal:received": Route(None, public_token, not_a_link),
+    "portal:choose": Route(None, public_token, not_a_link),
+    "portal:cancel": Route(None, public_token, not_a_link),
+    "portal:contacts_confirm": Route(None, public_token, not_a_link, post=True),
+    "portal:ics": Route(None, public_token, not_a_link),
     "messengers:webhook": Route(
         None, lambda r: {"channel": "telegram", "slug": "none"}, expect=all_("404", *ROLES)
     ),
-    "consultations:client_entry": Route(None, token),
-    "consultations:device_check": Route(None, token),
-    "consultations:client_room": Route(None, token),
-    "consultations:speed_test": Route(None, token),
-    "consultations:client_recording_status": Route(None, token),
-    "consultations:client_file_upload": Route(None, token, post=True),
+    "consultations:client_entry": Route(None, token, not_a_link),
+    "consultations:device_check": Route(None, token, not_a_link),
+    "consultations:client_room": Route(None, token, not_a_link),
+    "consultations:speed_test": Route(None, token, not_a_link),
+    "consultations:client_recording_status": Route(None, token, not_a_link),
+    # A file sent through a link that is no one's: the room's JSON refusal (403), the same for
+    # every unknown link, so it tells nothing either.
+    "consultations:client_file_upload": Route(
+        None, token, not_a_link, post=True, other_expect=all_("403", *ROLES)
+    ),
     "consultations:client_file": Route(
         None, lambda r: {**token(r), "seq": MISSING}, expect=all_("404", *ROLES)
     ),
@@ -382,8 +394,8 @@ def _outcome(response: Any) -> str:
 def _expected(route: Route, role: str, *, other: bool) -> str:
     if not other and role in route.expect:
         return route.expect[role]
-    if route.action is None:
-        return route.expect.get(role, "ok")
+    if route.action is None:  # on "another record", a private link that is no one's: 404
+        return route.other_expect.get(role, "404") if other else route.expect.get(role, "ok")
     if role == "anonymous":
         return "login"
     rule = RULES[route.action]
@@ -463,7 +475,7 @@ def test_every_url_answers_every_role_as_the_table_says(records, monkeypatch):
             want = _expected(route, role, other=False)
             if got != want:
                 wrong.append(f"{key} {role}: {got}, table says {want} ({url})")
-            if other_url and role != "anonymous":
+            if other_url and (role != "anonymous" or route.action is None):
                 got = _outcome(_hit(clients[role], other_url, route, records))
                 want = _expected(route, role, other=True)
                 if got != want:
