@@ -519,3 +519,55 @@ def test_a_refusal_is_logged_without_personal_data(records, caplog):
     for personal in (request.full_name, request.iin, request.phone, "r-consultant"):
         assert personal not in logged
     assert "Тестова" not in logged
+
+
+# The API's read routes with a bearer token of each role (its writes validate the body first, so
+# an empty one answers 422 to every role; their gates are the same `_actor` calls).
+API_READS: dict[str, tuple[Action, Callable[[Records], str]]] = {
+    "api:slots_on_date": (
+        Action.SLOTS_VIEW,
+        lambda r: reverse("api:slots_on_date") + f"?service={r.service.code}&date=2030-01-02",
+    ),
+    "api:slot_nearest": (
+        Action.SLOTS_VIEW,
+        lambda r: reverse("api:slot_nearest") + f"?service={r.service.code}",
+    ),
+    "api:request_detail": (
+        Action.INTAKE_API,
+        lambda r: reverse("api:request_detail", kwargs={"request_id": r.request.pk}),
+    ),
+    "api:booking_detail": (
+        Action.BOOKING_VIEW,
+        lambda r: reverse("api:booking_detail", kwargs={"booking_id": r.consultation.booking_id}),
+    ),
+}
+
+
+@pytest.mark.django_db
+def test_the_api_answers_every_role_as_the_table_says(records):
+    from opora.accounts.services import api_token_create
+
+    _clients(records)  # the staff of the service
+    users = {
+        role: User.objects.filter(role=role, is_active=True).order_by("-pk").first()
+        for role in ROLES[1:]
+    }
+    users["consultant"] = User.objects.get(username="r-consultant")
+    raws = {role: api_token_create(user=user)[1] for role, user in users.items()}
+    assert set(API_READS) <= set(ROUTES)
+    wrong = []
+    client = Client()
+    for key, (action, url_of) in API_READS.items():
+        url = url_of(records)
+        for role in ROLES:
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {raws[role]}"} if role in raws else {}
+            status = client.get(url, **headers).status_code
+            if role == "anonymous":
+                want = {401}
+            elif role in roles_for(action):
+                want = {200, 404}  # 404: no free slot that day
+            else:
+                want = {403}
+            if status not in want:
+                wrong.append(f"{key} {role}: {status}, table says {sorted(want)}")
+    assert not wrong, "\n".join(wrong)
