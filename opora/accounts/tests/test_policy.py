@@ -87,6 +87,16 @@ def test_answers_by_role_service_and_owner():
 
 
 @pytest.mark.django_db
+def test_a_superuser_is_an_administrator_and_keeps_their_own_role():
+    service = make_service_1411()
+    boss = make_user(Role.CONSULTANT, service=service, is_superuser=True)
+    assert role_of(boss) == "admin"
+    assert can(boss, Action.ADMIN_SITE)
+    assert can(boss, Action.CONSULTATION_DAY)  # only consultants: as the consultant they are
+    assert not can(make_user(Role.HEAD, service=service), Action.CONSULTATION_DAY)
+
+
+@pytest.mark.django_db
 def test_clients_and_the_system():
     service = make_district_service()  # lets clients book themselves
     no_self_booking = make_service_1411()
