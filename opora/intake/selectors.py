@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for, sees_every_service
 from opora.accounts.actors import Actor
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action, can
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
@@ -21,7 +22,6 @@ from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
 from opora.registry.names import normalise_name_part
 
 # Staff who work with clients' personal data. Authorities see aggregated reports only.
-INTAKE_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 _IIN_QUERY = re.compile(r"^[\d\s-]+$")
 _PHONE_QUERY = re.compile(r"^\+?[\d\s().-]+$")
@@ -73,10 +73,8 @@ def _register_sqlite_fold() -> None:
 
 
 def _require_intake(actor: Actor) -> User:
-    """The staff member `actor`, if they may see clients' personal data."""
-    if not (isinstance(actor, User) and actor.is_active) or not (
-        actor.is_superuser or actor.role in INTAKE_ROLES
-    ):
+    """The staff member `actor`, if the access policy lets them see clients' personal data."""
+    if not (isinstance(actor, User) and can(actor, Action.REQUEST_VIEW)):
         raise PermissionDenied(_("You may not see clients' personal data."))
     return actor
 
@@ -222,13 +220,9 @@ def requests_list(
 
 # --- The operator's queue: every new request from every channel in one list ---------------------
 
-QUEUE_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
 
-
-def _require_service_staff(actor: Actor, service: Service, roles: tuple[str, ...]) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active) or not (
-        actor.is_superuser or actor.role in roles
-    ):
+def _require_service_staff(actor: Actor, service: Service, action: Action) -> None:
+    if not can(actor, action):
         raise PermissionDenied(_("You may not see this list."))
     require_works_for(actor, service)
 
@@ -240,7 +234,7 @@ def request_queue(
 
     `status` "" means every status; `channel` "" every channel.
     """
-    _require_service_staff(actor, service, QUEUE_ROLES)
+    _require_service_staff(actor, service, Action.REQUEST_QUEUE)
     qs = ServiceRequest.objects.filter(service=service).select_related("assigned_to", "region")
     if status:
         qs = qs.filter(status=status)
@@ -251,13 +245,9 @@ def request_queue(
 
 # --- The referral directory ----------------------------------------------------------------------
 
-DIRECTORY_READERS = (Role.OPERATOR, Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-
 
 def _require_directory(actor: Actor) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active) or not (
-        actor.is_superuser or actor.role in DIRECTORY_READERS
-    ):
+    if not can(actor, Action.REFERRAL_READ):
         raise PermissionDenied(_("You may not see the referral directory."))
 
 

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from opora.accounts.access import require_works_for
 from opora.accounts.actors import Actor
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action, can
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
@@ -117,8 +118,6 @@ def _client_and_child_iins(check: EligibilityCheck | None, iin: str) -> tuple[st
 
 # The contacts a request carries and a client's card keeps (regulation 001 §6: how to reach them).
 CLIENT_CONTACT_FIELDS = ("phone", "phone_extra", "email", "region")
-# Staff who may copy the contacts given with a request onto the client's card.
-CARD_EDITORS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 
 def client_upsert_from_request(
@@ -150,7 +149,7 @@ def client_upsert_from_request(
             code="full_name_incomplete",
         ) from None
     editor = (
-        _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
+        _require_role(actor, Action.REQUEST_EDIT, _("You may not change a client's contacts."))
         if update_contacts
         else None
     )
@@ -214,7 +213,7 @@ def client_contacts_update_from_request(*, actor: Actor, request: ServiceRequest
     The request's contacts came from whoever sent it (the portal, a letter, a messenger); a
     member of staff who has spoken to the client decides they are the client's own.
     """
-    _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
+    _require_role(actor, Action.REQUEST_EDIT, _("You may not change a client's contacts."))
     require_works_for(actor, request.service)
     with transaction.atomic():
         locked = ServiceRequest.objects.select_related("client").get(pk=request.pk)
@@ -539,9 +538,8 @@ def request_refuse_check(
 
 # --- Referrals: dispatcher consulting (regulation 000 §10, regulation 004) ----------------------
 
-# Who keeps the referral directory; who may send a referral or count two requests as one.
-DIRECTORY_EDITORS = (Role.HEAD, Role.ADMIN)
-REQUEST_HANDLERS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN, Role.CONSULTANT)
+# Who keeps the referral directory, who may send a referral or count two requests as one: the
+# access policy (opora.accounts.policy: referral.edit, referral.send, request.count).
 REFERRAL_FIELDS = (
     "name",
     "helps_with",
@@ -556,11 +554,9 @@ REFERRAL_FIELDS = (
 )
 
 
-def _require_role(actor: Actor | None, roles: tuple[str, ...], message: str) -> User:
-    """The staff member `actor`, if they hold one of `roles` (or are a superuser)."""
-    if not (isinstance(actor, User) and actor.is_active) or not (
-        actor.is_superuser or actor.role in roles
-    ):
+def _require_role(actor: Actor | None, action: Action, message: str) -> User:
+    """The staff member `actor`, if the access policy lets them take `action`."""
+    if not (isinstance(actor, User) and can(actor, action)):
         raise PermissionDenied(message)
     return actor
 
@@ -568,7 +564,9 @@ def _require_role(actor: Actor | None, roles: tuple[str, ...], message: str) -> 
 def _referral_save(
     *, actor: Actor, referral: Referral, data: dict[str, Any], event: AuditEventType
 ) -> Referral:
-    _require_role(actor, DIRECTORY_EDITORS, _("Only the head may change the referral directory."))
+    _require_role(
+        actor, Action.REFERRAL_EDIT, _("Only the head may change the referral directory.")
+    )
     unknown = set(data) - set(REFERRAL_FIELDS)
     if unknown:
         raise DomainError(_("Unknown field of the referral directory."), code="invalid_field")
@@ -663,7 +661,7 @@ def referral_send(
     operator read it out on the phone). Where there is no address for `via`, nothing is sent
     either: the caller sees it on the returned request (`notified` is False).
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not send referrals."))
+    _require_role(actor, Action.REFERRAL_SEND, _("You may not send referrals."))
     require_works_for(actor, request.service)
     if via not in ReferralVia.values:
         raise DomainError(_("Choose how to tell the client."), code="invalid_via")
@@ -734,7 +732,7 @@ def request_count_with(
     Both must be of the same service and be services (not refused or cancelled). Returns the
     root. Counting two requests that are already counted together changes nothing.
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    _require_role(actor, Action.REQUEST_COUNT, _("You may not change how requests are counted."))
     if request.pk == other.pk:
         raise DomainError(
             _("A request cannot be counted together with itself."), code="count_with_itself"
@@ -783,7 +781,7 @@ def request_count_with(
 @transaction.atomic
 def request_count_separately(*, actor: Actor, request: ServiceRequest) -> ServiceRequest:
     """Undo a wrong "counted with": the request counts as a service of its own again."""
-    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    _require_role(actor, Action.REQUEST_COUNT, _("You may not change how requests are counted."))
     require_works_for(actor, request.service)
     locked = locks.service_request_qs_select_for_update().get(pk=request.pk)
     if locked.counted_with_id is None:
@@ -977,7 +975,7 @@ def request_create_from(
     reused), so `DomainError(code="ineligible")` may come back with the scripted answer. Call it
     outside an atomic block, like `request_create`.
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not register requests."))
+    _require_role(actor, Action.REQUEST_REGISTER, _("You may not register requests."))
     require_works_for(actor, source.service)
     source = ServiceRequest.objects.select_related("service", "eligibility_check").get(pk=source.pk)
     if source.status not in FINISHED:

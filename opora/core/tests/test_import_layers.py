@@ -64,6 +64,7 @@ TEST_ALLOWED: dict[str, str] = {
     "core/tests/test_exports.py": "the export writer checked through the journals and hand-off",
     "core/tests/test_input_boundary.py": "the input boundary checked through every app's routes",
     "core/tests/test_links.py": "the signed links checked through consultations and .ics files",
+    "core/tests/test_url_access.py": "every URL of every app asked as every role (access table)",
     "intake/tests/test_deferred_check.py": "a deferred registry check seen from a booking",
     "consultations/tests/test_rooms.py": "the room's API schema against the room's data",
     "consultations/tests/test_service_pages.py": "the staff pages of a service (web selectors)",
