@@ -553,15 +553,15 @@ def test_the_api_answers_every_role_as_the_table_says(records):
         for role in ROLES[1:]
     }
     users["consultant"] = User.objects.get(username="r-consultant")
-    raws = {role: api_token_create(user=user)[1] for role, user in users.items()}
+    raws = {role: api_token_create(user=user)[1] for role, user in users.items() if user}
     assert set(API_READS) <= set(ROUTES)
     wrong = []
     client = Client()
     for key, (action, url_of) in API_READS.items():
         url = url_of(records)
         for role in ROLES:
-            headers = {"HTTP_AUTHORIZATION": f"Bearer {raws[role]}"} if role in raws else {}
-            status = client.get(url, **headers).status_code
+            headers = {"Authorization": f"Bearer {raws[role]}"} if role in raws else {}
+            status = client.get(url, headers=headers).status_code
             if role == "anonymous":
                 want = {401}
             elif role in roles_for(action):
