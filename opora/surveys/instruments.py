@@ -337,5 +337,8 @@ SHIPPED: dict[str, tuple[str, dict[str, Any], bool]] = {
     "phq-9": ("PHQ-9", PHQ9, True),
     "gad-7": ("GAD-7", GAD7, True),
     "pss-10": ("PSS-10", PSS10, True),
-    "parental-stress": ("Parental Stress Scale", PARENTAL, True),
+    # Not offered openly: its UK distributor asks that the copyright owner (Prof. J. Berry)
+    # authorise it before it goes into an electronic system (docs/QUESTIONNAIRES.md). A service
+    # that has that authorisation ticks "offered on the portal" in the builder.
+    "parental-stress": ("Parental Stress Scale", PARENTAL, False),
 }
