@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Min, Q, QuerySet
 
@@ -12,6 +13,15 @@ from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
 from opora.intake.models import Channel, ServiceRequest
 from opora.mail.models import Attachment, InboundMessage, OutgoingLetter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class WaitingAnnotations(TypedDict):
+    first_received: dt.datetime
+    due_on: dt.date | None
+
 
 # A letter of the thread (registered or released from quarantine) that has no answer yet.
 _WAITING = Q(
@@ -26,7 +36,7 @@ def _sees_all(actor: User) -> bool:
 
 def written_requests(
     *, actor: User, service: Service, waiting_only: bool = True
-) -> QuerySet[ServiceRequest]:
+) -> QuerySet[WithAnnotations[ServiceRequest, WaitingAnnotations]]:
     """E-mail requests of the service: a consultant's own, or all of them for the head.
 
     Each row carries `first_received` (the first letter's receipt) and `due_on` (the earliest
