@@ -254,6 +254,8 @@ def _send(n: Notification) -> None:
         if sender is None:
             # A configuration error no retry mends: given up at once, shown to the heads.
             error = LookupError(f"no sender registered for {n.channel}")
+            # The flag the outbox reads with getattr; a plain LookupError, not a subclass, as its
+            # class name is the reason the heads are shown.
             error.retryable = False  # type: ignore[attr-defined]
             raise error
         sender(n)
