@@ -9,14 +9,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeGuard
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from opora.accounts.access import sees_every_service
+from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
 from opora.complaints.models import Complaint
+from opora.consultations.models import Protocol
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
 
@@ -24,27 +26,31 @@ REGISTER_ROLES = (Role.HEAD, Role.COORDINATOR, Role.ADMIN)
 MANAGE_ROLES = (Role.HEAD, Role.ADMIN)
 
 
-def _staff(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
+# Each question below answers True only for a staff member: a `TypeGuard[User]`, so that a
+# service that asked may use the actor as the `User` it is.
 
 
-def works_for(actor: Any, service: Service) -> bool:
+def _staff(actor: Actor) -> TypeGuard[User]:
+    return isinstance(actor, User) and actor.is_active
+
+
+def works_for(actor: Actor, service: Service) -> TypeGuard[User]:
     if not _staff(actor):
         return False
     return sees_every_service(actor) or actor.services.filter(pk=service.pk).exists()
 
 
-def may_register(actor: Any, service: Service) -> bool:
+def may_register(actor: Actor, service: Service) -> TypeGuard[User]:
     """Register a paper letter, a visit or a letter recognised as a complaint."""
     return _staff(actor) and actor.has_role(*REGISTER_ROLES) and works_for(actor, service)
 
 
-def may_manage(actor: Any, service: Service) -> bool:
+def may_manage(actor: Actor, service: Service) -> TypeGuard[User]:
     """Assign reviewers and close complaints: a head of the service or an administrator."""
     return _staff(actor) and actor.has_role(*MANAGE_ROLES) and works_for(actor, service)
 
 
-def is_authority_of(actor: Any, service: Service) -> bool:
+def is_authority_of(actor: Actor, service: Service) -> TypeGuard[User]:
     return (
         _staff(actor)
         and actor.role == Role.AUTHORITY
@@ -53,7 +59,7 @@ def is_authority_of(actor: Any, service: Service) -> bool:
     )
 
 
-def may_read(actor: Any, complaint: Complaint) -> bool:
+def may_read(actor: Actor, complaint: Complaint) -> TypeGuard[User]:
     """The whole complaint and its case file."""
     if not _staff(actor):
         return False
@@ -65,22 +71,23 @@ def may_read(actor: Any, complaint: Complaint) -> bool:
     return sees_every_service(actor) or actor.pk not in consultants_complained_about(complaint)
 
 
-def may_take(actor: Any, complaint: Complaint) -> bool:
+def may_take(actor: Actor, complaint: Complaint) -> TypeGuard[User]:
     """The authority takes a disputed complaint for its own review (§19)."""
     return complaint.status == Complaint.Status.DISPUTED and is_authority_of(
         actor, complaint.service
     )
 
 
-def may_answer(actor: Any, complaint: Complaint) -> bool:
+def may_answer(actor: Actor, complaint: Complaint) -> TypeGuard[User]:
     return (
-        complaint.status == Complaint.Status.UNDER_REVIEW
+        isinstance(actor, User)
+        and complaint.status == Complaint.Status.UNDER_REVIEW
         and complaint.reviewer_id is not None
-        and complaint.reviewer_id == getattr(actor, "pk", None)
+        and complaint.reviewer_id == actor.pk
     )
 
 
-def complaint_access(actor: Any, complaint_id: Any) -> Complaint:
+def complaint_access(actor: Actor, complaint_id: int | str) -> Complaint:
     """The complaint `actor` may read, or `NotFound` / `PermissionDenied`."""
     try:
         pk = int(complaint_id)
@@ -102,14 +109,15 @@ def consultants_complained_about(complaint: Complaint) -> set[int]:
     """The staff a complaint is about: the consultant of its consultation (and the protocol's
     author), or, for a request without one, the consultants of the request's bookings."""
     ids: set[int] = set()
-    if complaint.consultation_id is not None:
-        c = complaint.consultation
+    c = complaint.consultation if complaint.consultation_id is not None else None
+    if c is not None:
         ids.add(c.booking.slot.consultant_id)
-        protocol = getattr(c, "protocol", None)
+        protocol: Protocol | None = getattr(c, "protocol", None)
         if protocol is not None:
             ids.add(protocol.written_by_id)
-    if complaint.request_id is not None:
-        ids.update(complaint.request.bookings.values_list("slot__consultant_id", flat=True))
+    request = complaint.request if complaint.request_id is not None else None
+    if request is not None:
+        ids.update(request.bookings.values_list("slot__consultant_id", flat=True))
     return ids
 
 
@@ -122,8 +130,13 @@ def reviewer_candidates(complaint: Complaint, *, everyone: bool = False) -> Quer
         complaint.stage == Complaint.Stage.AUTHORITY
         or complaint.status == Complaint.Status.DISPUTED
     ):
-        qs = User.objects.filter(
-            role=Role.AUTHORITY, organisation_id=service.authority_id, is_active=True
+        # No authority named: nobody (not the authority staff without an organisation).
+        qs = (
+            User.objects.filter(
+                role=Role.AUTHORITY, organisation_id=service.authority_id, is_active=True
+            )
+            if service.authority_id is not None
+            else User.objects.none()
         )
     else:
         qs = User.objects.filter(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.models import User
 from opora.complaints.models import Complaint
 
 
@@ -51,7 +55,7 @@ class PortalComplaintForm(forms.Form):
     )
     consent = forms.BooleanField(label=_("I agree to the processing of these data"))
 
-    def __init__(self, *args: object, allows_anonymous: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: Any, allows_anonymous: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not allows_anonymous:
             del self.fields["anonymous"]
@@ -106,9 +110,11 @@ class StaffComplaintForm(forms.Form):
 class AssignForm(forms.Form):
     reviewer = forms.TypedChoiceField(label=_("Reviewer"), coerce=int)
 
-    def __init__(self, *args: object, candidates: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, candidates: Sequence[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].choices = [("", "—")] + [
+        field = self.fields["reviewer"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "—")] + [
             (u.pk, f"{u.display_name} ({u.get_role_display()})") for u in candidates
         ]
 

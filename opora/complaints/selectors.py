@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from opora.accounts.actors import Actor
+from opora.accounts.actors import Actor, User
 from opora.complaints import access, deadlines
 from opora.complaints.models import Complaint
 from opora.complaints.services import hash_follow_code
 from opora.consultations import selectors as consultation_selectors
-from opora.consultations.models import Recording
+from opora.consultations.models import Consultation, Protocol, Recording
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import PermissionDenied
 from opora.core.models import Service
+from opora.intake.models import ServiceRequest
+from opora.scheduling.models import Booking
 
 OPEN_STATUSES = (
     Complaint.Status.REGISTERED,
@@ -80,7 +81,7 @@ class ServiceCounts:
 def authority_overview(*, actor: Actor) -> tuple[list[ServiceCounts], list[Row]]:
     """For the authority: counts per supervised service (no names, no text), the disputed
     complaints waiting for it (number and due date only) and, in full, the ones it reviews."""
-    if not (getattr(actor, "is_authenticated", False) and actor.organisation_id):
+    if not (isinstance(actor, User) and actor.organisation_id):
         return [], []
     services = Service.objects.filter(authority_id=actor.organisation_id).order_by("pk")
     out = []
@@ -110,15 +111,15 @@ def authority_overview(*, actor: Actor) -> tuple[list[ServiceCounts], list[Row]]
 class CaseFile:
     """What the reviewer sees of the case; each part read is on the audit log."""
 
-    request: Any = None
-    booking: Any = None
-    consultation: Any = None
-    protocol: Any = None
+    request: ServiceRequest | None = None
+    booking: Booking | None = None
+    consultation: Consultation | None = None
+    protocol: Protocol | None = None
     recordings: list[Recording] = field(default_factory=list)
     may_open_recordings: bool = False
 
 
-def _read(actor: Any, complaint: Complaint, subject: Any, part: str) -> None:
+def _read(actor: Actor, complaint: Complaint, subject: Model, part: str) -> None:
     audit_record(
         actor=actor,
         event_type=AuditEventType.COMPLAINT_CASE_READ,
@@ -145,16 +146,17 @@ def complaint_case_file(*, actor: Actor, complaint: Complaint) -> CaseFile:
         subject=complaint,
         extra={"number": complaint.number},
     )
-    if complaint.request_id is not None:
-        case.request = complaint.request
-        _read(actor, complaint, case.request, "request")
-    if complaint.consultation_id is not None:
-        consultation = complaint.consultation
+    request = complaint.request if complaint.request_id is not None else None
+    if request is not None:
+        case.request = request
+        _read(actor, complaint, request, "request")
+    consultation = complaint.consultation if complaint.consultation_id is not None else None
+    if consultation is not None:
         case.consultation = consultation
         case.booking = consultation.booking
-        _read(actor, complaint, case.booking, "booking")
+        _read(actor, complaint, consultation.booking, "booking")
         _read(actor, complaint, consultation, "consultation")
-        protocol = getattr(consultation, "protocol", None)
+        protocol: Protocol | None = getattr(consultation, "protocol", None)
         if protocol is not None:
             case.protocol = protocol
             _read(actor, complaint, protocol, "protocol")

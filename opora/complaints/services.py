@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +33,15 @@ NUMBER_PREFIX = "Ж"
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 16
 
-TEXT_MAX = Complaint._meta.get_field("text").max_length
+
+def _max_length(name: str) -> int:
+    field = Complaint._meta.get_field(name)
+    # Every text field of a complaint is a bounded column of its own.
+    assert isinstance(field, models.Field) and field.max_length is not None, name
+    return field.max_length
+
+
+TEXT_MAX = _max_length("text")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # What a complainant is told when the request code is not theirs, does not exist or cannot be
@@ -77,13 +85,13 @@ def _next_number(service: Service, year: int) -> str:
     return f"{NUMBER_PREFIX}-{year}-{counter.last:04d}"
 
 
-def _event(complaint: Complaint, kind: str, actor: Any) -> None:
+def _event(complaint: Complaint, kind: str, actor: Actor) -> None:
     ComplaintEvent.objects.create(
-        complaint=complaint, kind=kind, actor=actor if getattr(actor, "pk", None) else None
+        complaint=complaint, kind=kind, actor=actor if isinstance(actor, User) else None
     )
 
 
-def _audit(actor: Any, event_type: AuditEventType, complaint: Complaint, **extra: Any) -> None:
+def _audit(actor: Actor, event_type: AuditEventType, complaint: Complaint, **extra: Any) -> None:
     audit_record(
         actor=actor,
         event_type=event_type,
@@ -94,8 +102,9 @@ def _audit(actor: Any, event_type: AuditEventType, complaint: Complaint, **extra
 
 def _phones_of(request: ServiceRequest) -> set[str]:
     phones = {request.phone, request.phone_extra}
-    if request.client_id is not None:
-        phones |= {request.client.phone, request.client.phone_extra}
+    client = request.client if request.client_id is not None else None
+    if client is not None:
+        phones |= {client.phone, client.phone_extra}
     out = set()
     for p in phones:
         try:
@@ -337,7 +346,8 @@ def complaint_request_recording(
     complaint = _locked(complaint)
     if not (access.may_answer(actor, complaint) or access.may_manage(actor, complaint.service)):
         raise PermissionDenied(_("Only the reviewer or a head requests the recording."))
-    if complaint.consultation_id is None:
+    consultation = complaint.consultation if complaint.consultation_id is not None else None
+    if consultation is None:
         raise DomainError(
             _("The complaint names no consultation: there is no recording to request."),
             code="no_consultation",
@@ -364,7 +374,7 @@ def complaint_request_recording(
     )
     releases = []
     if consultation_selectors.may_view_recordings(actor, complaint.service):
-        for recording in complaint.consultation.recordings.all():
+        for recording in consultation.recordings.all():
             releases.append(
                 consultation_services.recording_release_create(
                     actor=actor,
@@ -413,7 +423,7 @@ def complaint_answer(*, actor: Actor, complaint: Complaint, answer: str) -> Comp
     complaint = _locked(complaint)
     if not access.may_answer(actor, complaint):
         raise PermissionDenied(_("Only the assigned reviewer answers the complaint."))
-    answer = _clean_text(answer, limit=Complaint._meta.get_field("answer").max_length)
+    answer = _clean_text(answer, limit=_max_length("answer"))
     if not answer:
         raise DomainError(_("Write the answer."), code="empty")
     complaint.answer = answer

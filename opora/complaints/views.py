@@ -3,6 +3,7 @@ Thin: each parses the form, calls a service or selector, and renders."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -43,7 +44,9 @@ def _service(code: str) -> Service:
     return service
 
 
-def _portal(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> Any:
+def _portal(
+    request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200
+) -> HttpResponse:
     ctx.update(
         law16=regulation.SECTION_16, law17=regulation.SECTION_17, law19=regulation.SECTION_19
     )
@@ -79,9 +82,9 @@ def portal_new(request: HttpRequest, code: str) -> HttpResponse:
             )
         except DomainError as e:
             if e.code == "request_not_yours":
-                refusal = e.message
+                refusal = str(e.message)
             else:
-                form.add_error(None, e.message)
+                form.add_error(None, str(e.message))
         else:
             return _portal(
                 request,
@@ -168,7 +171,7 @@ def portal_disagree(request: HttpRequest, code: str) -> HttpResponse:
             complaint=complaint, text=disagree.cleaned_data["text"]
         )
     except DomainError as e:
-        messages.error(request, e.message)
+        messages.error(request, str(e.message))
     else:
         messages.success(
             request,
@@ -180,7 +183,9 @@ def portal_disagree(request: HttpRequest, code: str) -> HttpResponse:
 # --- Staff -----------------------------------------------------------------------------------
 
 
-def _staff_page(request: HttpRequest, template: str, ctx: dict[str, Any], tz: Any = None) -> Any:
+def _staff_page(
+    request: HttpRequest, template: str, ctx: dict[str, Any], tz: dt.tzinfo | None = None
+) -> HttpResponse:
     ctx.setdefault("nav", "complaints")
     ctx.update(law17=regulation.SECTION_17, law19=regulation.SECTION_19)
     response = TemplateResponse(request, template, ctx)
@@ -202,7 +207,7 @@ def complaint_list(request: StaffRequest) -> HttpResponse:
             actor=request.user, service=request.service, status=status
         )
     except Denied as e:
-        return forbidden(request, e.message)
+        return forbidden(request, str(e.message))
     return _staff_page(
         request,
         "complaints/list.html",
@@ -236,7 +241,7 @@ def complaint_new(request: StaffRequest) -> HttpResponse:
                 request_code=d["request_code"],
             )
         except DomainError as e:
-            form.add_error(None, e.message)
+            form.add_error(None, str(e.message))
         else:
             messages.success(
                 request,
@@ -247,13 +252,13 @@ def complaint_new(request: StaffRequest) -> HttpResponse:
     return _staff_page(request, "complaints/new.html", {"form": form})
 
 
-def _complaint_or_page(request: HttpRequest, complaint_id: int) -> Complaint | HttpResponse:
+def _complaint_or_page(request: StaffRequest, complaint_id: int) -> Complaint | HttpResponse:
     try:
         return access.complaint_access(request.user, complaint_id)
     except NotFound:
         raise Http404 from None
     except Denied as e:
-        return forbidden(request, e.message)
+        return forbidden(request, str(e.message))
 
 
 @role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN, Role.AUTHORITY, needs_service=False)
@@ -307,7 +312,7 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
                 messages.success(request, _("The complaint is closed."))
                 return redirect("complaints:detail", complaint.pk)
         except DomainError as e:
-            messages.error(request, e.message)
+            messages.error(request, str(e.message))
         complaint.refresh_from_db()
     full = access.may_read(user, complaint)
     case = selectors.complaint_case_file(actor=user, complaint=complaint) if full else None

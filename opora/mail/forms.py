@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.models import User
 from opora.mail.services import ANSWER_MAX_CHARS
 
 
@@ -30,12 +33,18 @@ class AnswerForm(forms.Form):
             self.initial.setdefault("submission_key", secrets.token_urlsafe(24))
 
 
+class ConsultantField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
 class AssignForm(forms.Form):
-    consultant = forms.ModelChoiceField(
-        label=_("Responsible consultant"), queryset=None, empty_label=None
+    consultant = ConsultantField(
+        label=_("Responsible consultant"), queryset=User.objects.none(), empty_label=None
     )
 
-    def __init__(self, *args, consultants, **kwargs) -> None:
+    def __init__(self, *args: Any, consultants: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consultant"].queryset = consultants
-        self.fields["consultant"].label_from_instance = lambda u: u.display_name
+        field = self.fields["consultant"]
+        assert isinstance(field, ConsultantField)
+        field.queryset = consultants

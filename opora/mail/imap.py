@@ -101,10 +101,10 @@ def mailbox_fetch(mailbox: Mailbox) -> FetchResult:
         validity_data = conn.response("UIDVALIDITY")[1]
         validity = int(validity_data[0]) if validity_data and validity_data[0] else None
         last_uid = mailbox.last_uid if validity == mailbox.uid_validity else 0
-        uids = _uids(_ok(conn.uid("SEARCH", None, "UNSEEN"), "SEARCH"))
+        uids = _uids(_ok(conn.uid("SEARCH", "UNSEEN"), "SEARCH"))
         uids |= {
             u
-            for u in _uids(_ok(conn.uid("SEARCH", None, f"UID {last_uid + 1}:*"), "SEARCH"))
+            for u in _uids(_ok(conn.uid("SEARCH", f"UID {last_uid + 1}:*"), "SEARCH"))
             if u > last_uid  # "n:*" always returns the highest UID, even when it is below n
         }
         highest = last_uid

@@ -89,8 +89,8 @@ def _body_text(msg: EmailMessage) -> str:
     try:
         text = part.get_content()
     except Exception:  # noqa: BLE001 - unknown charset: decode what can be decoded
-        payload = part.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        text = (payload if isinstance(payload, bytes) else b"").decode("utf-8", errors="replace")
     if not isinstance(text, str):
         return ""
     if part.get_content_subtype() == "html":
@@ -112,7 +112,8 @@ def _attachments(msg: EmailMessage) -> list[ParsedAttachment]:
     for n, part in enumerate(parts, start=1):
         if part.is_multipart():
             continue
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         found.append(
             ParsedAttachment(
                 filename=_safe_filename(part.get_filename(), n),

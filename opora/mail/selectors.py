@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Min, Q, QuerySet
 
-from opora.accounts.models import Role
+from opora.accounts.models import Role, User
 from opora.core.errors import NotFound, PermissionDenied
+from opora.core.models import Service
 from opora.intake.models import Channel, ServiceRequest
 from opora.mail.models import Attachment, InboundMessage, OutgoingLetter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class WaitingAnnotations(TypedDict):
+    first_received: dt.datetime
+    due_on: dt.date | None
+
 
 # A letter of the thread (registered or released from quarantine) that has no answer yet.
 _WAITING = Q(
@@ -20,11 +30,13 @@ _WAITING = Q(
 )
 
 
-def _sees_all(actor: Any) -> bool:
+def _sees_all(actor: User) -> bool:
     return actor.is_superuser or actor.role in (Role.HEAD, Role.ADMIN)
 
 
-def written_requests(*, actor: Any, service: Any, waiting_only: bool = True) -> QuerySet:
+def written_requests(
+    *, actor: User, service: Service, waiting_only: bool = True
+) -> QuerySet[WithAnnotations[ServiceRequest, WaitingAnnotations]]:
     """E-mail requests of the service: a consultant's own, or all of them for the head.
 
     Each row carries `first_received` (the first letter's receipt) and `due_on` (the earliest
@@ -43,7 +55,7 @@ def written_requests(*, actor: Any, service: Any, waiting_only: bool = True) -> 
     return qs.order_by("due_on", "first_received", "pk")
 
 
-def written_request_get(*, actor: Any, service: Any, pk: Any) -> ServiceRequest:
+def written_request_get(*, actor: User, service: Service, pk: int | str) -> ServiceRequest:
     """One written request the actor may open (NotFound / PermissionDenied otherwise)."""
     try:
         request = (
@@ -81,25 +93,29 @@ def thread(*, request: ServiceRequest) -> list[ThreadItem]:
 
 
 def waiting_due_on(*, request: ServiceRequest) -> dt.date | None:
-    return (
+    due_on: dt.date | None = (
         InboundMessage.objects.filter(request=request, answered_by__isnull=True)
         .exclude(status=InboundMessage.Status.QUARANTINED)
         .aggregate(d=Min("due_on"))["d"]
     )
+    return due_on
 
 
-def attachment_get(*, actor: Any, service: Any, pk: Any) -> Attachment:
+def attachment_get(*, actor: User, service: Service, pk: int | str) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("message__request").get(
             pk=int(pk), message__request__service=service
         )
     except (Attachment.DoesNotExist, TypeError, ValueError):
         raise NotFound("attachment") from None
-    written_request_get(actor=actor, service=service, pk=attachment.message.request_id)
+    request_id = attachment.message.request_id
+    if request_id is None:  # excluded by the filter above (a quarantined letter's)
+        raise NotFound("attachment")
+    written_request_get(actor=actor, service=service, pk=request_id)
     return attachment
 
 
-def quarantine(*, service: Any) -> QuerySet:
+def quarantine(*, service: Service) -> QuerySet[InboundMessage]:
     return (
         InboundMessage.objects.filter(
             mailbox__service=service, status=InboundMessage.Status.QUARANTINED
@@ -109,7 +125,7 @@ def quarantine(*, service: Any) -> QuerySet:
     )
 
 
-def quarantined_get(*, service: Any, pk: Any) -> InboundMessage:
+def quarantined_get(*, service: Service, pk: int | str) -> InboundMessage:
     try:
         return quarantine(service=service).get(pk=int(pk))
     except (InboundMessage.DoesNotExist, TypeError, ValueError):

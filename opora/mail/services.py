@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import re
 from email.utils import formataddr, make_msgid
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,10 +25,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for
+from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
+from opora.core.models import Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.services import request_create
 from opora.mail.locks import (
@@ -86,7 +87,7 @@ def mailbox_consultant(mailbox: Mailbox) -> User | None:
     )
 
 
-def answer_due_on(service: Any, received_at: dt.datetime) -> dt.date:
+def answer_due_on(service: Service, received_at: dt.datetime) -> dt.date:
     """The last day for the answer: N working days (the service's calendar) after receipt."""
     received_day = to_local(service, received_at).date()
     return add_working_days(service, received_day, service.written_answer_working_days)
@@ -150,7 +151,7 @@ def _new_request_reason(letter: ParsedLetter) -> str:
 
 
 def _register_new(
-    *, actor: Any, mailbox: Mailbox, letter: ParsedLetter
+    *, actor: Actor | None, mailbox: Mailbox, letter: ParsedLetter
 ) -> tuple[ServiceRequest | None, str]:
     """A new request for the letter, or (None, quarantine reason) when it cannot be registered."""
     service = mailbox.service
@@ -179,7 +180,7 @@ def _register_new(
     return request, ""
 
 
-def _reopen(*, actor: Any, request: ServiceRequest) -> None:
+def _reopen(*, actor: Actor | None, request: ServiceRequest) -> None:
     """A new letter in an answered thread waits for an answer again (regulation 002 §4.6.1)."""
     locked = service_request_select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.DONE:
@@ -189,7 +190,9 @@ def _reopen(*, actor: Any, request: ServiceRequest) -> None:
     audit_record(actor=actor, event_type=AuditEventType.MAIL_REQUEST_REOPENED, subject=locked)
 
 
-def _route(*, actor: Any, message: InboundMessage, letter: ParsedLetter, status: str) -> str:
+def _route(
+    *, actor: Actor | None, message: InboundMessage, letter: ParsedLetter, status: str
+) -> AuditEventType:
     """Decide where a letter goes (not saved here): its thread, a new request, or quarantine.
 
     Returns the audit event to record once the letter is saved.
@@ -225,12 +228,18 @@ def _store_attachments(message: InboundMessage, letter: ParsedLetter, saved: lis
             size=len(part.content),
         )
         attachment.file.save(part.filename, ContentFile(part.content), save=False)
-        saved.append(attachment.file.name)
+        if attachment.file.name:
+            saved.append(attachment.file.name)
         attachment.save()
 
 
 def _finish(
-    *, actor: Any, message: InboundMessage, letter: ParsedLetter, event: str, saved: list[str]
+    *,
+    actor: Actor | None,
+    message: InboundMessage,
+    letter: ParsedLetter,
+    event: AuditEventType,
+    saved: list[str],
 ) -> None:
     """After the letter's row is saved: its attachments (if registered) and the audit record."""
     if message.request_id is None:
@@ -315,7 +324,8 @@ def inbound_store(
                     status=InboundMessage.Status.REGISTERED,
                 )
             message.raw.save(f"{mailbox.pk}.eml", ContentFile(raw), save=False)
-            saved.append(message.raw.name)
+            if message.raw.name:
+                saved.append(message.raw.name)
             # Uniqueness and the checks are the database's: a racing second fetch of the same
             # letter ends in IntegrityError below, and reads the winner's row.
             message.full_clean(validate_unique=False, validate_constraints=False)
@@ -335,13 +345,13 @@ def inbound_store(
     return message, True
 
 
-def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
+def inbound_release(*, actor: Actor, message: InboundMessage) -> InboundMessage:
     """Release a quarantined letter (staff judged it genuine): register it as if it came now.
 
     Its receipt time stays that of the letter: the deadline counts from when it arrived.
     """
-    _require_role(actor, QUARANTINE_ROLES, _("You may not release letters from quarantine."))
-    require_works_for(actor, message.mailbox.service)
+    user = _require_role(actor, QUARANTINE_ROLES, _("You may not release letters from quarantine."))
+    require_works_for(user, message.mailbox.service)
     saved: list[str] = []
     try:
         with transaction.atomic():
@@ -357,15 +367,15 @@ def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
             with locked.raw.open("rb") as fh:
                 letter = parse_letter(fh.read())
             event = _route(
-                actor=actor, message=locked, letter=letter, status=InboundMessage.Status.RELEASED
+                actor=user, message=locked, letter=letter, status=InboundMessage.Status.RELEASED
             )
             if locked.request is None:
                 raise DomainError(_release_refusal(locked.quarantine_reason), code="not_released")
-            locked.released_by = actor
+            locked.released_by = user
             locked.save(update_fields=["status", "request", "due_on", "released_by"])
-            _finish(actor=actor, message=locked, letter=letter, event=event, saved=saved)
+            _finish(actor=user, message=locked, letter=letter, event=event, saved=saved)
             audit_record(
-                actor=actor,
+                actor=user,
                 event_type=AuditEventType.MAIL_LETTER_RELEASED,
                 subject=locked,
                 extra={"request": locked.request_id},
@@ -391,14 +401,16 @@ def _release_refusal(reason: str) -> str:
 # --- Answers out -------------------------------------------------------------------------------
 
 
-def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
-    if not (actor and getattr(actor, "is_authenticated", False) and actor.has_role(*roles)):
+def _require_role(actor: Actor, roles: tuple[str, ...], message: str) -> User:
+    """The staff member `actor`, if they hold one of `roles` (or are a superuser)."""
+    if not (isinstance(actor, User) and actor.has_role(*roles)):
         raise PermissionDenied(message)
+    return actor
 
 
-def can_answer(actor: Any, request: ServiceRequest) -> bool:
+def can_answer(actor: Actor, request: ServiceRequest) -> bool:
     """The responsible consultant, or a head of the service (or an administrator)."""
-    if not (actor and getattr(actor, "is_authenticated", False) and actor.is_active):
+    if not (isinstance(actor, User) and actor.is_active):
         return False
     if actor.is_superuser or actor.role == Role.ADMIN:
         return True
@@ -427,7 +439,7 @@ def answer_subject(request: ServiceRequest, original: str) -> str:
 
 @transaction.atomic
 def written_answer_create(
-    *, actor: Any, request: ServiceRequest, body: str, submission_key: str = ""
+    *, actor: Actor, request: ServiceRequest, body: str, submission_key: str = ""
 ) -> OutgoingLetter:
     """Store the consultant's written answer and send it after commit (regulation 002 §4.6.3).
 
@@ -436,7 +448,7 @@ def written_answer_create(
     waiting in the thread counts as answered, and the request is done. The audit log records
     who answered which request, never the text. The same `submission_key` stores one answer.
     """
-    if not can_answer(actor, request):
+    if not (isinstance(actor, User) and can_answer(actor, request)):
         raise PermissionDenied(_("Only the responsible consultant or the head may answer."))
     body = (body or "").strip()
     if not body:
@@ -579,7 +591,7 @@ def outbound_deliver(*, outbound_id: int) -> OutgoingLetter:
 # --- Overdue answers ---------------------------------------------------------------------------
 
 
-def _service_heads(service: Any) -> list[User]:
+def _service_heads(service: Service) -> list[User]:
     return list(
         User.objects.filter(services=service, role=Role.HEAD, is_active=True)
         .exclude(email="")
@@ -611,9 +623,11 @@ def overdue_flag(*, now: dt.datetime | None = None) -> int:
     )
     by_request: dict[int, ServiceRequest] = {}
     for message in candidates:
-        service = message.request.service
-        if message.due_on < local_now(service, now).date():
-            by_request.setdefault(message.request_id, message.request)
+        request = message.request
+        if request is None or message.due_on is None:
+            continue  # excluded by the filter above; spelled out for the types
+        if message.due_on < local_now(request.service, now).date():
+            by_request.setdefault(request.pk, request)
     flagged = 0
     for request in by_request.values():
         if _flag_request(request=request, now=now):
@@ -636,9 +650,9 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
         .exclude(status=InboundMessage.Status.QUARANTINED)
         .order_by("due_on")
     )
-    if not letters:
+    due_on = letters[0].due_on if letters else None
+    if due_on is None:  # no letter overdue (a due day is in the filter)
         return False
-    due_on = letters[0].due_on
     link = public_url(reverse("mail:thread", args=[request.pk]))
     heads = _service_heads(service)
     with translation.override(settings.LANGUAGE_CODE):
@@ -673,11 +687,11 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
 
 @transaction.atomic
 def written_request_assign(
-    *, actor: Any, request: ServiceRequest, consultant: User
+    *, actor: Actor, request: ServiceRequest, consultant: User
 ) -> ServiceRequest:
     """The head hands a written request to another consultant of the service."""
-    _require_role(actor, (Role.HEAD, Role.ADMIN), _("Only the head may reassign requests."))
-    require_works_for(actor, request.service)
+    user = _require_role(actor, (Role.HEAD, Role.ADMIN), _("Only the head may reassign requests."))
+    require_works_for(user, request.service)
     if not (
         consultant.is_active
         and consultant.role == Role.CONSULTANT
@@ -691,7 +705,7 @@ def written_request_assign(
     locked.assigned_to = consultant
     locked.save(update_fields=["assigned_to", "updated_at"])
     audit_record(
-        actor=actor,
+        actor=user,
         event_type=AuditEventType.MAIL_REQUEST_ASSIGNED,
         subject=locked,
         extra={"from": previous, "to": consultant.pk},
@@ -700,6 +714,6 @@ def written_request_assign(
 
 
 @transaction.atomic
-def thread_read_record(*, actor: Any, request: ServiceRequest) -> None:
+def thread_read_record(*, actor: Actor, request: ServiceRequest) -> None:
     """Opening a thread shows a client's letters: the read is audited (no content)."""
     audit_record(actor=actor, event_type=AuditEventType.MAIL_THREAD_VIEWED, subject=request)

@@ -11,7 +11,7 @@ answers from Opora. Runs inside `inbound_process`'s transaction; replies are que
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -27,6 +27,9 @@ from opora.messengers.adapters import Button, InboundMessage
 from opora.messengers.models import Conversation, InboundUpdate
 from opora.messengers.services import outbound_enqueue
 from opora.registry.iin import IINError, validate_iin
+
+if TYPE_CHECKING:
+    from opora.scheduling.models import Booking
 
 State = Conversation.State
 OPEN_STATUSES = (ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED)
@@ -156,7 +159,7 @@ class Dialogue:
         self.to_state(State.ASK_QUESTION)
         self.say(_("Please describe your question in your own words, in one message."))
 
-    def _active_booking(self) -> Any:
+    def _active_booking(self) -> Booking | None:
         from opora.scheduling.models import Booking
 
         request = self.conversation.request
@@ -168,7 +171,7 @@ class Dialogue:
             .first()
         )
 
-    def _when(self, booking: Any) -> dict[str, str]:
+    def _when(self, booking: Booking) -> dict[str, str]:
         starts = timezone.localtime(booking.slot.starts_at, self.service.tz)
         return {"date": starts.strftime("%d.%m.%Y"), "time": starts.strftime("%H:%M")}
 

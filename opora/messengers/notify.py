@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from opora.messengers.adapters import Button, SendError
 from opora.messengers.models import Conversation, MessengerChannel, OutgoingChatMessage
 from opora.messengers.services import outbound_enqueue, outbound_send
+from opora.notifications.models import Notification
 
 
 def _public(url: str) -> bool:
@@ -17,7 +17,7 @@ def _public(url: str) -> bool:
     return bool(host) and host != "localhost" and not host.startswith("127.")
 
 
-def send_notification(notification: Any) -> str:
+def send_notification(notification: Notification) -> str:
     """Deliver a Notification whose recipient is a conversation id, through the outbound queue.
 
     The outbound row is keyed by the notification, so a retried delivery reuses it and a message

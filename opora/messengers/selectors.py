@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts.actors import Actor
+from opora.accounts.models import Role, User
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.messengers.models import Conversation, ConversationMessage
@@ -15,22 +14,25 @@ from opora.messengers.models import Conversation, ConversationMessage
 STAFF_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 
 
-def _require(actor: Any) -> None:
-    if not getattr(actor, "is_authenticated", False) or not actor.has_role(*STAFF_ROLES):
+def _require(actor: Actor) -> User:
+    """The staff member `actor`, if they may read messenger conversations."""
+    if not isinstance(actor, User) or not actor.has_role(*STAFF_ROLES):
         raise PermissionDenied(_("Only a consultant or the head may read messenger conversations."))
+    return actor
 
 
-def _visible(actor: Any) -> QuerySet[Conversation]:
+def _visible(user: User) -> QuerySet[Conversation]:
     qs = Conversation.objects.select_related("account", "request")
-    if actor.is_superuser or actor.role == Role.ADMIN:
+    if user.is_superuser or user.role == Role.ADMIN:
         return qs
-    return qs.filter(account__service__in=actor.services.all())
+    return qs.filter(account__service__in=user.services.all())
 
 
-def conversations_for_staff(*, actor: Any, unanswered_only: bool = True) -> QuerySet[Conversation]:
+def conversations_for_staff(
+    *, actor: Actor, unanswered_only: bool = True
+) -> QuerySet[Conversation]:
     """Conversations of the actor's services; unanswered first (oldest waiting first)."""
-    _require(actor)
-    qs = _visible(actor).annotate(
+    qs = _visible(_require(actor)).annotate(
         inbound_count=Count("messages", filter=Q(messages__direction="in"))
     )
     if unanswered_only:
@@ -38,10 +40,9 @@ def conversations_for_staff(*, actor: Any, unanswered_only: bool = True) -> Quer
     return qs.order_by("-last_message_at", "-pk")
 
 
-def conversation_get(*, actor: Any, pk: int) -> Conversation:
+def conversation_get(*, actor: Actor, pk: int) -> Conversation:
     """One conversation the actor may read; the read is audited (it shows a client's messages)."""
-    _require(actor)
-    conversation = _visible(actor).filter(pk=pk).first()
+    conversation = _visible(_require(actor)).filter(pk=pk).first()
     if conversation is None:
         raise NotFound(_("The conversation does not exist."))
     audit_record(

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts.actors import Actor
+from opora.accounts.models import Role, User
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.messengers.adapters import Button, InboundMessage, get_adapter
@@ -66,7 +68,7 @@ def inbound_store(
             continue  # the provider retried a delivery we already hold
         stored.append(update)
     for update in stored:
-        transaction.on_commit(lambda pk=update.pk: process_inbound.delay(pk))
+        transaction.on_commit(partial(process_inbound.delay, update.pk))
     return stored
 
 
@@ -187,7 +189,7 @@ def outbound_enqueue(
     text: str,
     buttons: Sequence[Sequence[Button]] | None = None,
     key: str = "",
-    author: Any = None,
+    author: User | None = None,
     dispatch: bool = True,
 ) -> OutgoingChatMessage:
     """Queue a message to the conversation's chat and record it in the history; it is sent by a
@@ -215,7 +217,7 @@ def outbound_enqueue(
         direction=ConversationMessage.Direction.OUT,
         text=message.text,
         outbound=message,
-        author=author if getattr(author, "pk", None) else None,
+        author=author,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     if dispatch:
@@ -266,19 +268,23 @@ def inbound_retry_due(*, now: dt.datetime | None = None, stuck_after: int = 60) 
 # --- consultant's replies ---------------------------------------------------------------------
 
 
-def _require_staff(actor: Any, conversation: Conversation) -> None:
-    if not getattr(actor, "is_authenticated", False) or not actor.has_role(*REPLY_ROLES):
+def _require_staff(actor: Actor, conversation: Conversation) -> User:
+    """The staff member `actor`, if they may answer this conversation."""
+    if not isinstance(actor, User) or not actor.has_role(*REPLY_ROLES):
         raise PermissionDenied(_("Only a consultant or the head may answer messenger messages."))
     if actor.is_superuser or actor.role == Role.ADMIN:
-        return
+        return actor
     if not actor.services.filter(pk=conversation.account.service_id).exists():
         raise PermissionDenied(_("You do not work for this service."))
+    return actor
 
 
 @transaction.atomic
-def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> OutgoingChatMessage:
+def conversation_reply(
+    *, actor: Actor, conversation: Conversation, text: str
+) -> OutgoingChatMessage:
     """A consultant's answer to a messenger conversation: queued, sent after commit."""
-    _require_staff(actor, conversation)
+    user = _require_staff(actor, conversation)
     text = (text or "").strip()
     if not text:
         raise DomainError(_("Write the answer before sending it."), code="empty")
@@ -288,7 +294,7 @@ def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> 
             code="too_long",
         )
     conversation = conversation_select_for_update().get(pk=conversation.pk)
-    message = outbound_enqueue(conversation=conversation, text=text, author=actor)
+    message = outbound_enqueue(conversation=conversation, text=text, author=user)
     conversation.awaiting_reply_since = None
     conversation.save(update_fields=["awaiting_reply_since"])
     audit_record(

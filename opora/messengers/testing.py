@@ -36,6 +36,8 @@ class StandInApi:
     def base_url(self) -> str:
         assert self.server is not None
         host, port = self.server.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def fail_next(self, count: int = 1, status: int = 500) -> None:

@@ -5,15 +5,19 @@ Locks are taken one row at a time here, so no two of these can deadlock one anot
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db.models import Model, QuerySet
 
 from opora.notifications.models import ShortLink
 
+M = TypeVar("M", bound=Model)
 
-def outbox_rows_select_for_update(model: type[Model], *, skip_locked: bool = True) -> QuerySet:
+
+def outbox_rows_select_for_update(model: type[M], *, skip_locked: bool = True) -> QuerySet[M]:
     """Rows of an outbox table, locked; by default a row another worker holds is skipped (the
     claim: that worker is sending it), so a claim never waits on a network call."""
-    return model.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+    return model._default_manager.select_for_update(skip_locked=skip_locked, of=("self",))
 
 
 def shortlink_select_for_update() -> QuerySet[ShortLink]:

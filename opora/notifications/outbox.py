@@ -141,7 +141,7 @@ def _claim(box: Outbox, pk: int, now: dt.datetime) -> OutboxRow | None:
             return None
         # The same condition again in the UPDATE: where the database has no row locks (the
         # embedded SQLite), the write itself decides which of two workers got the row.
-        claimed = box.model.objects.filter(_claimable(now), pk=pk).update(
+        claimed = box.model._default_manager.filter(_claimable(now), pk=pk).update(
             status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
         if not claimed:
@@ -218,7 +218,7 @@ def outbox_deliver(label: str, pk: int, *, now: dt.datetime | None = None) -> st
     box = get_outbox(label)
     row = _claim(box, pk, now or timezone.now())
     if row is None:
-        status = box.model.objects.filter(pk=pk).values_list("status", flat=True).first()
+        status = box.model._default_manager.filter(pk=pk).values_list("status", flat=True).first()
         return status or "missing"
     try:
         extra = box.send(row) or {}
@@ -230,7 +230,7 @@ def outbox_deliver(label: str, pk: int, *, now: dt.datetime | None = None) -> st
 def outbox_due_ids(box: Outbox, *, now: dt.datetime, limit: int = 5000) -> list[int]:
     """Rows the sweep hands on: retries that are due, rows whose task message was lost, and
     leases of workers that died."""
-    qs = box.model.objects.filter(
+    qs = box.model._default_manager.filter(
         (Q(status=OutboxStatus.QUEUED) & Q(next_attempt_at__lte=now))
         | Q(
             status=OutboxStatus.QUEUED,
@@ -243,7 +243,7 @@ def outbox_due_ids(box: Outbox, *, now: dt.datetime, limit: int = 5000) -> list[
 
 
 def outbox_sweep(
-    *, now: dt.datetime | None = None, hand_on: Callable[[str, list[int]], None] | None = None
+    *, now: dt.datetime | None = None, hand_on: Callable[[str, list[int]], object] | None = None
 ) -> int:
     """Hand on every due row of every registered outbox; returns how many.
 
@@ -268,7 +268,7 @@ def outbox_sweep(
 def outbox_failed(*, label: str | None = None) -> list[tuple[Outbox, models.QuerySet]]:
     """The rows each outbox gave up on (newest first), for the heads' "deliveries" page."""
     return [
-        (box, box.model.objects.filter(status=OutboxStatus.FAILED).order_by("-pk"))
+        (box, box.model._default_manager.filter(status=OutboxStatus.FAILED).order_by("-pk"))
         for box in outboxes()
         if label is None or box.label == label
     ]

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
@@ -25,6 +25,9 @@ from opora.notifications.models import (
     ShortLink,
 )
 from opora.notifications.sms import get_sms_backend
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ def notification_send_to_client(
     email: str = "",
     attachments: Sequence[Attachment] | None = None,
     dedupe_prefix: str = "",
-    contact_hint: dict | None = None,
+    contact_hint: dict[str, int | None] | None = None,
     sms_body: str = "",
     html_body: str = "",
     action_url: str = "",
@@ -251,6 +254,8 @@ def _send(n: Notification) -> None:
         if sender is None:
             # A configuration error no retry mends: given up at once, shown to the heads.
             error = LookupError(f"no sender registered for {n.channel}")
+            # The flag the outbox reads with getattr; a plain LookupError, not a subclass, as its
+            # class name is the reason the heads are shown.
             error.retryable = False  # type: ignore[attr-defined]
             raise error
         sender(n)
@@ -322,10 +327,11 @@ def shortlink_url(link: ShortLink) -> str:
 
 
 @transaction.atomic
-def outbox_delivery_retry(*, actor: Any, label: str, pk: int) -> bool:
+def outbox_delivery_retry(*, actor: AbstractBaseUser, label: str, pk: int) -> bool:
     """A head gives a failed delivery (any outbox) a fresh round of attempts; audited.
 
-    `actor` is an `accounts.actors.Actor` (notifications, on accounts' rank, does not import it).
+    `actor` is the head, an `accounts.models.User` (notifications, on accounts' rank, does not
+    import it: typed as Django's `AbstractBaseUser`, which it is).
     The caller has checked that the actor may see the row (web.views.deliveries). Returns False
     when the row is no longer failed (retried by someone else, or sent meanwhile).
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,9 +14,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The seven criteria of the questionnaire, in its order, on a 1–5 scale. The Russian texts are
 # the regulation's own words (the `ru` catalogue; a test compares them with the regulation).
-CRITERIA: tuple[tuple[str, object], ...] = (
+CRITERIA: tuple[tuple[str, StrOrPromise], ...] = (
     ("q1", pgettext_lazy("questionnaire 002", "Quality of the remote consultation")),
     (
         "q2",
@@ -57,7 +61,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _score_field(label: object) -> models.PositiveSmallIntegerField:
+def _score_field(label: StrOrPromise) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label,
         null=True,

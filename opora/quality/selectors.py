@@ -13,15 +13,18 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from opora.accounts.models import User
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.links import public_url
+from opora.core.models import Service
+from opora.intake.models import ServiceRequest
 from opora.quality.models import CRITERION_FIELDS, Evaluation, QualitySettings
 
 # A consultant sees their results only over at least this many responses (never one parent's).
 CONSULTANT_MIN_RESPONSES = 5
 
 
-def quality_settings_for(service: Any) -> QualitySettings:
+def quality_settings_for(service: Service) -> QualitySettings:
     """The service's settings (the defaults, unsaved, when it has none)."""
     found = QualitySettings.objects.filter(service=service).first()
     return found if found is not None else QualitySettings(service=service)
@@ -38,10 +41,12 @@ def evaluation_is_open(evaluation: Evaluation, *, now: dt.datetime | None = None
     return evaluation.submitted_at is None and now < evaluation.closes_at
 
 
-def evaluation_link_for_request(request: Any, *, now: dt.datetime | None = None) -> str | None:
+def evaluation_link_for_request(
+    request: ServiceRequest, *, now: dt.datetime | None = None
+) -> str | None:
     """The absolute address of the questionnaire of `request`'s service while it can still be
     answered (opened, not sent, the window not closed); None otherwise."""
-    evaluation = Evaluation.objects.filter(request_id=getattr(request, "pk", None)).first()
+    evaluation = Evaluation.objects.filter(request_id=request.pk).first()
     if evaluation is None or not evaluation_is_open(evaluation, now=now):
         return None
     return public_url(reverse("quality:evaluation", args=[evaluation.token]))
@@ -121,14 +126,18 @@ class Results:
 COMMENTS_SHOWN = 100
 
 
-def _period(service: Any, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def _period(
+    service: Service, date_from: dt.date, date_to: dt.date
+) -> tuple[dt.datetime, dt.datetime]:
     tz = service.tz
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return start, end
 
 
-def _evaluations(service: Any, date_from: dt.date, date_to: dt.date, **filters: Any) -> list:
+def _evaluations(
+    service: Service, date_from: dt.date, date_to: dt.date, **filters: Any
+) -> list[Evaluation]:
     start, end = _period(service, date_from, date_to)
     return list(
         Evaluation.objects.filter(
@@ -184,7 +193,9 @@ def _group_key(dimension: str, e: Evaluation) -> tuple[str, str]:
 DIMENSIONS = ("consultant", "topic", "form", "channel")
 
 
-def _aggregate(service: Any, evaluations: list, date_from: dt.date, date_to: dt.date) -> Results:
+def _aggregate(
+    service: Service, evaluations: list[Evaluation], date_from: dt.date, date_to: dt.date
+) -> Results:
     total = Group(key="", label="")
     by: dict[str, dict[str, Group]] = {d: {} for d in DIMENSIONS}
     for e in evaluations:
@@ -213,7 +224,9 @@ def _aggregate(service: Any, evaluations: list, date_from: dt.date, date_to: dt.
 
 
 @transaction.atomic
-def results_for_head(*, actor: Any, service: Any, date_from: dt.date, date_to: dt.date) -> Results:
+def results_for_head(
+    *, actor: User, service: Service, date_from: dt.date, date_to: dt.date
+) -> Results:
     """The service's results in the period (by the day of the service, in its zone), per
     consultant, topic, form and channel, with the response rate and the 3-day SLA. The read is
     audited (who looked at which service's results, for which period)."""
@@ -229,7 +242,7 @@ def results_for_head(*, actor: Any, service: Any, date_from: dt.date, date_to: d
 
 @transaction.atomic
 def results_for_consultant(
-    *, actor: Any, service: Any, date_from: dt.date, date_to: dt.date
+    *, actor: User, service: Service, date_from: dt.date, date_to: dt.date
 ) -> tuple[Group | None, int]:
     """The consultant's own aggregates — (None, n) while fewer than five parents answered, so
     that no one parent's answers can be told apart."""

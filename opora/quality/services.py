@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,12 +23,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from opora.consultations.models import Consultation
+from opora.consultations.models import Consultation, Protocol
 from opora.consultations.selectors import service_heads
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.dates import human_date
 from opora.core.errors import DomainError
 from opora.core.links import public_url
+from opora.core.models import Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.notifications.services import (
     notification_create,
@@ -70,7 +71,7 @@ class AlreadySubmitted(DomainError):
     http_status = 409
 
 
-def window_closes_at(*, service: Any, served_at: dt.datetime) -> dt.datetime:
+def window_closes_at(*, service: Service, served_at: dt.datetime) -> dt.datetime:
     """The end of the third calendar day after the day of the service, in the service's zone."""
     tz = service.tz
     day = served_at.astimezone(tz).date() + dt.timedelta(days=WINDOW_DAYS + 1)
@@ -116,7 +117,9 @@ def _form_of(request: ServiceRequest, consultation: Consultation | None) -> str:
 
 
 def _topic_of(request: ServiceRequest, consultation: Consultation | None) -> str:
-    protocol = getattr(consultation, "protocol", None) if consultation is not None else None
+    protocol: Protocol | None = (
+        getattr(consultation, "protocol", None) if consultation is not None else None
+    )
     if protocol is not None:
         return protocol.topic
     return ""
@@ -178,7 +181,16 @@ def _link(evaluation: Evaluation) -> str:
     return shortlink_url(link)
 
 
-def _notice(evaluation: Evaluation, *, reminder: bool, link: str) -> dict[str, str]:
+class _Notice(TypedDict):
+    subject: str
+    body: str
+    sms_body: str
+    html_body: str
+    action_url: str
+    action_label: str
+
+
+def _notice(evaluation: Evaluation, *, reminder: bool, link: str) -> _Notice:
     service = evaluation.service
     until = human_date(
         timezone.localtime(evaluation.closes_at - dt.timedelta(seconds=1), service.tz)
@@ -328,6 +340,7 @@ def evaluations_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     for evaluation in Evaluation.objects.filter(
         topic="", consultation__protocol__isnull=False, served_at__gte=since
     ).select_related("consultation__protocol"):
+        assert evaluation.consultation is not None  # the filter's join
         Evaluation.objects.filter(pk=evaluation.pk).update(
             topic=evaluation.consultation.protocol.topic
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opora.accounts.models import Role
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.inputs import parse_date_param
+from opora.core.models import Service
 from opora.quality import selectors, services, texts
 from opora.quality.charts import bars
 from opora.quality.models import CRITERIA, Evaluation, MoreOf
@@ -31,7 +33,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _values(evaluation: Evaluation, data: Any = None) -> dict[str, str]:
+def _values(evaluation: Evaluation, data: Mapping[str, Any] | None = None) -> dict[str, str]:
     """What the form shows: the posted values (kept after an error), else the stored draft."""
     names = [name for name, _label in CRITERIA] + ["more_of", "impressions", "wishes"]
     if data is not None:
@@ -137,7 +139,7 @@ def evaluation_draft(request: HttpRequest, token: str) -> HttpResponse:
 # --- staff ------------------------------------------------------------------------------------------
 
 
-def _period(request: HttpRequest, service: Any) -> tuple[dt.date, dt.date]:
+def _period(request: HttpRequest, service: Service) -> tuple[dt.date, dt.date]:
     today = timezone.localtime(timezone.now(), service.tz).date()
     date_to = parse_date_param(request.GET.get("to"), field="to") or today
     date_from = parse_date_param(request.GET.get("from"), field="from") or (

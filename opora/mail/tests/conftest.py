@@ -24,8 +24,12 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 DOVECOT = os.environ.get("OPORA_DOVECOT", "/usr/sbin/dovecot")
 MAILBOX_USER = "written@opora.test"
@@ -113,7 +117,7 @@ class ImapServer:
     def clear(self) -> None:
         conn = self.connect()
         try:
-            typ, data = conn.uid("SEARCH", None, "ALL")
+            typ, data = conn.uid("SEARCH", "ALL")
             if data and data[0]:
                 conn.uid("STORE", b",".join(data[0].split()).decode(), "+FLAGS", "(\\Deleted)")
                 conn.expunge()
@@ -123,7 +127,7 @@ class ImapServer:
     def unseen_count(self) -> int:
         conn = self.connect()
         try:
-            _typ, data = conn.uid("SEARCH", None, "UNSEEN")
+            _typ, data = conn.uid("SEARCH", "UNSEEN")
             return len((data[0] or b"").split())
         finally:
             conn.logout()
@@ -186,7 +190,7 @@ class SmtpServer:
     host: str
     port: int
     received: list[EmailMessage] = field(default_factory=list)
-    controller: object | None = None
+    controller: Controller | None = None
     imap: ImapServer | None = None
 
     def start(self) -> None:

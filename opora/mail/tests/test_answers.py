@@ -127,7 +127,7 @@ def test_smtp_down_keeps_the_answer_queued_until_a_retry_sends_it(
     assert out.status == OutgoingLetter.Status.QUEUED
     assert out.attempts == 1
     assert out.last_error  # the exception's class name
-    assert out.next_attempt_at > out.created_at
+    assert out.next_attempt_at is not None and out.next_attempt_at > out.created_at
     # Not due yet: nothing is tried.
     assert outbox_sweep() == 0
     flaky.start()
@@ -189,6 +189,7 @@ def test_overdue_answer_is_flagged_to_the_head_once(thread):
     head = make_user(Role.HEAD, service=service, email="head@example.org")
     make_user(Role.HEAD, service=make_written_service(), email="other-head@example.org")
     letter = InboundMessage.objects.get()
+    assert letter.due_on is not None
     on_time = dt.datetime.combine(letter.due_on, dt.time(12), tzinfo=service.tz)
     assert overdue_flag(now=on_time) == 0
     late = dt.datetime.combine(letter.due_on + dt.timedelta(days=1), dt.time(9), tzinfo=service.tz)
@@ -207,6 +208,7 @@ def test_answered_in_time_is_never_flagged(thread):
     make_user(Role.HEAD, service=service, email="head@example.org")
     written_answer_create(actor=consultant, request=request, body="Ответ.")
     letter = InboundMessage.objects.get()
+    assert letter.due_on is not None
     late = dt.datetime.combine(letter.due_on + dt.timedelta(days=5), dt.time(9), tzinfo=service.tz)
     assert overdue_flag(now=late) == 0
     assert not Notification.objects.filter(kind="written_overdue").exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from opora.messengers.adapters.base import (
     Button,
@@ -11,6 +11,9 @@ from opora.messengers.adapters.base import (
     InboundMessage,
     SendError,
 )
+
+if TYPE_CHECKING:
+    from opora.messengers.models import ChannelAccount
 
 _ADAPTERS: dict[str, type[ChannelAdapter]] = {}
 
@@ -28,7 +31,7 @@ def adapter_names() -> list[str]:
     return sorted(_ADAPTERS)
 
 
-def get_adapter(account: Any) -> ChannelAdapter:
+def get_adapter(account: ChannelAccount) -> ChannelAdapter:
     try:
         return _ADAPTERS[account.channel](account)
     except KeyError:

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 if TYPE_CHECKING:
     import httpx
 
+    from opora.messengers.models import ChannelAccount
+
 logger = logging.getLogger("opora.messengers")
 
 TIMEOUT_S, CONNECT_TIMEOUT_S = 10.0, 5.0
@@ -75,7 +77,7 @@ class ChannelAdapter:
     default_api_base: ClassVar[str] = ""
     settings_api_base: ClassVar[str] = ""
 
-    def __init__(self, account: Any) -> None:
+    def __init__(self, account: ChannelAccount) -> None:
         self.account = account
 
     # --- inbound ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_failed_send_is_retried_later_and_sent_once(
         message = outbound_enqueue(conversation=conversation(account), text="Ответ", key="k1")
     message.refresh_from_db()
     assert message.status == OutgoingChatMessage.Status.QUEUED and message.attempts == 1
-    assert message.next_attempt_at > timezone.now()
+    assert message.next_attempt_at is not None and message.next_attempt_at > timezone.now()
     assert outbox_sweep() == 0  # not yet due: the back-off holds it
     assert len(stand_in.sent()) == 1
 

@@ -49,8 +49,8 @@ def broker():
 def _new_broker_connections() -> None:
     # What Celery does after a fork: the next publish takes its pool for the current broker URL
     # (kombu keeps one pool per URL; none is closed, as other tests use them).
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]  # Celery's private pool: not in its stubs
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]  # kombu's, likewise
 
 
 def _messages(client, queue: str, want: int, timeout: float = 5.0) -> list[dict]:

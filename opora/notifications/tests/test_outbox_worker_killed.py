@@ -106,12 +106,12 @@ def redis_broker():
     client.flushdb()  # this session's own database number: stale messages of an earlier run
     saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]  # Celery's private pool: not in its stubs
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]  # kombu's, likewise
     yield app
     app.conf.update(saved)
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]  # Celery's private pool: not in its stubs
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]  # kombu's, likewise
     client.flushdb()
 
 

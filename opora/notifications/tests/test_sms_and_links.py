@@ -67,6 +67,7 @@ def test_email_has_the_html_button_and_sms_its_short_text(django_capture_on_comm
     from opora.core.models import Region
 
     about = Region.objects.first()
+    assert about is not None
     html = '<p>Запись</p><a href="https://opora.example.kz/l/ABCDEFGHJKMN">Открыть</a>'
     with django_capture_on_commit_callbacks(execute=True):
         notification_send_to_client(

@@ -8,10 +8,9 @@ once. Nothing is shown when the service was not given or the window has closed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
+from opora.intake.models import ServiceRequest
 from opora.quality.selectors import evaluation_link_for_request
 from opora.quality.services import evaluation_open
 
@@ -19,9 +18,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("quality/_invitation.html")
-def evaluation_invitation(request: Any) -> dict:
+def evaluation_invitation(request: ServiceRequest | None) -> dict[str, str | None]:
     link = None
-    if request is not None and getattr(request, "pk", None):
+    if request is not None and request.pk:
         evaluation_open(request=request)
         link = evaluation_link_for_request(request)
     return {"evaluation_link": link}

@@ -30,6 +30,12 @@ def _evaluation(consultation) -> Evaluation:
     return Evaluation.objects.get(request_id=consultation.booking.request_id)
 
 
+def _opened(request) -> Evaluation:
+    evaluation = services.evaluation_open(request=request)
+    assert evaluation is not None
+    return evaluation
+
+
 @pytest.mark.parametrize(
     ("zone", "closes_utc"),
     [
@@ -114,7 +120,7 @@ def test_no_reminder_once_answered(service, consultant):
 
 def test_the_draft_is_kept_and_resumed(service, consultant, client):
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     services.evaluation_save_draft(evaluation=evaluation, data={"q1": "4", "more_of": "theory"})
     evaluation.refresh_from_db()
     assert (evaluation.q1, evaluation.q2, evaluation.more_of) == (4, None, "theory")
@@ -130,7 +136,7 @@ def test_the_draft_is_kept_and_resumed(service, consultant, client):
 
 def test_a_double_submission_is_stored_once(service, consultant):
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     first, created = services.evaluation_submit(evaluation=evaluation, data=answers(5))
     second, created_again = services.evaluation_submit(evaluation=evaluation, data=answers(1))
     assert (created, created_again) == (True, False)
@@ -145,7 +151,7 @@ def test_a_double_submission_is_stored_once(service, consultant):
 
 def test_out_of_range_and_missing_answers_are_refused_with_the_item_named(service, consultant):
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     with translation.override("ru"), pytest.raises(ValidationError) as refused:
         services.evaluation_submit(evaluation=evaluation, data=answers(5, q3="7", q6=""))
     errors = refused.value.message_dict
@@ -161,7 +167,7 @@ def test_out_of_range_and_missing_answers_are_refused_with_the_item_named(servic
 
 def test_after_the_window_the_link_says_it_closed_and_offers_contact(service, consultant, client):
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     with pytest.raises(services.WindowClosed):
         services.evaluation_submit(evaluation=evaluation, data=answers(5), now=evaluation.closes_at)
     Evaluation.objects.filter(pk=evaluation.pk).update(
@@ -179,7 +185,7 @@ def test_after_the_window_the_link_says_it_closed_and_offers_contact(service, co
 def test_a_low_score_alerts_the_head_without_the_answers(service, consultant):
     head = make_user(Role.HEAD, service=service, email="head@example.org")
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     services.evaluation_submit(
         evaluation=evaluation, data=answers(2, impressions="Секретное впечатление")
     )
@@ -197,14 +203,10 @@ def test_the_threshold_is_per_service(service, consultant):
     make_user(Role.HEAD, service=service, email="head@example.org")
     QualitySettings.objects.create(service=service, low_score_threshold="4.5")
     good = make_held_consultation(service, consultant)
-    services.evaluation_submit(
-        evaluation=services.evaluation_open(request=good.booking.request), data=answers(5)
-    )
+    services.evaluation_submit(evaluation=_opened(good.booking.request), data=answers(5))
     assert not Notification.objects.filter(kind=services.KIND_LOW_SCORE).exists()
     fair = make_held_consultation(service, consultant)
-    services.evaluation_submit(
-        evaluation=services.evaluation_open(request=fair.booking.request), data=answers(4)
-    )
+    services.evaluation_submit(evaluation=_opened(fair.booking.request), data=answers(4))
     assert Notification.objects.filter(kind=services.KIND_LOW_SCORE).count() == 1
 
 
@@ -214,7 +216,7 @@ def test_a_consultant_sees_aggregates_only_from_five_responses(service, consulta
     for score in (5, 4, 3, 4):
         held = make_held_consultation(service, consultant)
         services.evaluation_submit(
-            evaluation=services.evaluation_open(request=held.booking.request),
+            evaluation=_opened(held.booking.request),
             data=answers(score, impressions="Личное мнение"),
         )
     group, answered = selectors.results_for_consultant(actor=consultant, service=service, **period)
@@ -223,9 +225,7 @@ def test_a_consultant_sees_aggregates_only_from_five_responses(service, consulta
     page = client.get("/quality/mine/").content.decode()
     assert 'id="mine-hidden"' in page and "mine-table" not in page
     held = make_held_consultation(service, consultant)
-    services.evaluation_submit(
-        evaluation=services.evaluation_open(request=held.booking.request), data=answers(4)
-    )
+    services.evaluation_submit(evaluation=_opened(held.booking.request), data=answers(4))
     group, answered = selectors.results_for_consultant(actor=consultant, service=service, **period)
     assert answered == 5 and str(group.mean) == "4.00"
     page = client.get("/quality/mine/").content.decode()
@@ -235,7 +235,7 @@ def test_a_consultant_sees_aggregates_only_from_five_responses(service, consulta
 def test_the_heads_results_are_audited_and_closed_to_consultants(service, consultant, head, client):
     held = make_held_consultation(service, consultant)
     services.evaluation_submit(
-        evaluation=services.evaluation_open(request=held.booking.request),
+        evaluation=_opened(held.booking.request),
         data=answers(5, wishes="Больше примеров"),
     )
     client.force_login(head)
@@ -257,7 +257,7 @@ def test_the_public_page_refuses_out_of_range_and_stores_the_submission(
     service, consultant, client
 ):
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     url = f"/q/{evaluation.token}/"
     response = client.post(url, {**answers(5), "q7": "6", "action": "submit"})
     assert response.status_code == 400
@@ -312,7 +312,7 @@ def test_two_tabs_sending_at_once_store_one_response(service, consultant):
     from django.db import connection
 
     held = make_held_consultation(service, consultant)
-    evaluation = services.evaluation_open(request=held.booking.request)
+    evaluation = _opened(held.booking.request)
     barrier = threading.Barrier(2)
     outcomes = []
 
