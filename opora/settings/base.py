@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "opora.surveys",
     "opora.quality",
     "opora.complaints",
+    "opora.events",
     "opora.notifications",
     "opora.mail",
     "opora.messengers",

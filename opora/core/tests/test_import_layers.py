@@ -41,6 +41,7 @@ RANKS: dict[str, int] = {
     "surveys": 6,
     "quality": 6,
     "complaints": 6,
+    "events": 6,
     "portal": 7,
     "web": 7,
     "api": 7,
