@@ -88,8 +88,9 @@ def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
     problem = preparation_problem(consultation)
     last = Preparation.objects.filter(consultation=consultation).first()
     failure_form = None
-    if last is not None and not last.passed and not problem:
-        failed = preparation_failed_items(last)
+    failed = preparation_failed_items(last) if last is not None else []
+    # Equipment or network that does not work goes to the failure path (unread papers do not).
+    if failed and not problem:
         cause = (
             TechnicalFailure.Cause.CONSULTANT_CONNECTION
             if failed == [str(_("network"))]
@@ -98,8 +99,7 @@ def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
         failure_form = FailureForm(
             initial={
                 "cause": cause,
-                "details": _("Preparation check failed: %(items)s.")
-                % {"items": ", ".join(failed) or "—"},
+                "details": _("Preparation check failed: %(items)s.") % {"items": ", ".join(failed)},
             }
         )
     summary = selectors.room_request_summary(actor=request.user, consultation=consultation)
