@@ -17,10 +17,17 @@ pytestmark = e2e_db
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _open(page, consultant, consultation) -> None:
+def _open_from_the_day(page, consultant, consultation) -> None:
+    """My day → the booking's «Preparation» link (the day of the slot, in the service's zone)."""
+    slot = consultation.booking.slot
+    local_day = slot.starts_at.astimezone(slot.service.tz).date()
     page.set_viewport_size(DESKTOP)
     login(page, consultant.username)
-    page.goto(f"/consultant/consultations/{consultation.pk}/preparation/")
+    page.goto(f"/consultant/day/?date={local_day:%Y-%m-%d}")
+    page.locator("#day-table .preparation-link").click()
+    expect(page).to_have_url(
+        re.compile(rf"/consultant/consultations/{consultation.pk}/preparation/$")
+    )
     expect(page.locator("#prep-save")).to_be_enabled(timeout=20_000)
 
 
@@ -56,7 +63,7 @@ def test_a_failed_item_offers_the_failure_report(page, axe_check, service, consu
           c && c.video ? Promise.reject(new DOMException("no camera", "NotReadableError")) : real(c);
         """
     )
-    _open(page, consultant, soon)
+    _open_from_the_day(page, consultant, soon)
     expect(page.locator("#camera-result")).to_have_attribute("data-ok", "no")
     expect(page.locator("#microphone-result")).to_have_attribute("data-ok", "yes")
     page.get_by_label("Я прочитал(а) обращение").check()

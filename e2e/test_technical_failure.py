@@ -122,7 +122,10 @@ def test_the_consultant_picks_the_new_time_the_head_allowed(
     desk = new_page()
     desk.set_viewport_size(DESKTOP)
     login(desk, consultant.username)
-    desk.goto(f"/consultant/failures/{failure.pk}/new-time/")
+    slot = live.booking.slot
+    desk.goto(f"/consultant/day/?date={slot.starts_at.astimezone(service.tz):%Y-%m-%d}")
+    desk.locator("#day-table .new-time-link").click()
+    expect(desk).to_have_url(re.compile(rf"/consultant/failures/{failure.pk}/new-time/$"))
     axe_check(desk, where="the consultant's new-time page")
     desk.locator(f"#slot-pick-{later.pk}").check()
     desk.locator("#pick-button").click()

@@ -50,6 +50,16 @@ urlpatterns = [
         name="failure_pick",
     ),
     path(
+        "consultant/consultations/<int:consultation_id>/new-time/",
+        views.failure_new_time,
+        name="failure_new_time",
+    ),
+    path(
+        "consultant/room/booking/<int:booking_id>/preparation/",
+        views.preparation_for_booking,
+        name="preparation_for_booking",
+    ),
+    path(
         "consultant/consultations/<int:consultation_id>/preparation/",
         views.preparation,
         name="preparation",

@@ -193,20 +193,35 @@ def technical_failure_report(
     return failure
 
 
+def _moved_to(old: Booking) -> Booking:
+    """The active booking a moved booking leads to, following the chain of reschedules."""
+    current = old
+    for _step in range(50):
+        if current.status == Booking.Status.ACTIVE:
+            return current
+        if current.status != Booking.Status.RESCHEDULED or current.replaced_by_id is None:
+            break
+        current = Booking.objects.select_related("slot").get(pk=current.replaced_by_id)
+    raise DomainError(
+        _(
+            "The booking of this consultation has been cancelled; there is no new time to "
+            "set. Reject the failure to close it."
+        ),
+        code="booking_cancelled",
+    )
+
+
 def _rebook(*, actor: Actor, failure: TechnicalFailure, slot: Any) -> TechnicalFailure:
     """Make the new booking of an accepted failure (both callers hold the failure's lock)."""
     old = Booking.objects.get(pk=failure.consultation.booking_id)
-    if old.status != Booking.Status.ACTIVE:
-        raise DomainError(
-            _(
-                "The booking of this consultation has already been moved or cancelled; "
-                "the new time cannot be set here."
-            ),
-            code="booking_moved",
-        )
-    if slot is None:
-        raise DomainError(_("Choose the new time."), code="no_slot")
-    new = booking_reschedule(actor=actor, booking=old, slot=slot)
+    if old.status == Booking.Status.ACTIVE:
+        if slot is None:
+            raise DomainError(_("Choose the new time."), code="no_slot")
+        new = booking_reschedule(actor=actor, booking=old, slot=slot)
+    else:
+        # Moved meanwhile (the parent chose a new time on their page, or an operator moved it):
+        # that booking is the re-provision; nothing is booked twice.
+        new = _moved_to(old)
     again = consultation_for_booking(booking=new)
     Consultation.objects.filter(pk=again.pk, reprovision_of__isnull=True).update(
         reprovision_of=failure
@@ -243,11 +258,17 @@ def technical_failure_accept(
             % {"state": failure.get_state_display()},
             code="decided",
         )
-    if slot is None and not consultant_picks:
+    # Moved meanwhile (the parent's own choice, an operator): accepting links that booking.
+    moved = (
+        Booking.objects.filter(pk=failure.consultation.booking_id)
+        .exclude(status=Booking.Status.ACTIVE)
+        .exists()
+    )
+    if slot is None and not consultant_picks and not moved:
         raise DomainError(_("Choose the new time, or let the consultant pick it."), code="no_slot")
     failure.decided_by = actor
     failure.decided_at = timezone.now()
-    failure.consultant_picks = slot is None
+    failure.consultant_picks = slot is None and not moved
     failure.state = TechnicalFailure.State.ACCEPTED
     failure.save(update_fields=["decided_by", "decided_at", "consultant_picks", "state"])
     audit_record(
@@ -256,7 +277,7 @@ def technical_failure_accept(
         subject=failure.consultation,
         extra={"failure_id": failure.pk, "consultant_picks": failure.consultant_picks},
     )
-    if slot is not None:
+    if slot is not None or moved:
         failure = _rebook(actor=actor, failure=failure, slot=slot)
         _tell_consultant(
             failure=failure,

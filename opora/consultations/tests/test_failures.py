@@ -222,6 +222,18 @@ class TestAccept:
             services.technical_failure_reject(actor=head, failure=failure, reason="нет")
         assert Booking.objects.filter(replaced_by__isnull=False).count() == 1
 
+    def test_moved_meanwhile_the_accept_links_that_booking_without_a_second_move(
+        self, service, live, consultant, head, later, operator
+    ):
+        from opora.scheduling.services import booking_reschedule
+
+        failure = _report(live, consultant)
+        moved = booking_reschedule(actor=operator, booking=live.booking, slot=later)
+        failure = services.technical_failure_accept(actor=head, failure=failure)
+        assert failure.state == TechnicalFailure.State.REBOOKED and failure.rebooked == moved
+        assert Consultation.objects.get(booking=moved).reprovision_of == failure
+        assert Booking.objects.filter(request_id=live.booking.request_id).count() == 2
+
     def test_a_taken_slot_leaves_the_failure_waiting(self, service, live, consultant, head, later):
         from opora.core.errors import Conflict
         from opora.scheduling.tests.factories import make_request
@@ -320,3 +332,15 @@ class TestPages:
         assert client.post(url, {"slot": str(later.pk)}).status_code == 302
         failure.refresh_from_db()
         assert failure.state == "rebooked"
+
+    def test_from_the_day_the_failed_consultation_leads_to_the_new_time_page(
+        self, client, service, live, consultant
+    ):
+        failure = _report(live, consultant)
+        url = reverse("consultations:failure_new_time", args=[live.pk])
+        client.force_login(make_user(Role.CONSULTANT, service=service))
+        assert client.get(url).status_code == 403
+        client.force_login(consultant)
+        response = client.get(url)
+        assert response["Location"] == reverse("consultations:failure_pick", args=[failure.pk])
+        assert 'id="pick-wait"' in client.get(response["Location"]).content.decode()

@@ -32,6 +32,7 @@ from opora.consultations.views.after import (
 )
 from opora.consultations.views.failures import (
     failure_accept,
+    failure_new_time,
     failure_pick,
     failure_reject,
     failures,
@@ -47,6 +48,7 @@ from opora.consultations.views.next_booking import (
 )
 from opora.consultations.views.preparation import (
     preparation,
+    preparation_for_booking,
     preparation_probe,
 )
 from opora.consultations.views.recording import (
@@ -88,6 +90,7 @@ __all__ = [
     "crisis",
     "device_check",
     "failure_accept",
+    "failure_new_time",
     "failure_pick",
     "failure_reject",
     "failure_report",
@@ -97,6 +100,7 @@ __all__ = [
     "no_show",
     "phone",
     "preparation",
+    "preparation_for_booking",
     "preparation_probe",
     "protocol_form",
     "recording_chunk",

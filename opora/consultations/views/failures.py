@@ -175,3 +175,22 @@ def failure_pick(request: HttpRequest, failure_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@_allowed(Role.CONSULTANT)
+@require_GET
+def failure_new_time(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """From "my day": the new-time page of a failed consultation of this consultant."""
+    failure = (
+        TechnicalFailure.objects.filter(
+            consultation_id=consultation_id,
+            consultation__booking__slot__consultant=request.user,
+        )
+        .order_by("-reported_at", "-pk")
+        .first()
+    )
+    if failure is None:
+        return _forbidden(
+            request, _("Only the consultant booked for this consultation can open this page.")
+        )
+    return redirect("consultations:failure_pick", failure_id=failure.pk)

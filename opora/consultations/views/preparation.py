@@ -34,6 +34,7 @@ from opora.consultations.views._common import (
     _render,
 )
 from opora.core.errors import DomainError
+from opora.scheduling.models import Booking
 
 PROBE_MAX_BYTES = 1024 * 1024
 
@@ -132,6 +133,21 @@ def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
             },
         },
     )
+
+
+@role_required(Role.CONSULTANT)
+@require_GET
+def preparation_for_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """From "my day": the preparation of a booking (its consultation made on first need)."""
+    booking = (
+        Booking.objects.select_related("slot")
+        .filter(pk=booking_id, status=Booking.Status.ACTIVE, slot__consultant=request.user)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    consultation = services.consultation_for_booking(booking=booking)
+    return redirect("consultations:preparation", consultation_id=consultation.pk)
 
 
 @_allowed(Role.CONSULTANT)
