@@ -77,8 +77,11 @@ def _lock_failure(failure: TechnicalFailure) -> TechnicalFailure:
     )
 
 
-def _tell_client(*, consultation: Consultation, kind: str, subject: str, body: str) -> None:
-    """A notice to the client on every channel they have, with their private link."""
+def _tell_client(
+    *, consultation: Consultation, kind: str, subject: str, body: str, sms: str
+) -> None:
+    """A notice to the client on every channel they have, with their private link (the SMS in
+    at most two parts, as the booking notices)."""
     booking = consultation.booking
     request = booking.request
     link = booking_client_link(request=request, booking=booking)
@@ -86,7 +89,7 @@ def _tell_client(*, consultation: Consultation, kind: str, subject: str, body: s
         kind=kind,
         subject=subject,
         body=f"{body}\n{link}",
-        sms_body=f"{body} {link}",
+        sms_body=f"{sms} {link}",
         action_url=link,
         action_label=_("Open my request"),
         about=booking,
@@ -168,6 +171,10 @@ def technical_failure_report(
         body=_(
             "Your consultation of %(when)s cannot take place for technical reasons. We will "
             "tell you the new date and time shortly; your request:"
+        )
+        % {"when": _when(consultation)},
+        sms=_(
+            "The consultation of %(when)s will not take place (technical reasons). New time soon:"
         )
         % {"when": _when(consultation)},
     )
@@ -365,6 +372,8 @@ def technical_failure_reject(
             kind=KIND_CLIENT_AS_PLANNED,
             subject=_("Your consultation takes place as planned"),
             body=_("Your consultation of %(when)s takes place as planned. Join by your link:")
+            % {"when": _when(consultation)},
+            sms=_("The consultation of %(when)s takes place as planned:")
             % {"when": _when(consultation)},
         )
     audit_record(

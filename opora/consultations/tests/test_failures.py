@@ -20,6 +20,7 @@ from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.intake.selectors import services_count
 from opora.notifications.models import Notification
+from opora.notifications.sms import sms_segments
 from opora.scheduling.models import Booking
 from opora.scheduling.tests.factories import future_working_day, make_slot
 
@@ -83,6 +84,8 @@ class TestReport:
     def test_nothing_is_moved_the_head_is_alerted_the_client_told_a_new_time_is_coming(
         self, live, consultant, head, later
     ):
+        ServiceRequest.objects.filter(pk=live.booking.request_id).update(email="parent@example.org")
+        live.booking.request.refresh_from_db()
         failure = _report(live, consultant)
         live.refresh_from_db()
         assert failure.state == TechnicalFailure.State.REPORTED and failure.rebooked is None
@@ -96,9 +99,11 @@ class TestReport:
         assert "Оборудование" in alert.body
         told = Notification.objects.get(kind="consultation_failed", channel="sms")
         assert told.recipient == live.booking.request.phone
-        assert "новые дату и время" in told.body
-        # The client's private link is in the notice.
-        assert "/l/" in told.body
+        assert "по техническим причинам" in told.body
+        email = Notification.objects.get(kind="consultation_failed", channel="email")
+        assert "новые дату и время" in email.body and email.action_url in email.body
+        # The client's private link is in the notice; the SMS stays within two parts.
+        assert "/l/" in told.body and sms_segments(told.body) <= 2
         assert AuditEvent.objects.filter(event_type="consultation.technical_failure").exists()
 
     def test_reason_is_required_other_needs_details(self, live, consultant):
@@ -152,6 +157,16 @@ class TestReport:
                 state="rebooked",
                 decided_at=timezone.now(),
             )
+
+
+def test_no_reminder_while_a_new_time_is_coming(service, consultant, head):
+    """The hour-before reminder would contradict "a new time is coming"."""
+    from opora.scheduling.reminders import reminders_send_due
+
+    c = make_live_consultation(service, consultant, starts_in=dt.timedelta(minutes=50))
+    _report(c, consultant)
+    assert reminders_send_due() == 0
+    assert not Notification.objects.filter(kind__startswith="reminder").exists()
 
 
 class TestAccept:
@@ -260,7 +275,8 @@ class TestReject:
         assert _request_status(live) == ServiceRequest.Status.BOOKED
         assert selectors.link_problem(live) is None  # the client's link opens the room again
         told = Notification.objects.get(kind="failure_rejected_as_planned", channel="sms")
-        assert "/l/" in told.body and "в назначенное время" in told.body
+        assert "/l/" in told.body and "как назначено" in told.body
+        assert sms_segments(told.body) <= 2
         decision = Notification.objects.get(kind="failure_decision")
         assert "Проведите по телефону" in decision.body
         # Held as booked, it is an ordinary consultation: the journal counts it.
