@@ -132,3 +132,11 @@ def test_from_the_day_by_booking_only_the_booked_consultant(client, service, soo
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"] == reverse("consultations:preparation", args=[soon.pk])
+
+
+def test_page_before_the_30_minutes_says_when_it_opens(client, service, consultant):
+    early = make_live_consultation(service, consultant, starts_in=dt.timedelta(minutes=90))
+    client.force_login(consultant)
+    html = client.get(reverse("consultations:preparation", args=[early.pk])).content.decode()
+    assert 'id="prep-closed"' in html and 'id="prep-form"' not in html
+    assert "preparation.js" not in html
