@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from opora.consultations.models import Consultation, Recording, RecordingRelease
+from opora.consultations.models import (
+    Consultation,
+    Recording,
+    RecordingRelease,
+    TechnicalFailure,
+)
 
 
 def consultation_qs_select_for_update(*, of_self: bool = False) -> QuerySet[Consultation]:
@@ -24,3 +29,8 @@ def recording_qs_select_for_update() -> QuerySet[Recording]:
 
 def recording_release_qs_select_for_update() -> QuerySet[RecordingRelease]:
     return RecordingRelease.objects.select_for_update()
+
+
+def technical_failure_qs_select_for_update() -> QuerySet[TechnicalFailure]:
+    """Only the failure's own row: the head's decisions on one failure queue behind each other."""
+    return TechnicalFailure.objects.select_for_update(of=("self",))

@@ -47,6 +47,16 @@ class Consultation(models.Model):
     client_channel = models.CharField(max_length=200, blank=True, editable=False)
     client_sid = models.CharField(max_length=64, blank=True, editable=False)
     consultant_channel = models.CharField(max_length=200, blank=True, editable=False)
+    # A re-provision after an accepted technical failure (regulation 004: counted once): the
+    # failure whose new time this consultation is. One consultation per failure.
+    reprovision_of = models.OneToOneField(
+        "TechnicalFailure",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reprovision",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,7 +170,14 @@ class Protocol(models.Model):
 
 
 class TechnicalFailure(models.Model):
-    """A consultation that could not be held for technical reasons (regulation 002 §4.2.1)."""
+    """A consultation that could not be held for technical reasons (regulation 002 §4.2.1).
+
+    The consultant reports it with the reason (`reported`); the head decides whether the reason is
+    valid: accepted, the head picks the new time or lets the consultant pick it (`accepted` until
+    then), and the new booking ends it (`rebooked`); rejected (`rejected`, with the head's reason),
+    the consultation is held as booked if its time has not passed, otherwise it stays not held
+    through the consultant's fault. At most one failure of a consultation is open at a time.
+    """
 
     class Cause(models.TextChoices):
         CLIENT_CONNECTION = "client_connection", _("The client's connection")
@@ -169,30 +186,114 @@ class TechnicalFailure(models.Model):
         PLATFORM = "platform", _("The platform")
         OTHER = "other", _("Other")
 
-    consultation = models.OneToOneField(
-        Consultation, models.PROTECT, related_name="technical_failure"
+    class State(models.TextChoices):
+        REPORTED = "reported", _("Reported, waiting for the head's decision")
+        ACCEPTED = "accepted", _("Accepted, the consultant picks the new time")
+        REBOOKED = "rebooked", _("Accepted, new time set")
+        REJECTED = "rejected", _("Reason not accepted")
+
+    OPEN_STATES = (State.REPORTED, State.ACCEPTED)
+
+    consultation = models.ForeignKey(
+        Consultation, models.PROTECT, related_name="technical_failures"
     )
     cause = models.CharField(_("cause"), max_length=32, choices=Cause.choices)
     details = models.TextField(_("details"), max_length=2000, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
-    # The booking that replaced the failed one; empty when no free slot of the consultant was found
-    # (then the head reschedules by hand).
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.REPORTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # The head's reason for not accepting the failure (required then).
+    rejection_reason = models.TextField(_("reason for rejecting"), max_length=2000, blank=True)
+    # Accepted without a time: the head lets the consultant pick it (regulation 002 §4.2.1,
+    # «заведующая разрешает специалисту определить другую дату»).
+    consultant_picks = models.BooleanField(_("the consultant picks the new time"), default=False)
+    # The booking that replaced the failed one (the re-provision), once the new time is set.
     rebooked = models.ForeignKey(
         "scheduling.Booking", models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
+        ordering = ["-reported_at", "-pk"]
         verbose_name = _("technical failure")
         verbose_name_plural = _("technical failures")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(cause="other") | ~Q(details=""), name="failure_other_has_details"
             ),
+            models.UniqueConstraint(
+                fields=["consultation"],
+                condition=Q(state__in=["reported", "accepted"]),
+                name="failure_one_open_per_consultation",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="rebooked", rebooked__isnull=False)
+                | (~Q(state="rebooked") & Q(rebooked__isnull=True)),
+                name="failure_rebooked_iff_new_booking",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="rejected") | ~Q(rejection_reason=""),
+                name="failure_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="reported") | Q(decided_at__isnull=False),
+                name="failure_decided_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"failure#{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class Preparation(models.Model):
+    """The consultant's check 30 minutes before an online consultation (regulation 002 §4.2):
+    camera, microphone and network measured in the browser, the request and earlier protocols
+    read. Each check is a row (a repeated check adds one)."""
+
+    consultation = models.ForeignKey(Consultation, models.PROTECT, related_name="preparations")
+    consultant = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    camera_ok = models.BooleanField(_("camera works"))
+    microphone_ok = models.BooleanField(_("microphone works"))
+    network_ok = models.BooleanField(_("network is good enough"))
+    # Measured in the browser: round trip to the server and download speed.
+    rtt_ms = models.PositiveIntegerField(_("round trip, ms"), null=True, blank=True)
+    download_mbit = models.DecimalField(
+        _("download, Mbit/s"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    request_read = models.BooleanField(_("the request is read"))
+    protocols_read = models.BooleanField(_("earlier protocols are read"))
+    passed = models.BooleanField(_("passed"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("preparation")
+        verbose_name_plural = _("preparations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(passed=False)
+                | Q(
+                    camera_ok=True,
+                    microphone_ok=True,
+                    network_ok=True,
+                    request_read=True,
+                    protocols_read=True,
+                ),
+                name="preparation_passed_only_if_all_ok",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"preparation#{self.pk}"
 
 
 class CrisisAlert(models.Model):

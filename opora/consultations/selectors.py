@@ -381,8 +381,18 @@ def journal_row(number: int, consultation: Consultation) -> list:
         str(protocol.get_kind_display()) if protocol else "",
         protocol.reason if protocol else request.reason,
         str(protocol.get_topic_display()) if protocol else "",
-        protocol.note if protocol else "",
+        _journal_note(consultation, protocol.note if protocol else ""),
     ]
+
+
+# Regulation 004: a service provided again after a technical failure is counted once.
+REPROVISION_NOTE = "Повторное предоставление после технического сбоя"
+
+
+def _journal_note(consultation: Consultation, note: str) -> str:
+    if consultation.reprovision_of_id is None:
+        return note
+    return f"{REPROVISION_NOTE}. {note}" if note else REPROVISION_NOTE
 
 
 # --- What the room shows about the request ------------------------------------------------------
@@ -430,3 +440,72 @@ def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
         ),
         "earlier_protocols": protocols,
     }
+
+
+# --- Technical failures and the re-provision --------------------------------------------------
+
+
+def failures_for_service(*, service: Any, open_only: bool = False, limit: int = 50) -> list:
+    """The technical failures of `service`, those waiting for the head first, then the newest."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from opora.consultations.models import TechnicalFailure
+
+    qs = (
+        TechnicalFailure.objects.filter(consultation__booking__slot__service=service)
+        .select_related(
+            "consultation__booking__slot__consultant",
+            "consultation__booking__request",
+            "reported_by",
+            "decided_by",
+            "rebooked__slot__consultant",
+        )
+        .annotate(
+            waiting=Case(
+                When(state="reported", then=Value(0)),
+                When(state="accepted", then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("waiting", "-reported_at", "-pk")
+    )
+    if open_only:
+        qs = qs.filter(state__in=TechnicalFailure.OPEN_STATES)
+    return list(qs[:limit])
+
+
+def failures_to_pick(*, consultant: Any) -> list:
+    """Accepted failures of `consultant`'s consultations whose new time they pick."""
+    from opora.consultations.models import TechnicalFailure
+
+    return list(
+        TechnicalFailure.objects.filter(
+            state=TechnicalFailure.State.ACCEPTED,
+            consultation__booking__slot__consultant=consultant,
+        ).select_related("consultation__booking__slot__service")
+    )
+
+
+def reprovision_slots(
+    *, service: Any, consultant: Any = None, days: int = 14, limit: int = 12
+) -> list:
+    """Free bookable slots for the new time of a failed consultation, nearest first: of
+    `consultant` when given, else of anyone in the service."""
+    from opora.scheduling.calendar import to_local
+    from opora.scheduling.selectors import slot_nearest_free, slots_free_on_date
+
+    nearest = slot_nearest_free(service=service, consultant=consultant)
+    if nearest is None:
+        return []
+    found: list = []
+    day = to_local(service, nearest.starts_at).date()
+    for offset in range(days):
+        found.extend(
+            slots_free_on_date(
+                service=service, date=day + dt.timedelta(days=offset), consultant=consultant
+            )
+        )
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -32,6 +32,43 @@ urlpatterns = [
     path("consultant/consultations/<int:consultation_id>/phone/", views.phone, name="phone"),
     path("consultant/consultations/<int:consultation_id>/crisis/", views.crisis, name="crisis"),
     path("consultations/journal/", views.journal, name="journal"),
+    # Technical failures (regulation 002 §4.2.1) and the consultant's preparation (§4.2).
+    path("consultations/failures/", views.failures, name="failures"),
+    path(
+        "consultations/failures/<int:failure_id>/accept/",
+        views.failure_accept,
+        name="failure_accept",
+    ),
+    path(
+        "consultations/failures/<int:failure_id>/reject/",
+        views.failure_reject,
+        name="failure_reject",
+    ),
+    path(
+        "consultant/failures/<int:failure_id>/new-time/",
+        views.failure_pick,
+        name="failure_pick",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/new-time/",
+        views.failure_new_time,
+        name="failure_new_time",
+    ),
+    path(
+        "consultant/room/booking/<int:booking_id>/preparation/",
+        views.preparation_for_booking,
+        name="preparation_for_booking",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/preparation/",
+        views.preparation,
+        name="preparation",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/preparation/probe/",
+        views.preparation_probe,
+        name="preparation_probe",
+    ),
     # The client's side, by the personal link.
     path("c/<str:token>/check/speed/", views.speed_test, name="speed_test"),
     path("c/<str:token>/recording/", views.client_recording_status, name="client_recording_status"),

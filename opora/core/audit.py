@@ -52,6 +52,10 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_ROOM_OPENED = "consultation.room_opened"
     CONSULTATION_STARTED = "consultation.started"
     CONSULTATION_TECHNICAL_FAILURE = "consultation.technical_failure"
+    CONSULTATION_FAILURE_ACCEPTED = "consultation.failure_accepted"
+    CONSULTATION_FAILURE_REJECTED = "consultation.failure_rejected"
+    CONSULTATION_FAILURE_REBOOKED = "consultation.failure_rebooked"
+    CONSULTATION_PREPARATION = "consultation.preparation"
 
     HANDOFF_SENT = "handoff.sent"
 
@@ -73,6 +77,7 @@ class AuditEventType(models.TextChoices):
     INTAKE_REQUEST_REFERRED = "intake.request_referred"
     INTAKE_REQUEST_REFUSED = "intake.request_refused"
     INTAKE_REQUEST_REOPENED = "intake.request_reopened"
+    INTAKE_REQUEST_RESTORED = "intake.request_restored"
     INTAKE_REQUESTS_EXPORTED = "intake.requests_exported"
     INTAKE_REQUESTS_VIEWED = "intake.requests_viewed"
 

@@ -948,6 +948,22 @@ def request_reopen_after_failure(
     )
 
 
+@transaction.atomic
+def request_restore_after_failure(
+    *, actor: Actor, request: ServiceRequest, consultation_id: int
+) -> ServiceRequest:
+    """The head did not accept a technical failure reported before the consultation's end: the
+    request waiting for a new time (new) is booked again on its same booking."""
+    return _transition(
+        actor=actor,
+        request=request,
+        to=ServiceRequest.Status.BOOKED,
+        allowed_from=(ServiceRequest.Status.NEW,),
+        event=AuditEventType.INTAKE_REQUEST_RESTORED,
+        extra={"consultation_id": consultation_id, "why": "failure_rejected"},
+    )
+
+
 def request_client_fields(source: ServiceRequest) -> dict[str, Any]:
     """Who a request is from — name, IIN, contacts, region, anonymity, who asks, the child's age —
     to start another request for the same client (a new request, a repeat consultation)."""

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from opora.intake.models import ServiceRequest
 from opora.notifications.models import Reminder
 from opora.scheduling import scripts
 from opora.scheduling.models import Booking
@@ -70,6 +71,9 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
     bookings = (
         Booking.objects.filter(
             status=Booking.Status.ACTIVE,
+            # Not a request waiting for a new time after a technical failure (its booking stays
+            # active until the head decides): "see you in an hour" would contradict that notice.
+            request__status=ServiceRequest.Status.BOOKED,
             slot__starts_at__gt=now,
             slot__starts_at__lte=now + LEADS[DAY_BEFORE],
         )

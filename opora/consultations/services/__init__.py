@@ -2,8 +2,9 @@
 keep importing from `opora.consultations.services`.
 
 - `room`: the room per booking, who is connected, admission, mode, chat, end;
-- `after`: after (or instead of) the consultation: protocol, technical failure, no-show, phone,
-  crisis, the journal;
+- `after`: after (or instead of) the consultation: protocol, no-show, phone, crisis, the journal;
+- `failures`: the technical failure, reported by the consultant and decided by the head;
+- `preparation`: the consultant's check 30 minutes before an online consultation;
 - `recording`: the recording, its chunks, reading and release;
 - `files`: files in the chat;
 - `next_booking`: the next consultation, booked from the protocol screen.
@@ -19,6 +20,11 @@ from opora.consultations.services.after import (
     journal_read_record,
     journal_workbook,
     protocol_save,
+)
+from opora.consultations.services.failures import (
+    technical_failure_accept,
+    technical_failure_pick_time,
+    technical_failure_reject,
     technical_failure_report,
 )
 from opora.consultations.services.files import (
@@ -28,6 +34,9 @@ from opora.consultations.services.files import (
 from opora.consultations.services.next_booking import (
     next_consultation_book,
     slot_when,
+)
+from opora.consultations.services.preparation import (
+    preparation_record,
 )
 from opora.consultations.services.recording import (
     RECORDING_ABANDONED_AFTER,
@@ -94,5 +103,9 @@ __all__ = [
     "recording_start",
     "recordings_close_abandoned",
     "slot_when",
+    "preparation_record",
+    "technical_failure_accept",
+    "technical_failure_pick_time",
+    "technical_failure_reject",
     "technical_failure_report",
 ]

@@ -1,5 +1,5 @@
-"""After (or instead of) the consultation: protocol, technical failure, no-show, phone, crisis,
-the journal.
+"""After (or instead of) the consultation: protocol, no-show, phone, crisis, the journal (the
+technical failure is in `failures`).
 """
 
 import datetime as dt
@@ -16,14 +16,11 @@ from opora.consultations.models import (
     Consultation,
     CrisisAlert,
     Protocol,
-    TechnicalFailure,
 )
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.intake import services as intake
 from opora.notifications.services import notification_create
-from opora.scheduling.selectors import slot_nearest_free
-from opora.scheduling.services import booking_reschedule
 
 # --- After the consultation: protocol, technical failure, no-show, phone, crisis -----------------
 
@@ -63,121 +60,6 @@ def _when(consultation: Consultation) -> str:
     slot = consultation.booking.slot
     local = timezone.localtime(slot.starts_at, slot.service.tz)
     return f"{local:%d.%m.%Y %H:%M}"
-
-
-def _notify_client_of_failure(consultation: Consultation) -> None:
-    """Without an automatic rebooking, the client still hears at once (regulation 002 §4.2.1)."""
-    request = consultation.booking.request
-    body = str(
-        _(
-            "Your consultation of %(when)s cannot take place for technical reasons. We will "
-            "tell you the new date and time shortly."
-        )
-        % {"when": _when(consultation)}
-    )
-    if request.phone:
-        notification_create(
-            channel="sms",
-            recipient=request.phone,
-            body=body,
-            kind="consultation_failed",
-            about=consultation,
-        )
-    if request.email:
-        notification_create(
-            channel="email",
-            recipient=request.email,
-            body=body,
-            kind="consultation_failed",
-            subject=str(_("Your consultation is moved")),
-            about=consultation,
-        )
-
-
-@transaction.atomic
-def technical_failure_report(
-    *, actor: Any, consultation: Consultation, cause: str, details: str = ""
-) -> TechnicalFailure:
-    """The consultant (or a head of the service) reports that the consultation cannot be held
-    (regulation 002 §4.2.1).
-
-    The attempt is closed as `failed` (not a service: the journal counts only ended consultations,
-    regulation 004), the heads are told, and the booking moves to the consultant's nearest free slot
-    (the client is told by `booking_reschedule`). Without a free slot, or without the right to
-    change bookings, `rebooked` stays empty and the heads' message asks them to rebook.
-    """
-    consultation = _lock(consultation)
-    service = consultation.booking.slot.service
-    is_head = (
-        actor is not None
-        and actor.is_authenticated
-        and actor.has_role("head")
-        and actor.services.filter(pk=service.pk).exists()
-    )
-    if not is_head:
-        _require_booked_consultant(actor, consultation)
-    if consultation.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
-        raise DomainError(_("The consultation is closed."), code="closed")
-    failure = TechnicalFailure(
-        consultation=consultation, cause=cause, details=(details or "").strip(), reported_by=actor
-    )
-    failure.full_clean(exclude=["consultation", "reported_by", "rebooked"])
-    now = timezone.now()
-    consultation.status = Consultation.Status.FAILED
-    consultation.ended_at = now
-    if consultation.started_at and consultation.started_at > now:
-        consultation.started_at = now
-    consultation.save(update_fields=["status", "ended_at", "started_at"])
-    slot = consultation.booking.slot
-    new_slot = slot_nearest_free(service=slot.service, consultant=slot.consultant, after=now)
-    if new_slot is not None:
-        try:
-            failure.rebooked = booking_reschedule(
-                actor=actor, booking=consultation.booking, slot=new_slot
-            )
-        except (PermissionDenied, DomainError):
-            failure.rebooked = None
-    failure.save()
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType.CONSULTATION_TECHNICAL_FAILURE,
-        subject=consultation,
-        extra={
-            "cause": failure.cause,
-            "failure_id": failure.pk,
-            "rebooked_booking_id": failure.rebooked_id,
-        },
-    )
-    if failure.rebooked is None:
-        # No new time yet: the same request waits in the queue again (one request, counted once).
-        intake.request_reopen_after_failure(
-            actor=actor, request=consultation.booking.request, consultation_id=consultation.pk
-        )
-        _notify_client_of_failure(consultation)
-    if failure.rebooked is not None:
-        new_local = timezone.localtime(failure.rebooked.slot.starts_at, slot.service.tz)
-        outcome = _("Rebooked to %(when)s.") % {"when": f"{new_local:%d.%m.%Y %H:%M}"}
-    else:
-        outcome = _("The booking could not be moved automatically: please rebook it.")
-    _notify_heads(
-        consultation=consultation,
-        kind="technical_failure",
-        subject=str(_("Technical failure of a consultation")),
-        body=str(
-            _(
-                "Consultant %(consultant)s reports a technical failure of consultation #%(id)s "
-                "(%(when)s). Cause: %(cause)s. %(outcome)s"
-            )
-            % {
-                "consultant": actor.display_name,
-                "id": consultation.pk,
-                "when": _when(consultation),
-                "cause": failure.get_cause_display(),
-                "outcome": outcome,
-            }
-        ),
-    )
-    return failure
 
 
 @transaction.atomic

@@ -115,8 +115,13 @@ def test_before_the_end_the_booking_still_moves_and_cancels(service, consultant,
     assert ServiceRequest.objects.get(pk=moved.request_id).status == ServiceRequest.Status.CANCELLED
 
 
-def test_a_technical_failure_still_rebooks(service, consultant, later):
+def test_a_failed_consultation_is_moved_when_the_head_accepts(service, consultant, later):
+    from opora.accounts.models import Role
+    from opora.demo.factories import make_user
+
     c = make_live_consultation(service, consultant)
     services.consultation_admit(consultation_id=c.pk, actor=consultant)
     failure = services.technical_failure_report(actor=consultant, consultation=c, cause="platform")
+    head = make_user(Role.HEAD, service=service)
+    failure = services.technical_failure_accept(actor=head, failure=failure, slot=later)
     assert failure.rebooked is not None and failure.rebooked.slot_id == later.pk

@@ -77,24 +77,32 @@ def test_no_show_ends_the_request_and_is_no_service(service, consultant):
     assert (counted.requests, counted.services, counted.not_services) == (1, 0, 1)
 
 
-def test_technical_failure_without_a_free_slot_sends_the_request_back_to_new(service, consultant):
+def test_technical_failure_sends_the_request_back_to_new_until_the_head_decides(
+    service, consultant
+):
     c = make_live_consultation(service, consultant)
+    make_slot(service, consultant, future_working_day(service), dt.time(16))
     failure = services.technical_failure_report(
         actor=consultant, consultation=c, cause=TechnicalFailure.Cause.EQUIPMENT
     )
     assert failure.rebooked is None
     assert _status(c) == ServiceRequest.Status.NEW
     assert AuditEvent.objects.filter(event_type="intake.request_reopened").exists()
-    # Still one request: counted once, and it waits in the queue for a new time.
+    # Still one request: counted once, and it waits for the new time.
     assert _count(service).requests == 1
 
 
 def test_technical_failure_rebooked_keeps_the_request_booked_and_counted_once(service, consultant):
+    from opora.accounts.models import Role
+    from opora.demo.factories import make_user
+
+    head = make_user(Role.HEAD, service=service)
     c = make_live_consultation(service, consultant)
-    make_slot(service, consultant, future_working_day(service), dt.time(16))
+    later = make_slot(service, consultant, future_working_day(service), dt.time(16))
     failure = services.technical_failure_report(
         actor=consultant, consultation=c, cause=TechnicalFailure.Cause.PLATFORM
     )
+    failure = services.technical_failure_accept(actor=head, failure=failure, slot=later)
     assert failure.rebooked is not None
     assert _status(c) == ServiceRequest.Status.BOOKED
     again = services.consultation_for_booking(booking=failure.rebooked)

@@ -16,7 +16,6 @@ from opora.consultations.models import (
     Consultation,
     CrisisAlert,
     Protocol,
-    TechnicalFailure,
     Topic,
 )
 from opora.consultations.tests.factories import make_live_consultation
@@ -24,8 +23,6 @@ from opora.core.errors import DomainError
 from opora.core.models import AuditEvent
 from opora.demo.factories import make_user
 from opora.notifications.models import Notification
-from opora.scheduling.models import Booking
-from opora.scheduling.tests.factories import future_working_day, make_slot
 
 pytestmark = pytest.mark.django_db
 
@@ -73,82 +70,6 @@ def ended(service, consultant, **kw):
 
 def head_mail(kind):
     return Notification.objects.filter(kind=kind, recipient="head@example.org", channel="email")
-
-
-class TestTechnicalFailure:
-    def test_head_is_told_and_the_attempt_is_closed(self, live, consultant, head):
-        failure = services.technical_failure_report(
-            actor=consultant, consultation=live, cause=TechnicalFailure.Cause.EQUIPMENT
-        )
-        live.refresh_from_db()
-        assert live.status == Consultation.Status.FAILED
-        assert failure.cause == "equipment" and failure.reported_by == consultant
-        assert head_mail("technical_failure").count() == 1
-        assert AuditEvent.objects.filter(event_type="consultation.technical_failure").exists()
-
-    def test_rebooked_to_the_consultants_nearest_free_slot_and_counted_once(
-        self, service, live, consultant, head
-    ):
-        day = future_working_day(service)
-        later = make_slot(service, consultant, day, dt.time(16))
-        make_slot(service, consultant, day, dt.time(17))
-        failure = services.technical_failure_report(
-            actor=head, consultation=live, cause=TechnicalFailure.Cause.PLATFORM
-        )
-        assert failure.rebooked is not None and failure.rebooked.slot == later
-        old = Booking.objects.get(pk=live.booking_id)
-        assert old.status == Booking.Status.RESCHEDULED and old.replaced_by == failure.rebooked
-        # The client is told the new time by booking_reschedule.
-        assert Notification.objects.filter(kind="booking_rescheduled").exists()
-        # Re-provision: the new attempt is held; the journal counts the request once.
-        again = services.consultation_for_booking(booking=failure.rebooked)
-        services.consultation_admit(consultation_id=again.pk, actor=consultant)
-        services.consultation_end(consultation_id=again.pk, actor=consultant)
-        rows = selectors.journal_consultations(actor=head, service=service)
-        assert [c.booking.request_id for c in rows] == [live.booking.request_id]
-
-    def test_the_consultants_own_report_moves_the_booking(self, service, live, consultant):
-        later = make_slot(service, consultant, future_working_day(service), dt.time(16))
-        failure = services.technical_failure_report(
-            actor=consultant, consultation=live, cause=TechnicalFailure.Cause.CLIENT_CONNECTION
-        )
-        assert failure.rebooked is not None and failure.rebooked.slot == later
-
-    def test_without_a_free_slot_the_heads_are_asked_to_rebook(
-        self, service, live, consultant, head
-    ):
-        failure = services.technical_failure_report(
-            actor=consultant, consultation=live, cause=TechnicalFailure.Cause.CLIENT_CONNECTION
-        )
-        assert failure.rebooked is None
-        assert "перенесите ее вручную" in head_mail("technical_failure").get().body
-        told = Notification.objects.get(kind="consultation_failed", channel="sms")
-        assert told.recipient == live.booking.request.phone
-
-    def test_other_needs_details_and_closed_consultations_refuse(self, live, consultant, head):
-        with pytest.raises(ValidationError) as e:
-            services.technical_failure_report(
-                actor=consultant, consultation=live, cause=TechnicalFailure.Cause.OTHER
-            )
-        assert "__all__" in e.value.message_dict
-        services.consultation_end(consultation_id=live.pk, actor=consultant)
-        with pytest.raises(DomainError):
-            services.technical_failure_report(
-                actor=consultant, consultation=live, cause=TechnicalFailure.Cause.EQUIPMENT
-            )
-
-    def test_another_consultant_may_not(self, service, live):
-        other = make_user(Role.CONSULTANT, service=service)
-        with pytest.raises(PermissionDenied):
-            services.technical_failure_report(actor=other, consultation=live, cause="equipment")
-
-    def test_the_room_form_reports_it(self, client, live, consultant, head):
-        client.force_login(consultant)
-        url = reverse("consultations:failure", args=[live.pk])
-        assert client.post(url, {"cause": "other"}).status_code == 302
-        assert not TechnicalFailure.objects.exists()
-        client.post(url, {"cause": "equipment"})
-        assert TechnicalFailure.objects.get().consultation == live
 
 
 class TestNoShowAndPhone:

@@ -7,7 +7,9 @@
 - `after`: the consultant's pages after the consultation: protocol, failure, no-show, phone,
   crisis, the journal;
 - `recording`: the recording's upload by the consultant's browser and its reading by the head;
-- `files`: files in the chat.
+- `files`: files in the chat;
+- `failures`: the head's decision on technical failures, the consultant's new time;
+- `preparation`: the consultant's check 30 minutes before an online consultation.
 """
 
 from opora.consultations.views._common import (
@@ -28,6 +30,13 @@ from opora.consultations.views.after import (
     phone,
     protocol_form,
 )
+from opora.consultations.views.failures import (
+    failure_accept,
+    failure_new_time,
+    failure_pick,
+    failure_reject,
+    failures,
+)
 from opora.consultations.views.files import (
     client_file,
     client_file_upload,
@@ -36,6 +45,11 @@ from opora.consultations.views.files import (
 )
 from opora.consultations.views.next_booking import (
     next_booking,
+)
+from opora.consultations.views.preparation import (
+    preparation,
+    preparation_for_booking,
+    preparation_probe,
 )
 from opora.consultations.views.recording import (
     client_recording_status,
@@ -75,11 +89,19 @@ __all__ = [
     "consultant_room_for_booking",
     "crisis",
     "device_check",
+    "failure_accept",
+    "failure_new_time",
+    "failure_pick",
+    "failure_reject",
     "failure_report",
+    "failures",
     "journal",
     "next_booking",
     "no_show",
     "phone",
+    "preparation",
+    "preparation_for_booking",
+    "preparation_probe",
     "protocol_form",
     "recording_chunk",
     "recording_detail",

@@ -128,7 +128,8 @@ def _action(
 @login_required
 @require_POST
 def failure_report(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    """Technical failure (regulation 002 §4.2.1): heads told, booking moved, client told."""
+    """Technical failure (regulation 002 §4.2.1): reported with the reason; the head is alerted and
+    decides; the client is told at once that a new time is coming."""
     form = FailureForm(request.POST)
     if not form.is_valid() or (
         form.cleaned_data["cause"] == TechnicalFailure.Cause.OTHER
@@ -152,7 +153,9 @@ def failure_report(request: HttpRequest, consultation_id: int) -> HttpResponse:
         request,
         consultation_id,
         act,
-        _("The technical failure is reported; the head is told and the booking moved."),
+        _(
+            "The technical failure is reported; the head decides on the new time and the client is told."
+        ),
     )
 
 

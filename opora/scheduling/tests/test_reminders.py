@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def booking(service, consultant):
     day = future_working_day(service, days_ahead=5)
     slot = make_slot(service, consultant, day, dt.time(14))
-    request = make_request(service, email="parent@example.org")
+    # As booking_create leaves it: the request is booked while its booking is active.
+    request = make_request(service, email="parent@example.org", status="booked")
     return Booking.objects.create(slot=slot, request=request)
 
 
