@@ -13,6 +13,7 @@ urlpatterns = [
     path("mail/", include("opora.mail.urls")),
     path("messengers/", include("opora.messengers.urls")),
     path("s/", include("opora.portal.urls")),
+    path("reports/", include("opora.reports.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),
     path("", include("opora.consultations.urls")),

@@ -65,6 +65,7 @@ api = OporaAPI(
     auth=BearerAuth(),
 )
 install_exception_handlers(api)
+api.add_router("/reports/", "opora.reports.api.router")  # the 1411 forms (issue 11)
 
 # Who may register requests and book (regulation 001: the call-centre operator, backed by the
 # coordinator and head); the authority sees aggregates only, never personal data.

@@ -6,6 +6,8 @@ changed: a correction is a new version (with its reason) that replaces it; the s
 `opora.reports.services` are the only writers and refuse any edit of a version past draft.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -81,3 +83,37 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.kind} {self.month:%Y-%m} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The invariant, checked on every save: a signed version's content never changes (only
+        its way onward — sent, answered — is recorded)."""
+        if self.pk is not None:
+            stored = (
+                Report.objects.filter(pk=self.pk)
+                .exclude(state=self.State.DRAFT)
+                .values(*FROZEN_FIELDS)
+                .first()
+            )
+            if stored is not None and any(stored[f] != getattr(self, f) for f in FROZEN_FIELDS):
+                raise SignedReportChanged(f"report {self.pk} is signed and can't be changed")
+        super().save(*args, **kwargs)
+
+
+class SignedReportChanged(Exception):
+    """A programming error: something tried to change a signed report in place."""
+
+
+# What a signature covers.
+FROZEN_FIELDS = (
+    "service_id",
+    "kind",
+    "month",
+    "version",
+    "organisation_from_id",
+    "organisation_to_id",
+    "figures",
+    "replaces_id",
+    "reason",
+    "signed_by_id",
+    "signed_at",
+)

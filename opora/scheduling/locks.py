@@ -47,7 +47,7 @@ def handoff_run_qs_select_for_update() -> QuerySet[HandoffRun]:
     return HandoffRun.objects.select_for_update()
 
 
-def service_qs_lock_for_handoff() -> QuerySet[Service]:
+def service_qs_select_for_update() -> QuerySet[Service]:
     """The service's own row, FOR NO KEY UPDATE: the hand-off runs of one service take it first,
     so two never choose their requests at once. NO KEY: new requests and bookings, which only
     reference the service, are not held up by it."""

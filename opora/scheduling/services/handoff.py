@@ -4,7 +4,7 @@ Every request is handed over exactly once (regulations 000 §11–12, 001 §9): 
 request of its service not yet handed over that was registered before its cut-off — the operators'
 17:00 close of the day (§11) — and records each in a `HandoffItem`, unique per request. A call at
 17:50 or a letter at night is not lost: it waits for the next run. Runs of one service are
-serialised by a row lock on the service (`locks.service_qs_lock_for_handoff`); the unique index is
+serialised by a row lock on the service (`locks.service_qs_select_for_update`); the unique index is
 the last word should anything slip past it.
 """
 
@@ -163,7 +163,7 @@ def handoff_send(
             _("The service has no hand-off e-mail address; set it in the service settings."),
             code="no_handoff_email",
         )
-    locks.service_qs_lock_for_handoff().get(pk=service.pk)
+    locks.service_qs_select_for_update().get(pk=service.pk)
     run, _created = locks.handoff_run_qs_select_for_update().get_or_create(
         service=service, date=date
     )
