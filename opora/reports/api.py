@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, NotFound, PermissionDenied
@@ -26,9 +26,33 @@ router = Router(tags=["reports"])
 FORMATS = ("json", "xlsx", "pdf")
 
 
-class ReportErrorOut(Schema):
+# The API's error bodies. Copies, field for field and word for word, of opora.api.schemas (a higher
+# layer this app may not import): OpenAPI components are keyed by class name, so the document shows
+# one schema of each name, as opora/api/tests/test_input_boundary.py demands of every operation.
+class ErrorOut(Schema):
     detail: str
     code: str | None = None
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    """422: the request was understood but a field is wrong; `errors` names each field."""
+
+    detail: str
+    code: str
+    errors: list[FieldErrorOut]
+
+
+class InvalidOut(Schema):
+    """400: the request cannot be carried out as sent; `errors` when a model rule named fields."""
+
+    detail: str
+    code: str | None = None
+    errors: list[FieldErrorOut] | None = None
 
 
 class ReportOut(Schema):
@@ -53,18 +77,20 @@ def _service(code: str) -> Service:
     "/{service_code}/{kind}",
     response={
         200: ReportOut,
-        400: ReportErrorOut,
-        401: ReportErrorOut,
-        403: ReportErrorOut,
-        404: ReportErrorOut,
+        400: InvalidOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
     },
 )
 def report_get(
     request: HttpRequest,
-    service_code: str,
-    kind: str,
-    month: str | None = None,
-    format: str = "json",  # noqa: A002 - the name of the query parameter
+    service_code: str = Path(..., pattern=r"^[A-Za-z0-9_-]{1,50}$", description="e.g. kz-1411"),
+    kind: str = Path(..., pattern=r"^[0-9.]{1,5}$", description="3.1, 3.2, 3.3 or 3.4"),
+    # Printable text only; what it means is checked below, with a message naming the problem.
+    month: str | None = Query(None, pattern=r"^[ -~]{0,20}$", description="YYYY-MM"),
+    format: str = Query("json", pattern=r"^[ -~]{0,10}$", description="json, xlsx or pdf"),  # noqa: A002
 ) -> Any:
     """One 1411 form of one month: `kind` is 3.1, 3.2, 3.3 or 3.4."""
     user = request.auth  # type: ignore[attr-defined]
