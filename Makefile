@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test test-fast bench lint lock messages clean
+.PHONY: install run test test-fast bench lint typecheck lock messages clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@bash scripts/ensure-python.sh $(PY) $(VENV)
@@ -27,6 +27,10 @@ bench: install
 lint: install
 	$(BIN)/ruff check opora e2e bench
 	$(BIN)/ruff format --check opora e2e bench
+
+# Types: mypy with django-stubs, configured in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock:

@@ -268,6 +268,14 @@ def test_parent_on_a_phone_is_booked_joins_and_sees_it_closed(
     expect(parent.locator("#room-status")).to_contain_text("завершена")
     fits(parent, "room after the end")
     axe_check(parent, where="client's room after the end at 360 px")
+    # The same link now opens the closing page with the questionnaire (regulation 004: the
+    # quality evaluation right after the service).
+    parent.get_by_role("link", name="Оценить консультацию и узнать, что дальше").click()
+    expect(parent.locator("h1")).to_have_text("Эта консультация закрыта")
+    parent.locator("#evaluation-link").click()
+    expect(parent).to_have_url(re.compile(r"/q/[^/]+/$"))
+    fits(parent, "questionnaire after the call")
+    axe_check(parent, where="questionnaire right after the call at 360 px")
     # Right after the call, before the protocol is written, the parent's page already says so.
     parent.goto(private_url)
     expect(parent.locator("#request-status")).to_have_text("Консультация проведена")

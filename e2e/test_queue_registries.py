@@ -127,7 +127,7 @@ def test_head_keeps_the_directory_and_exports_the_registry(page, axe_check, head
     expect(page.locator("#count-services")).to_have_text("2")
     axe_check(page, where="registry of requests (002)")
     with page.expect_download() as download_info:
-        page.locator("#registry-export").click()
+        page.locator("#journal-export-xlsx").click()
     path = download_info.value.path()
     with open(path, "rb") as f:
         ws = openpyxl.load_workbook(io.BytesIO(f.read())).active
@@ -135,7 +135,7 @@ def test_head_keeps_the_directory_and_exports_the_registry(page, axe_check, head
     assert rows[1][0] == "№" and rows[1][7] == "ФИО ответственного за д/к специалиста"
     assert len(rows) == 4 and {rows[2][4], rows[3][4]} == {"Портальная Мария Ивановна", "Анонимно"}
 
-    page.locator("nav a[href='/registries/appeals/']").first.click()
+    page.locator("#journal-forms a[href='/journals/appeals-003/']").click()
     expect(page.locator("h1")).to_have_text(
         "Журнал учета обращений граждан в дистанционную приемную"
     )

@@ -24,7 +24,7 @@ def smtp(settings, tmp_path):
 def test_consultant_answers_a_letter(new_page, smtp, axe_check):
     from opora.accounts.models import Role
     from opora.demo.factories import make_user
-    from opora.mail.models import OutboundMessage
+    from opora.mail.models import OutgoingLetter
     from opora.mail.services import inbound_store
     from opora.mail.tests.factories import make_letter, make_mailbox, make_written_service
 
@@ -69,7 +69,7 @@ def test_consultant_answers_a_letter(new_page, smtp, axe_check):
     assert code in sent["Subject"]
     assert sent["From"].addresses[0].addr_spec == mailbox.from_address
     assert "логопеду поликлиники" in sent.get_content()
-    assert OutboundMessage.objects.get().status == OutboundMessage.Status.SENT
+    assert OutgoingLetter.objects.get().status == OutgoingLetter.Status.SENT
 
     head_page = new_page()
     login(head_page, head.username)

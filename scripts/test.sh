@@ -14,12 +14,19 @@ if [ ! -x /usr/sbin/dovecot ]; then
   echo "Installing Debian's dovecot (IMAP) for the e-mail tests ..."
   apt_install dovecot-imapd
 fi
+# WeasyPrint (the journals as PDF) needs Pango; the PDFs' Cyrillic and Kazakh letters need DejaVu.
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ! ldconfig -p | grep -q libpangoft2-1.0; then
+  echo "Installing Pango and DejaVu fonts for the PDF journals ..."
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+fi
 ensure_postgres
 ensure_redis
 
 # Lint and format first: a style or import-order slip fails in seconds, not after the suite.
 .venv/bin/ruff check opora e2e bench
 .venv/bin/ruff format --check opora e2e bench
+# Types (pyproject.toml's [tool.mypy]: strict on access, the services, the selectors and the API).
+.venv/bin/mypy
 
 # Against the embedded SQLite: the PostgreSQL database itself is created by the test run.
 env -u DATABASE_URL .venv/bin/opora makemigrations --check --dry-run --settings=opora.settings.test >/dev/null \

@@ -1,22 +1,22 @@
-"""Who works for which service: the one check every domain asks before touching a service's data."""
+"""Who works for which service: the one check every domain asks before touching a service's data.
+
+Both answers come from the access policy (`opora.accounts.policy`); these names stay for the
+callers that do not name an action yet (phase 2 of issue 10 moves them to `policy.require`).
+"""
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts.policy import sees_every_service, works_for
 from opora.core.errors import PermissionDenied
 
-
-def sees_every_service(actor: Any) -> bool:
-    return bool(actor.is_superuser or actor.role == Role.ADMIN)
+__all__ = ["require_works_for", "sees_every_service"]
 
 
 def require_works_for(actor: Any, service: Any) -> None:
     """PermissionDenied unless `actor` works for `service` (an administrator works for all)."""
-    if sees_every_service(actor):
-        return
-    if not actor.services.filter(pk=service.pk).exists():
+    if not works_for(actor, service.pk):
         raise PermissionDenied(
             _("You do not work for the service “%(code)s”.") % {"code": service.code}
         )

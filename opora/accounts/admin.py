@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from opora.accounts.models import ApiToken, User
+from opora.accounts.policy import Action, can
 from opora.accounts.services import api_token_revoke
 from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
 
@@ -101,11 +102,14 @@ class ApiTokenAdmin(AuditedAdmin):
         return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("accounts.change_apitoken")
+        return can(request.user, Action.ADMIN_SITE) and request.user.has_perm(
+            "accounts.change_apitoken"
+        )
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = 0
+        assert isinstance(request.user, User)  # the admin is signed in
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token, actor=request.user)
             count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -17,7 +18,8 @@ class SignInForm(AuthenticationForm):
 
     def clean(self) -> dict:
         username = self.data.get(self.add_prefix("username")) or ""
-        max_length = self.fields["username"].max_length or 150
+        field = self.fields["username"]
+        max_length = (field.max_length if isinstance(field, forms.CharField) else None) or 150
         if len(username) > max_length:
             raise ValidationError(
                 self.error_messages["invalid_login"],

@@ -28,6 +28,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from opora.accounts.models import User
 from opora.core.audit import AuditEventType, audit_record
 
 SETUP_DEVICE_NAME = "authenticator"
@@ -71,8 +72,14 @@ class CodeForm(forms.Form):
 def _refusal(devices: Any) -> str:
     # After a wrong code the device refuses every code for a while (1, 2, 4... seconds).
     if any(not d.verify_is_allowed()[0] for d in devices):
-        return _("Too many wrong codes. Wait a few seconds and enter the current code.")
-    return _("This code is wrong or has expired. Enter the current one.")
+        return str(_("Too many wrong codes. Wait a few seconds and enter the current code."))
+    return str(_("This code is wrong or has expired. Enter the current one."))
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in staff member of a view behind `login_required`."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _to(name: str, next_url: str) -> str:
@@ -99,7 +106,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             audit_record(
                 actor=request.user,
                 event_type=AuditEventType.AUTH_2FA_VERIFIED,
-                subject=request.user,
+                subject=_user(request),
             )
             return HttpResponseRedirect(_next(request))
         form.add_error("code", _refusal(devices_for_user(request.user)))
@@ -123,7 +130,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             audit_record(
-                actor=request.user, event_type=AuditEventType.AUTH_2FA_ENABLED, subject=request.user
+                actor=request.user,
+                event_type=AuditEventType.AUTH_2FA_ENABLED,
+                subject=_user(request),
             )
             return HttpResponseRedirect(_next(request))
         form.add_error("code", _refusal([device]))

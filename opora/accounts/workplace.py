@@ -24,8 +24,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from opora.accounts.access import sees_every_service
 from opora.accounts.models import User
+from opora.accounts.policy import Action, refusal, sees_every_service
 from opora.accounts.services import staff_service_choose
 from opora.core.models import Service
 
@@ -100,13 +100,17 @@ def service_use(
 
 
 def role_required(
-    *roles: str,
+    *roles: str | Action,
     needs_service: bool = True,
     service_from: Callable[..., Service | None] | None = None,
     switched: Any = REQUEST_OF_SERVICE,
 ) -> Callable:
-    """Let in signed-in users with one of `roles` (superusers always); set `request.service` and
-    `request.staff_services` (every service the user works for, for the header's switcher).
+    """Let in signed-in users the access policy lets take the action (`role_required(Action.X)`,
+    see `opora.accounts.policy`); set `request.service` and `request.staff_services` (every
+    service the user works for, for the header's switcher).
+
+    The old form `role_required(Role.A, Role.B)` (a list of roles, superusers always) still works
+    until every caller names an action (phase 2 of issue 10); it asks no policy.
 
     `service_from(**view_kwargs)` names the service of the record a page shows (a request, a
     consultation): when the user works for it and it is not the current one, the user switches to
@@ -114,13 +118,19 @@ def role_required(
     lists are that service's.
     """
 
+    action = roles[0] if len(roles) == 1 and isinstance(roles[0], Action) else None
+
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user.has_role(*roles):
+            if action is not None:
+                error = refusal(user, action)
+                if error is not None:
+                    return forbidden(request, str(error.message))
+            elif not user.has_role(*roles):
                 return forbidden(request)
             request.staff_services = staff_services(user)
             request.service = (
@@ -143,6 +153,7 @@ def role_required(
             return response
 
         wrapped.roles = roles  # type: ignore[attr-defined]
+        wrapped.action = action  # type: ignore[attr-defined]
         wrapped.service_from = service_from  # type: ignore[attr-defined]
         return wrapped
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Status
 from ninja.operation import Operation
 
-from opora.accounts.access import require_works_for
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action, require
 from opora.api.auth import BearerAuth
 from opora.api.errors import install_exception_handlers
 from opora.api.schemas import (
@@ -32,7 +32,7 @@ from opora.api.schemas import (
     SlotOut,
     ValidationErrorOut,
 )
-from opora.core.errors import DomainError, NotFound, PermissionDenied
+from opora.core.errors import DomainError, NotFound
 from opora.core.inputs import check_date
 from opora.core.models import Region, Service
 from opora.intake import selectors as intake_selectors
@@ -44,6 +44,7 @@ from opora.registry.models import EligibilityCheck
 from opora.scheduling import selectors as scheduling_selectors
 from opora.scheduling import services as scheduling_services
 from opora.scheduling.models import Booking, Slot
+from opora.surveys.api import make_router as make_survey_router
 
 
 class OporaAPI(NinjaAPI):
@@ -67,10 +68,9 @@ api = OporaAPI(
 install_exception_handlers(api)
 api.add_router("/reports/", "opora.reports.api.router")  # the 1411 forms (issue 11)
 
-# Who may register requests and book (regulation 001: the call-centre operator, backed by the
-# coordinator and head); the authority sees aggregates only, never personal data.
-INTAKE_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-STAFF_ROLES = tuple(Role.values)
+# Who may do what is the access policy's (opora.accounts.policy, docs/SECURITY.md): the intake
+# routes are `intake.api` (regulation 001: the call-centre operator, backed by the coordinator and
+# head); the authority sees aggregates only, never personal data.
 
 # Every status a route can answer, with the body actually sent (schemathesis checks it in CI:
 # opora/api/tests/test_schemathesis.py).
@@ -89,17 +89,17 @@ WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
 SERVICE_CODE = Query(..., max_length=50, description="Service code, e.g. kz-1411.")
 
 
+api.add_router("/instruments", make_survey_router(WRITE_ERRORS))
+
+
 # --- access and look-ups --------------------------------------------------------------------------
 
 
-def _require(user: User, roles: tuple[str, ...]) -> User:
-    if not user.has_role(*roles):
-        raise PermissionDenied(_("Your role does not allow this operation."))
+def _actor(request: HttpRequest, action: Action) -> User:
+    """The token's user, when the policy lets their role take `action` at all (else 403)."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    require(user, action)
     return user
-
-
-def _actor(request: HttpRequest, roles: tuple[str, ...]) -> User:
-    return _require(request.auth, roles)  # type: ignore[attr-defined]
 
 
 def _service(code: str) -> Service:
@@ -173,9 +173,7 @@ def _booking(booking_id: int) -> Booking:
 def _booking_for_reading(user: User, booking_id: int) -> Booking:
     booking = _booking(booking_id)
     # A consultant may see the bookings of their own slots; intake roles those of their service.
-    if user.is_active and user.role == Role.CONSULTANT and booking.slot.consultant_id == user.pk:
-        return booking
-    require_works_for(_require(user, INTAKE_ROLES), booking.request.service)
+    require(user, Action.BOOKING_VIEW, booking)
     return booking
 
 
@@ -185,9 +183,9 @@ def _booking_for_reading(user: User, booking_id: int) -> Booking:
 @api.post("/eligibility/check", response={200: EligibilityOut, **ERRORS}, tags=["eligibility"])
 def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
     """Check an IIN and full name against ЦБД/ЦБДИ (regulation 001 §3). Every check is recorded."""
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.ELIGIBILITY_CHECK)
     service = _eligibility_service(data.service)
-    require_works_for(user, service)
+    require(user, Action.ELIGIBILITY_CHECK, service=service)
     result = registry_services.eligibility_check(
         actor=user, service=service, iin=data.iin, full_name=data.full_name
     )
@@ -207,10 +205,10 @@ def slots_on_date(
     request: HttpRequest, date: dt.date, service: str = SERVICE_CODE, consultant: int | None = None
 ) -> dict:
     """Free slots of a service on a date (the service's local calendar day)."""
-    user = _actor(request, STAFF_ROLES)
+    user = _actor(request, Action.SLOTS_VIEW)
     check_date(date)  # years 1900-2100: 400 with the message, never an overflow
     svc = _service(service)
-    require_works_for(user, svc)
+    require(user, Action.SLOTS_VIEW, service=svc)
     slots = scheduling_selectors.slots_free_on_date(
         service=svc, date=date, consultant=_consultant(consultant)
     )
@@ -225,9 +223,9 @@ def slot_nearest(
     request: HttpRequest, service: str = SERVICE_CODE, consultant: int | None = None
 ) -> Slot:
     """The nearest free slot — the operator offers no earlier time (regulation 001)."""
-    user = _actor(request, STAFF_ROLES)
+    user = _actor(request, Action.SLOTS_VIEW)
     svc = _service(service)
-    require_works_for(user, svc)
+    require(user, Action.SLOTS_VIEW, service=svc)
     slot = scheduling_selectors.slot_nearest_free(service=svc, consultant=_consultant(consultant))
     if slot is None:
         raise NotFound(_("No free slots"), code="no_free_slots")
@@ -241,9 +239,9 @@ def slot_nearest(
 def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceRequest]:
     """Register a request (заявка). Where the service checks eligibility, an ineligible caller gets
     400 with code "ineligible" and the scripted refusal in `detail`."""
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.INTAKE_API)
     service = _service(data.service)
-    require_works_for(user, service)
+    require(user, Action.INTAKE_API, service=service)
     eligibility = None
     if data.eligibility_check is not None:
         eligibility = EligibilityCheck.objects.filter(pk=data.eligibility_check).first()
@@ -277,7 +275,7 @@ def request_create(request: HttpRequest, data: RequestIn) -> Status[ServiceReque
 @api.get("/requests/{request_id}", response={200: RequestOut, **ERRORS}, tags=["requests"])
 def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
     """A request with the client's data; the read is recorded in the audit log."""
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.INTAKE_API)
     # One of the actor's services or 404; the selector records the read (`request.viewed`).
     try:
         return intake_selectors.request_get_for_view(actor=user, pk=request_id, via="api")
@@ -292,9 +290,9 @@ def request_detail(request: HttpRequest, request_id: int) -> ServiceRequest:
 def booking_create(request: HttpRequest, data: BookingIn) -> Status[Booking]:
     """Book a slot for a request: 409 when the slot is taken, 400 outside hours, on a holiday or in
     the past."""
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.INTAKE_API)
     service_request = _request(data.request)
-    require_works_for(user, service_request.service)
+    require(user, Action.INTAKE_API, service_request)
     slot = _slot(data.slot)
     booking = scheduling_services.booking_create(actor=user, request=service_request, slot=slot)
     return Status(201, booking)
@@ -302,7 +300,7 @@ def booking_create(request: HttpRequest, data: BookingIn) -> Status[Booking]:
 
 @api.get("/bookings/{booking_id}", response={200: BookingOut, **ERRORS}, tags=["bookings"])
 def booking_detail(request: HttpRequest, booking_id: int) -> Booking:
-    user = _actor(request, (*INTAKE_ROLES, Role.CONSULTANT))
+    user = _actor(request, Action.BOOKING_VIEW)
     return _booking_for_reading(user, booking_id)
 
 
@@ -313,9 +311,9 @@ def booking_detail(request: HttpRequest, booking_id: int) -> Booking:
 )
 def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn) -> Booking:
     """Move a booking to another slot; returns the new booking, whose `replaces` is the old one."""
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.INTAKE_API)
     booking = _booking(booking_id)
-    require_works_for(user, booking.request.service)
+    require(user, Action.INTAKE_API, booking)
     slot = _slot(data.slot)
     return scheduling_services.booking_reschedule(actor=user, booking=booking, slot=slot)
 
@@ -324,9 +322,12 @@ def booking_reschedule(request: HttpRequest, booking_id: int, data: RescheduleIn
     "/bookings/{booking_id}/cancel", response={200: BookingOut, **WRITE_ERRORS}, tags=["bookings"]
 )
 def booking_cancel(request: HttpRequest, booking_id: int, data: CancelIn | None = None) -> Booking:
-    user = _actor(request, INTAKE_ROLES)
+    user = _actor(request, Action.INTAKE_API)
     booking = _booking(booking_id)
-    require_works_for(user, booking.request.service)
+    require(user, Action.INTAKE_API, booking)
     return scheduling_services.booking_cancel(
         actor=user, booking=booking, reason=data.reason if data else ""
     )
+
+
+api.add_router("/journals", "opora.api.journals.router")  # the journals of regulations 002–004

@@ -208,7 +208,7 @@ class RequestOut(Schema):
 
     @staticmethod
     def resolve_region(obj: ServiceRequest) -> str | None:
-        return obj.region.code if obj.region_id else None
+        return obj.region.code if obj.region is not None else None
 
     @staticmethod
     def resolve_desired_at(obj: ServiceRequest) -> dt.datetime | None:

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from opora.accounts import two_factor
+from opora.accounts.policy import Action, can
 from opora.consultations import presence, services
 from opora.consultations.models import Consultation
 from opora.core.errors import DomainError
@@ -22,6 +23,12 @@ SIGNALS = {"offer", "answer", "ice"}
 CLOSE_REFUSED = 4403
 CLOSE_BUSY = 4409
 CLOSE_REPLACED = 4000
+
+
+def _may_conduct(user: Any, session: Any) -> bool:
+    """The consultant's seat: a role the access policy lets hold consultations, past the second
+    factor. Which consultation is theirs (the booked consultant) is checked by the room."""
+    return can(user, Action.CONSULTATION_CONDUCT) and two_factor.may_act(user, session)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -75,10 +82,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             if part.startswith("sid="):
                 sid = part[4:64]
         user = self.scope.get("user")
-        if self.role == "consultant" and not await database_sync_to_async(two_factor.may_act)(
+        if self.role == "consultant" and not await database_sync_to_async(_may_conduct)(
             user, self.scope.get("session")
         ):
-            user = None  # signed in with the password only: not yet the consultant
+            user = None  # not a consultant, or signed in with the password only: not yet
         entry = await database_sync_to_async(presence.room_enter)(
             role=self.role,
             channel=self.channel_name,

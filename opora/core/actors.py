@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,9 @@ class SystemActor:
 
     def has_role(self, *roles: str) -> bool:
         return False
+
+
+# Who an audit event is by, as the floor sees it (core does not import the accounts app, whose
+# `accounts.actors.Actor` is the same union with its concrete `User`): a signed-in user, or
+# nobody (an anonymous request, a client, Opora itself, None) — the event then has no actor.
+AuditActor: TypeAlias = "AbstractBaseUser | AnonymousUser | ClientActor | SystemActor | None"

@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 
+from opora.core.admin_access import admin_allows
 from opora.core.audit import AuditEventType, audit_record
 
 
@@ -30,10 +31,11 @@ class SecretFieldsForm(forms.ModelForm):
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False)
             field.required = False
-            field.strip = False
+            if isinstance(field, forms.CharField):
+                field.strip = False
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         for name in self.secret_fields:
             if not data.get(name) and self.instance.pk:
                 data[name] = getattr(self.instance, name)
@@ -53,6 +55,29 @@ class AuditedAdminMixin:
     created_event: AuditEventType = AuditEventType.ADMIN_CREATED
     changed_event: AuditEventType = AuditEventType.ADMIN_CHANGED
     deleted_event: AuditEventType = AuditEventType.ADMIN_DELETED
+
+    # Every admin page asks the access policy (`admin.site`, opora.accounts.policy) first, then
+    # Django's own permissions (a read-only admin still says no to changes).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return admin_allows(request.user, "module") and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin_allows(request.user, "view", obj) and super().has_view_permission(  # type: ignore[misc]
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return admin_allows(request.user, "add") and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin_allows(request.user, "change", obj) and super().has_change_permission(  # type: ignore[misc]
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin_allows(request.user, "delete", obj) and super().has_delete_permission(  # type: ignore[misc]
+            request, obj
+        )
 
     def _audit(
         self, request: HttpRequest, event: AuditEventType, obj: Model, fields: list[str] | None

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
+from opora.core.actors import AuditActor
 from opora.core.models import AuditEvent
 from opora.core.writes import NEW_PK
 
@@ -28,6 +30,16 @@ class AuditEventType(models.TextChoices):
 
     CHAT_FILE_DOWNLOADED = "chat.file_downloaded"
     CHAT_FILE_SENT = "chat.file_sent"
+
+    COMPLAINT_ANSWERED = "complaint.answered"
+    COMPLAINT_ASSIGNED = "complaint.assigned"
+    COMPLAINT_CASE_READ = "complaint.case_read"
+    COMPLAINT_CLOSED = "complaint.closed"
+    COMPLAINT_DISPUTED = "complaint.disputed"
+    COMPLAINT_FOLLOWED = "complaint.followed"
+    COMPLAINT_RECORDING_REQUESTED = "complaint.recording_requested"
+    COMPLAINT_REGISTERED = "complaint.registered"
+    COMPLAINT_VIEWED = "complaint.viewed"
 
     CONSULTATION_CREATED = "consultation.created"
     CONSULTATION_CRISIS = "consultation.crisis"
@@ -89,10 +101,17 @@ class AuditEventType(models.TextChoices):
     MESSENGERS_CONVERSATION_READ = "messengers.conversation_read"
     MESSENGERS_REPLY_SENT = "messengers.reply_sent"
 
+    OUTBOX_DELIVERY_RETRIED = "outbox.delivery_retried"
+
     PORTAL_CONTACT_CODE_SENT = "portal.contact_code_sent"
 
     PROTOCOL_CREATED = "protocol.created"
     PROTOCOL_UPDATED = "protocol.updated"
+
+    QUALITY_EVALUATION_SUBMITTED = "quality.evaluation_submitted"
+    QUALITY_LOW_SCORE_ALERTED = "quality.low_score_alerted"
+    QUALITY_OWN_RESULTS_VIEWED = "quality.own_results_viewed"
+    QUALITY_RESULTS_VIEWED = "quality.results_viewed"
 
     RECORDING_ABANDONED = "recording.abandoned"
     RECORDING_ACCESSED = "recording.accessed"
@@ -116,6 +135,13 @@ class AuditEventType(models.TextChoices):
 
     STAFF_SERVICE_CHOSEN = "staff.service_chosen"
 
+    SURVEY_ASSIGNED = "survey.assigned"
+    SURVEY_INSTRUMENT_SAVED = "survey.instrument_saved"
+    SURVEY_RESULT_VIEWED = "survey.result_viewed"
+    SURVEY_RESULTS_VIEWED = "survey.results_viewed"
+    SURVEY_RISK_ALERTED = "survey.risk_alerted"
+    SURVEY_SUBMITTED = "survey.submitted"
+
 
 def _checked(event_type: AuditEventType) -> AuditEventType:
     """Only members of `AuditEventType` are recorded: a misspelt or ad-hoc name fails loudly."""
@@ -128,7 +154,11 @@ def _checked(event_type: AuditEventType) -> AuditEventType:
 
 
 def audit_event(
-    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
+    *,
+    actor: AuditActor,
+    event_type: AuditEventType,
+    subject: models.Model,
+    extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """The unsaved event `audit_record` writes. For a subject not saved yet, the id is `NEW_PK`:
     pass the event to `core.writes.save_together` with the subject as the row it inserts first.
@@ -136,7 +166,7 @@ def audit_event(
     `extra` must never carry IINs, names or free text written by or about a client.
     """
     return AuditEvent(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor_id=actor.pk if isinstance(actor, AbstractBaseUser) else None,
         event_type=_checked(event_type).value,
         subject_type=subject._meta.label_lower,
         subject_id=NEW_PK if subject.pk is None else str(subject.pk),
@@ -145,9 +175,13 @@ def audit_event(
 
 
 def audit_record(
-    *, actor: Any, event_type: AuditEventType, subject: models.Model, extra: dict | None = None
+    *,
+    actor: AuditActor,
+    event_type: AuditEventType,
+    subject: models.Model,
+    extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record `event_type` on `subject` by `actor` (a user or None for the system).
+    """Record `event_type` on `subject` by `actor` (a user; anyone else leaves no actor).
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """

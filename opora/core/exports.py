@@ -35,7 +35,9 @@ def text_cell(sheet: Worksheet, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = plain_text(value)
-    cell = Cell(sheet, value=text)
+    # Row and column are set where `sheet.append` puts the cell (openpyxl defaults them to None;
+    # types-openpyxl wrongly makes them required).
+    cell = Cell(sheet, value=text)  # type: ignore[call-arg]
     cell.data_type = "s"  # never "f": openpyxl makes any text starting with "=" a formula
     if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -30,7 +31,10 @@ from opora.core.inputs import (
 
 logger = logging.getLogger(__name__)
 
-_END = object()
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    """The next chunk, or None at the end (a chunk is bytes, never None)."""
+    return next(chunks, None)
 
 
 def streaming_response(
@@ -45,10 +49,10 @@ def streaming_response(
     """
     if not isinstance(request, ASGIRequest):
         return StreamingHttpResponse(chunks, **kwargs)
-    produce = sync_to_async(next, thread_sensitive=False)
+    produce = sync_to_async(_next_chunk, thread_sensitive=False)
 
     async def each() -> AsyncIterator[bytes]:
-        while (chunk := await produce(chunks, _END)) is not _END:
+        while (chunk := await produce(chunks)) is not None:
             yield chunk
 
     return StreamingHttpResponse(each(), **kwargs)
@@ -112,9 +116,9 @@ class InputBoundaryMiddleware:
             if has_control_chars(name) or has_control_chars(value):
                 del request.COOKIES[name]
         for header in _STORED_HEADERS:
-            value = request.META.get(header)
-            if isinstance(value, str) and has_control_chars(value):
-                request.META[header] = strip_control_chars(value, multiline=False)
+            header_value = request.META.get(header)
+            if isinstance(header_value, str) and has_control_chars(header_value):
+                request.META[header] = strip_control_chars(header_value, multiline=False)
 
     def process_view(
         self,
@@ -183,12 +187,13 @@ class LocalOnlyExceptionReporter(ExceptionReporter):
     def _for_developer(self) -> bool:
         return self.request is None or self.request.META.get("REMOTE_ADDR") in _LOOPBACK
 
-    def get_traceback_html(self) -> str:
+    def get_traceback_html(self) -> SafeString:
         if self._for_developer():
             return super().get_traceback_html()
-        return loader.render_to_string("500.html")
+        # A rendered template: its variables are escaped already, as Django's own page is.
+        return SafeString(loader.render_to_string("500.html"))
 
-    def get_traceback_text(self) -> str:
+    def get_traceback_text(self) -> SafeString:
         if self._for_developer():
             return super().get_traceback_text()
-        return "Server error."
+        return SafeString("Server error.")

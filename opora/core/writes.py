@@ -57,12 +57,15 @@ def _update_sql(
 ) -> tuple[str, tuple]:
     query = UpdateQuery(type(obj))
     values = []
-    for field in (obj._meta.get_field(name) for name in fields):
+    for name in fields:
+        field = obj._meta.get_field(name)
+        assert isinstance(field, models.Field), name  # a concrete column, not a reverse relation
         # As Model._save_table does: pre_save gives auto_now fields their new value.
         value = field.pre_save(obj, False)
         values.append((field, None, new_pk[_is_text(field)] if value is NEW_PK else value))
-    query.add_update_fields(values)
-    query.add_filter("pk", obj.pk)
+    # django-stubs types the values as `Case` only; Django takes any expression or plain value.
+    query.add_update_fields(values)  # type: ignore[arg-type]
+    query.add_q(models.Q(pk=obj.pk))
     sql, params = query.get_compiler(using=using).as_sql()
     return sql, tuple(params)
 
@@ -115,13 +118,15 @@ def save_together(
 
     qn = connection.ops.quote_name
     new = qn("w_new")
-    pk_column = qn(first._meta.pk.column)
+    pk_field = first._meta.pk
+    assert pk_field is not None and pk_field.column is not None
+    pk_column = qn(pk_field.column)
     new_pk = {
         False: RawSQL(f"SELECT {pk_column} FROM {new}", ()),
         True: RawSQL(f"SELECT {pk_column}::text FROM {new}", ()),
     }
-    sql, params = _insert_sql(first, using)
-    clauses, params = [f"{new} AS ({sql})"], list(params)
+    sql, first_params = _insert_sql(first, using)
+    clauses, params = [f"{new} AS ({sql})"], list(first_params)
     for i, (obj, fields) in enumerate(updates):
         sql, p = _update_sql(obj, fields, using, new_pk)
         clauses.append(f"{qn(f'w_u{i}')} AS ({sql})")

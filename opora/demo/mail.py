@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from opora.mail.models import InboundMessage, Mailbox, TlsMode
 from opora.mail.services import inbound_store
 
 # Every address is under example domains and every person is made up.
-DEMO_LETTERS = [
+DEMO_LETTERS: list[dict[str, Any]] = [
     {
         "id": "<demo-written-1@opora-demo.example>",
         "from": "Иванова Светлана <s.ivanova@example.org>",

@@ -5,10 +5,12 @@ The organisations, phones and addresses are invented; e-mail addresses use examp
 
 from __future__ import annotations
 
+from typing import Any
+
 from opora.core.models import Region
 from opora.intake.models import Referral
 
-_ENTRIES = [
+_ENTRIES: list[dict[str, str | None]] = [
     {
         "name": "Центр ранней помощи «Бастау» (демо)",
         "helps_with": "Ранняя помощь детям до 3 лет: логопед, дефектолог, ЛФК; аутизм, задержка развития",
@@ -73,7 +75,10 @@ def demo_referrals() -> list[Referral]:
     regions = {r.code: r for r in Region.objects.filter(code__in=[e["region"] for e in _ENTRIES])}
     entries = []
     for data in _ENTRIES:
-        fields = {**data, "region": regions.get(data["region"]) if data["region"] else None}
+        fields: dict[str, Any] = {
+            **data,
+            "region": regions.get(data["region"]) if data["region"] else None,
+        }
         name = fields.pop("name")
         entry, _created = Referral.objects.update_or_create(name=name, defaults=fields)
         entries.append(entry)

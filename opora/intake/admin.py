@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.models import User
 from opora.core.admin_base import AuditedAdmin, PersonalDataAdmin
 from opora.core.audit import AuditEventType
 from opora.core.errors import DomainError
@@ -21,8 +22,8 @@ from opora.intake.services import REFERRAL_FIELDS
 class ChildInline(admin.TabularInline):
     model = Child
     extra = 0
-    fields = ["iin", "full_name", "birth_date"]
-    readonly_fields = fields
+    fields = ("iin", "full_name", "birth_date")
+    readonly_fields = ("iin", "full_name", "birth_date")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -62,6 +63,7 @@ class ServiceRequestAdmin(PersonalDataAdmin):
         """The same read as the operator's page and the API: through the selector that audits it
         (`request.viewed`, via "admin"). An administrator outside the intake roles (a superuser
         is inside) is recorded under the same name."""
+        assert isinstance(request.user, User)  # the admin is signed in
         try:
             request_get_for_view(actor=request.user, pk=obj.pk, via="admin")
         except DomainError:

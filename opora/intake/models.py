@@ -313,6 +313,10 @@ class ServiceRequest(models.Model):
     created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: `intake.services.referral_send` says on the request it returns whether the
+    # client was sent the referral.
+    notified: bool = False
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("request")

@@ -12,14 +12,16 @@ from django.db.models import CharField, Count, Func, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opora.accounts.access import require_works_for, sees_every_service
-from opora.accounts.models import Role
+from opora.accounts.actors import Actor
+from opora.accounts.models import User
+from opora.accounts.policy import Action, can
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
+from opora.core.models import Service
 from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
 from opora.registry.names import normalise_name_part
 
 # Staff who work with clients' personal data. Authorities see aggregated reports only.
-INTAKE_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 _IIN_QUERY = re.compile(r"^[\d\s-]+$")
 _PHONE_QUERY = re.compile(r"^\+?[\d\s().-]+$")
@@ -36,9 +38,24 @@ class FoldedName(Func):
 
     output_field = CharField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
         # SQLite's lower() only knows ASCII: use normalise_name_part itself (registered below).
-        return super().as_sql(compiler, connection, function=_SQLITE_FOLD, **extra)
+        return super().as_sql(
+            compiler,
+            connection,
+            function=_SQLITE_FOLD,
+            template=template,
+            arg_joiner=arg_joiner,
+            **extra_context,
+        )
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
@@ -55,22 +72,22 @@ def _register_sqlite_fold() -> None:
         connection.connection.create_function(_SQLITE_FOLD, 1, _fold, deterministic=True)
 
 
-def _require_intake(actor: Any) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active) or not (
-        actor.is_superuser or actor.role in INTAKE_ROLES
-    ):
+def _require_intake(actor: Actor) -> User:
+    """The staff member `actor`, if the access policy lets them see clients' personal data."""
+    if not (isinstance(actor, User) and can(actor, Action.REQUEST_VIEW)):
         raise PermissionDenied(_("You may not see clients' personal data."))
+    return actor
 
 
-def _visible_requests(actor: Any) -> QuerySet[ServiceRequest]:
-    _require_intake(actor)
+def _visible_requests(actor: Actor) -> QuerySet[ServiceRequest]:
+    user = _require_intake(actor)
     qs = ServiceRequest.objects.all()
-    if not sees_every_service(actor):
-        qs = qs.filter(service__in=actor.services.all())
+    if not sees_every_service(user):
+        qs = qs.filter(service__in=user.services.all())
     return qs
 
 
-def client_search(*, actor: Any, query: str, limit: int = 20) -> list[Client]:
+def client_search(*, actor: Actor, query: str, limit: int = 20) -> list[Client]:
     """Clients known to the actor's services: by IIN (12 digits), by phone (digits), else by name.
 
     A name query is "last name [first name]" matched case-, ё/е- and Kazakh-letter-insensitively:
@@ -111,7 +128,7 @@ def client_search(*, actor: Any, query: str, limit: int = 20) -> list[Client]:
     )
 
 
-def request_get(*, actor: Any, pk: int) -> ServiceRequest:
+def request_get(*, actor: Actor, pk: int) -> ServiceRequest:
     """One request of the actor's services, with its client, child and region; NotFound otherwise."""
     try:
         return (
@@ -125,7 +142,7 @@ def request_get(*, actor: Any, pk: int) -> ServiceRequest:
         raise NotFound(_("Request not found.")) from None
 
 
-def request_get_for_view(*, actor: Any, pk: Any, via: str) -> ServiceRequest:
+def request_get_for_view(*, actor: Actor, pk: Any, via: str) -> ServiceRequest:
     """`request_get` for a page that shows the request's personal data (the operator's request
     page, the API's request read, the admin's change view): the read is audited here, as
     `request.viewed` with who read it and through what (`via`), never the IIN or the name."""
@@ -179,7 +196,7 @@ def request_contact_differences(*, request: ServiceRequest) -> list[ContactDiffe
     return found
 
 
-def requests_registered_on(*, service: Any, date: dt.date) -> QuerySet[ServiceRequest]:
+def requests_registered_on(*, service: Service, date: dt.date) -> QuerySet[ServiceRequest]:
     """Requests registered on `date`, a calendar day in the service's time zone (the daily hand-off,
     regulation 001 §9). A system read: the caller decides who sees the result."""
     start = dt.datetime.combine(date, dt.time.min, tzinfo=service.tz)
@@ -190,7 +207,7 @@ def requests_registered_on(*, service: Any, date: dt.date) -> QuerySet[ServiceRe
 
 
 def requests_list(
-    *, actor: Any, service: Any, status: str | None = None
+    *, actor: Actor, service: Service, status: str | None = None
 ) -> QuerySet[ServiceRequest]:
     """Requests of one service, newest first; PermissionDenied when the actor does not work for it."""
     _require_intake(actor)
@@ -203,25 +220,21 @@ def requests_list(
 
 # --- The operator's queue: every new request from every channel in one list ---------------------
 
-QUEUE_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
 
-
-def _require_service_staff(actor: Any, service: Any, roles: tuple[str, ...]) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active) or not (
-        actor.is_superuser or actor.role in roles
-    ):
+def _require_service_staff(actor: Actor, service: Service, action: Action) -> None:
+    if not can(actor, action):
         raise PermissionDenied(_("You may not see this list."))
     require_works_for(actor, service)
 
 
 def request_queue(
-    *, actor: Any, service: Any, channel: str = "", status: str = ServiceRequest.Status.NEW
+    *, actor: Actor, service: Service, channel: str = "", status: str = ServiceRequest.Status.NEW
 ) -> QuerySet[ServiceRequest]:
     """Requests of `service` waiting for someone, oldest first (nothing is lost at the bottom).
 
     `status` "" means every status; `channel` "" every channel.
     """
-    _require_service_staff(actor, service, QUEUE_ROLES)
+    _require_service_staff(actor, service, Action.REQUEST_QUEUE)
     qs = ServiceRequest.objects.filter(service=service).select_related("assigned_to", "region")
     if status:
         qs = qs.filter(status=status)
@@ -232,19 +245,15 @@ def request_queue(
 
 # --- The referral directory ----------------------------------------------------------------------
 
-DIRECTORY_READERS = (Role.OPERATOR, Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
-
-def _require_directory(actor: Any) -> None:
-    if not (actor and actor.is_authenticated and actor.is_active) or not (
-        actor.is_superuser or actor.role in DIRECTORY_READERS
-    ):
+def _require_directory(actor: Actor) -> None:
+    if not can(actor, Action.REFERRAL_READ):
         raise PermissionDenied(_("You may not see the referral directory."))
 
 
 def referral_search(
     *,
-    actor: Any,
+    actor: Actor,
     query: str = "",
     country: str = "",
     region: Any = None,
@@ -271,7 +280,7 @@ def referral_search(
     return list(qs.order_by("-is_active", "name", "pk")[:limit])
 
 
-def referral_get(*, actor: Any, pk: Any) -> Referral:
+def referral_get(*, actor: Actor, pk: Any) -> Referral:
     _require_directory(actor)
     try:
         return Referral.objects.select_related("region").get(pk=int(pk))
@@ -302,7 +311,7 @@ class ServiceCount:
         return self.content + self.dispatcher
 
 
-def services_count(*, service: Any, start: dt.datetime, end: dt.datetime) -> ServiceCount:
+def services_count(*, service: Service, start: dt.datetime, end: dt.datetime) -> ServiceCount:
     """Services of `service` among requests registered in [start, end), by kind (regulation 004).
 
     Each new request is a new service; requests counted together (both parents on one question)

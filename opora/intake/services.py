@@ -15,10 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from opora.accounts.access import require_works_for
-from opora.accounts.models import Role
+from opora.accounts.actors import Actor
+from opora.accounts.models import User
+from opora.accounts.policy import Action, can
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
+from opora.core.limits import max_length
+from opora.core.models import Region, Service
 from opora.intake import locks
 from opora.intake.models import (
     Channel,
@@ -41,7 +45,7 @@ from opora.registry.services import eligibility_check as run_eligibility_check
 CHECK_MAX_AGE = dt.timedelta(hours=1)
 
 _PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015]")
-_FULL_NAME_MAX = ServiceRequest._meta.get_field("full_name").max_length
+_FULL_NAME_MAX = max_length(ServiceRequest, "full_name")
 
 
 def normalise_phone(value: str) -> str:
@@ -84,7 +88,9 @@ def _clean_full_name(full_name: str) -> str:
     return cleaned
 
 
-def _check_is_reusable(check: EligibilityCheck, *, service: Any, iin: str, full_name: str) -> bool:
+def _check_is_reusable(
+    check: EligibilityCheck, *, service: Service, iin: str, full_name: str
+) -> bool:
     return (
         check.eligible
         and check.service_id == service.pk
@@ -112,19 +118,17 @@ def _client_and_child_iins(check: EligibilityCheck | None, iin: str) -> tuple[st
 
 # The contacts a request carries and a client's card keeps (regulation 001 §6: how to reach them).
 CLIENT_CONTACT_FIELDS = ("phone", "phone_extra", "email", "region")
-# Staff who may copy the contacts given with a request onto the client's card.
-CARD_EDITORS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 
 def client_upsert_from_request(
     *,
-    actor: Any,
+    actor: Actor | None,
     iin: str,
     full_name: str,
     phone: str = "",
     phone_extra: str = "",
     email: str = "",
-    region: Any = None,
+    region: Region | None = None,
     update_contacts: bool = False,
 ) -> Client:
     """The Client with this IIN, created (with the contacts given) if new.
@@ -144,8 +148,11 @@ def client_upsert_from_request(
             _("Enter the last name and the first name (and the patronymic, if any)."),
             code="full_name_incomplete",
         ) from None
-    if update_contacts:
-        _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
+    editor = (
+        _require_role(actor, Action.REQUEST_EDIT, _("You may not change a client's contacts."))
+        if update_contacts
+        else None
+    )
     contacts = {"phone": phone, "phone_extra": phone_extra, "email": email, "region": region}
     with transaction.atomic():
         client = locks.client_qs_select_for_update().filter(iin=iin).first()
@@ -167,13 +174,18 @@ def client_upsert_from_request(
                     actor=actor, event_type=AuditEventType.INTAKE_CLIENT_CREATED, subject=client
                 )
                 return client
-        if update_contacts:
-            _client_contacts_set(actor=actor, client=client, contacts=contacts, via="phone")
+        if editor is not None:
+            _client_contacts_set(actor=editor, client=client, contacts=contacts, via="phone")
         return client
 
 
 def _client_contacts_set(
-    *, actor: Any, client: Client, contacts: dict[str, Any], via: str, request_id: int | None = None
+    *,
+    actor: Actor,
+    client: Client,
+    contacts: dict[str, Any],
+    via: str,
+    request_id: int | None = None,
 ) -> list[str]:
     """Replace the card's contacts with the non-empty ones given; audited (field names only)."""
     changed = [f for f, v in contacts.items() if v and getattr(client, f) != v]
@@ -194,14 +206,14 @@ def _client_contacts_set(
     return changed
 
 
-def client_contacts_update_from_request(*, actor: Any, request: ServiceRequest) -> list[str]:
+def client_contacts_update_from_request(*, actor: Actor, request: ServiceRequest) -> list[str]:
     """Staff's explicit "update the card": the contacts given with this request (those that
     differ and are not empty) replace the client's stored ones. Returns the fields changed.
 
     The request's contacts came from whoever sent it (the portal, a letter, a messenger); a
     member of staff who has spoken to the client decides they are the client's own.
     """
-    _require_role(actor, CARD_EDITORS, _("You may not change a client's contacts."))
+    _require_role(actor, Action.REQUEST_EDIT, _("You may not change a client's contacts."))
     require_works_for(actor, request.service)
     with transaction.atomic():
         locked = ServiceRequest.objects.select_related("client").get(pk=request.pk)
@@ -214,7 +226,7 @@ def client_contacts_update_from_request(*, actor: Any, request: ServiceRequest) 
         )
 
 
-def client_contacts_confirm_from_request(*, actor: Any, request: ServiceRequest) -> list[str]:
+def client_contacts_confirm_from_request(*, actor: Actor, request: ServiceRequest) -> list[str]:
     """The client proved, with a code sent to the contact already on their card, that the
     contacts given with this request are theirs: they replace the card's (audited, via "code").
 
@@ -250,25 +262,25 @@ def _child_upsert(*, client: Client, iin: str) -> Child:
 
 def request_create(
     *,
-    actor: Any,
-    service: Any,
+    actor: Actor | None,
+    service: Service,
     full_name: str,
     iin: str = "",
     phone: str = "",
     phone_extra: str = "",
     email: str = "",
-    region: Any = None,
+    region: Region | None = None,
     desired_at: dt.datetime | None = None,
     reason: str = "",
     channel: str = "phone",
-    eligibility_check: Any = None,
+    eligibility_check: EligibilityCheck | None = None,
     is_anonymous: bool = False,
     requester_kind: str = "",
     child_age: int | None = None,
     typical_question: str = "",
     preferred_form: str = "",
     consent: ConsentText | None = None,
-    assigned_to: Any = None,
+    assigned_to: User | None = None,
     defer_eligibility: bool = False,
     update_client_contacts: bool = False,
 ) -> ServiceRequest:
@@ -286,6 +298,8 @@ def request_create(
     A known client's card keeps its contacts: the ones given now stay on the request (notices
     about it go there), unless staff register it with `update_client_contacts` (the operator
     typing what the caller says on the phone).
+
+    `actor` None: the public form, where nobody is signed in (the request then has no author).
     """
     if is_anonymous:
         if not service.allows_anonymous or service.requires_eligibility:
@@ -380,10 +394,10 @@ def _new_public_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def _register(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
+def _register(*, actor: Actor | None, request: ServiceRequest) -> ServiceRequest:
     """Store a new request and its audit record (inside the caller's transaction)."""
     request.status = ServiceRequest.Status.NEW
-    request.created_by = actor if getattr(actor, "pk", None) else None
+    request.created_by = actor if isinstance(actor, User) and actor.pk else None
     # 31^8 codes: a collision is astronomically rare, and the unique index would still catch it.
     request.public_code = request.public_code or _new_public_code()
     request.public_token = request.public_token or secrets.token_urlsafe(32)
@@ -416,6 +430,7 @@ def request_private_token(*, request: ServiceRequest) -> str:
             .values_list("public_token", flat=True)
             .get()
         )
+    assert request.public_token
     return request.public_token
 
 
@@ -432,7 +447,7 @@ def _lock_new(request: ServiceRequest, *, action: str) -> ServiceRequest:
 
 @transaction.atomic
 def request_refuse(
-    *, actor: Any, request: ServiceRequest, ground: str, note: str = ""
+    *, actor: Actor, request: ServiceRequest, ground: str, note: str = ""
 ) -> ServiceRequest:
     """Refuse a new request on a ground of regulation 000 §9–§10.
 
@@ -468,7 +483,9 @@ def request_refuse(
 
 
 @transaction.atomic
-def request_redirect(*, actor: Any, request: ServiceRequest, referral_text: str) -> ServiceRequest:
+def request_redirect(
+    *, actor: Actor, request: ServiceRequest, referral_text: str
+) -> ServiceRequest:
     """Regulation 000 §10: the question is not the service's; record whom the caller was sent to.
 
     A referral given is dispatcher consulting (regulation 004): counted as a service of that kind.
@@ -492,8 +509,8 @@ def request_redirect(*, actor: Any, request: ServiceRequest, referral_text: str)
 @transaction.atomic
 def request_refuse_check(
     *,
-    actor: Any,
-    service: Any,
+    actor: Actor,
+    service: Service,
     eligibility_check: EligibilityCheck,
     ground: str,
     note: str = "",
@@ -521,9 +538,8 @@ def request_refuse_check(
 
 # --- Referrals: dispatcher consulting (regulation 000 §10, regulation 004) ----------------------
 
-# Who keeps the referral directory; who may send a referral or count two requests as one.
-DIRECTORY_EDITORS = (Role.HEAD, Role.ADMIN)
-REQUEST_HANDLERS = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN, Role.CONSULTANT)
+# Who keeps the referral directory, who may send a referral or count two requests as one: the
+# access policy (opora.accounts.policy: referral.edit, referral.send, request.count).
 REFERRAL_FIELDS = (
     "name",
     "helps_with",
@@ -538,15 +554,19 @@ REFERRAL_FIELDS = (
 )
 
 
-def _require_role(actor: Any, roles: tuple[str, ...], message: str) -> None:
-    if not (actor and getattr(actor, "is_authenticated", False) and actor.is_active) or not (
-        actor.is_superuser or actor.role in roles
-    ):
+def _require_role(actor: Actor | None, action: Action, message: str) -> User:
+    """The staff member `actor`, if the access policy lets them take `action`."""
+    if not (isinstance(actor, User) and can(actor, action)):
         raise PermissionDenied(message)
+    return actor
 
 
-def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], event: str) -> Referral:
-    _require_role(actor, DIRECTORY_EDITORS, _("Only the head may change the referral directory."))
+def _referral_save(
+    *, actor: Actor, referral: Referral, data: dict[str, Any], event: AuditEventType
+) -> Referral:
+    _require_role(
+        actor, Action.REFERRAL_EDIT, _("Only the head may change the referral directory.")
+    )
     unknown = set(data) - set(REFERRAL_FIELDS)
     if unknown:
         raise DomainError(_("Unknown field of the referral directory."), code="invalid_field")
@@ -559,7 +579,7 @@ def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], even
         referral.full_clean()
     except ValidationError as err:
         problems = [
-            f"{Referral._meta.get_field(f).verbose_name}: {' '.join(m)}"
+            f"{getattr(Referral._meta.get_field(f), 'verbose_name', f)}: {' '.join(m)}"
             if f in REFERRAL_FIELDS
             else " ".join(m)
             for f, m in err.message_dict.items()
@@ -571,7 +591,7 @@ def _referral_save(*, actor: Any, referral: Referral, data: dict[str, Any], even
 
 
 @transaction.atomic
-def referral_create(*, actor: Any, **data: Any) -> Referral:
+def referral_create(*, actor: Actor, **data: Any) -> Referral:
     """Add an organisation to the referral directory (head or administrator)."""
     return _referral_save(
         actor=actor, referral=Referral(), data=data, event=AuditEventType.INTAKE_REFERRAL_CREATED
@@ -579,7 +599,7 @@ def referral_create(*, actor: Any, **data: Any) -> Referral:
 
 
 @transaction.atomic
-def referral_update(*, actor: Any, referral: Referral, **data: Any) -> Referral:
+def referral_update(*, actor: Actor, referral: Referral, **data: Any) -> Referral:
     """Change a directory entry; `is_active=False` withdraws it (requests keep pointing at it)."""
     locked = locks.referral_qs_select_for_update().get(pk=referral.pk)
     return _referral_save(
@@ -631,7 +651,7 @@ def _referral_recipient(request: ServiceRequest, via: str) -> tuple[str, str] | 
 
 @transaction.atomic
 def referral_send(
-    *, actor: Any, request: ServiceRequest, referral: Referral, via: str = ReferralVia.CHANNEL
+    *, actor: Actor, request: ServiceRequest, referral: Referral, via: str = ReferralVia.CHANNEL
 ) -> ServiceRequest:
     """Dispatcher consulting: refer a new request to a directory entry and tell the client.
 
@@ -641,7 +661,7 @@ def referral_send(
     operator read it out on the phone). Where there is no address for `via`, nothing is sent
     either: the caller sees it on the returned request (`notified` is False).
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not send referrals."))
+    _require_role(actor, Action.REFERRAL_SEND, _("You may not send referrals."))
     require_works_for(actor, request.service)
     if via not in ReferralVia.values:
         raise DomainError(_("Choose how to tell the client."), code="invalid_via")
@@ -684,7 +704,7 @@ def referral_send(
             about=locked,
             dedupe_key=f"request_referral:{locked.pk}:{channel}",
         )
-    locked.notified = recipient is not None  # type: ignore[attr-defined]
+    locked.notified = recipient is not None
     audit_record(
         actor=actor,
         event_type=AuditEventType.INTAKE_REQUEST_REFERRED,
@@ -703,7 +723,7 @@ def referral_send(
 
 @transaction.atomic
 def request_count_with(
-    *, actor: Any, request: ServiceRequest, other: ServiceRequest
+    *, actor: Actor, request: ServiceRequest, other: ServiceRequest
 ) -> ServiceRequest:
     """Regulation 004: both parents consulted on one question count as one service.
 
@@ -712,7 +732,7 @@ def request_count_with(
     Both must be of the same service and be services (not refused or cancelled). Returns the
     root. Counting two requests that are already counted together changes nothing.
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    _require_role(actor, Action.REQUEST_COUNT, _("You may not change how requests are counted."))
     if request.pk == other.pk:
         raise DomainError(
             _("A request cannot be counted together with itself."), code="count_with_itself"
@@ -759,9 +779,9 @@ def request_count_with(
 
 
 @transaction.atomic
-def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceRequest:
+def request_count_separately(*, actor: Actor, request: ServiceRequest) -> ServiceRequest:
     """Undo a wrong "counted with": the request counts as a service of its own again."""
-    _require_role(actor, REQUEST_HANDLERS, _("You may not change how requests are counted."))
+    _require_role(actor, Action.REQUEST_COUNT, _("You may not change how requests are counted."))
     require_works_for(actor, request.service)
     locked = locks.service_request_qs_select_for_update().get(pk=request.pk)
     if locked.counted_with_id is None:
@@ -778,22 +798,8 @@ def request_count_separately(*, actor: Any, request: ServiceRequest) -> ServiceR
     return locked
 
 
-@transaction.atomic
-def registry_read_record(
-    *, actor: Any, service: Any, registry: str, export: bool, rows: int, filters: dict
-) -> None:
-    """Audit one read (or XLSX export) of a request registry: who, which service, which filters,
-    how many rows — never names or other personal data."""
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType(f"intake.{registry}_{'exported' if export else 'viewed'}"),
-        subject=service,
-        extra={"rows": rows, **filters},
-    )
-
-
 def request_check_eligibility(
-    *, actor: Any, request: ServiceRequest, iin: str, full_name: str
+    *, actor: Actor, request: ServiceRequest, iin: str, full_name: str
 ) -> ServiceRequest:
     """Regulation 001 §3: check a request registered before its check (e-mail, messenger).
 
@@ -858,12 +864,12 @@ def _lock_request(request: ServiceRequest) -> ServiceRequest:
 
 def _transition(
     *,
-    actor: Any,
+    actor: Actor,
     request: ServiceRequest,
     to: str,
     allowed_from: tuple[str, ...],
-    event: str,
-    extra: dict | None = None,
+    event: AuditEventType,
+    extra: dict[str, Any] | None = None,
 ) -> ServiceRequest:
     """Move a request to `to` under its row lock, audited in the caller's transaction.
 
@@ -896,7 +902,7 @@ def _transition(
 
 
 @transaction.atomic
-def request_close(*, actor: Any, request: ServiceRequest, consultation_id: int) -> ServiceRequest:
+def request_close(*, actor: Actor, request: ServiceRequest, consultation_id: int) -> ServiceRequest:
     """The consultation was held and its protocol written: the request is done (a service,
     regulation 004). Called by consultations in the protocol's own transaction."""
     return _transition(
@@ -911,7 +917,7 @@ def request_close(*, actor: Any, request: ServiceRequest, consultation_id: int) 
 
 @transaction.atomic
 def request_mark_no_show(
-    *, actor: Any, request: ServiceRequest, consultation_id: int
+    *, actor: Actor, request: ServiceRequest, consultation_id: int
 ) -> ServiceRequest:
     """The client did not come to the booked consultation: the request ends as a no-show (not a
     service, regulation 004); the parent may book again."""
@@ -927,7 +933,7 @@ def request_mark_no_show(
 
 @transaction.atomic
 def request_reopen_after_failure(
-    *, actor: Any, request: ServiceRequest, consultation_id: int
+    *, actor: Actor, request: ServiceRequest, consultation_id: int
 ) -> ServiceRequest:
     """Regulation 002 §4.2.1: the consultation failed for technical reasons and no new time could
     be booked at once. The same request waits again in the queue (new) for a new time: it stays one
@@ -959,7 +965,7 @@ def request_client_fields(source: ServiceRequest) -> dict[str, Any]:
 
 
 def request_create_from(
-    *, actor: Any, source: ServiceRequest, channel: str = Channel.PHONE
+    *, actor: Actor, source: ServiceRequest, channel: str = Channel.PHONE
 ) -> ServiceRequest:
     """A new request for the client of a finished one (cancelled, done or no-show): the client,
     name, IIN, contacts, region and who is asking are copied — not the status, the topic, the
@@ -969,7 +975,7 @@ def request_create_from(
     reused), so `DomainError(code="ineligible")` may come back with the scripted answer. Call it
     outside an atomic block, like `request_create`.
     """
-    _require_role(actor, REQUEST_HANDLERS, _("You may not register requests."))
+    _require_role(actor, Action.REQUEST_REGISTER, _("You may not register requests."))
     require_works_for(actor, source.service)
     source = ServiceRequest.objects.select_related("service", "eligibility_check").get(pk=source.pk)
     if source.status not in FINISHED:

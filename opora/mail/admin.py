@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from opora.core.admin_base import AuditedAdmin, ReadOnlyAdmin, SecretFieldsForm
 from opora.core.audit import AuditEventType
-from opora.mail.models import InboundMessage, Mailbox, OutboundMessage
+from opora.mail.models import InboundMessage, Mailbox, OutgoingLetter
 
 
 class MailboxForm(SecretFieldsForm):
@@ -99,8 +99,8 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     ]
 
 
-@admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyAdmin):
+@admin.register(OutgoingLetter)
+class OutgoingLetterAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "request", "status", "attempts", "last_error", "sent_at"]
     list_filter = ["status"]
     fields = [

@@ -6,3 +6,16 @@ class MailConfig(AppConfig):
     name = "opora.mail"
     label = "mail"
     verbose_name = _("E-mail requests and written consultations")
+
+    def ready(self) -> None:
+        # Written answers are delivered by the one outbox (notifications.outbox).
+        from opora.mail.models import OutgoingLetter
+        from opora.mail.services import letter_send, letter_sent
+        from opora.notifications import outbox
+
+        outbox.register(
+            OutgoingLetter,
+            send=letter_send,
+            on_sent=letter_sent,
+            select_related=("mailbox__service", "request"),
+        )

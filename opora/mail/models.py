@@ -4,7 +4,7 @@ A service's official mailbox is read over IMAP; every letter is stored (`Inbound
 raw source and attachments) before anything else happens, then either registered as a request
 (channel e-mail, preferred form written), joined to the thread of an earlier request, or held in
 quarantine (spam, oversized, a service that checks eligibility first). The consultant's answer is
-an `OutboundMessage`: stored first, then sent through the mailbox's SMTP server in the same thread.
+an `OutgoingLetter`: stored first, then sent through the mailbox's SMTP server in the same thread.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from opora.core.fields import EncryptedCharField
+from opora.notifications.models import OutboxRow
 
 
 class TlsMode(models.TextChoices):
@@ -141,7 +142,7 @@ class InboundMessage(models.Model):
     # "Within 3 working days" of receipt (service calendar); cleared facts live on the answer.
     due_on = models.DateField(_("answer due"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        "OutboundMessage", models.SET_NULL, null=True, blank=True, related_name="answers"
+        "OutgoingLetter", models.SET_NULL, null=True, blank=True, related_name="answers"
     )
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
@@ -193,13 +194,8 @@ class Attachment(models.Model):
         return f"attachment#{self.pk}"
 
 
-class OutboundMessage(models.Model):
-    """A written answer: stored first, then sent by a task; a sent one is never sent again."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Not sent: gave up after many attempts")
+class OutgoingLetter(OutboxRow):
+    """A written answer: stored first, then sent by the one outbox; never sent twice by us."""
 
     request = models.ForeignKey(
         "intake.ServiceRequest", models.PROTECT, related_name="outbound_messages"
@@ -216,14 +212,7 @@ class OutboundMessage(models.Model):
     body = models.TextField(_("answer"))
     # The form's one-time key: a double click or a resubmitted form stores one answer.
     submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)  # noqa: DJ001
-    status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("written"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

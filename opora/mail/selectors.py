@@ -11,7 +11,7 @@ from django.db.models import Min, Q, QuerySet
 from opora.accounts.models import Role
 from opora.core.errors import NotFound, PermissionDenied
 from opora.intake.models import Channel, ServiceRequest
-from opora.mail.models import Attachment, InboundMessage, OutboundMessage
+from opora.mail.models import Attachment, InboundMessage, OutgoingLetter
 
 # A letter of the thread (registered or released from quarantine) that has no answer yet.
 _WAITING = Q(
@@ -62,7 +62,7 @@ def written_request_get(*, actor: Any, service: Any, pk: Any) -> ServiceRequest:
 class ThreadItem:
     at: dt.datetime
     inbound: InboundMessage | None = None
-    outbound: OutboundMessage | None = None
+    outbound: OutgoingLetter | None = None
 
 
 def thread(*, request: ServiceRequest) -> list[ThreadItem]:
@@ -75,7 +75,7 @@ def thread(*, request: ServiceRequest) -> list[ThreadItem]:
     ]
     items += [
         ThreadItem(at=o.created_at, outbound=o)
-        for o in OutboundMessage.objects.filter(request=request).select_related("author")
+        for o in OutgoingLetter.objects.filter(request=request).select_related("author")
     ]
     return sorted(items, key=lambda i: (i.at, i.outbound is not None))
 

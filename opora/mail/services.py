@@ -32,8 +32,14 @@ from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.services import request_create
-from opora.mail.models import Attachment, InboundMessage, Mailbox, OutboundMessage, TlsMode
+from opora.mail.locks import (
+    inbound_messages_select_for_update,
+    service_request_select_for_update,
+)
+from opora.mail.models import Attachment, InboundMessage, Mailbox, OutgoingLetter, TlsMode
 from opora.mail.parsing import ParsedLetter, parse_letter
+from opora.notifications.dispatch import deliver_after_commit
+from opora.notifications.outbox import label_of, outbox_deliver
 from opora.notifications.services import notification_create
 from opora.scheduling.calendar import add_working_days, local_now, to_local
 
@@ -45,8 +51,6 @@ _RE_PREFIX = re.compile(r"^\s*((re|fw|fwd|ответ|отв|на)\s*(\[\d+\])?\s
 REASON_FROM_BODY_CHARS = 300
 ANSWER_MAX_CHARS = 20_000
 SMTP_TIMEOUT_SECONDS = 20
-# Delivery attempts before an answer is shown as not sent (about two days with the back-off).
-MAX_SEND_ATTEMPTS = 20
 OPEN_STATUSES = (ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED)
 ANSWERING_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 QUARANTINE_ROLES = (Role.HEAD, Role.OPERATOR, Role.ADMIN)
@@ -111,7 +115,7 @@ def _thread_request(mailbox: Mailbox, letter: ParsedLetter) -> ServiceRequest | 
         if earlier is not None:
             return earlier.request
         ours = (
-            OutboundMessage.objects.filter(request__service=service, message_id__in=ids)
+            OutgoingLetter.objects.filter(request__service=service, message_id__in=ids)
             .select_related("request")
             .first()
         )
@@ -177,7 +181,7 @@ def _register_new(
 
 def _reopen(*, actor: Any, request: ServiceRequest) -> None:
     """A new letter in an answered thread waits for an answer again (regulation 002 §4.6.1)."""
-    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    locked = service_request_select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.DONE:
         return
     locked.status = ServiceRequest.Status.NEW
@@ -342,7 +346,7 @@ def inbound_release(*, actor: Any, message: InboundMessage) -> InboundMessage:
     try:
         with transaction.atomic():
             locked = (
-                InboundMessage.objects.select_for_update()
+                inbound_messages_select_for_update()
                 .select_related("mailbox__service")
                 .get(pk=message.pk)
             )
@@ -424,7 +428,7 @@ def answer_subject(request: ServiceRequest, original: str) -> str:
 @transaction.atomic
 def written_answer_create(
     *, actor: Any, request: ServiceRequest, body: str, submission_key: str = ""
-) -> OutboundMessage:
+) -> OutgoingLetter:
     """Store the consultant's written answer and send it after commit (regulation 002 §4.6.3).
 
     It goes from the service's official address in the same thread (In-Reply-To the client's
@@ -443,10 +447,10 @@ def written_answer_create(
             code="answer_too_long",
         )
     if submission_key:
-        previous = OutboundMessage.objects.filter(submission_key=submission_key).first()
+        previous = OutgoingLetter.objects.filter(submission_key=submission_key).first()
         if previous is not None:
             return previous
-    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    locked = service_request_select_for_update().get(pk=request.pk)
     letters = list(
         InboundMessage.objects.filter(request=locked)
         .exclude(status=InboundMessage.Status.QUARANTINED)
@@ -464,7 +468,7 @@ def written_answer_create(
     if not to_address:
         raise DomainError(_("The request has no e-mail address to answer to."), code="no_address")
     previous_out = list(
-        OutboundMessage.objects.filter(request=locked).values_list("message_id", flat=True)
+        OutgoingLetter.objects.filter(request=locked).values_list("message_id", flat=True)
     )
     chain: list[str] = []
     for mid in [*latest.references.split(), *previous_out, *(m.message_id for m in letters)]:
@@ -472,7 +476,7 @@ def written_answer_create(
             chain.append(mid)
     domain = mailbox.from_address.rpartition("@")[2] or "opora.local"
     first_subject = next((m.subject for m in letters if m.subject), "")
-    out = OutboundMessage(
+    out = OutgoingLetter(
         request=locked,
         mailbox=mailbox,
         author=actor,
@@ -484,8 +488,7 @@ def written_answer_create(
         subject=answer_subject(locked, first_subject),
         body=body,
         submission_key=submission_key or None,
-        status=OutboundMessage.Status.QUEUED,
-        next_attempt_at=timezone.now(),
+        status=OutgoingLetter.Status.QUEUED,
     )
     out.full_clean()
     try:
@@ -493,7 +496,7 @@ def written_answer_create(
             out.save()
     except IntegrityError:
         if submission_key:
-            return OutboundMessage.objects.get(submission_key=submission_key)
+            return OutgoingLetter.objects.get(submission_key=submission_key)
         raise
     InboundMessage.objects.filter(request=locked, answered_by__isnull=True).exclude(
         status=InboundMessage.Status.QUARANTINED
@@ -507,9 +510,7 @@ def written_answer_create(
         subject=locked,
         extra={"outbound": out.pk, "letters": len(letters), "status": locked.status},
     )
-    from opora.mail.tasks import send_answer
-
-    transaction.on_commit(lambda: send_answer.delay(out.pk))
+    deliver_after_commit(OutgoingLetter, out.pk)
     return out
 
 
@@ -526,14 +527,14 @@ def _smtp_connection(mailbox: Mailbox) -> EmailBackend:
     )
 
 
-def _answer_text(out: OutboundMessage) -> str:
+def _answer_text(out: OutgoingLetter) -> str:
     service = out.mailbox.service
     with translation.override(settings.LANGUAGE_CODE):
         footer = _("Request code: %(code)s") % {"code": out.request.public_code or out.request_id}
     return f"{out.body}\n\n-- \n{service.name}\n{footer}\n"
 
 
-def _smtp_send(out: OutboundMessage) -> None:
+def _smtp_send(out: OutgoingLetter) -> None:
     mailbox = out.mailbox
     message = EmailMessage(
         subject=out.subject,
@@ -552,65 +553,27 @@ def _smtp_send(out: OutboundMessage) -> None:
     message.send(fail_silently=False)
 
 
-def _backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+def letter_send(out: OutgoingLetter) -> None:
+    """The mail outbox's adapter (notifications.outbox): hand one claimed answer to the
+    mailbox's SMTP server; raises when the server did not take it."""
+    _smtp_send(out)
 
 
-def outbound_deliver(*, outbound_id: int) -> OutboundMessage:
-    """Send one stored answer. Safe to call again and concurrently: a sent one is never resent.
-
-    The row stays locked while the SMTP server takes the letter, so a second worker waits and
-    then sees it sent. A failure keeps it queued with the next attempt time (back-off); after
-    MAX_SEND_ATTEMPTS it is shown as not sent.
-    """
-    with transaction.atomic():
-        out = (
-            OutboundMessage.objects.select_for_update()
-            .select_related("mailbox__service", "request")
-            .get(pk=outbound_id)
-        )
-        if out.status != OutboundMessage.Status.QUEUED:
-            return out
-        out.attempts += 1
-        try:
-            _smtp_send(out)
-        except Exception as exc:  # noqa: BLE001 - any transport failure: recorded, retried later
-            out.last_error = type(exc).__name__
-            out.next_attempt_at = timezone.now() + _backoff(out.attempts)
-            if out.attempts >= MAX_SEND_ATTEMPTS:
-                out.status = OutboundMessage.Status.FAILED
-            logger.warning(
-                "mail: answer %s not sent (attempt %s): %s",
-                out.pk,
-                out.attempts,
-                type(exc).__name__,
-            )
-        else:
-            out.status = OutboundMessage.Status.SENT
-            out.sent_at = timezone.now()
-            out.last_error = ""
-            out.next_attempt_at = None
-            audit_record(
-                actor=None,
-                event_type=AuditEventType.MAIL_ANSWER_SENT,
-                subject=out.request,
-                extra={"outbound": out.pk, "attempts": out.attempts},
-            )
-        out.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
-    return out
+def letter_sent(out: OutgoingLetter) -> None:
+    """Recorded in the transaction that marks the answer sent."""
+    audit_record(
+        actor=None,
+        event_type=AuditEventType.MAIL_ANSWER_SENT,
+        subject=out.request,
+        extra={"outbound": out.pk, "attempts": out.attempts},
+    )
 
 
-def outbound_retry_due(*, now: dt.datetime | None = None) -> int:
-    """Try again every queued answer whose next attempt is due; returns how many were sent."""
-    now = now or timezone.now()
-    due = OutboundMessage.objects.filter(
-        status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
-    sent = 0
-    for pk in list(due[:200]):
-        if outbound_deliver(outbound_id=pk).status == OutboundMessage.Status.SENT:
-            sent += 1
-    return sent
+def outbound_deliver(*, outbound_id: int) -> OutgoingLetter:
+    """Send one stored answer through the one outbox. Safe to call again and concurrently: only
+    the worker that claims the row sends it, and a sent one is never resent."""
+    outbox_deliver(label_of(OutgoingLetter), outbound_id)
+    return OutgoingLetter.objects.get(pk=outbound_id)
 
 
 # --- Overdue answers ---------------------------------------------------------------------------
@@ -663,7 +626,7 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
     service = request.service
     today = local_now(service, now).date()
     letters = list(
-        InboundMessage.objects.select_for_update()
+        inbound_messages_select_for_update()
         .filter(
             request=request,
             answered_by__isnull=True,
@@ -723,7 +686,7 @@ def written_request_assign(
         raise DomainError(
             _("Choose an active consultant of this service."), code="invalid_consultant"
         )
-    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    locked = service_request_select_for_update().get(pk=request.pk)
     previous = locked.assigned_to_id
     locked.assigned_to = consultant
     locked.save(update_fields=["assigned_to", "updated_at"])

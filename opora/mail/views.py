@@ -9,20 +9,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action, can
 from opora.core.errors import DomainError
 from opora.mail import selectors, services
 from opora.mail.forms import AnswerForm, AssignForm
-from opora.mail.models import OutboundMessage
+from opora.mail.models import OutgoingLetter
 from opora.web.decorators import role_required
 from opora.web.selectors import request_service_get, service_consultants
 from opora.web.views.common import attach_error, go, list_services, lookup_error, page, today
 
-WRITTEN_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body"}
 
 
-@role_required(*WRITTEN_ROLES)
+@role_required(Action.WRITTEN_VIEW)
 def written_list(request: HttpRequest) -> HttpResponse:
     waiting_only = request.GET.get("show") != "all"
     services, all_services = list_services(request)
@@ -44,7 +43,7 @@ def written_list(request: HttpRequest) -> HttpResponse:
             "waiting_only": waiting_only,
             "all_services": all_services,
             "today": today(request.service),
-            "sees_all": request.user.has_role(Role.HEAD, Role.ADMIN),
+            "sees_all": can(request.user, Action.WRITTEN_ASSIGN),
         },
     )
 
@@ -61,7 +60,7 @@ def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -
         "can_answer": can_answer,
         "form": form or (AnswerForm() if can_answer else None),
     }
-    if user.has_role(Role.HEAD, Role.ADMIN):
+    if can(user, Action.WRITTEN_ASSIGN):
         ctx["assign_form"] = AssignForm(
             consultants=service_consultants(service=request.service),
             initial={"consultant": req.assigned_to_id},
@@ -69,7 +68,7 @@ def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -
     return ctx
 
 
-@role_required(*WRITTEN_ROLES, service_from=request_service_get)
+@role_required(Action.WRITTEN_VIEW, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def thread(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -93,7 +92,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
                 attach_error(form, err, ANSWER_FIELDS)
             else:
                 out.refresh_from_db()
-                if out.status == OutboundMessage.Status.SENT:
+                if out.status == OutgoingLetter.Status.SENT:
                     messages.success(request, _("The answer has been sent to %s.") % out.to_address)
                 else:
                     messages.warning(
@@ -110,7 +109,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "mail/thread.html", _thread_context(request, req, form), status=status)
 
 
-@role_required(Role.HEAD, Role.ADMIN, service_from=request_service_get)
+@role_required(Action.WRITTEN_ASSIGN, service_from=request_service_get)
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -132,7 +131,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     return go(request, reverse("mail:thread", args=[req.pk]))
 
 
-@role_required(*WRITTEN_ROLES)
+@role_required(Action.WRITTEN_VIEW)
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         att = selectors.attachment_get(actor=request.user, service=request.service, pk=pk)
@@ -147,7 +146,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*services.QUARANTINE_ROLES)
+@role_required(Action.MAIL_QUARANTINE)
 def quarantine(request: HttpRequest) -> HttpResponse:
     return page(
         request,
@@ -156,7 +155,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*services.QUARANTINE_ROLES)
+@role_required(Action.MAIL_QUARANTINE)
 @require_POST
 def release(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from opora.core.admin_base import AuditedAdmin, SecretFieldsForm
-from opora.messengers.models import ChannelAccount, Conversation, InboundUpdate, OutboundMessage
+from opora.messengers.models import ChannelAccount, Conversation, InboundUpdate, OutgoingChatMessage
 
 
 class ChannelAccountForm(SecretFieldsForm):
@@ -41,11 +41,11 @@ class InboundUpdateAdmin(AuditedAdmin):
     readonly_fields = [f.name for f in InboundUpdate._meta.fields if f.name != "payload"]
 
 
-@admin.register(OutboundMessage)
-class OutboundMessageAdmin(AuditedAdmin):
+@admin.register(OutgoingChatMessage)
+class OutgoingChatMessageAdmin(AuditedAdmin):
     list_display = ["pk", "account", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status", "account__channel"]
     exclude = ["text", "buttons"]
     readonly_fields = [
-        f.name for f in OutboundMessage._meta.fields if f.name not in ("text", "buttons")
+        f.name for f in OutgoingChatMessage._meta.fields if f.name not in ("text", "buttons")
     ]

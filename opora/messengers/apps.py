@@ -10,5 +10,12 @@ class MessengersConfig(AppConfig):
         # Notices by e-mail/SMS are copied to the client's messenger, and messenger notifications
         # are delivered, through the hooks notifications offers (it imports nothing of ours).
         from opora.messengers import notify
+        from opora.messengers.models import OutgoingChatMessage
+        from opora.messengers.services import chat_send
+        from opora.notifications import outbox
 
         notify.register()
+        # Chat messages are delivered by the one outbox (notifications.outbox).
+        outbox.register(
+            OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")
+        )

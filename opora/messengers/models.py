@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from opora.core.fields import EncryptedCharField
+from opora.notifications.models import OutboxRow
 
 
 class MessengerChannel(models.TextChoices):
@@ -161,14 +162,8 @@ class InboundUpdate(models.Model):
         return f"inbound#{self.pk}"
 
 
-class OutboundMessage(models.Model):
-    """A message to a chat: a queued row first, then sent by a task with retries."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed, will retry")
-        DEAD = "dead", _("Failed for good")
+class OutgoingChatMessage(OutboxRow):
+    """A message to a chat: a queued row first, then sent by the one outbox with its retries."""
 
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="outbound_messages")
     conversation = models.ForeignKey(Conversation, models.PROTECT, related_name="outbound_messages")
@@ -176,18 +171,13 @@ class OutboundMessage(models.Model):
     # [[{"text": ..., "request_contact": bool}, ...], ...]: rows of plain buttons.
     buttons = models.JSONField(default=list, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
-        verbose_name = _("outbound message")
-        verbose_name_plural = _("outbound messages")
+        verbose_name = _("outgoing chat message")
+        verbose_name_plural = _("outgoing chat messages")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.CheckConstraint(
@@ -216,7 +206,7 @@ class ConversationMessage(models.Model):
         InboundUpdate, models.SET_NULL, null=True, blank=True, related_name="message"
     )
     outbound = models.OneToOneField(
-        OutboundMessage, models.SET_NULL, null=True, blank=True, related_name="history"
+        OutgoingChatMessage, models.SET_NULL, null=True, blank=True, related_name="history"
     )
     # The consultant who wrote a reply; empty for the bot's own lines and the client's messages.
     author = models.ForeignKey(

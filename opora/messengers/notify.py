@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from opora.messengers.adapters import Button, SendError
-from opora.messengers.models import Conversation, MessengerChannel, OutboundMessage
+from opora.messengers.models import Conversation, MessengerChannel, OutgoingChatMessage
 from opora.messengers.services import outbound_enqueue, outbound_send
 
 
@@ -22,7 +22,7 @@ def send_notification(notification: Any) -> str:
 
     The outbound row is keyed by the notification, so a retried delivery reuses it and a message
     already sent is not sent again. Raises when the provider did not take it: the notification is
-    then retried by its own task.
+    then retried by the one outbox.
     """
     conversation = Conversation.objects.select_related("account").get(
         pk=int(notification.recipient)
@@ -47,8 +47,13 @@ def send_notification(notification: Any) -> str:
         dispatch=False,
     )
     message = outbound_send(message_id=message.pk)
-    if message.status != OutboundMessage.Status.SENT:
-        raise SendError(message.error or message.status)
+    if message.status != OutgoingChatMessage.Status.SENT:
+        # The chat message has its own row in the one outbox and is retried there; the notice
+        # waits for it, and gives up only when the chat message has.
+        raise SendError(
+            message.last_error or message.status,
+            retryable=message.status != OutgoingChatMessage.Status.FAILED,
+        )
     return message.external_id
 
 

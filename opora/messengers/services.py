@@ -2,8 +2,8 @@
 
 Inbound: the webhook stores each update (unique per account and external id) and answers 200;
 processing runs after commit from the stored row, in one transaction per update, so a retried
-delivery or a re-run changes nothing twice. Outbound: a queued row first; the send takes the row
-lock, so two workers never send the same message; failures back off exponentially.
+delivery or a re-run changes nothing twice. Outbound: a queued row first, delivered by the one
+outbox (notifications.outbox: one claim, one retry policy, one sweep) through `chat_send`.
 """
 
 from __future__ import annotations
@@ -22,26 +22,23 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import Role
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
-from opora.messengers.adapters import Button, InboundMessage, SendError, get_adapter
+from opora.messengers.adapters import Button, InboundMessage, get_adapter
+from opora.messengers.locks import conversation_select_for_update, inbound_update_select_for_update
 from opora.messengers.models import (
     ChannelAccount,
     Conversation,
     ConversationMessage,
     InboundUpdate,
-    OutboundMessage,
+    OutgoingChatMessage,
 )
+from opora.notifications.dispatch import deliver_after_commit
+from opora.notifications.outbox import label_of, outbox_deliver
 
 logger = logging.getLogger("opora.messengers")
 
-MAX_SEND_ATTEMPTS = 8
 MAX_PROCESS_ATTEMPTS = 5
 REPLY_MAX_CHARS = 4000
 REPLY_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """30 s, 1 min, 2 min, ... up to an hour after the n-th failed attempt."""
-    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
 # --- inbound ----------------------------------------------------------------------------------
@@ -75,7 +72,7 @@ def inbound_store(
 
 def _conversation_for(account: ChannelAccount, message: InboundMessage) -> Conversation:
     conversation = (
-        Conversation.objects.select_for_update()
+        conversation_select_for_update()
         .filter(account=account, external_chat_id=message.chat_id)
         .first()
     )
@@ -90,7 +87,7 @@ def _conversation_for(account: ChannelAccount, message: InboundMessage) -> Conve
                     language=_language(message.language),
                 )
         except IntegrityError:
-            conversation = Conversation.objects.select_for_update().get(
+            conversation = conversation_select_for_update().get(
                 account=account, external_chat_id=message.chat_id
             )
     changed = []
@@ -122,7 +119,7 @@ def inbound_process(*, update_id: int) -> InboundUpdate:
     try:
         with transaction.atomic():
             update = (
-                InboundUpdate.objects.select_for_update()
+                inbound_update_select_for_update()
                 .select_related("account__service")
                 .get(pk=update_id)
             )
@@ -192,17 +189,15 @@ def outbound_enqueue(
     key: str = "",
     author: Any = None,
     dispatch: bool = True,
-) -> OutboundMessage:
+) -> OutgoingChatMessage:
     """Queue a message to the conversation's chat and record it in the history; it is sent by a
     task after commit (unless `dispatch` is False: the caller sends it itself). The same `key`
     queues it once (a retried caller gets the first row)."""
-    from opora.messengers.tasks import send_outbound
-
     key = (key or f"msg:{uuid.uuid4()}")[:200]
-    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    existing = OutgoingChatMessage.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    message = OutboundMessage(
+    message = OutgoingChatMessage(
         account=conversation.account,
         conversation=conversation,
         text=text[:REPLY_MAX_CHARS],
@@ -214,7 +209,7 @@ def outbound_enqueue(
         with transaction.atomic():
             message.save()
     except IntegrityError:
-        return OutboundMessage.objects.get(idempotency_key=key)
+        return OutgoingChatMessage.objects.get(idempotency_key=key)
     ConversationMessage.objects.create(
         conversation=conversation,
         direction=ConversationMessage.Direction.OUT,
@@ -224,92 +219,48 @@ def outbound_enqueue(
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     if dispatch:
-        transaction.on_commit(lambda: send_outbound.delay(message.pk))
+        deliver_after_commit(OutgoingChatMessage, message.pk)
     return message
 
 
-def outbound_send(*, message_id: int) -> OutboundMessage:
-    """Send one queued message. Idempotent: a sent (or given-up) message is not sent again.
-
-    The row lock is held during the provider call, so a concurrent worker waits and then sees it
-    sent. A crash after the provider took the message but before our commit can still repeat it
-    once (at least once); VK drops such a repeat by random_id.
-    """
-    with transaction.atomic():
-        m = (
-            OutboundMessage.objects.select_for_update()
-            .select_related("account", "conversation")
-            .get(pk=message_id)
-        )
-        if m.status in (OutboundMessage.Status.SENT, OutboundMessage.Status.DEAD):
-            return m
-        m.attempts += 1
-        adapter = get_adapter(m.account)
-        try:
-            external_id = adapter.send_text(
-                chat_id=m.conversation.external_chat_id,
-                text=m.text,
-                buttons=_buttons(m.buttons),
-                idempotency_key=m.idempotency_key,
-            )
-        except SendError as exc:
-            m.error = exc.reason[:200]
-            if exc.retryable and m.attempts < MAX_SEND_ATTEMPTS:
-                m.status = OutboundMessage.Status.FAILED
-                m.next_attempt_at = timezone.now() + backoff(m.attempts)
-            else:
-                m.status = OutboundMessage.Status.DEAD
-                m.next_attempt_at = None
-            logger.warning(
-                "messengers: outbound %s to %s failed (%s), attempt %d",
-                m.pk,
-                m.account.channel,
-                m.error,
-                m.attempts,
-            )
-        else:
-            m.status = OutboundMessage.Status.SENT
-            m.external_id = external_id[:128]
-            m.sent_at = timezone.now()
-            m.next_attempt_at = None
-            m.error = ""
-        m.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "error",
-                "external_id",
-                "sent_at",
-                "next_attempt_at",
-            ]
-        )
-        return m
+def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
+    """The messengers outbox's adapter (notifications.outbox): hand one claimed message to the
+    provider. Raises SendError (with `retryable`) when the provider did not take it. A crash after
+    the provider took it but before our commit can repeat it once; VK drops such a repeat by
+    random_id."""
+    adapter = get_adapter(m.account)
+    external_id = adapter.send_text(
+        chat_id=m.conversation.external_chat_id,
+        text=m.text,
+        buttons=_buttons(m.buttons),
+        idempotency_key=m.idempotency_key,
+    )
+    return {"external_id": (external_id or "")[:128]}
 
 
-def outbox_retry_due(*, now: dt.datetime | None = None, stuck_after: int = 60) -> int:
-    """Send what is due again: failed messages whose back-off has passed, and queued ones that no
-    task picked up within `stuck_after` seconds (a lost broker message). Also re-runs inbound
-    updates that failed or were never processed. Returns how many outbound sends were tried."""
+def outbound_send(*, message_id: int) -> OutgoingChatMessage:
+    """Send one queued message through the one outbox. Idempotent: a sent (or given-up) message
+    is not sent again; a message another worker holds is left to it."""
+    outbox_deliver(label_of(OutgoingChatMessage), message_id)
+    return OutgoingChatMessage.objects.select_related("account", "conversation").get(pk=message_id)
+
+
+def inbound_retry_due(*, now: dt.datetime | None = None, stuck_after: int = 60) -> int:
+    """Re-run inbound updates that failed or were never processed (a lost task message) within
+    `stuck_after` seconds. Returns how many were re-run. (Outgoing messages are swept by the one
+    outbox.)"""
     now = now or timezone.now()
     stuck = now - dt.timedelta(seconds=stuck_after)
-    due = list(
-        OutboundMessage.objects.filter(
-            status=OutboundMessage.Status.FAILED, next_attempt_at__lte=now
-        ).values_list("pk", flat=True)[:500]
-    ) + list(
-        OutboundMessage.objects.filter(
-            status=OutboundMessage.Status.QUEUED, created_at__lte=stuck
+    pks = list(
+        InboundUpdate.objects.filter(
+            status__in=[InboundUpdate.Status.RECEIVED, InboundUpdate.Status.FAILED],
+            received_at__lte=stuck,
+            attempts__lt=MAX_PROCESS_ATTEMPTS,
         ).values_list("pk", flat=True)[:500]
     )
-    for pk in due:
-        outbound_send(message_id=pk)
-    for pk in InboundUpdate.objects.filter(
-        status__in=[InboundUpdate.Status.RECEIVED, InboundUpdate.Status.FAILED],
-        received_at__lte=stuck,
-        attempts__lt=MAX_PROCESS_ATTEMPTS,
-    ).values_list("pk", flat=True)[:500]:
+    for pk in pks:
         inbound_process(update_id=pk)
-    return len(due)
+    return len(pks)
 
 
 # --- consultant's replies ---------------------------------------------------------------------
@@ -325,7 +276,7 @@ def _require_staff(actor: Any, conversation: Conversation) -> None:
 
 
 @transaction.atomic
-def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> OutboundMessage:
+def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> OutgoingChatMessage:
     """A consultant's answer to a messenger conversation: queued, sent after commit."""
     _require_staff(actor, conversation)
     text = (text or "").strip()
@@ -336,7 +287,7 @@ def conversation_reply(*, actor: Any, conversation: Conversation, text: str) -> 
             _("The answer is too long (at most %(max)d characters).") % {"max": REPLY_MAX_CHARS},
             code="too_long",
         )
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = conversation_select_for_update().get(pk=conversation.pk)
     message = outbound_enqueue(conversation=conversation, text=text, author=actor)
     conversation.awaiting_reply_since = None
     conversation.save(update_fields=["awaiting_reply_since"])

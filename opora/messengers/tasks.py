@@ -1,15 +1,9 @@
-"""Periodic and queued work of this app."""
+"""Periodic and queued work of this app. Outgoing messages are the one outbox's
+(notifications.tasks): no retry loop of our own."""
 
 from celery import shared_task
 
-from opora.messengers.models import OutboundMessage
-from opora.messengers.services import (
-    MAX_SEND_ATTEMPTS,
-    backoff,
-    inbound_process,
-    outbound_send,
-    outbox_retry_due,
-)
+from opora.messengers.services import inbound_process, inbound_retry_due
 
 
 @shared_task(acks_late=True)
@@ -18,20 +12,7 @@ def process_inbound(update_id: int) -> str:
     return inbound_process(update_id=update_id).status
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_SEND_ATTEMPTS)
-def send_outbound(self, message_id: int) -> str:
-    """Send a queued message; after a retryable failure try again with exponential back-off.
-
-    With the embedded (eager) runner there is no retry here: `retry_outbox` picks it up.
-    """
-    message = outbound_send(message_id=message_id)
-    if message.status == OutboundMessage.Status.FAILED and not self.request.is_eager:
-        raise self.retry(countdown=backoff(message.attempts).total_seconds())
-    return message.status
-
-
 @shared_task
-def retry_outbox() -> int:
-    """Every 2 minutes: resend failed messages whose back-off has passed and stuck queued ones;
-    re-run inbound updates that were never processed."""
-    return outbox_retry_due()
+def retry_inbound() -> int:
+    """Every 2 minutes: re-run inbound updates that failed or were never processed."""
+    return inbound_retry_due()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.errors import DomainError
 from opora.messengers import selectors, services
 from opora.messengers.adapters import get_adapter
@@ -62,7 +62,7 @@ def webhook(request: HttpRequest, channel: str, slug: str) -> HttpResponse:
     return adapter.ack()
 
 
-@role_required(Role.CONSULTANT, Role.HEAD)
+@role_required(Action.MESSENGER_VIEW)
 def conversation_list(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
     conversations = list(
@@ -79,7 +79,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.CONSULTANT, Role.HEAD)
+@role_required(Action.MESSENGER_VIEW)
 @require_http_methods(["GET", "POST"])
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:

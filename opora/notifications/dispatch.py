@@ -1,37 +1,36 @@
-"""Handing stored notifications to the delivery task, after commit, in batches.
+"""Handing stored outbox rows (notifications, letters, chat messages) to the delivery task, after
+commit, in batches.
 
-A notification is a row first; the task message only says "deliver these". Publishing one
+A message is a row first; the task message only says "deliver these". Publishing one
 Celery message per notification inside the web request cost more than the rest of a booking
 (measured in bench/run.py: ~1 ms of Python and two Redis round trips each, worse when many
 requests publish at once). So, with a broker, a web process hands the ids to one background
-thread that sends them as one `deliver_notifications` message per batch: whatever arrived within
-`BATCH_WINDOW` seconds, at most `BATCH_MAX` ids.
+thread that sends them as one `deliver_outbox` message per outbox and batch: whatever arrived
+within `BATCH_WINDOW` seconds, at most `BATCH_MAX` ids.
 
-A message that never left (broker down, process killed) is not a lost notification: the row
-stays "queued", and `sweep_queued_notifications` (Celery beat, every minute) hands on every row
-still queued after `SWEEP_AFTER`. Delivery is idempotent (a sent notification is never sent
-again), so a row handed on twice is delivered once.
+A message that never left (broker down, process killed) is not a lost message: the row stays
+"queued", and `outbox_sweep` (every minute) hands on every row still queued after
+`outbox.SWEEP_AFTER`. Delivery claims the row (`outbox.outbox_deliver`), so a row handed on twice
+is delivered once.
 
-Without a broker (the embedded default, tests: `task_always_eager`) each notification is
-delivered right after the commit, in the process, as before.
+Without a broker (the embedded default, tests: `task_always_eager`) each row is delivered right
+after the commit, in the process, as before.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import queue
 import threading
 import time
 
-from django.db import transaction
+from django.db import models, transaction
 
 logger = logging.getLogger(__name__)
 
 BATCH_WINDOW = 0.02  # seconds a batch waits for more ids
 BATCH_MAX = 500
-SWEEP_AFTER = dt.timedelta(minutes=2)
 
 
 class _Batcher:
@@ -40,10 +39,10 @@ class _Batcher:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
         self._pid: int | None = None
 
-    def put(self, notification_id: int) -> None:
+    def put(self, label: str, pk: int) -> None:
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
@@ -52,11 +51,11 @@ class _Batcher:
                         target=self._run, name="opora-notify", args=(self._queue,), daemon=True
                     ).start()
                     self._pid = os.getpid()
-        self._queue.put(notification_id)
+        self._queue.put((label, pk))
 
     @staticmethod
-    def _run(ids_in: queue.SimpleQueue[int]) -> None:
-        from opora.notifications.tasks import deliver_notifications
+    def _run(ids_in: queue.SimpleQueue[tuple[str, int]]) -> None:
+        from opora.notifications.tasks import deliver_outbox
 
         while True:
             ids = [ids_in.get()]
@@ -69,14 +68,18 @@ class _Batcher:
                     ids.append(ids_in.get(timeout=left))
                 except queue.Empty:
                     break
-            try:
-                deliver_notifications.delay(ids)
-            except Exception as exc:  # noqa: BLE001 - the sweep hands them on later
-                logger.warning(
-                    "could not queue %d notification(s) for delivery: %s; the sweep will",
-                    len(ids),
-                    type(exc).__name__,
-                )
+            by_label: dict[str, list[int]] = {}
+            for label, pk in ids:
+                by_label.setdefault(label, []).append(pk)
+            for label, pks in by_label.items():
+                try:
+                    deliver_outbox.delay(label, pks)
+                except Exception as exc:  # noqa: BLE001 - the sweep hands them on later
+                    logger.warning(
+                        "could not queue %d message(s) for delivery: %s; the sweep will",
+                        len(pks),
+                        type(exc).__name__,
+                    )
 
 
 _batcher = _Batcher()
@@ -88,15 +91,16 @@ def _eager() -> bool:
     return bool(app.conf.task_always_eager)
 
 
-def deliver_after_commit(notification_id: int) -> None:
-    """Have the stored notification delivered once the current transaction commits."""
+def deliver_after_commit(model: type[models.Model], pk: int) -> None:
+    """Have the stored outbox row delivered once the current transaction commits."""
+    label = model._meta.label_lower
 
     def hand_on() -> None:
         if _eager():
-            from opora.notifications.tasks import deliver_notification
+            from opora.notifications.outbox import outbox_deliver
 
-            deliver_notification.delay(notification_id)
+            outbox_deliver(label, pk)
         else:
-            _batcher.put(notification_id)
+            _batcher.put(label, pk)
 
     transaction.on_commit(hand_on)

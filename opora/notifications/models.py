@@ -1,10 +1,44 @@
-"""Every message to a client is a record first, then sent after commit (e-mail, SMS, messenger)."""
+"""Every message to a client is a record first, then sent after commit (e-mail, SMS, messenger).
+
+`OutboxRow` is the one shape of every outgoing message of every app (notifications here, written
+answers in mail, chat messages in messengers): the delivery state `opora.notifications.outbox`
+reads and writes, the same for all of them.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Notification(models.Model):
+class OutboxStatus(models.TextChoices):
+    # Waiting for its first attempt, or for the next one (`next_attempt_at`) after a failure.
+    QUEUED = "queued", _("Waiting to be sent")
+    # Claimed by a worker (`claimed_at`); a lease older than the outbox's lease is taken over.
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    # Gave up after the last attempt (or a refusal that no retry can mend): shown to the heads.
+    FAILED = "failed", _("Not sent: gave up")
+
+
+class OutboxRow(models.Model):
+    """The delivery state every outgoing message shares (see `notifications.outbox`)."""
+
+    Status = OutboxStatus
+
+    status = models.CharField(
+        _("status"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The exception's class name or the provider's short reason: never the message or an address.
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(OutboxRow):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
@@ -14,11 +48,6 @@ class Notification(models.Model):
         WHATSAPP = "whatsapp", _("WhatsApp")
         VIBER = "viber", _("Viber")
         VK = "vk", _("VK")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
     recipient = models.CharField(max_length=254)
@@ -38,17 +67,16 @@ class Notification(models.Model):
     # Set where a message must exist once only (a messenger copy of a notice, a reminder): a second
     # attempt to store it finds the first.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)  # noqa: DJ001
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+        ]
 
     def __str__(self) -> str:
         return f"notification#{self.pk} {self.kind}"

@@ -6,15 +6,17 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
-from django.utils import timezone
 
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.links import public_url
 from opora.notifications import channels
 from opora.notifications.dispatch import deliver_after_commit
+from opora.notifications.locks import shortlink_select_for_update
 from opora.notifications.models import (
     SHORT_CODE_ALPHABET,
     SHORT_CODE_LENGTH,
@@ -80,7 +82,7 @@ def _store(
         NotificationAttachment.objects.create(
             notification=notification, filename=filename, content=content, mimetype=mimetype
         )
-    deliver_after_commit(notification.pk)
+    deliver_after_commit(Notification, notification.pk)
     return notification, True
 
 
@@ -247,29 +249,25 @@ def _send(n: Notification) -> None:
     else:
         sender = channels.get_sender(n.channel)
         if sender is None:
-            raise LookupError(f"no sender registered for {n.channel}")
+            # A configuration error no retry mends: given up at once, shown to the heads.
+            error = LookupError(f"no sender registered for {n.channel}")
+            error.retryable = False  # type: ignore[attr-defined]
+            raise error
         sender(n)
 
 
 def notification_deliver(*, notification_id: int) -> Notification:
-    """Send one stored notification. Safe to call twice: a sent one is not sent again."""
-    with transaction.atomic():
-        n = Notification.objects.select_for_update().get(pk=notification_id)
-        if n.status == Notification.Status.SENT:
-            return n
-        n.attempts += 1
-        try:
-            _send(n)
-        except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, then retried
-            n.status = Notification.Status.FAILED
-            n.error = type(exc).__name__
-            logger.warning("notification %s failed: %s", n.pk, type(exc).__name__)
-        else:
-            n.status = Notification.Status.SENT
-            n.sent_at = timezone.now()
-            n.error = ""
-        n.save(update_fields=["status", "attempts", "error", "sent_at"])
-    return n
+    """Send one stored notification through the one outbox (claim, send, record, back-off).
+    Safe to call twice: a sent one is not sent again."""
+    from opora.notifications.outbox import label_of, outbox_deliver
+
+    outbox_deliver(label_of(Notification), notification_id)
+    return Notification.objects.get(pk=notification_id)
+
+
+def notification_send(n: Notification) -> None:
+    """The notifications outbox's adapter: deliver one claimed row, raise on failure."""
+    _send(n)
 
 
 def _new_short_code() -> str:
@@ -286,7 +284,7 @@ def shortlink_for(
     """
     if target_id:
         existing = (
-            ShortLink.objects.select_for_update()
+            shortlink_select_for_update()
             .filter(target_type=target_type, target_id=target_id)
             .first()
         )
@@ -321,3 +319,26 @@ def shortlink_for(
 def shortlink_url(link: ShortLink) -> str:
     """The link's absolute public address, e.g. https://opora.example.kz/l/7KQ4M2XH9RTB."""
     return public_url(reverse("shortlink", args=[link.code]))
+
+
+@transaction.atomic
+def outbox_delivery_retry(*, actor: Any, label: str, pk: int) -> bool:
+    """A head gives a failed delivery (any outbox) a fresh round of attempts; audited.
+
+    `actor` is an `accounts.actors.Actor` (notifications, on accounts' rank, does not import it).
+    The caller has checked that the actor may see the row (web.views.deliveries). Returns False
+    when the row is no longer failed (retried by someone else, or sent meanwhile).
+    """
+    from opora.notifications.outbox import outbox_requeue
+
+    row = outbox_requeue(label, pk)
+    if row is None:
+        return False
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.OUTBOX_DELIVERY_RETRIED,
+        subject=row,
+        extra={"outbox": label, "last_error": row.last_error},
+    )
+    deliver_after_commit(type(row), row.pk)
+    return True

@@ -132,10 +132,14 @@ class PortalRequestForm(forms.Form):
         self.anonymous = anonymous
         self.booking = booking
         forms_of_help = service_forms(service)
-        self.fields["preferred_form"].choices = [
+        preferred_form = self.fields["preferred_form"]
+        reply_channel = self.fields["reply_channel"]
+        assert isinstance(preferred_form, forms.ChoiceField)
+        assert isinstance(reply_channel, forms.ChoiceField)
+        preferred_form.choices = [
             (f.value, f.label) for f in forms_of_help if not booking or f in ONLINE_FORMS
         ]
-        self.fields["reply_channel"].choices = [(c.value, c.label) for c in reply_channels(service)]
+        reply_channel.choices = [(c.value, c.label) for c in reply_channels(service)]
         if anonymous:
             for name in ("full_name", "iin", "phone", "email", "reply_channel", "reply_contact"):
                 del self.fields[name]
@@ -157,7 +161,7 @@ class PortalRequestForm(forms.Form):
             raise forms.ValidationError(err.message, code=err.code) from err
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if not self.booking and not data.get("typical_question") and not data.get("reason"):
             if "reason" not in self.errors:
                 self.add_error(

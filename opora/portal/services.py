@@ -10,7 +10,6 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,10 +17,12 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from opora.accounts.models import User
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import Conflict, DomainError
+from opora.core.models import Service
 from opora.intake.models import Channel, ConsentText, ServiceRequest
 from opora.intake.selectors import request_contact_differences
 from opora.intake.services import (
@@ -114,7 +115,7 @@ class FormAlreadySent(DomainError):
 
 def portal_request_submit(
     *,
-    service: Any,
+    service: Service,
     data: PortalRequest,
     consent: ConsentText | None,
     form_key: str | None = None,
@@ -160,7 +161,9 @@ def _digits(value: str) -> str:
     return "".join(c for c in value or "" if c.isdigit())
 
 
-def _request_of_form(form_key: str, *, service: Any, data: PortalRequest) -> ServiceRequest | None:
+def _request_of_form(
+    form_key: str, *, service: Service, data: PortalRequest
+) -> ServiceRequest | None:
     """The request this form already made, or None; `FormAlreadySent` if it was for other text."""
     submission = (
         PortalSubmission.objects.filter(form_key=form_key).select_related("request").first()
@@ -220,10 +223,10 @@ def _prepare(
 
 def _register(
     *,
-    service: Any,
+    service: Service,
     data: PortalRequest,
     consent: ConsentText | None,
-    check: Any,
+    check: EligibilityCheck | None,
     draft_key: str | None = None,
     form_key: str | None = None,
 ) -> ServiceRequest:
@@ -258,7 +261,7 @@ def _register(
     return request
 
 
-def _eligibility(*, service: Any, iin: str, full_name: str) -> Any:
+def _eligibility(*, service: Service, iin: str, full_name: str) -> EligibilityCheck:
     """Run the registry check for a portal client; raise `Ineligible` with a neutral refusal."""
     if not " ".join((full_name or "").split()):
         raise DomainError(_("Enter your full name."), code="full_name_required")
@@ -277,7 +280,7 @@ def _eligibility(*, service: Any, iin: str, full_name: str) -> Any:
     return result.check
 
 
-def portal_refusal_text(service: Any) -> str:
+def portal_refusal_text(service: Service) -> str:
     """The portal's refusal after a negative check: polite, the same for every reason."""
     text = _(
         "We are sorry: we could not confirm your data in the ЦБД/ЦБДИ registries, so we cannot "
@@ -295,7 +298,7 @@ def portal_refusal_text(service: Any) -> str:
 
 
 def booking_draft_start(
-    *, service: Any, data: PortalRequest, consent: ConsentText | None
+    *, service: Service, data: PortalRequest, consent: ConsentText | None
 ) -> EligibilityCheck | None:
     """Self-booking, step 1: check what the client typed and, where the service requires it, run
     the online registry check (stored, like every check). Nothing else is written: the request
@@ -311,7 +314,7 @@ def booking_at_time(
     *,
     request: ServiceRequest,
     starts_at: dt.datetime,
-    consultant: Any = None,
+    consultant: User | None = None,
     booking: Booking | None = None,
 ) -> Booking:
     """Book (or move `booking` to) any free consultant at `starts_at` for the client: the
@@ -340,13 +343,13 @@ def booking_at_time(
 
 def booking_draft_complete(
     *,
-    service: Any,
+    service: Service,
     key: str,
     data: PortalRequest,
     consent: ConsentText | None,
     check_id: int | None,
     starts_at: dt.datetime,
-    consultant: Any = None,
+    consultant: User | None = None,
 ) -> ServiceRequest:
     """Self-booking, step 2: the request and its booking, in one transaction — or nothing.
 
@@ -361,7 +364,11 @@ def booking_draft_complete(
     data, consent = _prepare(data, consent)
     check = None
     if service.requires_eligibility:
-        check = EligibilityCheck.objects.filter(pk=check_id, service=service, eligible=True).first()
+        check = (
+            EligibilityCheck.objects.filter(pk=check_id, service=service, eligible=True).first()
+            if check_id is not None
+            else None
+        )
         if check is None or check.created_at < timezone.now() - CHECK_MAX_AGE:
             check = _eligibility(service=service, iin=data.iin, full_name=data.full_name)
     try:
@@ -469,6 +476,7 @@ def contact_confirmation_send(*, request: ServiceRequest) -> ContactConfirmation
         confirmation.full_clean()
         confirmation.save()
         client = locked.client
+        assert client is not None  # `via` is a contact of the client's card
         notification_create(
             channel=via,
             recipient=client.phone if via == "sms" else client.email,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opora.accounts.policy import Action, can
 from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
 from opora.core.actors import ClientActor
@@ -401,6 +402,12 @@ def book_time(request: HttpRequest, code: str) -> HttpResponse:
 # --- the private link -------------------------------------------------------------------------
 
 
+def _may_book(service_request: ServiceRequest) -> bool:
+    """The access policy: the client (this private link) may book, move and cancel the time of
+    their own request where the service allows self-booking."""
+    return can(ClientActor(request_id=service_request.pk), Action.REQUEST_BOOK, service_request)
+
+
 def _by_token(token: str) -> ServiceRequest | None:
     try:
         return selectors.request_by_token(token=token)
@@ -473,6 +480,7 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
         "portal:book" if service.allows_self_booking else "portal:request", args=[service.code]
     )
     when = last.slot if last is not None else None
+    may_book = _may_book(service_request)
     return _render(
         request,
         "portal/follow.html",
@@ -487,8 +495,8 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             "join_open": join_open,
             "join_url": selectors.join_url(booking=upcoming) if join_open else "",
             "join_opens_at": upcoming.slot.starts_at - JOIN_EARLY if upcoming else None,
-            "can_book": service.allows_self_booking and state in ("new", "failed"),
-            "can_change": service.allows_self_booking and upcoming is not None,
+            "can_book": may_book and state in ("new", "failed"),
+            "can_change": may_book and upcoming is not None,
             "again_url": again_url
             if state in ("done", "held", "cancelled", "no_show", "refused", "redirected")
             else "",
@@ -559,7 +567,7 @@ def choose(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     service = service_request.service
     booking = selectors.booking_active(request=service_request)
-    if not service.allows_self_booking or (
+    if not _may_book(service_request) or (
         booking is None and service_request.status != ServiceRequest.Status.NEW
     ):
         return _see_other(reverse("portal:follow", args=[token]))
@@ -610,7 +618,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     service = service_request.service
     booking = selectors.booking_active(request=service_request)
-    if booking is None or not service.allows_self_booking:
+    if booking is None or not _may_book(service_request):
         return _see_other(reverse("portal:follow", args=[token]))
     consultation = selectors.consultation_of(booking=booking)
     if _follow_state(service_request, consultation) != ServiceRequest.Status.BOOKED:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from opora.core.limits import max_length
 from opora.registry.iin import _WEIGHTS_1, _WEIGHTS_2, IINError, _birth_prefix_ok, validate_iin
 from opora.registry.models import RegistryRecord, RegistrySource
 
@@ -67,8 +68,8 @@ RECORD_COLUMNS = (
 )
 _UPDATED_COLUMNS = RECORD_COLUMNS[2:]
 
-_NAME_MAX = RegistryRecord._meta.get_field("last_name").max_length
-_SHORT_MAX = RegistryRecord._meta.get_field("category").max_length
+_NAME_MAX = max_length(RegistryRecord, "last_name")
+_SHORT_MAX = max_length(RegistryRecord, "category")
 _CBD_STATUSES = frozenset({"active", "inactive"})
 
 
@@ -324,9 +325,10 @@ def read_records(
         )
     idx = tuple(header.index(name) for name in required)
     ncols = len(header)
-    build = _BUILDERS[source]
+    kind = RegistrySource(source)
+    build = _BUILDERS[kind]
     check = fast_iin_checker(today)
-    fast = _FAST_BUILDERS[source](idx, check) if source in _FAST_BUILDERS else None
+    fast = _FAST_BUILDERS[kind](idx, check) if kind in _FAST_BUILDERS else None
     reader = csv.reader(lines, delimiter=delimiter)
     # The header was read before the csv reader started counting.
     prev_end = 1

@@ -13,8 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import Actor, User
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
+from opora.core.limits import max_length
+from opora.core.models import Service
 from opora.registry.adapters import RegistryEntry, get_registry_adapter
 from opora.registry.iin import validate_iin
 from opora.registry.importer import MAX_STORED_ERRORS, ImportFailed, ImportStats, load_file
@@ -26,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 Reason = EligibilityCheck.Reason
 KZ_TZ = zoneinfo.ZoneInfo("Asia/Almaty")
-_FULL_NAME_MAX = EligibilityCheck._meta.get_field("full_name").max_length
+_FULL_NAME_MAX = max_length(EligibilityCheck, "full_name")
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,9 @@ def _clean_full_name(full_name: str) -> str:
 
 
 @transaction.atomic
-def eligibility_check(*, actor: Any, service: Any, iin: str, full_name: str) -> EligibilityResult:
+def eligibility_check(
+    *, actor: Actor | None, service: Service | None, iin: str, full_name: str
+) -> EligibilityResult:
     """Regulation 001 §3: look the IIN up as a ЦБД recipient, a ЦБД child or a ЦБДИ person; eligible
     when an active recipient (or a child in ЦБДИ) is found and the caller's full name matches.
     Stores an EligibilityCheck. Raises registry.iin.IINError for a malformed IIN."""
@@ -123,7 +128,7 @@ def eligibility_check(*, actor: Any, service: Any, iin: str, full_name: str) -> 
 
     check = EligibilityCheck(
         service=service,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,
         iin=iin,
         full_name=full_name,
         eligible=decision.eligible,
@@ -154,7 +159,7 @@ def eligibility_check(*, actor: Any, service: Any, iin: str, full_name: str) -> 
     )
 
 
-def registry_import(*, source: str, path: Path, actor: Any = None) -> ImportRun:
+def registry_import(*, source: str, path: Path, actor: Actor | None = None) -> ImportRun:
     """Import a ЦБД/ЦБДИ CSV (UTF-8, header, comma or semicolon): idempotent upsert, bad rows reported
     with line number and reason, good rows kept; a failure leaves the previous data intact.
 
@@ -167,7 +172,7 @@ def registry_import(*, source: str, path: Path, actor: Any = None) -> ImportRun:
     run = ImportRun(
         source=source,
         file_name=path.name[: ImportRun._meta.get_field("file_name").max_length],
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,
     )
     run.full_clean()
     run.save()
@@ -189,7 +194,7 @@ def registry_import(*, source: str, path: Path, actor: Any = None) -> ImportRun:
     return run
 
 
-def _finish(run: ImportRun, stats: ImportStats, *, status: str, actor: Any) -> None:
+def _finish(run: ImportRun, stats: ImportStats, *, status: str, actor: Actor | None) -> None:
     run.status = status
     run.finished_at = timezone.now()
     run.rows_read = stats.rows_read
@@ -213,6 +218,8 @@ def _finish(run: ImportRun, stats: ImportStats, *, status: str, actor: Any) -> N
 
 
 @transaction.atomic
-def _fail(run: ImportRun, stats: ImportStats, failure: dict[str, Any], *, actor: Any) -> None:
+def _fail(
+    run: ImportRun, stats: ImportStats, failure: dict[str, Any], *, actor: Actor | None
+) -> None:
     stats.errors = [failure, *stats.errors[: MAX_STORED_ERRORS - 1]]
     _finish(run, stats, status=ImportRun.Status.FAILED, actor=actor)

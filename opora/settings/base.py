@@ -166,7 +166,7 @@ def database_pool_options(environ: Mapping[str, str], *, by_default: bool) -> di
 
 def database_config(
     url: str, *, environ: Mapping[str, str] = os.environ, pool_by_default: bool = False
-) -> dict:
+) -> dj_database_url.DBConfig:
     """Django's DATABASES entry for `url` (empty: the embedded SQLite file), with the pool of
     `database_pool_options` on PostgreSQL (on by default when `pool_by_default`)."""
     if url:
@@ -178,7 +178,7 @@ def database_config(
             cfg["CONN_MAX_AGE"] = 0
             cfg.setdefault("OPTIONS", {})["pool"] = pool
     else:
-        cfg = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
+        cfg = dj_database_url.DBConfig(ENGINE="django.db.backends.sqlite3", NAME=str(SQLITE_PATH))
     if cfg["ENGINE"] == "django.db.backends.sqlite3":
         cfg["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
@@ -256,6 +256,8 @@ else:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
+# A leased outbox row older than this is a worker that died mid-send (notifications.outbox).
+OPORA_OUTBOX_LEASE_SECONDS = int(os.environ.get("OPORA_OUTBOX_LEASE_SECONDS", "300"))
 # Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
 CELERY_BEAT_SCHEDULE = {
     "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
@@ -272,18 +274,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.scheduling.tasks.send_due_reminders",
         "schedule": crontab(minute="*/5"),
     },
-    "messenger-outbox": {
-        "task": "opora.messengers.tasks.retry_outbox",
+    "messenger-inbound-retry": {
+        "task": "opora.messengers.tasks.retry_inbound",
         "schedule": crontab(minute="*/2"),
     },
     "recordings-abandoned": {
         "task": "opora.consultations.tasks.close_abandoned_recordings",
         "schedule": crontab(minute="*/5"),
     },
-    "notifications-sweep": {
-        "task": "opora.notifications.tasks.sweep_queued_notifications",
+    "quality-sweep": {
+        "task": "opora.quality.tasks.sweep_evaluations",
         "schedule": crontab(),
     },
+    # The one outbox: due retries, lost task messages and stale leases of every channel.
+    "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
 }
 
 # --- Mail ---------------------------------------------------------------------------------------

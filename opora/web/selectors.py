@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from opora.accounts.models import Role, User
+from opora.accounts.policy import sees_every_service
 from opora.accounts.workplace import SESSION_SERVICE_KEY as SESSION_SERVICE_KEY
 from opora.accounts.workplace import staff_service as staff_service
 from opora.accounts.workplace import staff_services as staff_services
@@ -67,7 +68,7 @@ def eligibility_check_get(*, actor: User, service: Service, pk: Any) -> Eligibil
         check = EligibilityCheck.objects.get(pk=int(pk), service=service)
     except (EligibilityCheck.DoesNotExist, TypeError, ValueError):
         return None
-    if check.actor_id != actor.pk and not actor.is_superuser:
+    if check.actor_id != actor.pk and not sees_every_service(actor):
         return None
     return check
 

@@ -9,10 +9,11 @@ from opora.web.views import (
     base,
     consultant,
     coordinator,
+    deliveries,
     head,
+    journals,
     operator,
     referrals,
-    registries,
     services,
 )
 
@@ -103,15 +104,18 @@ urlpatterns = [
     path("coordinator/handoff/", coordinator.handoff, name="coordinator_handoff"),
     # Head
     path("head/schedules/", head.schedules, name="head_schedules"),
+    path("head/deliveries/", deliveries.deliveries, name="deliveries"),
     path("head/schedules/<int:pk>/approve/", head.schedule_approve, name="head_schedule_approve"),
     path("head/schedules/<int:pk>/return/", head.schedule_return, name="head_schedule_return"),
     # The referral directory (everyone who handles requests reads; the head edits)
     path("referrals/", referrals.referral_list, name="referral_list"),
     path("referrals/new/", referrals.referral_new, name="referral_new"),
     path("referrals/<int:pk>/edit/", referrals.referral_edit, name="referral_edit"),
-    # The request registries of regulations 002 and 003 (on screen and XLSX)
-    path("registries/requests/", registries.registry_requests, name="registry_requests"),
-    path("registries/appeals/", registries.registry_appeals, name="registry_appeals"),
+    # The journals of regulations 002, 003 and 004 (on screen and as files); the two request
+    # journals keep their first addresses
+    path("journals/<str:form>/", journals.journal, name="journal"),
+    path("registries/requests/", journals.journal_requests, name="registry_requests"),
+    path("registries/appeals/", journals.journal_appeals, name="registry_appeals"),
     # Consultant
     path("consultant/day/", consultant.day, name="consultant_day"),
 ]

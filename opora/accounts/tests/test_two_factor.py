@@ -42,7 +42,7 @@ def test_first_sign_in_sets_up_the_app_and_then_opens_the_page(client, operator)
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert "<svg" in page.content.decode()  # the QR code
-    secret = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', page.content.decode())[1]
+    secret = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', page.content.decode()).group(1)
     device = TOTPDevice.objects.get(user=operator, confirmed=False)
     assert base64.b32encode(device.bin_key).decode().rstrip("=") == secret.replace(" ", "")
 

@@ -39,7 +39,7 @@ def test_event_type_values_are_unique_and_dotted():
     assert all(v.count(".") == 1 and v == v.lower() for v in values)
     # The read of a request has one name; the admin's old one is gone.
     assert "intake.request_viewed" not in values
-    assert AuditEventType.REQUEST_VIEWED == "request.viewed"
+    assert AuditEventType.REQUEST_VIEWED.value == "request.viewed"
 
 
 def test_no_call_site_writes_an_event_name_as_a_string():

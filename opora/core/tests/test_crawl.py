@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -136,7 +136,7 @@ def _segment(kind: str | None) -> st.SearchStrategy[str]:
     return hostile.filter(bool).map(lambda v: quote(v, safe=""))
 
 
-def _path(route: str, draw: st.DrawFn) -> str:
+def _path(route: str, draw: Callable[[st.SearchStrategy[str]], str]) -> str:
     return "/" + CONVERTER.sub(lambda m: draw(_segment(m.group("kind"))), route)
 
 

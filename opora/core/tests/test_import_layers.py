@@ -64,10 +64,13 @@ TEST_ALLOWED: dict[str, str] = {
     "core/tests/test_exports.py": "the export writer checked through the journals and hand-off",
     "core/tests/test_input_boundary.py": "the input boundary checked through every app's routes",
     "core/tests/test_links.py": "the signed links checked through consultations and .ics files",
+    "core/tests/test_url_access.py": "every URL of every app asked as every role (access table)",
     "intake/tests/test_deferred_check.py": "a deferred registry check seen from a booking",
     "consultations/tests/test_rooms.py": "the room's API schema against the room's data",
     "consultations/tests/test_service_pages.py": "the staff pages of a service (web selectors)",
+    "notifications/tests/test_outbox_worker_killed.py": "a failed delivery as the head sees it",
     "web/tests/test_contacts_kept.py": "contacts kept on a request that came by e-mail",
+    "web/tests/test_deliveries.py": "failed deliveries of every outbox, mail's and messengers' too",
     "web/tests/test_service_switch.py": "switching services across web, mail and messengers",
 }
 
@@ -133,7 +136,11 @@ def imports_of(path: Path, root: Path = OPORA_DIR) -> list[Import]:
             and isinstance(node.args[0].value, str)
         ):
             names = [node.args[0].value]
-        found += [Import(str(rel), node.lineno, name) for name in names if app_of_name(name)]
+        found += [
+            Import(str(rel), getattr(node, "lineno", 0), name)
+            for name in names
+            if app_of_name(name)
+        ]
     return found
 
 

@@ -1,5 +1,7 @@
 """The referral directory and dispatcher consulting (regulation 000 §10, regulation 004)."""
 
+from typing import Any
+
 import pytest
 from django.db import transaction
 
@@ -49,7 +51,11 @@ def entry(head, almaty):
 
 
 def _request(service, actor, **kw):
-    defaults = {"full_name": "Сидорова Анна", "phone": "+7 701 000 00 01", "channel": "phone"}
+    defaults: dict[str, Any] = {
+        "full_name": "Сидорова Анна",
+        "phone": "+7 701 000 00 01",
+        "channel": "phone",
+    }
     defaults.update(kw)
     return request_create(actor=actor, service=service, **defaults)
 

@@ -81,8 +81,8 @@ def test_every_request_gets_a_unique_code_and_token(open_service):
     codes = {r.public_code for r in requests}
     tokens = {r.public_token for r in requests}
     assert len(codes) == len(tokens) == 40
-    assert all(CODE.match(code) for code in codes)
-    assert all(len(token) >= 40 for token in tokens)
+    assert all(code and CODE.match(code) for code in codes)
+    assert all(token and len(token) >= 40 for token in tokens)
     # Stored, not only set on the instances.
     assert (
         ServiceRequest.objects.filter(public_code__in=codes, public_token__in=tokens).count() == 40

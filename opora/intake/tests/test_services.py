@@ -1,6 +1,7 @@
 """Intake writes: registering a request after the registry check, refusals and referrals."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -59,7 +60,7 @@ def open_service(service):
 
 
 def create(operator, service, **kw):
-    defaults = {"full_name": NAME, "iin": MOTHER, "phone": "+7 701 234 56 78"}
+    defaults: dict[str, Any] = {"full_name": NAME, "iin": MOTHER, "phone": "+7 701 234 56 78"}
     defaults.update(kw)
     return request_create(actor=operator, service=service, **defaults)
 

@@ -13,17 +13,17 @@ from opora.core.models import AuditEvent
 from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
 from opora.mail.imap import mailbox_fetch
-from opora.mail.models import InboundMessage, OutboundMessage
+from opora.mail.models import InboundMessage, OutgoingLetter
 from opora.mail.services import (
     answer_due_on,
     outbound_deliver,
-    outbound_retry_due,
     overdue_flag,
     written_answer_create,
 )
 from opora.mail.tests.conftest import SmtpServer, free_port
 from opora.mail.tests.factories import make_letter, make_mailbox, make_written_service
 from opora.notifications.models import Notification
+from opora.notifications.outbox import outbox_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_answer_leaves_by_smtp_in_the_thread_and_comes_back(
             actor=consultant, request=request, body="Обратитесь в ПМПК по месту жительства."
         )
     out.refresh_from_db()
-    assert out.status == OutboundMessage.Status.SENT
+    assert out.status == OutgoingLetter.Status.SENT
     assert len(smtp.received) == 1
     sent = smtp.received[0]
     assert sent["From"].addresses[0].addr_spec == mailbox.from_address
@@ -99,7 +99,7 @@ def test_answer_is_sent_once_even_if_delivered_twice(thread, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         out = written_answer_create(actor=consultant, request=request, body="Ответ.")
     outbound_deliver(outbound_id=out.pk)
-    outbound_retry_due(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    outbox_sweep(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     assert len(smtp.received) == 1
 
 
@@ -108,7 +108,7 @@ def test_the_same_form_submitted_twice_stores_one_answer(thread):
     a = written_answer_create(actor=consultant, request=request, body="Ответ.", submission_key="k1")
     b = written_answer_create(actor=consultant, request=request, body="Ответ.", submission_key="k1")
     assert a.pk == b.pk
-    assert OutboundMessage.objects.count() == 1
+    assert OutgoingLetter.objects.count() == 1
 
 
 def test_smtp_down_keeps_the_answer_queued_until_a_retry_sends_it(
@@ -124,19 +124,19 @@ def test_smtp_down_keeps_the_answer_queued_until_a_retry_sends_it(
     with django_capture_on_commit_callbacks(execute=True):
         out = written_answer_create(actor=consultant, request=request, body="Ответ после сбоя.")
     out.refresh_from_db()
-    assert out.status == OutboundMessage.Status.QUEUED
+    assert out.status == OutgoingLetter.Status.QUEUED
     assert out.attempts == 1
     assert out.last_error  # the exception's class name
     assert out.next_attempt_at > out.created_at
     # Not due yet: nothing is tried.
-    assert outbound_retry_due() == 0
+    assert outbox_sweep() == 0
     flaky.start()
     try:
-        assert outbound_retry_due(now=out.next_attempt_at + dt.timedelta(seconds=1)) == 1
+        assert outbox_sweep(now=out.next_attempt_at + dt.timedelta(seconds=1)) == 1
     finally:
         flaky.stop()
     out.refresh_from_db()
-    assert out.status == OutboundMessage.Status.SENT
+    assert out.status == OutgoingLetter.Status.SENT
     assert out.attempts == 2
     assert len(flaky.received) == 1
     assert flaky.received[0]["Message-ID"] == out.message_id

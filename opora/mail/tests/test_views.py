@@ -11,7 +11,7 @@ from opora.accounts.models import Role
 from opora.core.models import AuditEvent
 from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
-from opora.mail.models import InboundMessage, OutboundMessage
+from opora.mail.models import InboundMessage, OutgoingLetter
 from opora.mail.services import inbound_store
 from opora.mail.tests.factories import make_letter, make_mailbox, make_written_service
 from opora.web.views.common import today
@@ -75,11 +75,11 @@ def test_answer_form_stores_the_answer_even_when_smtp_is_down(client, setup):
     )
     response = client.post(url, {"body": "Синтетический ответ.", "submission_key": "a2"})
     assert response.status_code == 303
-    out = OutboundMessage.objects.get()
-    assert out.status == OutboundMessage.Status.QUEUED  # port 1 refused the connection
+    out = OutgoingLetter.objects.get()
+    assert out.status == OutgoingLetter.Status.QUEUED  # port 1 refused the connection
     assert ServiceRequest.objects.get().status == ServiceRequest.Status.DONE
     client.post(url, {"body": "Синтетический ответ.", "submission_key": "a2"})
-    assert OutboundMessage.objects.count() == 1
+    assert OutgoingLetter.objects.count() == 1
 
 
 def test_attachment_is_a_download_for_the_responsible_only(client, setup):

@@ -1,5 +1,5 @@
-"""The outbound queue: a row first, sent after commit; a failure backs off and `retry_outbox`
-sends it later, once; a permanent refusal is not retried; adapters send the real shapes."""
+"""The outbound queue: a row first, sent after commit; a failure backs off and the one outbox's
+sweep sends it later, once; a permanent refusal is not retried; adapters send the real shapes."""
 
 import datetime as dt
 import json
@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from opora.messengers.adapters import Button, get_adapter
-from opora.messengers.models import Conversation, OutboundMessage
-from opora.messengers.services import outbound_enqueue, outbox_retry_due
+from opora.messengers.models import Conversation, OutgoingChatMessage
+from opora.messengers.services import outbound_enqueue
+from opora.notifications.outbox import outbox_sweep
 
 from .conftest import make_account
 
@@ -28,21 +29,21 @@ def test_failed_send_is_retried_later_and_sent_once(
     with django_capture_on_commit_callbacks(execute=True):
         message = outbound_enqueue(conversation=conversation(account), text="Ответ", key="k1")
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.FAILED and message.attempts == 1
+    assert message.status == OutgoingChatMessage.Status.QUEUED and message.attempts == 1
     assert message.next_attempt_at > timezone.now()
-    assert outbox_retry_due() == 0  # not yet due: the back-off holds it
+    assert outbox_sweep() == 0  # not yet due: the back-off holds it
     assert len(stand_in.sent()) == 1
 
     later = timezone.now() + dt.timedelta(minutes=5)
-    assert outbox_retry_due(now=later) == 1
+    assert outbox_sweep(now=later) == 1
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.SENT and message.attempts == 2
-    outbox_retry_due(now=later + dt.timedelta(hours=1))
+    assert message.status == OutgoingChatMessage.Status.SENT and message.attempts == 2
+    outbox_sweep(now=later + dt.timedelta(hours=1))
     assert len(stand_in.sent()) == 2  # never sent again once sent
 
     # The same key queues nothing new.
     again = outbound_enqueue(conversation=message.conversation, text="Ответ", key="k1")
-    assert again.pk == message.pk and OutboundMessage.objects.count() == 1
+    assert again.pk == message.pk and OutgoingChatMessage.objects.count() == 1
 
 
 def test_a_refused_message_is_given_up(service, stand_in, django_capture_on_commit_callbacks):
@@ -51,8 +52,8 @@ def test_a_refused_message_is_given_up(service, stand_in, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         message = outbound_enqueue(conversation=conversation(account), text="x")
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.DEAD
-    outbox_retry_due(now=timezone.now() + dt.timedelta(days=1))
+    assert message.status == OutgoingChatMessage.Status.FAILED and message.attempts == 1
+    outbox_sweep(now=timezone.now() + dt.timedelta(days=1))
     assert len(stand_in.sent()) == 1
 
 
@@ -60,9 +61,9 @@ def test_stuck_queued_message_is_picked_up(service, stand_in):
     account = make_account(service, "telegram", stand_in)
     # Queued but its task never ran (no on-commit here: as if the broker lost it).
     message = outbound_enqueue(conversation=conversation(account), text="потерянное")
-    assert outbox_retry_due(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+    assert outbox_sweep(now=timezone.now() + dt.timedelta(minutes=3)) == 1
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.SENT
+    assert message.status == OutgoingChatMessage.Status.SENT
 
 
 @pytest.mark.parametrize("channel", ["telegram", "whatsapp", "viber", "vk"])

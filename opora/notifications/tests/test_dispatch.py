@@ -72,9 +72,9 @@ def test_notifications_of_one_moment_go_to_the_broker_as_one_message(broker):
     messages = _messages(client, queue, 1)
     assert len(messages) == 1
     message = messages[0]
-    assert message["headers"]["task"] == "opora.notifications.tasks.deliver_notifications"
+    assert message["headers"]["task"] == "opora.notifications.tasks.deliver_outbox"
     args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-    assert args == [ids]
+    assert args == ["notifications.notification", ids]
     assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
         Notification.Status.QUEUED
     }
@@ -98,8 +98,9 @@ def test_the_batch_task_delivers_each_once_and_skips_a_vanished_one(
 ):
     with django_capture_on_commit_callbacks(execute=False):
         ids = _store(2)
-    assert tasks.deliver_notifications(ids + [10**9]) == 2
-    assert tasks.deliver_notifications(ids) == 2  # already sent: reported, not sent again
+    label = "notifications.notification"
+    assert tasks.deliver_outbox(label, ids + [10**9]) == 2
+    assert tasks.deliver_outbox(label, ids) == 2  # already sent: reported, not sent again
     assert len(mail.outbox) == 2
     assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
         Notification.Status.SENT
@@ -112,9 +113,9 @@ def test_the_sweep_hands_on_what_stayed_queued(django_capture_on_commit_callback
         old, fresh = _store(2)
     Notification.objects.filter(pk=old).update(created_at=timezone.now() - dt.timedelta(minutes=3))
 
-    assert tasks.sweep_queued_notifications() == 1  # eager here: delivered in-process
+    assert tasks.sweep_outbox() == 1  # eager here: delivered in-process
 
     statuses = dict(Notification.objects.values_list("pk", "status"))
     assert statuses == {old: Notification.Status.SENT, fresh: Notification.Status.QUEUED}
     assert [m.to for m in mail.outbox] == [["p0@example.org"]]
-    assert tasks.sweep_queued_notifications() == 0
+    assert tasks.sweep_outbox() == 0

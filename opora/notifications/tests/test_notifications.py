@@ -40,8 +40,10 @@ def test_delivery_is_idempotent_and_failures_are_recorded(
     with django_capture_on_commit_callbacks(execute=True):
         failed = notification_create(channel="email", recipient="x@example.org", body="b", kind="k")
     failed.refresh_from_db()
-    assert failed.status == Notification.Status.FAILED
-    assert failed.error == "ConnectionRefusedError"
+    # A failed attempt waits for the next one (the one outbox's back-off), with the reason.
+    assert failed.status == Notification.Status.QUEUED and failed.attempts == 1
+    assert failed.next_attempt_at is not None
+    assert failed.last_error == "ConnectionRefusedError"
 
 
 class BrokenBackend:
@@ -100,4 +102,4 @@ def test_unknown_messenger_channel_fails_and_is_recorded():
     Notification.objects.filter(pk=n.pk).update(channel="nochannel")
     notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.status == Notification.Status.FAILED and n.error == "LookupError"
+    assert n.status == Notification.Status.FAILED and n.last_error == "LookupError"

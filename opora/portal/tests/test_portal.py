@@ -154,7 +154,7 @@ def test_anonymous_request_keeps_no_personal_data_and_gets_a_code(client, distri
     assert req.is_anonymous
     assert (req.full_name, req.iin, req.phone, req.email) == ("", "", "", "")
     assert req.consent is None and req.client_id is None
-    assert len(req.public_code) == 9 and req.public_token
+    assert req.public_code and len(req.public_code) == 9 and req.public_token
     assert req.portal_submission.reply_channel == ReplyChannel.PRIVATE_LINK
     form = client.get(reverse("portal:anonymous", args=["district"])).content.decode()
     assert 'name="full_name"' not in form and 'name="phone"' not in form

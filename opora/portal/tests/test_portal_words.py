@@ -45,6 +45,7 @@ def _private_request(service: Service, token: str, *, book: bool) -> str:
     )
     if book:
         slot = slot_nearest_free(service=service)
+        assert slot is not None
         Booking.objects.create(slot=slot, request=request)
         slot.is_booked = True
         slot.save(update_fields=["is_booked"])

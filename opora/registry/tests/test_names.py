@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from opora.registry.names import names_match, normalise_name_part, split_full_name
@@ -186,7 +188,7 @@ def test_double_surname_with_hyphen() -> None:
 
 
 def test_multiword_registry_first_name() -> None:
-    reg = {"last_name": "Ким", "first_name": "Анна Мария", "patronymic": None}
+    reg: dict[str, Any] = {"last_name": "Ким", "first_name": "Анна Мария", "patronymic": None}
     assert names_match("Ким Анна Мария", **reg)
     assert not names_match("Ким Анна", **reg)
 

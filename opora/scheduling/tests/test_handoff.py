@@ -9,7 +9,7 @@ from django.core.management import call_command
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region
 from opora.notifications.models import Notification
-from opora.notifications.tasks import deliver_notification
+from opora.notifications.outbox import outbox_deliver
 from opora.scheduling import services, tasks
 from opora.scheduling.calendar import make_aware_local
 from opora.scheduling.models import Booking, HandoffRun
@@ -135,21 +135,24 @@ class TestHandoffSend:
             run = services.handoff_send(service=service, date=DAY)
         stored = run.notification
         stored.refresh_from_db()
-        assert stored.status == Notification.Status.FAILED and stored.attempts == 1
-        assert stored.error == "ConnectionRefusedError"
+        assert stored.status == Notification.Status.QUEUED and stored.attempts == 1
+        assert stored.last_error == "ConnectionRefusedError"
         # The day counts as handed over: the next tick does not build a second list.
         run.refresh_from_db()
         assert run.sent_at is not None
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             assert services.handoff_send(service=service, date=DAY).pk == run.pk
         assert callbacks == [] and Notification.objects.count() == 1
-        assert deliver_notification.apply(args=[stored.pk]).get() == "failed"
+        label, later = "notifications.notification", stored.next_attempt_at
+        assert outbox_deliver(label, stored.pk) == "queued"  # not due yet: the back-off holds
+        assert outbox_deliver(label, stored.pk, now=later) == "queued"
         stored.refresh_from_db()
         assert stored.attempts == 2 and mail.outbox == []
-        # The SMTP server is back: the dispatcher's retry sends it, and only once.
+        # The SMTP server is back: the outbox's retry sends it, and only once.
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        assert deliver_notification.apply(args=[stored.pk]).get() == "sent"
-        assert deliver_notification.apply(args=[stored.pk]).get() == "sent"
+        later = stored.next_attempt_at
+        assert outbox_deliver(label, stored.pk, now=later) == "sent"
+        assert outbox_deliver(label, stored.pk, now=later) == "sent"
         stored.refresh_from_db()
         assert stored.status == Notification.Status.SENT and stored.attempts == 3
         (message,) = mail.outbox

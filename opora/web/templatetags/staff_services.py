@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action, can
 from opora.web.selectors import staff_service, staff_services
 
 register = template.Library()
@@ -18,7 +18,7 @@ def service_switcher(context: Any) -> dict[str, Any]:
     """The current service and, for a member of several, a form to switch (POST, no script)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.role == Role.AUTHORITY:
+    if user is None or not can(user, Action.WORKPLACE_USE):
         return {"services": []}
     services = getattr(request, "staff_services", None)
     if services is None:

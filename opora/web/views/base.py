@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from opora.accounts.models import Role
+from opora.accounts.policy import ADMIN, Action, role_of
 from opora.web.decorators import forbidden, role_required
 from opora.web.views.common import page
 
@@ -25,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("portal:index")
     if not user.is_active:
         return forbidden(request)
-    if user.role == Role.ADMIN or (user.is_superuser and not user.role):
+    if role_of(user) == ADMIN and user.role in (Role.ADMIN, ""):
         return redirect("admin:index")
     target = HOME_BY_ROLE.get(user.role)
     if target is None:
@@ -33,6 +34,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
-@role_required(Role.AUTHORITY, Role.ADMIN, needs_service=False)
+@role_required(Action.AUTHORITY_VIEW, needs_service=False)
 def authority_home(request: HttpRequest) -> HttpResponse:
     return page(request, "web/authority.html")

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.intake.topics import request_topic
 from opora.scheduling import selectors as scheduling_selectors
 from opora.web.decorators import role_required
@@ -14,7 +14,7 @@ from opora.web.forms import parse_date
 from opora.web.views.common import page, today
 
 
-@role_required(Role.CONSULTANT)
+@role_required(Action.CONSULTATION_DAY)
 def day(request: HttpRequest) -> HttpResponse:
     local_today = today(request.service)
     date = parse_date(request.GET.get("date")) or local_today

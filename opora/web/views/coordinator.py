@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.errors import DomainError
 from opora.scheduling import selectors as scheduling_selectors
 from opora.scheduling import services as scheduling_services
@@ -27,8 +27,6 @@ from opora.web.selectors import (
     service_consultants,
 )
 from opora.web.views.common import go, next_month, page, prev_month, today
-
-COORDINATOR_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def domain_error_lines(err: DomainError) -> tuple[str, list[str]]:
@@ -75,7 +73,7 @@ def _schedules_page(
     return page(request, "web/coordinator/schedules.html", ctx, status=status)
 
 
-@role_required(*COORDINATOR_ROLES)
+@role_required(Action.SCHEDULE_PREPARE)
 def schedules(request: HttpRequest) -> HttpResponse:
     month = parse_month(request.GET.get("month")) or next_month(
         today(request.service).replace(day=1)
@@ -83,7 +81,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     return _schedules_page(request, month)
 
 
-@role_required(*COORDINATOR_ROLES)
+@role_required(Action.SCHEDULE_PREPARE)
 @require_POST
 def schedule_submit(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)
@@ -102,7 +100,7 @@ def schedule_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return go(request, _schedules_url(schedule.month))
 
 
-@role_required(*COORDINATOR_ROLES)
+@role_required(Action.SCHEDULE_PREPARE)
 @require_POST
 def schedule_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
@@ -137,7 +135,7 @@ def schedule_import(request: HttpRequest) -> HttpResponse:
     return _schedules_page(request, month, status=400, import_form=form)
 
 
-@role_required(*COORDINATOR_ROLES)
+@role_required(Action.SCHEDULE_PREPARE)
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpResponse:
     """One row per working day; pre-filled with the consultation hours as a suggestion."""
@@ -195,7 +193,7 @@ def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpR
     return page(request, "web/coordinator/schedule_edit.html", ctx, status=status)
 
 
-@role_required(*COORDINATOR_ROLES)
+@role_required(Action.SCHEDULE_PREPARE)
 @require_http_methods(["GET", "POST"])
 def handoff(request: HttpRequest) -> HttpResponse:
     """The day's requests (the list that goes out at the hand-off time) and whether it went."""

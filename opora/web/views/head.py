@@ -8,15 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.errors import DomainError
 from opora.scheduling import services as scheduling_services
 from opora.web.decorators import role_required
 from opora.web.forms import ReturnForm
 from opora.web.selectors import schedule_get, schedules_submitted
 from opora.web.views.common import go, page
-
-HEAD_ROLES = (Role.HEAD, Role.ADMIN)
 
 
 def _page(request: HttpRequest, status: int = 200, **extra: object) -> HttpResponse:
@@ -29,12 +27,12 @@ def _page(request: HttpRequest, status: int = 200, **extra: object) -> HttpRespo
     return page(request, "web/head/schedules.html", ctx, status=status)
 
 
-@role_required(*HEAD_ROLES)
+@role_required(Action.SCHEDULE_APPROVE)
 def schedules(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@role_required(*HEAD_ROLES)
+@role_required(Action.SCHEDULE_APPROVE)
 @require_POST
 def schedule_approve(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)
@@ -53,7 +51,7 @@ def schedule_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return go(request, reverse("head_schedules"))
 
 
-@role_required(*HEAD_ROLES)
+@role_required(Action.SCHEDULE_APPROVE)
 @require_POST
 def schedule_return(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.errors import Conflict, DomainError
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
@@ -53,7 +53,6 @@ from opora.web.selectors import (
 )
 from opora.web.views.common import attach_error, go, list_services, lookup_error, page
 
-OPERATOR_ROLES = (Role.OPERATOR, Role.HEAD, Role.ADMIN)
 SEARCH_MIN_CHARS = 3
 # Which form field a service's DomainError is about, by its code.
 REQUEST_FIELDS = {
@@ -87,12 +86,12 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return ctx
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 def console(request: HttpRequest) -> HttpResponse:
     return page(request, "web/operator/console.html", _console_context(request))
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def client_search(request: HttpRequest) -> HttpResponse:
     """Search as you type. POST, so an IIN or a phone never lands in a URL or an access log."""
@@ -146,7 +145,7 @@ def _refuse_form_for(check_obj: EligibilityCheck) -> RefuseForm:
     return RefuseForm(initial={"ground": ground} if ground else None)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def check(request: HttpRequest) -> HttpResponse:
     """Regulation 001 §3.2–3.4: look the IIN and full name up; show the answer to read."""
@@ -196,7 +195,7 @@ def check(request: HttpRequest) -> HttpResponse:
     return page(request, "web/operator/console.html", _console_context(request, **ctx))
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def request_new(request: HttpRequest) -> HttpResponse:
     """Regulation 001 §6: register the request, then go on to booking."""
@@ -333,7 +332,7 @@ def _request_page(
     return page(request, "web/operator/request_detail.html", ctx, status=status)
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         # The page shows the client's personal data: the selector records the read.
@@ -372,7 +371,7 @@ def _request_form_action(
     return _request_page(request, service_request, **page_extra)
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
@@ -390,7 +389,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_card_update(request: HttpRequest, pk: int) -> HttpResponse:
     """«Update the card»: the contacts given with this request become the client's own."""
@@ -412,7 +411,7 @@ def request_card_update(request: HttpRequest, pk: int) -> HttpResponse:
     return go(request, reverse("operator_request", args=[pk]))
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §9: refuse with a ground, politely; the refusal is recorded."""
@@ -431,7 +430,7 @@ def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 000 §10: the question is not ours — tell whom to ask, and record it."""
@@ -450,7 +449,7 @@ def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def request_book(request: HttpRequest, pk: int) -> HttpResponse:
     """Book (or move) a request's slot: the nearest free time first, or a chosen day's free times,
@@ -541,7 +540,7 @@ def _grid_query(*, consultant: Any, specialty: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 001 §5: what to tell the caller — date, time, how to join, how to change."""
     try:
@@ -560,7 +559,7 @@ def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "web/operator/confirmation.html", ctx)
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel the active booking: ask for the reason and a confirmation first."""
@@ -587,7 +586,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "web/operator/cancel.html", ctx, status=400 if form.errors else 200)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def request_again(request: HttpRequest, pk: int) -> HttpResponse:
     """«Новая заявка для этого клиента» / «Записать снова» from a finished request: a new request
@@ -672,13 +671,13 @@ def _check_refusal(
     return page(request, "web/operator/console.html", _console_context(request, **ctx), status=400)
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def refuse_check(request: HttpRequest) -> HttpResponse:
     return _check_refusal(request, RefuseForm(request.POST), ground="")
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 @require_POST
 def redirect_check(request: HttpRequest) -> HttpResponse:
     return _check_refusal(
@@ -689,7 +688,7 @@ def redirect_check(request: HttpRequest) -> HttpResponse:
 # --- the queue: every new request from every channel ----------------------------------------------
 
 
-@role_required(*OPERATOR_ROLES)
+@role_required(Action.REQUEST_QUEUE)
 def queue(request: HttpRequest) -> HttpResponse:
     """Every request waiting, from every channel, oldest first (issue "nothing lost").
 
@@ -732,7 +731,7 @@ def _refresh_query(request: HttpRequest, status: str) -> str:
 REFERRAL_SEND_FIELDS = {"invalid_via": "via", "referral_inactive": "referral"}
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a directory entry to the client (regulation 000 §10, dispatcher consulting of 004)."""
@@ -782,7 +781,7 @@ def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
     """Regulation 004: both parents on one question — the two requests count as one service."""
@@ -814,7 +813,7 @@ def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
     return _request_page(request, service_request, status=400, count_form=form, open_count=True)
 
 
-@role_required(*OPERATOR_ROLES, service_from=request_service_get)
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
 def request_count_separately(request: HttpRequest, pk: int) -> HttpResponse:
     try:

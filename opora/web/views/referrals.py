@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action, can
 from opora.core.errors import DomainError
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
@@ -18,15 +18,12 @@ from opora.web.decorators import role_required
 from opora.web.forms import ReferralForm, ReferralSearchForm
 from opora.web.views.common import go, lookup_error, page
 
-READER_ROLES = (Role.OPERATOR, Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-EDITOR_ROLES = (Role.HEAD, Role.ADMIN)
-
 
 def _may_edit(user: object) -> bool:
-    return bool(user.has_role(*EDITOR_ROLES))  # type: ignore[attr-defined]
+    return can(user, Action.REFERRAL_EDIT)
 
 
-@role_required(*READER_ROLES)
+@role_required(Action.REFERRAL_READ)
 def referral_list(request: HttpRequest) -> HttpResponse:
     """Search by topic words and region; withdrawn entries only for the head."""
     service = request.service
@@ -64,13 +61,13 @@ def _edit(request: HttpRequest, referral: Referral | None) -> HttpResponse:
     return page(request, "web/referrals/edit.html", ctx, status=400 if form.errors else 200)
 
 
-@role_required(*EDITOR_ROLES)
+@role_required(Action.REFERRAL_EDIT)
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest) -> HttpResponse:
     return _edit(request, None)
 
 
-@role_required(*EDITOR_ROLES)
+@role_required(Action.REFERRAL_EDIT)
 @require_http_methods(["GET", "POST"])
 def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -11,17 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.errors import DomainError
 from opora.web.decorators import forbidden, role_required, service_use
 from opora.web.selectors import staff_service_get
 from opora.web.views.common import go
 
-# Everyone who works for a service on the staff screens.
-STAFF_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 
-
-@role_required(*STAFF_ROLES)
+@role_required(Action.WORKPLACE_USE)
 @require_POST
 def service_switch(request: HttpRequest) -> HttpResponse:
     """Work in the chosen service; back to the page the switcher was on, where that still makes

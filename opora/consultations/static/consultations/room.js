@@ -563,6 +563,8 @@
     await saving;
     // The consultant writes the protocol next (regulation 002 §4.4).
     if (isConsultant && cfg.protocolUrl) setTimeout(() => { location.href = cfg.protocolUrl; }, 800);
+    // The client: the same link now opens the closing page, with the questionnaire (regulation 004).
+    if (!isConsultant && $("room-after")) $("room-after").hidden = false;
   }
 
   // --- WebSocket -----------------------------------------------------------------------------

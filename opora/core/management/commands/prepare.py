@@ -127,7 +127,8 @@ def demo_loaded() -> bool:
     config: core is the floor of the import order and never imports the demo app."""
     if not apps.is_installed("opora.demo"):
         return False
-    return apps.get_app_config("demo").loaded()
+    config: Any = apps.get_app_config("demo")  # the demo's DemoConfig, with its `loaded()`
+    return bool(config.loaded())
 
 
 class _Tee(io.StringIO):

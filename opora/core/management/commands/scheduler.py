@@ -26,17 +26,19 @@ TICK_SECONDS = 60
 
 def _crontab_matches(schedule: crontab, moment: dt.datetime) -> bool:
     # Celery's crontab fields are sets of allowed values; day_of_week counts Sunday as 0.
+    # (celery-types does not declare these parsed sets, hence `Any`.)
+    fields: Any = schedule
     return (
-        moment.minute in schedule.minute
-        and moment.hour in schedule.hour
-        and moment.day in schedule.day_of_month
-        and moment.month in schedule.month_of_year
-        and (moment.isoweekday() % 7) in schedule.day_of_week
+        moment.minute in fields.minute
+        and moment.hour in fields.hour
+        and moment.day in fields.day_of_month
+        and moment.month in fields.month_of_year
+        and (moment.isoweekday() % 7) in fields.day_of_week
     )
 
 
 def _is_due(entry: dict[str, Any], moment: dt.datetime, tick: int) -> bool:
-    schedule = entry.get("schedule")
+    schedule: Any = entry.get("schedule")
     if isinstance(schedule, crontab):
         return _crontab_matches(schedule, moment)
     seconds = None

@@ -1,4 +1,4 @@
-"""The request registries of regulation 002 Appendix 2 and regulation 003 Appendix 2: the
+"""The journals' staff pages, regulation 002 Appendix 2 and regulation 003 Appendix 2: the
 regulations' exact headers in every language, XLSX rows, role scoping, anonymous requests coded."""
 
 import datetime as dt
@@ -120,8 +120,12 @@ def data(open_service, operator, consultant, slot_day):
     return {"named": named, "again": again, "anonymous": anonymous, "emailed": emailed}
 
 
+def _body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def _xlsx_rows(response):
-    wb = load_workbook(io.BytesIO(response.content))
+    wb = load_workbook(io.BytesIO(_body(response)))
     return [list(r) for r in wb.active.iter_rows(values_only=True)]
 
 
@@ -261,10 +265,12 @@ def test_reads_are_audited_with_counts_only(client, head, data):
     client.force_login(head)
     client.get(reverse("registry_requests"), {"channel": "phone"})
     client.get(reverse("registry_appeals"), {"format": "xlsx"})
-    viewed = AuditEvent.objects.get(event_type="intake.requests_viewed")
-    exported = AuditEvent.objects.get(event_type="intake.appeals_exported")
+    viewed = AuditEvent.objects.get(event_type="journal.viewed")
+    exported = AuditEvent.objects.get(event_type="journal.exported")
     assert viewed.extra["rows"] == 2 and viewed.extra["channel"] == "phone"
-    assert exported.extra["rows"] == 4
+    assert viewed.extra["form"] == "requests-002" and viewed.extra["format"] == "page"
+    assert exported.extra["rows"] == 4 and exported.extra["form"] == "appeals-003"
+    assert exported.extra["format"] == "xlsx"
     text = str(viewed.extra) + str(exported.extra)
     assert "Сидорова" not in text and "+7" not in text
 
@@ -278,3 +284,27 @@ def test_the_registry_page_shows_the_service_counts(client, head, operator, data
     assert 'id="count-together">1<' in html
     rows = _xlsx_rows(client.get(reverse("registry_appeals"), {"format": "xlsx"}))[2:]
     assert f"учтено вместе с обращением № {data['named'].pk}" in rows[1][9]
+
+
+def test_the_old_addresses_and_the_journal_pages(client, head, data):
+    client.force_login(head)
+    assert reverse("registry_requests") == "/registries/requests/"
+    for code in (
+        "requests-002",
+        "consultations-002",
+        "participants-002",
+        "appeals-003",
+        "schedule-003",
+        "services-004",
+    ):
+        response = client.get(reverse("journal", args=[code]))
+        assert response.status_code == 200, code
+        assert 'id="journal-forms"' in response.content.decode()
+    assert client.get(reverse("journal", args=["nope"])).status_code == 404
+    html = client.get(reverse("journal", args=["services-004"])).content.decode()
+    assert "Сидорова" not in html and f"код {data['named'].public_code}" in html
+    html = client.get(reverse("journal", args=["services-004"]), {"copy": "service"}).content
+    assert "Сидорова Анна Петровна" in html.decode()
+    future = (timezone.now() + dt.timedelta(days=40)).date().isoformat()
+    bad = client.get(reverse("journal", args=["appeals-003"]), {"date_from": future})
+    assert bad.status_code == 400 and "ещё не наступил" in bad.content.decode()

@@ -1,0 +1,573 @@
+"""Every URL the resolver knows × every role: the answer the access table says (issue 10).
+
+The URLs come from `get_resolver()` (every include and namespace), never from a hand-kept list: a
+new URL without an entry in `ROUTES` fails `test_every_url_has_an_entry` with the line to add.
+
+An entry names the policy action its view asks (`opora.accounts.policy.RULES` says which roles
+may take it) and how to build the URL from real records: one of the staff's own service, and —
+where the URL names a record — one of ANOTHER service, which a staff member of the first must
+not reach (403, or 404 where the rule hides existence). Outcomes:
+
+- ``ok``    the page let the role through: 200, a redirect elsewhere than the login, 400, 405, 409;
+- ``403``   forbidden; ``404`` hidden (or no such record); ``401`` the API without a token;
+- ``login`` the anonymous visitor is sent to sign in.
+
+The client's private links (the portal's request page, the consultation room) are asked with the
+real link (allowed) and with a link that is no one's (404 to everyone).
+
+`expect={role: outcome}` records where a page differs from its action's row today, with the
+reason (most are the consultation pages that phase 2 moves onto the policy).
+
+To add a URL: add `"name": Route(Action.X, kwargs)` below — `kwargs` takes the `Records` and
+returns the URL's arguments; `other=` the arguments of another service's record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from opora.accounts.models import Role, User
+from opora.accounts.policy import RULES, Action, roles_for
+from opora.accounts.workplace import SESSION_SERVICE_KEY
+from opora.consultations.tests.factories import make_live_consultation
+from opora.demo.factories import make_admin, make_consultant, make_service_1411, make_user
+from opora.intake.models import Referral
+from opora.scheduling.tests.factories import other_service
+
+ROLES = ["anonymous", "operator", "coordinator", "consultant", "head", "authority", "admin"]
+MISSING = 999_999  # a record that does not exist: the allowed roles meet 404
+
+
+@dataclass
+class Records:
+    service: Any
+    other: Any
+    consultation: Any
+    other_consultation: Any
+    referral: Any
+
+    @property
+    def request(self) -> Any:
+        return self.consultation.booking.request
+
+    @property
+    def other_request(self) -> Any:
+        return self.other_consultation.booking.request
+
+
+Kwargs = Callable[[Records], dict[str, Any]]
+
+
+def none(r: Records) -> dict[str, Any]:
+    return {}
+
+
+@dataclass
+class Route:
+    action: Action | None  # None: a public page (the portal, a client's private link, a webhook)
+    kwargs: Kwargs = none
+    other: Kwargs | None = None  # the same URL on a record of another service
+    expect: dict[str, str] = field(default_factory=dict)  # where the page differs, with reason
+    post: bool = False  # a form address: checked with an empty POST (GET answers 405)
+    data: Kwargs = none  # what the POST sends, when empty is not enough to reach the gate
+    other_expect: dict[str, str] = field(default_factory=dict)  # the same, on the other record
+
+
+def req(r: Records) -> dict[str, Any]:
+    return {"pk": r.request.pk}
+
+
+def other_req(r: Records) -> dict[str, Any]:
+    return {"pk": r.other_request.pk}
+
+
+def cons(r: Records) -> dict[str, Any]:
+    return {"consultation_id": r.consultation.pk}
+
+
+def other_cons(r: Records) -> dict[str, Any]:
+    return {"consultation_id": r.other_consultation.pk}
+
+
+def token(r: Records) -> dict[str, Any]:
+    return {"token": r.consultation.client_token}
+
+
+def public_token(r: Records) -> dict[str, Any]:
+    return {"token": r.request.public_token}
+
+
+def not_a_link(r: Records) -> dict[str, Any]:
+    """A private link that is no client's: it shows nothing (404) to anyone."""
+    return {"token": "no-such-link-0000000000000000000000000000"}
+
+
+def code(r: Records) -> dict[str, Any]:
+    return {"code": r.service.code}
+
+
+def missing(name: str) -> Kwargs:
+    return lambda r: {name: MISSING}
+
+
+def all_(outcome: str, *roles: str) -> dict[str, str]:
+    return dict.fromkeys(roles or ROLES[1:], outcome)
+
+
+STAFF = ROLES[1:]
+# The consultation pages of `consultations/views.py` that ask only `login_required` and then their
+# own "is this the booked consultant" (phase 2 puts them behind `consultation.conduct`): every
+# signed-in role passes the gate and the view answers 403/404 by itself.
+BOOKED_ONLY = {**all_("403", *STAFF), "consultant": "ok"}
+
+# The schedule pages have no `service_from`: they look a schedule up in the service one works in,
+# so even the administrator meets "not found" for another service's until they switch to it.
+CURRENT_ONLY = {"admin": "404"}
+
+Q = Action.REQUEST_QUEUE
+ROUTES: dict[str, Route] = {
+    # Public: health, sign-in, language, the portal, the client's private links, webhooks
+    "healthz": Route(None),
+    "set_language": Route(None, post=True),
+    "login": Route(None, expect=all_("ok")),
+    "logout": Route(None, post=True),
+    "two_factor_verify": Route(None, expect={"anonymous": "login"}),
+    "two_factor_setup": Route(None, expect={"anonymous": "login"}),
+    "home": Route(None, expect={"authority": "ok"}),
+    "shortlink": Route(None, missing("code"), expect=all_("404", *ROLES)),
+    "l/<str:code>/": Route(None, missing("code"), expect=all_("404", *ROLES)),
+    "portal:index": Route(None),
+    "portal:service": Route(None, code),
+    "portal:request": Route(None, code),
+    "portal:anonymous": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no anonymity
+    "portal:book": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no self-booking
+    "portal:book_time": Route(None, code, expect=all_("404", *ROLES)),
+    "portal:follow": Route(None, public_token, not_a_link),
+    "portal:received": Route(None, public_token, not_a_link),
+    "portal:choose": Route(None, public_token, not_a_link),
+    "portal:cancel": Route(None, public_token, not_a_link),
+    "portal:contacts_confirm": Route(None, public_token, not_a_link, post=True),
+    "portal:ics": Route(None, public_token, not_a_link),
+    "messengers:webhook": Route(
+        None, lambda r: {"channel": "telegram", "slug": "none"}, expect=all_("404", *ROLES)
+    ),
+    "consultations:client_entry": Route(None, token, not_a_link),
+    "consultations:device_check": Route(None, token, not_a_link),
+    "consultations:client_room": Route(None, token, not_a_link),
+    "consultations:speed_test": Route(None, token, not_a_link),
+    "consultations:client_recording_status": Route(None, token, not_a_link),
+    # A file sent through a link that is no one's: the room's JSON refusal (403), the same for
+    # every unknown link, so it tells nothing either.
+    "consultations:client_file_upload": Route(
+        None, token, not_a_link, post=True, other_expect=all_("403", *ROLES)
+    ),
+    "consultations:client_file": Route(
+        None, lambda r: {**token(r), "seq": MISSING}, expect=all_("404", *ROLES)
+    ),
+    # The API: bearer tokens only, a browser session is not enough
+    **{
+        f"api:{name}": Route(None, kw, expect=all_("401", *ROLES))
+        for name, kw in [
+            ("slots_on_date", none),
+            ("slot_nearest", none),
+            ("request_detail", lambda r: {"request_id": r.request.pk}),
+            ("booking_detail", lambda r: {"booking_id": r.consultation.booking_id}),
+        ]
+    },
+    **{
+        f"api:{name}": Route(None, kw, expect=all_("401", *ROLES), post=True)
+        for name, kw in [
+            ("eligibility_check", none),
+            ("request_create", none),
+            ("booking_create", none),
+            ("booking_reschedule", lambda r: {"booking_id": r.consultation.booking_id}),
+            ("booking_cancel", lambda r: {"booking_id": r.consultation.booking_id}),
+        ]
+    },
+    "api:openapi-json": Route(None),
+    "api:openapi-view": Route(None),
+    "api:api-root": Route(None, expect=all_("404", *ROLES)),
+    # The staff workplace
+    "authority_home": Route(Action.AUTHORITY_VIEW),
+    "service_switch": Route(
+        Action.WORKPLACE_USE, post=True, data=lambda r: {"service": r.service.pk}
+    ),
+    # The operator console
+    "operator_console": Route(Q),
+    "operator_client_search": Route(Q),
+    "operator_check": Route(Q),
+    "operator_refuse_check": Route(Q, post=True),
+    "operator_redirect_check": Route(Q, post=True),
+    "operator_request_new": Route(Q),
+    "operator_request": Route(Q, req, other_req),
+    "operator_queue": Route(Q),
+    "operator_referral_send": Route(Q, req, other_req, post=True),
+    "operator_count_with": Route(Q, req, other_req, post=True),
+    "operator_count_separately": Route(Q, req, other_req, post=True),
+    "operator_book": Route(Q, req, other_req),
+    "operator_request_check": Route(Q, req, other_req, post=True),
+    "operator_request_card_update": Route(Q, req, other_req, post=True),
+    "operator_confirmation": Route(Q, req, other_req),
+    "operator_cancel": Route(Q, req, other_req, post=True),
+    "operator_again": Route(Q, req, other_req, post=True),
+    "operator_request_refuse": Route(Q, req, other_req, post=True),
+    "operator_request_redirect": Route(Q, req, other_req, post=True),
+    # Schedules
+    "coordinator_schedules": Route(Action.SCHEDULE_PREPARE),
+    "coordinator_schedule_import": Route(Action.SCHEDULE_PREPARE),
+    "coordinator_schedule_submit": Route(
+        Action.SCHEDULE_PREPARE,
+        lambda r: {"pk": r.consultation.booking.slot.schedule_id},
+        lambda r: {"pk": r.other_consultation.booking.slot.schedule_id},
+        post=True,
+        other_expect=CURRENT_ONLY,
+    ),
+    "coordinator_schedule_edit": Route(
+        Action.SCHEDULE_PREPARE,
+        lambda r: {"consultant_id": r.consultation.booking.slot.consultant_id, "month": "2030-01"},
+        lambda r: {
+            "consultant_id": r.other_consultation.booking.slot.consultant_id,
+            "month": "2030-01",
+        },
+        other_expect=CURRENT_ONLY,
+    ),
+    "coordinator_handoff": Route(Action.SCHEDULE_PREPARE),
+    "head_schedules": Route(Action.SCHEDULE_APPROVE),
+    "head_schedule_approve": Route(
+        Action.SCHEDULE_APPROVE,
+        lambda r: {"pk": r.consultation.booking.slot.schedule_id},
+        lambda r: {"pk": r.other_consultation.booking.slot.schedule_id},
+        post=True,
+        other_expect=CURRENT_ONLY,
+    ),
+    "head_schedule_return": Route(
+        Action.SCHEDULE_APPROVE,
+        lambda r: {"pk": r.consultation.booking.slot.schedule_id},
+        lambda r: {"pk": r.other_consultation.booking.slot.schedule_id},
+        post=True,
+        other_expect=CURRENT_ONLY,
+    ),
+    # The referral directory
+    "referral_list": Route(Action.REFERRAL_READ),
+    "referral_new": Route(Action.REFERRAL_EDIT),
+    "referral_edit": Route(Action.REFERRAL_EDIT, lambda r: {"pk": r.referral.pk}),
+    # The registries (web/views/registries.py, moved by the journals work)
+    "registry_requests": Route(Action.REGISTRY_VIEW),
+    "registry_appeals": Route(Action.REGISTRY_VIEW),
+    # Consultations
+    "consultant_day": Route(Action.CONSULTATION_DAY),
+    "consultations:journal": Route(Action.JOURNAL_VIEW),
+    "consultations:consultant_room": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
+    "consultations:consultant_room_for_booking": Route(
+        Action.CONSULTATION_CONDUCT,
+        lambda r: {"booking_id": r.consultation.booking_id},
+        expect=BOOKED_ONLY,
+    ),
+    "consultations:protocol": Route(Action.PROTOCOL_WRITE, cons, other_cons),
+    # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
+    "consultations:failure": Route(
+        Action.CONSULTATION_REPORT_FAILURE, cons, post=True, expect=all_("ok", *STAFF)
+    ),
+    "consultations:no_show": Route(
+        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
+    ),
+    "consultations:phone": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
+    "consultations:crisis": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
+    "consultations:next_booking": Route(
+        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
+    ),
+    "consultations:consultant_file_upload": Route(
+        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
+    ),
+    "consultations:consultant_file": Route(
+        Action.CONSULTATION_CONDUCT,
+        lambda r: {**cons(r), "seq": MISSING},
+        expect={**all_("403", *STAFF), "consultant": "404"},  # no such file
+    ),
+    "consultations:recording_start": Route(
+        Action.RECORDING_MAKE, cons, post=True, expect=BOOKED_ONLY
+    ),
+    "consultations:recording_chunk": Route(
+        Action.RECORDING_MAKE,
+        lambda r: {"recording_id": MISSING, "seq": 0},
+        post=True,
+        expect=all_("403", *STAFF),
+    ),
+    "consultations:recording_finish": Route(
+        Action.RECORDING_MAKE,
+        missing("recording_id"),
+        post=True,
+        expect=all_("403", *STAFF),
+    ),
+    "consultations:recordings": Route(Action.RECORDING_VIEW),
+    # A recording that does not exist answers 403 to the head as well (phase 2: 404).
+    "consultations:recording_detail": Route(
+        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("403", *STAFF)
+    ),
+    "consultations:recording_release_done": Route(
+        Action.RECORDING_DOWNLOAD, missing("release_id"), post=True, expect=all_("404", *STAFF)
+    ),
+    # Written consultations and messengers
+    "mail:written": Route(Action.WRITTEN_VIEW),
+    # The records here are phone requests, not written ones: the thread is "not found" to all.
+    "mail:thread": Route(
+        Action.WRITTEN_VIEW, req, other_req, expect=all_("404", "consultant", "head", "admin")
+    ),
+    "mail:assign": Route(
+        Action.WRITTEN_ASSIGN, req, other_req, post=True, expect=all_("404", "head", "admin")
+    ),
+    "mail:attachment": Route(
+        Action.WRITTEN_VIEW,
+        missing("pk"),
+        expect={"consultant": "404", "head": "404", "admin": "404"},
+    ),
+    "mail:quarantine": Route(Action.MAIL_QUARANTINE),
+    "mail:release": Route(
+        Action.MAIL_QUARANTINE,
+        missing("pk"),
+        post=True,
+        expect={"operator": "404", "head": "404", "admin": "404"},
+    ),
+    "messengers:conversations": Route(Action.MESSENGER_VIEW),
+    "messengers:conversation": Route(
+        Action.MESSENGER_VIEW,
+        missing("pk"),
+        expect={"consultant": "404", "head": "404", "admin": "404"},
+    ),
+}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    """(key, route) of every pattern: `namespace:name`, or the route itself when unnamed."""
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = f"{ns}:{pattern.namespace}" if ns and pattern.namespace else pattern.namespace
+            yield from _patterns(pattern, route, inner or ns)
+        elif isinstance(pattern, URLPattern):
+            key = f"{ns}:{pattern.name}" if ns and pattern.name else (pattern.name or route)
+            yield key, route
+
+
+def _is_admin(key: str, route: str) -> bool:
+    return key.startswith("admin:") or route.startswith("admin/")
+
+
+PATTERNS = sorted(set(_patterns(get_resolver())))
+
+
+def test_every_url_has_an_entry():
+    keys = {key for key, route in PATTERNS if not _is_admin(key, route)}
+    missing_keys = sorted(keys - set(ROUTES))
+    assert not missing_keys, (
+        "These URLs have no line in ROUTES of opora/core/tests/test_url_access.py; add one each, "
+        'e.g. "<name>": Route(Action.<THE ACTION ITS VIEW ASKS>, <kwargs>), and a row in '
+        "opora.accounts.policy.RULES if the action is new (then regenerate docs/SECURITY.md): "
+        + ", ".join(missing_keys)
+    )
+    stale = sorted(set(ROUTES) - keys)
+    assert not stale, f"ROUTES names URLs that no longer exist: {stale}"
+    assert sum(_is_admin(k, r) for k, r in PATTERNS) > 50  # the admin is walked too (below)
+
+
+def _outcome(response: Any) -> str:
+    status = response.status_code
+    if status in (301, 302, 303):
+        where = response.get("Location", "")
+        if "/login/" in where and "next=" in where:
+            return "login"
+        return "ok"
+    if status in (401, 403, 404):
+        return str(status)
+    if status >= 500:
+        return str(status)
+    return "ok"
+
+
+def _expected(route: Route, role: str, *, other: bool) -> str:
+    if not other and role in route.expect:
+        return route.expect[role]
+    if route.action is None:  # on "another record", a private link that is no one's: 404
+        return route.other_expect.get(role, "404") if other else route.expect.get(role, "ok")
+    if role == "anonymous":
+        return "login"
+    rule = RULES[route.action]
+    if role not in roles_for(route.action):
+        return "403"
+    if other and role != "admin":
+        return "404" if rule.hidden else "403"
+    if not other:
+        return "ok"
+    return route.other_expect.get(role, route.expect.get(role, "ok"))
+
+
+@pytest.fixture
+def records(db) -> Records:
+    service = make_service_1411()
+    other = other_service(service, code="other")
+    consultant = make_consultant(service, username="r-consultant")
+    other_consultant = make_consultant(other)
+    referral = Referral.objects.create(name="Центр (синтетический)", helps_with="помощь")
+    consultation = make_live_consultation(service, consultant)
+    request = consultation.booking.request
+    request.public_token = "policy-test-token"
+    request.save(update_fields=["public_token"])
+    return Records(
+        service=service,
+        other=other,
+        consultation=consultation,
+        other_consultation=make_live_consultation(other, other_consultant),
+        referral=referral,
+    )
+
+
+def _clients(records: Records) -> dict[str, Client]:
+    users: dict[str, User] = {
+        "operator": make_user(Role.OPERATOR, service=records.service),
+        "coordinator": make_user(Role.COORDINATOR, service=records.service),
+        "consultant": User.objects.get(username="r-consultant"),
+        "head": make_user(Role.HEAD, service=records.service),
+        "authority": make_user(Role.AUTHORITY, service=records.service),
+        "admin": make_admin(is_superuser=True),  # as the installation's administrator
+    }
+    clients = {"anonymous": Client()}
+    for role, user in users.items():
+        User.objects.filter(pk=user.pk).update(is_staff=True)  # the admin's own gate passed
+        client = Client()
+        client.force_login(user)
+        clients[role] = client
+    return clients
+
+
+def _hit(client: Client, url: str, route: Route, records: Records) -> Any:
+    # Every staff member works in the first service at each hit: opening another service's
+    # record switches an administrator to it (`follow_record`), which must not leak to the next.
+    if "_auth_user_id" in client.session:
+        session = client.session
+        session[SESSION_SERVICE_KEY] = records.service.pk
+        session.save()
+    return client.post(url, route.data(records)) if route.post else client.get(url)
+
+
+@pytest.mark.django_db
+def test_every_url_answers_every_role_as_the_table_says(records, monkeypatch):
+    monkeypatch.setattr("opora.accounts.two_factor.may_act", lambda *a, **k: True, raising=False)
+    clients = _clients(records)
+    wrong: list[str] = []
+    # Form addresses last (an empty post may change a record the pages above read), signing
+    # out the very last.
+    for key, route in sorted(ROUTES.items(), key=lambda item: (item[1].post, item[0] == "logout")):
+        url = (
+            reverse(key, kwargs=route.kwargs(records))
+            if not key.startswith("l/")
+            else (f"/l/{MISSING}/")
+        )
+        other_url = reverse(key, kwargs=route.other(records)) if route.other else None
+        for role in ROLES:
+            got = _outcome(_hit(clients[role], url, route, records))
+            want = _expected(route, role, other=False)
+            if got != want:
+                wrong.append(f"{key} {role}: {got}, table says {want} ({url})")
+            if other_url and (role != "anonymous" or route.action is None):
+                got = _outcome(_hit(clients[role], other_url, route, records))
+                want = _expected(route, role, other=True)
+                if got != want:
+                    wrong.append(f"{key} {role} OTHER service: {got}, table says {want}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_the_admin_asks_the_policy(records):
+    """Every model page of the admin (the resolver's admin patterns): only `admin.site` roles."""
+    clients = _clients(records)
+    changelists = sorted(
+        key for key, route in PATTERNS if key.startswith("admin:") and key.endswith("_changelist")
+    )
+    assert len(changelists) > 20
+    wrong = []
+    for key in changelists:
+        url = reverse(key)
+        for role in ROLES:
+            response = clients[role].get(url)
+            if role == "anonymous":
+                ok = response.status_code == 302 and "/admin/login/" in response["Location"]
+            elif role in roles_for(Action.ADMIN_SITE):
+                ok = response.status_code == 200
+            else:
+                ok = response.status_code in (302, 403)
+            if not ok:
+                wrong.append(f"{key} {role}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_logged_without_personal_data(records, caplog):
+    clients = _clients(records)
+    request = records.other_request
+    with caplog.at_level(logging.WARNING, logger="opora.access"):
+        response = clients["consultant"].get(reverse("operator_request", args=[request.pk]))
+    assert response.status_code == 403
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "opora.access")
+    assert "action=request.queue" in logged and "role=consultant" in logged
+    for personal in (request.full_name, request.iin, request.phone, "r-consultant"):
+        assert personal not in logged
+    assert "Тестова" not in logged
+
+
+# The API's read routes with a bearer token of each role (its writes validate the body first, so
+# an empty one answers 422 to every role; their gates are the same `_actor` calls).
+API_READS: dict[str, tuple[Action, Callable[[Records], str]]] = {
+    "api:slots_on_date": (
+        Action.SLOTS_VIEW,
+        lambda r: reverse("api:slots_on_date") + f"?service={r.service.code}&date=2030-01-02",
+    ),
+    "api:slot_nearest": (
+        Action.SLOTS_VIEW,
+        lambda r: reverse("api:slot_nearest") + f"?service={r.service.code}",
+    ),
+    "api:request_detail": (
+        Action.INTAKE_API,
+        lambda r: reverse("api:request_detail", kwargs={"request_id": r.request.pk}),
+    ),
+    "api:booking_detail": (
+        Action.BOOKING_VIEW,
+        lambda r: reverse("api:booking_detail", kwargs={"booking_id": r.consultation.booking_id}),
+    ),
+}
+
+
+@pytest.mark.django_db
+def test_the_api_answers_every_role_as_the_table_says(records):
+    from opora.accounts.services import api_token_create
+
+    _clients(records)  # the staff of the service
+    users = {
+        role: User.objects.filter(role=role, is_active=True).order_by("-pk").first()
+        for role in ROLES[1:]
+    }
+    users["consultant"] = User.objects.get(username="r-consultant")
+    raws = {role: api_token_create(user=user)[1] for role, user in users.items() if user}
+    assert set(API_READS) <= set(ROUTES)
+    wrong = []
+    client = Client()
+    for key, (action, url_of) in API_READS.items():
+        url = url_of(records)
+        for role in ROLES:
+            headers = {"Authorization": f"Bearer {raws[role]}"} if role in raws else {}
+            status = client.get(url, headers=headers).status_code
+            if role == "anonymous":
+                want = {401}
+            elif role in roles_for(action):
+                want = {200, 404}  # 404: no free slot that day
+            else:
+                want = {403}
+            if status not in want:
+                wrong.append(f"{key} {role}: {status}, table says {sorted(want)}")
+    assert not wrong, "\n".join(wrong)
