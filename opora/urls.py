@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("opora.complaints.urls")),  # complaints: /s/<service>/complaint/, /complaints/
     path("", include("opora.surveys.urls")),
     path("s/", include("opora.portal.urls")),
+    path("reports/", include("opora.reports.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),
     path("", include("opora.quality.urls")),

@@ -66,6 +66,7 @@ api = OporaAPI(
     auth=BearerAuth(),
 )
 install_exception_handlers(api)
+api.add_router("/reports/", "opora.reports.api.router")  # the 1411 forms (issue 11)
 
 # Who may do what is the access policy's (opora.accounts.policy, docs/SECURITY.md): the intake
 # routes are `intake.api` (regulation 001: the call-centre operator, backed by the coordinator and

@@ -59,6 +59,12 @@ class AuditEventType(models.TextChoices):
 
     HANDOFF_SENT = "handoff.sent"
 
+    REPORT_ANSWERED = "report.answered"
+    REPORT_CORRECTED = "report.corrected"
+    REPORT_DRAFTED = "report.drafted"
+    REPORT_SENT = "report.sent"
+    REPORT_SIGNED = "report.signed"
+
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
     INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"
     INTAKE_CLIENT_CREATED = "intake.client_created"

@@ -262,6 +262,10 @@ OPORA_OUTBOX_LEASE_SECONDS = int(os.environ.get("OPORA_OUTBOX_LEASE_SECONDS", "3
 # Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
 CELERY_BEAT_SCHEDULE = {
     "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
+    "reports-1411-drafts": {
+        "task": "opora.reports.tasks.draft_monthly_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },  # noqa: E501
     "mail-fetch": {"task": "opora.mail.tasks.fetch_mailboxes", "schedule": crontab()},
     "mail-overdue": {
         "task": "opora.mail.tasks.flag_overdue_answers",
