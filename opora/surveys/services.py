@@ -23,7 +23,7 @@ from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.notifications.services import notification_create
 from opora.scheduling.models import Slot
-from opora.surveys import scoring
+from opora.surveys import locks, scoring
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Response, Result
 
 # How long a private link to a questionnaire stays open.
@@ -49,7 +49,7 @@ def instrument_version_create(
     """
     if not actor.has_role(*BUILDER_ROLES):
         raise PermissionDenied(_("Your role does not allow this operation."))
-    instrument = Instrument.objects.select_for_update().filter(code=code).first()
+    instrument = locks.instrument_qs_select_for_update().filter(code=code).first()
     if instrument is None:
         instrument = Instrument(code=code, name=name, is_public=is_public)
         instrument.full_clean()
@@ -131,7 +131,7 @@ def assignment_create(
 
 def _lock(assignment: Assignment) -> Assignment:
     return (
-        Assignment.objects.select_for_update()
+        locks.assignment_qs_select_for_update()
         .select_related("version__instrument", "service")
         .get(pk=assignment.pk)
     )
