@@ -296,6 +296,16 @@ def role_of(actor: Any) -> str | None:
     return role if role in STAFF_ROLES else None
 
 
+def start_role(actor: Any) -> str | None:
+    """The role whose start page a person opens: the role on their row (a superuser with one
+    too); a superuser without one, or an administrator, is an administrator."""
+    role = role_of(actor)
+    own = getattr(actor, "role", "")
+    if role == ADMIN and own in STAFF_ROLES:
+        return own
+    return role
+
+
 def sees_every_service(actor: Any) -> bool:
     """An administrator (or a superuser) works for every service; Opora itself acts for all."""
     return role_of(actor) in (ADMIN, SYSTEM)

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Min, Q, QuerySet
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.core.errors import NotFound, PermissionDenied
 from opora.intake.models import Channel, ServiceRequest
 from opora.mail.models import Attachment, InboundMessage, OutgoingLetter
@@ -21,7 +22,7 @@ _WAITING = Q(
 
 
 def _sees_all(actor: Any) -> bool:
-    return actor.is_superuser or actor.role in (Role.HEAD, Role.ADMIN)
+    return policy.can(actor, Action.WRITTEN_ASSIGN)  # who reassigns sees every request
 
 
 def written_requests(*, actor: Any, service: Any, waiting_only: bool = True) -> QuerySet:

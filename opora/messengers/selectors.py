@@ -7,22 +7,23 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.messengers.models import Conversation, ConversationMessage
 
-STAFF_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+STAFF_ROLES = Action.MESSENGER_VIEW  # what the access policy is asked
 
 
 def _require(actor: Any) -> None:
-    if not getattr(actor, "is_authenticated", False) or not actor.has_role(*STAFF_ROLES):
+    if not policy.can(actor, STAFF_ROLES):
         raise PermissionDenied(_("Only a consultant or the head may read messenger conversations."))
 
 
 def _visible(actor: Any) -> QuerySet[Conversation]:
     qs = Conversation.objects.select_related("account", "request")
-    if actor.is_superuser or actor.role == Role.ADMIN:
+    if policy.sees_every_service(actor):
         return qs
     return qs.filter(account__service__in=actor.services.all())
 

@@ -293,7 +293,7 @@ ROUTES: dict[str, Route] = {
     "consultations:consultant_room_for_booking": Route(
         Action.CONSULTATION_CONDUCT,
         lambda r: {"booking_id": r.consultation.booking_id},
-        expect=BOOKED_ONLY,
+        lambda r: {"booking_id": r.other_consultation.booking_id},
     ),
     "consultations:protocol": Route(Action.PROTOCOL_WRITE, cons, other_cons),
     # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
@@ -305,39 +305,35 @@ ROUTES: dict[str, Route] = {
     ),
     "consultations:phone": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
     "consultations:crisis": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
-    "consultations:next_booking": Route(
-        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
-    ),
+    "consultations:next_booking": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     "consultations:consultant_file_upload": Route(
-        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
+        Action.CONSULTATION_CONDUCT, cons, other_cons, post=True
     ),
     "consultations:consultant_file": Route(
         Action.CONSULTATION_CONDUCT,
         lambda r: {**cons(r), "seq": MISSING},
-        expect={**all_("403", *STAFF), "consultant": "404"},  # no such file
+        expect={"consultant": "404"},  # no such file
     ),
-    "consultations:recording_start": Route(
-        Action.RECORDING_MAKE, cons, post=True, expect=BOOKED_ONLY
-    ),
+    "consultations:recording_start": Route(Action.RECORDING_MAKE, cons, other_cons, post=True),
+    # A recording that is no one's: the recorder's JSON refusal (403), as for another's.
     "consultations:recording_chunk": Route(
         Action.RECORDING_MAKE,
         lambda r: {"recording_id": MISSING, "seq": 0},
         post=True,
-        expect=all_("403", *STAFF),
+        expect={"consultant": "403"},
     ),
     "consultations:recording_finish": Route(
-        Action.RECORDING_MAKE,
-        missing("recording_id"),
-        post=True,
-        expect=all_("403", *STAFF),
+        Action.RECORDING_MAKE, missing("recording_id"), post=True, expect={"consultant": "403"}
     ),
     "consultations:recordings": Route(Action.RECORDING_VIEW),
-    # A recording that does not exist answers 403 to the head as well (phase 2: 404).
     "consultations:recording_detail": Route(
-        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("403", *STAFF)
+        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("404", "head", "admin")
     ),
     "consultations:recording_release_done": Route(
-        Action.RECORDING_DOWNLOAD, missing("release_id"), post=True, expect=all_("404", *STAFF)
+        Action.RECORDING_DOWNLOAD,
+        missing("release_id"),
+        post=True,
+        expect=all_("404", "head", "admin"),
     ),
     # Written consultations and messengers
     "mail:written": Route(Action.WRITTEN_VIEW),
