@@ -152,3 +152,17 @@ def test_the_scan_sees_role_tests():
     found = _findings(Path(f.name))
     Path(f.name).unlink()
     assert [line for line, _ in found] == [1, 2, 3, 4, 5]
+
+
+def test_no_template_tests_roles():
+    """Templates ask `{% if user|may:"action" %}` (the `access_policy` tags), never a role."""
+    import re
+
+    role_test = re.compile(r"\.role\s*(==|!=|in\b)|is_superuser|has_role")
+    wrong = [
+        f"{path.relative_to(ROOT).as_posix()}:{n}: {line.strip()[:120]}"
+        for path in sorted(ROOT.rglob("templates/**/*.html"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if role_test.search(line)
+    ]
+    assert not wrong, 'Use {% if user|may:"<action>" %} instead:\n' + "\n".join(wrong)
