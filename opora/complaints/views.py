@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest, forbidden, role_required
 from opora.complaints import access, deadlines, regulation, selectors, services
 from opora.complaints.consent import CONSENT_TEXT, CONSENT_VERSION
@@ -196,7 +197,7 @@ def _staff_page(
     return response
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN)
+@role_required(Action.COMPLAINT_FILE)
 def complaint_list(request: StaffRequest) -> HttpResponse:
     """Every complaint of the service with its deadline; overdue ones highlighted."""
     status = request.GET.get("status", "")
@@ -221,7 +222,7 @@ def complaint_list(request: StaffRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN)
+@role_required(Action.COMPLAINT_FILE)
 @require_http_methods(["GET", "POST"])
 def complaint_new(request: StaffRequest) -> HttpResponse:
     """A paper letter, a visit or a letter to the mailbox, entered by a coordinator or a head."""
@@ -261,7 +262,7 @@ def _complaint_or_page(request: StaffRequest, complaint_id: int) -> Complaint | 
         return forbidden(request, str(e.message))
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN, Role.AUTHORITY, needs_service=False)
+@role_required(Action.COMPLAINT_REVIEW, needs_service=False)
 @require_http_methods(["GET", "POST"])
 def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
     """The case page: the complaint, its case file (each part's read audited), the reviewer,
@@ -359,7 +360,7 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
     )
 
 
-@role_required(Role.AUTHORITY, Role.ADMIN, needs_service=False)
+@role_required(Action.COMPLAINT_AUTHORITY, needs_service=False)
 def authority_list(request: StaffRequest) -> HttpResponse:
     """The authority's view: counts per supervised service; the complaints it reviews in full."""
     services_counts, reviewed = selectors.authority_overview(actor=request.user)

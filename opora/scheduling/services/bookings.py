@@ -31,7 +31,9 @@ from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role, User
+from opora.accounts import policy
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_event, audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -380,7 +382,7 @@ def _books_own_slot(actor: Any, slot: Any) -> bool:
         not isinstance(actor, ClientActor)
         and getattr(actor, "is_authenticated", False)
         and actor.is_active
-        and actor.role == Role.CONSULTANT
+        and policy.can(actor, Action.CONSULTATION_CONDUCT)  # one who holds consultations
         and getattr(slot, "consultant_id", None) == actor.pk
     )
 
