@@ -27,7 +27,6 @@ from opora.consultations.models import Protocol
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
 
-
 # Each question below answers True only for a staff member: a `TypeGuard[User]`, so that a
 # service that asked may use the actor as the `User` it is.
 
