@@ -52,7 +52,8 @@ def may_manage(actor: Actor, service: Service) -> TypeGuard[User]:
 def is_authority_of(actor: Actor, service: Service) -> TypeGuard[User]:
     """Staff of the authority that supervises `service` (the policy's `complaint.take`)."""
     return (
-        policy.can(actor, Action.COMPLAINT_TAKE)
+        _staff(actor)
+        and policy.can(actor, Action.COMPLAINT_TAKE)
         and service.authority_id is not None
         and actor.organisation_id == service.authority_id
     )
