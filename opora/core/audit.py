@@ -138,6 +138,18 @@ class AuditEventType(models.TextChoices):
     STAFF_SERVICE_CHOSEN = "staff.service_chosen"
 
 
+# Reads of personal data whose details (`extra`: what was looked at, with which filters) the
+# audit viewer shows only with a written reason (break-glass). Read events end in these words.
+_READ_WORDS = ("viewed", "read", "exported", "downloaded", "accessed", "checked")
+
+
+def is_personal_data_read(event_type: str) -> bool:
+    action = event_type.rpartition(".")[2]
+    return event_type == AuditEventType.AUDIT_DETAILS_OPENED or any(
+        action == word or action.endswith("_" + word) for word in _READ_WORDS
+    )
+
+
 def _checked(event_type: AuditEventType) -> AuditEventType:
     """Only members of `AuditEventType` are recorded: a misspelt or ad-hoc name fails loudly."""
     try:
