@@ -49,9 +49,7 @@ def test_the_officer_filters_the_log_and_opens_a_read_with_a_reason(
         f"{operator.username} (operator)"
     )
     expect(table).not_to_contain_text("4242")
-    expect(page.locator("nav.site-nav a[aria-current='page']")).to_have_attribute(
-        "href", "/audit/"
-    )
+    expect(page.locator("nav.site-nav a[aria-current='page']")).to_have_attribute("href", "/audit/")
     axe_check(page, where="audit log")
 
     page.locator("#id_event_type").select_option("admin.changed")

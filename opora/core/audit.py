@@ -12,6 +12,7 @@ from opora.core.actors import AuditActor, ClientActor, SystemActor
 from opora.core.audit_chain import GENESIS, audit_chain_key, event_hash, normalised_extra
 from opora.core.locks import audit_chain_head_qs_select_for_update
 from opora.core.models import AuditChainHead, AuditEvent
+from opora.core.writes import save_together
 
 
 class AuditEventType(models.TextChoices):
@@ -227,10 +228,10 @@ def audit_append(event: AuditEvent) -> AuditEvent:
         event.created_at = timezone.now()
         event.extra = normalised_extra(event.extra)
         event.hash = event_hash(event, key=audit_chain_key())
-        event.save(using=using, force_insert=True)
-        AuditChainHead.objects.using(using).filter(pk=AuditChainHead.ONE).update(
-            seq=event.seq, hash=event.hash
-        )
+        head.seq, head.hash = event.seq, event.hash
+        # The event and the new head in one statement on PostgreSQL: one round trip less while
+        # every other writer waits for this lock.
+        save_together(event, updates=[(head, ["seq", "hash"])])
     return event
 
 
