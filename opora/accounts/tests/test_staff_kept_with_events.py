@@ -31,7 +31,7 @@ def test_the_admin_says_to_deactivate_instead(client, operator_with_events):
     client.force_login(admin)
     url = f"/admin/accounts/user/{operator_with_events.pk}/delete/"
     page = client.get(url).content.decode()
-    assert "deactivate the account instead" in page
+    assert "вместо этого отключите учётную запись" in page
     response = client.post(url, {"post": "yes"})
     assert response.status_code in (200, 403)
     assert User.objects.filter(pk=operator_with_events.pk).exists()
@@ -41,7 +41,7 @@ def test_the_admin_says_to_deactivate_instead(client, operator_with_events):
         changelist,
         {"action": "delete_selected", "_selected_action": [operator_with_events.pk]},
     ).content.decode()
-    assert "deactivate the accounts instead" in page or "deactivate the account instead" in page
+    assert "вместо этого отключите учётн" in page
     assert User.objects.filter(pk=operator_with_events.pk).exists()
 
 

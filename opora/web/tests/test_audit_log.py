@@ -88,7 +88,7 @@ def test_filters_by_actor_event_type_and_record(client, officer, events):
     ).content.decode()
     assert f'id="audit-event-{read.seq}"' in html
     bad = client.get(URL, {"date_from": "2026-12-10", "date_to": "2026-12-01"})
-    assert "The end of the period is before its start." in bad.content.decode()
+    assert "Конец периода раньше его начала." in bad.content.decode()
 
 
 def test_break_glass_needs_a_reason_and_records_it(client, officer, events):
