@@ -44,10 +44,13 @@ CONSULTANT = "consultant"
 HEAD = "head"
 AUTHORITY = "authority"
 ADMIN = "admin"
+SECURITY_OFFICER = "security_officer"
 CLIENT = "client"
 SYSTEM = "system"
 
-STAFF_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN)
+STAFF_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN, SECURITY_OFFICER)
+# The staff who work on requests (the security officer reads the audit trail and nothing else).
+SERVICE_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN)
 ALL_ROLES = (*STAFF_ROLES, CLIENT, SYSTEM)
 
 
@@ -122,6 +125,8 @@ class Action(enum.StrEnum):
     # The journals (regulations 002–004) beyond `journal.view` / `journal.export`
     JOURNAL_CODED = "journal.coded"
     JOURNAL_SERVICE_COPY = "journal.service_copy"
+    # The tamper-evident audit trail (issue 15)
+    AUDIT_VIEW = "audit.view"
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ RULES: dict[Action, Rule] = {
     Action.BOOKING_VIEW: _rule(
         (*INTAKE, CONSULTANT), OWN, "read a booking (a consultant: of their own slots)"
     ),
-    Action.SLOTS_VIEW: _rule(STAFF_ROLES, S, "free slots of a service"),
+    Action.SLOTS_VIEW: _rule(SERVICE_ROLES, S, "free slots of a service"),
     Action.REFERRAL_SEND: _rule(HANDLERS, S, "send a client a referral"),
     Action.REFERRAL_READ: _rule(HANDLERS, A, "search the referral directory"),
     Action.REFERRAL_EDIT: _rule((HEAD, ADMIN), A, "change the referral directory"),
@@ -263,6 +268,9 @@ RULES: dict[Action, Rule] = {
     ),
     Action.JOURNAL_SERVICE_COPY: _rule(
         (COORDINATOR, HEAD, ADMIN), S, "the service copy of the journal of services (names)"
+    ),
+    Action.AUDIT_VIEW: _rule(
+        (SECURITY_OFFICER,), A, "the audit trail: view, export, break-glass reads with a reason"
     ),
 }
 

@@ -289,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
+    # The audit log's hash chain checked daily; a break alerts the security officers.
+    "audit-verify": {
+        "task": "opora.web.tasks.verify_audit_chain",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------------
@@ -345,6 +350,9 @@ OTP_TOTP_ISSUER = "Opora"
 # Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
 OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")
 OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")
+# Keys the audit log's hash chain (core.audit_chain): 32 random bytes, URL-safe base64. Without it
+# (development, tests) the key is derived from SECRET_KEY; production requires it.
+OPORA_AUDIT_KEY = os.environ.get("OPORA_AUDIT_KEY", "")
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(

@@ -6,6 +6,7 @@ from django.urls import path
 from opora.accounts import two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
+    audit_log,
     base,
     consultant,
     coordinator,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
     path("authority/", base.authority_home, name="authority_home"),
+    path("audit/", audit_log.audit_log, name="audit_log"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
     # Operator console

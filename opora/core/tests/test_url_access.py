@@ -41,7 +41,16 @@ from opora.demo.factories import make_admin, make_consultant, make_service_1411,
 from opora.intake.models import Referral
 from opora.scheduling.tests.factories import other_service
 
-ROLES = ["anonymous", "operator", "coordinator", "consultant", "head", "authority", "admin"]
+ROLES = [
+    "anonymous",
+    "operator",
+    "coordinator",
+    "consultant",
+    "head",
+    "authority",
+    "admin",
+    "security_officer",
+]
 MISSING = 999_999  # a record that does not exist: the allowed roles meet 404
 
 
@@ -382,6 +391,7 @@ ROUTES: dict[str, Route] = {
     ),
     # The head's failed deliveries, the journals of regulations 002-004
     "deliveries": Route(Action.DELIVERY_VIEW),
+    "audit_log": Route(Action.AUDIT_VIEW),
     "journal": Route(Action.JOURNAL_VIEW, lambda r: {"form": "requests-002"}),
     "messengers:conversations": Route(Action.MESSENGER_VIEW),
     "messengers:conversation": Route(
@@ -541,6 +551,7 @@ def _clients(records: Records) -> dict[str, Client]:
         "head": make_user(Role.HEAD, service=records.service),
         "authority": make_user(Role.AUTHORITY, service=records.service),
         "admin": make_admin(is_superuser=True),  # as the installation's administrator
+        "security_officer": make_user(Role.SECURITY_OFFICER),
     }
     clients = {"anonymous": Client()}
     for role, user in users.items():

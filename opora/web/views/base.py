@@ -16,6 +16,7 @@ HOME_BY_ROLE = {
     Role.HEAD: "head_schedules",
     Role.CONSULTANT: "consultant_day",
     Role.AUTHORITY: "authority_home",
+    Role.SECURITY_OFFICER: "audit_log",
 }
 
 
