@@ -53,6 +53,14 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_STARTED = "consultation.started"
     CONSULTATION_TECHNICAL_FAILURE = "consultation.technical_failure"
 
+    EVENT_ANNOUNCEMENT_SENT = "event.announcement_sent"
+    EVENT_CERTIFICATES_ISSUED = "event.certificates_issued"
+    EVENT_CREATED = "event.created"
+    EVENT_NOTE_WRITTEN = "event.note_written"
+    EVENT_REGISTERED = "event.registered"
+    EVENT_REGISTRATION_CANCELLED = "event.registration_cancelled"
+    EVENT_REGISTRATION_PROMOTED = "event.registration_promoted"
+
     HANDOFF_SENT = "handoff.sent"
 
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
