@@ -291,3 +291,35 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"certificate#{self.pk}"
+
+
+class RoomMessage(models.Model):
+    """A chat line, a question or a raised hand in an event's room (polled by the room pages)."""
+
+    class Kind(models.TextChoices):
+        CHAT = "chat", _("Message")
+        HAND = "hand", _("Raised hand")
+
+    event = models.ForeignKey(Event, models.CASCADE, related_name="room_messages")
+    registration = models.ForeignKey(
+        Registration, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    author = models.CharField(max_length=300)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CHAT)
+    text = models.CharField(max_length=1000, blank=True)
+    # A raised hand: the Janus feed (and audio mid) the participant publishes, muted by Janus
+    # until the lead lets them speak.
+    feed = models.BigIntegerField(null=True, blank=True)
+    mid = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("room message")
+        verbose_name_plural = _("room messages")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"room message#{self.pk}"

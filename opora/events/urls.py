@@ -10,8 +10,11 @@ urlpatterns = [
     path("e/<str:token>/cancel/", views.registration_cancel_view, name="cancel"),
     path("e/<str:token>/room/", views.room, name="room"),
     path("e/<str:token>/presence/", views.presence, name="presence"),
+    path("e/<str:token>/messages/", views.messages_view, name="messages"),
     path("e/<str:token>/certificate.pdf", views.certificate_download, name="certificate"),
     path("verify/<str:code>/", views.verify, name="verify"),
     path("staff/events/<int:pk>/room/", views.staff_room, name="staff_room"),
     path("staff/events/<int:pk>/presence/", views.staff_presence, name="staff_presence"),
+    path("staff/events/<int:pk>/messages/", views.staff_messages, name="staff_messages"),
+    path("staff/events/<int:pk>/moderate/", views.staff_moderate, name="staff_moderate"),
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,9 +18,12 @@ from opora.accounts.models import Role
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.errors import DomainError, NotFound
 from opora.events import janus, selectors, services
+from opora.events import room as room_services
 from opora.events.certificates import certificate_pdf
 from opora.events.forms import RegistrationForm
 from opora.events.models import Attendance, Event, Registration
+
+logger = logging.getLogger(__name__)
 
 
 def _event_or_404(pk: int) -> Event:
@@ -92,13 +97,23 @@ def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("events:registration", token)
 
 
-def _room_context(event: Event, *, display: str, publisher: bool) -> dict:
-    return {
-        "event": event,
-        "service": event.service,
-        "janus": janus.client_config(event, publisher=publisher, display=display),
-        "janus_available": janus.available(),
-    }
+def _room_context(event: Event, *, who: str, display: str, publisher: bool, urls: dict) -> dict:
+    """The room page's settings; creates the Janus room (with this participant's token) first.
+    When Janus is not configured or does not answer, the page says the room is unavailable."""
+    config: dict = {}
+    if janus.available():
+        token = janus.participant_token(event, who)
+        try:
+            janus.room_ensure(event, [token])
+        except (OSError, janus.JanusError):
+            logger.warning("janus unavailable for event %s", event.pk)
+        else:
+            config = {
+                **janus.client_config(event, publisher=publisher, display=display),
+                "token": token,
+                **urls,
+            }
+    return {"event": event, "service": event.service, "config": config}
 
 
 def room(request: HttpRequest, token: str) -> HttpResponse:
@@ -113,20 +128,48 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
         problem = _("This event has ended; the link no longer opens the room.")
     elif registration.status != Registration.Status.CONFIRMED:
         problem = _("You have no place at this event, so the room is closed to you.")
-    context = _room_context(event, display=registration.display_name, publisher=False)
+    context = {"event": event, "service": event.service, "config": {}}
+    if not problem:
+        context = _room_context(
+            event,
+            who=f"r{registration.pk}",
+            display=registration.display_name,
+            publisher=False,
+            urls={
+                "presence": reverse("events:presence", args=[token]),
+                "messages": reverse("events:messages", args=[token]),
+            },
+        )
     context.update({"registration": registration, "problem": problem, "is_lead": False})
     return TemplateResponse(request, "events/room.html", context, status=410 if problem else 200)
 
 
 @role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
+    event = _staff_event(request, pk)
+    user = request.user
+    context = _room_context(
+        event,
+        who=f"u{user.pk}",
+        display=user.display_name,
+        publisher=True,
+        urls={
+            "presence": reverse("events:staff_presence", args=[pk]),
+            "messages": reverse("events:staff_messages", args=[pk]),
+            "moderate": reverse("events:staff_moderate", args=[pk]),
+        },
+    )
+    context.update({"problem": "", "is_lead": True, "registration": None})
+    return TemplateResponse(request, "events/room.html", context)
+
+
+def _staff_event(request: StaffRequest, pk: int) -> Event:
+    """The event, when the staff member works for its service (404 otherwise)."""
     event = _event_or_404(pk)
     user = request.user
     if not user.is_superuser and not user.services.filter(pk=event.service_id).exists():
         raise Http404
-    context = _room_context(event, display=request.user.display_name, publisher=True)
-    context.update({"problem": "", "is_lead": True, "registration": None})
-    return TemplateResponse(request, "events/room.html", context)
+    return event
 
 
 def _presence(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
@@ -154,7 +197,7 @@ def presence(request: HttpRequest, token: str) -> JsonResponse:
 @require_POST
 @role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
 def staff_presence(request: StaffRequest, pk: int) -> JsonResponse:
-    event = _event_or_404(pk)
+    event = _staff_event(request, pk)
     return _presence(request, event, user=request.user)
 
 
@@ -174,3 +217,60 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound:
         return TemplateResponse(request, "events/verify.html", {"certificate": None}, status=404)
     return TemplateResponse(request, "events/verify.html", {"certificate": certificate})
+
+
+def _messages(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
+    if request.method == "POST":
+        data = json.loads(request.body or b"{}")
+        feed = data.get("feed")
+        try:
+            room_services.room_message_post(
+                event=event,
+                kind=str(data.get("kind", "chat")),
+                text=str(data.get("text", ""))[:1000],
+                feed=int(feed) if isinstance(feed, int) else None,
+                mid=str(data.get("mid", ""))[:8],
+                **who,  # type: ignore[arg-type]
+            )
+        except DomainError as exc:
+            return JsonResponse({"error": str(exc.message)}, status=400)
+        except (OSError, janus.JanusError):
+            return JsonResponse({"error": "janus"}, status=503)
+    try:
+        after = int(request.GET.get("after", "0"))
+    except ValueError:
+        after = 0
+    return JsonResponse({"items": room_services.room_messages_since(event=event, after=after)})
+
+
+def messages_view(request: HttpRequest, token: str) -> JsonResponse:
+    registration = _registration_or_404(token)
+    event = registration.event
+    if registration.status != Registration.Status.CONFIRMED or event.ends_at <= timezone.now():
+        return JsonResponse({"error": "closed"}, status=410)
+    return _messages(request, event, registration=registration)
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_messages(request: StaffRequest, pk: int) -> JsonResponse:
+    event = _staff_event(request, pk)
+    return _messages(request, event, user=request.user)
+
+
+@require_POST
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
+    event = _staff_event(request, pk)
+    data = json.loads(request.body or b"{}")
+    try:
+        room_services.room_moderate(
+            actor=request.user,
+            event=event,
+            message_id=int(data.get("message", 0)),
+            action=str(data.get("action", "")),
+        )
+    except DomainError as exc:
+        return JsonResponse({"error": str(exc.message)}, status=exc.http_status)
+    except (OSError, janus.JanusError):
+        return JsonResponse({"error": "janus"}, status=503)
+    return JsonResponse({"ok": True})
