@@ -9,6 +9,7 @@ event's row lock (`events.locks`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from decimal import Decimal
 
@@ -161,8 +162,9 @@ class Event(models.Model):
 
     @property
     def room_id(self) -> int:
-        # Janus rooms are numbers; one per event, far from the numbers Janus's samples use.
-        return 100_000 + self.pk
+        """The Janus room's number: from the room secret (48 bits, exact in the browser's
+        JSON), so that a database rebuilt from scratch never meets a room of an older event."""
+        return int(hashlib.sha256(self.room_secret.encode()).hexdigest()[:12], 16)
 
     def _localised(self, field: str) -> str:
         language = (translation.get_language() or "ru")[:2]

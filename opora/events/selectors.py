@@ -164,3 +164,27 @@ def attendance_open(*, event: Event, registration: Registration) -> Attendance |
     return Attendance.objects.filter(
         event=event, registration=registration, left_at__isnull=True
     ).first()
+
+
+def events_of_service(*, service: Service, limit: int = 100) -> list[Event]:
+    """All events of `service`, the latest first, with the count of places taken."""
+    return list(
+        Event.objects.filter(service=service)
+        .select_related("lead")
+        .annotate(
+            confirmed=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            )
+        )
+        .order_by("-starts_at")[:limit]
+    )
+
+
+def event_registrations(*, event: Event) -> list[Registration]:
+    """The live registrations of `event` (places first, then the waiting list in order)."""
+    return list(
+        Registration.objects.filter(event=event)
+        .exclude(status=Registration.Status.CANCELLED)
+        .prefetch_related("attendances")
+        .order_by("status", "waiting_position", "pk")
+    )

@@ -274,3 +274,57 @@ def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
     except (OSError, janus.JanusError):
         return JsonResponse({"error": "janus"}, status=503)
     return JsonResponse({"ok": True})
+
+
+# --- the staff's page of a service's events ------------------------------------------------------
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_events(request: StaffRequest) -> HttpResponse:
+    """The current service's events: coming and past, with the room and the participants."""
+    service = request.service
+    events = selectors.events_of_service(service=service) if service else []
+    return TemplateResponse(request, "events/staff_events.html", {"events": events})
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
+    """One event: the participants (with the registry's note), the announcement, certificates."""
+    event = _staff_event(request, pk)
+    user = request.user
+    may_lead = user.pk == event.lead_id or user.has_role(Role.HEAD, Role.ADMIN)
+    if request.method == "POST" and may_lead:
+        action = request.POST.get("action")
+        try:
+            if action == "note":
+                registration = Registration.objects.filter(
+                    event=event, pk=request.POST.get("registration") or 0
+                ).first()
+                if registration is None:
+                    raise Http404
+                services.registration_note_set(
+                    actor=user, registration=registration, note=request.POST.get("note", "")
+                )
+                messages.success(request, _("The note is saved."))
+            elif action == "announce" and user.has_role(Role.HEAD, Role.ADMIN):
+                count = services.event_announcement_send(actor=user, event=event)
+                messages.success(
+                    request, _("The announcement is sent to %(n)s addresses.") % {"n": count}
+                )
+            elif action == "certificates":
+                issued = services.certificates_issue(actor=user, event=event)
+                messages.success(request, _("Certificates issued: %(n)s.") % {"n": len(issued)})
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("events:staff_event", pk)
+    return TemplateResponse(
+        request,
+        "events/staff_event.html",
+        {
+            "event": event,
+            "registrations": selectors.event_registrations(event=event),
+            "may_lead": may_lead,
+            "may_announce": user.has_role(Role.HEAD, Role.ADMIN),
+            "ended": event.ends_at <= timezone.now(),
+        },
+    )

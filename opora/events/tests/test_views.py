@@ -91,3 +91,38 @@ def test_certificate_pdf_and_verify(client, service, consultant):
     assert phone(1) not in page.content.decode()
     missing = client.get(reverse("events:verify", args=["AAAAAAAAAAAAAAAA"]))
     assert missing.status_code == 404 and certificate.code not in missing.content.decode()
+
+
+def test_staff_page_notes_announcement_and_certificates(client, service, consultant, head):
+    from opora.notifications.models import Notification
+
+    past = make_event(service, consultant, starts_in=dt.timedelta(minutes=1))
+    registration = services.registration_create(
+        actor=None,
+        event=past,
+        full_name="Иванова Анна",
+        phone=phone(1),
+        email="anna@example.org",
+        announcements_opt_in=True,
+    ).registration
+    Event.objects.filter(pk=past.pk).update(starts_at=timezone.now() - dt.timedelta(hours=2))
+    Attendance.objects.create(
+        event=past,
+        registration=registration,
+        joined_at=timezone.now() - dt.timedelta(hours=2),
+        left_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    client.force_login(consultant)
+    url = reverse("events:staff_event", args=[past.pk])
+    assert "Иванова Анна" in client.get(url).content.decode()
+    client.post(url, {"action": "note", "registration": registration.pk, "note": "активна"})
+    registration.refresh_from_db()
+    assert registration.note == "активна"
+    client.post(url, {"action": "certificates"})
+    assert hasattr(Registration.objects.get(pk=registration.pk), "certificate")
+    coming = make_event(service, consultant)
+    client.force_login(head)
+    client.post(reverse("events:staff_event", args=[coming.pk]), {"action": "announce"})
+    announced = Notification.objects.filter(kind="event_announcement")
+    assert [n.recipient for n in announced] == ["anna@example.org"]
+    assert past.title_ru in client.get(reverse("events:staff_events")).content.decode()
