@@ -32,9 +32,8 @@ def test_portal_lists_the_coming_event_and_registration_works(client, service, c
     page = client.get(response.url).content.decode()
     assert 'id="join-link"' in page
     # Full: the form offers the waiting list.
-    assert (
-        "waiting list" in client.get(reverse("events:register", args=[event.pk])).content.decode()
-    )
+    full = client.get(reverse("events:register", args=[event.pk])).content.decode()
+    assert 'id="full-notice"' in full and "лист ожидания" in full
 
 
 def test_room_says_plainly_when_the_link_is_of_another_event_or_too_late(
@@ -46,12 +45,12 @@ def test_room_says_plainly_when_the_link_is_of_another_event_or_too_late(
     ).registration
     url = reverse("events:room", args=[registration.token])
     other = client.get(url + "?event=999999")
-    assert other.status_code == 410 and "another event" in other.content.decode()
+    assert other.status_code == 410 and "другое мероприятие" in other.content.decode()
     ok = client.get(url + f"?event={event.pk}")
     assert ok.status_code == 200
     Event.objects.filter(pk=event.pk).update(starts_at=timezone.now() - dt.timedelta(hours=3))
     late = client.get(url)
-    assert late.status_code == 410 and "has ended" in late.content.decode()
+    assert late.status_code == 410 and "закончилось" in late.content.decode()
     assert client.get(reverse("events:room", args=["x" * 43])).status_code == 404
 
 
