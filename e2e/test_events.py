@@ -9,6 +9,7 @@ import io
 import os
 import re
 import shutil
+import time
 
 import pytest
 from django.utils import timezone
@@ -138,7 +139,6 @@ def janus_server(tmp_path, monkeypatch):
     import secrets
     import socket
     import subprocess
-    import time
     import urllib.request
 
     if os.environ.get("OPORA_JANUS_URL"):
@@ -197,8 +197,6 @@ STATS = """async (which) => {
 
 
 def wait_growing(page, key: str, *, feed=None, timeout: float = 30) -> int:
-    import time
-
     first = page.evaluate(STATS, feed)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -259,8 +257,6 @@ def test_presenter_and_three_participants_on_janus(
             "(f) => window.oporaGroupRoom.subs[f] !== undefined", arg=feed, timeout=15_000
         )
     # Muted by Janus until the lead allows: nothing of the speaker reaches the others.
-    import time
-
     before = [p.evaluate(STATS, feed)["packets"] for p in listeners]
     time.sleep(2)
     after = [p.evaluate(STATS, feed)["packets"] for p in listeners]
@@ -269,9 +265,29 @@ def test_presenter_and_three_participants_on_janus(
     for page in listeners:
         wait_growing(page, "packets", feed=feed)  # the others hear the speaker
 
+    for page in pages:
+        page.locator("#leave-button").click()
     stays = Attendance.objects.filter(event=event)
     assert {a.registration_id for a in stays if a.registration_id} == {r.pk for r in registrations}
     assert stays.filter(user=consultant).exists()
+    for registration in registrations:
+        expect_left = Attendance.objects.filter(registration=registration, left_at__isnull=False)
+        for _ in range(20):
+            if expect_left.exists():
+                break
+            time.sleep(0.25)
+        assert expect_left.exists(), registration.full_name
+
+    # The registry of regulation 002 Appendix 3 lists them, with the times on the lead's page.
+    from opora.events.selectors import participants_rows
+
+    day = timezone.localtime(event.starts_at, service.tz).date()
+    rows = list(participants_rows(service, day, day))
+    assert sorted(r["client_name"] for r in rows) == ["Участник 0", "Участник 1", "Участник 2"]
+    lead.goto(f"/staff/events/{event.pk}/")
+    for registration in registrations:
+        expect(lead.locator("#participants")).to_contain_text(registration.full_name)
+    axe_check(lead, where="the event's staff page")
 
 
 def test_janus_refuses_a_join_without_oporas_token(janus_server, service, consultant):
