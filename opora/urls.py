@@ -19,6 +19,7 @@ urlpatterns = [
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),
     path("", include("opora.quality.urls")),
+    path("", include("opora.events.urls")),  # events: /events/<id>/register/, /e/<token>/, /verify/
     path("", include("opora.consultations.urls")),
     path("", include("opora.web.urls")),
 ]

@@ -68,6 +68,14 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_FAILURE_REBOOKED = "consultation.failure_rebooked"
     CONSULTATION_PREPARATION = "consultation.preparation"
 
+    EVENT_ANNOUNCEMENT_SENT = "event.announcement_sent"
+    EVENT_CERTIFICATES_ISSUED = "event.certificates_issued"
+    EVENT_CREATED = "event.created"
+    EVENT_NOTE_WRITTEN = "event.note_written"
+    EVENT_REGISTERED = "event.registered"
+    EVENT_REGISTRATION_CANCELLED = "event.registration_cancelled"
+    EVENT_REGISTRATION_PROMOTED = "event.registration_promoted"
+
     HANDOFF_SENT = "handoff.sent"
 
     REPORT_ANSWERED = "report.answered"
