@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opora.accounts import two_factor
+from opora.accounts import sessions, two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
     base,
@@ -30,6 +30,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    path("account/", sessions.account, name="account"),
+    path("account/sign-out-everywhere/", sessions.sign_out_everywhere, name="sign_out_everywhere"),
+    path("account/alive/", sessions.session_alive, name="session_alive"),
     path("authority/", base.authority_home, name="authority_home"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
