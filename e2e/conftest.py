@@ -52,6 +52,10 @@ document.addEventListener("securitypolicyviolation", (e) => {
 _csp_violations: list[str] = []
 
 
+def _csp_event(text: str) -> None:
+    _csp_violations.append(text)
+
+
 def _csp_console(message) -> None:
     if message.type == "error" and "Content Security Policy" in message.text:
         _csp_violations.append(f"console: {message.text}")
@@ -65,7 +69,7 @@ class _CspWatchedBrowser:
 
     def new_context(self, *args, **kwargs):
         context = self._browser.new_context(*args, **kwargs)
-        context.expose_function("__oporaCsp", _csp_violations.append)
+        context.expose_function("__oporaCsp", _csp_event)
         context.add_init_script(CSP_LISTENER)
         context.on("console", _csp_console)
         return context

@@ -279,9 +279,13 @@ class ApiRateLimitMiddleware:
         if request.path_info.startswith("/api/"):
             from opora.core import ratelimit
 
-            if ratelimit.limit_hit(ratelimit.API_ADDRESS_CALLS, request):
-                return ratelimit.too_many_requests(request, ratelimit.API_ADDRESS_CALLS)
             token = request.headers.get("Authorization", "")
-            if token and ratelimit.limit_hit(ratelimit.API_TOKEN_CALLS, request, who=token):
-                return ratelimit.too_many_requests(request, ratelimit.API_TOKEN_CALLS)
+            for limit, who in (
+                (ratelimit.API_ADDRESS_CALLS, None),
+                (ratelimit.API_TOKEN_CALLS, token),
+            ):
+                if (who is None or who) and ratelimit.limit_hit(limit, request, who=who):
+                    # LocaleMiddleware has not run yet: in the caller's language all the same.
+                    with translation.override(translation.get_language_from_request(request)):
+                        return ratelimit.too_many_requests(request, limit)
         return self.get_response(request)

@@ -82,11 +82,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Staff idle for OPORA_STAFF_IDLE_MINUTES are signed out (opora.accounts.sessions).
-    "opora.accounts.sessions.StaffIdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "opora.accounts.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff idle for OPORA_STAFF_IDLE_MINUTES are signed out (opora.accounts.sessions).
+    "opora.accounts.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its response.
