@@ -17,6 +17,15 @@ from opora.core.ratelimit import Limit, hit
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    """Earlier tests of this process counted from the same address in the same cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 REDIS_URL = os.environ.get("OPORA_TEST_REDIS_URL", "")
 DB_CACHE = {
     "default": {

@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from opora.consultations.tests.factories import make_live_consultation
-
 pytestmark = pytest.mark.django_db
 
 OPORA = Path(__file__).resolve().parents[2]
@@ -48,30 +46,6 @@ def test_a_staff_page_is_never_stored(client, operator):
         _strict(response)
         assert "no-store" in response["Cache-Control"], name
         assert "camera=()" in response["Permissions-Policy"]
-
-
-def test_only_the_room_and_its_device_check_may_use_camera_and_microphone(
-    client, service, consultant
-):
-    live = make_live_consultation(service, consultant)
-    client.post(reverse("consultations:client_entry", args=[live.client_token]))  # the notice
-    for name in ("consultations:device_check", "consultations:client_room"):
-        response = client.get(reverse(name, args=[live.client_token]))
-        assert response.status_code == 200, name
-        _strict(response)
-        assert "camera=(self)" in response["Permissions-Policy"], name
-        assert "microphone=(self)" in response["Permissions-Policy"], name
-        assert "no-store" in response["Cache-Control"], name
-        # The room's WebSocket and media are allowed; nothing from elsewhere.
-        d = _directives(response)
-        assert "ws://testserver" in d["connect-src"] and d["media-src"] == "'self' blob:"
-    # The client's link page before the room asks for nothing.
-    entry = client.get(reverse("consultations:client_entry", args=[live.client_token]))
-    assert "camera=()" in entry["Permissions-Policy"] and "no-store" in entry["Cache-Control"]
-    client.force_login(consultant)
-    room = client.get(reverse("consultations:consultant_room", args=[live.pk]))
-    assert room.status_code == 200
-    assert "camera=(self)" in room["Permissions-Policy"]
 
 
 def test_the_bad_input_page_carries_the_headers_too(client):

@@ -167,8 +167,9 @@ class Command(BaseCommand):
     def migrate(self, force: bool) -> bool:
         started = time.monotonic()
         pending = pending_migrations()
-        # The rate limits' table when the cache is the database (no-op otherwise, and when it exists).
-        call_command("createcachetable", verbosity=0)
+        if any("DatabaseCache" in c["BACKEND"] for c in settings.CACHES.values()):
+            # The rate limits' table of the embedded default (nothing to do when it exists).
+            call_command("createcachetable", verbosity=0)
         if not pending and not force:
             self.step("migrate", started, "nothing to apply")
             return False
