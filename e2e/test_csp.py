@@ -4,7 +4,7 @@
 from playwright.sync_api import expect
 
 from . import conftest
-from .conftest import e2e_db
+from .conftest import e2e_db, login
 
 pytestmark = e2e_db
 
@@ -37,3 +37,17 @@ def test_the_camera_is_refused_outside_the_room(page, live_server):
     }"""
     )
     assert state == "NotAllowedError"
+
+
+def test_sign_out_everywhere_from_the_account_page(new_page, operator, axe_check):
+    desk, phone = new_page(), new_page()
+    login(desk, operator.username)
+    login(phone, operator.username)
+    desk.locator("#account-link").click()
+    expect(desk.get_by_role("heading", name="Моя учётная запись")).to_be_visible()
+    axe_check(desk, where="account page")
+    desk.get_by_role("button", name="Выйти на всех устройствах").click()
+    expect(desk.locator("#login-form")).to_be_visible()
+    expect(desk.locator(".messages")).to_contain_text("Вы вышли из системы на всех устройствах")
+    phone.goto("/operator/")
+    expect(phone.locator("#login-form")).to_be_visible()

@@ -28,12 +28,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from opora.accounts.models import User
+from opora.accounts.two_factor import has_authenticator, recovery_codes_left
 from opora.core.audit import AuditEventType, audit_record
 
 SEEN_KEY = "opora_seen"
 SINCE_KEY = "opora_since"
 # The time seen is written at most this often (seconds): not a session write on every request.
 _SEEN_EVERY = 60
+_STORE_GRACE = 2 * _SEEN_EVERY
 
 
 def idle_seconds() -> int:
@@ -73,8 +75,9 @@ class StaffIdleTimeoutMiddleware:
             if not isinstance(seen, int | float) or now - seen >= _SEEN_EVERY:
                 request.session[SEEN_KEY] = now
                 request.session.setdefault(SINCE_KEY, now)
-                # The store's own expiry follows the idle clock (the WebSocket asks the store).
-                request.session.set_expiry(idle_seconds())
+                # The store's own expiry follows the idle clock (the WebSocket asks the store), a
+                # little later, so that this check (audited, with its message) comes first.
+                request.session.set_expiry(idle_seconds() + _STORE_GRACE)
         return self.get_response(request)
 
     @staticmethod
@@ -124,7 +127,11 @@ def account(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "accounts/account.html",
-        {"idle_minutes": idle_seconds() // 60},
+        {
+            "idle_minutes": idle_seconds() // 60,
+            "recovery_left": recovery_codes_left(_user(request)),
+            "has_authenticator": has_authenticator(_user(request)),
+        },
     )
 
 

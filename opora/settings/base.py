@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time recovery codes beside the app
     "axes",
     "channels",
     "opora.core",

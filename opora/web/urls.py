@@ -33,6 +33,7 @@ urlpatterns = [
     path("account/", sessions.account, name="account"),
     path("account/sign-out-everywhere/", sessions.sign_out_everywhere, name="sign_out_everywhere"),
     path("account/alive/", sessions.session_alive, name="session_alive"),
+    path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
     path("authority/", base.authority_home, name="authority_home"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
