@@ -8,12 +8,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from opora.accounts.models import ApiToken, User
 from opora.accounts.policy import Action, can
 from opora.accounts.services import api_token_revoke
 from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
 from opora.core.models import AuditEvent
+
+# Recovery codes are the member's own (made and shown once on their account page); an administrator
+# resetting a lost second factor deletes the authenticator (TOTP device) as before.
+if admin.site.is_registered(StaticDevice):
+    admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)

@@ -30,6 +30,7 @@ from opora.complaints.forms import (
     StaffComplaintForm,
 )
 from opora.complaints.models import Complaint
+from opora.core import ratelimit
 from opora.core.actors import SystemActor
 from opora.core.errors import DomainError, NotFound
 from opora.core.errors import PermissionDenied as Denied
@@ -62,6 +63,8 @@ def _portal(
 @require_http_methods(["GET", "POST"])
 def portal_new(request: HttpRequest, code: str) -> HttpResponse:
     """File a complaint (§16). On success the number and the follow-up code are shown once."""
+    if request.method == "POST" and ratelimit.limit_hit(ratelimit.PORTAL_FORM, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_FORM)
     service = _service(code)
     rules = deadlines.settings_for(service)
     form = PortalComplaintForm(request.POST or None, allows_anonymous=rules.allows_anonymous)
@@ -112,6 +115,8 @@ def portal_new(request: HttpRequest, code: str) -> HttpResponse:
 def portal_follow(request: HttpRequest, code: str) -> HttpResponse:
     """The follow-up page: the complaint's status and answer by its code (posted, never in the
     address). A wrong code gets the same answer as a code of another service."""
+    if request.method == "POST" and ratelimit.limit_hit(ratelimit.PORTAL_CODE, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_CODE)
     service = _service(code)
     form = FollowForm(request.POST or None)
     complaint = None
@@ -157,6 +162,8 @@ def _follow_page(
 @require_POST
 def portal_disagree(request: HttpRequest, code: str) -> HttpResponse:
     """The complainant disagrees with the answer (§19): reopened to the authority."""
+    if ratelimit.limit_hit(ratelimit.PORTAL_CODE, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_CODE)
     service = _service(code)
     disagree = DisagreeForm(request.POST)
     form = FollowForm({"code": request.POST.get("code", "")})

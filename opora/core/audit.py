@@ -34,6 +34,9 @@ class AuditEventType(models.TextChoices):
 
     AUTH_2FA_ENABLED = "auth.2fa_enabled"
     AUTH_2FA_VERIFIED = "auth.2fa_verified"
+    AUTH_RECOVERY_CODES_CREATED = "auth.recovery_codes_created"
+    AUTH_SESSION_IDLE_ENDED = "auth.session_idle_ended"
+    AUTH_SIGNED_OUT_EVERYWHERE = "auth.signed_out_everywhere"
 
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"
