@@ -38,7 +38,7 @@ class Limit:
 
     def _numbers(self) -> tuple[int, int]:
         custom = getattr(settings, "OPORA_RATE_LIMITS", {}).get(self.scope)
-        return tuple(custom) if custom else (self.default_count, self.default_window)  # type: ignore[return-value]
+        return tuple(custom) if custom else (self.default_count, self.default_window)
 
     @property
     def count(self) -> int:

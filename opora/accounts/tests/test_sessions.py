@@ -44,9 +44,9 @@ def test_a_staff_session_ends_after_thirty_idle_minutes(settings):
     _age(c, minutes=31)
     response = c.get(reverse("account"))
     assert response.status_code == 302
-    assert response.url == reverse("login") + "?next=%2Faccount%2F"
+    assert response["Location"] == reverse("login") + "?next=%2Faccount%2F"
     assert "_auth_user_id" not in c.session
-    page = c.get(response.url).content.decode()
+    page = c.get(response["Location"]).content.decode()
     assert "Вы вышли из системы после периода бездействия" in page
     assert AuditEvent.objects.filter(
         event_type="auth.session_idle_ended", actor_id=user.pk
@@ -101,7 +101,7 @@ def test_sign_out_everywhere_ends_the_other_sessions_and_is_audited():
     page = desk.get(reverse("account")).content.decode()
     assert 'id="sign-out-everywhere"' in page
     response = desk.post(reverse("sign_out_everywhere"))
-    assert response.status_code == 302 and response.url == reverse("login")
+    assert response.status_code == 302 and response["Location"] == reverse("login")
     # Both of this user's sessions are gone; the colleague's is not.
     assert phone.get(reverse("account")).status_code == 302
     assert desk.get(reverse("account")).status_code == 302

@@ -79,7 +79,8 @@ _INLINE = [
 def test_no_template_has_inline_script_or_style():
     found = []
     for path in OPORA.rglob("templates/**/*.html"):
-        if "email" in path.name or ".venv" in path.parts:
+        # E-mails and the PDFs WeasyPrint draws never reach a browser under the policy.
+        if "email" in path.name or path.name.endswith("_pdf.html") or ".venv" in path.parts:
             continue
         text = path.read_text()
         for pattern, what in _INLINE:
