@@ -9,6 +9,7 @@ from opora.web.views import (
     base,
     consultant,
     coordinator,
+    dashboards,
     deliveries,
     head,
     journals,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
     path("authority/", base.authority_home, name="authority_home"),
+    path("dashboards/", dashboards.dashboard, name="dashboards"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
     # Operator console
