@@ -265,10 +265,13 @@ def booking_lead_time(f: DashboardFilter) -> list[dict[str, Any]]:
     )
 
 
-def late_bookings(f: DashboardFilter | None = None) -> QuerySet[ServiceRequest]:
+def late_bookings(
+    f: DashboardFilter | None = None, *, base: QuerySet[ServiceRequest] | None = None
+) -> QuerySet[ServiceRequest]:
     """Requests whose first booking was made later than the service's `service_within_days`
-    (10 calendar days by default) after registration. Without a filter: every service."""
-    base = _requests(f) if f is not None else ServiceRequest.objects.all()
+    (10 calendar days by default) after registration: of the filter, or of `base`."""
+    if base is None:
+        base = _requests(f) if f is not None else ServiceRequest.objects.all()
     return (
         _with_first_booking(base)
         .filter(first_booked_at__isnull=False)

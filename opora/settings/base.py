@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.quality.tasks.sweep_evaluations",
         "schedule": crontab(),
     },
+    "late-bookings": {
+        "task": "opora.journals.tasks.alert_late_bookings",
+        "schedule": crontab(minute="*/30"),
+    },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
 }

@@ -225,3 +225,22 @@ def test_operator_and_consultant_are_refused(service, operator, consultant):
         web = WebClient()
         web.force_login(user)
         assert web.get(reverse("dashboards")).status_code == 403
+
+
+def test_late_booking_sweep_tells_each_head_once(service, data, head):
+    from opora.journals.alerts import late_booking_alert
+    from opora.notifications.models import Notification
+
+    head.email = "head@example.org"
+    head.save(update_fields=["email"])
+    make_user(Role.HEAD, service=service, email="")  # no address: nobody to tell
+    now = _at(service, DAY1 + dt.timedelta(days=13))
+    assert late_booking_alert(now=now) == 1
+    assert late_booking_alert(now=now) == 0
+    notes = Notification.objects.filter(kind="late_booking")
+    assert [(n.recipient, n.subject_id) for n in notes] == [
+        ("head@example.org", str(data["r1"].pk))
+    ]
+    assert data["r1"].public_code in notes[0].body and SECRET_NAME not in notes[0].body
+    # Long after the booking the sweep no longer looks at it.
+    assert late_booking_alert(now=now + dt.timedelta(days=30)) == 0
