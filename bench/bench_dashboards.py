@@ -61,8 +61,12 @@ def generate(n: int) -> dict[str, Any]:
     from django.db import connection
 
     from opora.accounts.models import Role
-    from opora.demo.factories import make_consultant, make_district_service, make_service_1411
-    from opora.demo.factories import make_user
+    from opora.demo.factories import (
+        make_consultant,
+        make_district_service,
+        make_service_1411,
+        make_user,
+    )
 
     s1 = make_service_1411()
     s2 = make_district_service()
@@ -104,7 +108,14 @@ def generate(n: int) -> dict[str, Any]:
                 '', '', 'B' || g
             FROM generate_series(1, %(n)s) g
             """,
-            {"n": n, "s1": s1.pk, "s2": s2.pk, "clients": max(n // 2, 1), "rmin": rmin, "rmax": rmax},
+            {
+                "n": n,
+                "s1": s1.pk,
+                "s2": s2.pk,
+                "clients": max(n // 2, 1),
+                "rmin": rmin,
+                "rmax": rmax,
+            },
         )
         cur.execute(
             """
@@ -322,7 +333,9 @@ def measure(info: dict[str, Any], days: int, repeat: int) -> dict[str, Any]:
                 rows[name] = {"django": timed(fn, repeat)}
             if name in RAW:
                 sql = RAW[name]
-                rows[name]["raw"] = timed(lambda sql=sql: conn.execute(sql, params).fetchall(), repeat)
+                rows[name]["raw"] = timed(
+                    lambda sql=sql: conn.execute(sql, params).fetchall(), repeat
+                )
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -384,9 +397,15 @@ def main(argv: list[str]) -> int:
         dj, raw = r["django"], r.get("raw")
         ratio = f"{dj['median_ms'] / raw['median_ms']:.2f}" if raw and raw["median_ms"] else "—"
         raw_text = f"{raw['median_ms']} ({raw['max_ms']})" if raw else "—"
-        say(f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} {raw_text:>16} {ratio:>6}")
-    say(f"{'the whole page (head)':28} {result['page']['median_ms']:>9} ({result['page']['max_ms']})")
-    say(f"{'one chart as XLSX':28} {result['export_xlsx']['median_ms']:>9} ({result['export_xlsx']['max_ms']})")
+        say(
+            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} {raw_text:>16} {ratio:>6}"
+        )
+    say(
+        f"{'the whole page (head)':28} {result['page']['median_ms']:>9} ({result['page']['max_ms']})"
+    )
+    say(
+        f"{'one chart as XLSX':28} {result['export_xlsx']['median_ms']:>9} ({result['export_xlsx']['max_ms']})"
+    )
     out = {"machine": m, "data": info, **result}
     (VAR / "dashboards.json").write_text(json.dumps(out, indent=2, default=str))
     if not args.keep_db:

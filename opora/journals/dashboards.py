@@ -334,7 +334,7 @@ def sla_service_within_days(f: DashboardFilter, *, today: dt.date | None = None)
     return Sla(
         key="service_days",
         name=str(_("Service within 10 calendar days of the request")),
-        target=str(_("100% within the service's limit (10 calendar days)")),
+        target=str(_("All within the service's limit (10 calendar days)")),
         due=counts["due"],
         met=counts["met"],
         misses=miss_rows(misses, f, "pk", "public_code", "created_at", "first_slot_at"),
@@ -370,7 +370,7 @@ def sla_schedules(f: DashboardFilter, *, now: dt.datetime | None = None) -> Sla:
     return Sla(
         key="schedules",
         name=str(_("Schedules by the 25th for the next month")),
-        target=str(_("100% submitted by the due day")),
+        target=str(_("All submitted by the due day")),
         due=counts["due"],
         met=counts["met"],
         misses=rows,
