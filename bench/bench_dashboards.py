@@ -296,7 +296,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {"median_ms": round(statistics.median(runs), 1), "max_ms": round(max(runs), 1)}
 
 
-def measure(info: dict[str, Any], days: int, repeat: int) -> dict[str, Any]:
+def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict[str, Any]:
     import psycopg
     from django.test import Client
     from django.urls import reverse
@@ -328,8 +328,10 @@ def measure(info: dict[str, Any], days: int, repeat: int) -> dict[str, Any]:
     params = {"tz": TZ, "services": list(info["services"]), "start": f.start, "end": f.end}
     rows: dict[str, Any] = {}
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        if jit_off:
+            conn.execute("SET jit = off")  # as the page does (dashboards.dashboard_session)
         for name, fn in selectors.items():
-            with timezone.override(TZ):
+            with timezone.override(TZ), d.dashboard_session():
                 rows[name] = {"django": timed(fn, repeat)}
             if name in RAW:
                 sql = RAW[name]
@@ -359,6 +361,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=30, help="the period of the page")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--raw-jit", action="store_true", help="leave PostgreSQL's JIT on for the raw SQL"
+    )
     parser.add_argument("--reuse-db", action="store_true")
     args = parser.parse_args(argv)
     server = os.environ.get("DATABASE_URL", "")
@@ -390,7 +395,7 @@ def main(argv: list[str]) -> int:
         f"data: {info['requests']:,} requests, {info['consultations']:,} consultations, "
         f"{info['protocols']:,} protocols (generated in {info['generate_s']} s)"
     )
-    result = measure(info, args.days, args.repeat)
+    result = measure(info, args.days, args.repeat, not args.raw_jit)
     say(f"period: the last {args.days} days; median of {args.repeat} warm runs (max)")
     say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6}")
     for name, r in result["selectors"].items():

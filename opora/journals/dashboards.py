@@ -18,10 +18,12 @@ come from there: `mail` registers its figure here (`register_sla`), `web` asks `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     BooleanField,
@@ -103,6 +105,20 @@ def visible_services(actor: Any) -> QuerySet[Service]:
 def shows_persons(actor: Any) -> bool:
     """The authority sees aggregates only; the services' own staff see the lists behind them."""
     return role_of(actor) not in (AUTHORITY, None)
+
+
+@contextmanager
+def dashboard_session() -> Iterator[None]:
+    """Run the figures of one page in one read transaction without PostgreSQL's JIT.
+
+    The per-request subqueries (first booking) make the planner's cost estimate high enough to
+    JIT-compile the query, which costs ~0.7 s per query and saves nothing on a month's rows
+    (measured: bench/bench_dashboards.py, docs/PERFORMANCE.md)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 # --- The bases: what a period, a service, an organisation and a region select ------------------

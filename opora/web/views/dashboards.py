@@ -320,6 +320,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         region_id=region_id,
         persons=d.shows_persons(request.user),
     )
+    with d.dashboard_session():
+        return _answer(request, form, f)
+
+
+def _answer(request: HttpRequest, form: DashboardForm, f: d.DashboardFilter) -> HttpResponse:
     builders = _builders(f)
     fmt = request.GET.get("export", "")
     if fmt:
@@ -339,7 +344,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "slas": _slas(f),
         "persons": f.persons,
     }
-    return page(request, "web/dashboards/index.html", ctx)
+    response = page(request, "web/dashboards/index.html", ctx)
+    response.render()  # the figures are read inside the session's transaction
+    return response
 
 
 def _slas(f: d.DashboardFilter) -> list[d.Sla]:
