@@ -244,3 +244,16 @@ def test_late_booking_sweep_tells_each_head_once(service, data, head):
     assert data["r1"].public_code in notes[0].body and SECRET_NAME not in notes[0].body
     # Long after the booking the sweep no longer looks at it.
     assert late_booking_alert(now=now + dt.timedelta(days=30)) == 0
+
+
+def test_authority_cannot_ask_for_a_service_it_does_not_supervise(service, data):
+    from opora.scheduling.tests.factories import other_service
+
+    other = other_service(service, authority=None)
+    web = WebClient()
+    web.force_login(_authority(service))
+    response = web.get(
+        reverse("dashboards"),
+        {**_query(), "service": other.pk, "export": "csv", "chart": "per-channel"},
+    )
+    assert response.status_code == 400
