@@ -219,7 +219,9 @@ def regions(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per region of the request: requests and distinct persons (no region: `region_id` None)."""
     return list(
         _requests(f)
-        .values("region_id", "region__code", "region__name_ru")
+        .values(
+            "region_id", "region__code", "region__name_ru", "region__name_kk", "region__name_en"
+        )
         .annotate(requests=Count("id"), persons=_persons())
         .order_by("-requests", "region__code")
     )

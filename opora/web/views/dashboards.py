@@ -18,8 +18,8 @@ from django import forms
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from opora.accounts.policy import Action
@@ -110,6 +110,12 @@ def sla_reports(f: d.DashboardFilter) -> d.Sla:
     )
 
 
+def _region_name(row: dict[str, Any]) -> str:
+    """The region's name in the page's language (Russian when there is none)."""
+    lang = (get_language() or "ru").split("-")[0]
+    return row.get(f"region__name_{lang}") or row.get("region__name_ru") or ""
+
+
 def _label(choices: Any, value: Any) -> str:
     return str(dict(choices).get(value, value or "—"))
 
@@ -185,7 +191,7 @@ def _builders(f: d.DashboardFilter) -> dict[str, Callable[[], Chart]]:
 
     def region_chart() -> Chart:
         rows = [
-            [r["region__name_ru"] or _("Region not given"), r["requests"], r["persons"]]
+            [_region_name(r) or _("Region not given"), r["requests"], r["persons"]]
             for r in d.regions(f)
         ]
         return bars(
