@@ -66,6 +66,7 @@ class Action(enum.StrEnum):
     # The staff workplace
     WORKPLACE_USE = "workplace.use"
     AUTHORITY_VIEW = "authority.view"
+    DASHBOARD_VIEW = "dashboard.view"
     ADMIN_SITE = "admin.site"
     # Requests (intake, regulation 001/002)
     REQUEST_QUEUE = "request.queue"
@@ -153,6 +154,11 @@ S, OWN, A = Reach.SERVICE, Reach.OWN, Reach.ANY
 RULES: dict[Action, Rule] = {
     Action.WORKPLACE_USE: _rule(HANDLERS, S, "work on the staff screens of a service (switch)"),
     Action.AUTHORITY_VIEW: _rule((AUTHORITY, ADMIN), A, "the authority's aggregate page"),
+    Action.DASHBOARD_VIEW: _rule(
+        (COORDINATOR, HEAD, AUTHORITY, ADMIN),
+        A,
+        "the dashboards: aggregates of the actor's services (the authority: supervised, no person)",
+    ),
     Action.ADMIN_SITE: _rule((ADMIN,), A, "Django's admin pages (view, change, delete)"),
     Action.REQUEST_QUEUE: _rule(
         (OPERATOR, HEAD, ADMIN),

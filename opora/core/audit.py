@@ -113,6 +113,7 @@ class AuditEventType(models.TextChoices):
     JOURNAL_VIEWED = "journal.viewed"
 
     MAIL_ANSWER_OVERDUE = "mail.answer_overdue"
+    LATE_BOOKING_FLAGGED = "request.late_booking_flagged"
     MAIL_ANSWER_SENT = "mail.answer_sent"
     MAIL_ANSWER_WRITTEN = "mail.answer_written"
     MAIL_LETTER_JOINED_THREAD = "mail.letter_joined_thread"

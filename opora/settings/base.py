@@ -305,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.events.tasks.send_event_reminders",
         "schedule": crontab(minute="*/5"),
     },
+    "late-bookings": {
+        "task": "opora.journals.tasks.alert_late_bookings",
+        "schedule": crontab(minute="*/30"),
+    },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
     # The audit log's hash chain checked daily; a break alerts the security officers.

@@ -10,6 +10,7 @@ from opora.web.views import (
     base,
     consultant,
     coordinator,
+    dashboards,
     deliveries,
     head,
     journals,
@@ -38,6 +39,7 @@ urlpatterns = [
     path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
     path("authority/", base.authority_home, name="authority_home"),
     path("audit/", audit_log.audit_log, name="audit_log"),
+    path("dashboards/", dashboards.dashboard, name="dashboards"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
     # Operator console

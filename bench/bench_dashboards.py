@@ -1,0 +1,426 @@
+"""The dashboards' speed (issue 11: "a dashboard page ≤ 1 s" with 1M consultations and 2M requests):
+each selector of `opora.journals.dashboards` beside a hand-written SQL `GROUP BY` of the same figure
+(psycopg, no Django), and the whole page as a head sees it (Django's test client, rendering
+included), on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/bench_dashboards.py [--requests 50000] [--days 30] [--repeat 5]
+        [--keep-db] [--reuse-db]
+
+`--requests 2000000` makes the issue's size: 2M requests over a year, half of them booked and held
+(1M consultations), 80% of those with a protocol. The data is generated in the database
+(`generate_series`), about 1 minute per million rows on 2 cores; `--keep-db` keeps it and
+`--reuse-db` measures it again without regenerating. Uses its own database `opora_bench_dash`
+on the server of DATABASE_URL. Results: printed, and in var/bench/dashboards.json. Method and
+figures: docs/PERFORMANCE.md, "Dashboards".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import machine, say, with_database  # noqa: E402  (the harness's helpers)
+
+DB = "opora_bench_dash"
+VAR = ROOT / "var" / "bench"
+CONSULTANTS = 40  # per service
+TZ = "Asia/Almaty"
+
+
+def recreate(server_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_database(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+
+
+def drop(server_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_database(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def generate(n: int) -> dict[str, Any]:
+    """Two services, 40 consultants each, `n` requests over the last 365 days, half booked (one
+    slot each, a few late), a consultation per booking, a protocol for 80% of them."""
+    from django.db import connection
+
+    from opora.accounts.models import Role
+    from opora.demo.factories import (
+        make_consultant,
+        make_district_service,
+        make_service_1411,
+        make_user,
+    )
+
+    s1 = make_service_1411()
+    s2 = make_district_service()
+    head = make_user(Role.HEAD, service=s1, organisation=s1.provider_organisation)
+    head.services.add(s2)
+    consultants = [make_consultant(s).pk for s in (s1, s2) for _ in range(CONSULTANTS)]
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SELECT min(id), max(id) FROM core_region")
+        rmin, rmax = cur.fetchone()
+        cur.execute(
+            """
+            INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
+                phone_extra, email, created_at, region_id)
+            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL
+            FROM generate_series(1, %(clients)s) g
+            """,
+            {"clients": max(n // 2, 1)},
+        )
+        cur.execute(
+            """
+            INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
+                reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
+                updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
+                requester_kind, typical_question, public_code)
+            SELECT g, 'Синтетова Анна', '', '', '', '', '',
+                (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
+                CASE WHEN g %% 2 = 0 THEN 'done' WHEN g %% 11 = 0 THEN 'refused' ELSE 'new' END,
+                CASE WHEN g %% 2 <> 0 AND g %% 11 = 0 THEN 'out_of_competence' ELSE '' END,
+                '', '',
+                now() - (g::float / %(n)s) * interval '365 days',
+                now(),
+                CASE WHEN g %% 3 = 0 THEN %(s2)s ELSE %(s1)s END,
+                1 + (g::bigint * 7919) %% %(clients)s,
+                %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1),
+                false,
+                CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END,
+                (ARRAY['video','voice','chat','phone','written'])[1 + g %% 5],
+                '', '', 'B' || g
+            FROM generate_series(1, %(n)s) g
+            """,
+            {
+                "n": n,
+                "s1": s1.pk,
+                "s2": s2.pk,
+                "clients": max(n // 2, 1),
+                "rmin": rmin,
+                "rmax": rmax,
+            },
+        )
+        cur.execute(
+            """
+            INSERT INTO scheduling_schedule (service_id, consultant_id, month, status, created_at,
+                comment, submitted_at)
+            SELECT u.service_id, u.user_id, m::date, 'approved', now(), '',
+                m - interval '1 month' + interval '20 days' + mod(u.user_id, 9) * interval '1 day'
+            FROM accounts_user_services u
+            JOIN accounts_user au ON au.id = u.user_id AND au.role = 'consultant',
+                generate_series(date_trunc('month', now() - interval '365 days'),
+                                date_trunc('month', now()), interval '1 month') m
+            """
+        )
+        # One slot per booked request (every second one): booked 0–14 days after the request.
+        cur.execute(
+            """
+            INSERT INTO scheduling_slot (id, service_id, consultant_id, schedule_id, starts_at,
+                ends_at, is_open, is_booked)
+            SELECT r.id, r.service_id, c.consultant_id, sc.id,
+                r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day',
+                r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day 1 hour',
+                false, true
+            FROM intake_servicerequest r
+            JOIN LATERAL (
+                SELECT (%(consultants)s::bigint[])[1 + (r.id / 2) %% %(k)s
+                    + CASE WHEN r.service_id = %(s2)s THEN %(k)s ELSE 0 END] AS consultant_id
+            ) c ON true
+            JOIN scheduling_schedule sc ON sc.consultant_id = c.consultant_id
+                AND sc.month = date_trunc('month', r.created_at
+                    + (r.id %% 15) * interval '1 day' + interval '1 day')::date
+            WHERE r.id %% 2 = 0
+            ON CONFLICT DO NOTHING
+            """,
+            {"consultants": consultants, "k": CONSULTANTS, "s2": s2.pk},
+        )
+        cur.execute(
+            """
+            INSERT INTO scheduling_booking (id, slot_id, request_id, status, created_at,
+                cancel_reason)
+            SELECT s.id, s.id, s.id, 'active',
+                (SELECT created_at FROM intake_servicerequest r WHERE r.id = s.id)
+                    + mod(s.id, 15) * interval '1 day', ''
+            FROM scheduling_slot s
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
+                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel)
+            SELECT b.id, b.id, CASE WHEN mod(b.id, 20) = 0 THEN 'no_show' ELSE 'ended' END, 'video',
+                md5(b.id::text), now(), s.starts_at,
+                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', ''
+            FROM scheduling_booking b JOIN scheduling_slot s ON s.id = b.slot_id
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO consultations_protocol (id, consultation_id, child_name, reason, topic,
+                solution, materials, kind, next_consultation, note, created_at, updated_at,
+                written_by_id)
+            SELECT c.id, c.id, '', 'синтетика',
+                (ARRAY['1','2','3','4','5','6.1','6.2','6.3','7'])[1 + mod(c.id, 9)],
+                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id
+            FROM consultations_consultation c
+            JOIN scheduling_booking b ON b.id = c.booking_id
+            JOIN scheduling_slot s ON s.id = b.slot_id
+            WHERE mod(c.id, 5) <> 0 AND c.status = 'ended'
+            """
+        )
+        for table in (
+            "intake_client",
+            "intake_servicerequest",
+            "scheduling_slot",
+            "scheduling_booking",
+            "consultations_consultation",
+            "consultations_protocol",
+        ):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        cur.execute("ANALYZE")
+        cur.execute(
+            "SELECT (SELECT count(*) FROM intake_servicerequest),"
+            " (SELECT count(*) FROM consultations_consultation),"
+            " (SELECT count(*) FROM consultations_protocol)"
+        )
+        requests, consultations, protocols = cur.fetchone()
+    return {
+        "requests": requests,
+        "consultations": consultations,
+        "protocols": protocols,
+        "generate_s": round(time.perf_counter() - t0, 1),
+        "services": [s1.pk, s2.pk],
+        "head": head.pk,
+    }
+
+
+RAW = {
+    "requests_per_day": """
+        SELECT (created_at AT TIME ZONE %(tz)s)::date AS day, count(*),
+               count(DISTINCT client_id) + count(*) FILTER (WHERE client_id IS NULL)
+        FROM intake_servicerequest
+        WHERE service_id = ANY(%(services)s) AND created_at >= %(start)s AND created_at < %(end)s
+        GROUP BY 1 ORDER BY 1""",
+    "requests_per_channel": """
+        SELECT channel, count(*),
+               count(DISTINCT client_id) + count(*) FILTER (WHERE client_id IS NULL)
+        FROM intake_servicerequest
+        WHERE service_id = ANY(%(services)s) AND created_at >= %(start)s AND created_at < %(end)s
+        GROUP BY 1 ORDER BY 2 DESC""",
+    "services_by_kind_and_form": """
+        SELECT kind, preferred_form, count(*),
+               count(DISTINCT client_id) + count(*) FILTER (WHERE client_id IS NULL)
+        FROM intake_servicerequest
+        WHERE service_id = ANY(%(services)s) AND created_at >= %(start)s AND created_at < %(end)s
+          AND status = 'done' AND counted_with_id IS NULL
+        GROUP BY 1, 2""",
+    "topics": """
+        SELECT p.topic, count(*)
+        FROM consultations_protocol p
+        JOIN consultations_consultation c ON c.id = p.consultation_id
+        JOIN scheduling_booking b ON b.id = c.booking_id
+        JOIN scheduling_slot s ON s.id = b.slot_id
+        WHERE s.service_id = ANY(%(services)s) AND s.starts_at >= %(start)s
+          AND s.starts_at < %(end)s
+        GROUP BY 1""",
+    "regions": """
+        SELECT region_id, count(*),
+               count(DISTINCT client_id) + count(*) FILTER (WHERE client_id IS NULL)
+        FROM intake_servicerequest
+        WHERE service_id = ANY(%(services)s) AND created_at >= %(start)s AND created_at < %(end)s
+        GROUP BY 1""",
+    "consultant_load": """
+        SELECT s.consultant_id, count(*), count(*) FILTER (WHERE c.status = 'ended'),
+               count(*) FILTER (WHERE c.status = 'no_show'),
+               avg(c.ended_at - c.started_at) FILTER (WHERE c.status = 'ended')
+        FROM consultations_consultation c
+        JOIN scheduling_booking b ON b.id = c.booking_id
+        JOIN scheduling_slot s ON s.id = b.slot_id
+        WHERE s.service_id = ANY(%(services)s) AND s.starts_at >= %(start)s
+          AND s.starts_at < %(end)s
+        GROUP BY 1""",
+    "booking_lead_time": """
+        SELECT (first.created_at AT TIME ZONE %(tz)s)::date
+                 - (r.created_at AT TIME ZONE %(tz)s)::date AS lead, count(*)
+        FROM intake_servicerequest r
+        JOIN LATERAL (SELECT created_at FROM scheduling_booking b WHERE b.request_id = r.id
+                      ORDER BY created_at, id LIMIT 1) first ON true
+        WHERE r.service_id = ANY(%(services)s) AND r.created_at >= %(start)s
+          AND r.created_at < %(end)s
+        GROUP BY 1 ORDER BY 1""",
+    "sla_service_within_days": """
+        SELECT count(*), count(*) FILTER (WHERE first.starts_at IS NOT NULL AND
+                 (first.starts_at AT TIME ZONE %(tz)s)::date
+                 - (r.created_at AT TIME ZONE %(tz)s)::date <= sv.service_within_days)
+        FROM intake_servicerequest r
+        JOIN core_service sv ON sv.id = r.service_id
+        LEFT JOIN LATERAL (SELECT s.starts_at FROM scheduling_booking b
+                           JOIN scheduling_slot s ON s.id = b.slot_id
+                           WHERE b.request_id = r.id ORDER BY b.created_at, b.id LIMIT 1)
+             first ON true
+        WHERE r.service_id = ANY(%(services)s) AND r.created_at >= %(start)s
+          AND r.created_at < %(end)s AND r.status NOT IN ('refused', 'redirected')
+          AND (first.starts_at IS NOT NULL OR
+               current_date - (r.created_at AT TIME ZONE %(tz)s)::date >= sv.service_within_days)
+        """,
+}
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    fn()  # warm: the plan cache, the buffers
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - t0) * 1000)
+    return {"median_ms": round(statistics.median(runs), 1), "max_ms": round(max(runs), 1)}
+
+
+def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict[str, Any]:
+    import psycopg
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from opora.accounts.models import User
+    from opora.journals import dashboards as d
+    from opora.web.views.dashboards import sla_questionnaires
+
+    today = timezone.localdate()
+    f = d.DashboardFilter(
+        date_from=today - dt.timedelta(days=days - 1),
+        date_to=today,
+        service_ids=tuple(info["services"]),
+        persons=True,
+    )
+    selectors: dict[str, Callable[[], Any]] = {
+        "requests_per_day": lambda: d.requests_per_day(f),
+        "requests_per_channel": lambda: d.requests_per_channel(f),
+        "services_by_kind_and_form": lambda: d.services_by_kind_and_form(f),
+        "topics": lambda: d.topics(f),
+        "regions": lambda: d.regions(f),
+        "consultant_load": lambda: d.consultant_load(f),
+        "booking_lead_time": lambda: d.booking_lead_time(f),
+        "sla_service_within_days": lambda: d.sla_service_within_days(f),
+        "sla_schedules": lambda: d.sla_schedules(f),
+        "sla_questionnaires": lambda: sla_questionnaires(f),
+    }
+    params = {"tz": TZ, "services": list(info["services"]), "start": f.start, "end": f.end}
+    rows: dict[str, Any] = {}
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        if jit_off:
+            conn.execute("SET jit = off")  # as the page does (dashboards.dashboard_session)
+        for name, fn in selectors.items():
+            with timezone.override(TZ), d.dashboard_session():
+                rows[name] = {"django": timed(fn, repeat)}
+            if name in RAW:
+                sql = RAW[name]
+                rows[name]["raw"] = timed(
+                    lambda sql=sql: conn.execute(sql, params).fetchall(), repeat
+                )
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    web = Client()
+    web.force_login(User.objects.get(pk=info["head"]))
+    query = {"date_from": f.date_from.isoformat(), "date_to": f.date_to.isoformat()}
+    url = reverse("dashboards")
+
+    def get_page() -> None:
+        response = web.get(url, query)
+        assert response.status_code == 200, response.status_code
+
+    page = timed(get_page, repeat)
+    export = timed(lambda: web.get(url, {**query, "export": "xlsx", "chart": "per-day"}), repeat)
+    return {"selectors": rows, "page": page, "export_xlsx": export, "days": days}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=30, help="the period of the page")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--raw-jit", action="store_true", help="leave PostgreSQL's JIT on for the raw SQL"
+    )
+    parser.add_argument("--reuse-db", action="store_true")
+    args = parser.parse_args(argv)
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        say("bench_dashboards: DATABASE_URL must point to a PostgreSQL server.")
+        return 2
+    if not args.reuse_db:
+        recreate(server)
+    os.environ["DATABASE_URL"] = with_database(server, DB)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "opora.settings.test"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    VAR.mkdir(parents=True, exist_ok=True)
+    state = VAR / "dashboards-data.json"
+    if args.reuse_db and state.exists():
+        info = json.loads(state.read_text())
+    else:
+        call_command("migrate", verbosity=0)
+        info = generate(args.requests)
+        state.write_text(json.dumps(info))
+    m = machine()
+    say(
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; PostgreSQL "
+        f"{m['postgresql']}; load average {' '.join(map(str, m['load_average']))}"
+    )
+    say(
+        f"data: {info['requests']:,} requests, {info['consultations']:,} consultations, "
+        f"{info['protocols']:,} protocols (generated in {info['generate_s']} s)"
+    )
+    result = measure(info, args.days, args.repeat, not args.raw_jit)
+    say(f"period: the last {args.days} days; median of {args.repeat} warm runs (max)")
+    say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6}")
+    for name, r in result["selectors"].items():
+        dj, raw = r["django"], r.get("raw")
+        ratio = f"{dj['median_ms'] / raw['median_ms']:.2f}" if raw and raw["median_ms"] else "—"
+        raw_text = f"{raw['median_ms']} ({raw['max_ms']})" if raw else "—"
+        say(
+            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} {raw_text:>16} {ratio:>6}"
+        )
+    say(
+        f"{'the whole page (head)':28} {result['page']['median_ms']:>9} ({result['page']['max_ms']})"
+    )
+    say(
+        f"{'one chart as XLSX':28} {result['export_xlsx']['median_ms']:>9} ({result['export_xlsx']['max_ms']})"
+    )
+    out = {"machine": m, "data": info, **result}
+    (VAR / "dashboards.json").write_text(json.dumps(out, indent=2, default=str))
+    if not args.keep_db:
+        os.environ["DATABASE_URL"] = server
+        from django.db import connections
+
+        connections.close_all()
+        drop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
