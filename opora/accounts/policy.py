@@ -128,6 +128,11 @@ class Action(enum.StrEnum):
     JOURNAL_SERVICE_COPY = "journal.service_copy"
     # The tamper-evident audit trail (issue 15)
     AUDIT_VIEW = "audit.view"
+    # Technical failures (regulation 002 §4.2.1) and the 1411 reports
+    FAILURE_DECIDE = "failure.decide"
+    REPORT_VIEW = "report.view"
+    REPORT_SIGN = "report.sign"
+    REPORT_ANSWER = "report.answer"
 
 
 @dataclass(frozen=True)
@@ -277,6 +282,25 @@ RULES: dict[Action, Rule] = {
     ),
     Action.AUDIT_VIEW: _rule(
         (SECURITY_OFFICER,), A, "the audit trail: view, export, break-glass reads with a reason"
+    ),
+    Action.FAILURE_DECIDE: _rule(
+        (HEAD, ADMIN), S, "the technical failures of a service: accept or reject, the new time"
+    ),
+    Action.REPORT_VIEW: _rule(
+        (COORDINATOR, HEAD, AUTHORITY, ADMIN),
+        A,
+        "the 1411 reports (record rule: what the actor's organisation sent or received)",
+        hidden=True,
+    ),
+    Action.REPORT_SIGN: _rule(
+        (COORDINATOR, HEAD, ADMIN),
+        A,
+        "draft, sign, send, correct a 1411 report (record rule: of the sending organisation)",
+    ),
+    Action.REPORT_ANSWER: _rule(
+        (COORDINATOR, HEAD, AUTHORITY, ADMIN),
+        A,
+        "confirm or dispute a received 1411 report (record rule: of the receiving organisation)",
     ),
 }
 

@@ -100,7 +100,8 @@ def service_use(
 
 
 def role_required(
-    *roles: str | Action,
+    action: Action,
+    *,
     needs_service: bool = True,
     service_from: Callable[..., Service | None] | None = None,
     switched: Any = REQUEST_OF_SERVICE,
@@ -109,16 +110,13 @@ def role_required(
     see `opora.accounts.policy`); set `request.service` and `request.staff_services` (every
     service the user works for, for the header's switcher).
 
-    The old form `role_required(Role.A, Role.B)` (a list of roles, superusers always) still works
-    until every caller names an action (phase 2 of issue 10); it asks no policy.
-
     `service_from(**view_kwargs)` names the service of the record a page shows (a request, a
     consultation): when the user works for it and it is not the current one, the user switches to
     it and is told with `switched` (a message with `%(name)s`), so the page, its times and its
     lists are that service's.
     """
 
-    action = roles[0] if len(roles) == 1 and isinstance(roles[0], Action) else None
+    action = Action(action)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -126,12 +124,9 @@ def role_required(
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if action is not None:
-                error = refusal(user, action)
-                if error is not None:
-                    return forbidden(request, str(error.message))
-            elif not user.has_role(*roles):
-                return forbidden(request)
+            error = refusal(user, action)
+            if error is not None:
+                return forbidden(request, str(error.message))
             request.staff_services = staff_services(user)
             request.service = (
                 staff_service(user, request.session, request.staff_services)
@@ -152,7 +147,6 @@ def role_required(
                     response.render()
             return response
 
-        wrapped.roles = roles  # type: ignore[attr-defined]
         wrapped.action = action  # type: ignore[attr-defined]
         wrapped.service_from = service_from  # type: ignore[attr-defined]
         return wrapped

@@ -297,9 +297,6 @@ def earlier_protocols(*, consultation: Consultation, limit: int = 10) -> list:
     )
 
 
-# What the journal page asks the policy: `role_required(*JOURNAL_ROLES)` is
-# `role_required(Action.JOURNAL_VIEW)` (kept for views/after.py until it names the action).
-JOURNAL_ROLES = (Action.JOURNAL_VIEW,)
 ANONYMOUS = "Анонимно"  # regulation 004: the journal says «Анонимно» when no name was given
 # Regulation 002 Appendix 3, «Журнал учета он-лайн консультирования», its column headers verbatim
 # (the consultant's name heads the form; in a service-wide journal it is a column).

@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 
-from opora.accounts.models import Role
+from opora.accounts import policy as access_policy
+from opora.accounts.policy import Action
 from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.core.models import Service
 from opora.reports import documents, selectors, services
@@ -94,8 +95,7 @@ def report_get(
 ) -> Any:
     """One 1411 form of one month: `kind` is 3.1, 3.2, 3.3 or 3.4."""
     user = request.auth  # type: ignore[attr-defined]
-    if not user.has_role(*selectors.REPORT_ROLES):
-        raise PermissionDenied(_("Your role does not allow this operation."))
+    access_policy.require(user, Action.REPORT_VIEW)
     if kind not in KINDS:
         raise NotFound(
             _("Unknown report form “%(kind)s”; the forms are: %(forms)s.")
@@ -119,7 +119,7 @@ def report_get(
     )
     if report is None:
         sender, receiver = services.organisations(service, kind)
-        if not (user.organisation_id == sender.pk or user.is_superuser or user.role == Role.ADMIN):
+        if not (user.organisation_id == sender.pk or access_policy.sees_every_service(user)):
             raise NotFound(
                 _("Report %(kind)s for %(month)s has not been sent to you yet.")
                 % {"kind": kind, "month": f"{parsed:%m.%Y}"}

@@ -9,19 +9,20 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy as access_policy
 from opora.accounts.models import Role, User
+from opora.accounts.policy import Action
 from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.reports.figures import next_month
 from opora.reports.kinds import KINDS, SCHEDULE_DUE_DAY, due_date
 from opora.reports.models import Report
 
-REPORT_ROLES = (Role.COORDINATOR, Role.HEAD, Role.AUTHORITY, Role.ADMIN)
 SENT_STATES = (Report.State.SENT, Report.State.CONFIRMED, Report.State.DISPUTED)
 
 
 def _sees_all(actor: User) -> bool:
-    return actor.is_superuser or actor.role == Role.ADMIN
+    return access_policy.sees_every_service(actor)
 
 
 def services_of(actor: User) -> QuerySet[Service]:
@@ -47,7 +48,7 @@ def reports_visible(actor: User) -> QuerySet[Report]:
     org = actor.organisation_id
     if org is None:
         return qs.none()
-    if actor.role == Role.AUTHORITY:
+    if not access_policy.can(actor, Action.REPORT_SIGN):  # the receiver only (the authority)
         return qs.filter(organisation_to=org, state__in=SENT_STATES)
     return qs.filter(Q(organisation_from=org) | Q(organisation_to=org, state__in=SENT_STATES))
 
@@ -61,7 +62,12 @@ def access_report(actor: User, report_id: int) -> Report:
 
 def sees_requests(actor: User, report: Report) -> bool:
     """The discrepancies name requests (by number): for the two organisations, not the authority."""
-    return actor.role != Role.AUTHORITY and report.organisation_to_id != report.service.authority_id
+    return (
+        access_policy.can(
+            actor, Action.REPORT_SIGN
+        )  # a side's responsible person, not the authority
+        and report.organisation_to_id != report.service.authority_id
+    )
 
 
 @dataclass(frozen=True)

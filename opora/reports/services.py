@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role, User
+from opora.accounts import policy as access_policy
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import Conflict, DomainError, PermissionDenied
 from opora.core.models import Organisation, Service
@@ -23,9 +25,6 @@ from opora.reports.models import Report
 from opora.scheduling.calendar import local_now
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The responsible person of a side (regulation 000 §21–23: the coordinator, or the head).
-RESPONSIBLE_ROLES = (Role.COORDINATOR, Role.HEAD)
-RECEIVER_ROLES = (Role.COORDINATOR, Role.HEAD, Role.AUTHORITY)
 
 
 class ReportLocked(DomainError):
@@ -66,17 +65,18 @@ def organisations(service: Service, kind: str) -> tuple[Organisation, Organisati
 
 
 def is_responsible(actor: Any, report: Report) -> bool:
+    """The responsible person of the sending side (regulation 000 §21–23: its coordinator or
+    head): the policy's `report.sign`, and the record rule — of the sending organisation."""
     return bool(
-        getattr(actor, "is_authenticated", False)
-        and actor.has_role(*RESPONSIBLE_ROLES)
+        access_policy.can(actor, Action.REPORT_SIGN)
         and actor.organisation_id == report.organisation_from_id
     )
 
 
 def is_receiver(actor: Any, report: Report) -> bool:
+    """The policy's `report.answer`, and the record rule — of the receiving organisation."""
     return bool(
-        getattr(actor, "is_authenticated", False)
-        and actor.has_role(*RECEIVER_ROLES)
+        access_policy.can(actor, Action.REPORT_ANSWER)
         and actor.organisation_id == report.organisation_to_id
     )
 
@@ -109,7 +109,7 @@ def report_draft(
     month = month.replace(day=1)
     sender, receiver = organisations(service, kind)
     if actor is not None and not (
-        actor.has_role(*RESPONSIBLE_ROLES) and actor.organisation_id == sender.pk
+        access_policy.can(actor, Action.REPORT_SIGN) and actor.organisation_id == sender.pk
     ):
         raise PermissionDenied(
             _("Only the coordinator or head of the sending organisation may draft this report.")
@@ -305,8 +305,6 @@ def reports_draft_previous_month(*, now: dt.datetime | None = None) -> list[int]
 
 
 __all__ = [
-    "RECEIVER_ROLES",
-    "RESPONSIBLE_ROLES",
     "ReportLocked",
     "compute_figures",
     "due_date",

@@ -14,14 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts import policy as access_policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest, forbidden, role_required
 from opora.core.errors import DomainError
 from opora.reports import documents, selectors, services
 from opora.reports.kinds import KINDS
 from opora.reports.models import Report
-
-ROLES = selectors.REPORT_ROLES
 
 
 def _previous_month(today: dt.date) -> dt.date:
@@ -41,7 +40,7 @@ def _error_page(request: HttpRequest, err: DomainError) -> HttpResponse:
     return TemplateResponse(request, "reports/error.html", {"message": err.message}, status=status)
 
 
-@role_required(*ROLES, needs_service=False)
+@role_required(Action.REPORT_VIEW, needs_service=False)
 def report_list(request: StaffRequest) -> HttpResponse:
     """The month's four forms of every service of the actor's organisation, with due dates."""
     user = request.user
@@ -57,7 +56,7 @@ def report_list(request: StaffRequest) -> HttpResponse:
     rows = []
     for d in selectors.deadlines(actor=user, month=month, today=today):
         may_draft = (
-            user.has_role(*services.RESPONSIBLE_ROLES)
+            access_policy.can(user, Action.REPORT_SIGN)
             and user.organisation_id == getattr(d.service, KINDS[d.kind].sender + "_id")
             and (d.report is None or d.report.state == Report.State.DRAFT)
         )
@@ -65,8 +64,7 @@ def report_list(request: StaffRequest) -> HttpResponse:
             user.organisation_id == d.report.organisation_from_id
             or d.report.state in selectors.SENT_STATES
             and user.organisation_id == d.report.organisation_to_id
-            or user.is_superuser
-            or user.role == Role.ADMIN
+            or access_policy.sees_every_service(user)
         )
         rows.append({"d": d, "may_draft": may_draft, "visible": visible})
     ctx = {
@@ -78,15 +76,13 @@ def report_list(request: StaffRequest) -> HttpResponse:
         "received": selectors.reports_visible(user)
         .exclude(organisation_from=user.organisation_id)
         .order_by("-sent_at")[:50],
-        "schedules": selectors.schedule_deadlines(actor=user, today=today)
-        if user.has_role(Role.HEAD, Role.AUTHORITY, Role.COORDINATOR, Role.ADMIN)
-        else [],
+        "schedules": selectors.schedule_deadlines(actor=user, today=today),
         "show_months_forward": month < _previous_month(today),
     }
     return TemplateResponse(request, "reports/list.html", ctx)
 
 
-@role_required(*ROLES, needs_service=False)
+@role_required(Action.REPORT_VIEW, needs_service=False)
 @require_POST
 def report_draft(request: StaffRequest) -> HttpResponse:
     user = request.user
@@ -104,7 +100,7 @@ def report_draft(request: StaffRequest) -> HttpResponse:
     return _see_other(reverse("reports:detail", args=[report.pk]))
 
 
-@role_required(*ROLES, needs_service=False)
+@role_required(Action.REPORT_VIEW, needs_service=False)
 @require_http_methods(["GET", "POST"])
 def report_detail(request: StaffRequest, report_id: int) -> HttpResponse:
     user = request.user
@@ -162,7 +158,7 @@ def report_detail(request: StaffRequest, report_id: int) -> HttpResponse:
     return TemplateResponse(request, "reports/detail.html", ctx)
 
 
-@role_required(*ROLES, needs_service=False)
+@role_required(Action.REPORT_VIEW, needs_service=False)
 def report_download(request: StaffRequest, report_id: int, fmt: str) -> HttpResponse:
     try:
         report = selectors.access_report(request.user, report_id)

@@ -51,24 +51,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "journals/rows.py",
         'position = str(Role(role).label).lower() if role in Role.values else ""',
     ): "the journal's «Должность» column: a role's printed name, not an access check",
-    # Phase 2 leftovers in files another helper edits this round (issue 10): each moves to the
-    # policy there — `consultation.report_failure` (the head of the service), and the journal's
-    # consultant filter (`policy.own_only(user, Action.JOURNAL_VIEW)`); then the old
-    # `role_required(Role...)` adapter goes (its last caller is `protocol_form`).
-    ("consultations/services/after.py", 'and actor.has_role("head")'): (
-        "phase 2: failure_report's head test; after.py is another helper's file this round"
-    ),
-    (
-        "consultations/views/after.py",
-        "if wanted_consultant.isdigit() and user.role != Role.CONSULTANT:",
-    ): "phase 2: the journal page's consultant filter; after.py is another helper's file",
-    (
-        "consultations/views/after.py",
-        '"consultants": consultants if user.role != Role.CONSULTANT else None,',
-    ): "phase 2: the journal page's consultant filter; after.py is another helper's file",
-    ("accounts/workplace.py", "elif not user.has_role(*roles):"): (
-        "the old role_required(Role...) adapter, while consultations/views/after.py passes roles"
-    ),
 }
 
 

@@ -30,7 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy as access_policy
 from opora.accounts.actors import Actor
+from opora.accounts.policy import Action
 from opora.consultations import locks, selectors
 from opora.consultations.models import Consultation, TechnicalFailure
 from opora.consultations.services.after import _lock, _notify_heads, _when
@@ -51,13 +53,8 @@ KIND_CONSULTANT = "failure_decision"
 
 
 def _is_head_of(actor: Any, service: Any) -> bool:
-    return bool(
-        actor is not None
-        and getattr(actor, "is_authenticated", False)
-        and actor.is_active
-        and actor.has_role("head")
-        and (actor.is_superuser or actor.services.filter(pk=service.pk).exists())
-    )
+    """The policy's `failure.decide` on the service: its head (or an administrator)."""
+    return access_policy.can(actor, Action.FAILURE_DECIDE, service=service)
 
 
 def _require_head(actor: Any, failure: TechnicalFailure) -> None:
@@ -129,8 +126,7 @@ def technical_failure_report(
     at once that a new time is coming. Nothing is rebooked until a head decides.
     """
     consultation = _lock(consultation)
-    service = consultation.booking.slot.service
-    if not _is_head_of(actor, service) and not selectors.consultant_may_enter(actor, consultation):
+    if not access_policy.can(actor, Action.CONSULTATION_REPORT_FAILURE, consultation):
         raise PermissionDenied(_("Only the consultant booked for this consultation can do this."))
     if consultation.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
         raise DomainError(_("The consultation is closed."), code="closed")

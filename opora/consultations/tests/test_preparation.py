@@ -121,13 +121,13 @@ def test_probe_serves_bytes_to_the_booked_consultant_only(client, service, soon,
     assert len(client.get(url + "?bytes=1000").content) == 1000
     assert len(client.get(url + "?bytes=99999999").content) == 1024 * 1024
     client.force_login(make_user(Role.CONSULTANT, service=service))
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 403  # consultation.conduct: not their consultation
 
 
 def test_from_the_day_by_booking_only_the_booked_consultant(client, service, soon, consultant):
     url = reverse("consultations:preparation_for_booking", args=[soon.booking_id])
     client.force_login(make_user(Role.CONSULTANT, service=service))
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 403  # consultation.conduct: not their booking
     client.force_login(consultant)
     response = client.get(url)
     assert response.status_code == 302

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.models import Role, User
+from opora.accounts.policy import Action, own_only
 from opora.accounts.workplace import role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import (
@@ -45,7 +46,7 @@ from opora.core.errors import DomainError
 
 
 @role_required(
-    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+    Action.PROTOCOL_WRITE, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
 )
 @require_http_methods(["GET", "POST"])
 def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
@@ -202,7 +203,7 @@ def crisis(request: HttpRequest, consultation_id: int) -> HttpResponse:
     )
 
 
-@role_required(*selectors.JOURNAL_ROLES)
+@role_required(Action.JOURNAL_VIEW)
 def journal(request: HttpRequest) -> HttpResponse:
     """«Журнал учета он-лайн консультирования» (regulation 002 Appendix 3), on screen or as XLSX,
     of the service the user works in (`?service=` switches to another of theirs)."""
@@ -216,7 +217,8 @@ def journal(request: HttpRequest) -> HttpResponse:
     ).order_by("last_name", "first_name", "pk")
     consultant = None
     wanted_consultant = request.GET.get("consultant", "")
-    if wanted_consultant.isdigit() and user.role != Role.CONSULTANT:
+    own_rows = own_only(user, Action.JOURNAL_VIEW)  # a consultant: their own rows, no filter
+    if wanted_consultant.isdigit() and not own_rows:
         consultant = consultants.filter(pk=wanted_consultant).first()
     date_from = _parse_date(request.GET.get("from"))
     date_to = _parse_date(request.GET.get("to"))
@@ -263,7 +265,7 @@ def journal(request: HttpRequest) -> HttpResponse:
                 "columns": selectors.JOURNAL_COLUMNS,
                 "room_service": service,
                 "service_choices": request.staff_services,
-                "consultants": consultants if user.role != Role.CONSULTANT else None,
+                "consultants": None if own_rows else consultants,
                 "consultant": consultant,
                 "date_from": date_from,
                 "date_to": date_to,

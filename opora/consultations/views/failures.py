@@ -1,5 +1,6 @@
 """Technical failures (regulation 002 §4.2.1): the head's list with accept / reject and the new
-time, and the consultant's page to pick the new time when the head allows it."""
+time (`failure.decide`), and the consultant's page to pick the new time when the head allows it
+(`consultation.conduct`: the booked consultant)."""
 
 from collections.abc import Callable
 
@@ -11,19 +12,14 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts import policy as access_policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import role_required
 from opora.consultations import selectors, services
 from opora.consultations.models import TechnicalFailure
 from opora.consultations.views._common import _service_asked
 from opora.core.errors import DomainError
 from opora.scheduling.models import Slot
-
-
-def _allowed(*roles: str) -> Callable:
-    """The access check of this module's pages, in one place (the lead may switch it to the
-    access policy): the head decides; the consultant picks the time the head allowed."""
-    return role_required(*roles)
 
 
 def _failure(failure_id: int) -> TechnicalFailure | None:
@@ -46,7 +42,7 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return TemplateResponse(request, "403.html", {"message": message}, status=403).render()
 
 
-@_allowed(Role.HEAD)
+@role_required(Action.FAILURE_DECIDE)
 @require_GET
 def failures(request: HttpRequest) -> HttpResponse:
     """The head's list of reported technical failures, with the decision and the slot picker."""
@@ -83,6 +79,9 @@ def _decide(
     failure = _failure(failure_id)
     if failure is None:
         return _forbidden(request, _("There is no such technical failure."))
+    error = access_policy.refusal(request.user, Action.FAILURE_DECIDE, failure)
+    if error is not None:  # a failure of a service the head does not work for
+        return _forbidden(request, str(error.message))
     try:
         ok = act(failure)
     except PermissionDenied as e:
@@ -96,7 +95,7 @@ def _decide(
     return redirect("consultations:failures")
 
 
-@_allowed(Role.HEAD)
+@role_required(Action.FAILURE_DECIDE)
 @require_POST
 def failure_accept(request: HttpRequest, failure_id: int) -> HttpResponse:
     """Accept the reason: the chosen slot becomes the new booking, or the consultant picks it."""
@@ -120,7 +119,7 @@ def failure_accept(request: HttpRequest, failure_id: int) -> HttpResponse:
     return _decide(request, failure_id, act)
 
 
-@_allowed(Role.HEAD)
+@role_required(Action.FAILURE_DECIDE)
 @require_POST
 def failure_reject(request: HttpRequest, failure_id: int) -> HttpResponse:
     """Do not accept the reason (stated)."""
@@ -135,7 +134,7 @@ def failure_reject(request: HttpRequest, failure_id: int) -> HttpResponse:
     return _decide(request, failure_id, act)
 
 
-@_allowed(Role.CONSULTANT, Role.HEAD)
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_http_methods(["GET", "POST"])
 def failure_pick(request: HttpRequest, failure_id: int) -> HttpResponse:
     """The consultant picks the new time of an accepted failure (the head allowed it)."""
@@ -177,7 +176,7 @@ def failure_pick(request: HttpRequest, failure_id: int) -> HttpResponse:
     )
 
 
-@_allowed(Role.CONSULTANT)
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
 def failure_new_time(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """From "my day": the new-time page of a failed consultation of this consultant."""

@@ -9,13 +9,15 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from opora.accounts.models import Role
+from opora.accounts import policy as access_policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import FailureForm
@@ -39,11 +41,13 @@ from opora.scheduling.models import Booking
 PROBE_MAX_BYTES = 1024 * 1024
 
 
-def _allowed(*roles: str) -> Callable:
-    """The access check of this module's pages, in one place (the lead may switch it to the
-    access policy): only consultants; the booked one is checked by `_own_consultation`."""
+def _conducts() -> Callable:
+    """The gate of this module's pages: `consultation.conduct` (the booked consultant is
+    checked on the record by `_own_consultation`)."""
     return role_required(
-        *roles, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+        Action.CONSULTATION_CONDUCT,
+        service_from=_consultation_service,
+        switched=CONSULTATION_OF_SERVICE,
     )
 
 
@@ -62,7 +66,7 @@ def _mbit_or_none(raw: str) -> Decimal | None:
     return min(value, Decimal("99999")).quantize(Decimal("0.01"))
 
 
-@_allowed(Role.CONSULTANT)
+@_conducts()
 @require_http_methods(["GET", "POST"])
 def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
@@ -135,22 +139,29 @@ def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
     )
 
 
-@role_required(Role.CONSULTANT)
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
 def preparation_for_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
     """From "my day": the preparation of a booking (its consultation made on first need)."""
     booking = (
         Booking.objects.select_related("slot")
-        .filter(pk=booking_id, status=Booking.Status.ACTIVE, slot__consultant=request.user)
+        .filter(pk=booking_id, status=Booking.Status.ACTIVE)
         .first()
     )
     if booking is None:
         raise Http404
+    if not access_policy.can(request.user, Action.CONSULTATION_CONDUCT, booking):  # the booked one
+        return TemplateResponse(
+            request,
+            "403.html",
+            {"message": _("Only the consultant booked for this consultation can open this page.")},
+            status=403,
+        )
     consultation = services.consultation_for_booking(booking=booking)
     return redirect("consultations:preparation", consultation_id=consultation.pk)
 
 
-@_allowed(Role.CONSULTANT)
+@_conducts()
 @never_cache
 @require_GET
 def preparation_probe(request: HttpRequest, consultation_id: int) -> HttpResponse:
@@ -158,7 +169,7 @@ def preparation_probe(request: HttpRequest, consultation_id: int) -> HttpRespons
     the download; only for the booked consultant, so it is no open relay."""
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None or consultation is None:
-        raise Http404
+        return refusal or HttpResponse(status=403)
     wanted = request.GET.get("bytes", "")
     size = int(wanted) if wanted.isdigit() and len(wanted) < 9 else 0
     size = max(0, min(size, PROBE_MAX_BYTES))

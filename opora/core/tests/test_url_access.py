@@ -37,7 +37,13 @@ from opora.accounts.models import Role, User
 from opora.accounts.policy import RULES, Action, roles_for
 from opora.accounts.workplace import SESSION_SERVICE_KEY
 from opora.consultations.tests.factories import make_live_consultation
-from opora.demo.factories import make_admin, make_consultant, make_service_1411, make_user
+from opora.demo.factories import (
+    make_admin,
+    make_consultant,
+    make_organisation,
+    make_service_1411,
+    make_user,
+)
 from opora.intake.models import Referral
 from opora.scheduling.tests.factories import other_service
 
@@ -118,6 +124,22 @@ def public_token(r: Records) -> dict[str, Any]:
 def not_a_link(r: Records) -> dict[str, Any]:
     """A private link that is no client's: it shows nothing (404) to anyone."""
     return {"token": "no-such-link-0000000000000000000000000000"}
+
+
+def failure(r: Records) -> dict[str, Any]:
+    return {"failure_id": r.extra["failure"].pk}
+
+
+def other_failure(r: Records) -> dict[str, Any]:
+    return {"failure_id": r.extra["other_failure"].pk}
+
+
+def report(r: Records) -> dict[str, Any]:
+    return {"report_id": r.extra["report"].pk}
+
+
+def other_report(r: Records) -> dict[str, Any]:
+    return {"report_id": r.extra["other_report"].pk}
 
 
 def code(r: Records) -> dict[str, Any]:
@@ -212,6 +234,7 @@ ROUTES: dict[str, Route] = {
             ("request_detail", lambda r: {"request_id": r.request.pk}),
             ("booking_detail", lambda r: {"booking_id": r.consultation.booking_id}),
             ("journal_export", lambda r: {"form": "requests-002"}),
+            ("report_get", lambda r: {"service_code": r.service.code, "kind": "3.3"}),
         ]
     },
     **{
@@ -395,6 +418,45 @@ ROUTES: dict[str, Route] = {
     "audit_log": Route(Action.AUDIT_VIEW),
     "journal": Route(Action.JOURNAL_VIEW, lambda r: {"form": "requests-002"}),
     "messengers:conversations": Route(Action.MESSENGER_VIEW),
+    # Technical failures (regulation 002 §4.2.1): the head decides, the booked consultant picks
+    # the new time when allowed. An empty post answers "choose the new time" (a redirect).
+    "consultations:failures": Route(Action.FAILURE_DECIDE),
+    "consultations:failure_accept": Route(Action.FAILURE_DECIDE, failure, other_failure, post=True),
+    "consultations:failure_reject": Route(Action.FAILURE_DECIDE, failure, other_failure, post=True),
+    "consultations:failure_pick": Route(Action.CONSULTATION_CONDUCT, failure, other_failure),
+    "consultations:failure_new_time": Route(
+        Action.CONSULTATION_CONDUCT,
+        lambda r: {"consultation_id": r.extra["failure"].consultation_id},
+        lambda r: {"consultation_id": r.extra["other_failure"].consultation_id},
+    ),
+    # The consultant's preparation (regulation 002 §4.2)
+    "consultations:preparation": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
+    "consultations:preparation_probe": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
+    "consultations:preparation_for_booking": Route(
+        Action.CONSULTATION_CONDUCT,
+        lambda r: {"booking_id": r.consultation.booking_id},
+        lambda r: {"booking_id": r.other_consultation.booking_id},
+    ),
+    # The 1411 reports. The report is form 3.3 of the intake organisation (the coordinator's),
+    # sent to the authority; the head works for the provider, a side this form is not of (a
+    # record rule of reports/selectors.py: "not found"). The other report is of another chain.
+    "reports:list": Route(Action.REPORT_VIEW),
+    "reports:detail": Route(Action.REPORT_VIEW, report, other_report, expect={"head": "404"}),
+    "reports:download": Route(
+        Action.REPORT_VIEW,
+        lambda r: {**report(r), "fmt": "xlsx"},
+        lambda r: {**other_report(r), "fmt": "xlsx"},
+        expect={"head": "404"},
+    ),
+    # A draft is made by the sending organisation's coordinator or head (a record rule): the
+    # head's provider is not the sender of 3.3, the authority sends nothing, the administrator
+    # belongs to no organisation (all 403); the coordinator meets "already sent" (409).
+    "reports:draft": Route(
+        Action.REPORT_VIEW,
+        post=True,
+        data=lambda r: {"service": r.service.pk, "kind": "3.3", "month": "2026-03"},
+        expect={"head": "403", "authority": "403", "admin": "403"},
+    ),
     "messengers:conversation": Route(
         Action.MESSENGER_VIEW,
         missing("pk"),
@@ -485,8 +547,51 @@ def records(db) -> Records:
         consultation=consultation,
         other_consultation=other_consultation,
         referral=referral,
-        extra=_later_records(consultation, other_consultation),
+        extra={
+            **_later_records(consultation, other_consultation),
+            **_failures_and_reports(service, consultant, other, other_consultant),
+        },
     )
+
+
+def _failures_and_reports(
+    service: Any, consultant: Any, other: Any, other_consultant: Any
+) -> dict[str, Any]:
+    """A reported technical failure of an earlier consultation of each service; a 1411 report
+    (form 3.3, sent to the authority) of the service's chain and one of another chain."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opora.consultations.models import TechnicalFailure
+    from opora.reports.models import Report
+    from opora.reports.services import report_draft
+
+    extra: dict[str, Any] = {}
+    for prefix, s, c in (("", service, consultant), ("other_", other, other_consultant)):
+        earlier = make_live_consultation(s, c, starts_in=dt.timedelta(hours=-3))
+        extra[f"{prefix}failure"] = TechnicalFailure.objects.create(
+            consultation=earlier, cause=TechnicalFailure.Cause.PLATFORM, reported_by=c
+        )
+    month = dt.date(2026, 3, 1)
+    chain = other_service(
+        service,
+        code="kz-other-chain",
+        intake_organisation=make_organisation(name="Колл-центр (другой)", kind="call_centre"),
+        provider_organisation=make_organisation(name="Центр (другой)", kind="university"),
+        authority=make_organisation(name="Управление (другое)", kind="ministry"),
+    )
+    for prefix, s in (("", service), ("other_", chain)):
+        made = report_draft(service=s, kind="3.3", month=month)
+        signer = make_user(Role.COORDINATOR, organisation=s.intake_organisation)
+        Report.objects.filter(pk=made.pk).update(
+            state=Report.State.SENT,
+            signed_at=timezone.now(),
+            signed_by=signer,
+            sent_at=timezone.now(),
+        )
+        extra[f"{prefix}report"] = made
+    return extra
 
 
 def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]:
@@ -545,12 +650,21 @@ def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]
 
 
 def _clients(records: Records) -> dict[str, Client]:
+    service = records.service  # the staff belong to its organisations (the 1411 reports' sides)
     users: dict[str, User] = {
-        "operator": make_user(Role.OPERATOR, service=records.service),
-        "coordinator": make_user(Role.COORDINATOR, service=records.service),
+        "operator": make_user(
+            Role.OPERATOR, service=records.service, organisation=service.intake_organisation
+        ),
+        "coordinator": make_user(
+            Role.COORDINATOR, service=records.service, organisation=service.intake_organisation
+        ),
         "consultant": User.objects.get(username="r-consultant"),
-        "head": make_user(Role.HEAD, service=records.service),
-        "authority": make_user(Role.AUTHORITY, service=records.service),
+        "head": make_user(
+            Role.HEAD, service=records.service, organisation=service.provider_organisation
+        ),
+        "authority": make_user(
+            Role.AUTHORITY, service=records.service, organisation=service.authority
+        ),
         "admin": make_admin(is_superuser=True),  # as the installation's administrator
         "security_officer": make_user(Role.SECURITY_OFFICER),
     }
@@ -656,6 +770,13 @@ API_READS: dict[str, tuple[Action, Callable[[Records], str]]] = {
     "api:booking_detail": (
         Action.BOOKING_VIEW,
         lambda r: reverse("api:booking_detail", kwargs={"booking_id": r.consultation.booking_id}),
+    ),
+    "api:report_get": (
+        Action.REPORT_VIEW,
+        lambda r: (
+            reverse("api:report_get", kwargs={"service_code": r.service.code, "kind": "3.3"})
+            + "?month=2026-03"
+        ),
     ),
 }
 
