@@ -14,6 +14,7 @@ from opora.web.views import (
     journals,
     operator,
     referrals,
+    responsible,
     services,
 )
 
@@ -102,6 +103,8 @@ urlpatterns = [
         name="coordinator_schedule_edit",
     ),
     path("coordinator/handoff/", coordinator.handoff, name="coordinator_handoff"),
+    # Regulation 001 §10: the responsible persons of the two sides (coordinator, head)
+    path("responsible/", responsible.responsible_persons, name="responsible_persons"),
     # Head
     path("head/schedules/", head.schedules, name="head_schedules"),
     path("head/deliveries/", deliveries.deliveries, name="deliveries"),

@@ -524,7 +524,13 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         # A day x consultant grid of the chosen day: rows are consultants (with their
         # specialty), columns the times; the nearest free slot is marked.
         ctx["grid"] = scheduling_selectors.slot_grid(
-            service=service, date=chosen, consultant=consultant, specialty=specialty
+            service=service,
+            date=chosen,
+            consultant=consultant,
+            specialty=specialty,
+            # Issue 12: the consultants competent for the request's topic and language first.
+            topic=service_request.topic,
+            language=service_request.language,
         )
         ctx["chosen_date"] = chosen
         ctx["nearest_date"] = nearest_date
