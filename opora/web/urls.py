@@ -6,6 +6,7 @@ from django.urls import path
 from opora.accounts import two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
+    anonymous,
     base,
     consultant,
     coordinator,
@@ -62,6 +63,11 @@ urlpatterns = [
     path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
     path(
         "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
+    ),
+    path(
+        "operator/requests/<int:pk>/anonymous/",
+        anonymous.request_mark_anonymous,
+        name="operator_request_anonymous",
     ),
     path(
         "operator/requests/<int:pk>/card/",

@@ -224,6 +224,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 eligibility_check=check_obj,
                 # The operator types what the caller says, over the card's pre-filled contacts.
                 update_client_contacts=True,
+                # Issue 12: anonymous where the service allows it; topic and language for the
+                # competent consultants.
+                is_anonymous=bool(data.get("is_anonymous")),
+                topic=data.get("topic") or "",
+                language=data.get("language") or "",
             )
         except IINError as err:
             form.add_error("iin", err.message)
