@@ -144,7 +144,10 @@ RULES: dict[Action, Rule] = {
     Action.REQUEST_REGISTER: _rule((*HANDLERS, SYSTEM), S, "register a request (any channel)"),
     Action.REQUEST_EDIT: _rule(INTAKE, S, "copy a request's contacts onto the client's card"),
     Action.REQUEST_MARK_ANONYMOUS: _rule(
-        INTAKE, S, "mark a request anonymous (e-mail, messenger; no client card)"
+        INTAKE,
+        S,
+        "mark a request anonymous (e-mail, messenger; no client card)",
+        hidden=True,
     ),
     Action.REQUEST_BOOK: _rule(
         (*INTAKE, CLIENT),
