@@ -143,14 +143,7 @@ def slots_free_on_date(
         .select_related("consultant"),
         topic=topic,
         language=language,
-    ).order_by(
-        "-topic_match",
-        "-language_match",
-        "consultant__last_name",
-        "consultant__first_name",
-        "consultant_id",
-        "starts_at",
-    )
+    ).order_by("-topic_match", "-language_match", "starts_at", "consultant_id")
     return [s for s in qs if _bookable_time(service, calendar, s)]
 
 
@@ -332,6 +325,7 @@ class GridRow:
     cells: list[Slot | None]
     # Why this consultant is offered first (issue 12): «специализация: …; язык: …», or "".
     reason: str = ""
+    competence: tuple[bool, bool] = (False, False)  # (topic, language) match
 
 
 @dataclass
@@ -375,8 +369,8 @@ def slot_grid(
     """The operator's booking grid of `date`, filtered by consultant and/or specialty, never
     earlier than the nearest free slot; with the neighbouring days that have free times.
 
-    Rows come in the database's order of `slots_free_on_date`: with a request's `topic` or
-    `language`, the competent consultants first, each with the reason; then by name."""
+    With a request's `topic` or `language`, the competent consultants' rows come first (topic,
+    then language, as the database annotated them), each with the reason; then by name."""
     slots = slots_free_on_date(
         service=service,
         date=date,
@@ -393,9 +387,24 @@ def slot_grid(
         row = rows.get(slot.consultant_id)
         if row is None:
             reason = competence_reason(slot=slot, topic=topic, language=language)
-            row = rows[slot.consultant_id] = GridRow(slot.consultant, [None] * len(times), reason)
+            row = rows[slot.consultant_id] = GridRow(
+                slot.consultant,
+                [None] * len(times),
+                reason,
+                (bool(slot.topic_match), bool(slot.language_match)),
+            )
         row.cells[column[slot.starts_at]] = slot
-    ordered = list(rows.values())  # dicts keep the query's order
+    # One row a consultant (a handful a day): the competence flags come from the database.
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            not r.competence[0],
+            not r.competence[1],
+            r.consultant.last_name,
+            r.consultant.first_name,
+            r.consultant.pk,
+        ),
+    )
     first = min(slots, key=lambda s: (s.starts_at, s.consultant_id)) if slots else None
     grid = SlotGrid(date=date, times=times, rows=ordered, nearest=first)
     grid.previous_date, grid.next_date = _neighbour_days(
