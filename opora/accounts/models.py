@@ -41,10 +41,10 @@ class User(AbstractUser):
     # Issue 12: the topic classes of regulation 002 a consultant is competent for and the languages
     # they consult in; the operator's booking grid puts the competent consultants first.
     specialties = models.ManyToManyField(
-        "Specialty", blank=True, related_name="staff", verbose_name=_("specialties")
+        "accounts.Specialty", blank=True, related_name="staff", verbose_name=_("specialties")
     )
     languages = models.ManyToManyField(
-        "Language", blank=True, related_name="staff", verbose_name=_("languages")
+        "accounts.Language", blank=True, related_name="staff", verbose_name=_("languages")
     )
     # The service a staff member of several services last chose to work in (kept across sign-ins;
     # checked against `services` on every request, see opora.accounts.selectors).
