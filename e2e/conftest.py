@@ -39,6 +39,56 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+# The CSP listener: every page of every browser context reports a Content-Security-Policy
+# violation (the `securitypolicyviolation` event, and Chromium's console error) to the test that
+# opened it, which then fails (`_no_csp_violations`).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__oporaCsp && window.__oporaCsp(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`
+  );
+});
+"""
+_csp_violations: list[str] = []
+
+
+def _csp_event(text: str) -> None:
+    _csp_violations.append(text)
+
+
+def _csp_console(message) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        _csp_violations.append(f"console: {message.text}")
+
+
+class _CspWatchedBrowser:
+    """The browser, whose every new context carries the CSP listener."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, *args, **kwargs):
+        context = self._browser.new_context(*args, **kwargs)
+        context.expose_function("__oporaCsp", _csp_event)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", _csp_console)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations() -> Iterator[None]:
+    """Fails a browser test whose pages broke the Content-Security-Policy (torn down last)."""
+    _csp_violations.clear()
+    yield
+    if _csp_violations:
+        found = "\n".join(sorted(set(_csp_violations)))
+        _csp_violations.clear()
+        pytest.fail(f"Content-Security-Policy violations:\n{found}")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     if not os.path.exists(CHROMIUM):
@@ -47,16 +97,18 @@ def browser() -> Iterator:
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
+        yield _CspWatchedBrowser(b)
         b.close()
 
 
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[Callable]:
     """Open a page in a new browser context (its own cookies: another person at another desk)."""
+    from django.core.cache import cache
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
+    cache.clear()  # the rate limits' counts of earlier tests (every test comes from 127.0.0.1)
     contexts = []
 
     def open_page(locale: str = "ru-RU"):

@@ -61,6 +61,7 @@ LOGINS = {
     "head": "head",
     "authority": "authority",
     "admin": "admin",
+    "security_officer": "security_officer",
     "operator-mordovia": "operator",
     "coordinator-mordovia": "coordinator",
     "head-mordovia": "head",
@@ -73,6 +74,7 @@ LOGINS = {
 STAFF_PAGES = {
     "home",
     "authority_home",
+    "audit_log",
     "operator_console",
     "operator_queue",
     "operator_request",
@@ -525,7 +527,15 @@ def _staff_context(browser: Any, live_server: Any) -> Any:
 # services, its own menu) but axe-core runs once per page of a service for the role.
 ROLE_GROUPS = {
     role: [u for u, r in LOGINS.items() if r == role]
-    for role in ("operator", "coordinator", "consultant", "head", "authority", "admin")
+    for role in (
+        "operator",
+        "coordinator",
+        "consultant",
+        "head",
+        "authority",
+        "admin",
+        "security_officer",
+    )
 }
 
 
@@ -553,6 +563,7 @@ REPRESENTATIVES = [
     "district-psychologist",
     "consultant",
     "authority",
+    "security_officer",
     "admin",
 ]
 

@@ -149,7 +149,10 @@ def test_consultant_and_client_talk_and_chat(open_page, service, consultant, axe
             type: "error", code: "peer_full", message: "Собеседник сейчас не получает сигналы"})})"""
     )
     expect(doc.locator("#room-alert")).to_contain_text("Собеседник сейчас не получает сигналы")
-    doc.wait_for_function("oporaRoom.pc && oporaRoom.pc !== window.__pcBefore", timeout=10_000)
+    # A function, not an expression: Playwright would eval() an expression, which the CSP refuses.
+    doc.wait_for_function(
+        "() => oporaRoom.pc && oporaRoom.pc !== window.__pcBefore", timeout=10_000
+    )
     wait_frames_growing(doc)
     wait_frames_growing(cli)
 

@@ -178,14 +178,18 @@ def test_client_on_a_phone_consultant_at_a_desk(open_ctx, service, consultant, a
 
     # Turned sideways: still nothing wider than the screen, every control on top.
     cli.set_viewport_size({"width": 780, "height": 360})
-    cli.wait_for_function("document.getElementById('room').dataset.orientation === 'landscape'")
+    cli.wait_for_function(
+        "() => document.getElementById('room').dataset.orientation === 'landscape'"
+    )
     time.sleep(0.3)  # layout after the resize
     fits(cli, "landscape")
     reachable(cli, CLIENT_CONTROLS + ["#problem-button"], "landscape")
     wait_frames_growing(cli)
     axe_check(cli, where="client room in landscape")
     cli.set_viewport_size({"width": 360, "height": 780})
-    cli.wait_for_function("document.getElementById('room').dataset.orientation === 'portrait'")
+    cli.wait_for_function(
+        "() => document.getElementById('room').dataset.orientation === 'portrait'"
+    )
     fits(cli, "portrait again")
 
     # The consultant's room on a phone (called away from the desk) fits too.

@@ -15,9 +15,11 @@ urlpatterns = [
     path("", include("opora.complaints.urls")),  # complaints: /s/<service>/complaint/, /complaints/
     path("", include("opora.surveys.urls")),
     path("s/", include("opora.portal.urls")),
+    path("reports/", include("opora.reports.urls")),
     path("l/<str:code>", follow_short_link, name="shortlink"),
     path("l/<str:code>/", follow_short_link),
     path("", include("opora.quality.urls")),
+    path("", include("opora.events.urls")),  # events: /events/<id>/register/, /e/<token>/, /verify/
     path("", include("opora.consultations.urls")),
     path("", include("opora.web.urls")),
 ]

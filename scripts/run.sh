@@ -14,7 +14,11 @@ export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-opora.settings.local}
 $BIN/opora prepare
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# Janus for events' group rooms when it is installed (apt-get install janus); without it the 1:1
+# room works as ever and a group room says it is unavailable.
+source scripts/janus.sh
+ensure_janus
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; stop_janus; }
 trap cleanup EXIT INT TERM
 echo "Opora is at http://127.0.0.1:${PORT}/  (Ctrl+C stops it)"
 $BIN/uvicorn opora.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning &

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-trap stop_services EXIT
+source scripts/janus.sh
+trap 'stop_services; stop_janus' EXIT
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's Chromium for the browser tests ..."
@@ -21,6 +22,9 @@ if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ! ldconfig -p | g
 fi
 ensure_postgres
 ensure_redis
+# Janus (Debian's janus, VideoRoom) for the group rooms of events: a throwaway instance on a free
+# loopback port (OPORA_JANUS_URL); the browser test of the group room skips if it cannot start.
+ensure_janus install
 
 # Lint and format first: a style or import-order slip fails in seconds, not after the suite.
 .venv/bin/ruff check opora e2e bench

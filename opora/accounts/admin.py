@@ -1,16 +1,25 @@
 """Admin for staff users (role, organisation, services) and a read-only view of API tokens."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from opora.accounts.models import ApiToken, ResponsiblePerson, User
 from opora.accounts.policy import Action, can
 from opora.accounts.services import api_token_revoke
 from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
+from opora.core.models import AuditEvent
+
+# Recovery codes are the member's own (made and shown once on their account page); an administrator
+# resetting a lost second factor deletes the authenticator (TOTP device) as before.
+if admin.site.is_registered(StaticDevice):
+    admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)
@@ -75,6 +84,27 @@ class StaffAdmin(AuditedAdminMixin, UserAdmin):
     # Chosen by the staff member in the page header (audited there), shown here for support.
     readonly_fields = ("current_service",)
     list_select_related = ("organisation",)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """A staff member named by audit events is never deleted (the events' actor is PROTECT):
+        say so in one line and what to do instead, rather than listing every event."""
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        users = [o.pk for o in objs]
+        events = AuditEvent.objects.filter(actor_id__in=users).count()
+        if events:
+            # Not "you lack the permission to delete audit events": nobody has it.
+            perms = set()
+            protected = [
+                ngettext(
+                    "%(count)d audit event names this staff member. Staff are not deleted while "
+                    "their events are kept: deactivate the account instead (untick “Active”).",
+                    "%(count)d audit events name these staff members. Staff are not deleted while "
+                    "their events are kept: deactivate the accounts instead (untick “Active”).",
+                    events,
+                )
+                % {"count": events}
+            ]
+        return deleted, counts, perms, protected
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

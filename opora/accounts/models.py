@@ -19,6 +19,8 @@ class Role(models.TextChoices):
     HEAD = "head", _("Head")
     AUTHORITY = "authority", _("Authority")
     ADMIN = "admin", _("Administrator")
+    # Reads the audit log and is alerted when its chain breaks (issue 15).
+    SECURITY_OFFICER = "security_officer", _("Security officer")
 
 
 class User(AbstractUser):

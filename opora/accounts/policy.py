@@ -44,10 +44,13 @@ CONSULTANT = "consultant"
 HEAD = "head"
 AUTHORITY = "authority"
 ADMIN = "admin"
+SECURITY_OFFICER = "security_officer"
 CLIENT = "client"
 SYSTEM = "system"
 
-STAFF_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN)
+STAFF_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN, SECURITY_OFFICER)
+# The staff who work on requests (the security officer reads the audit trail and nothing else).
+SERVICE_ROLES = (OPERATOR, COORDINATOR, CONSULTANT, HEAD, AUTHORITY, ADMIN)
 ALL_ROLES = (*STAFF_ROLES, CLIENT, SYSTEM)
 
 
@@ -105,6 +108,27 @@ class Action(enum.StrEnum):
     MAILBOX_MANAGE = "mailbox.manage"
     MESSENGER_VIEW = "messenger.view"
     MESSENGER_REPLY = "messenger.reply"
+    # Complaints (regulation §17–§19)
+    COMPLAINT_FILE = "complaint.file"
+    COMPLAINT_REVIEW = "complaint.review"
+    COMPLAINT_ASSIGN = "complaint.assign"
+    COMPLAINT_AUTHORITY = "complaint.authority"
+    COMPLAINT_TAKE = "complaint.take"
+    # Quality of consultations (the parents' evaluations)
+    QUALITY_RESULTS = "quality.results"
+    QUALITY_OWN_RESULTS = "quality.own_results"
+    # Questionnaires
+    SURVEY_BUILD = "survey.build"
+    SURVEY_ASSIGN = "survey.assign"
+    SURVEY_RESULTS = "survey.results"
+    # Deliveries the outboxes gave up on
+    DELIVERY_VIEW = "delivery.view"
+    DELIVERY_RETRY = "delivery.retry"
+    # The journals (regulations 002–004) beyond `journal.view` / `journal.export`
+    JOURNAL_CODED = "journal.coded"
+    JOURNAL_SERVICE_COPY = "journal.service_copy"
+    # The tamper-evident audit trail (issue 15)
+    AUDIT_VIEW = "audit.view"
 
 
 @dataclass(frozen=True)
@@ -163,7 +187,7 @@ RULES: dict[Action, Rule] = {
     Action.BOOKING_VIEW: _rule(
         (*INTAKE, CONSULTANT), OWN, "read a booking (a consultant: of their own slots)"
     ),
-    Action.SLOTS_VIEW: _rule(STAFF_ROLES, S, "free slots of a service"),
+    Action.SLOTS_VIEW: _rule(SERVICE_ROLES, S, "free slots of a service"),
     Action.REFERRAL_SEND: _rule(HANDLERS, S, "send a client a referral"),
     Action.REFERRAL_READ: _rule(HANDLERS, A, "search the referral directory"),
     Action.REFERRAL_EDIT: _rule((HEAD, ADMIN), A, "change the referral directory"),
@@ -217,6 +241,48 @@ RULES: dict[Action, Rule] = {
         (CONSULTANT, HEAD, ADMIN), S, "read messenger conversations", hidden=True
     ),
     Action.MESSENGER_REPLY: _rule((CONSULTANT, HEAD, ADMIN), S, "reply in a messenger"),
+    Action.COMPLAINT_FILE: _rule(
+        (COORDINATOR, HEAD, ADMIN),
+        S,
+        "a service's complaints: list, register a letter or a visit, read a case (not about oneself)",
+    ),
+    Action.COMPLAINT_REVIEW: _rule(
+        (COORDINATOR, HEAD, AUTHORITY, ADMIN),
+        A,
+        "open a complaint's page (the case: its service's staff, its reviewer, the authority)",
+    ),
+    Action.COMPLAINT_ASSIGN: _rule((HEAD, ADMIN), S, "assign a complaint's reviewer, close it"),
+    Action.COMPLAINT_AUTHORITY: _rule(
+        (AUTHORITY, ADMIN), A, "the authority's complaints: counts per supervised service"
+    ),
+    Action.COMPLAINT_TAKE: _rule(
+        (AUTHORITY,), A, "take a disputed complaint of a supervised service for review (§19)"
+    ),
+    Action.QUALITY_RESULTS: _rule((HEAD, ADMIN), S, "the quality results of a service"),
+    Action.QUALITY_OWN_RESULTS: _rule((CONSULTANT,), S, "a consultant's own quality results"),
+    Action.SURVEY_BUILD: _rule(
+        (COORDINATOR, HEAD, ADMIN), A, "list, write and publish questionnaires"
+    ),
+    Action.SURVEY_ASSIGN: _rule(
+        (CONSULTANT, COORDINATOR, HEAD, ADMIN), S, "give a request's client a questionnaire"
+    ),
+    Action.SURVEY_RESULTS: _rule(
+        (CONSULTANT, COORDINATOR, HEAD, ADMIN),
+        S,
+        "read questionnaire results of a service's clients",
+        hidden=True,
+    ),
+    Action.DELIVERY_VIEW: _rule((HEAD, ADMIN), S, "the deliveries the outboxes gave up on"),
+    Action.DELIVERY_RETRY: _rule((HEAD, ADMIN), S, "send a failed delivery again"),
+    Action.JOURNAL_CODED: _rule(
+        (AUTHORITY,), A, "every service's journals, always coded (no person named; the API)"
+    ),
+    Action.JOURNAL_SERVICE_COPY: _rule(
+        (COORDINATOR, HEAD, ADMIN), S, "the service copy of the journal of services (names)"
+    ),
+    Action.AUDIT_VIEW: _rule(
+        (SECURITY_OFFICER,), A, "the audit trail: view, export, break-glass reads with a reason"
+    ),
 }
 
 
@@ -247,6 +313,16 @@ def role_of(actor: Any) -> str | None:
         return ADMIN
     role = getattr(actor, "role", "") or None
     return role if role in STAFF_ROLES else None
+
+
+def start_role(actor: Any) -> str | None:
+    """The role whose start page a person opens: the role on their row (a superuser with one
+    too); a superuser without one, or an administrator, is an administrator."""
+    role = role_of(actor)
+    own = getattr(actor, "role", "")
+    if role == ADMIN and own in STAFF_ROLES:
+        return own
+    return role
 
 
 def sees_every_service(actor: Any) -> bool:
@@ -363,6 +439,14 @@ def can(actor: Any, action: Action, record: Any = None, *, service: Any = None) 
     rule = RULES[Action(action)]
     role = _acting_role(actor, rule)
     return _role_may(role, rule) and _reaches(actor, role, rule, record, service)  # type: ignore[arg-type]
+
+
+def own_only(actor: Any, action: Action) -> bool:
+    """Whether `actor` takes `action` only on their own records (a consultant on an `O` rule):
+    the lists and journals then show them their own rows only."""
+    rule = RULES[Action(action)]
+    role = _acting_role(actor, rule)
+    return role == CONSULTANT and rule.reach is Reach.OWN and role in rule.roles
 
 
 def roles_for(action: Action) -> frozenset[str]:

@@ -17,21 +17,27 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, match_token, user_has_device
 from django_otp import login as otp_login
 from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opora.accounts.models import User
 from opora.core.audit import AuditEventType, audit_record
 
 SETUP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery"
+RECOVERY_CODES = 10
+RECOVERY_CODE_LENGTH = 8
 
 
 def required() -> bool:
@@ -50,9 +56,11 @@ def may_act(user: Any, session: Any) -> bool:
 
 
 class CodeForm(forms.Form):
+    """A 6-digit code from the app, or one of the recovery codes (8 letters and digits)."""
+
     code = forms.CharField(
         label=_("Code from the app"),
-        max_length=6,
+        max_length=12,
         min_length=6,
         strip=True,
         error_messages={
@@ -63,10 +71,12 @@ class CodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].replace(" ", "")
-        if not code.isdigit():
-            raise forms.ValidationError(_("The code has 6 digits."))
-        return code
+        code = self.cleaned_data["code"].replace(" ", "").replace("-", "").lower()
+        if code.isdigit() and len(code) == 6:
+            return code
+        if len(code) == RECOVERY_CODE_LENGTH and code.isalnum():
+            return code  # a recovery code (django-otp's static tokens: base32, lower case)
+        raise forms.ValidationError(_("The code has 6 digits."))
 
 
 def _refusal(devices: Any) -> str:
@@ -107,6 +117,8 @@ def verify(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 event_type=AuditEventType.AUTH_2FA_VERIFIED,
                 subject=_user(request),
+                # A recovery code works once: the member knows how many are left on the page.
+                extra={"recovery_code": True} if isinstance(device, StaticDevice) else None,
             )
             return HttpResponseRedirect(_next(request))
         form.add_error("code", _refusal(devices_for_user(request.user)))
@@ -187,3 +199,41 @@ class StaffTwoFactorMiddleware:
             target = "two_factor_verify" if user_has_device(user) else "two_factor_setup"
             return redirect(_to(target, request.get_full_path()))
         return self.get_response(request)
+
+
+# --- recovery codes -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recovery_codes_new(*, actor: User) -> list[str]:
+    """Ten new one-time recovery codes for `actor` (the old ones stop working); shown once.
+    django-otp keeps them as a static device, which `match_token` tries beside the app."""
+    StaticDevice.objects.filter(user=actor, name=RECOVERY_DEVICE_NAME).delete()
+    device = StaticDevice.objects.create(user=actor, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    audit_record(actor=actor, event_type=AuditEventType.AUTH_RECOVERY_CODES_CREATED, subject=actor)
+    return codes
+
+
+def has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+
+
+@require_POST
+@login_required
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Make new recovery codes and show them this once (never stored by the browser); only
+    beside a confirmed authenticator (they stand in for it, never for setting it up)."""
+    if not has_authenticator(_user(request)):
+        return redirect("account")
+    codes = recovery_codes_new(actor=_user(request))
+    return TemplateResponse(
+        request,
+        "accounts/recovery_codes.html",
+        {"codes": [f"{c[:4]}-{c[4:]}" for c in codes]},
+    )

@@ -35,6 +35,7 @@ from opora.api.schemas import (
 from opora.core.errors import DomainError, NotFound
 from opora.core.inputs import check_date
 from opora.core.models import Region, Service
+from opora.events.api import make_router as make_events_router
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
 from opora.intake.models import ServiceRequest
@@ -66,6 +67,7 @@ api = OporaAPI(
     auth=BearerAuth(),
 )
 install_exception_handlers(api)
+api.add_router("/reports/", "opora.reports.api.router")  # the 1411 forms (issue 11)
 
 # Who may do what is the access policy's (opora.accounts.policy, docs/SECURITY.md): the intake
 # routes are `intake.api` (regulation 001: the call-centre operator, backed by the coordinator and
@@ -89,6 +91,7 @@ SERVICE_CODE = Query(..., max_length=50, description="Service code, e.g. kz-1411
 
 
 api.add_router("/instruments", make_survey_router(WRITE_ERRORS))
+api.add_router("", make_events_router(WRITE_ERRORS))  # /events, /certificates (issue 14)
 
 
 # --- access and look-ups --------------------------------------------------------------------------

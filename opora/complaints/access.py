@@ -1,5 +1,9 @@
 """Who may do what with a complaint: the one place every view, service and selector asks.
 
+The roles are the access policy's (`opora.accounts.policy`: `complaint.*`); what stays here are
+the record rules of the domain (the reviewer, the consultant complained about, the authority of
+the service's organisation, the complaint's status).
+
 - the service's heads (and administrators) see and manage every complaint of the service;
 - coordinators see them and register paper letters and visits;
 - the reviewer sees the complaint they review, with its case file;
@@ -14,17 +18,14 @@ from typing import TypeGuard
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from opora.accounts.access import sees_every_service
+from opora.accounts import policy
 from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
+from opora.accounts.policy import Action, sees_every_service
 from opora.complaints.models import Complaint
 from opora.consultations.models import Protocol
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
-
-REGISTER_ROLES = (Role.HEAD, Role.COORDINATOR, Role.ADMIN)
-MANAGE_ROLES = (Role.HEAD, Role.ADMIN)
-
 
 # Each question below answers True only for a staff member: a `TypeGuard[User]`, so that a
 # service that asked may use the actor as the `User` it is.
@@ -35,25 +36,24 @@ def _staff(actor: Actor) -> TypeGuard[User]:
 
 
 def works_for(actor: Actor, service: Service) -> TypeGuard[User]:
-    if not _staff(actor):
-        return False
-    return sees_every_service(actor) or actor.services.filter(pk=service.pk).exists()
+    return _staff(actor) and policy.works_for(actor, service.pk)
 
 
 def may_register(actor: Actor, service: Service) -> TypeGuard[User]:
     """Register a paper letter, a visit or a letter recognised as a complaint."""
-    return _staff(actor) and actor.has_role(*REGISTER_ROLES) and works_for(actor, service)
+    return policy.can(actor, Action.COMPLAINT_FILE, service=service)
 
 
 def may_manage(actor: Actor, service: Service) -> TypeGuard[User]:
     """Assign reviewers and close complaints: a head of the service or an administrator."""
-    return _staff(actor) and actor.has_role(*MANAGE_ROLES) and works_for(actor, service)
+    return policy.can(actor, Action.COMPLAINT_ASSIGN, service=service)
 
 
 def is_authority_of(actor: Actor, service: Service) -> TypeGuard[User]:
+    """Staff of the authority that supervises `service` (the policy's `complaint.take`)."""
     return (
         _staff(actor)
-        and actor.role == Role.AUTHORITY
+        and policy.can(actor, Action.COMPLAINT_TAKE)
         and service.authority_id is not None
         and actor.organisation_id == service.authority_id
     )

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest, forbidden, role_required
 from opora.complaints import access, deadlines, regulation, selectors, services
 from opora.complaints.consent import CONSENT_TEXT, CONSENT_VERSION
@@ -29,6 +30,7 @@ from opora.complaints.forms import (
     StaffComplaintForm,
 )
 from opora.complaints.models import Complaint
+from opora.core import ratelimit
 from opora.core.actors import SystemActor
 from opora.core.errors import DomainError, NotFound
 from opora.core.errors import PermissionDenied as Denied
@@ -61,6 +63,8 @@ def _portal(
 @require_http_methods(["GET", "POST"])
 def portal_new(request: HttpRequest, code: str) -> HttpResponse:
     """File a complaint (§16). On success the number and the follow-up code are shown once."""
+    if request.method == "POST" and ratelimit.limit_hit(ratelimit.PORTAL_FORM, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_FORM)
     service = _service(code)
     rules = deadlines.settings_for(service)
     form = PortalComplaintForm(request.POST or None, allows_anonymous=rules.allows_anonymous)
@@ -111,6 +115,8 @@ def portal_new(request: HttpRequest, code: str) -> HttpResponse:
 def portal_follow(request: HttpRequest, code: str) -> HttpResponse:
     """The follow-up page: the complaint's status and answer by its code (posted, never in the
     address). A wrong code gets the same answer as a code of another service."""
+    if request.method == "POST" and ratelimit.limit_hit(ratelimit.PORTAL_CODE, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_CODE)
     service = _service(code)
     form = FollowForm(request.POST or None)
     complaint = None
@@ -156,6 +162,8 @@ def _follow_page(
 @require_POST
 def portal_disagree(request: HttpRequest, code: str) -> HttpResponse:
     """The complainant disagrees with the answer (§19): reopened to the authority."""
+    if ratelimit.limit_hit(ratelimit.PORTAL_CODE, request):
+        return ratelimit.too_many_requests(request, ratelimit.PORTAL_CODE)
     service = _service(code)
     disagree = DisagreeForm(request.POST)
     form = FollowForm({"code": request.POST.get("code", "")})
@@ -196,7 +204,7 @@ def _staff_page(
     return response
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN)
+@role_required(Action.COMPLAINT_FILE)
 def complaint_list(request: StaffRequest) -> HttpResponse:
     """Every complaint of the service with its deadline; overdue ones highlighted."""
     status = request.GET.get("status", "")
@@ -221,7 +229,7 @@ def complaint_list(request: StaffRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN)
+@role_required(Action.COMPLAINT_FILE)
 @require_http_methods(["GET", "POST"])
 def complaint_new(request: StaffRequest) -> HttpResponse:
     """A paper letter, a visit or a letter to the mailbox, entered by a coordinator or a head."""
@@ -261,7 +269,7 @@ def _complaint_or_page(request: StaffRequest, complaint_id: int) -> Complaint | 
         return forbidden(request, str(e.message))
 
 
-@role_required(Role.HEAD, Role.COORDINATOR, Role.ADMIN, Role.AUTHORITY, needs_service=False)
+@role_required(Action.COMPLAINT_REVIEW, needs_service=False)
 @require_http_methods(["GET", "POST"])
 def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
     """The case page: the complaint, its case file (each part's read audited), the reviewer,
@@ -359,7 +367,7 @@ def complaint_detail(request: StaffRequest, complaint_id: int) -> HttpResponse:
     )
 
 
-@role_required(Role.AUTHORITY, Role.ADMIN, needs_service=False)
+@role_required(Action.COMPLAINT_AUTHORITY, needs_service=False)
 def authority_list(request: StaffRequest) -> HttpResponse:
     """The authority's view: counts per supervised service; the complaints it reviews in full."""
     services_counts, reviewed = selectors.authority_overview(actor=request.user)

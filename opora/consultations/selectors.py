@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy as access_policy
+from opora.accounts.policy import Action
 from opora.consultations.models import ChatMessage, Consultation, Recording
 from opora.core.audit import AuditEventType
 from opora.core.links import public_url
@@ -77,13 +79,9 @@ def link_problem(
 
 
 def consultant_may_enter(user: Any, consultation: Consultation) -> bool:
-    """Only the booked consultant enters the consultant's side of the room."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and consultation.booking.slot.consultant_id == user.pk
-    )
+    """Only the booked consultant enters the consultant's side of the room (the policy's
+    `consultation.conduct` on the consultation: their own, of a service they work for)."""
+    return access_policy.can(user, Action.CONSULTATION_CONDUCT, consultation)
 
 
 def chat_history(consultation_id: int) -> list[dict]:
@@ -130,7 +128,6 @@ def chat_files(consultation: Consultation) -> list[ChatMessage]:
 # Chunks still accepted this long after the consultation ended: the recorder's last piece and any
 # upload retries arrive after the "end" message.
 RECORDING_GRACE = dt.timedelta(minutes=5)
-RECORDING_VIEWER_ROLES = ("head", "admin")
 
 
 def recording_refusal(
@@ -172,12 +169,9 @@ def recording_running(consultation: Consultation) -> Recording | None:
 
 
 def may_view_recordings(user: Any, service: Any) -> bool:
-    """A head of the service or an administrator (every read is still logged with a reason)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser or user.role == "admin":
-        return True
-    return user.role == "head" and user.services.filter(pk=service.pk).exists()
+    """A head of the service or an administrator (the policy's `recording.view`; every read is
+    still logged with a reason)."""
+    return access_policy.can(user, Action.RECORDING_VIEW, service=service)
 
 
 def recordings_for_service(*, actor: Any, service: Any) -> QuerySet[Recording]:
@@ -303,7 +297,9 @@ def earlier_protocols(*, consultation: Consultation, limit: int = 10) -> list:
     )
 
 
-JOURNAL_ROLES = ("consultant", "head", "coordinator", "admin")
+# What the journal page asks the policy: `role_required(*JOURNAL_ROLES)` is
+# `role_required(Action.JOURNAL_VIEW)` (kept for views/after.py until it names the action).
+JOURNAL_ROLES = (Action.JOURNAL_VIEW,)
 ANONYMOUS = "Анонимно"  # regulation 004: the journal says «Анонимно» when no name was given
 # Regulation 002 Appendix 3, «Журнал учета он-лайн консультирования», its column headers verbatim
 # (the consultant's name heads the form; in a service-wide journal it is a column).
@@ -343,7 +339,7 @@ def journal_consultations(
         .select_related("booking__slot__consultant", "booking__request", "protocol")
         .order_by("booking__slot__starts_at", "pk")
     )
-    if actor.role == "consultant" and not actor.is_superuser:
+    if access_policy.own_only(actor, Action.JOURNAL_VIEW):
         qs = qs.filter(booking__slot__consultant=actor)
     elif consultant is not None:
         qs = qs.filter(booking__slot__consultant=consultant)

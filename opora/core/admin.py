@@ -79,8 +79,9 @@ class ServiceAdmin(AuditedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(AuditedAdmin):
-    list_display = ["created_at", "event_type", "subject_type", "subject_id", "actor"]
+    list_display = ["seq", "created_at", "event_type", "subject_type", "subject_id", "actor_label"]
     list_filter = ["event_type", "subject_type"]
+    search_fields = ["actor_label", "subject_id"]
     date_hierarchy = "created_at"
 
     # The audit log is append-only, even for administrators.

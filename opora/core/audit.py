@@ -1,13 +1,18 @@
-"""The one way to write the audit log. Call it inside the transaction of the change it records."""
+"""The one way to write the audit log. Call it inside the transaction of the change it records,
+as its last write: appending holds the chain's head row until the transaction ends
+(`core.audit_chain` has the hash chain and its verifier)."""
 
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 
-from opora.core.actors import AuditActor
-from opora.core.models import AuditEvent
-from opora.core.writes import NEW_PK
+from opora.core.actors import AuditActor, ClientActor, SystemActor
+from opora.core.audit_chain import GENESIS, audit_chain_key, event_hash, normalised_extra
+from opora.core.locks import audit_chain_head_qs_select_for_update
+from opora.core.models import AuditChainHead, AuditEvent
+from opora.core.writes import save_together
 
 
 class AuditEventType(models.TextChoices):
@@ -18,11 +23,20 @@ class AuditEventType(models.TextChoices):
     ADMIN_CHANGED = "admin.changed"
     ADMIN_DELETED = "admin.deleted"
 
+    AUDIT_CHAIN_BROKEN = "audit.chain_broken"
+    AUDIT_CHAIN_VERIFIED = "audit.chain_verified"
+    AUDIT_DETAILS_OPENED = "audit.details_opened"
+    AUDIT_LOG_EXPORTED = "audit.log_exported"
+    AUDIT_LOG_VIEWED = "audit.log_viewed"
+
     API_TOKEN_CREATED = "api_token.created"  # noqa: S105 (an event name)
     API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 (an event name)
 
     AUTH_2FA_ENABLED = "auth.2fa_enabled"
     AUTH_2FA_VERIFIED = "auth.2fa_verified"
+    AUTH_RECOVERY_CODES_CREATED = "auth.recovery_codes_created"
+    AUTH_SESSION_IDLE_ENDED = "auth.session_idle_ended"
+    AUTH_SIGNED_OUT_EVERYWHERE = "auth.signed_out_everywhere"
 
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"
@@ -57,7 +71,21 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_FAILURE_REBOOKED = "consultation.failure_rebooked"
     CONSULTATION_PREPARATION = "consultation.preparation"
 
+    EVENT_ANNOUNCEMENT_SENT = "event.announcement_sent"
+    EVENT_CERTIFICATES_ISSUED = "event.certificates_issued"
+    EVENT_CREATED = "event.created"
+    EVENT_NOTE_WRITTEN = "event.note_written"
+    EVENT_REGISTERED = "event.registered"
+    EVENT_REGISTRATION_CANCELLED = "event.registration_cancelled"
+    EVENT_REGISTRATION_PROMOTED = "event.registration_promoted"
+
     HANDOFF_SENT = "handoff.sent"
+
+    REPORT_ANSWERED = "report.answered"
+    REPORT_CORRECTED = "report.corrected"
+    REPORT_DRAFTED = "report.drafted"
+    REPORT_SENT = "report.sent"
+    REPORT_SIGNED = "report.signed"
 
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
     INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"
@@ -146,6 +174,18 @@ class AuditEventType(models.TextChoices):
     SURVEY_SUBMITTED = "survey.submitted"
 
 
+# Reads of personal data whose details (`extra`: what was looked at, with which filters) the
+# audit viewer shows only with a written reason (break-glass). Read events end in these words.
+_READ_WORDS = ("viewed", "read", "exported", "downloaded", "accessed", "checked")
+
+
+def is_personal_data_read(event_type: str) -> bool:
+    action = event_type.rpartition(".")[2]
+    return event_type == AuditEventType.AUDIT_DETAILS_OPENED or any(
+        action == word or action.endswith("_" + word) for word in _READ_WORDS
+    )
+
+
 def _checked(event_type: AuditEventType) -> AuditEventType:
     """Only members of `AuditEventType` are recorded: a misspelt or ad-hoc name fails loudly."""
     try:
@@ -156,6 +196,22 @@ def _checked(event_type: AuditEventType) -> AuditEventType:
         ) from None
 
 
+def actor_label(actor: AuditActor) -> str:
+    """Who acted, as kept on the event: the username and the role at the time, or which part of
+    Opora or which channel of a client — never a personal name."""
+    if isinstance(actor, AbstractBaseUser):
+        role = getattr(actor, "role", "") or (
+            "superuser" if getattr(actor, "is_superuser", False) else ""
+        )
+        name = actor.get_username()
+        return f"{name} ({role})" if role else name
+    if isinstance(actor, SystemActor):
+        return f"system:{actor.name}"
+    if isinstance(actor, ClientActor):
+        return f"client:{actor.channel}"
+    return ""
+
+
 def audit_event(
     *,
     actor: AuditActor,
@@ -163,18 +219,55 @@ def audit_event(
     subject: models.Model,
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """The unsaved event `audit_record` writes. For a subject not saved yet, the id is `NEW_PK`:
-    pass the event to `core.writes.save_together` with the subject as the row it inserts first.
+    """The event `audit_record` writes, not yet chained nor saved: pass it to `audit_append`
+    once the subject has its id (an event cannot be inserted unchained: `seq` and `hash` are
+    required).
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """
+    if subject.pk is None:
+        raise ValueError("Audit an object once it is saved: the event names its id.")
     return AuditEvent(
         actor_id=actor.pk if isinstance(actor, AbstractBaseUser) else None,
+        actor_label=actor_label(actor),
         event_type=_checked(event_type).value,
         subject_type=subject._meta.label_lower,
-        subject_id=NEW_PK if subject.pk is None else str(subject.pk),
+        subject_id=str(subject.pk),
         extra=extra or {},
     )
+
+
+def _locked_head(using: str) -> AuditChainHead:
+    head = (
+        audit_chain_head_qs_select_for_update().using(using).filter(pk=AuditChainHead.ONE).first()
+    )
+    if head is not None:
+        return head
+    # No head row (a fresh table, or tests that truncate): start from the last event, if any.
+    last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+    seq, last_hash = last or (0, "")
+    AuditChainHead.objects.using(using).bulk_create(
+        [AuditChainHead(pk=AuditChainHead.ONE, seq=seq, hash=last_hash)], ignore_conflicts=True
+    )
+    return audit_chain_head_qs_select_for_update().using(using).get(pk=AuditChainHead.ONE)
+
+
+def audit_append(event: AuditEvent) -> AuditEvent:
+    """Number `event`, chain it to the last one and insert it, holding the chain head's row lock
+    until the caller's transaction ends (a transaction of its own outside one)."""
+    using = router.db_for_write(AuditEvent)
+    with transaction.atomic(using=using, savepoint=False):
+        head = _locked_head(using)
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash or GENESIS
+        event.created_at = timezone.now()
+        event.extra = normalised_extra(event.extra)
+        event.hash = event_hash(event, key=audit_chain_key())
+        head.seq, head.hash = event.seq, event.hash
+        # The event and the new head in one statement on PostgreSQL: one round trip less while
+        # every other writer waits for this lock.
+        save_together(event, updates=[(head, ["seq", "hash"])])
+    return event
 
 
 def audit_record(
@@ -184,10 +277,11 @@ def audit_record(
     subject: models.Model,
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record `event_type` on `subject` by `actor` (a user; anyone else leaves no actor).
+    """Record `event_type` on `subject` by `actor` (a user's id and label; a client or Opora
+    itself by label only).
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """
-    event = audit_event(actor=actor, event_type=event_type, subject=subject, extra=extra)
-    event.save(force_insert=True)
-    return event
+    return audit_append(
+        audit_event(actor=actor, event_type=event_type, subject=subject, extra=extra)
+    )

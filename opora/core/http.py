@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -197,3 +198,94 @@ class LocalOnlyExceptionReporter(ExceptionReporter):
         if self._for_developer():
             return super().get_traceback_text()
         return SafeString("Server error.")
+
+
+# --- security headers --------------------------------------------------------------------------------
+
+# No page has inline script or style (not even a `style` attribute): every script and stylesheet is
+# a file under /static/, and page data travels in `json_script` blocks (data, never executed). So the
+# policy needs neither nonces nor 'unsafe-inline'; `element.style` from our scripts (CSSOM) is
+# allowed by it. htmx's own indicator <style> is switched off (the htmx-config meta in base.html).
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; frame-src 'none'; worker-src 'self'; "
+    "manifest-src 'self'"
+)
+# Django's admin (change lists) writes a <style> block into the page: only there are inline
+# styles allowed; its scripts are files like ours.
+_CSP_ADMIN = _CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+_FEATURES_OFF = (
+    "accelerometer=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "payment=(), usb=()"
+)
+# Only the room and its device check may ask for the camera and the microphone.
+PERMISSIONS_DEFAULT = f"camera=(), microphone=(), {_FEATURES_OFF}"
+PERMISSIONS_MEDIA = f"camera=(self), microphone=(self), {_FEATURES_OFF}"
+MEDIA_VIEWS = frozenset(
+    {
+        "consultations:device_check",
+        "consultations:client_room",
+        "consultations:consultant_room",
+    }
+)
+# A client's pages behind a private link (request, room, questionnaire, short link): bearer
+# secrets and personal data, never stored by a browser or a proxy.
+PRIVATE_PREFIXES = ("/c/", "/q/", "/s/r/", "/l/")
+
+
+def content_security_policy(request: HttpRequest) -> str:
+    """The policy of this request's page; WebSockets to this host are named for the room."""
+    policy = _CSP_ADMIN if request.path_info.startswith("/admin/") else _CSP
+    host = request.get_host()
+    sockets = f"wss://{host}" if request.is_secure() else f"ws://{host} wss://{host}"
+    return f"{policy}; connect-src 'self' {sockets}"
+
+
+def _is_staff_session(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response, and `no-store` on every
+    page of a signed-in member of staff and on a client's private pages (docs/ARCHITECTURE.md,
+    "Security headers"). Placed right after Django's SecurityMiddleware, so even the input
+    boundary's 400 page carries them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", content_security_policy(request))
+        match = getattr(request, "resolver_match", None)
+        media = match is not None and match.view_name in MEDIA_VIEWS
+        response["Permissions-Policy"] = PERMISSIONS_MEDIA if media else PERMISSIONS_DEFAULT
+        if _is_staff_session(request) or request.path_info.startswith(PRIVATE_PREFIXES):
+            if "no-store" not in response.get("Cache-Control", ""):
+                patch_cache_control(response, no_store=True)
+        return response
+
+
+class ApiRateLimitMiddleware:
+    """Limits `/api/` calls per token and per address (opora.core.ratelimit), before the token is
+    even looked up, so guessing tokens is limited too; 429 with `Retry-After` past either."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            from opora.core import ratelimit
+
+            token = request.headers.get("Authorization", "")
+            for limit, who in (
+                (ratelimit.API_ADDRESS_CALLS, None),
+                (ratelimit.API_TOKEN_CALLS, token),
+            ):
+                if (who is None or who) and ratelimit.limit_hit(limit, request, who=who):
+                    # LocaleMiddleware has not run yet: in the caller's language all the same.
+                    with translation.override(translation.get_language_from_request(request)):
+                        return ratelimit.too_many_requests(request, limit)
+        return self.get_response(request)

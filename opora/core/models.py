@@ -6,6 +6,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -247,22 +248,58 @@ class CalendarOverride(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which record, written in the same transaction as the change it records."""
+    """Who did what to which record, written in the same transaction as the change it records.
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    Append-only and chained (`core.audit`): each event carries its place in the chain (`seq`, gapless)
+    and a keyed hash (HMAC-SHA256) over its content and the previous event's hash, so an UPDATE,
+    DELETE or reordering of rows is found by `opora verify_audit`. Database triggers refuse
+    UPDATE and DELETE (migration 0007). The actor's identity is kept as text (`actor_label`); a
+    staff member with events is deactivated, never deleted (PROTECT).
+    """
+
+    seq = models.BigIntegerField(_("number in the chain"), unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Username and role at the time ("operator-1 (operator)"), or "system:scheduler",
+    # "client:portal": never a personal name.
+    actor_label = models.CharField(_("actor"), max_length=200, blank=True)
     event_type = models.CharField(max_length=64, db_index=True)
     subject_type = models.CharField(max_length=64)
     subject_id = models.CharField(max_length=64)
     extra = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["actor", "created_at"], name="core_audit_actor_time"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.event_type} {self.subject_type}#{self.subject_id}"
+
+
+class AuditChainHead(models.Model):
+    """The one row that holds the last event of the audit chain. Appending locks it
+    (`core.locks.audit_chain_head_qs_select_for_update`), so concurrent writers take their turn
+    and the chain stays gapless and in order."""
+
+    ONE = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONE)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_chain_head_one_row")]
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.seq}"

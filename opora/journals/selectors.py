@@ -15,21 +15,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from opora.accounts.access import require_works_for
+from opora.accounts import policy
 from opora.accounts.actors import Actor
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.journals import rows as journal_rows
 from opora.journals.catalogue import FORMATS, FORMS, JournalForm
 from opora.scheduling.calendar import local_now
 
-# The staff who keep the journals (as before the move: consultants see their own rows).
-JOURNAL_ROLES = (Role.CONSULTANT, Role.HEAD, Role.COORDINATOR, Role.ADMIN)
-# The authority reads them through the API too, always coded: no person is named to it.
-READER_ROLES = (*JOURNAL_ROLES, Role.AUTHORITY)
-# Who may have the service copy of the journal of services (names, not codes).
-SERVICE_COPY_ROLES = (Role.HEAD, Role.COORDINATOR, Role.ADMIN)
 MAX_DAYS = 366  # a row export covers at most a year
 CHUNK = 2000
 
@@ -53,7 +47,8 @@ class Journal:
 
 
 def may_read_journals(actor: Any) -> bool:
-    return bool(actor.is_authenticated and actor.has_role(*READER_ROLES))
+    """The staff who keep the journals (`journal.view`) or the authority (`journal.coded`)."""
+    return policy.can(actor, Action.JOURNAL_VIEW) or policy.can(actor, Action.JOURNAL_CODED)
 
 
 def journal_form_get(code: str) -> JournalForm:
@@ -111,11 +106,14 @@ def journal_read(
     coordinators and administrators). `export` is the file format ("" for the page).
     """
     journal_form = journal_form_get(form)
+    # The staff who keep the journals read their service's (a consultant: their own rows); the
+    # authority reads every service's, always coded: no person is named to it.
+    action = Action.JOURNAL_EXPORT if export else Action.JOURNAL_VIEW
     if not may_read_journals(actor):
         raise PermissionDenied(_("You may not see the journals."))
-    authority = actor.role == Role.AUTHORITY and not actor.is_superuser
+    authority = not policy.can(actor, action) and policy.can(actor, Action.JOURNAL_CODED)
     if not authority:
-        require_works_for(actor, service)
+        policy.require(actor, action, service=service)
     if export and export not in FORMATS:
         raise DomainError(
             _("Unknown format “%(format)s”; choose one of: %(formats)s.")
@@ -123,11 +121,11 @@ def journal_read(
             code="format",
         )
     journal_period_check(service=service, date_from=date_from, date_to=date_to)
-    if actor.role == Role.CONSULTANT and not actor.is_superuser:
+    if policy.own_only(actor, action):
         consultant = actor
     coded = authority or (
         journal_form.coded_by_default
-        and not (service_copy and (actor.is_superuser or actor.has_role(*SERVICE_COPY_ROLES)))
+        and not (service_copy and policy.can(actor, Action.JOURNAL_SERVICE_COPY, service=service))
     )
     header: dict[str, str] = {}
     period = {"service": service, "date_from": date_from, "date_to": date_to}

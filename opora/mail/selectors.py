@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Min, Q, QuerySet
 
-from opora.accounts.models import Role, User
+from opora.accounts import policy
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
 from opora.intake.models import Channel, ServiceRequest
@@ -31,7 +33,7 @@ _WAITING = Q(
 
 
 def _sees_all(actor: User) -> bool:
-    return actor.is_superuser or actor.role in (Role.HEAD, Role.ADMIN)
+    return policy.can(actor, Action.WRITTEN_ASSIGN)  # who reassigns sees every request
 
 
 def written_requests(

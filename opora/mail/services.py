@@ -24,9 +24,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy
 from opora.accounts.access import require_works_for
 from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
@@ -53,8 +55,8 @@ REASON_FROM_BODY_CHARS = 300
 ANSWER_MAX_CHARS = 20_000
 SMTP_TIMEOUT_SECONDS = 20
 OPEN_STATUSES = (ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED)
-ANSWERING_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
-QUARANTINE_ROLES = (Role.HEAD, Role.OPERATOR, Role.ADMIN)
+ANSWERING_ROLES = Action.WRITTEN_ANSWER  # what the access policy is asked
+QUARANTINE_ROLES = Action.MAIL_QUARANTINE
 
 
 # --- Who answers, and by when ------------------------------------------------------------------
@@ -401,9 +403,9 @@ def _release_refusal(reason: str) -> str:
 # --- Answers out -------------------------------------------------------------------------------
 
 
-def _require_role(actor: Actor, roles: tuple[str, ...], message: str) -> User:
-    """The staff member `actor`, if they hold one of `roles` (or are a superuser)."""
-    if not (isinstance(actor, User) and actor.has_role(*roles)):
+def _require_role(actor: Actor, action: Action, message: str) -> User:
+    """The staff member `actor`, if the access policy lets them take `action`."""
+    if not (isinstance(actor, User) and policy.can(actor, action)):
         raise PermissionDenied(message)
     return actor
 
@@ -412,13 +414,10 @@ def can_answer(actor: Actor, request: ServiceRequest) -> bool:
     """The responsible consultant, or a head of the service (or an administrator)."""
     if not (isinstance(actor, User) and actor.is_active):
         return False
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return True
-    if not actor.services.filter(pk=request.service_id).exists():
+    # The policy's `written.answer` (a consultant: the responsible one, never an unassigned one).
+    if not policy.can(actor, Action.WRITTEN_ANSWER, request):
         return False
-    if actor.role == Role.HEAD:
-        return True
-    return actor.role == Role.CONSULTANT and request.assigned_to_id == actor.pk
+    return not policy.own_only(actor, Action.WRITTEN_ANSWER) or request.assigned_to_id == actor.pk
 
 
 def _strip_re(subject: str) -> str:
@@ -690,13 +689,10 @@ def written_request_assign(
     *, actor: Actor, request: ServiceRequest, consultant: User
 ) -> ServiceRequest:
     """The head hands a written request to another consultant of the service."""
-    user = _require_role(actor, (Role.HEAD, Role.ADMIN), _("Only the head may reassign requests."))
+    user = _require_role(actor, Action.WRITTEN_ASSIGN, _("Only the head may reassign requests."))
     require_works_for(user, request.service)
-    if not (
-        consultant.is_active
-        and consultant.role == Role.CONSULTANT
-        and consultant.services.filter(pk=request.service_id).exists()
-    ):
+    # An active consultant of the service: one who has a consultant's day in it.
+    if not policy.can(consultant, Action.CONSULTATION_DAY, service=request.service):
         raise DomainError(
             _("Choose an active consultant of this service."), code="invalid_consultant"
         )

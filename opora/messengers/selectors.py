@@ -5,25 +5,27 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy
 from opora.accounts.actors import Actor
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
 from opora.messengers.models import Conversation, ConversationMessage
 
-STAFF_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+STAFF_ROLES = Action.MESSENGER_VIEW  # what the access policy is asked
 
 
 def _require(actor: Actor) -> User:
     """The staff member `actor`, if they may read messenger conversations."""
-    if not isinstance(actor, User) or not actor.has_role(*STAFF_ROLES):
+    if not (isinstance(actor, User) and policy.can(actor, STAFF_ROLES)):
         raise PermissionDenied(_("Only a consultant or the head may read messenger conversations."))
     return actor
 
 
 def _visible(user: User) -> QuerySet[Conversation]:
     qs = Conversation.objects.select_related("account", "request")
-    if user.is_superuser or user.role == Role.ADMIN:
+    if policy.sees_every_service(user):
         return qs
     return qs.filter(account__service__in=user.services.all())
 

@@ -20,8 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts import policy
 from opora.accounts.actors import Actor
-from opora.accounts.models import Role, User
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.messengers.adapters import Button, InboundMessage, get_adapter
@@ -40,7 +42,7 @@ logger = logging.getLogger("opora.messengers")
 
 MAX_PROCESS_ATTEMPTS = 5
 REPLY_MAX_CHARS = 4000
-REPLY_ROLES = (Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+REPLY_ROLES = Action.MESSENGER_REPLY  # what the access policy is asked
 
 
 # --- inbound ----------------------------------------------------------------------------------
@@ -270,9 +272,9 @@ def inbound_retry_due(*, now: dt.datetime | None = None, stuck_after: int = 60) 
 
 def _require_staff(actor: Actor, conversation: Conversation) -> User:
     """The staff member `actor`, if they may answer this conversation."""
-    if not isinstance(actor, User) or not actor.has_role(*REPLY_ROLES):
+    if not (isinstance(actor, User) and policy.can(actor, REPLY_ROLES)):
         raise PermissionDenied(_("Only a consultant or the head may answer messenger messages."))
-    if actor.is_superuser or actor.role == Role.ADMIN:
+    if policy.sees_every_service(actor):
         return actor
     if not actor.services.filter(pk=conversation.account.service_id).exists():
         raise PermissionDenied(_("You do not work for this service."))

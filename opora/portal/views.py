@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opora.accounts.policy import Action, can
 from opora.consultations.selectors import JOIN_EARLY, link_problem
 from opora.consultations.services import consultation_for_booking
+from opora.core import ratelimit
 from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.core.inputs import check_date, parse_date_param
@@ -47,10 +47,6 @@ from opora.scheduling import services as scheduling
 from opora.scheduling.calendar import local_now
 from opora.scheduling.ics import booking_ics
 from opora.scheduling.selectors import slot_nearest_free
-
-# Online IIN checks one address may start per hour: enough for typing mistakes, too few to
-# probe the registry.
-CHECKS_PER_HOUR = 10
 
 
 def _render(
@@ -103,15 +99,9 @@ def _attach(form: PortalRequestForm, err: DomainError) -> None:
 
 
 def _checks_exhausted(request: HttpRequest) -> bool:
-    """A plain per-address counter: more than CHECKS_PER_HOUR registry checks is refused."""
-    key = "portal-checks:" + (request.META.get("REMOTE_ADDR") or "-")
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > CHECKS_PER_HOUR
+    """More than `ratelimit.PORTAL_IIN_CHECK` registry checks from one address is refused
+    (counted in the cache every worker shares)."""
+    return ratelimit.limit_hit(ratelimit.PORTAL_IIN_CHECK, request)
 
 
 # --- public pages -----------------------------------------------------------------------------
@@ -234,8 +224,12 @@ def _request_form(
         form = PortalRequestForm(
             request.POST, service=service, anonymous=anonymous, booking=booking
         )
-        if form.is_valid():
+        limited = ratelimit.limit_hit(ratelimit.PORTAL_FORM, request)  # shared rate limit
+        if limited:
+            form.add_error(None, ratelimit.message())
+        elif form.is_valid():
             if service.requires_eligibility and _checks_exhausted(request):
+                limited = True
                 form.add_error(
                     None,
                     _(
@@ -273,7 +267,7 @@ def _request_form(
                     _attach(form, err)
                 else:
                     return _see_other(reverse("portal:received", args=[created.public_token]))
-        status = 400 if (form.errors or refusal) else 200
+        status = 429 if limited else 400 if (form.errors or refusal) else 200
     initial: dict[str, Any] = {}
     if request.method != "POST" and booking:
         initial = _draft_initial(request, service)

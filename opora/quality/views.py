@@ -14,15 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.inputs import parse_date_param
 from opora.core.models import Service
 from opora.quality import selectors, services, texts
 from opora.quality.charts import bars
 from opora.quality.models import CRITERIA, Evaluation, MoreOf
-
-HEAD_ROLES = (Role.HEAD, Role.ADMIN)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -158,7 +156,7 @@ DIMENSION_TITLES = {
 }
 
 
-@role_required(*HEAD_ROLES)
+@role_required(Action.QUALITY_RESULTS)
 def results(request: StaffRequest) -> HttpResponse:
     """The head's results of the current service for a period."""
     date_from, date_to = _period(request, request.service)
@@ -200,7 +198,7 @@ def results(request: StaffRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.CONSULTANT)
+@role_required(Action.QUALITY_OWN_RESULTS)
 def my_results(request: StaffRequest) -> HttpResponse:
     """A consultant's own aggregates, shown from five responses on."""
     date_from, date_to = _period(request, request.service)

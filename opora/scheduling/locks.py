@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
+from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.scheduling.models import Booking, HandoffRun, Schedule, Slot
 
@@ -44,6 +45,13 @@ def booking_qs_select_for_update() -> QuerySet[Booking]:
 
 def handoff_run_qs_select_for_update() -> QuerySet[HandoffRun]:
     return HandoffRun.objects.select_for_update()
+
+
+def service_qs_select_for_update() -> QuerySet[Service]:
+    """The service's own row, FOR NO KEY UPDATE: the hand-off runs of one service take it first,
+    so two never choose their requests at once. NO KEY: new requests and bookings, which only
+    reference the service, are not held up by it."""
+    return Service.objects.select_for_update(of=("self",), no_key=True)
 
 
 def compiled_lock_check(compiler: Any, connection: Any) -> None:

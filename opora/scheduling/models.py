@@ -167,6 +167,9 @@ class HandoffRun(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     recipients = models.JSONField(default=list)
     request_count = models.PositiveIntegerField(default=0)
+    # The run takes every request not yet handed over that was registered before this moment (the
+    # operators' 17:00 close of regulation 000 §11, or the time of an earlier manual send).
+    cutoff = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     # The stored e-mail (with the XLSX) that carries the day to the provider: `sent_at` is when
     # it was handed to the outbox; its own status says whether SMTP has taken it yet.
@@ -188,3 +191,19 @@ class HandoffRun(models.Model):
 
     def __str__(self) -> str:
         return f"handoff {self.date}"
+
+
+class HandoffItem(models.Model):
+    """A request in a hand-off. Unique per request: every request is handed over exactly once."""
+
+    run = models.ForeignKey(HandoffRun, models.CASCADE, related_name="items")
+    request = models.OneToOneField(
+        "intake.ServiceRequest", models.PROTECT, related_name="handoff_item"
+    )
+
+    class Meta:
+        verbose_name = _("handed-over request")
+        verbose_name_plural = _("handed-over requests")
+
+    def __str__(self) -> str:
+        return f"handoff item {self.run_id}/{self.request_id}"

@@ -31,10 +31,12 @@ def handoff_due_date(*, service: Any, now: dt.datetime | None = None) -> dt.date
     return local.date()
 
 
-def _has_requests(service: Any, date: dt.date) -> bool:
-    from opora.intake.selectors import requests_registered_on
+def _has_requests(service: Any, date: dt.date, now: dt.datetime | None) -> bool:
+    """Requests waiting for the hand-off of `date` (registered before its cut-off, not yet sent)."""
+    from opora.scheduling.services.handoff import handoff_cutoff, requests_pending_handoff
 
-    return requests_registered_on(service=service, date=date).exists()
+    cutoff = handoff_cutoff(service=service, date=date, now=now)
+    return requests_pending_handoff(service=service).filter(created_at__lt=cutoff).exists()
 
 
 @shared_task(name="opora.scheduling.tasks.send_due_handoffs")
@@ -42,7 +44,8 @@ def send_due_handoffs(now: dt.datetime | None = None) -> list[int]:
     """Send each service's hand-off once inside its window; return the ids of the runs sent.
 
     Idempotent: a day already sent is skipped (and handoff_send itself returns an existing run).
-    On a day off the hand-off goes only when requests came in (e.g. by e-mail).
+    On a day off the hand-off goes only when requests are waiting (e.g. letters of the night);
+    otherwise they wait for the next working day's run, which takes everything not yet sent.
     """
     from opora.scheduling.services import handoff_send
 
@@ -56,10 +59,12 @@ def send_due_handoffs(now: dt.datetime | None = None) -> list[int]:
             continue
         if HandoffRun.objects.filter(service=service, date=date, sent_at__isnull=False).exists():
             continue
-        if not ServiceCalendar(service).is_working_day(date) and not _has_requests(service, date):
+        if not ServiceCalendar(service).is_working_day(date) and not _has_requests(
+            service, date, now
+        ):
             continue
         try:
-            run = handoff_send(service=service, date=date)
+            run = handoff_send(service=service, date=date, now=now)
         except DomainError as exc:
             logger.warning("hand-off of service %s not sent: %s", service.pk, exc.code)
             continue

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time recovery codes beside the app
     "axes",
     "channels",
     "opora.core",
@@ -71,9 +72,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP, Permissions-Policy and no-store on staff and private pages (every response, its 400s too).
+    "opora.core.http.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session and the views: every string from outside is checked once (core.inputs).
     "opora.core.http.InputBoundaryMiddleware",
+    # /api/ calls per token and per address, counted in the shared cache (opora.core.ratelimit).
+    "opora.core.http.ApiRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +87,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "opora.accounts.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff idle for OPORA_STAFF_IDLE_MINUTES are signed out (opora.accounts.sessions).
+    "opora.accounts.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its response.
@@ -92,12 +99,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords for one account from one address pause that pair for 15 minutes (a whole
-# call centre behind one address is not locked out by one person's typos, nor an account from
-# everywhere by someone guessing elsewhere). A successful sign-in resets the count.
-AXES_FAILURE_LIMIT = 5
+# Wrong passwords pause sign-in for 15 minutes, counted three ways (django-axes counts each
+# combination on its own): five for one account from one address (a typo-prone colleague does
+# not lock out the whole call centre behind that address); twenty for one account from any
+# addresses (guessing one account from many addresses is limited, while a stranger can keep a
+# real user out for at most 15 minutes at a time, and the user's own address still has its five);
+# fifty from one address for any accounts (spraying many accounts). A successful sign-in resets
+# the account's count. The counts live in the database (axes' own table), shared by every worker.
+AXES_FAILURE_LIMIT = "opora.accounts.lockout.failure_limit"
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+OPORA_SIGNIN_LIMIT_ACCOUNT_ADDRESS = int(os.environ.get("OPORA_SIGNIN_LIMIT_ACCOUNT_ADDRESS", "5"))
+OPORA_SIGNIN_LIMIT_ACCOUNT = int(os.environ.get("OPORA_SIGNIN_LIMIT_ACCOUNT", "20"))
+OPORA_SIGNIN_LIMIT_ADDRESS = int(os.environ.get("OPORA_SIGNIN_LIMIT_ADDRESS", "50"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "opora.accounts.lockout.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: the audit log and sessions are enough
@@ -262,6 +276,10 @@ OPORA_OUTBOX_LEASE_SECONDS = int(os.environ.get("OPORA_OUTBOX_LEASE_SECONDS", "3
 # Beat wakes every minute; each task decides per service (in the service's time zone) what is due.
 CELERY_BEAT_SCHEDULE = {
     "daily-handoff": {"task": "opora.scheduling.tasks.send_due_handoffs", "schedule": crontab()},
+    "reports-1411-drafts": {
+        "task": "opora.reports.tasks.draft_monthly_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },  # noqa: E501
     "mail-fetch": {"task": "opora.mail.tasks.fetch_mailboxes", "schedule": crontab()},
     "mail-overdue": {
         "task": "opora.mail.tasks.flag_overdue_answers",
@@ -283,9 +301,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.quality.tasks.sweep_evaluations",
         "schedule": crontab(),
     },
+    "event-reminders": {
+        "task": "opora.events.tasks.send_event_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
+    # The audit log's hash chain checked daily; a break alerts the security officers.
+    "audit-verify": {
+        "task": "opora.web.tasks.verify_audit_chain",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+
+# --- Cache (rate limits) --------------------------------------------------------------------------
+# Every rate limit (opora.core.ratelimit: portal forms, IIN checks, the API) counts in this cache,
+# shared by every worker and kept over restarts: Redis in production, the database in the embedded
+# default (`opora prepare` creates its table; SQLite's IMMEDIATE transactions make its
+# read-and-write count atomic). Sign-in has django-axes, whose counts are in the database too.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "opora",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "opora_cache",
+            "KEY_PREFIX": "opora",
+        }
+    }
 
 # --- Mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -324,6 +373,11 @@ LOGGING = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Staff sessions end after this long without a request, and after OPORA_STAFF_SESSION_HOURS
+# however active (opora.accounts.sessions); a cookie never outlives the cap.
+OPORA_STAFF_IDLE_MINUTES = int(os.environ.get("OPORA_STAFF_IDLE_MINUTES", "30"))
+OPORA_STAFF_SESSION_HOURS = int(os.environ.get("OPORA_STAFF_SESSION_HOURS", "12"))
+SESSION_COOKIE_AGE = OPORA_STAFF_SESSION_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -341,6 +395,9 @@ OTP_TOTP_ISSUER = "Opora"
 # Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
 OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")
 OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")
+# Keys the audit log's hash chain (core.audit_chain): 32 random bytes, URL-safe base64. Without it
+# (development, tests) the key is derived from SECRET_KEY; production requires it.
+OPORA_AUDIT_KEY = os.environ.get("OPORA_AUDIT_KEY", "")
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(

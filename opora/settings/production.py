@@ -35,6 +35,11 @@ if not os.environ.get("OPORA_FIELD_KEY"):
         "messenger tokens)"
     )
 
+if not os.environ.get("OPORA_AUDIT_KEY"):
+    raise ImproperlyConfigured(
+        "OPORA_AUDIT_KEY must be set in production (it keys the audit log's hash chain)"
+    )
+
 # A connection pool per process unless OPORA_DB_POOL_MAX=0 (base.database_config).
 DATABASES = {"default": database_config(DATABASE_URL, pool_by_default=True)}
 DEBUG = False

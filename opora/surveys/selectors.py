@@ -8,16 +8,14 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from opora.accounts.access import require_works_for
-from opora.accounts.models import Role, User
+from opora.accounts import policy
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
-from opora.core.errors import NotFound, PermissionDenied
+from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Result
-
-# Who reads a client's results: the consultants, the coordinators and heads of the service.
-RESULT_ROLES = (Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 
 def instruments_public() -> QuerySet[Instrument]:
@@ -64,9 +62,7 @@ def assignment_by_token(*, token: str) -> Assignment:
 
 
 def _require_reader(actor: User, service: Service) -> None:
-    if not actor.has_role(*RESULT_ROLES):
-        raise PermissionDenied(_("Your role does not allow this operation."))
-    require_works_for(actor, service)
+    policy.require(actor, Action.SURVEY_RESULTS, service=service)
 
 
 def result_get_for_view(*, actor: User, pk: int) -> Result:

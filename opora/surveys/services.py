@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.access import require_works_for
+from opora.accounts import policy
 from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
+from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
@@ -23,14 +24,12 @@ from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.notifications.services import notification_create
 from opora.scheduling.models import Slot
-from opora.surveys import scoring
+from opora.surveys import locks, scoring
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Response, Result
 
 # How long a private link to a questionnaire stays open.
 ASSIGNMENT_DAYS = 14
 RISK_KIND = "survey_risk"
-BUILDER_ROLES = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-ASSIGNING_ROLES = (Role.CONSULTANT, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
 
 
 @transaction.atomic
@@ -47,9 +46,8 @@ def instrument_version_create(
     An inconsistent definition is refused (ValidationError naming the reason); earlier versions
     and the responses given to them are left as they were.
     """
-    if not actor.has_role(*BUILDER_ROLES):
-        raise PermissionDenied(_("Your role does not allow this operation."))
-    instrument = Instrument.objects.select_for_update().filter(code=code).first()
+    policy.require(actor, Action.SURVEY_BUILD)
+    instrument = locks.instrument_qs_select_for_update().filter(code=code).first()
     if instrument is None:
         instrument = Instrument(code=code, name=name, is_public=is_public)
         instrument.full_clean()
@@ -93,9 +91,7 @@ def assignment_create(
     """A private link to fill `version`: by staff for a request's client, or (actor None) opened
     by a visitor on the portal — then only for an instrument offered there."""
     if isinstance(actor, User):
-        if not actor.has_role(*ASSIGNING_ROLES):
-            raise PermissionDenied(_("Your role does not allow this operation."))
-        require_works_for(actor, service)
+        policy.require(actor, Action.SURVEY_ASSIGN, service=service)
         if request is not None and request.service_id != service.pk:
             raise PermissionDenied(_("The request belongs to another service."))
         source = Assignment.Source.CONSULTANT
@@ -131,7 +127,7 @@ def assignment_create(
 
 def _lock(assignment: Assignment) -> Assignment:
     return (
-        Assignment.objects.select_for_update()
+        locks.assignment_qs_select_for_update()
         .select_related("version__instrument", "service")
         .get(pk=assignment.pk)
     )

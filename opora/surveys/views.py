@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations.crisis import emergency_numbers
 from opora.core.errors import DomainError, NotFound, PermissionDenied
@@ -270,12 +271,12 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
 # --- the staff's pages --------------------------------------------------------------------------
 
 
-@role_required(*services.BUILDER_ROLES)
+@role_required(Action.SURVEY_BUILD)
 def instruments(request: StaffRequest) -> HttpResponse:
     return render(request, "surveys/instruments.html", {"instruments": selectors.instruments_all()})
 
 
-@role_required(*services.BUILDER_ROLES)
+@role_required(Action.SURVEY_BUILD)
 @require_http_methods(["GET", "POST"])
 def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
     """The builder: a definition as JSON, checked and previewed before it is saved as a new
@@ -361,7 +362,7 @@ def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
     )
 
 
-@role_required(*selectors.RESULT_ROLES)
+@role_required(Action.SURVEY_RESULTS)
 @require_http_methods(["GET", "POST"])
 def request_results(request: StaffRequest, pk: int) -> HttpResponse:
     """A request's questionnaires: results of its client, links given, and assigning a new one."""
@@ -416,7 +417,7 @@ def request_results(request: StaffRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*selectors.RESULT_ROLES)
+@role_required(Action.SURVEY_RESULTS)
 def result_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """One result for the consultant: total, band with the consultant's text, risk, answers."""
     try:

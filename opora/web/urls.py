@@ -3,10 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opora.accounts import two_factor
+from opora.accounts import sessions, two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
     anonymous,
+    audit_log,
     base,
     consultant,
     coordinator,
@@ -33,7 +34,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    path("account/", sessions.account, name="account"),
+    path("account/sign-out-everywhere/", sessions.sign_out_everywhere, name="sign_out_everywhere"),
+    path("account/alive/", sessions.session_alive, name="session_alive"),
+    path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
     path("authority/", base.authority_home, name="authority_home"),
+    path("audit/", audit_log.audit_log, name="audit_log"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
     # Operator console

@@ -23,6 +23,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
+    "OPORA_AUDIT_KEY": "Rk7d2NpW4xB9cTq1Lm5Hs8Gv3Jy6Fa0Ez2Ku4Io7Ub1=",
     "OPORA_PUBLIC_URL": "https://opora.example.org",
 }
 real_hashers = override_settings(PASSWORD_HASHERS=base.PASSWORD_HASHERS)

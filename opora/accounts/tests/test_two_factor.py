@@ -113,3 +113,53 @@ def test_off_by_default_outside_production(client, settings):
     settings.OPORA_STAFF_2FA = False
     client.force_login(make_user(Role.OPERATOR, service=make_service_1411()))
     assert client.get(QUEUE).status_code == 200
+
+
+def _verified_with_app(client, user) -> TOTPDevice:
+    client.force_login(user)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=user)
+    assert client.post(reverse("two_factor_setup"), {"code": _code(device)}).status_code == 302
+    return device
+
+
+def test_a_recovery_code_signs_in_once_in_place_of_the_app(client, operator, settings):
+    from django.test import Client
+
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0  # as for the app's codes: no pause to wait out
+
+    _verified_with_app(client, operator)
+    page = client.post(reverse("recovery_codes"))
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4})</code>", page.content.decode())
+    assert len(codes) == 10
+    assert AuditEvent.objects.filter(event_type="auth.recovery_codes_created").count() == 1
+
+    lost_phone = Client()
+    lost_phone.force_login(operator)
+    used = lost_phone.post(reverse("two_factor_verify"), {"code": codes[0], "next": QUEUE})
+    assert used.status_code == 302 and used["Location"] == QUEUE
+    assert lost_phone.get(QUEUE).status_code == 200
+    event = AuditEvent.objects.filter(event_type="auth.2fa_verified").latest("pk")
+    assert event.extra == {"recovery_code": True}
+    assert "9 " in lost_phone.get(reverse("account")).content.decode()  # codes left
+
+    again = Client()
+    again.force_login(operator)
+    reused = again.post(reverse("two_factor_verify"), {"code": codes[0], "next": QUEUE})
+    wrong = again.post(reverse("two_factor_verify"), {"code": "abcd-efgh", "next": QUEUE})
+    assert reused.status_code == wrong.status_code == 200
+    assert "Код неверный или устарел" in reused.content.decode()
+    assert "Код неверный или устарел" in wrong.content.decode()
+    # New codes replace the old ones.
+    client.post(reverse("recovery_codes"))
+    third = Client()
+    third.force_login(operator)
+    assert third.post(reverse("two_factor_verify"), {"code": codes[1]}).status_code == 200
+
+
+def test_no_recovery_codes_without_the_app(client, operator, settings):
+    settings.OPORA_STAFF_2FA = False
+    client.force_login(operator)
+    assert client.post(reverse("recovery_codes")).status_code == 302
+    assert 'id="recovery-codes-form"' not in client.get(reverse("account")).content.decode()

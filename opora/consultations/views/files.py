@@ -1,6 +1,5 @@
 """Files in the chat."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import (
     Http404,
     HttpRequest,
@@ -12,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from opora.accounts.policy import Action
+from opora.accounts.workplace import role_required
 from opora.consultations import files as chat_files
 from opora.consultations import selectors, services
 from opora.consultations.models import (
@@ -80,7 +81,7 @@ def client_file(request: HttpRequest, token: str, seq: int) -> HttpResponse:
     return _file_download(consultation, seq, actor=None, reader="client")
 
 
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
 def consultant_file_upload(request: HttpRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
@@ -94,7 +95,7 @@ def consultant_file_upload(request: HttpRequest, consultation_id: int) -> HttpRe
 
 
 @never_cache
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
 def consultant_file(request: HttpRequest, consultation_id: int, seq: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)

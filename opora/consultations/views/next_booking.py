@@ -1,7 +1,6 @@
 """The next consultation, booked from the protocol screen."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     HttpRequest,
@@ -13,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from opora.accounts.policy import Action
+from opora.accounts.workplace import role_required
 from opora.consultations import services
 from opora.consultations.models import (
     Consultation,
@@ -53,7 +54,7 @@ def _next_booking_context(request: HttpRequest, consultation: Consultation) -> d
     }
 
 
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
 def next_booking(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """Book the next consultation of the same client on one of the consultant's own slots."""

@@ -1,7 +1,6 @@
 """Recording: the consultant's browser uploads, the head reads."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action
 from opora.accounts.workplace import role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import (
@@ -53,7 +52,7 @@ def _recording_of_consultant(request: HttpRequest, recording_id: int) -> Recordi
     return recording
 
 
-@login_required
+@role_required(Action.RECORDING_MAKE)
 @require_POST
 def recording_start(request: HttpRequest, consultation_id: int) -> JsonResponse:
     """Start a recording (JSON): refused with the reason when the policy or consent forbids."""
@@ -80,7 +79,7 @@ def recording_start(request: HttpRequest, consultation_id: int) -> JsonResponse:
     )
 
 
-@login_required
+@role_required(Action.RECORDING_MAKE)
 @require_POST
 def recording_chunk(request: HttpRequest, recording_id: int, seq: int) -> JsonResponse:
     """One chunk of the recording as the raw request body (5 s of WebM)."""
@@ -101,7 +100,7 @@ def recording_chunk(request: HttpRequest, recording_id: int, seq: int) -> JsonRe
     return JsonResponse({"ok": True, "seq": chunk.seq, "duplicate": not created})
 
 
-@login_required
+@role_required(Action.RECORDING_MAKE)
 @require_POST
 def recording_finish(request: HttpRequest, recording_id: int) -> JsonResponse:
     recording = _recording_of_consultant(request, recording_id)
@@ -130,7 +129,7 @@ def client_recording_status(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse({"on": selectors.recording_running(consultation) is not None})
 
 
-@role_required(Role.HEAD, Role.ADMIN)
+@role_required(Action.RECORDING_VIEW)
 def recordings(request: HttpRequest) -> HttpResponse:
     """The recordings of the service the user works in, for a head or an administrator (the list
     itself shows no personal data; opening a recording asks for the reason)."""
@@ -158,19 +157,14 @@ def recordings(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(
-    Role.HEAD, Role.ADMIN, service_from=_recording_service, switched=RECORDING_OF_SERVICE
+    Action.RECORDING_VIEW, service_from=_recording_service, switched=RECORDING_OF_SERVICE
 )
 @require_http_methods(["GET", "POST"])
 def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
     """One recording: download with a reason (logged), the access log, hand-overs."""
     recording = selectors.recording_get(actor=request.user, recording_id=recording_id)
-    if recording is None:
-        return TemplateResponse(
-            request,
-            "403.html",
-            {"message": _("Only a head of the service can open recordings.")},
-            status=403,
-        )
+    if recording is None:  # none, or another service's: its existence does not leak
+        raise Http404
     access_form = RecordingAccessForm(prefix="access")
     release_form = RecordingReleaseForm(
         prefix="release", initial={"requested_on": timezone.localdate()}
@@ -232,13 +226,13 @@ def _missing_chunks(recording: Recording) -> int:
     return (max(seqs) + 1 - len(seqs)) if seqs else 0
 
 
-@login_required
+@role_required(Action.RECORDING_DOWNLOAD)
 @require_POST
 def recording_release_done(request: HttpRequest, release_id: int) -> HttpResponse:
     release = get_object_or_404(RecordingRelease.objects.select_related("recording"), pk=release_id)
     recording = selectors.recording_get(actor=request.user, recording_id=release.recording_id)
-    if recording is None:
-        return TemplateResponse(request, "403.html", {}, status=403)
+    if recording is None:  # another service's
+        raise Http404
     services.recording_release_mark_released(actor=request.user, release=release)
     messages.success(request, _("Marked as handed over."))
     return redirect("consultations:recording_detail", recording_id=recording.pk)

@@ -2,7 +2,6 @@
 
 import os
 
-from django.contrib.auth.decorators import login_required
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import role_required
 from opora.consultations import crisis as crisis_info
 from opora.consultations import files as chat_files
@@ -150,7 +150,9 @@ def client_room(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @role_required(
-    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+    Action.CONSULTATION_CONDUCT,
+    service_from=_consultation_service,
+    switched=CONSULTATION_OF_SERVICE,
 )
 def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """The booked consultant's side of the room: admit, clock, end."""
@@ -208,13 +210,13 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 def consultant_room_for_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
     """From "my day": the room of a booking (created on first open)."""
     booking = get_object_or_404(
         Booking.objects.select_related("slot"), pk=booking_id, status=Booking.Status.ACTIVE
     )
-    if booking.slot.consultant_id != request.user.pk:
+    if not policy.can(request.user, Action.CONSULTATION_CONDUCT, booking):  # the booked one
         return TemplateResponse(
             request,
             "403.html",

@@ -26,6 +26,7 @@ PRODUCTION = {
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
+    "OPORA_AUDIT_KEY": "Rk7d2NpW4xB9cTq1Lm5Hs8Gv3Jy6Fa0Ez2Ku4Io7Ub1=",
     "OPORA_PUBLIC_URL": "https://opora.example.org",
 }
 
@@ -44,6 +45,7 @@ def test_production_settings_pass_the_deployment_check():
         ("REDIS_URL", "REDIS_URL must be set"),
         ("OPORA_RECORDING_KEY", "OPORA_RECORDING_KEY must be set"),
         ("OPORA_FIELD_KEY", "OPORA_FIELD_KEY must be set"),
+        ("OPORA_AUDIT_KEY", "OPORA_AUDIT_KEY must be set"),
         ("OPORA_PUBLIC_URL", "OPORA_PUBLIC_URL must be set in production"),
     ],
 )

@@ -41,7 +41,16 @@ from opora.demo.factories import make_admin, make_consultant, make_service_1411,
 from opora.intake.models import Referral
 from opora.scheduling.tests.factories import other_service
 
-ROLES = ["anonymous", "operator", "coordinator", "consultant", "head", "authority", "admin"]
+ROLES = [
+    "anonymous",
+    "operator",
+    "coordinator",
+    "consultant",
+    "head",
+    "authority",
+    "admin",
+    "security_officer",
+]
 MISSING = 999_999  # a record that does not exist: the allowed roles meet 404
 
 
@@ -52,6 +61,8 @@ class Records:
     consultation: Any
     other_consultation: Any
     referral: Any
+    # Records of the later apps (complaints, questionnaires, evaluations): see `records` below.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def request(self) -> Any:
@@ -171,6 +182,27 @@ ROUTES: dict[str, Route] = {
     "consultations:client_file": Route(
         None, lambda r: {**token(r), "seq": MISSING}, expect=all_("404", *ROLES)
     ),
+    # Complaints: the portal's form (public) and the staff's pages
+    "complaints:portal_new": Route(None, code),
+    "complaints:portal_follow": Route(None, code),
+    # The complainant's follow-up code (an unanswered complaint: refused with a message, 200).
+    "complaints:portal_disagree": Route(
+        None,
+        code,
+        post=True,
+        data=lambda r: {"code": r.extra["follow_code"], "text": "Не согласна с ответом."},
+    ),
+    # Questionnaires and evaluations through the client's private links (a bearer secret)
+    "surveys:fill": Route(None, lambda r: {"token": r.extra["assignment"].token}, not_a_link),
+    "surveys:done": Route(None, lambda r: {"token": r.extra["assignment"].token}, not_a_link),
+    "surveys:portal_list": Route(None, code),
+    "surveys:portal_start": Route(  # 1411 checks eligibility: no open questionnaires
+        None, lambda r: {**code(r), "instrument": "pss-10"}, expect=all_("404", *ROLES)
+    ),
+    "quality:evaluation": Route(None, lambda r: {"token": r.extra["evaluation"].token}, not_a_link),
+    "quality:evaluation_draft": Route(
+        None, lambda r: {"token": r.extra["evaluation"].token}, not_a_link, post=True
+    ),
     # The API: bearer tokens only, a browser session is not enough
     **{
         f"api:{name}": Route(None, kw, expect=all_("401", *ROLES))
@@ -179,6 +211,7 @@ ROUTES: dict[str, Route] = {
             ("slot_nearest", none),
             ("request_detail", lambda r: {"request_id": r.request.pk}),
             ("booking_detail", lambda r: {"booking_id": r.consultation.booking_id}),
+            ("journal_export", lambda r: {"form": "requests-002"}),
         ]
     },
     **{
@@ -189,6 +222,7 @@ ROUTES: dict[str, Route] = {
             ("booking_create", none),
             ("booking_reschedule", lambda r: {"booking_id": r.consultation.booking_id}),
             ("booking_cancel", lambda r: {"booking_id": r.consultation.booking_id}),
+            ("instrument_score", lambda r: {"code": "pss-10"}),
         ]
     },
     "api:openapi-json": Route(None),
@@ -270,7 +304,7 @@ ROUTES: dict[str, Route] = {
     "consultations:consultant_room_for_booking": Route(
         Action.CONSULTATION_CONDUCT,
         lambda r: {"booking_id": r.consultation.booking_id},
-        expect=BOOKED_ONLY,
+        lambda r: {"booking_id": r.other_consultation.booking_id},
     ),
     "consultations:protocol": Route(Action.PROTOCOL_WRITE, cons, other_cons),
     # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
@@ -282,39 +316,35 @@ ROUTES: dict[str, Route] = {
     ),
     "consultations:phone": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
     "consultations:crisis": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
-    "consultations:next_booking": Route(
-        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
-    ),
+    "consultations:next_booking": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     "consultations:consultant_file_upload": Route(
-        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
+        Action.CONSULTATION_CONDUCT, cons, other_cons, post=True
     ),
     "consultations:consultant_file": Route(
         Action.CONSULTATION_CONDUCT,
         lambda r: {**cons(r), "seq": MISSING},
-        expect={**all_("403", *STAFF), "consultant": "404"},  # no such file
+        expect={"consultant": "404"},  # no such file
     ),
-    "consultations:recording_start": Route(
-        Action.RECORDING_MAKE, cons, post=True, expect=BOOKED_ONLY
-    ),
+    "consultations:recording_start": Route(Action.RECORDING_MAKE, cons, other_cons, post=True),
+    # A recording that is no one's: the recorder's JSON refusal (403), as for another's.
     "consultations:recording_chunk": Route(
         Action.RECORDING_MAKE,
         lambda r: {"recording_id": MISSING, "seq": 0},
         post=True,
-        expect=all_("403", *STAFF),
+        expect={"consultant": "403"},
     ),
     "consultations:recording_finish": Route(
-        Action.RECORDING_MAKE,
-        missing("recording_id"),
-        post=True,
-        expect=all_("403", *STAFF),
+        Action.RECORDING_MAKE, missing("recording_id"), post=True, expect={"consultant": "403"}
     ),
     "consultations:recordings": Route(Action.RECORDING_VIEW),
-    # A recording that does not exist answers 403 to the head as well (phase 2: 404).
     "consultations:recording_detail": Route(
-        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("403", *STAFF)
+        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("404", "head", "admin")
     ),
     "consultations:recording_release_done": Route(
-        Action.RECORDING_DOWNLOAD, missing("release_id"), post=True, expect=all_("404", *STAFF)
+        Action.RECORDING_DOWNLOAD,
+        missing("release_id"),
+        post=True,
+        expect=all_("404", "head", "admin"),
     ),
     # Written consultations and messengers
     "mail:written": Route(Action.WRITTEN_VIEW),
@@ -337,6 +367,34 @@ ROUTES: dict[str, Route] = {
         post=True,
         expect={"operator": "404", "head": "404", "admin": "404"},
     ),
+    # Complaints (staff)
+    "complaints:list": Route(Action.COMPLAINT_FILE),
+    "complaints:new": Route(Action.COMPLAINT_FILE),
+    "complaints:authority": Route(Action.COMPLAINT_AUTHORITY),
+    # The authority opens a complaint of a service it supervises only when it reviews it or the
+    # complaint is disputed (complaints/access.py, a record rule): this one is neither.
+    "complaints:detail": Route(
+        Action.COMPLAINT_REVIEW,
+        lambda r: {"complaint_id": r.extra["complaint"].pk},
+        lambda r: {"complaint_id": r.extra["other_complaint"].pk},
+        expect={"authority": "403"},
+    ),
+    # Evaluations of quality, questionnaires
+    "quality:results": Route(Action.QUALITY_RESULTS),
+    "quality:my_results": Route(Action.QUALITY_OWN_RESULTS),
+    "surveys:instruments": Route(Action.SURVEY_BUILD),
+    "surveys:instrument_new": Route(Action.SURVEY_BUILD),
+    "surveys:instrument_edit": Route(Action.SURVEY_BUILD, lambda r: {"code": "pss-10"}),
+    "surveys:request_results": Route(Action.SURVEY_RESULTS, req, other_req),
+    "surveys:result": Route(
+        Action.SURVEY_RESULTS,
+        lambda r: {"pk": r.extra["result"].pk},
+        lambda r: {"pk": r.extra["other_result"].pk},
+    ),
+    # The head's failed deliveries, the journals of regulations 002-004
+    "deliveries": Route(Action.DELIVERY_VIEW),
+    "audit_log": Route(Action.AUDIT_VIEW),
+    "journal": Route(Action.JOURNAL_VIEW, lambda r: {"form": "requests-002"}),
     "messengers:conversations": Route(Action.MESSENGER_VIEW),
     "messengers:conversation": Route(
         Action.MESSENGER_VIEW,
@@ -421,13 +479,70 @@ def records(db) -> Records:
     request = consultation.booking.request
     request.public_token = "policy-test-token"
     request.save(update_fields=["public_token"])
+    other_consultation = make_live_consultation(other, other_consultant)
     return Records(
         service=service,
         other=other,
         consultation=consultation,
-        other_consultation=make_live_consultation(other, other_consultant),
+        other_consultation=other_consultation,
         referral=referral,
+        extra=_later_records(consultation, other_consultation),
     )
+
+
+def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]:
+    """A complaint, a questionnaire's link and result, an evaluation — of each service."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opora.complaints.models import Complaint
+    from opora.complaints.services import complaint_register
+    from opora.core.actors import SystemActor
+    from opora.quality.models import Evaluation
+    from opora.surveys.loader import load_shipped
+    from opora.surveys.models import Instrument, InstrumentVersion
+    from opora.surveys.services import assignment_create, response_submit
+    from opora.surveys.tests.helpers import answers_for_total
+
+    load_shipped(Instrument, InstrumentVersion)
+    version = InstrumentVersion.objects.filter(instrument__code="pss-10").order_by("-number")[0]
+    extra: dict[str, Any] = {}
+    staff = make_admin()  # works for every service: gives the links as the service's staff
+    for prefix, c in (("", consultation), ("other_", other_consultation)):
+        request = c.booking.request
+        service = request.service
+        extra[f"{prefix}complaint"], extra[f"{prefix}follow_code"] = complaint_register(
+            actor=SystemActor(name="complaints.portal"),
+            service=service,
+            channel=Complaint.Channel.PORTAL,
+            text="Синтетическая жалоба.",
+            complainant_name="Тестова Мария",
+            phone="+77010009999",
+            email="parent@example.org",
+            request_code="",
+            consent=True,
+        )
+        assignment = assignment_create(
+            actor=staff, service=service, version=version, request=request
+        )
+        extra[f"{prefix}assignment"] = assignment
+        extra[f"{prefix}result"] = response_submit(
+            assignment=assignment_create(
+                actor=staff, service=service, version=version, request=request
+            ),
+            answers=answers_for_total(version.definition, 10),
+        )
+        now = timezone.now()
+        extra[f"{prefix}evaluation"] = Evaluation.objects.create(
+            request=request,
+            consultation=c,
+            service=service,
+            consultant_id=c.booking.slot.consultant_id,
+            served_at=now,
+            closes_at=now + dt.timedelta(days=3),
+        )
+    return extra
 
 
 def _clients(records: Records) -> dict[str, Client]:
@@ -438,6 +553,7 @@ def _clients(records: Records) -> dict[str, Client]:
         "head": make_user(Role.HEAD, service=records.service),
         "authority": make_user(Role.AUTHORITY, service=records.service),
         "admin": make_admin(is_superuser=True),  # as the installation's administrator
+        "security_officer": make_user(Role.SECURITY_OFFICER),
     }
     clients = {"anonymous": Client()}
     for role, user in users.items():

@@ -6,8 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from opora.core.audit import AuditEventType, audit_event
-from opora.core.models import AuditEvent, CalendarOverride, Service
+from opora.core.models import Organisation, Service
 from opora.core.writes import NEW_PK, save_together
 from opora.demo.factories import make_service_1411
 
@@ -22,25 +21,33 @@ def service():
 
 
 def _write(service, date):
-    override = CalendarOverride(service=service, date=date, is_working_day=True)
+    # The first row is a new organisation; the service is updated to point at it and a new
+    # service that follows names it too (audit events are chained, never written this way).
+    organisation = Organisation(name=f"Writes {date}", country="KZ")
     service.name = "After"
-    event = audit_event(
-        actor=None, event_type=AuditEventType.ADMIN_CREATED, subject=override, extra={"n": 1}
+    service.provider_organisation_id = NEW_PK
+    follower = Service(
+        code=f"writes-{date:%Y%m%d}",
+        name="Follower",
+        country="KZ",
+        holiday_calendar="KZ",
+        intake_organisation_id=NEW_PK,
+        provider_organisation_id=NEW_PK,
     )
-    save_together(override, updates=[(service, ["name"])], then=[event])
-    return override, event
+    save_together(
+        organisation, updates=[(service, ["name", "provider_organisation"])], then=[follower]
+    )
+    return organisation, follower
 
 
 def test_every_row_is_written_and_the_new_id_reaches_the_rows_that_follow(service):
-    override, event = _write(service, DAY)
+    organisation, follower = _write(service, DAY)
 
-    assert override.pk is not None and not override._state.adding
-    assert CalendarOverride.objects.get(pk=override.pk).is_working_day is True
-    assert Service.objects.get(pk=service.pk).name == "After"
-    stored = AuditEvent.objects.get(pk=event.pk)
-    assert stored.subject_type == "core.calendaroverride"
-    assert stored.subject_id == str(override.pk) == event.subject_id
-    assert stored.extra == {"n": 1} and stored.created_at is not None
+    assert organisation.pk is not None and not organisation._state.adding
+    stored = Service.objects.get(pk=service.pk)
+    assert stored.name == "After" and stored.provider_organisation_id == organisation.pk
+    assert follower.pk is not None and not follower._state.adding
+    assert Service.objects.get(pk=follower.pk).intake_organisation_id == organisation.pk
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
@@ -48,7 +55,7 @@ def test_on_postgresql_it_is_one_statement(service):
     with CaptureQueriesContext(connection) as queries:
         _write(service, DAY)
     assert len(queries) == 1
-    assert queries[0]["sql"].startswith('WITH "w_new" AS (INSERT INTO "core_calendaroverride"')
+    assert queries[0]["sql"].startswith('WITH "w_new" AS (INSERT INTO "core_organisation"')
 
 
 def test_a_violation_writes_nothing(service):
@@ -56,21 +63,11 @@ def test_a_violation_writes_nothing(service):
     service.refresh_from_db()
     service.name = "Before again"
     service.save(update_fields=["name"])
-    events = AuditEvent.objects.count()
+    services = Service.objects.count()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        _write(service, DAY)  # the same day twice: calendar_override_unique_day
+        _write(service, DAY)  # the same organisation name twice: unique
 
     assert Service.objects.get(pk=service.pk).name == "Before again"
-    assert AuditEvent.objects.count() == events
-    assert CalendarOverride.objects.filter(service=service).count() == 1
-
-
-def test_an_event_about_a_saved_subject_names_it():
-    service = make_service_1411(code="writes-saved")
-    event = audit_event(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
-    assert event.subject_id == str(service.pk)
-    unsaved = audit_event(
-        actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=CalendarOverride()
-    )
-    assert unsaved.subject_id is NEW_PK
+    assert Service.objects.count() == services
+    assert Organisation.objects.filter(name=f"Writes {DAY}").count() == 1

@@ -40,6 +40,7 @@ from opora.scheduling.services.bookings import (
 )
 from opora.scheduling.services.handoff import (
     HANDOFF_COLUMNS,
+    handoff_lists,
     handoff_send,
     handoff_workbook,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "booking_create",
     "booking_notify_client",
     "booking_reschedule",
+    "handoff_lists",
     "handoff_send",
     "handoff_workbook",
     "schedule_approve",

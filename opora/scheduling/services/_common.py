@@ -1,5 +1,5 @@
-"""What every seam of the scheduling writes shares: roles, permission checks, small helpers and
-`ScheduleInvalid`.
+"""What every seam of the scheduling writes shares: permission checks (on the access policy),
+small helpers and `ScheduleInvalid`.
 """
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.core.actors import ClientActor
 from opora.core.errors import DomainError, PermissionDenied
 from opora.scheduling.calendar import ServiceCalendar
@@ -20,11 +22,13 @@ from opora.scheduling.models import Schedule
 # PostgreSQL's SQLSTATE for a row lock that NOWAIT could not take.
 LOCK_NOT_AVAILABLE = "55P03"
 
-SCHEDULE_EDITORS = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-SCHEDULE_SUBMITTERS = (Role.COORDINATOR, Role.ADMIN)
-SCHEDULE_APPROVERS = (Role.HEAD, Role.ADMIN)
-BOOKING_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.HEAD, Role.ADMIN)
-HANDOFF_ROLES = (Role.COORDINATOR, Role.HEAD, Role.ADMIN)
+# What each seam asks the access policy (`opora.accounts.policy.RULES` says who may). The old
+# names of the role lists stay for the callers that pass them to `_require`.
+SCHEDULE_EDITORS = Action.SCHEDULE_EDIT
+SCHEDULE_SUBMITTERS = Action.SCHEDULE_PREPARE
+SCHEDULE_APPROVERS = Action.SCHEDULE_APPROVE
+BOOKING_ROLES = Action.REQUEST_BOOK
+HANDOFF_ROLES = Action.HANDOFF_SEND
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,13 +59,17 @@ def _m(month: dt.date) -> str:
     return month.strftime("%m.%Y")
 
 
-def _is_admin(actor: Any) -> bool:
-    return bool(actor.is_superuser or actor.role == Role.ADMIN)
+@dataclass(frozen=True)
+class _RequestOf:
+    """What the policy judges a client's booking by: their request of a service."""
+
+    request_id: int | None
+    service: Any
 
 
 def _require_role(
     actor: Any,
-    roles: Iterable[str],
+    action: Action,
     *,
     service: Any,
     message: str,
@@ -74,12 +82,13 @@ def _require_role(
     trip of its own (`_lock_request_and_slot(member_id=...)`).
     """
     if isinstance(actor, ClientActor):
-        if request_id is None or actor.request_id != request_id or not service.allows_self_booking:
+        # Their own request, of a service that lets clients book themselves (the policy's rule).
+        if request_id is None or not policy.can(actor, action, _RequestOf(request_id, service)):
             raise PermissionDenied(message)
         return
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(message)
-    allowed = actor.has_role(*roles)
+    allowed = policy.can(actor, action)
     if not allowed and allow_api:
         # An integration account (the call-centre software) acts through a live API token.
         allowed = actor.api_tokens.filter(revoked_at__isnull=True).exists()
@@ -94,27 +103,28 @@ def _not_member() -> PermissionDenied:
 def _member_to_check(actor: Any) -> int | None:
     """The user id whose membership of the service is still to be checked, or None (a client
     acting on their own request, or an administrator, who works for every service)."""
-    if isinstance(actor, ClientActor) or _is_admin(actor):
+    if isinstance(actor, ClientActor) or policy.sees_every_service(actor):
         return None
     return actor.pk
 
 
 def _require(
     actor: Any,
-    roles: Iterable[str],
+    action: Action,
     *,
     service: Any,
     message: str,
     allow_api: bool = False,
     request_id: int | None = None,
 ) -> None:
-    """Raise PermissionDenied unless `actor` has one of `roles` and works for `service`.
+    """Raise PermissionDenied unless the policy lets `actor` take `action` and they work for
+    `service`.
 
     A `ClientActor` passes only for its own request (`request_id`) of a service that lets
     clients book themselves.
     """
     _require_role(
-        actor, roles, service=service, message=message, allow_api=allow_api, request_id=request_id
+        actor, action, service=service, message=message, allow_api=allow_api, request_id=request_id
     )
     member_id = _member_to_check(actor)
     if member_id is not None and not actor.services.filter(pk=service.pk).exists():
@@ -122,7 +132,8 @@ def _require(
 
 
 def _check_consultant(service: Any, consultant: Any) -> None:
-    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+    # A person who holds consultations (the policy's `consultation.conduct`), still active.
+    if not policy.can(consultant, Action.CONSULTATION_CONDUCT):
         raise DomainError(
             _("%(name)s is not an active consultant.") % {"name": consultant.display_name},
             code="not_consultant",

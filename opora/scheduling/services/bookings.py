@@ -31,9 +31,11 @@ from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role, User
+from opora.accounts import policy
+from opora.accounts.models import User
+from opora.accounts.policy import Action
 from opora.core.actors import ClientActor
-from opora.core.audit import AuditEventType, audit_event, audit_record
+from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opora.core.models import CalendarOverride
 from opora.core.writes import NEW_PK, save_together
@@ -331,8 +333,8 @@ def _book(
     """Insert an active booking; both locks are held. The database has the last word.
 
     With the booking the slot is flagged booked, `updates` ((instance, fields); `NEW_PK` stands
-    for the new booking's id) are saved and the `audit` event (type, extra) on it is written: one
-    statement on PostgreSQL (`core.writes.save_together`).
+    for the new booking's id) are saved in one statement on PostgreSQL (`core.writes.save_together`);
+    then the `audit` event (type, extra) on it is chained into the audit log.
     """
     if slot.service_id != request.service_id:
         raise DomainError(_("The slot belongs to another service."), code="wrong_service")
@@ -354,14 +356,10 @@ def _book(
         validate_constraints=False,
     )
     slot.is_booked = True  # kept in step with the active booking, under the slot row lock
-    events = []
-    if audit is not None:
-        event_type, extra = audit
-        events.append(audit_event(actor=actor, event_type=event_type, subject=booking, extra=extra))
     # No savepoint: on a violation the whole booking is abandoned anyway, and the partial unique
     # index is the one arbiter of who got the slot.
     try:
-        save_together(booking, updates=[(slot, ["is_booked"]), *updates], then=events)
+        save_together(booking, updates=[(slot, ["is_booked"]), *updates])
     except IntegrityError as exc:
         slot.is_booked = False
         text = str(exc)
@@ -371,6 +369,11 @@ def _book(
                 code="request_booked",
             ) from None
         raise _slot_taken() from None
+    if audit is not None:
+        # After the insert (the event names the booking's id) and last: the audit chain's head
+        # is locked from here to the commit.
+        event_type, extra = audit
+        audit_record(actor=actor, event_type=event_type, subject=booking, extra=extra)
     return booking
 
 
@@ -380,7 +383,7 @@ def _books_own_slot(actor: Any, slot: Any) -> bool:
         not isinstance(actor, ClientActor)
         and getattr(actor, "is_authenticated", False)
         and actor.is_active
-        and actor.role == Role.CONSULTANT
+        and policy.can(actor, Action.CONSULTATION_CONDUCT)  # one who holds consultations
         and getattr(slot, "consultant_id", None) == actor.pk
     )
 

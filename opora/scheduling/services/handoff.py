@@ -1,4 +1,12 @@
-"""The daily hand-off: the workbook of the day's requests and its sending (regulation 001 §6)."""
+"""The daily hand-off: the workbook of the day's requests and its sending (regulation 001 §6).
+
+Every request is handed over exactly once (regulations 000 §11–12, 001 §9): a run takes every
+request of its service not yet handed over that was registered before its cut-off — the operators'
+17:00 close of the day (§11) — and records each in a `HandoffItem`, unique per request. A call at
+17:50 or a letter at night is not lost: it waits for the next run. Runs of one service are
+serialised by a row lock on the service (`locks.service_qs_select_for_update`); the unique index is
+the last word should anything slip past it.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +33,8 @@ from opora.notifications.services import (
     notification_create,
 )
 from opora.scheduling import locks
-from opora.scheduling.calendar import to_local
-from opora.scheduling.models import Booking, HandoffRun
+from opora.scheduling.calendar import make_aware_local, to_local
+from opora.scheduling.models import Booking, HandoffItem, HandoffRun
 from opora.scheduling.services._common import HANDOFF_ROLES, XLSX_MIME, _d, _require
 
 # Regulation 001 §6: the data of a request, as the university receives it every day.
@@ -43,7 +51,48 @@ HANDOFF_COLUMNS = [
 ]
 
 
+# Regulation 000 §11: operators present the day's requests to the coordinator by 17:00.
+HANDOFF_CLOSE = dt.time(17, 0)
+
+
 # --- daily hand-off ---------------------------------------------------------------------------
+
+
+def handoff_cutoff(*, service: Any, date: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment before which a request goes into the hand-off of `date`: the 17:00 close of that
+    local day (earlier when the service hands over earlier), or `now` for a send before the close."""
+    close = HANDOFF_CLOSE
+    if service.handoff_time is not None and service.handoff_time < close:
+        close = service.handoff_time
+    cutoff = make_aware_local(service, date, close)
+    if now is not None and now < cutoff:
+        cutoff = now
+    return cutoff
+
+
+def requests_pending_handoff(*, service: Any) -> Any:
+    """The service's requests not yet in any hand-off (a system read)."""
+    return ServiceRequest.objects.filter(service=service, handoff_item__isnull=True)
+
+
+def handoff_lists(
+    *, service: Any, date: dt.date
+) -> tuple[list[ServiceRequest], list[ServiceRequest]]:
+    """The coordinator's view of the hand-off of `date`: what is in it (sent: its requests; not yet
+    sent: those registered before the close) and what waits for the next one (registered after)."""
+    run = HandoffRun.objects.filter(service=service, date=date, sent_at__isnull=False).first()
+    pending = requests_pending_handoff(service=service).select_related("region")
+    pending = pending.order_by("created_at", "pk")
+    if run is not None:
+        included = list(
+            ServiceRequest.objects.filter(handoff_item__run=run)
+            .select_related("region")
+            .order_by("created_at", "pk")
+        )
+        later = list(pending.filter(created_at__gte=run.cutoff)) if run.cutoff else []
+        return included, later
+    cutoff = handoff_cutoff(service=service, date=date)
+    return list(pending.filter(created_at__lt=cutoff)), list(pending.filter(created_at__gte=cutoff))
 
 
 def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
@@ -91,11 +140,14 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
 
 
 @transaction.atomic
-def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRun:
-    """Send the requests registered on the local `date` to the provider (regulation 000 §12).
+def handoff_send(
+    *, service: Any, date: dt.date, actor: Any = None, now: dt.datetime | None = None
+) -> HandoffRun:
+    """Send the requests not yet handed over and registered before the cut-off of the local `date`
+    (`handoff_cutoff`) to the provider (regulation 000 §12); each is recorded in the run's items.
 
-    Idempotent: one HandoffRun per service and day, taken under a row lock; a day already sent is
-    returned as it is. The e-mail with the XLSX is stored as a notification in the same
+    Idempotent: one HandoffRun per service and day, taken under the service's row lock (runs of
+    one service never overlap); a day already sent is returned as it is. The e-mail with the XLSX is stored as a notification in the same
     transaction (`run.notification`) and delivered after commit by the notifications dispatcher,
     which retries a failed send and leaves it visible as failed; nothing is sent from here.
     """
@@ -111,15 +163,16 @@ def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRu
             _("The service has no hand-off e-mail address; set it in the service settings."),
             code="no_handoff_email",
         )
-    from opora.intake.selectors import requests_registered_on
-
+    locks.service_qs_select_for_update().get(pk=service.pk)
     run, _created = locks.handoff_run_qs_select_for_update().get_or_create(
         service=service, date=date
     )
     if run.sent_at is not None:
         return run
+    cutoff = handoff_cutoff(service=service, date=date, now=timezone.now() if now is None else now)
     requests = list(
-        requests_registered_on(service=service, date=date)
+        requests_pending_handoff(service=service)
+        .filter(created_at__lt=cutoff)
         .select_related("region")
         .prefetch_related(
             Prefetch(
@@ -137,9 +190,11 @@ def handoff_send(*, service: Any, date: dt.date, actor: Any = None) -> HandoffRu
     run.recipients = recipients
     run.request_count = len(requests)
     run.sent_at = timezone.now()
+    run.cutoff = cutoff
     run.error = ""
     run.full_clean(exclude={"service"}, validate_unique=False, validate_constraints=False)
-    run.save(update_fields=["recipients", "request_count", "sent_at", "error"])
+    run.save(update_fields=["recipients", "request_count", "sent_at", "cutoff", "error"])
+    HandoffItem.objects.bulk_create([HandoffItem(run=run, request=req) for req in requests])
     audit_record(
         actor=actor,
         event_type=AuditEventType.HANDOFF_SENT,

@@ -50,8 +50,8 @@ def day_requests(service, consultant):
     )
     slot = make_slot(service, consultant, D(2026, 3, 12), T(15))
     Booking.objects.create(slot=slot, request=second)
-    # Not of that local day (23:59 the day before), and not of this service.
-    registered(service, make_aware_local(service, DAY - dt.timedelta(days=1), T(23, 59)))
+    # After the operators' 17:00 close (it goes in the next hand-off), and not of this service.
+    registered(service, make_aware_local(service, DAY, T(17, 10)))
     registered(other_service(service), make_aware_local(service, DAY, T(12)))
     return first, second
 

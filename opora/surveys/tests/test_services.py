@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from opora.accounts.models import Role
-from opora.core.errors import DomainError, PermissionDenied
+from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.core.models import AuditEvent
 from opora.demo.factories import make_consultant, make_user
 from opora.notifications.models import Notification
@@ -186,7 +186,8 @@ def test_another_service_cannot_read_the_results(service, consultant):
     result = services.response_submit(
         assignment=portal_assignment(service), answers={str(n): 1 for n in range(1, 11)}
     )
-    with pytest.raises(PermissionDenied):
+    # The policy's `survey.results` hides another service's results: not found, not forbidden.
+    with pytest.raises(NotFound):
         selectors.result_get_for_view(actor=stranger, pk=result.pk)
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from opora.demo.factories import make_consultant
 from opora.intake.models import ServiceRequest
-from opora.scheduling.calendar import local_now, working_days_in_month
+from opora.scheduling.calendar import local_now, make_aware_local, working_days_in_month
 from opora.scheduling.models import Booking, HandoffRun, Schedule, SchedulePeriod
 
 pytestmark = pytest.mark.django_db
@@ -183,9 +183,13 @@ def test_head_returns_with_a_comment(client, head, coordinator, consultant, serv
 
 
 def test_handoff_page_lists_the_day_and_sends_once(client, coordinator, service):
-    today = local_now(service).date()
-    ServiceRequest.objects.create(
+    # Yesterday: its 17:00 close has passed whatever the hour the test runs at.
+    today = local_now(service).date() - dt.timedelta(days=1)
+    req = ServiceRequest.objects.create(
         service=service, full_name="Сидорова Алия", phone="+77010000001", status="new"
+    )
+    ServiceRequest.objects.filter(pk=req.pk).update(
+        created_at=make_aware_local(service, today, dt.time(10, 0))
     )
     client.force_login(coordinator)
     url = reverse("coordinator_handoff")

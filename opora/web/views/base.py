@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from opora.accounts.models import Role
-from opora.accounts.policy import ADMIN, Action, role_of
+from opora.accounts.policy import ADMIN, Action, start_role
 from opora.web.decorators import forbidden, role_required
 from opora.web.views.common import page
 
@@ -16,6 +16,7 @@ HOME_BY_ROLE = {
     Role.HEAD: "head_schedules",
     Role.CONSULTANT: "consultant_day",
     Role.AUTHORITY: "authority_home",
+    Role.SECURITY_OFFICER: "audit_log",
 }
 
 
@@ -26,9 +27,10 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("portal:index")
     if not user.is_active:
         return forbidden(request)
-    if role_of(user) == ADMIN and user.role in (Role.ADMIN, ""):
+    role = start_role(user)
+    if role == ADMIN:
         return redirect("admin:index")
-    target = HOME_BY_ROLE.get(user.role)
+    target = HOME_BY_ROLE.get(role)
     if target is None:
         return forbidden(request)
     return redirect(target)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.policy import Action
 from opora.core.errors import DomainError
-from opora.intake import selectors as intake_selectors
 from opora.scheduling import selectors as scheduling_selectors
 from opora.scheduling import services as scheduling_services
 from opora.scheduling.calendar import working_days_in_month
@@ -216,15 +215,15 @@ def handoff(request: HttpRequest) -> HttpResponse:
                 },
             )
         return go(request, f"{reverse('coordinator_handoff')}?date={date:%Y-%m-%d}")
-    requests = list(
-        intake_selectors.requests_registered_on(service=service, date=date).select_related("region")
-    )
+    # Every request once, in the first hand-off after it: what is in this one, what waits (issue 11).
+    requests, later = scheduling_services.handoff_lists(service=service, date=date)
     ctx = {
         "nav": "handoff",
         "date": date,
         "prev_date": date - dt.timedelta(days=1),
         "next_date": date + dt.timedelta(days=1),
         "requests": requests,
+        "later": later,
         "run": handoff_for(service=service, date=date),
     }
     return page(request, "web/coordinator/handoff.html", ctx)

@@ -16,7 +16,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest
 from opora.intake.models import ServiceRequest
 from opora.notifications.outbox import Outbox, outbox_failed
@@ -24,7 +25,6 @@ from opora.notifications.services import outbox_delivery_retry
 from opora.web.decorators import role_required
 from opora.web.views.common import go, page
 
-HEAD_ROLES = (Role.HEAD, Role.ADMIN)
 # The newest this many failures of each outbox are listed.
 PER_OUTBOX = 200
 
@@ -97,7 +97,7 @@ _RELATED = {
 def failed_deliveries(*, actor: Any, service: Any) -> list[FailedDelivery]:
     """Failed deliveries of every outbox for the actor's current service (an administrator also
     sees those that belong to no service), newest first."""
-    sees_unowned = actor.is_superuser or actor.role == Role.ADMIN
+    sees_unowned = policy.sees_every_service(actor)
     rows: list[FailedDelivery] = []
     for box, qs in outbox_failed():
         for row in qs.select_related(*_RELATED.get(box.label, ()))[:PER_OUTBOX]:
@@ -109,13 +109,14 @@ def failed_deliveries(*, actor: Any, service: Any) -> list[FailedDelivery]:
     return sorted(rows, key=lambda r: r.at, reverse=True)
 
 
-@role_required(*HEAD_ROLES)
+@role_required(Action.DELIVERY_VIEW)
 def deliveries(request: StaffRequest) -> HttpResponse:
     rows = failed_deliveries(actor=request.user, service=request.service)
     if request.method == "POST":
         key = request.POST.get("row", "")
         visible = {r.key: r for r in rows}
         if key in visible:
+            policy.require(request.user, Action.DELIVERY_RETRY, service=request.service)
             label, _sep, pk = key.rpartition(":")
             if outbox_delivery_retry(actor=request.user, label=label, pk=int(pk)):
                 messages.success(

@@ -14,14 +14,14 @@ from typing import Any
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 
-from opora.accounts.models import Role
+from opora.accounts import policy
+from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.intake import selectors as intake_selectors
 from opora.journals.catalogue import FORMATS, FORMS
 from opora.journals.documents import CONTENT_TYPES, filename, journal_document
 from opora.journals.selectors import (
-    JOURNAL_ROLES,
     JournalPeriodError,
     journal_form_get,
     journal_read,
@@ -57,7 +57,7 @@ def _journal(request: StaffRequest, code: str) -> HttpResponse:
         return lookup_error(request, err)
     service = request.service
     user = request.user
-    is_consultant = user.role == Role.CONSULTANT and not user.is_superuser
+    is_consultant = policy.own_only(user, Action.JOURNAL_VIEW)  # their own rows only
     form = RegistryFilterForm(
         request.GET or None, service=service, with_consultant=not is_consultant
     )
@@ -130,19 +130,19 @@ def _journal(request: StaffRequest, code: str) -> HttpResponse:
     return page(request, "web/journals/journal.html", ctx, status=400 if form.errors else 200)
 
 
-@role_required(*JOURNAL_ROLES)
+@role_required(Action.JOURNAL_VIEW)
 def journal(request: StaffRequest, form: str) -> HttpResponse:
     """One journal of the catalogue (`journals.catalogue.FORMS`)."""
     return _journal(request, form)
 
 
-@role_required(*JOURNAL_ROLES)
+@role_required(Action.JOURNAL_VIEW)
 def journal_requests(request: StaffRequest) -> HttpResponse:
     """«Журнал регистрации заявок на дистанционное консультирование (д/к)», regulation 002."""
     return _journal(request, "requests-002")
 
 
-@role_required(*JOURNAL_ROLES)
+@role_required(Action.JOURNAL_VIEW)
 def journal_appeals(request: StaffRequest) -> HttpResponse:
     """«Журнал учета обращений граждан в дистанционную приемную», regulation 003."""
     return _journal(request, "appeals-003")

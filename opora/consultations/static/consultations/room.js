@@ -495,6 +495,14 @@
     $("rejoin-button").addEventListener("click", () => location.reload());
   }
   if (isConsultant) {
+    // The call runs over the WebSocket: tell the server the staff session is in use, so the idle
+    // sign-out (opora/accounts/sessions.py) does not end it in the middle of a consultation.
+    const alive = document.querySelector('meta[name="opora-session-alive"]');
+    if (alive) {
+      setInterval(() => {
+        if (st.status !== "ended") fetch(alive.content, { credentials: "same-origin" }).catch(() => {});
+      }, 4 * 60 * 1000);
+    }
     $("admit-button").addEventListener("click", () => { send({ type: "admit" }); });
     $("end-button").addEventListener("click", () => {
       if (window.confirm(T.confirmEnd)) send({ type: "end" });

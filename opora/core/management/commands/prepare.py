@@ -167,6 +167,9 @@ class Command(BaseCommand):
     def migrate(self, force: bool) -> bool:
         started = time.monotonic()
         pending = pending_migrations()
+        if any("DatabaseCache" in c["BACKEND"] for c in settings.CACHES.values()):
+            # The rate limits' table of the embedded default (nothing to do when it exists).
+            call_command("createcachetable", verbosity=0)
         if not pending and not force:
             self.step("migrate", started, "nothing to apply")
             return False

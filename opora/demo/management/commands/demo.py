@@ -234,6 +234,7 @@ DEMO_USERS: list[tuple[str, str, str, tuple[str, str, str]]] = [
     ("consultant", Role.CONSULTANT, "university", ("Консультантова", "Айгуль", "Нурлановна")),
     ("head", Role.HEAD, "university", ("Руководителев", "Олег", "Петрович")),
     ("authority", Role.AUTHORITY, "ministry", ("Министерская", "Жанна", "")),
+    ("security_officer", Role.SECURITY_OFFICER, "gcvp", ("Защитова", "Алия", "Ерлановна")),
     ("admin", Role.ADMIN, "gcvp", ("Администраторов", "Тимур", "")),
 ]
 

@@ -16,6 +16,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_specialties_languages_responsible_persons")]
+    dependencies = [("accounts", "0006_specialties_languages_responsible_persons")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

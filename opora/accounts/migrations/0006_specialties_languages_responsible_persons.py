@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_user_current_service'),
+        ('accounts', '0005_user_role_security_officer'),
         ('core', '0006_audit_request_viewed_one_name'),
     ]
 

@@ -1,0 +1,205 @@
+"""The audit log is a hash chain: tampering with it (UPDATE, DELETE, reordering) is named by
+`opora verify_audit`, and the database refuses UPDATE and DELETE from the application."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
+
+from opora.core.audit import AuditEventType, actor_label, audit_record
+from opora.core.audit_chain import GENESIS, audit_chain_verify, event_hash
+from opora.core.models import AuditChainHead, AuditEvent, Service
+from opora.demo.factories import make_service_1411, make_user
+
+pytestmark = pytest.mark.django_db
+
+PG_TRIGGER = "core_auditevent_append_only"
+SQLITE_TRIGGERS = {
+    "core_auditevent_no_update": "BEFORE UPDATE ON core_auditevent",
+    "core_auditevent_no_delete": "BEFORE DELETE ON core_auditevent",
+}
+
+
+@pytest.fixture
+def chain():
+    """Six events by a staff member on a service, chained."""
+    service = make_service_1411(code="chain-test")
+    user = make_user("operator", username="chain-operator")
+    events = [
+        audit_record(
+            actor=user,
+            event_type=AuditEventType.ADMIN_CHANGED,
+            subject=service,
+            extra={"fields": ["name"], "n": i, "share": 0.5, "big": 1e16},
+        )
+        for i in range(6)
+    ]
+    return service, user, events
+
+
+def _tamper(sql: str, params: tuple = ()) -> None:
+    """Run `sql` as a database owner who switches the append-only triggers off first (a
+    superuser on PostgreSQL; on SQLite anyone who can drop a trigger), then puts them back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Pending foreign-key checks would stop ALTER TABLE in this transaction: run them.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE core_auditevent DISABLE TRIGGER {PG_TRIGGER}")
+            cursor.execute(sql, params)
+            cursor.execute(f"ALTER TABLE core_auditevent ENABLE TRIGGER {PG_TRIGGER}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            for name in SQLITE_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER {name}")
+            cursor.execute(sql, params)
+            for name, when in SQLITE_TRIGGERS.items():
+                cursor.execute(
+                    f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'append-only'); END"
+                )
+
+
+def _verify() -> str:
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    return out.getvalue()
+
+
+def test_events_are_numbered_and_each_follows_the_previous_one(chain):
+    _service, user, events = chain
+    stored = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    assert stored[0].prev_hash == GENESIS
+    for before, after in zip(stored, stored[1:], strict=False):
+        assert after.prev_hash == before.hash
+    # The hash of what the database gives back is the hash written (numbers, lists, times).
+    assert all(event_hash(e) == e.hash for e in stored)
+    assert stored[-1].actor_label == "chain-operator (operator)"
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (stored[-1].seq, stored[-1].hash)
+    assert "Audit chain intact: 6 events, last seq 6." in _verify()
+
+
+def test_an_updated_event_is_named(chain):
+    _service, _user, events = chain
+    target = events[2]
+    _tamper(
+        "UPDATE core_auditevent SET event_type = %s WHERE id = %s", ("admin.deleted", target.pk)
+    )
+    with pytest.raises(CommandError) as failure:
+        _verify()
+    message = str(failure.value)
+    assert f"seq {target.seq} (event id {target.pk})" in message
+    assert "changed after it was written (updated) [changed]" in message
+    assert "2 events before it are intact" in message
+
+
+def test_a_deleted_event_is_named(chain):
+    _service, _user, events = chain
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", (events[3].pk,))
+    report = audit_chain_verify()
+    assert report.broken is not None and report.broken.kind == "deleted"
+    assert report.broken.seq == events[4].seq and report.broken.event_id == events[4].pk
+    assert f"seq {events[3].seq} missing before it (deleted)" in report.broken.reason
+    with pytest.raises(CommandError, match=r"seq 4 missing before it \(deleted\)"):
+        _verify()
+
+
+def test_events_deleted_at_the_end_are_named(chain):
+    _service, _user, events = chain
+    _tamper("DELETE FROM core_auditevent WHERE seq >= %s", (events[4].seq,))
+    report = audit_chain_verify()
+    assert report.broken is not None and report.broken.kind == "deleted"
+    assert "seq 5–6 missing at the end (deleted)" in report.broken.reason
+
+
+def test_reordered_events_are_named(chain):
+    _service, _user, events = chain
+    first, second = events[1], events[4]
+    # Swap their places in the chain (the unique number needs a step through a free one).
+    _tamper("UPDATE core_auditevent SET seq = -1 WHERE id = %s", (first.pk,))
+    _tamper("UPDATE core_auditevent SET seq = %s WHERE id = %s", (first.seq, second.pk))
+    _tamper("UPDATE core_auditevent SET seq = %s WHERE id = %s", (second.seq, first.pk))
+    report = audit_chain_verify()
+    assert report.broken is not None and report.broken.kind == "reordered"
+    assert (report.broken.seq, report.broken.event_id) == (first.seq, second.pk)
+    with pytest.raises(CommandError, match=r"seq 2 \(event id \d+\): .*\[reordered\]"):
+        _verify()
+
+
+def test_an_event_rewritten_with_a_fresh_hash_but_without_the_key_is_named(chain):
+    _service, _user, events = chain
+    target = events[0]
+    with override_settings(SECRET_KEY="an attacker's guess"):
+        target.extra = {"fields": ["nothing"]}
+        forged = event_hash(target)
+    _tamper(
+        "UPDATE core_auditevent SET extra = %s, hash = %s WHERE id = %s",
+        ('{"fields": ["nothing"]}', forged, target.pk),
+    )
+    report = audit_chain_verify()
+    assert report.broken is not None
+    assert (report.broken.kind, report.broken.seq) == ("changed", 1)
+
+
+def test_the_database_refuses_update_and_delete_of_events(chain):
+    _service, _user, events = chain
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=events[0].pk).update(event_type="admin.deleted")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=events[0].pk).delete()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditChainHead.objects.all().delete()
+    assert AuditEvent.objects.count() == len(events)
+    assert audit_chain_verify().ok
+
+
+def test_disabled_triggers_are_reported(chain):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: a trigger switched off")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE core_auditevent DISABLE TRIGGER {PG_TRIGGER}")
+    report = audit_chain_verify()
+    assert report.broken is not None and report.broken.kind == "unguarded"
+
+
+def test_the_chain_starts_again_after_a_truncate_and_continues_after_the_last_event(chain):
+    service, user, events = chain
+    # A head lost (not possible through the app: a trigger keeps it) is rebuilt from the last event.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE core_auditchainhead DISABLE TRIGGER core_auditchainhead_kept"
+            )
+            cursor.execute("DELETE FROM core_auditchainhead")
+            cursor.execute(
+                "ALTER TABLE core_auditchainhead ENABLE TRIGGER core_auditchainhead_kept"
+            )
+        else:
+            cursor.execute("DROP TRIGGER core_auditchainhead_no_delete")
+            cursor.execute("DELETE FROM core_auditchainhead")
+            cursor.execute(
+                "CREATE TRIGGER core_auditchainhead_no_delete BEFORE DELETE ON core_auditchainhead"
+                " BEGIN SELECT RAISE(ABORT, 'append-only'); END"
+            )
+    event = audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
+    assert event.seq == events[-1].seq + 1 and event.prev_hash == events[-1].hash
+    assert audit_chain_verify().ok
+
+
+def test_the_actor_label_names_username_and_role_or_the_part_of_opora():
+    from opora.core.actors import ClientActor, SystemActor
+
+    user = make_user("head", username="head-x")
+    assert actor_label(user) == "head-x (head)"
+    assert actor_label(SystemActor("scheduler")) == "system:scheduler"
+    assert actor_label(ClientActor(request_id=5, channel="telegram")) == "client:telegram"
+    assert actor_label(None) == ""
+
+
+def test_an_unsaved_subject_is_refused():
+    with pytest.raises(ValueError, match="once it is saved"):
+        audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=Service())

@@ -1,0 +1,84 @@
+"""The group room's writes: chat, raised hands, and the lead's moderation through Janus.
+
+Janus enforces who may be heard: a participant's audio is muted in Janus (`moderate`) as soon as
+they publish it, and unmuted only when the lead lets them speak; Opora alone knows the room's
+secret that moderation needs. Removing a participant kicks their feed in Janus.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from opora.accounts.models import User
+from opora.core.errors import DomainError, NotFound
+from opora.core.inputs import check_text
+from opora.events import janus
+from opora.events.models import Event, Registration, RoomMessage
+
+MODERATION = ("unmute", "mute", "remove")
+
+
+@transaction.atomic
+def room_message_post(
+    *,
+    event: Event,
+    registration: Registration | None = None,
+    user: User | None = None,
+    kind: str = RoomMessage.Kind.CHAT,
+    text: str = "",
+    feed: int | None = None,
+    mid: str = "",
+) -> RoomMessage:
+    check_text("text", text, max_length=1000)
+    check_text("mid", mid, max_length=8)
+    if kind not in RoomMessage.Kind.values:
+        raise DomainError(_("Unknown kind of message."), code="kind")
+    if kind == RoomMessage.Kind.CHAT and not text.strip():
+        raise DomainError(_("Write a message first."), code="empty")
+    author = registration.display_name if registration else (user.display_name if user else "")
+    message = RoomMessage.objects.create(
+        event=event,
+        registration=registration,
+        user=user,
+        author=author,
+        kind=kind,
+        text=text.strip(),
+        feed=feed if kind == RoomMessage.Kind.HAND else None,
+        mid=mid if kind == RoomMessage.Kind.HAND else "",
+    )
+    if message.feed is not None and janus.available():
+        # Heard only when the lead allows: Janus drops this feed's audio until then.
+        janus.moderate(event, feed=message.feed, mid=message.mid or "0", mute=True)
+    return message
+
+
+def room_messages_since(*, event: Event, after: int = 0) -> list[dict[str, object]]:
+    return list(
+        RoomMessage.objects.filter(event=event, pk__gt=after)
+        .order_by("pk")
+        .values("pk", "author", "kind", "text", "feed")[:200]
+    )
+
+
+def room_moderate(*, actor: User, event: Event, message_id: int, action: str) -> RoomMessage:
+    """The lead (or a presenter, or the head) lets a raised hand speak, mutes it or removes it."""
+    if not (
+        actor.pk == event.lead_id
+        or event.presenters.filter(pk=actor.pk).exists()
+        or actor.has_role("head", "admin")
+    ):
+        raise DomainError(_("Only the event's lead moderates the room."), code="not_lead")
+    if action not in MODERATION:
+        raise DomainError(_("Unknown action."), code="action")
+    message = RoomMessage.objects.filter(
+        event=event, pk=message_id, kind=RoomMessage.Kind.HAND, feed__isnull=False
+    ).first()
+    if message is None:
+        raise NotFound(_("No such raised hand."))
+    assert message.feed is not None  # noqa: S101 (filtered above)
+    if action == "remove":
+        janus.kick(event, feed=message.feed)
+    else:
+        janus.moderate(event, feed=message.feed, mid=message.mid or "0", mute=action == "mute")
+    return message

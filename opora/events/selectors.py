@@ -1,0 +1,190 @@
+"""Reads of events: the coming events of a service, attendance, the participant registry of
+regulation 002 Appendix 3 and the services counted for the journal of services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, Min, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from opora.core.errors import NotFound
+from opora.core.models import Service
+from opora.events.models import Attendance, Certificate, Event, Registration
+
+
+def events_coming(*, service: Service, limit: int = 10) -> list[Event]:
+    """The announced, open events of `service` that have not ended, soonest first, each with
+    `places_left`."""
+    now = timezone.now()
+    events = (
+        Event.objects.filter(service=service, state=Event.State.ANNOUNCED)
+        .exclude(kind=Event.Kind.GROUP)
+        .filter(starts_at__gt=now - dt.timedelta(hours=24))
+        .annotate(
+            confirmed=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            )
+        )
+        .order_by("starts_at", "pk")
+    )
+    result = [e for e in events[: limit * 2] if e.ends_at > now][:limit]
+    for event in result:
+        event.places_left = max(event.capacity - event.confirmed, 0)  # type: ignore[attr-defined]
+    return result
+
+
+def event_get(*, pk: int) -> Event:
+    event = Event.objects.select_related("service", "lead").filter(pk=pk).first()
+    if event is None:
+        raise NotFound("")
+    return event
+
+
+def places_left(event: Event) -> int:
+    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+    return max(event.capacity - confirmed, 0)
+
+
+def event_attendance(*, event: Event) -> list[dict[str, Any]]:
+    """Participants (confirmed registrations) with their first join and last leave."""
+    rows = (
+        Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)
+        .annotate(joined_at=Min("attendances__joined_at"))
+        .order_by("pk")
+    )
+    result = []
+    for r in rows:
+        stays = list(r.attendances.all())
+        left = [a.left_at for a in stays]
+        result.append(
+            {
+                "registration": r.pk,
+                "name": r.display_name,
+                "joined_at": r.joined_at,  # type: ignore[attr-defined]
+                "left_at": None if (not left or None in left) else max(left),
+                "stays": len(stays),
+            }
+        )
+    return result
+
+
+def participants_rows(
+    service: Service, date_from: dt.date, date_to: dt.date
+) -> QuerySet[Registration, dict[str, Any]]:
+    """The «Реестр участников группового онлайн консультирования» (regulation 002 Appendix 3):
+    one row per participant of a held group consultation who joined, with the date, the
+    specialist, the topic, «Фамилия, имя, отчество клиента» and «Примечание» (the lead's note).
+    Both parents on one registration are one row (second_full_name beside the first).
+
+    `date_from`/`date_to` are local days of the service, both included.
+    """
+    tz = service.tz
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return (
+        Registration.objects.filter(
+            event__service=service,
+            event__kind=Event.Kind.GROUP,
+            event__starts_at__gte=start,
+            event__starts_at__lt=end,
+            status=Registration.Status.CONFIRMED,
+            attendances__isnull=False,
+        )
+        .exclude(event__state=Event.State.CANCELLED)
+        .annotate(
+            date=F("event__starts_at"),
+            specialist_last=F("event__lead__last_name"),
+            specialist_first=F("event__lead__first_name"),
+            topic=F("event__topic"),
+            client_name=Coalesce(NullIf(F("full_name"), Value("")), F("code")),
+            joined_at=Min("attendances__joined_at"),
+        )
+        .values(
+            "pk",
+            "event_id",
+            "date",
+            "specialist_last",
+            "specialist_first",
+            "topic",
+            "client_name",
+            "second_full_name",
+            "note",
+            "joined_at",
+        )
+        .order_by("date", "event_id", "pk")
+    )
+
+
+def services_rows(
+    service: Service, date_from: dt.date, date_to: dt.date
+) -> QuerySet[Registration, dict[str, Any]]:
+    """The services events gave, for the journal of services: each participant who joined is one
+    service — of the content kind for a group consultation (`counted_as="content"`), of the
+    event kind for an educational event (`counted_as="event"`). One row per registration, so
+    both parents on one registration count once."""
+    tz = service.tz
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    from django.db.models import Case, When
+
+    return (
+        Registration.objects.filter(
+            event__service=service,
+            event__starts_at__gte=start,
+            event__starts_at__lt=end,
+            status=Registration.Status.CONFIRMED,
+            attendances__isnull=False,
+        )
+        .exclude(event__state=Event.State.CANCELLED)
+        .annotate(
+            date=F("event__starts_at"),
+            event_kind=F("event__kind"),
+            counted_as=Case(
+                When(event__kind=Event.Kind.GROUP, then=Value("content")), default=Value("event")
+            ),
+        )
+        .values("pk", "event_id", "date", "event_kind", "counted_as")
+        .distinct()
+        .order_by("date", "event_id", "pk")
+    )
+
+
+def certificate_by_code(*, code: str) -> Certificate:
+    """The certificate with `code`, or NotFound with no hint of any other."""
+    certificate = Certificate.objects.filter(code=(code or "").strip().upper()[:32]).first()
+    if certificate is None:
+        raise NotFound("")
+    return certificate
+
+
+def attendance_open(*, event: Event, registration: Registration) -> Attendance | None:
+    return Attendance.objects.filter(
+        event=event, registration=registration, left_at__isnull=True
+    ).first()
+
+
+def events_of_service(*, service: Service, limit: int = 100) -> list[Event]:
+    """All events of `service`, the latest first, with the count of places taken."""
+    return list(
+        Event.objects.filter(service=service)
+        .select_related("lead")
+        .annotate(
+            confirmed=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            )
+        )
+        .order_by("-starts_at")[:limit]
+    )
+
+
+def event_registrations(*, event: Event) -> list[Registration]:
+    """The live registrations of `event` (places first, then the waiting list in order)."""
+    return list(
+        Registration.objects.filter(event=event)
+        .exclude(status=Registration.Status.CANCELLED)
+        .prefetch_related("attendances")
+        .order_by("status", "waiting_position", "pk")
+    )

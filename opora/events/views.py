@@ -1,0 +1,330 @@
+"""The pages of events: registration (public, phone-first), the private link, the room, verify."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opora.accounts.models import Role
+from opora.accounts.workplace import StaffRequest, role_required
+from opora.core.errors import DomainError, NotFound
+from opora.events import janus, selectors, services
+from opora.events import room as room_services
+from opora.events.certificates import certificate_pdf
+from opora.events.forms import RegistrationForm
+from opora.events.models import Attendance, Event, Registration
+
+logger = logging.getLogger(__name__)
+
+
+def _event_or_404(pk: int) -> Event:
+    try:
+        return selectors.event_get(pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _registration_or_404(token: str) -> Registration:
+    try:
+        return services.registration_for_link(token=token)
+    except NotFound:
+        raise Http404 from None
+
+
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _event_or_404(pk)
+    if event.is_group:
+        raise Http404
+    policy = services.policy_of(event.service)
+    form = RegistrationForm(request.POST or None)
+    if not policy.allows_anonymous:
+        del form.fields["anonymous"]
+    closed = event.state != Event.State.ANNOUNCED or event.ends_at <= timezone.now()
+    if request.method == "POST" and not closed and form.is_valid():
+        try:
+            result = services.registration_create(
+                actor=None, event=event, **{k: v for k, v in form.cleaned_data.items()}
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            if not result.created:
+                messages.info(request, _("You were already registered with this contact."))
+            return redirect("events:registration", result.registration.token)
+    return TemplateResponse(
+        request,
+        "events/register.html",
+        {
+            "event": event,
+            "service": event.service,
+            "form": form,
+            "closed": closed,
+            "places_left": selectors.places_left(event),
+        },
+    )
+
+
+def registration_page(request: HttpRequest, token: str) -> HttpResponse:
+    registration = _registration_or_404(token)
+    event = registration.event
+    return TemplateResponse(
+        request,
+        "events/registration.html",
+        {
+            "registration": registration,
+            "event": event,
+            "service": event.service,
+            "ended": event.ends_at <= timezone.now(),
+            "certificate": getattr(registration, "certificate", None),
+        },
+    )
+
+
+@require_POST
+def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
+    registration = _registration_or_404(token)
+    services.registration_cancel(actor=None, registration=registration)
+    messages.success(request, _("Your registration is cancelled."))
+    return redirect("events:registration", token)
+
+
+def _room_context(event: Event, *, who: str, display: str, publisher: bool, urls: dict) -> dict:
+    """The room page's settings; creates the Janus room (with this participant's token) first.
+    When Janus is not configured or does not answer, the page says the room is unavailable."""
+    config: dict = {}
+    if janus.available():
+        token = janus.participant_token(event, who)
+        try:
+            janus.room_ensure(event, [token])
+        except (OSError, janus.JanusError):
+            logger.warning("janus unavailable for event %s", event.pk)
+        else:
+            config = {
+                **janus.client_config(event, publisher=publisher, display=display),
+                "token": token,
+                **urls,
+            }
+    return {"event": event, "service": event.service, "config": config}
+
+
+def room(request: HttpRequest, token: str) -> HttpResponse:
+    """A participant's room. Another event's link or one after the end says so plainly."""
+    registration = _registration_or_404(token)
+    event = registration.event
+    expected = request.GET.get("event")
+    problem = ""
+    if expected and expected != str(event.pk):
+        problem = _("This link is for another event: «%(title)s».") % {"title": event.title}
+    elif event.ends_at <= timezone.now():
+        problem = _("This event has ended; the link no longer opens the room.")
+    elif registration.status != Registration.Status.CONFIRMED:
+        problem = _("You have no place at this event, so the room is closed to you.")
+    context = {"event": event, "service": event.service, "config": {}}
+    if not problem:
+        context = _room_context(
+            event,
+            who=f"r{registration.pk}",
+            display=registration.display_name,
+            publisher=False,
+            urls={
+                "presence": reverse("events:presence", args=[token]),
+                "messages": reverse("events:messages", args=[token]),
+            },
+        )
+    context.update({"registration": registration, "problem": problem, "is_lead": False})
+    return TemplateResponse(request, "events/room.html", context, status=410 if problem else 200)
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
+    event = _staff_event(request, pk)
+    user = request.user
+    context = _room_context(
+        event,
+        who=f"u{user.pk}",
+        display=user.display_name,
+        publisher=True,
+        urls={
+            "presence": reverse("events:staff_presence", args=[pk]),
+            "messages": reverse("events:staff_messages", args=[pk]),
+            "moderate": reverse("events:staff_moderate", args=[pk]),
+        },
+    )
+    context.update({"problem": "", "is_lead": True, "registration": None})
+    return TemplateResponse(request, "events/room.html", context)
+
+
+def _staff_event(request: StaffRequest, pk: int) -> Event:
+    """The event, when the staff member works for its service (404 otherwise)."""
+    event = _event_or_404(pk)
+    user = request.user
+    if not user.is_superuser and not user.services.filter(pk=event.service_id).exists():
+        raise Http404
+    return event
+
+
+def _presence(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
+    action = json.loads(request.body or b"{}").get("action")
+    if action == "join":
+        stay = services.attendance_join(event=event, **who)  # type: ignore[arg-type]
+        return JsonResponse({"attendance": stay.pk})
+    if action == "leave":
+        open_stay = Attendance.objects.filter(event=event, left_at__isnull=True, **who).first()
+        if open_stay is not None:
+            services.attendance_leave(attendance=open_stay)
+        return JsonResponse({"ok": True})
+    return JsonResponse({"error": "action"}, status=400)
+
+
+@require_POST
+def presence(request: HttpRequest, token: str) -> JsonResponse:
+    registration = _registration_or_404(token)
+    event = registration.event
+    if registration.status != Registration.Status.CONFIRMED or event.ends_at <= timezone.now():
+        return JsonResponse({"error": "closed"}, status=410)
+    return _presence(request, event, registration=registration)
+
+
+@require_POST
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_presence(request: StaffRequest, pk: int) -> JsonResponse:
+    event = _staff_event(request, pk)
+    return _presence(request, event, user=request.user)
+
+
+def certificate_download(request: HttpRequest, token: str) -> HttpResponse:
+    registration = _registration_or_404(token)
+    certificate = getattr(registration, "certificate", None)
+    if certificate is None:
+        raise Http404
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="certificate.pdf"'
+    return response
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        certificate = selectors.certificate_by_code(code=code)
+    except NotFound:
+        return TemplateResponse(request, "events/verify.html", {"certificate": None}, status=404)
+    return TemplateResponse(request, "events/verify.html", {"certificate": certificate})
+
+
+def _messages(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
+    if request.method == "POST":
+        data = json.loads(request.body or b"{}")
+        feed = data.get("feed")
+        try:
+            room_services.room_message_post(
+                event=event,
+                kind=str(data.get("kind", "chat")),
+                text=str(data.get("text", ""))[:1000],
+                feed=int(feed) if isinstance(feed, int) else None,
+                mid=str(data.get("mid", ""))[:8],
+                **who,  # type: ignore[arg-type]
+            )
+        except DomainError as exc:
+            return JsonResponse({"error": str(exc.message)}, status=400)
+        except (OSError, janus.JanusError):
+            return JsonResponse({"error": "janus"}, status=503)
+    try:
+        after = int(request.GET.get("after", "0"))
+    except ValueError:
+        after = 0
+    return JsonResponse({"items": room_services.room_messages_since(event=event, after=after)})
+
+
+def messages_view(request: HttpRequest, token: str) -> JsonResponse:
+    registration = _registration_or_404(token)
+    event = registration.event
+    if registration.status != Registration.Status.CONFIRMED or event.ends_at <= timezone.now():
+        return JsonResponse({"error": "closed"}, status=410)
+    return _messages(request, event, registration=registration)
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_messages(request: StaffRequest, pk: int) -> JsonResponse:
+    event = _staff_event(request, pk)
+    return _messages(request, event, user=request.user)
+
+
+@require_POST
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
+    event = _staff_event(request, pk)
+    data = json.loads(request.body or b"{}")
+    try:
+        room_services.room_moderate(
+            actor=request.user,
+            event=event,
+            message_id=int(data.get("message", 0)),
+            action=str(data.get("action", "")),
+        )
+    except DomainError as exc:
+        return JsonResponse({"error": str(exc.message)}, status=exc.http_status)
+    except (OSError, janus.JanusError):
+        return JsonResponse({"error": "janus"}, status=503)
+    return JsonResponse({"ok": True})
+
+
+# --- the staff's page of a service's events ------------------------------------------------------
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_events(request: StaffRequest) -> HttpResponse:
+    """The current service's events: coming and past, with the room and the participants."""
+    service = request.service
+    events = selectors.events_of_service(service=service) if service else []
+    return TemplateResponse(request, "events/staff_events.html", {"events": events})
+
+
+@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
+    """One event: the participants (with the registry's note), the announcement, certificates."""
+    event = _staff_event(request, pk)
+    user = request.user
+    may_lead = user.pk == event.lead_id or user.has_role(Role.HEAD, Role.ADMIN)
+    if request.method == "POST" and may_lead:
+        action = request.POST.get("action")
+        try:
+            if action == "note":
+                registration = Registration.objects.filter(
+                    event=event, pk=request.POST.get("registration") or 0
+                ).first()
+                if registration is None:
+                    raise Http404
+                services.registration_note_set(
+                    actor=user, registration=registration, note=request.POST.get("note", "")
+                )
+                messages.success(request, _("The note is saved."))
+            elif action == "announce" and user.has_role(Role.HEAD, Role.ADMIN):
+                count = services.event_announcement_send(actor=user, event=event)
+                messages.success(
+                    request, _("The announcement is sent to %(n)s addresses.") % {"n": count}
+                )
+            elif action == "certificates":
+                issued = services.certificates_issue(actor=user, event=event)
+                messages.success(request, _("Certificates issued: %(n)s.") % {"n": len(issued)})
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("events:staff_event", pk)
+    return TemplateResponse(
+        request,
+        "events/staff_event.html",
+        {
+            "event": event,
+            "registrations": selectors.event_registrations(event=event),
+            "may_lead": may_lead,
+            "may_announce": user.has_role(Role.HEAD, Role.ADMIN),
+            "ended": event.ends_at <= timezone.now(),
+        },
+    )

@@ -1,0 +1,183 @@
+"""The figures of the 1411 reports: database aggregations over the hand-off and the consultations.
+
+Two measures (regulation 000 §21–23):
+- *handed over* — requests handed to the University in the month: the items of the month's sent
+  hand-off runs (`scheduling.HandoffItem`, each request once), counted as requests;
+- *served* — **persons** who received help in the month: consultations ended in the month (local
+  time of the service), counted as unique people: a registered client once, however many requests
+  or consultations they had; a request without a client record (anonymous) as one person.
+
+Every figure is one `GROUP BY` query (`values().annotate(Count(..., distinct=True))`); breakdowns are
+by region, by consultant and by day. No personal data is read: regions, consultants' ids and dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+
+from opora.consultations.models import Consultation
+from opora.scheduling.calendar import make_aware_local, service_tz
+from opora.scheduling.models import Booking, HandoffItem
+
+HANDED_OVER = "handed_over"
+SERVED = "served"
+
+
+def month_bounds(service: Any, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the local calendar month as aware datetimes."""
+    first = month.replace(day=1)
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    return make_aware_local(service, first, dt.time.min), make_aware_local(
+        service, nxt, dt.time.min
+    )
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def handed_over_qs(service: Any, month: dt.date) -> QuerySet[HandoffItem]:
+    """The month's handed-over requests with their region, consultant (of the active booking, if
+    booked) and hand-off day as plain columns."""
+    first = month.replace(day=1)
+    consultant = Booking.objects.filter(
+        request=OuterRef("request"), status=Booking.Status.ACTIVE
+    ).values("slot__consultant")[:1]
+    return HandoffItem.objects.filter(
+        run__service=service,
+        run__sent_at__isnull=False,
+        run__date__gte=first,
+        run__date__lt=next_month(first),
+    ).annotate(
+        region_code=F("request__region__code"),
+        region_name=F("request__region__name_ru"),
+        consultant_id=Subquery(consultant),
+        day=F("run__date"),
+        person_client=F("request__client_id"),
+        req_id=F("request_id"),
+    )
+
+
+def served_qs(service: Any, month: dt.date) -> QuerySet[Consultation]:
+    start, end = month_bounds(service, month)
+    return Consultation.objects.filter(
+        booking__request__service=service,
+        status=Consultation.Status.ENDED,
+        ended_at__gte=start,
+        ended_at__lt=end,
+    ).annotate(
+        region_code=F("booking__request__region__code"),
+        region_name=F("booking__request__region__name_ru"),
+        consultant_id=F("booking__slot__consultant_id"),
+        day=TruncDate("ended_at", tzinfo=service_tz(service)),
+        person_client=F("booking__request__client_id"),
+        req_id=F("booking__request_id"),
+    )
+
+
+def _measures() -> dict[str, Any]:
+    # Unique persons: distinct clients, plus each request without a client as a person of its own.
+    return {
+        "requests": Count("req_id", distinct=True),
+        "clients": Count("person_client", distinct=True),
+        "anonymous": Count("req_id", distinct=True, filter=Q(person_client__isnull=True)),
+    }
+
+
+def _rows(qs: QuerySet, keys: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for row in qs.values(*keys).annotate(**_measures()).order_by(*keys):
+        rows.append(
+            {
+                **{k: row[k] for k in keys},
+                "requests": row["requests"],
+                "persons": row["clients"] + row["anonymous"],
+            }
+        )
+    return rows
+
+
+def _consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
+    """Consultants by name for the two organisations; a code for the authority, which sees no
+    person (the staff directory is not its business)."""
+    if coded:
+        return {pk: f"К-{pk}" for pk in ids}
+    from opora.accounts.models import User
+
+    return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+
+
+def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
+    """Totals and the three breakdowns of one measure, JSON-ready."""
+    qs = handed_over_qs(service, month) if measure == HANDED_OVER else served_qs(service, month)
+    total = qs.aggregate(**_measures())
+    regions = _rows(qs, ["region_code", "region_name"])
+    consultants = _rows(qs, ["consultant_id"])
+    labels = _consultant_labels(
+        {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
+    )
+    days = _rows(qs, ["day"])
+    return {
+        "measure": measure,
+        "total": {"requests": total["requests"], "persons": total["clients"] + total["anonymous"]},
+        "by_region": [
+            {
+                "region": r["region_name"] or "—",
+                "code": r["region_code"] or "",
+                "requests": r["requests"],
+                "persons": r["persons"],
+            }
+            for r in regions
+        ],
+        "by_consultant": [
+            {
+                "consultant": labels.get(r["consultant_id"], "—") if r["consultant_id"] else "—",
+                "requests": r["requests"],
+                "persons": r["persons"],
+            }
+            for r in consultants
+        ],
+        "by_day": [
+            {"day": r["day"].isoformat(), "requests": r["requests"], "persons": r["persons"]}
+            for r in days
+        ],
+    }
+
+
+def discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
+    """Per region and consultant: requests handed over in the month against persons served, with
+    the handed-over requests behind the gap (those with no ended consultation yet) by number."""
+    handed = handed_over_qs(service, month)
+    by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for row in _rows(handed, ["region_name", "consultant_id"]):
+        key = (row["region_name"], row["consultant_id"])
+        by_key[key] = {"handed_over": row["requests"], "served": 0, "requests": []}
+    for row in _rows(served_qs(service, month), ["region_name", "consultant_id"]):
+        key = (row["region_name"], row["consultant_id"])
+        by_key.setdefault(key, {"handed_over": 0, "served": 0, "requests": []})
+        by_key[key]["served"] = row["persons"]
+    unserved = handed.exclude(
+        request__bookings__consultation__status=Consultation.Status.ENDED
+    ).values_list("region_name", "consultant_id", "req_id", "request__status")
+    for region, consultant, req_id, status in unserved.order_by("req_id"):
+        by_key.setdefault((region, consultant), {"handed_over": 0, "served": 0, "requests": []})
+        by_key[(region, consultant)]["requests"].append({"number": req_id, "status": status})
+    labels = _consultant_labels({k[1] for k in by_key if k[1]}, coded=False)
+    out = []
+    for (region, consultant), row in sorted(
+        by_key.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))
+    ):
+        if row["handed_over"] == row["served"] and not row["requests"]:
+            continue
+        out.append(
+            {
+                "region": region or "—",
+                "consultant": labels.get(consultant, "—") if consultant else "—",
+                **row,
+            }
+        )
+    return out

@@ -1,0 +1,119 @@
+"""The monthly reports of the 1411 chain (regulation 000 §21–23, 001 §11–13).
+
+A report is one version of one form (3.1, 3.2, 3.3, 3.4) for one month of one service. Its figures
+are a JSON snapshot of database aggregations taken when it is drafted. A signed version is never
+changed: a correction is a new version (with its reason) that replaces it; the services in
+`opora.reports.services` are the only writers and refuse any edit of a version past draft.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Report(models.Model):
+    class Kind(models.TextChoices):
+        HANDED_OVER = "3.1", _("3.1 Requests handed over (ГЦВП → University)")
+        SERVED = "3.2", _("3.2 Persons served (University → ГЦВП)")
+        AUTHORITY_HANDED_OVER = "3.3", _("3.3 Requests handed over (ГЦВП → authority)")
+        AUTHORITY_SERVED = "3.4", _("3.4 Persons served (ГЦВП → authority)")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+        SENT = "sent", _("Sent")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISPUTED = "disputed", _("Disputed")
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="reports")
+    kind = models.CharField(_("form"), max_length=4, choices=Kind.choices)
+    month = models.DateField(_("month"), help_text=_("First day of the month"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    organisation_from = models.ForeignKey(
+        "core.Organisation", models.PROTECT, related_name="reports_sent", verbose_name=_("from")
+    )
+    organisation_to = models.ForeignKey(
+        "core.Organisation", models.PROTECT, related_name="reports_received", verbose_name=_("to")
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    figures = models.JSONField(default=dict)
+    # A correction: the version it replaces and why.
+    replaces = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    reason = models.TextField(_("reason for the correction"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    drafted_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    notification = models.ForeignKey(
+        "notifications.Notification", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["-month", "kind", "-version"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "kind", "month", "version"], name="report_one_per_version"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="report_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="report_signed_has_signer",
+            ),
+            models.CheckConstraint(
+                condition=Q(version=1, replaces__isnull=True)
+                | Q(version__gt=1, replaces__isnull=False),
+                name="report_correction_replaces",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.kind} {self.month:%Y-%m} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The invariant, checked on every save: a signed version's content never changes (only
+        its way onward — sent, answered — is recorded)."""
+        if self.pk is not None:
+            stored = (
+                Report.objects.filter(pk=self.pk)
+                .exclude(state=self.State.DRAFT)
+                .values(*FROZEN_FIELDS)
+                .first()
+            )
+            if stored is not None and any(stored[f] != getattr(self, f) for f in FROZEN_FIELDS):
+                raise SignedReportChanged(f"report {self.pk} is signed and can't be changed")
+        super().save(*args, **kwargs)
+
+
+class SignedReportChanged(Exception):
+    """A programming error: something tried to change a signed report in place."""
+
+
+# What a signature covers.
+FROZEN_FIELDS = (
+    "service_id",
+    "kind",
+    "month",
+    "version",
+    "organisation_from_id",
+    "organisation_to_id",
+    "figures",
+    "replaces_id",
+    "reason",
+    "signed_by_id",
+    "signed_at",
+)
