@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from opora.accounts.models import ApiToken, User
+from opora.accounts.models import ApiToken, ResponsiblePerson, User
 from opora.accounts.policy import Action, can
 from opora.accounts.services import api_token_revoke
 from opora.core.admin_base import AuditedAdmin, AuditedAdminMixin
@@ -29,7 +29,17 @@ class StaffAdmin(AuditedAdminMixin, UserAdmin):
         (_("Personal info"), {"fields": ("last_name", "first_name", "patronymic", "email")}),
         (
             _("Work"),
-            {"fields": ("role", "specialty", "organisation", "services", "current_service")},
+            {
+                "fields": (
+                    "role",
+                    "specialty",
+                    "specialties",
+                    "languages",
+                    "organisation",
+                    "services",
+                    "current_service",
+                )
+            },
         ),
         (
             _("Permissions"),
@@ -70,7 +80,7 @@ class StaffAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ("username", "last_name", "first_name", "role", "organisation", "is_active")
     list_filter = ("role", "organisation", "is_active", "is_staff", "is_superuser")
     search_fields = ("username", "last_name", "first_name", "patronymic", "email")
-    filter_horizontal = ("services", "groups", "user_permissions")
+    filter_horizontal = ("services", "specialties", "languages", "groups", "user_permissions")
     # Chosen by the staff member in the page header (audited there), shown here for support.
     readonly_fields = ("current_service",)
     list_select_related = ("organisation",)
@@ -149,3 +159,35 @@ class ApiTokenAdmin(AuditedAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(ResponsiblePerson)
+class ResponsiblePersonAdmin(AuditedAdmin):
+    """The register of regulation 001 §10, read-only: a change is recorded on the staff page
+    (`/responsible/`), which closes the current row and notifies the other side."""
+
+    list_display = ("service", "side", "full_name", "valid_from", "valid_to", "is_late")
+    list_filter = ("side", "is_late", "service")
+    list_select_related = ("service",)
+    readonly_fields = (
+        "service",
+        "side",
+        "organisation",
+        "full_name",
+        "position",
+        "phone",
+        "email",
+        "valid_from",
+        "valid_to",
+        "recorded_at",
+        "recorded_by",
+        "is_late",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ResponsiblePerson | None = None
+    ) -> bool:
+        return False

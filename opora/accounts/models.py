@@ -5,7 +5,11 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from opora.accounts.specialties import LanguageCode, TopicClass
 
 
 class Role(models.TextChoices):
@@ -36,6 +40,14 @@ class User(AbstractUser):
     # What a consultant does (psychologist, lawyer, social worker...): shown in the operator's
     # booking grid and its filter. Free text, blank for other roles.
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    # Issue 12: the topic classes of regulation 002 a consultant is competent for and the languages
+    # they consult in; the operator's booking grid puts the competent consultants first.
+    specialties = models.ManyToManyField(
+        "accounts.Specialty", blank=True, related_name="staff", verbose_name=_("specialties")
+    )
+    languages = models.ManyToManyField(
+        "accounts.Language", blank=True, related_name="staff", verbose_name=_("languages")
+    )
     # The service a staff member of several services last chose to work in (kept across sign-ins;
     # checked against `services` on every request, see opora.accounts.selectors).
     current_service = models.ForeignKey(
@@ -58,6 +70,91 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and (self.role in roles or self.is_superuser)
+
+
+class Specialty(models.Model):
+    """One topic class of regulation 002 a consultant may be competent for (seeded, seven rows)."""
+
+    topic = models.CharField(_("topic"), max_length=2, choices=TopicClass.choices, unique=True)
+
+    class Meta:
+        ordering = ["topic"]
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+
+    def __str__(self) -> str:
+        return str(self.get_topic_display())
+
+
+class Language(models.Model):
+    """A language a consultant consults in (seeded: Russian, Kazakh, English)."""
+
+    code = models.CharField(_("code"), max_length=8, choices=LanguageCode.choices, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+
+class ResponsibleSide(models.TextChoices):
+    """The two sides of regulation 001 §10: who takes the calls, and who consults."""
+
+    INTAKE = "intake", _("Intake side (call centre)")
+    PROVIDER = "provider", _("Provider side (consultants)")
+
+
+class ResponsiblePerson(models.Model):
+    """Regulation 001 §10: the responsible person of one side of a service, for a period.
+
+    A change never edits a row: the current one gets `valid_to` and a new row starts, so the
+    register keeps its history. `is_late` marks a change recorded later than one working day
+    after it took effect (the service's calendar).
+    """
+
+    service = models.ForeignKey(
+        "core.Service",
+        models.PROTECT,
+        related_name="responsible_persons",
+        verbose_name=_("service"),
+    )
+    side = models.CharField(_("side"), max_length=16, choices=ResponsibleSide.choices)
+    organisation = models.ForeignKey(
+        "core.Organisation", models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    full_name = models.CharField(_("full name"), max_length=300)
+    position = models.CharField(_("position"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    valid_from = models.DateField(_("in effect from"))
+    valid_to = models.DateField(_("in effect until"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        "User", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_late = models.BooleanField(_("recorded late"), default=False)
+
+    class Meta:
+        ordering = ["service", "side", "-valid_from", "-pk"]
+        verbose_name = _("responsible person")
+        verbose_name_plural = _("responsible persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "side"],
+                condition=Q(valid_to__isnull=True),
+                name="responsible_one_current_per_side",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="responsible_period_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()}: {self.full_name}"
 
 
 def hash_token(raw: str) -> str:

@@ -73,6 +73,7 @@ class Action(enum.StrEnum):
     REQUEST_VIEW = "request.view"
     REQUEST_REGISTER = "request.register"
     REQUEST_EDIT = "request.edit"
+    REQUEST_MARK_ANONYMOUS = "request.mark_anonymous"
     REQUEST_BOOK = "request.book"
     REQUEST_COUNT = "request.count"
     ELIGIBILITY_CHECK = "eligibility.check"
@@ -87,6 +88,7 @@ class Action(enum.StrEnum):
     SCHEDULE_EDIT = "schedule.edit"
     SCHEDULE_APPROVE = "schedule.approve"
     HANDOFF_SEND = "handoff.send"
+    RESPONSIBLE_PERSONS = "responsible.persons"
     # Consultations
     CONSULTATION_DAY = "consultation.day"
     CONSULTATION_CONDUCT = "consultation.conduct"
@@ -176,6 +178,12 @@ RULES: dict[Action, Rule] = {
     ),
     Action.REQUEST_REGISTER: _rule((*HANDLERS, SYSTEM), S, "register a request (any channel)"),
     Action.REQUEST_EDIT: _rule(INTAKE, S, "copy a request's contacts onto the client's card"),
+    Action.REQUEST_MARK_ANONYMOUS: _rule(
+        INTAKE,
+        S,
+        "mark a request anonymous (e-mail, messenger; no client card)",
+        hidden=True,
+    ),
     Action.REQUEST_BOOK: _rule(
         (*INTAKE, CLIENT),
         S,
@@ -204,6 +212,9 @@ RULES: dict[Action, Rule] = {
     Action.SCHEDULE_APPROVE: _rule((HEAD, ADMIN), S, "approve or return a schedule", hidden=True),
     Action.HANDOFF_SEND: _rule(
         (COORDINATOR, HEAD, ADMIN, SYSTEM), S, "send the daily hand-off list"
+    ),
+    Action.RESPONSIBLE_PERSONS: _rule(
+        (COORDINATOR, HEAD, ADMIN), S, "the register of responsible persons (reg. 001 §10)"
     ),
     Action.CONSULTATION_DAY: _rule((CONSULTANT,), S, "the consultant's day"),
     Action.CONSULTATION_CONDUCT: _rule(

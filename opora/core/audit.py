@@ -99,6 +99,7 @@ class AuditEventType(models.TextChoices):
     INTAKE_REQUEST_COUNTED_WITH = "intake.request_counted_with"
     INTAKE_REQUEST_CREATED = "intake.request_created"
     INTAKE_REQUEST_CREATED_FROM = "intake.request_created_from"
+    INTAKE_REQUEST_MARKED_ANONYMOUS = "intake.request_marked_anonymous"
     INTAKE_REQUEST_DONE = "intake.request_done"
     INTAKE_REQUEST_NO_SHOW = "intake.request_no_show"
     INTAKE_REQUEST_REDIRECTED = "intake.request_redirected"
@@ -140,6 +141,9 @@ class AuditEventType(models.TextChoices):
     QUALITY_LOW_SCORE_ALERTED = "quality.low_score_alerted"
     QUALITY_OWN_RESULTS_VIEWED = "quality.own_results_viewed"
     QUALITY_RESULTS_VIEWED = "quality.results_viewed"
+
+    RESPONSIBLE_PERSON_CHANGED = "responsible.person_changed"
+    RESPONSIBLE_PERSONS_VIEWED = "responsible.persons_viewed"
 
     RECORDING_ABANDONED = "recording.abandoned"
     RECORDING_ACCESSED = "recording.accessed"

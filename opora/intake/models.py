@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.specialties import LanguageCode, TopicClass
+
 
 class Client(models.Model):
     """A parent, adoptive parent, guardian or other legal representative."""
@@ -260,6 +262,11 @@ class ServiceRequest(models.Model):
         _("preferred form"), max_length=16, choices=ServiceForm.choices, blank=True
     )
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    # Issue 12: the topic class (regulation 002) and language, for choosing a competent consultant.
+    topic = models.CharField(_("topic"), max_length=2, choices=TopicClass.choices, blank=True)
+    language = models.CharField(
+        _("language of help"), max_length=8, choices=LanguageCode.choices, blank=True
+    )
     # A short code the client quotes and the private link's token to follow the request.
     public_code = models.CharField(
         _("request code"), max_length=16, unique=True, null=True, blank=True

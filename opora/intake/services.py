@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from opora.accounts.access import require_works_for
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
-from opora.accounts.policy import Action, can
+from opora.accounts.policy import Action, can, require
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
@@ -283,6 +283,8 @@ def request_create(
     assigned_to: User | None = None,
     defer_eligibility: bool = False,
     update_client_contacts: bool = False,
+    topic: str = "",
+    language: str = "",
 ) -> ServiceRequest:
     """Register a request. Where the service requires eligibility, a fresh (or given) eligibility
     check must be positive for this IIN and name, else DomainError(code="ineligible").
@@ -380,6 +382,8 @@ def request_create(
                 consent=consent,
                 consented_at=timezone.now() if consent is not None else None,
                 assigned_to=assigned_to,
+                topic=topic or "",
+                language=language or "",
             ),
         )
     return request
@@ -442,6 +446,55 @@ def _lock_new(request: ServiceRequest, *, action: str) -> ServiceRequest:
             % {"action": action, "status": locked.get_status_display()},
             code="invalid_status",
         )
+    return locked
+
+
+@transaction.atomic
+def request_mark_anonymous(*, actor: Actor, request: ServiceRequest) -> ServiceRequest:
+    """Make a request that came by e-mail or a messenger anonymous, as the portal's form does
+    (regulation 004, issue 12): where the service allows anonymity, its name, IIN, region and
+    child are cleared; the contacts stay (the answer goes there) and so does the code. The journal
+    then shows «Анонимно».
+
+    Only a request without a client card: a card means the client was identified (a registry
+    check, an earlier request), and detaching it would leave the card's history pointing at a
+    request that no longer names anyone — staff register a new anonymous request instead. Only
+    before the request is finished.
+    """
+    require(actor, Action.REQUEST_MARK_ANONYMOUS, service=request.service)
+    locked = (
+        locks.service_request_qs_select_for_update().select_related("service").get(pk=request.pk)
+    )
+    service = locked.service
+    if not service.allows_anonymous or service.requires_eligibility:
+        raise DomainError(
+            _("This service cannot take anonymous requests."), code="anonymous_not_allowed"
+        )
+    if locked.is_anonymous:
+        raise DomainError(_("The request is already anonymous."), code="already_anonymous")
+    if locked.client_id is not None:
+        raise DomainError(
+            _(
+                "The request is linked to a client's card and cannot become anonymous; "
+                "register a new anonymous request instead."
+            ),
+            code="has_client",
+        )
+    if locked.status in FINISHED or locked.status in (
+        ServiceRequest.Status.REFUSED,
+        ServiceRequest.Status.REDIRECTED,
+    ):
+        raise DomainError(_("A finished request cannot become anonymous."), code="request_finished")
+    locked.is_anonymous = True
+    locked.full_name, locked.iin, locked.region, locked.child = "", "", None, None
+    locked.full_clean()
+    locked.save(update_fields=["is_anonymous", "full_name", "iin", "region", "child", "updated_at"])
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.INTAKE_REQUEST_MARKED_ANONYMOUS,
+        subject=locked,
+        extra={"channel": locked.channel},
+    )
     return locked
 
 

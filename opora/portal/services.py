@@ -325,7 +325,15 @@ def booking_at_time(
     if consultant is not None and not service.allows_choosing_consultant:
         consultant = None
     actor = ClientActor(request_id=request.pk)
-    for slot in slots_free_at(service=service, starts_at=starts_at, consultant=consultant):
+    # Issue 12: a consultant competent for the request's topic and language first, if free then.
+    free = slots_free_at(
+        service=service,
+        starts_at=starts_at,
+        consultant=consultant,
+        topic=request.topic,
+        language=request.language,
+    )
+    for slot in free:
         try:
             with transaction.atomic():
                 if booking is None:

@@ -7,12 +7,23 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts.models import Role, User
+from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.errors import NotFound
 from opora.scheduling.calendar import ServiceCalendar, local_day_bounds, to_local
 from opora.scheduling.models import Booking, Schedule, Slot
@@ -104,8 +115,13 @@ def slots_free_on_date(
     consultant: Any = None,
     now: dt.datetime | None = None,
     specialty: str = "",
+    topic: str = "",
+    language: str = "",
 ) -> list[Slot]:
     """Free bookable slots of the local `date`, never earlier than the nearest free slot.
+
+    With a request's `topic` and/or `language`, each slot carries `topic_match` and
+    `language_match` and the slots of competent consultants come first (issue 12).
 
     Regulation 001 §5: the operator tells whether the wanted date has free times, "but not earlier
     than the date of the nearest free slot" — so a date before it gives nothing.
@@ -121,13 +137,44 @@ def slots_free_on_date(
     calendar = ServiceCalendar(service)
     if not calendar.is_working_day(date):
         return []
-    qs = (
+    qs = with_competence(
         _free_slots(service, consultant, specialty)
         .filter(starts_at__gte=max(day_start, nearest.starts_at), starts_at__lt=day_end)
-        .select_related("consultant")
-        .order_by("starts_at", "consultant_id")
-    )
+        .select_related("consultant"),
+        topic=topic,
+        language=language,
+    ).order_by("-topic_match", "-language_match", "starts_at", "consultant_id")
     return [s for s in qs if _bookable_time(service, calendar, s)]
+
+
+# --- competence: the consultants fit for a request's topic and language (issue 12) -------------
+
+
+def with_competence(qs: QuerySet[Slot], *, topic: str = "", language: str = "") -> QuerySet[Slot]:
+    """Annotate slots with `topic_match` (the consultant has the request's topic class among
+    their specialties) and `language_match` (they consult in its language), in the database.
+    Without a topic (or language) the flag is False for everyone, so the order does not change."""
+    user_specialties = User.specialties.through.objects.filter(
+        user_id=OuterRef("consultant_id"), specialty__topic=topic
+    )
+    user_languages = User.languages.through.objects.filter(
+        user_id=OuterRef("consultant_id"), language__code=language
+    )
+    return qs.annotate(
+        topic_match=Exists(user_specialties) if topic else Value(False, BooleanField()),
+        language_match=Exists(user_languages) if language else Value(False, BooleanField()),
+    )
+
+
+def competence_reason(*, slot: Slot, topic: str = "", language: str = "") -> str:
+    """Why a slot's consultant comes first: «специализация: …», «язык: …»; "" when neither."""
+    parts = []
+    if topic and getattr(slot, "topic_match", False):
+        parts.append(_("specialty: %(topic)s") % {"topic": TopicClass(topic).label})
+    if language and getattr(slot, "language_match", False):
+        label = str(LanguageCode(language).label).lower()
+        parts.append(_("language: %(language)s") % {"language": label})
+    return "; ".join(parts)
 
 
 # --- the client's picker: times, not consultants ------------------------------------------------
@@ -220,9 +267,12 @@ def slots_free_at(
     consultant: Any = None,
     now: dt.datetime | None = None,
     rng: random.Random | None = None,
+    topic: str = "",
+    language: str = "",
 ) -> list[Slot]:
     """The free bookable slots that start exactly at `starts_at`, in the order to try them:
-    the consultant with the fewest active bookings that day first, ties in random order (so
+    the consultants competent for the request's `topic` (then its `language`) first, then the
+    consultant with the fewest active bookings that day, ties in random order (so
     that the same person is not always the one who gets the client). Empty when the time is in
     the past, earlier than the nearest free slot, or nobody is free then.
     """
@@ -243,10 +293,14 @@ def slots_free_at(
         .values("n")
     )
     slots = list(
-        _free_slots(service, consultant)
-        .filter(starts_at=starts_at)
-        .select_related("consultant")
-        .annotate(load=Coalesce(Subquery(load), 0))
+        with_competence(
+            _free_slots(service, consultant)
+            .filter(starts_at=starts_at)
+            .select_related("consultant")
+            .annotate(load=Coalesce(Subquery(load), 0)),
+            topic=topic,
+            language=language,
+        )
     )
     slots = [s for s in slots if _bookable_time(service, calendar, s)]
     if not slots:
@@ -256,7 +310,10 @@ def slots_free_at(
         return []
     rng = rng or random.SystemRandom()
     order = {s.pk: rng.random() for s in slots}
-    return sorted(slots, key=lambda s: (s.load, order[s.pk]))
+    return sorted(
+        slots,
+        key=lambda s: (not s.topic_match, not s.language_match, s.load, order[s.pk]),
+    )
 
 
 # --- the operator's grid: a day x consultant table ----------------------------------------------
@@ -266,6 +323,9 @@ def slots_free_at(
 class GridRow:
     consultant: Any
     cells: list[Slot | None]
+    # Why this consultant is offered first (issue 12): «специализация: …; язык: …», or "".
+    reason: str = ""
+    competence: tuple[bool, bool] = (False, False)  # (topic, language) match
 
 
 @dataclass
@@ -303,11 +363,22 @@ def slot_grid(
     consultant: Any = None,
     specialty: str = "",
     now: dt.datetime | None = None,
+    topic: str = "",
+    language: str = "",
 ) -> SlotGrid:
     """The operator's booking grid of `date`, filtered by consultant and/or specialty, never
-    earlier than the nearest free slot; with the neighbouring days that have free times."""
+    earlier than the nearest free slot; with the neighbouring days that have free times.
+
+    With a request's `topic` or `language`, the competent consultants' rows come first (topic,
+    then language, as the database annotated them), each with the reason; then by name."""
     slots = slots_free_on_date(
-        service=service, date=date, consultant=consultant, now=now, specialty=specialty
+        service=service,
+        date=date,
+        consultant=consultant,
+        now=now,
+        specialty=specialty,
+        topic=topic,
+        language=language,
     )
     times = sorted({s.starts_at for s in slots})
     column = {t: i for i, t in enumerate(times)}
@@ -315,13 +386,27 @@ def slot_grid(
     for slot in slots:
         row = rows.get(slot.consultant_id)
         if row is None:
-            row = rows[slot.consultant_id] = GridRow(slot.consultant, [None] * len(times))
+            reason = competence_reason(slot=slot, topic=topic, language=language)
+            row = rows[slot.consultant_id] = GridRow(
+                slot.consultant,
+                [None] * len(times),
+                reason,
+                (bool(slot.topic_match), bool(slot.language_match)),
+            )
         row.cells[column[slot.starts_at]] = slot
+    # One row a consultant (a handful a day): the competence flags come from the database.
     ordered = sorted(
         rows.values(),
-        key=lambda r: (r.consultant.last_name, r.consultant.first_name, r.consultant.pk),
+        key=lambda r: (
+            not r.competence[0],
+            not r.competence[1],
+            r.consultant.last_name,
+            r.consultant.first_name,
+            r.consultant.pk,
+        ),
     )
-    grid = SlotGrid(date=date, times=times, rows=ordered, nearest=slots[0] if slots else None)
+    first = min(slots, key=lambda s: (s.starts_at, s.consultant_id)) if slots else None
+    grid = SlotGrid(date=date, times=times, rows=ordered, nearest=first)
     grid.previous_date, grid.next_date = _neighbour_days(
         service=service, date=date, consultant=consultant, specialty=specialty, now=now
     )

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.inputs import (
     InvalidInput,
     SaneDateField,
@@ -116,6 +117,19 @@ class RequestForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Issue 12: the topic and language choose the competent consultants on the booking page;
+    # anonymity is offered where the service allows it (as on the portal).
+    topic = forms.ChoiceField(
+        label=_("Topic"), required=False, choices=[("", _("— choose —")), *TopicClass.choices]
+    )
+    language = forms.ChoiceField(
+        label=_("Language of help"),
+        required=False,
+        choices=[("", _("— choose —")), *LanguageCode.choices],
+    )
+    is_anonymous = forms.BooleanField(
+        label=_("Anonymously (no name: the request is known by its code)"), required=False
+    )
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         # Shown on one page with CheckForm (same field names): keep the element ids distinct.
@@ -125,6 +139,10 @@ class RequestForm(forms.Form):
         self.fields["region"].queryset = service_regions(service=service)
         if service.requires_eligibility:
             self.fields["iin"].required = True
+        if service.allows_anonymous and not service.requires_eligibility:
+            self.fields["full_name"].required = False
+        else:
+            del self.fields["is_anonymous"]
 
     def clean_iin(self) -> str:
         value = self.cleaned_data["iin"]
@@ -135,6 +153,9 @@ class RequestForm(forms.Form):
         date, time = data.get("desired_date"), data.get("desired_time")
         if time and not date:
             self.add_error("desired_date", _("Enter the date as well as the time."))
+        if "is_anonymous" in self.fields and not data.get("is_anonymous"):
+            if not (data.get("full_name") or "").strip() and "full_name" not in self.errors:
+                self.add_error("full_name", _("Enter the full name, or tick “Anonymously”."))
         return data
 
     @property

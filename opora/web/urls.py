@@ -6,6 +6,7 @@ from django.urls import path
 from opora.accounts import sessions, two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
+    anonymous,
     audit_log,
     base,
     consultant,
@@ -16,6 +17,7 @@ from opora.web.views import (
     journals,
     operator,
     referrals,
+    responsible,
     services,
 )
 
@@ -71,6 +73,11 @@ urlpatterns = [
         "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
     ),
     path(
+        "operator/requests/<int:pk>/anonymous/",
+        anonymous.request_mark_anonymous,
+        name="operator_request_anonymous",
+    ),
+    path(
         "operator/requests/<int:pk>/card/",
         operator.request_card_update,
         name="operator_request_card_update",
@@ -110,6 +117,8 @@ urlpatterns = [
         name="coordinator_schedule_edit",
     ),
     path("coordinator/handoff/", coordinator.handoff, name="coordinator_handoff"),
+    # Regulation 001 §10: the responsible persons of the two sides (coordinator, head)
+    path("responsible/", responsible.responsible_persons, name="responsible_persons"),
     # Head
     path("head/schedules/", head.schedules, name="head_schedules"),
     path("head/deliveries/", deliveries.deliveries, name="deliveries"),

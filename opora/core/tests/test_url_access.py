@@ -272,6 +272,7 @@ ROUTES: dict[str, Route] = {
     "operator_book": Route(Q, req, other_req),
     "operator_request_check": Route(Q, req, other_req, post=True),
     "operator_request_card_update": Route(Q, req, other_req, post=True),
+    "operator_request_anonymous": Route(Action.REQUEST_MARK_ANONYMOUS, req, other_req, post=True),
     "operator_confirmation": Route(Q, req, other_req),
     "operator_cancel": Route(Q, req, other_req, post=True),
     "operator_again": Route(Q, req, other_req, post=True),
@@ -297,6 +298,7 @@ ROUTES: dict[str, Route] = {
         other_expect=CURRENT_ONLY,
     ),
     "coordinator_handoff": Route(Action.SCHEDULE_PREPARE),
+    "responsible_persons": Route(Action.RESPONSIBLE_PERSONS),
     "head_schedules": Route(Action.SCHEDULE_APPROVE),
     "head_schedule_approve": Route(
         Action.SCHEDULE_APPROVE,

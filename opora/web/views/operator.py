@@ -224,6 +224,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 eligibility_check=check_obj,
                 # The operator types what the caller says, over the card's pre-filled contacts.
                 update_client_contacts=True,
+                # Issue 12: anonymous where the service allows it; topic and language for the
+                # competent consultants.
+                is_anonymous=bool(data.get("is_anonymous")),
+                topic=data.get("topic") or "",
+                language=data.get("language") or "",
             )
         except IINError as err:
             form.add_error("iin", err.message)
@@ -524,7 +529,13 @@ def request_book(request: HttpRequest, pk: int) -> HttpResponse:
         # A day x consultant grid of the chosen day: rows are consultants (with their
         # specialty), columns the times; the nearest free slot is marked.
         ctx["grid"] = scheduling_selectors.slot_grid(
-            service=service, date=chosen, consultant=consultant, specialty=specialty
+            service=service,
+            date=chosen,
+            consultant=consultant,
+            specialty=specialty,
+            # Issue 12: the consultants competent for the request's topic and language first.
+            topic=service_request.topic,
+            language=service_request.language,
         )
         ctx["chosen_date"] = chosen
         ctx["nearest_date"] = nearest_date
