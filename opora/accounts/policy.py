@@ -127,6 +127,10 @@ class Action(enum.StrEnum):
     JOURNAL_SERVICE_COPY = "journal.service_copy"
     # The tamper-evident audit trail (issue 15)
     AUDIT_VIEW = "audit.view"
+    # Events: group consultations and webinars (the events app)
+    EVENT_RUN = "event.run"
+    EVENT_MODERATE = "event.moderate"
+    EVENT_ANNOUNCE = "event.announce"
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,20 @@ RULES: dict[Action, Rule] = {
     Action.AUDIT_VIEW: _rule(
         (SECURITY_OFFICER,), A, "the audit trail: view, export, break-glass reads with a reason"
     ),
+    Action.EVENT_RUN: _rule(
+        (CONSULTANT, COORDINATOR, HEAD, ADMIN),
+        S,
+        "a service's events: list, page, room; create, register and read attendance by the API",
+        hidden=True,
+    ),
+    Action.EVENT_MODERATE: _rule(
+        (HEAD, ADMIN),
+        S,
+        "the lead's controls on any event (room, notes, certificates); the lead and the "
+        "presenters have them on their own event (a record rule of the events app)",
+        hidden=True,
+    ),
+    Action.EVENT_ANNOUNCE: _rule((HEAD, ADMIN), S, "send an event's announcement to subscribers"),
 }
 
 
