@@ -135,6 +135,10 @@ class Action(enum.StrEnum):
     REPORT_VIEW = "report.view"
     REPORT_SIGN = "report.sign"
     REPORT_ANSWER = "report.answer"
+    # Events: group consultations and webinars (the events app)
+    EVENT_RUN = "event.run"
+    EVENT_MODERATE = "event.moderate"
+    EVENT_ANNOUNCE = "event.announce"
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,20 @@ RULES: dict[Action, Rule] = {
         A,
         "confirm or dispute a received 1411 report (record rule: of the receiving organisation)",
     ),
+    Action.EVENT_RUN: _rule(
+        (CONSULTANT, COORDINATOR, HEAD, ADMIN),
+        S,
+        "a service's events: list, page, room; create, register and read attendance by the API",
+        hidden=True,
+    ),
+    Action.EVENT_MODERATE: _rule(
+        (HEAD, ADMIN),
+        S,
+        "the lead's controls on any event (room, notes, certificates); the lead and the "
+        "presenters have them on their own event (a record rule of the events app)",
+        hidden=True,
+    ),
+    Action.EVENT_ANNOUNCE: _rule((HEAD, ADMIN), S, "send an event's announcement to subscribers"),
 }
 
 

@@ -1,5 +1,6 @@
-"""Who may run events, until the access policy (`accounts.policy`) names event actions: a
-consultant, the head or a coordinator of the event's service; an administrator of any."""
+"""Who may run and lead events: the access policy (`accounts.policy`, actions `event.*`) for the
+roles and the services, and the events' own record rule — the lead of an event (and, in the room,
+its presenters) lead it without the head's `event.moderate`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,26 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from opora.accounts.models import Role, User
-from opora.accounts.policy import works_for
-from opora.core.errors import NotFound, PermissionDenied
+from opora.accounts.models import User
+from opora.accounts.policy import Action, can, require
+from opora.core.errors import PermissionDenied
+from opora.events.models import Event
 
-EVENT_ROLES = (Role.CONSULTANT, Role.HEAD, Role.COORDINATOR, Role.ADMIN)
 
-
-def require_event_staff(user: Any, service_id: int | None = None) -> User:
-    """The user, when their role runs events (403 otherwise) and they work for `service_id`
-    (404 otherwise, so that another service's events do not show)."""
-    if not isinstance(user, User) or not user.has_role(*EVENT_ROLES):
+def require_event_staff(user: Any, record: Any = None, *, service: Any = None) -> User:
+    """The user, when the policy lets them run events (`event.run`: 403 otherwise) — of the
+    record's or `service`'s service (404 otherwise, so another service's events do not show)."""
+    if not isinstance(user, User):
         raise PermissionDenied(_("Your role does not run events."))
-    if service_id is not None and not (user.is_superuser or works_for(user, service_id)):
-        raise NotFound(_("Event not found."))
+    require(user, Action.EVENT_RUN, record, service=service)
     return user
+
+
+def may_lead(user: Any, event: Event, *, presenters: bool = False) -> bool:
+    """Whether `user` has the lead's controls on `event`: its lead (or, with `presenters`, one of
+    its presenters) — a record rule — or a member of staff with `event.moderate` on its service."""
+    if getattr(user, "pk", None) is not None and user.pk == event.lead_id:
+        return True
+    if presenters and event.presenters.filter(pk=getattr(user, "pk", None)).exists():
+        return True
+    return can(user, Action.EVENT_MODERATE, event)

@@ -132,7 +132,7 @@ def make_router(errors: dict[int, Any]) -> Router:
         service = Service.objects.filter(code=data.service.strip(), is_active=True).first()
         if service is None:
             raise NotFound(_("Unknown service “%(code)s”.") % {"code": data.service})
-        require_event_staff(user, service.pk)
+        require_event_staff(user, service=service)
         lead = user
         if data.lead is not None:
             lead = User.objects.filter(pk=data.lead, is_active=True).first()
@@ -164,7 +164,7 @@ def make_router(errors: dict[int, Any]) -> Router:
         their place on the waiting list (kept); 200 when the contact was already registered."""
         user = require_event_staff(request.auth)  # type: ignore[attr-defined]
         event = _event(event_id)
-        require_event_staff(user, event.service_id)
+        require_event_staff(user, event)
         result = services.registration_create(
             actor=user,
             event=event,
@@ -200,7 +200,7 @@ def make_router(errors: dict[int, Any]) -> Router:
         joined, or still in the room)."""
         user = require_event_staff(request.auth)  # type: ignore[attr-defined]
         event = _event(event_id)
-        require_event_staff(user, event.service_id)
+        require_event_staff(user, event)
         return {"items": selectors.event_attendance(event=event)}
 
     @router.get("/certificates/{code}", response={200: CertificateOut, **errors})

@@ -14,6 +14,7 @@ from opora.accounts.models import User
 from opora.core.errors import DomainError, NotFound
 from opora.core.inputs import check_text
 from opora.events import janus
+from opora.events.access import may_lead
 from opora.events.models import Event, Registration, RoomMessage
 
 MODERATION = ("unmute", "mute", "remove")
@@ -63,11 +64,7 @@ def room_messages_since(*, event: Event, after: int = 0) -> list[dict[str, objec
 
 def room_moderate(*, actor: User, event: Event, message_id: int, action: str) -> RoomMessage:
     """The lead (or a presenter, or the head) lets a raised hand speak, mutes it or removes it."""
-    if not (
-        actor.pk == event.lead_id
-        or event.presenters.filter(pk=actor.pk).exists()
-        or actor.has_role("head", "admin")
-    ):
+    if not may_lead(actor, event, presenters=True):
         raise DomainError(_("Only the event's lead moderates the room."), code="not_lead")
     if action not in MODERATION:
         raise DomainError(_("Unknown action."), code="action")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
+from opora.accounts.policy import works_for
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.inputs import check_text
@@ -89,7 +90,7 @@ def event_create(
         check_text(name, value, max_length=300)
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at, service.tz)
-    if not lead.services.filter(pk=service.pk).exists() and not lead.is_superuser:
+    if not works_for(lead, service.pk):
         raise DomainError(_("The lead consultant does not work for this service."), code="lead")
     event = Event(
         service=service,

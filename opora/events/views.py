@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opora.accounts.models import Role
+from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.errors import DomainError, NotFound
 from opora.events import janus, selectors, services
 from opora.events import room as room_services
+from opora.events.access import may_lead as _may_lead
 from opora.events.certificates import certificate_pdf
 from opora.events.forms import RegistrationForm
 from opora.events.models import Attendance, Event, Registration
@@ -31,6 +32,18 @@ def _event_or_404(pk: int) -> Event:
         return selectors.event_get(pk=pk)
     except NotFound:
         raise Http404 from None
+
+
+def _json_body(request: HttpRequest) -> dict:
+    """The room's JSON body (its script sends `application/json`); anything else is empty, so a
+    form post answers "unknown action" (400) rather than failing."""
+    if request.content_type != "application/json":
+        return {}
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _registration_or_404(token: str) -> Registration:
@@ -84,6 +97,7 @@ def registration_page(request: HttpRequest, token: str) -> HttpResponse:
             "event": event,
             "service": event.service,
             "ended": event.ends_at <= timezone.now(),
+            "nav": "events",
             "certificate": getattr(registration, "certificate", None),
         },
     )
@@ -144,7 +158,7 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
     return TemplateResponse(request, "events/room.html", context, status=410 if problem else 200)
 
 
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
     event = _staff_event(request, pk)
     user = request.user
@@ -164,16 +178,16 @@ def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _staff_event(request: StaffRequest, pk: int) -> Event:
-    """The event, when the staff member works for its service (404 otherwise)."""
+    """The event, when the policy lets the staff member run its service's events (404 otherwise:
+    `role_required(Action.EVENT_RUN)` has let their role in)."""
     event = _event_or_404(pk)
-    user = request.user
-    if not user.is_superuser and not user.services.filter(pk=event.service_id).exists():
+    if not can(request.user, Action.EVENT_RUN, event):
         raise Http404
     return event
 
 
 def _presence(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
-    action = json.loads(request.body or b"{}").get("action")
+    action = _json_body(request).get("action")
     if action == "join":
         stay = services.attendance_join(event=event, **who)  # type: ignore[arg-type]
         return JsonResponse({"attendance": stay.pk})
@@ -195,7 +209,7 @@ def presence(request: HttpRequest, token: str) -> JsonResponse:
 
 
 @require_POST
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_presence(request: StaffRequest, pk: int) -> JsonResponse:
     event = _staff_event(request, pk)
     return _presence(request, event, user=request.user)
@@ -221,7 +235,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 def _messages(request: HttpRequest, event: Event, **who: object) -> JsonResponse:
     if request.method == "POST":
-        data = json.loads(request.body or b"{}")
+        data = _json_body(request)
         feed = data.get("feed")
         try:
             room_services.room_message_post(
@@ -251,17 +265,17 @@ def messages_view(request: HttpRequest, token: str) -> JsonResponse:
     return _messages(request, event, registration=registration)
 
 
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_messages(request: StaffRequest, pk: int) -> JsonResponse:
     event = _staff_event(request, pk)
     return _messages(request, event, user=request.user)
 
 
 @require_POST
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
     event = _staff_event(request, pk)
-    data = json.loads(request.body or b"{}")
+    data = _json_body(request)
     try:
         room_services.room_moderate(
             actor=request.user,
@@ -279,20 +293,23 @@ def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
 # --- the staff's page of a service's events ------------------------------------------------------
 
 
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_events(request: StaffRequest) -> HttpResponse:
     """The current service's events: coming and past, with the room and the participants."""
     service = request.service
     events = selectors.events_of_service(service=service) if service else []
-    return TemplateResponse(request, "events/staff_events.html", {"events": events})
+    return TemplateResponse(
+        request, "events/staff_events.html", {"events": events, "nav": "events"}
+    )
 
 
-@role_required(Role.CONSULTANT, Role.HEAD, Role.ADMIN)
+@role_required(Action.EVENT_RUN)
 def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
     """One event: the participants (with the registry's note), the announcement, certificates."""
     event = _staff_event(request, pk)
     user = request.user
-    may_lead = user.pk == event.lead_id or user.has_role(Role.HEAD, Role.ADMIN)
+    may_lead = _may_lead(user, event)
+    may_announce = can(user, Action.EVENT_ANNOUNCE, event)
     if request.method == "POST" and may_lead:
         action = request.POST.get("action")
         try:
@@ -306,7 +323,7 @@ def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
                     actor=user, registration=registration, note=request.POST.get("note", "")
                 )
                 messages.success(request, _("The note is saved."))
-            elif action == "announce" and user.has_role(Role.HEAD, Role.ADMIN):
+            elif action == "announce" and may_announce:
                 count = services.event_announcement_send(actor=user, event=event)
                 messages.success(
                     request, _("The announcement is sent to %(n)s addresses.") % {"n": count}
@@ -324,7 +341,8 @@ def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
             "event": event,
             "registrations": selectors.event_registrations(event=event),
             "may_lead": may_lead,
-            "may_announce": user.has_role(Role.HEAD, Role.ADMIN),
+            "may_announce": may_announce,
             "ended": event.ends_at <= timezone.now(),
+            "nav": "events",
         },
     )

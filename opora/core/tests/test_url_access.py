@@ -142,6 +142,19 @@ def other_report(r: Records) -> dict[str, Any]:
     return {"report_id": r.extra["other_report"].pk}
 
 
+def ev(r: Records) -> dict[str, Any]:
+    return {"pk": r.extra["event"].pk}
+
+
+def other_ev(r: Records) -> dict[str, Any]:
+    return {"pk": r.extra["other_event"].pk}
+
+
+def ev_token(r: Records) -> dict[str, Any]:
+    """A participant's private link to the first service's event."""
+    return {"token": r.extra["registration"].token}
+
+
 def code(r: Records) -> dict[str, Any]:
     return {"code": r.service.code}
 
@@ -464,6 +477,36 @@ ROUTES: dict[str, Route] = {
         missing("pk"),
         expect={"consultant": "404", "head": "404", "admin": "404"},
     ),
+    # Events (group consultations, webinars): the public registration form, the participant's
+    # private link (a bearer secret), the certificate check; the staff's pages of a service
+    "events:register": Route(None, ev, missing("pk")),
+    "events:registration": Route(None, ev_token, not_a_link),
+    "events:room": Route(None, ev_token, not_a_link),
+    "events:messages": Route(None, ev_token, not_a_link),
+    "events:certificate": Route(None, ev_token, not_a_link),
+    "events:presence": Route(None, ev_token, not_a_link, post=True),
+    # Its own registration: cancelling twice must not touch the others' pages.
+    "events:cancel": Route(
+        None, lambda r: {"token": r.extra["cancel_registration"].token}, not_a_link, post=True
+    ),
+    "events:verify": Route(
+        None, lambda r: {"code": r.extra["certificate"].code}, lambda r: {"code": "NOSUCHCODE"}
+    ),
+    "events:staff_events": Route(Action.EVENT_RUN),
+    "events:staff_event": Route(Action.EVENT_RUN, ev, other_ev),
+    "events:staff_room": Route(Action.EVENT_RUN, ev, other_ev),
+    "events:staff_messages": Route(Action.EVENT_RUN, ev, other_ev),
+    "events:staff_presence": Route(Action.EVENT_RUN, ev, other_ev, post=True),
+    "events:staff_moderate": Route(Action.EVENT_RUN, ev, other_ev, post=True),
+    **{
+        f"api:{name}": Route(None, kw, expect=all_("401", *ROLES), post=post)
+        for name, kw, post in [
+            ("event_create", none, True),
+            ("event_register", lambda r: {"event_id": r.extra["event"].pk}, True),
+            ("event_attendance", lambda r: {"event_id": r.extra["event"].pk}, False),
+            ("certificate_check", lambda r: {"code": r.extra["certificate"].code}, False),
+        ]
+    },
 }
 
 
@@ -597,7 +640,8 @@ def _failures_and_reports(
 
 
 def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]:
-    """A complaint, a questionnaire's link and result, an evaluation — of each service."""
+    """A complaint, a questionnaire's link and result, an evaluation, an event — of each
+    service; a participant's registrations and certificate of the first service's event."""
     import datetime as dt
 
     from django.utils import timezone
@@ -605,6 +649,9 @@ def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]
     from opora.complaints.models import Complaint
     from opora.complaints.services import complaint_register
     from opora.core.actors import SystemActor
+    from opora.events.models import Certificate
+    from opora.events.services import registration_create
+    from opora.events.tests.factories import make_event, phone
     from opora.quality.models import Evaluation
     from opora.surveys.loader import load_shipped
     from opora.surveys.models import Instrument, InstrumentVersion
@@ -648,6 +695,21 @@ def _later_records(consultation: Any, other_consultation: Any) -> dict[str, Any]
             served_at=now,
             closes_at=now + dt.timedelta(days=3),
         )
+        # An event of the service, led by its consultant
+        extra[f"{prefix}event"] = make_event(service, c.booking.slot.consultant)
+    event = extra["event"]
+    for key, i in (("registration", 1), ("cancel_registration", 2)):
+        extra[key] = registration_create(
+            actor=None, event=event, full_name="Тестова Анна", phone=phone(i)
+        ).registration
+    extra["certificate"] = Certificate.objects.create(
+        registration=extra["registration"],
+        full_name="Тестова Анна",
+        event_title=event.title_ru,
+        event_date=event.starts_at.date(),
+        hours=1,
+        service_name=event.service.name,
+    )
     return extra
 
 
@@ -779,6 +841,10 @@ API_READS: dict[str, tuple[Action, Callable[[Records], str]]] = {
             reverse("api:report_get", kwargs={"service_code": r.service.code, "kind": "3.3"})
             + "?month=2026-03"
         ),
+    ),
+    "api:event_attendance": (
+        Action.EVENT_RUN,
+        lambda r: reverse("api:event_attendance", kwargs={"event_id": r.extra["event"].pk}),
     ),
 }
 
