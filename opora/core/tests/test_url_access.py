@@ -186,6 +186,12 @@ ROUTES: dict[str, Route] = {
     "logout": Route(None, post=True),
     "two_factor_verify": Route(None, expect={"anonymous": "login"}),
     "two_factor_setup": Route(None, expect={"anonymous": "login"}),
+    # The signed-in person's own account (issue 15's hardening): any staff member, their own only.
+    "account": Route(None, expect={"anonymous": "login"}),
+    "session_alive": Route(None, expect={"anonymous": "login"}),
+    # Signs the person out of every session: the answer is the sign-in page for everyone.
+    "sign_out_everywhere": Route(None, post=True, expect=all_("login", *ROLES)),
+    "recovery_codes": Route(None, post=True, expect={"anonymous": "login"}),
     "home": Route(None, expect={"authority": "ok"}),
     "shortlink": Route(None, missing("code"), expect=all_("404", *ROLES)),
     "l/<str:code>/": Route(None, missing("code"), expect=all_("404", *ROLES)),
@@ -758,7 +764,10 @@ def test_every_url_answers_every_role_as_the_table_says(records, monkeypatch):
     wrong: list[str] = []
     # Form addresses last (an empty post may change a record the pages above read), signing
     # out the very last.
-    for key, route in sorted(ROUTES.items(), key=lambda item: (item[1].post, item[0] == "logout")):
+    for key, route in sorted(
+        ROUTES.items(),
+        key=lambda item: (item[1].post, item[0] in ("logout", "sign_out_everywhere")),
+    ):
         url = (
             reverse(key, kwargs=route.kwargs(records))
             if not key.startswith("l/")
