@@ -36,6 +36,7 @@ from opora.scheduling.services.bookings import (
     booking_create,
     booking_notify_client,
     booking_reschedule,
+    booking_start_now,
     slot_problem,
 )
 from opora.scheduling.services.handoff import (
@@ -47,10 +48,12 @@ from opora.scheduling.services.schedule_import import (
     schedule_import_xlsx,
 )
 from opora.scheduling.services.schedules import (
+    place_create,
     schedule_approve,
     schedule_return,
     schedule_save,
     schedule_submit,
+    slot_set_form,
 )
 
 __all__ = [
@@ -77,6 +80,9 @@ __all__ = [
     "booking_create",
     "booking_notify_client",
     "booking_reschedule",
+    "booking_start_now",
+    "place_create",
+    "slot_set_form",
     "handoff_send",
     "handoff_workbook",
     "schedule_approve",
