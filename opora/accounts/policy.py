@@ -185,7 +185,10 @@ RULES: dict[Action, Rule] = {
         (CONSULTANT, HEAD), OWN, "report a technical failure of a consultation", hidden=True
     ),
     Action.CONSULTATION_START_NOW: _rule(
-        (OPERATOR, CONSULTANT, HEAD, ADMIN), S, "start help now (immediate help, a walk-in)"
+        (OPERATOR, CONSULTANT, HEAD, ADMIN),
+        S,
+        "start help now (immediate help, a walk-in)",
+        hidden=True,
     ),
     Action.CONSULTATION_TAKE_WRITTEN: _rule(
         (CONSULTANT,), S, "take up a letter thread or a messenger conversation as a consultation"

@@ -27,6 +27,9 @@ class ProtocolForm(forms.ModelForm):
             "kind",
             "next_consultation",
             "note",
+            "duration_minutes",
+            "materials_pages",
+            "child_present",
         ]
         widgets = {
             "reason": forms.Textarea(attrs={"rows": 3}),
@@ -83,3 +86,21 @@ class RecordingReleaseForm(forms.Form):
     requested_on = SaneDateField(
         label=_("Request received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class StartNowForm(forms.Form):
+    """Help now (issue 12): who helps, in which form, and where (in person: a room; visiting: an
+    address)."""
+
+    consultant = forms.ModelChoiceField(label=_("Consultant"), queryset=None, empty_label=None)
+    form = forms.ChoiceField(label=_("Form of the consultation"))
+    place = forms.ModelChoiceField(
+        label=_("Room"), queryset=None, required=False, empty_label=_("— none —")
+    )
+    visit_address = forms.CharField(label=_("Visit address"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, consultants: Any, places: Any, forms_: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["consultant"].queryset = consultants
+        self.fields["place"].queryset = places
+        self.fields["form"].choices = forms_

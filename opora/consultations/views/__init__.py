@@ -43,6 +43,11 @@ from opora.consultations.views.files import (
     consultant_file,
     consultant_file_upload,
 )
+from opora.consultations.views.forms import (
+    face_to_face,
+    mark_held,
+    start_now,
+)
 from opora.consultations.views.next_booking import (
     next_booking,
 )
@@ -71,6 +76,9 @@ from opora.consultations.views.room import (
 )
 
 __all__ = [
+    "face_to_face",
+    "mark_held",
+    "start_now",
     "CONSULTATION_OF_SERVICE",
     "NOTICE_SEEN",
     "RECORDING_CHUNK_MS",

@@ -271,6 +271,13 @@ ROUTES: dict[str, Route] = {
         expect=BOOKED_ONLY,
     ),
     "consultations:protocol": Route(Action.PROTOCOL_WRITE, cons, other_cons),
+    "consultations:start_now": Route(
+        Action.CONSULTATION_START_NOW,
+        lambda r: {"request_id": r.request.pk},
+        lambda r: {"request_id": r.other_request.pk},
+    ),
+    "consultations:face_to_face": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
+    "consultations:mark_held": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
     "consultations:failure": Route(
         Action.CONSULTATION_REPORT_FAILURE, cons, post=True, expect=all_("ok", *STAFF)
