@@ -44,6 +44,8 @@ class ProtocolForm(forms.ModelForm):
         # No «---------»: the required radio buttons offer only real answers, and the topic's
         # empty choice says what to do.
         self.fields["kind"].choices = Protocol.Kind.choices
+        # Counted only when materials were printed or sent (regulation 004): empty is none.
+        self.fields["materials_pages"].required = False
         self.fields["topic"].choices = [("", _("Choose the topic…")), *Topic.choices]
         if consultation is not None and self.instance.pk is None and not self.is_bound:
             request = consultation.booking.request
@@ -51,6 +53,9 @@ class ProtocolForm(forms.ModelForm):
                 self.initial["reason"] = protocol_reason(request)
             if self.initial.get("child_age") is None and request.child_age is not None:
                 self.initial["child_age"] = request.child_age
+
+    def clean_materials_pages(self) -> int:
+        return _pages_or_zero(self.cleaned_data.get("materials_pages"))
 
 
 class FailureForm(forms.Form):
@@ -86,6 +91,10 @@ class RecordingReleaseForm(forms.Form):
     requested_on = SaneDateField(
         label=_("Request received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+def _pages_or_zero(value: int | None) -> int:
+    return value or 0
 
 
 class StartNowForm(forms.Form):

@@ -335,6 +335,20 @@ ROUTES: dict[str, Route] = {
         missing("pk"),
         expect={"consultant": "404", "head": "404", "admin": "404"},
     ),
+    "mail:take_up": Route(
+        Action.CONSULTATION_TAKE_WRITTEN,
+        req,
+        other_req,
+        post=True,
+        expect=all_("404", "consultant"),
+    ),
+    "mail:close_written": Route(
+        Action.CONSULTATION_TAKE_WRITTEN,
+        req,
+        other_req,
+        post=True,
+        expect=all_("404", "consultant"),
+    ),
     "mail:quarantine": Route(Action.MAIL_QUARANTINE),
     "mail:release": Route(
         Action.MAIL_QUARANTINE,
