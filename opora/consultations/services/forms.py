@@ -24,7 +24,7 @@ from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling import scripts
 from opora.scheduling.models import FACE_TO_FACE_FORMS, WRITTEN_FORMS, ConsultationForm
-from opora.scheduling.services import booking_notify_client, booking_start_now
+from opora.scheduling.services import booking_notify_client, booking_start_now, slot_end_ad_hoc
 
 # Forms that can be started now by the operator or a consultant (a link or a call goes at once).
 NOW_FORMS = frozenset(
@@ -140,6 +140,7 @@ def consultation_mark_held(
         )
     if not held:
         consultation_mark_no_show(actor=actor, consultation=consultation, now=now)
+        slot_end_ad_hoc(slot=slot, at=now)
         audit_record(
             actor=actor, event_type=AuditEventType.CONSULTATION_NOT_HELD, subject=consultation
         )
@@ -150,6 +151,7 @@ def consultation_mark_held(
     consultation.ended_at = max(now, consultation.started_at)
     consultation.save(update_fields=["status", "started_at", "ended_at"])
     audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_HELD, subject=consultation)
+    slot_end_ad_hoc(slot=slot, at=consultation.ended_at)
     return consultation
 
 

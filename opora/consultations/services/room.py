@@ -16,6 +16,7 @@ from opora.consultations.models import (
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling.models import Booking
+from opora.scheduling.services import slot_end_ad_hoc
 
 CHAT_MAX_CHARS = 4000
 CLOSED_STATUSES = (
@@ -149,6 +150,8 @@ def consultation_end(*, consultation_id: int, actor: Any) -> Consultation:
     c.ended_at = now
     c.save(update_fields=["status", "started_at", "ended_at"])
     audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_ENDED, subject=c)
+    # Help started now frees its consultant when it ends (issue 12).
+    slot_end_ad_hoc(slot=c.booking.slot, at=now)
     return c
 
 

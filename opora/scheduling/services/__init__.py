@@ -37,6 +37,7 @@ from opora.scheduling.services.bookings import (
     booking_notify_client,
     booking_reschedule,
     booking_start_now,
+    slot_end_ad_hoc,
     slot_problem,
 )
 from opora.scheduling.services.handoff import (
@@ -83,6 +84,7 @@ __all__ = [
     "booking_start_now",
     "place_create",
     "slot_set_form",
+    "slot_end_ad_hoc",
     "handoff_send",
     "handoff_workbook",
     "schedule_approve",

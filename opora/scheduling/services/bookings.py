@@ -47,7 +47,7 @@ from opora.notifications.services import (
 from opora.scheduling import locks, scripts
 from opora.scheduling.calendar import ServiceCalendar, to_local
 from opora.scheduling.ics import booking_ics
-from opora.scheduling.models import Booking, ConsultationForm, Slot
+from opora.scheduling.models import WRITTEN_FORMS, Booking, ConsultationForm, Slot
 from opora.scheduling.services._common import (
     BOOKING_ROLES,
     LOCK_NOT_AVAILABLE,
@@ -761,12 +761,18 @@ def booking_start_now(
         raise DomainError(_("An in-person consultation needs a room."), code="place")
     ends = now + dt.timedelta(minutes=minutes)
     locks.user_qs_select_for_update().filter(pk=consultant.pk).first()
-    busy = Booking.objects.filter(
-        slot__consultant_id=consultant.pk,
-        status=Booking.Status.ACTIVE,
-        slot__starts_at__lt=ends,
-        slot__ends_at__gt=now,
-    ).exists()
+    # A written consultation is answered between other work: it neither makes nor finds the
+    # consultant busy.
+    busy = form not in WRITTEN_FORMS and (
+        Booking.objects.filter(
+            slot__consultant_id=consultant.pk,
+            status=Booking.Status.ACTIVE,
+            slot__starts_at__lt=ends,
+            slot__ends_at__gt=now,
+        )
+        .exclude(slot__form__in=WRITTEN_FORMS)
+        .exists()
+    )
     if busy:
         raise Conflict(
             _("The consultant is busy at this time; pick another consultant or book a slot."),
@@ -802,3 +808,13 @@ def booking_start_now(
 
 def _fetch_request_for_now(*, request_id: int, member_id: int | None) -> ServiceRequest:
     return _locked_request_query(request_id=request_id, member_id=member_id or 0).get()
+
+
+def slot_end_ad_hoc(*, slot: Slot, at: dt.datetime) -> None:
+    """Help given now has ended at `at`: its ad-hoc slot ends then, so the consultant is free
+    again (a slot of the schedule keeps its time)."""
+    if slot.schedule_id is not None:
+        return
+    ends = max(at, slot.starts_at + dt.timedelta(minutes=1))
+    Slot.objects.filter(pk=slot.pk, schedule__isnull=True).update(ends_at=ends)
+    slot.ends_at = ends
