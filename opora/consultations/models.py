@@ -106,6 +106,16 @@ FORM_PROTOCOL_FIELDS: dict[str, tuple[str, ...]] = {
 
 MATERIALS_MAX_PAGES = 5
 
+# Regulation 002's journal is of online consultations; one held in another form says which in
+# the date column (issue 12: every form ends in the same journal row). The service's Russian.
+FORM_IN_JOURNAL: dict[str, str] = {
+    ConsultationForm.IN_PERSON: "очно",
+    ConsultationForm.VISITING: "выездная",
+    ConsultationForm.PHONE: "по телефону",
+    ConsultationForm.EMAIL: "по электронной почте",
+    ConsultationForm.MESSENGER: "в мессенджере",
+}
+
 
 class ChatMessage(models.Model):
     """A chat line of a consultation; `seq` orders the chat and makes replay after a reconnect exact."""

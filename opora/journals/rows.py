@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
-from opora.consultations.models import Consultation
+from opora.consultations.models import FORM_IN_JOURNAL, Consultation
 from opora.intake.models import ServiceForm, ServiceKind, ServiceRequest
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.scheduling.calendar import local_day_bounds
@@ -258,15 +258,7 @@ def appeals_row(number: int, request: ServiceRequest, *, coded: bool = False) ->
 # --- regulation 002 Appendix 3: the consultations held -------------------------------------------
 
 
-# Regulation 002's journal is of online consultations; a consultation held in another form says
-# which in the date column (issue 12: every form ends in the same journal row).
-_FORM_002 = {
-    "in_person": "очно",
-    "visiting": "выездная",
-    "phone": "по телефону",
-    "email": "по электронной почте",
-    "messenger": "в мессенджере",
-}
+_FORM_002 = FORM_IN_JOURNAL  # issue 12: the form a consultation was held in
 
 
 def consultations_queryset(
