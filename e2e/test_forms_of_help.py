@@ -50,7 +50,12 @@ def sign_in(page, username: str) -> None:
 
 
 def fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 361)
+        .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
 
 
 def write_protocol(page, *, in_person: bool) -> None:
@@ -73,10 +78,12 @@ def test_walk_in_held_in_person(phone, axe_check, service, operator, consultant,
     Place.objects.create(service=service, name="Кабинет 1", address="ул. Тестовая, 1")
     page = phone()
     sign_in(page, operator.username)
+    expect(page).to_have_url(re.compile(r"/operator/$"))
     check = page.locator("#check-form")
     check.get_by_label("ИИН", exact=True).fill(registry_parent.iin)
     check.get_by_label("ФИО", exact=True).fill(FULL_NAME)
     check.locator("#check-button").click()
+    expect(page.locator("#check-result")).to_have_class(re.compile(r"\bverdict--yes\b"))
     form = page.locator("#request-form")
     expect(form.locator("#request_full_name")).to_have_value(FULL_NAME)
     form.locator("#request_phone").fill("+7 701 123 45 67")
@@ -101,7 +108,9 @@ def test_walk_in_held_in_person(phone, axe_check, service, operator, consultant,
     cons = phone()
     sign_in(cons, consultant.username)
     cons.goto(f"/consultant/room/{consultation.pk}/")  # no room: the face-to-face page
-    expect(cons).to_have_url(re.compile(rf"/consultant/consultations/{consultation.pk}/in-person/$"))
+    expect(cons).to_have_url(
+        re.compile(rf"/consultant/consultations/{consultation.pk}/in-person/$")
+    )
     expect(cons.locator("#face-to-face-facts")).to_contain_text("Кабинет 1")
     fits(cons)
     axe_check(cons, where="face-to-face consultation")
@@ -136,9 +145,7 @@ def smtp(settings, tmp_path):
     server.stop()
 
 
-def test_email_thread_taken_up_answered_with_a_file_and_journaled(
-    phone, axe_check, smtp, tmp_path
-):
+def test_email_thread_taken_up_answered_with_a_file_and_journaled(phone, axe_check, smtp, tmp_path):
     from opora.accounts.models import Role
     from opora.demo.factories import make_user
     from opora.mail.services import inbound_store
