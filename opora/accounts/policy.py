@@ -191,7 +191,10 @@ RULES: dict[Action, Rule] = {
         hidden=True,
     ),
     Action.CONSULTATION_TAKE_WRITTEN: _rule(
-        (CONSULTANT,), S, "take up a letter thread or a messenger conversation as a consultation"
+        (CONSULTANT,),
+        S,
+        "take up a letter thread or a messenger conversation as a consultation",
+        hidden=True,
     ),
     Action.PROTOCOL_WRITE: _rule((CONSULTANT,), OWN, "write the protocol"),
     Action.JOURNAL_VIEW: _rule(
