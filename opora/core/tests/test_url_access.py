@@ -362,6 +362,12 @@ ROUTES: dict[str, Route] = {
         missing("pk"),
         expect={"consultant": "404", "head": "404", "admin": "404"},
     ),
+    "messengers:take_up": Route(
+        Action.CONSULTATION_TAKE_WRITTEN, missing("pk"), post=True, expect={"consultant": "404"}
+    ),
+    "messengers:close_written": Route(
+        Action.CONSULTATION_TAKE_WRITTEN, missing("pk"), post=True, expect={"consultant": "404"}
+    ),
 }
 
 
