@@ -44,6 +44,11 @@ urlpatterns = [
         views.mark_held,
         name="mark_held",
     ),
+    path(
+        "consultant/consultations/<int:consultation_id>/client-records/",
+        views.client_records,
+        name="client_records",
+    ),
     # Technical failures (regulation 002 §4.2.1) and the consultant's preparation (§4.2).
     path("consultations/failures/", views.failures, name="failures"),
     path(

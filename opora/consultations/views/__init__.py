@@ -44,6 +44,7 @@ from opora.consultations.views.files import (
     consultant_file_upload,
 )
 from opora.consultations.views.forms import (
+    client_records,
     face_to_face,
     mark_held,
     start_now,
@@ -76,6 +77,7 @@ from opora.consultations.views.room import (
 )
 
 __all__ = [
+    "client_records",
     "face_to_face",
     "mark_held",
     "start_now",

@@ -135,3 +135,20 @@ def mark_held(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 def is_face_to_face(consultation: Consultation) -> bool:
     return consultation.form in FACE_TO_FACE_FORMS
+
+
+@role_required(
+    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+)
+@require_POST
+def client_records(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """Regulation 004: the client told the service they record the consultation (stored)."""
+    consultation, refusal = _own_consultation(request, consultation_id)
+    if refusal is not None:
+        return refusal
+    assert consultation is not None  # noqa: S101
+    services.consultation_note_recording(actor=request.user, consultation=consultation)
+    messages.success(request, _("The client's notice that they record is stored."))
+    if consultation.form in FACE_TO_FACE_FORMS:
+        return redirect("consultations:face_to_face", consultation.pk)
+    return redirect("consultations:consultant_room", consultation.pk)

@@ -278,6 +278,7 @@ ROUTES: dict[str, Route] = {
     ),
     "consultations:face_to_face": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
     "consultations:mark_held": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
+    "consultations:client_records": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
     "consultations:failure": Route(
         Action.CONSULTATION_REPORT_FAILURE, cons, post=True, expect=all_("ok", *STAFF)
