@@ -354,6 +354,9 @@ def conversation_close(*, actor: Actor, conversation: Conversation) -> Consultat
     consultation = conversation_consultation(conversation=conversation)
     if consultation is None:
         raise DomainError(_("This thread is not taken up as a consultation."), code="not_taken")
-    if not OutgoingChatMessage.objects.filter(conversation=conversation, author=actor).exists():
+    answered = ConversationMessage.objects.filter(
+        conversation=conversation, direction=ConversationMessage.Direction.OUT, author=actor
+    ).exists()
+    if not answered:
         raise DomainError(_("Send an answer before closing the consultation."), code="no_answer")
     return consultation_close_written(actor=actor, consultation=consultation)

@@ -33,7 +33,10 @@ def consultation_for_booking(*, booking: Booking) -> Consultation:
         return existing
     try:
         with transaction.atomic():
-            consultation = Consultation(booking=booking, client_token=secrets.token_urlsafe(32))
+            # The slot's form (in person, visiting, ...) is the consultation's (issue 12).
+            consultation = Consultation(
+                booking=booking, client_token=secrets.token_urlsafe(32), form=booking.slot.form
+            )
             consultation.full_clean(exclude=["booking"])
             consultation.save()
             audit_record(

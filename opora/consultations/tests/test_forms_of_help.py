@@ -88,7 +88,7 @@ class TestPlacesAndSlots:
         with pytest.raises(Conflict) as e:
             scheduling.booking_create(actor=operator, request=make_request(service), slot=second)
         assert e.value.code == "room_taken"
-        assert "Кабинет" not in str(e.value.message)  # the message names the problem, not data
+        assert "Кабинет 1" not in str(e.value.message)  # names the problem, not the data
         # Cancelled, the room is free again.
         scheduling.booking_cancel(actor=operator, booking=booking)
         scheduling.booking_create(actor=operator, request=make_request(service), slot=second)
@@ -265,3 +265,21 @@ class TestWritten:
         )
         c = services.consultation_note_recording(actor=consultant, consultation=c)
         assert c.client_records_notice_at is not None
+
+
+def test_a_booked_in_person_slot_is_held_face_to_face(service, consultant, operator, room):
+    day = future_working_day(service)
+    slot = _in_person_slot(service, consultant, room, day, dt.time(15))
+    booking = scheduling.booking_create(actor=operator, request=make_request(service), slot=slot)
+    c = services.consultation_for_booking(booking=booking)
+    assert (c.form, c.timing) == ("in_person", "scheduled")
+    with pytest.raises(DomainError) as e:
+        services.consultation_mark_held(actor=consultant, consultation=c, held=True)
+    assert e.value.code == "too_early"
+    c = services.consultation_mark_held(
+        actor=consultant, consultation=c, held=True, now=slot.ends_at
+    )
+    assert c.status == Consultation.Status.ENDED
+    # A slot of the schedule keeps its time.
+    slot.refresh_from_db()
+    assert slot.ends_at == c.ended_at
