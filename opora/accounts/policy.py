@@ -89,11 +89,14 @@ class Action(enum.StrEnum):
     SCHEDULE_APPROVE = "schedule.approve"
     HANDOFF_SEND = "handoff.send"
     RESPONSIBLE_PERSONS = "responsible.persons"
+    PLACE_MANAGE = "place.manage"
     # Consultations
     CONSULTATION_DAY = "consultation.day"
     CONSULTATION_CONDUCT = "consultation.conduct"
     CONSULTATION_JOIN = "consultation.join"
     CONSULTATION_REPORT_FAILURE = "consultation.report_failure"
+    CONSULTATION_START_NOW = "consultation.start_now"
+    CONSULTATION_TAKE_WRITTEN = "consultation.take_written"
     PROTOCOL_WRITE = "protocol.write"
     JOURNAL_VIEW = "journal.view"
     JOURNAL_EXPORT = "journal.export"
@@ -220,6 +223,9 @@ RULES: dict[Action, Rule] = {
     Action.RESPONSIBLE_PERSONS: _rule(
         (COORDINATOR, HEAD, ADMIN), S, "the register of responsible persons (reg. 001 §10)"
     ),
+    Action.PLACE_MANAGE: _rule(
+        (COORDINATOR, HEAD, ADMIN), S, "rooms and addresses; the form and room of a slot"
+    ),
     Action.CONSULTATION_DAY: _rule((CONSULTANT,), S, "the consultant's day"),
     Action.CONSULTATION_CONDUCT: _rule(
         (CONSULTANT,), OWN, "hold a consultation: room, files, no-show, phone"
@@ -227,6 +233,18 @@ RULES: dict[Action, Rule] = {
     Action.CONSULTATION_JOIN: _rule((CLIENT,), OWN, "the client joins their consultation"),
     Action.CONSULTATION_REPORT_FAILURE: _rule(
         (CONSULTANT, HEAD), OWN, "report a technical failure of a consultation", hidden=True
+    ),
+    Action.CONSULTATION_START_NOW: _rule(
+        (OPERATOR, CONSULTANT, HEAD, ADMIN),
+        S,
+        "start help now (immediate help, a walk-in)",
+        hidden=True,
+    ),
+    Action.CONSULTATION_TAKE_WRITTEN: _rule(
+        (CONSULTANT,),
+        S,
+        "take up a letter thread or a messenger conversation as a consultation",
+        hidden=True,
     ),
     Action.PROTOCOL_WRITE: _rule((CONSULTANT,), OWN, "write the protocol"),
     Action.JOURNAL_VIEW: _rule(

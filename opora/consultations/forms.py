@@ -27,6 +27,9 @@ class ProtocolForm(forms.ModelForm):
             "kind",
             "next_consultation",
             "note",
+            "duration_minutes",
+            "materials_pages",
+            "child_present",
         ]
         widgets = {
             "reason": forms.Textarea(attrs={"rows": 3}),
@@ -41,6 +44,8 @@ class ProtocolForm(forms.ModelForm):
         # No «---------»: the required radio buttons offer only real answers, and the topic's
         # empty choice says what to do.
         self.fields["kind"].choices = Protocol.Kind.choices
+        # Counted only when materials were printed or sent (regulation 004): empty is none.
+        self.fields["materials_pages"].required = False
         self.fields["topic"].choices = [("", _("Choose the topic…")), *Topic.choices]
         if consultation is not None and self.instance.pk is None and not self.is_bound:
             request = consultation.booking.request
@@ -48,6 +53,9 @@ class ProtocolForm(forms.ModelForm):
                 self.initial["reason"] = protocol_reason(request)
             if self.initial.get("child_age") is None and request.child_age is not None:
                 self.initial["child_age"] = request.child_age
+
+    def clean_materials_pages(self) -> int:
+        return _pages_or_zero(self.cleaned_data.get("materials_pages"))
 
 
 class FailureForm(forms.Form):
@@ -83,3 +91,25 @@ class RecordingReleaseForm(forms.Form):
     requested_on = SaneDateField(
         label=_("Request received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+def _pages_or_zero(value: int | None) -> int:
+    return value or 0
+
+
+class StartNowForm(forms.Form):
+    """Help now (issue 12): who helps, in which form, and where (in person: a room; visiting: an
+    address)."""
+
+    consultant = forms.ModelChoiceField(label=_("Consultant"), queryset=None, empty_label=None)
+    form = forms.ChoiceField(label=_("Form of the consultation"))
+    place = forms.ModelChoiceField(
+        label=_("Room"), queryset=None, required=False, empty_label=_("— none —")
+    )
+    visit_address = forms.CharField(label=_("Visit address"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, consultants: Any, places: Any, forms_: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["consultant"].queryset = consultants
+        self.fields["place"].queryset = places
+        self.fields["form"].choices = forms_

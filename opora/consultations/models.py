@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.scheduling.models import ConsultationForm
+
 
 class Consultation(models.Model):
     """The room of one booking: who is connected, its mode, consent to recording, start and end."""
@@ -23,11 +25,31 @@ class Consultation(models.Model):
         CHAT = "chat", _("Chat only")
         PHONE = "phone", _("By phone")
 
+    class Timing(models.TextChoices):
+        """Regulation 002: scheduled, at the moment of contact, emergency/one-off, or a series."""
+
+        SCHEDULED = "scheduled", _("Scheduled")
+        IMMEDIATE = "immediate", _("Immediate (at the moment of contact)")
+        ONE_OFF = "one_off", _("Emergency / one-off")
+        SERIES = "series", _("Prolonged series")
+
     booking = models.OneToOneField(
         "scheduling.Booking", models.PROTECT, related_name="consultation"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    # The medium used in the room (video, voice, chat, phone); `form` is how help was given —
+    # its place (in person: the booking's room; visiting: the booking's address) is the booking's.
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.VIDEO)
+    form = models.CharField(
+        _("form"), max_length=16, choices=ConsultationForm.choices, default=ConsultationForm.VIDEO
+    )
+    timing = models.CharField(
+        _("timing"), max_length=16, choices=Timing.choices, default=Timing.SCHEDULED
+    )
+    # Regulation 004: the client may record after telling the service; the notice is kept here.
+    client_records_notice_at = models.DateTimeField(
+        _("the client said they record"), null=True, blank=True
+    )
     # The client's bearer secret. Kept (not hashed) because the link is shown again on every read
     # of the booking (API, confirmation resend); 256 random bits, compared by a unique index.
     client_token = models.CharField(max_length=64, unique=True, editable=False)
@@ -73,6 +95,26 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"consultation#{self.pk}"
+
+
+# The protocol fields each form needs beyond the common ones: a form held without the room has
+# no clock, so its duration is written down, and whether the child was there (regulation 004).
+FORM_PROTOCOL_FIELDS: dict[str, tuple[str, ...]] = {
+    ConsultationForm.IN_PERSON: ("duration_minutes", "child_present"),
+    ConsultationForm.VISITING: ("duration_minutes", "child_present"),
+}
+
+MATERIALS_MAX_PAGES = 5
+
+# Regulation 002's journal is of online consultations; one held in another form says which in
+# the date column (issue 12: every form ends in the same journal row). The service's Russian.
+FORM_IN_JOURNAL: dict[str, str] = {
+    ConsultationForm.IN_PERSON: "очно",
+    ConsultationForm.VISITING: "выездная",
+    ConsultationForm.PHONE: "по телефону",
+    ConsultationForm.EMAIL: "по электронной почте",
+    ConsultationForm.MESSENGER: "в мессенджере",
+}
 
 
 class ChatMessage(models.Model):
@@ -148,6 +190,16 @@ class Protocol(models.Model):
         help_text=_("Links, files, legal documents (regulation 002 §4.3.2)."),
     )
     kind = models.CharField(_("primary or repeat"), max_length=8, choices=Kind.choices)
+    # Required for forms without a room clock (in person, visiting, phone): see FORM_PROTOCOL_FIELDS.
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration, minutes"), null=True, blank=True
+    )
+    # Regulation 004: up to five A4 pages of materials printed or sent per service.
+    materials_pages = models.PositiveSmallIntegerField(
+        _("pages of materials (A4)"), default=0, help_text=_("At most five pages per service.")
+    )
+    # Regulation 004: whether the child was present during the consultation.
+    child_present = models.BooleanField(_("the child was present"), null=True, blank=True)
     next_consultation = models.CharField(_("next consultation"), max_length=300, blank=True)
     note = models.TextField(_("note"), max_length=2000, blank=True)
     written_by = models.ForeignKey(
@@ -162,6 +214,9 @@ class Protocol(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(topic__in=Topic.values), name="protocol_topic_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(materials_pages__lte=5), name="protocol_materials_at_most_five_pages"
             ),
         ]
 

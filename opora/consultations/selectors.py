@@ -349,20 +349,24 @@ def journal_consultations(
 
 def journal_row(number: int, consultation: Consultation) -> list:
     """One journal row in the order of JOURNAL_COLUMNS (strings and numbers only)."""
-    from opora.consultations.models import Protocol
+    from opora.consultations.models import FORM_IN_JOURNAL, Protocol
 
     service = consultation.booking.slot.service
     request = consultation.booking.request
     started = consultation.started_at or consultation.booking.slot.starts_at
     local = timezone.localtime(started, service.tz)
-    minutes = ""
-    if consultation.started_at and consultation.ended_at:
-        minutes = round((consultation.ended_at - consultation.started_at).total_seconds() / 60)
-    when = f"{local:%d.%m.%Y %H:%M}" + (f", {minutes} мин" if minutes != "" else "")
     try:
         protocol = consultation.protocol
     except Protocol.DoesNotExist:
         protocol = None
+    minutes: int | str = ""
+    if protocol is not None and protocol.duration_minutes:
+        minutes = protocol.duration_minutes  # held without the room's clock (issue 12)
+    elif consultation.started_at and consultation.ended_at:
+        minutes = round((consultation.ended_at - consultation.started_at).total_seconds() / 60)
+    when = f"{local:%d.%m.%Y %H:%M}" + (f", {minutes} мин" if minutes != "" else "")
+    if consultation.form in FORM_IN_JOURNAL:
+        when += f", {FORM_IN_JOURNAL[consultation.form]}"
     name = ANONYMOUS if request.is_anonymous else ((request.full_name or "").strip() or ANONYMOUS)
     return [
         number,

@@ -32,6 +32,23 @@ urlpatterns = [
     path("consultant/consultations/<int:consultation_id>/phone/", views.phone, name="phone"),
     path("consultant/consultations/<int:consultation_id>/crisis/", views.crisis, name="crisis"),
     path("consultations/journal/", views.journal, name="journal"),
+    # Every form of help (issue 12): help now, face to face.
+    path("consultations/now/<int:request_id>/", views.start_now, name="start_now"),
+    path(
+        "consultant/consultations/<int:consultation_id>/in-person/",
+        views.face_to_face,
+        name="face_to_face",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/held/",
+        views.mark_held,
+        name="mark_held",
+    ),
+    path(
+        "consultant/consultations/<int:consultation_id>/client-records/",
+        views.client_records,
+        name="client_records",
+    ),
     # Technical failures (regulation 002 §4.2.1) and the consultant's preparation (§4.2).
     path("consultations/failures/", views.failures, name="failures"),
     path(

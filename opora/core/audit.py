@@ -70,6 +70,12 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_FAILURE_REJECTED = "consultation.failure_rejected"
     CONSULTATION_FAILURE_REBOOKED = "consultation.failure_rebooked"
     CONSULTATION_PREPARATION = "consultation.preparation"
+    CONSULTATION_HELD = "consultation.held"
+    CONSULTATION_NOT_HELD = "consultation.not_held"
+    CONSULTATION_STARTED_NOW = "consultation.started_now"
+    CONSULTATION_WRITTEN_TAKEN = "consultation.written_taken"
+    CONSULTATION_WRITTEN_ANSWERED = "consultation.written_answered"
+    CONSULTATION_MATERIALS_GIVEN = "consultation.materials_given"
 
     EVENT_ANNOUNCEMENT_SENT = "event.announcement_sent"
     EVENT_CERTIFICATES_ISSUED = "event.certificates_issued"
@@ -86,6 +92,9 @@ class AuditEventType(models.TextChoices):
     REPORT_DRAFTED = "report.drafted"
     REPORT_SENT = "report.sent"
     REPORT_SIGNED = "report.signed"
+    PLACE_CREATED = "place.created"
+    PLACE_UPDATED = "place.updated"
+    SLOT_FORM_SET = "slot.form_set"
 
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
     INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"

@@ -14,15 +14,15 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
-from opora.consultations.models import Consultation
+from opora.consultations.models import FORM_IN_JOURNAL, Consultation
 from opora.intake.models import ServiceForm, ServiceKind, ServiceRequest
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.scheduling.calendar import local_day_bounds
-from opora.scheduling.models import Booking, Schedule, SchedulePeriod
+from opora.scheduling.models import Booking, ConsultationForm, Schedule, SchedulePeriod
 
 ANONYMOUS = "Анонимно"  # regulation 004: the mark in the name column of an anonymous request
 
@@ -206,6 +206,8 @@ def _result(request: ServiceRequest, booking: Booking | None, consultation: Any)
 
 def _form(request: ServiceRequest, consultation: Any) -> str:
     if consultation is not None:
+        if consultation.form in _FORM_002:  # held in another form than the room (issue 12)
+            return str(consultation.get_form_display())
         return str(consultation.get_mode_display())
     return str(request.get_preferred_form_display()) if request.preferred_form else ""
 
@@ -256,6 +258,9 @@ def appeals_row(number: int, request: ServiceRequest, *, coded: bool = False) ->
 # --- regulation 002 Appendix 3: the consultations held -------------------------------------------
 
 
+_FORM_002 = FORM_IN_JOURNAL  # issue 12: the form a consultation was held in
+
+
 def consultations_queryset(
     *,
     service: Any,
@@ -289,10 +294,15 @@ def consultations_row(number: int, consultation: Consultation, *, coded: bool = 
     request = consultation.booking.request
     started = consultation.started_at or slot.starts_at
     when = _local(slot.service, started)
-    if consultation.started_at and consultation.ended_at:
+    protocol = _protocol(consultation)
+    if protocol is not None and protocol.duration_minutes:
+        # Held without the room (in person, visiting): the protocol says how long (issue 12).
+        when += f", {protocol.duration_minutes} мин"
+    elif consultation.started_at and consultation.ended_at:
         minutes = round((consultation.ended_at - consultation.started_at).total_seconds() / 60)
         when += f", {minutes} мин"
-    protocol = _protocol(consultation)
+    if consultation.form in _FORM_002:
+        when += f", {_FORM_002[consultation.form]}"
     child = ""
     if protocol is not None and protocol.child_name:
         child = _code(request) if coded or request.is_anonymous else protocol.child_name
@@ -318,6 +328,13 @@ _FORM_004 = {
     ServiceForm.IN_PERSON: "очно",
     ServiceForm.WRITTEN: "письменный ответ",
 }
+# The form a consultation was held in (issue 12) says it better than the form the client wanted.
+_CONSULTATION_FORM_004 = {
+    ConsultationForm.IN_PERSON: "очно",
+    ConsultationForm.VISITING: "очно (выездная)",
+    ConsultationForm.EMAIL: "письменный ответ",
+    ConsultationForm.MESSENGER: "письменный ответ (мессенджер)",
+}
 
 
 def services_values(
@@ -335,6 +352,15 @@ def services_values(
         )
         .exclude(status__in=NOT_A_SERVICE)
         .filter(counts)
+        .annotate(
+            consultation_form=Subquery(
+                Consultation.objects.filter(
+                    booking__request=OuterRef("pk"), status=Consultation.Status.ENDED
+                )
+                .order_by("-pk")
+                .values("form")[:1]
+            )
+        )
         .values(
             "pk",
             "public_code",
@@ -349,6 +375,7 @@ def services_values(
             "assigned_to__first_name",
             "assigned_to__last_name",
             "assigned_to__username",
+            "consultation_form",
         )
         .order_by("created_at", "pk")
     )
@@ -369,7 +396,11 @@ def services_row(number: int, row: dict[str, Any], *, service: Any, coded: bool 
         person = code
     else:
         person = (row["full_name"] or "").strip() or ANONYMOUS
-    form = _FORM_004.get(row["preferred_form"], "дистанционно" if row["preferred_form"] else "")
+    held_in = row.get("consultation_form") or ""
+    if held_in:
+        form = _CONSULTATION_FORM_004.get(held_in, "дистанционно")
+    else:
+        form = _FORM_004.get(row["preferred_form"], "дистанционно" if row["preferred_form"] else "")
     with translation.override("ru"):
         topic = _label("typical_question", row["typical_question"])
         if not topic and not coded:

@@ -24,6 +24,13 @@ class AnswerForm(forms.Form):
         ),
         error_messages={"required": _("Write the answer.")},
     )
+    file = forms.FileField(
+        label=_("File to send with the answer"),
+        required=False,
+        help_text=_("A document or a regulation the client asked for; links go in the text."),
+        # A file input is as wide as its button and name: kept inside a 360-px screen.
+        widget=forms.FileInput(attrs={"style": "max-width: 100%"}),
+    )
     # One key per opened form: a double click or a resent form stores one answer.
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

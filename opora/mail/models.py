@@ -228,3 +228,22 @@ class OutgoingLetter(OutboxRow):
 
     def __str__(self) -> str:
         return f"outbound#{self.pk}"
+
+
+class OutgoingAttachment(models.Model):
+    """A file sent with a written answer (regulation 004: documents, regulations the client asked
+    for); links are written in the answer itself."""
+
+    letter = models.ForeignKey(OutgoingLetter, models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="mail/outgoing/%Y/%m/", max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=150, default="application/octet-stream")
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("file of an answer")
+        verbose_name_plural = _("files of answers")
+
+    def __str__(self) -> str:
+        return f"outgoing-attachment#{self.pk}"

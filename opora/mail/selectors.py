@@ -11,10 +11,12 @@ from django.db.models import Min, Q, QuerySet
 from opora.accounts import policy
 from opora.accounts.models import User
 from opora.accounts.policy import Action
+from opora.consultations.models import Consultation
 from opora.core.errors import NotFound, PermissionDenied
 from opora.core.models import Service
 from opora.intake.models import Channel, ServiceRequest
 from opora.mail.models import Attachment, InboundMessage, OutgoingLetter
+from opora.scheduling.calendar import local_day_bounds
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -89,18 +91,40 @@ def thread(*, request: ServiceRequest) -> list[ThreadItem]:
     ]
     items += [
         ThreadItem(at=o.created_at, outbound=o)
-        for o in OutgoingLetter.objects.filter(request=request).select_related("author")
+        for o in OutgoingLetter.objects.filter(request=request)
+        .select_related("author")
+        .prefetch_related("attachments")
     ]
     return sorted(items, key=lambda i: (i.at, i.outbound is not None))
 
 
 def waiting_due_on(*, request: ServiceRequest) -> dt.date | None:
+    """The earliest due day of the letters still waiting; None once answered — by a written
+    answer, or by a booking letter (regulation 002 §3.2: date and time sent by the due day)."""
     due_on: dt.date | None = (
         InboundMessage.objects.filter(request=request, answered_by__isnull=True)
         .exclude(status=InboundMessage.Status.QUARANTINED)
         .aggregate(d=Min("due_on"))["d"]
     )
+    if due_on is not None and booking_letter_sent(request=request, due_on=due_on):
+        return None
     return due_on
+
+
+def booking_letter_sent(*, request: ServiceRequest, due_on: dt.date) -> bool:
+    """Regulation 002 §3.2: a letter with the date and time of a consultation, sent by the end
+    of the due day (the booking notice goes out with the booking), answers the request."""
+    end = local_day_bounds(request.service, due_on)[1]
+    return request.bookings.filter(created_at__lt=end).exists()
+
+
+def written_consultation(*, request: ServiceRequest) -> Consultation | None:
+    """The consultation a consultant took this thread up as (one per request), if any."""
+    return (
+        Consultation.objects.filter(booking__request=request, form__in=["email", "messenger"])
+        .select_related("booking__slot")
+        .first()
+    )
 
 
 def attachment_get(*, actor: User, service: Service, pk: int | str) -> Attachment:

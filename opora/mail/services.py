@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from django.db import IntegrityError, transaction
@@ -29,17 +31,27 @@ from opora.accounts.access import require_works_for
 from opora.accounts.actors import Actor
 from opora.accounts.models import Role, User
 from opora.accounts.policy import Action
+from opora.consultations.models import Consultation
+from opora.consultations.services import consultation_close_written, consultation_take_written
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
 from opora.core.models import Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.services import request_create
+from opora.mail import selectors
 from opora.mail.locks import (
     inbound_messages_select_for_update,
     service_request_select_for_update,
 )
-from opora.mail.models import Attachment, InboundMessage, Mailbox, OutgoingLetter, TlsMode
+from opora.mail.models import (
+    Attachment,
+    InboundMessage,
+    Mailbox,
+    OutgoingAttachment,
+    OutgoingLetter,
+    TlsMode,
+)
 from opora.mail.parsing import ParsedLetter, parse_letter
 from opora.notifications.dispatch import deliver_after_commit
 from opora.notifications.outbox import label_of, outbox_deliver
@@ -438,15 +450,24 @@ def answer_subject(request: ServiceRequest, original: str) -> str:
 
 @transaction.atomic
 def written_answer_create(
-    *, actor: Actor, request: ServiceRequest, body: str, submission_key: str = ""
+    *,
+    actor: Actor,
+    request: ServiceRequest,
+    body: str,
+    submission_key: str = "",
+    files: Sequence[UploadedFile] = (),
 ) -> OutgoingLetter:
     """Store the consultant's written answer and send it after commit (regulation 002 §4.6.3).
 
     It goes from the service's official address in the same thread (In-Reply-To the client's
     latest letter, References the whole chain) to the request's own address. Every letter
-    waiting in the thread counts as answered, and the request is done. The audit log records
-    who answered which request, never the text. The same `submission_key` stores one answer.
+    waiting in the thread counts as answered, and the request is done — unless a consultant
+    took the thread up as a consultation: then its protocol closes the request (issue 12).
+    `files` (documents, regulations the client asked for) go with the answer. The audit log
+    records who answered which request, never the text. The same `submission_key` stores one
+    answer.
     """
+    _check_files(files)
     if not (isinstance(actor, User) and can_answer(actor, request)):
         raise PermissionDenied(_("Only the responsible consultant or the head may answer."))
     body = (body or "").strip()
@@ -509,10 +530,26 @@ def written_answer_create(
         if submission_key:
             return OutgoingLetter.objects.get(submission_key=submission_key)
         raise
+    for upload in files:
+        OutgoingAttachment.objects.create(
+            letter=out,
+            file=upload,
+            filename=(upload.name or "file")[:255],
+            content_type=(upload.content_type or "application/octet-stream")[:150],
+            size=upload.size or 0,
+        )
     InboundMessage.objects.filter(request=locked, answered_by__isnull=True).exclude(
         status=InboundMessage.Status.QUARANTINED
     ).update(answered_by=out)
-    if locked.status in OPEN_STATUSES:
+    taken_up = selectors.written_consultation(request=locked)
+    if taken_up is not None and taken_up.booking.slot.consultant_id == actor.pk:
+        audit_record(
+            actor=actor,
+            event_type=AuditEventType.CONSULTATION_WRITTEN_ANSWERED,
+            subject=taken_up,
+            extra={"outbound": out.pk, "files": len(files)},
+        )
+    elif locked.status in OPEN_STATUSES:
         locked.status = ServiceRequest.Status.DONE
         locked.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -561,6 +598,9 @@ def _smtp_send(out: OutgoingLetter) -> None:
         },
         connection=_smtp_connection(mailbox),
     )
+    for item in out.attachments.all():
+        with item.file.open("rb") as fh:
+            message.attach(item.filename, fh.read(), item.content_type)
     message.send(fail_silently=False)
 
 
@@ -652,6 +692,9 @@ def _flag_request(*, request: ServiceRequest, now: dt.datetime) -> bool:
     due_on = letters[0].due_on if letters else None
     if due_on is None:  # no letter overdue (a due day is in the filter)
         return False
+    if selectors.booking_letter_sent(request=request, due_on=due_on):
+        # Regulation 002 §3.2: the booking letter (date and time) answered in time.
+        return False
     link = public_url(reverse("mail:thread", args=[request.pk]))
     heads = _service_heads(service)
     with translation.override(settings.LANGUAGE_CODE):
@@ -713,3 +756,54 @@ def written_request_assign(
 def thread_read_record(*, actor: Actor, request: ServiceRequest) -> None:
     """Opening a thread shows a client's letters: the read is audited (no content)."""
     audit_record(actor=actor, event_type=AuditEventType.MAIL_THREAD_VIEWED, subject=request)
+
+
+# --- Written consultations (issue 12) ---------------------------------------------------------------
+
+ANSWER_MAX_FILES = 5
+ANSWER_FILE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _check_files(files: Sequence[UploadedFile]) -> None:
+    if len(files) > ANSWER_MAX_FILES:
+        raise DomainError(
+            _("At most %(n)d files with one answer.") % {"n": ANSWER_MAX_FILES}, code="files"
+        )
+    for upload in files:
+        if (upload.size or 0) > ANSWER_FILE_MAX_BYTES:
+            raise DomainError(
+                _("The file %(name)s is larger than 10 MB.") % {"name": upload.name},
+                code="files",
+            )
+
+
+def written_take_up(*, actor: Actor, request: ServiceRequest) -> Consultation:
+    """The responsible consultant takes the thread up as a consultation (one per request).
+
+    A thread another consultant holds, or one taken up already, gets a clear message."""
+    if request.assigned_to_id is not None and request.assigned_to_id != actor.pk:
+        holder = request.assigned_to.display_name if request.assigned_to else ""
+        raise DomainError(
+            _(
+                "This thread is held by another consultant (%(name)s); "
+                "the head can reassign it to you."
+            )
+            % {"name": holder},
+            code="held_by_other",
+        )
+    existing = selectors.written_consultation(request=request)
+    if existing is not None:
+        raise DomainError(
+            _("This thread is already taken up as a consultation."), code="already_taken"
+        )
+    return consultation_take_written(actor=actor, request=request, form="email")
+
+
+def written_close(*, actor: Actor, request: ServiceRequest) -> Consultation:
+    """The written consultation is answered: closed, its protocol comes next."""
+    consultation = selectors.written_consultation(request=request)
+    if consultation is None:
+        raise DomainError(_("This thread is not taken up as a consultation."), code="not_taken")
+    if not OutgoingLetter.objects.filter(request=request, author=actor).exists():
+        raise DomainError(_("Send an answer before closing the consultation."), code="no_answer")
+    return consultation_close_written(actor=actor, consultation=consultation)

@@ -18,7 +18,7 @@ from opora.web.decorators import role_required
 from opora.web.selectors import request_service_get, service_consultants
 from opora.web.views.common import attach_error, go, list_services, lookup_error, page, today
 
-ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body"}
+ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body", "files": "file"}
 
 
 @role_required(Action.WRITTEN_VIEW)
@@ -59,6 +59,8 @@ def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -
         "today": today(request.service),
         "can_answer": can_answer,
         "form": form or (AnswerForm() if can_answer else None),
+        "consultation": selectors.written_consultation(request=req),
+        "may_take_up": can(user, Action.CONSULTATION_TAKE_WRITTEN),
     }
     if can(user, Action.WRITTEN_ASSIGN):
         ctx["assign_form"] = AssignForm(
@@ -77,14 +79,16 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
         return lookup_error(request, err)
     form = None
     if request.method == "POST":
-        form = AnswerForm(request.POST)
+        form = AnswerForm(request.POST, request.FILES)
         if form.is_valid():
+            upload = form.cleaned_data.get("file")
             try:
                 out = services.written_answer_create(
                     actor=request.user,
                     request=req,
                     body=form.cleaned_data["body"],
                     submission_key=form.cleaned_data["submission_key"],
+                    files=[upload] if upload else [],
                 )
             except DomainError as err:
                 if err.http_status == 403:
@@ -171,3 +175,43 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         _("The letter is registered as request %(code)s.") % {"code": released.request.public_code},
     )
     return go(request, reverse("mail:quarantine"))
+
+
+# --- A thread taken up as a consultation (issue 12) -------------------------------------------------
+
+
+@role_required(Action.CONSULTATION_TAKE_WRITTEN, service_from=request_service_get)
+@require_POST
+def take_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultant takes the thread up as a written consultation."""
+    try:
+        req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        services.written_take_up(actor=request.user, request=req)
+    except DomainError as err:
+        if err.http_status == 403:
+            return lookup_error(request, err)
+        messages.error(request, str(err.message))
+    else:
+        messages.success(request, _("The thread is taken up as a consultation."))
+    return go(request, reverse("mail:thread", args=[req.pk]))
+
+
+@role_required(Action.CONSULTATION_TAKE_WRITTEN, service_from=request_service_get)
+@require_POST
+def close_written(request: HttpRequest, pk: int) -> HttpResponse:
+    """The written consultation is answered: closed; the protocol page opens."""
+    try:
+        req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        consultation = services.written_close(actor=request.user, request=req)
+    except DomainError as err:
+        if err.http_status == 403:
+            return lookup_error(request, err)
+        messages.error(request, str(err.message))
+        return go(request, reverse("mail:thread", args=[req.pk]))
+    return go(request, reverse("consultations:protocol", args=[consultation.pk]))

@@ -24,6 +24,8 @@ from opora.accounts import policy
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action
+from opora.consultations.models import Consultation
+from opora.consultations.services import consultation_close_written, consultation_take_written
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.messengers.adapters import Button, InboundMessage, get_adapter
@@ -306,3 +308,57 @@ def conversation_reply(
         extra={"outbound_id": message.pk, "channel": conversation.account.channel},
     )
     return message
+
+
+# --- A conversation taken up as a written consultation (issue 12) --------------------------------
+
+
+def conversation_consultation(*, conversation: Conversation) -> Consultation | None:
+    """The consultation the conversation's current request was taken up as, if any."""
+    if conversation.request_id is None:
+        return None
+    return (
+        Consultation.objects.filter(
+            booking__request_id=conversation.request_id, form__in=["email", "messenger"]
+        )
+        .select_related("booking__slot")
+        .first()
+    )
+
+
+def conversation_take_up(*, actor: Actor, conversation: Conversation) -> Consultation:
+    """The consultant takes the conversation's request up as a consultation (one per request);
+    a request another consultant holds gets a clear message."""
+    request = conversation.request
+    if request is None:
+        raise DomainError(
+            _("This conversation has no request yet: register it first."), code="no_request"
+        )
+    if request.assigned_to_id is not None and request.assigned_to_id != actor.pk:
+        holder = request.assigned_to.display_name if request.assigned_to else ""
+        raise DomainError(
+            _(
+                "This thread is held by another consultant (%(name)s); "
+                "the head can reassign it to you."
+            )
+            % {"name": holder},
+            code="held_by_other",
+        )
+    if conversation_consultation(conversation=conversation) is not None:
+        raise DomainError(
+            _("This thread is already taken up as a consultation."), code="already_taken"
+        )
+    return consultation_take_written(actor=actor, request=request, form="messenger")
+
+
+def conversation_close(*, actor: Actor, conversation: Conversation) -> Consultation:
+    """The written consultation in the messenger is answered: closed; the protocol comes next."""
+    consultation = conversation_consultation(conversation=conversation)
+    if consultation is None:
+        raise DomainError(_("This thread is not taken up as a consultation."), code="not_taken")
+    answered = ConversationMessage.objects.filter(
+        conversation=conversation, direction=ConversationMessage.Direction.OUT, author=actor
+    ).exists()
+    if not answered:
+        raise DomainError(_("Send an answer before closing the consultation."), code="no_answer")
+    return consultation_close_written(actor=actor, consultation=consultation)

@@ -9,5 +9,7 @@ app_name = "messengers"
 urlpatterns = [
     path("conversations/", views.conversation_list, name="conversations"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
+    path("conversations/<int:pk>/take-up/", views.take_up, name="take_up"),
+    path("conversations/<int:pk>/close/", views.close_written, name="close_written"),
     path("<str:channel>/<slug:slug>/webhook/", views.webhook, name="webhook"),
 ]

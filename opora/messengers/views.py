@@ -10,9 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.policy import Action
+from opora.accounts.policy import Action, can
 from opora.core.errors import DomainError
 from opora.messengers import selectors, services
 from opora.messengers.adapters import get_adapter
@@ -106,6 +106,41 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": selectors.conversation_history(conversation=conversation),
             "error": error,
             "text": text,
+            "consultation": services.conversation_consultation(conversation=conversation),
+            "may_take_up": can(request.user, Action.CONSULTATION_TAKE_WRITTEN),
         },
         status=400 if error else 200,
     )
+
+
+@role_required(Action.CONSULTATION_TAKE_WRITTEN)
+@require_POST
+def take_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultant takes the conversation up as a written consultation (issue 12)."""
+    try:
+        conversation = selectors.conversation_get(actor=request.user, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        services.conversation_take_up(actor=request.user, conversation=conversation)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+    else:
+        messages.success(request, _("The thread is taken up as a consultation."))
+    return go(request, reverse("messengers:conversation", args=[conversation.pk]))
+
+
+@role_required(Action.CONSULTATION_TAKE_WRITTEN)
+@require_POST
+def close_written(request: HttpRequest, pk: int) -> HttpResponse:
+    """The written consultation is answered: closed; the protocol page opens."""
+    try:
+        conversation = selectors.conversation_get(actor=request.user, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    try:
+        consultation = services.conversation_close(actor=request.user, conversation=conversation)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+        return go(request, reverse("messengers:conversation", args=[conversation.pk]))
+    return go(request, reverse("consultations:protocol", args=[consultation.pk]))

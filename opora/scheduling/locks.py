@@ -14,9 +14,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
+from opora.accounts.models import User
 from opora.core.models import Service
 from opora.intake.models import ServiceRequest
-from opora.scheduling.models import Booking, HandoffRun, Schedule, Slot
+from opora.scheduling.models import Booking, HandoffRun, Place, Schedule, Slot
 
 
 def schedule_qs_select_for_update(*, of_self: bool = False) -> QuerySet[Schedule]:
@@ -36,6 +37,17 @@ def slot_qs_select_for_update() -> QuerySet[Slot]:
     as good as taken. Failing at once keeps the losers of a race from queueing behind the winner's
     commit."""
     return Slot.objects.select_for_update(of=("self",), nowait=True)
+
+
+def place_qs_select_for_update() -> QuerySet[Place]:
+    """A room's row: in-person bookings of one room queue behind each other (taken after the
+    slots, before the booking, in the booking writers' order)."""
+    return Place.objects.select_for_update(of=("self",))
+
+
+def user_qs_select_for_update() -> QuerySet[User]:
+    """A consultant's row: help started now with one consultant is serialised."""
+    return User.objects.select_for_update(of=("self",))
 
 
 def booking_qs_select_for_update() -> QuerySet[Booking]:

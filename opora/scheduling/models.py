@@ -4,6 +4,54 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class ConsultationForm(models.TextChoices):
+    """The form of a consultation (regulations 002 §3, 004): where and how help is given.
+
+    Kept here, below consultations, because a slot already carries the form it is offered in."""
+
+    IN_PERSON = "in_person", _("In person at the service")
+    VISITING = "visiting", _("Visiting (at home, school, an event)")
+    VIDEO = "video", _("Video")
+    VOICE = "voice", pgettext_lazy("form of help", "Voice call")
+    CHAT = "chat", _("Text chat")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    MESSENGER = "messenger", _("Messenger")
+
+
+# Forms held face to face: no room, the consultant marks them held or not.
+FACE_TO_FACE_FORMS = frozenset({ConsultationForm.IN_PERSON, ConsultationForm.VISITING})
+# Written forms: a thread of letters or messages, answered and closed with a protocol.
+WRITTEN_FORMS = frozenset({ConsultationForm.EMAIL, ConsultationForm.MESSENGER})
+
+
+class Place(models.Model):
+    """A room or an address of a service where in-person consultations are held (regulation 004)."""
+
+    class Kind(models.TextChoices):
+        ROOM = "room", _("Room at the service")
+        ADDRESS = "address", _("Other address")
+
+    service = models.ForeignKey("core.Service", models.PROTECT, related_name="places")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ROOM)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "name"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="place_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Schedule(models.Model):
@@ -77,9 +125,20 @@ class Slot(models.Model):
 
     service = models.ForeignKey("core.Service", models.PROTECT, related_name="slots")
     consultant = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="slots")
-    schedule = models.ForeignKey(Schedule, models.CASCADE, related_name="slots")
+    # Empty for an ad-hoc slot: immediate help or a written consultation taken up now (never
+    # offered: such a slot is created closed and booked at once).
+    schedule = models.ForeignKey(
+        Schedule, models.CASCADE, null=True, blank=True, related_name="slots"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    # The form the slot is offered in; an in-person slot names its room (checked by the database).
+    form = models.CharField(
+        _("form"), max_length=16, choices=ConsultationForm.choices, default=ConsultationForm.VIDEO
+    )
+    place = models.ForeignKey(
+        Place, models.PROTECT, null=True, blank=True, related_name="slots", verbose_name=_("place")
+    )
     # A slot withdrawn (schedule changed, day became a holiday) stays for history but is not offered.
     is_open = models.BooleanField(default=True)
     # Kept in step with the active booking under the slot's row lock, so that "nearest free" can skip
@@ -96,6 +155,10 @@ class Slot(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(starts_at__lt=F("ends_at")), name="slot_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=~Q(form="in_person") | Q(place__isnull=False),
+                name="slot_in_person_has_place",
             ),
         ]
         indexes = [
@@ -134,6 +197,15 @@ class Booking(models.Model):
         "self", models.PROTECT, null=True, blank=True, related_name="replaces"
     )
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # An in-person booking holds its room for the slot's time: copied from the slot so that the
+    # database refuses two active bookings of one room starting together; overlaps of different
+    # start times are refused under the place's row lock (`services.bookings`).
+    place = models.ForeignKey(
+        Place, models.PROTECT, null=True, blank=True, related_name="bookings", editable=False
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A visiting consultation: where the consultant goes (the family's home, a school, an event).
+    visit_address = models.CharField(_("visit address"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -151,6 +223,11 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "rescheduled", "cancelled"]),
                 name="booking_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["place", "starts_at"],
+                condition=Q(status="active", place__isnull=False),
+                name="booking_one_active_per_place_start",
             ),
         ]
 

@@ -31,6 +31,14 @@ from opora.consultations.services.files import (
     chat_file_create,
     chat_file_read,
 )
+from opora.consultations.services.forms import (
+    NOW_FORMS,
+    consultation_close_written,
+    consultation_mark_held,
+    consultation_note_recording,
+    consultation_start_now,
+    consultation_take_written,
+)
 from opora.consultations.services.next_booking import (
     next_consultation_book,
     slot_when,
@@ -68,6 +76,12 @@ from opora.consultations.services.room import (
 )
 
 __all__ = [
+    "NOW_FORMS",
+    "consultation_close_written",
+    "consultation_mark_held",
+    "consultation_note_recording",
+    "consultation_start_now",
+    "consultation_take_written",
     "CHAT_MAX_CHARS",
     "CLOSED_STATUSES",
     "PROTOCOL_FIELDS",

@@ -5,7 +5,7 @@ technical failure is in `failures`).
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from opora.consultations import locks, selectors
 from opora.consultations.models import (
     CRISIS_TOPICS,
+    FORM_PROTOCOL_FIELDS,
+    MATERIALS_MAX_PAGES,
     Consultation,
     CrisisAlert,
     Protocol,
@@ -154,7 +156,28 @@ PROTOCOL_FIELDS = (
     "kind",
     "next_consultation",
     "note",
+    "duration_minutes",
+    "materials_pages",
+    "child_present",
 )
+
+
+def _check_form_fields(consultation: Consultation, protocol: Protocol) -> None:
+    """The fields the consultation's form needs (FORM_PROTOCOL_FIELDS), and regulation 004's
+    five pages of materials: a `ValidationError` naming each field."""
+    errors: dict[str, list] = {}
+    for name in FORM_PROTOCOL_FIELDS.get(consultation.form, ()):
+        if getattr(protocol, name) in (None, ""):
+            errors[name] = [
+                _("Required for a consultation “%(form)s”.")
+                % {"form": consultation.get_form_display()}
+            ]
+    if (protocol.materials_pages or 0) > MATERIALS_MAX_PAGES:
+        errors["materials_pages"] = [
+            _("At most %(n)d A4 pages of materials per service.") % {"n": MATERIALS_MAX_PAGES}
+        ]
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -183,6 +206,7 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
         if name in data:
             value = data[name]
             setattr(protocol, name, value.strip() if isinstance(value, str) else value)
+    _check_form_fields(consultation, protocol)
     protocol.full_clean(exclude=["consultation", "written_by"])
     protocol.save()
     audit_record(

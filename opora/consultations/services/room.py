@@ -16,6 +16,7 @@ from opora.consultations.models import (
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling.models import Booking
+from opora.scheduling.services import slot_end_ad_hoc
 
 CHAT_MAX_CHARS = 4000
 CLOSED_STATUSES = (
@@ -32,7 +33,10 @@ def consultation_for_booking(*, booking: Booking) -> Consultation:
         return existing
     try:
         with transaction.atomic():
-            consultation = Consultation(booking=booking, client_token=secrets.token_urlsafe(32))
+            # The slot's form (in person, visiting, ...) is the consultation's (issue 12).
+            consultation = Consultation(
+                booking=booking, client_token=secrets.token_urlsafe(32), form=booking.slot.form
+            )
             consultation.full_clean(exclude=["booking"])
             consultation.save()
             audit_record(
@@ -149,6 +153,8 @@ def consultation_end(*, consultation_id: int, actor: Any) -> Consultation:
     c.ended_at = now
     c.save(update_fields=["status", "started_at", "ended_at"])
     audit_record(actor=actor, event_type=AuditEventType.CONSULTATION_ENDED, subject=c)
+    # Help started now frees its consultant when it ends (issue 12).
+    slot_end_ad_hoc(slot=c.booking.slot, at=now)
     return c
 
 

@@ -43,6 +43,12 @@ from opora.consultations.views.files import (
     consultant_file,
     consultant_file_upload,
 )
+from opora.consultations.views.forms import (
+    client_records,
+    face_to_face,
+    mark_held,
+    start_now,
+)
 from opora.consultations.views.next_booking import (
     next_booking,
 )
@@ -71,6 +77,10 @@ from opora.consultations.views.room import (
 )
 
 __all__ = [
+    "client_records",
+    "face_to_face",
+    "mark_held",
+    "start_now",
     "CONSULTATION_OF_SERVICE",
     "NOTICE_SEEN",
     "RECORDING_CHUNK_MS",

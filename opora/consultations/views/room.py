@@ -44,7 +44,7 @@ from opora.consultations.views._common import (
     _render,
 )
 from opora.core.models import Service
-from opora.scheduling.models import Booking
+from opora.scheduling.models import FACE_TO_FACE_FORMS, Booking
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,6 +164,9 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
             {"message": _("Only the consultant booked for this consultation can open its room.")},
             status=403,
         )
+    if consultation.form in FACE_TO_FACE_FORMS:
+        # Held face to face: no room, the consultant marks it held or not (issue 12).
+        return redirect("consultations:face_to_face", consultation.pk)
     config = _room_config(
         consultation,
         role="consultant",

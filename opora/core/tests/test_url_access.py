@@ -350,6 +350,14 @@ ROUTES: dict[str, Route] = {
         lambda r: {"booking_id": r.other_consultation.booking_id},
     ),
     "consultations:protocol": Route(Action.PROTOCOL_WRITE, cons, other_cons),
+    "consultations:start_now": Route(
+        Action.CONSULTATION_START_NOW,
+        lambda r: {"request_id": r.request.pk},
+        lambda r: {"request_id": r.other_request.pk},
+    ),
+    "consultations:face_to_face": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
+    "consultations:mark_held": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
+    "consultations:client_records": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
     "consultations:failure": Route(
         Action.CONSULTATION_REPORT_FAILURE, cons, post=True, expect=all_("ok", *STAFF)
@@ -402,6 +410,20 @@ ROUTES: dict[str, Route] = {
         Action.WRITTEN_VIEW,
         missing("pk"),
         expect={"consultant": "404", "head": "404", "admin": "404"},
+    ),
+    "mail:take_up": Route(
+        Action.CONSULTATION_TAKE_WRITTEN,
+        req,
+        other_req,
+        post=True,
+        expect=all_("404", "consultant"),
+    ),
+    "mail:close_written": Route(
+        Action.CONSULTATION_TAKE_WRITTEN,
+        req,
+        other_req,
+        post=True,
+        expect=all_("404", "consultant"),
     ),
     "mail:quarantine": Route(Action.MAIL_QUARANTINE),
     "mail:release": Route(
@@ -513,6 +535,12 @@ ROUTES: dict[str, Route] = {
             ("certificate_check", lambda r: {"code": r.extra["certificate"].code}, False),
         ]
     },
+    "messengers:take_up": Route(
+        Action.CONSULTATION_TAKE_WRITTEN, missing("pk"), post=True, expect={"consultant": "404"}
+    ),
+    "messengers:close_written": Route(
+        Action.CONSULTATION_TAKE_WRITTEN, missing("pk"), post=True, expect={"consultant": "404"}
+    ),
 }
 
 

@@ -36,6 +36,8 @@ from opora.scheduling.services.bookings import (
     booking_create,
     booking_notify_client,
     booking_reschedule,
+    booking_start_now,
+    slot_end_ad_hoc,
     slot_problem,
 )
 from opora.scheduling.services.handoff import (
@@ -48,10 +50,12 @@ from opora.scheduling.services.schedule_import import (
     schedule_import_xlsx,
 )
 from opora.scheduling.services.schedules import (
+    place_create,
     schedule_approve,
     schedule_return,
     schedule_save,
     schedule_submit,
+    slot_set_form,
 )
 
 __all__ = [
@@ -79,6 +83,10 @@ __all__ = [
     "booking_notify_client",
     "booking_reschedule",
     "handoff_lists",
+    "booking_start_now",
+    "place_create",
+    "slot_set_form",
+    "slot_end_ad_hoc",
     "handoff_send",
     "handoff_workbook",
     "schedule_approve",

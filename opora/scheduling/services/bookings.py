@@ -49,7 +49,7 @@ from opora.notifications.services import (
 from opora.scheduling import locks, scripts
 from opora.scheduling.calendar import ServiceCalendar, to_local
 from opora.scheduling.ics import booking_ics
-from opora.scheduling.models import Booking, Slot
+from opora.scheduling.models import WRITTEN_FORMS, Booking, ConsultationForm, Slot
 from opora.scheduling.services._common import (
     BOOKING_ROLES,
     LOCK_NOT_AVAILABLE,
@@ -312,6 +312,29 @@ def _slot_taken() -> Conflict:
     return Conflict(_("This time has just been taken; pick another slot"), code="slot_taken")
 
 
+def _room_taken() -> Conflict:
+    return Conflict(
+        _("This room is already taken at this time; pick another room or time."),
+        code="room_taken",
+    )
+
+
+def _check_room_free(slot: Slot) -> None:
+    """An in-person slot: its room must have no active booking overlapping the slot's time.
+
+    Checked under the room's row lock, so two bookings of one room at overlapping times are
+    serialised (the unique index on place and start time is the last word for equal starts)."""
+    locks.place_qs_select_for_update().filter(pk=slot.place_id).first()
+    clash = Booking.objects.filter(
+        place_id=slot.place_id,
+        status=Booking.Status.ACTIVE,
+        slot__starts_at__lt=slot.ends_at,
+        slot__ends_at__gt=slot.starts_at,
+    ).exists()
+    if clash:
+        raise _room_taken()
+
+
 def _booking_busy() -> Conflict:
     # A cancel that meets the slot's row lock: someone is booking, moving or cancelling on that
     # slot at this very moment. Nothing was taken from anyone; trying again settles it.
@@ -329,8 +352,13 @@ def _book(
     now: dt.datetime,
     updates: Sequence[tuple[Model, Sequence[str]]] = (),
     audit: tuple[str, dict] | None = None,
+    visit_address: str = "",
+    ad_hoc: bool = False,
 ) -> Booking:
     """Insert an active booking; both locks are held. The database has the last word.
+
+    `ad_hoc`: the slot was just made for help given now (closed, starting now): not checked
+    against the offer rules.
 
     With the booking the slot is flagged booked, `updates` ((instance, fields); `NEW_PK` stands
     for the new booking's id) are saved in one statement on PostgreSQL (`core.writes.save_together`);
@@ -338,7 +366,7 @@ def _book(
     """
     if slot.service_id != request.service_id:
         raise DomainError(_("The slot belongs to another service."), code="wrong_service")
-    problem = slot_problem(slot=slot, now=now, calendar=_slot_calendar(slot))
+    problem = None if ad_hoc else slot_problem(slot=slot, now=now, calendar=_slot_calendar(slot))
     if problem is not None:
         raise problem
     if slot.is_booked:
@@ -346,8 +374,19 @@ def _book(
         # booking, so answer now instead of after an insert the unique index would refuse.
         raise _slot_taken()
     booking = Booking(
-        slot=slot, request=request, created_by=actor if getattr(actor, "pk", None) else None
+        slot=slot,
+        request=request,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        visit_address=visit_address.strip(),
     )
+    if slot.form == ConsultationForm.VISITING and not booking.visit_address:
+        raise DomainError(
+            _("A visiting consultation needs the address to visit."), code="visit_address"
+        )
+    if slot.place_id is not None:
+        _check_room_free(slot)
+        booking.place_id = slot.place_id
+        booking.starts_at = slot.starts_at
     # Foreign keys are locked rows already and the unique rules are the database's: skip the
     # extra queries full_clean would make for them.
     booking.full_clean(
@@ -363,6 +402,8 @@ def _book(
     except IntegrityError as exc:
         slot.is_booked = False
         text = str(exc)
+        if "booking_one_active_per_place_start" in text:
+            raise _room_taken() from None
         if "booking_one_active_per_request" in text or "request_id" in text:
             raise Conflict(
                 _("This request already has an active booking; reschedule it instead."),
@@ -445,7 +486,7 @@ def booking_notify_client(
 
 
 @transaction.atomic
-def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
+def booking_create(*, actor: Any, request: Any, slot: Any, visit_address: str = "") -> Booking:
     """Book `slot` for a new request and tell the client date, time, how to join and to change.
 
     The slot must be open, in the future, on a working day and inside the consultation hours
@@ -499,6 +540,7 @@ def booking_create(*, actor: Any, request: Any, slot: Any) -> Booking:
         now=timezone.now(),
         updates=[(request, ["status", "updated_at"])],
         audit=(AuditEventType.BOOKING_CREATED, {"request_id": request.pk, "slot_id": slot.pk}),
+        visit_address=visit_address,
     )
     booking_notify_client(request=request, booking=booking, kind=scripts.CREATED)
     return booking
@@ -625,6 +667,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
                 "slot_id": slot.pk,
             },
         ),
+        visit_address=old.visit_address,
     )
     booking_notify_client(request=request, booking=new, kind=scripts.RESCHEDULED, previous=old)
     return new
@@ -672,3 +715,109 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking
     )
     booking_notify_client(request=request, booking=booking, kind=scripts.CANCELLED)
     return booking
+
+
+# --- Help now, without a slot of the schedule ------------------------------------------------------
+
+IMMEDIATE_MINUTES = 60
+
+
+@transaction.atomic
+def booking_start_now(
+    *,
+    actor: Any,
+    request: Any,
+    consultant: Any,
+    form: str,
+    minutes: int = IMMEDIATE_MINUTES,
+    place: Any = None,
+    visit_address: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book `consultant` from now on for `request` (immediate help, a walk-in, a written
+    consultation taken up): an ad-hoc slot, closed and never offered, and its booking.
+
+    The consultant must work for the request's service and have no active booking overlapping
+    the time (`Conflict` otherwise); the consultant's row is locked, so two operators starting
+    help with the same consultant at once are serialised. The request must be new.
+    """
+    now = now or timezone.now()
+    if form not in ConsultationForm.values:
+        raise DomainError(_("Unknown form of consultation."), code="form")
+    member_id = _member_to_check(actor)
+    request = _fetch_request_for_now(request_id=request.pk, member_id=member_id)
+    if member_id is not None and not request.actor_works_here:
+        raise _not_member()
+    if not consultant.services.filter(pk=request.service_id).exists():
+        raise DomainError(
+            _("The consultant does not work for this service."), code="wrong_consultant"
+        )
+    if request.status != ServiceRequest.Status.NEW:
+        raise DomainError(
+            _("Only a new request can be booked; this one is “%(status)s”.")
+            % {"status": request.get_status_display()},
+            code="request_not_new",
+        )
+    if place is not None and place.service_id != request.service_id:
+        raise DomainError(_("The place belongs to another service."), code="wrong_place")
+    if form == ConsultationForm.IN_PERSON and place is None:
+        raise DomainError(_("An in-person consultation needs a room."), code="place")
+    ends = now + dt.timedelta(minutes=minutes)
+    locks.user_qs_select_for_update().filter(pk=consultant.pk).first()
+    # A written consultation is answered between other work: it neither makes nor finds the
+    # consultant busy.
+    busy = form not in WRITTEN_FORMS and (
+        Booking.objects.filter(
+            slot__consultant_id=consultant.pk,
+            status=Booking.Status.ACTIVE,
+            slot__starts_at__lt=ends,
+            slot__ends_at__gt=now,
+        )
+        .exclude(slot__form__in=WRITTEN_FORMS)
+        .exists()
+    )
+    if busy:
+        raise Conflict(
+            _("The consultant is busy at this time; pick another consultant or book a slot."),
+            code="consultant_busy",
+        )
+    slot = Slot(
+        service_id=request.service_id,
+        consultant=consultant,
+        schedule=None,
+        starts_at=now,
+        ends_at=ends,
+        is_open=False,
+        form=form,
+        place=place,
+    )
+    slot.full_clean(exclude={"service", "consultant", "schedule", "place"})
+    slot.save()
+    request.status = ServiceRequest.Status.BOOKED
+    return _book(
+        actor=actor,
+        request=request,
+        slot=slot,
+        now=now,
+        updates=[(request, ["status", "updated_at"])],
+        audit=(
+            AuditEventType.BOOKING_CREATED,
+            {"request_id": request.pk, "slot_id": slot.pk, "immediate": True, "form": form},
+        ),
+        visit_address=visit_address,
+        ad_hoc=True,
+    )
+
+
+def _fetch_request_for_now(*, request_id: int, member_id: int | None) -> ServiceRequest:
+    return _locked_request_query(request_id=request_id, member_id=member_id or 0).get()
+
+
+def slot_end_ad_hoc(*, slot: Slot, at: dt.datetime) -> None:
+    """Help given now has ended at `at`: its ad-hoc slot ends then, so the consultant is free
+    again (a slot of the schedule keeps its time)."""
+    if slot.schedule_id is not None:
+        return
+    ends = max(at, slot.starts_at + dt.timedelta(minutes=1))
+    Slot.objects.filter(pk=slot.pk, schedule__isnull=True).update(ends_at=ends)
+    slot.ends_at = ends

@@ -15,7 +15,7 @@ from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling import locks
 from opora.scheduling.calendar import ServiceCalendar, make_aware_local
-from opora.scheduling.models import Schedule, SchedulePeriod, Slot
+from opora.scheduling.models import ConsultationForm, Place, Schedule, SchedulePeriod, Slot
 from opora.scheduling.services._common import (
     SCHEDULE_APPROVERS,
     SCHEDULE_EDITORS,
@@ -216,3 +216,53 @@ def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule
     schedule.save(update_fields=["status", "comment"])
     audit_record(actor=actor, event_type=AuditEventType.SCHEDULE_RETURNED, subject=schedule)
     return schedule
+
+
+# --- Places and the form of slots -----------------------------------------------------------------
+
+
+@transaction.atomic
+def place_create(
+    *, actor: Any, service: Any, name: str, address: str = "", kind: str = Place.Kind.ROOM
+) -> Place:
+    """A room or an address of `service` where in-person consultations are held."""
+    _require(
+        actor, SCHEDULE_EDITORS, service=service, message=_("You are not allowed to manage places.")
+    )
+    place = Place(service=service, name=name.strip(), address=address.strip(), kind=kind)
+    place.full_clean(exclude=["service"])
+    place.save()
+    audit_record(actor=actor, event_type=AuditEventType.PLACE_CREATED, subject=place)
+    return place
+
+
+@transaction.atomic
+def slot_set_form(*, actor: Any, slot: Slot, form: str, place: Place | None = None) -> Slot:
+    """Offer a free slot in `form` (in person: in `place`, a room of the slot's service).
+
+    A booked slot keeps its form: the client was told how to come."""
+    slot = locks.slot_qs_select_for_update().select_related("service").get(pk=slot.pk)
+    _require(
+        actor,
+        SCHEDULE_EDITORS,
+        service=slot.service,
+        message=_("You are not allowed to change slots."),
+    )
+    if slot.is_booked:
+        raise DomainError(_("A booked slot keeps its form."), code="slot_booked")
+    if form not in ConsultationForm.values:
+        raise DomainError(_("Unknown form of consultation."), code="form")
+    if place is not None and place.service_id != slot.service_id:
+        raise DomainError(_("The place belongs to another service."), code="wrong_place")
+    if form == ConsultationForm.IN_PERSON and place is None:
+        raise DomainError(_("An in-person slot needs a room."), code="place")
+    slot.form = form
+    slot.place = place
+    slot.save(update_fields=["form", "place"])
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.SLOT_FORM_SET,
+        subject=slot,
+        extra={"form": form, "place_id": place.pk if place else None},
+    )
+    return slot

@@ -220,7 +220,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 region=data["region"],
                 desired_at=form.desired_at,
                 reason=data["reason"],
-                channel="phone",
+                # A walk-in (issue 12) is registered in person and helped at once.
+                channel="in_person" if request.POST.get("walk_in") else "phone",
                 eligibility_check=check_obj,
                 # The operator types what the caller says, over the card's pre-filled contacts.
                 update_client_contacts=True,
@@ -235,6 +236,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         except DomainError as err:
             attach_error(form, err, REQUEST_FIELDS)
         else:
+            if request.POST.get("walk_in"):  # issue 12: a walk-in is helped now
+                return go(request, reverse("consultations:start_now", args=[service_request.pk]))
             messages.success(request, _("The request is registered. Now choose the time."))
             return go(request, reverse("operator_book", args=[service_request.pk]))
     ctx: dict[str, Any] = {"request_form": form}
