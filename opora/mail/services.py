@@ -455,7 +455,7 @@ def written_answer_create(
     request: ServiceRequest,
     body: str,
     submission_key: str = "",
-    files: Sequence[UploadedFile] = (),
+    files: Sequence[UploadedFile[bytes]] = (),
 ) -> OutgoingLetter:
     """Store the consultant's written answer and send it after commit (regulation 002 §4.6.3).
 
@@ -764,7 +764,7 @@ ANSWER_MAX_FILES = 5
 ANSWER_FILE_MAX_BYTES = 10 * 1024 * 1024
 
 
-def _check_files(files: Sequence[UploadedFile]) -> None:
+def _check_files(files: Sequence[UploadedFile[bytes]]) -> None:
     if len(files) > ANSWER_MAX_FILES:
         raise DomainError(
             _("At most %(n)d files with one answer.") % {"n": ANSWER_MAX_FILES}, code="files"
@@ -804,6 +804,6 @@ def written_close(*, actor: Actor, request: ServiceRequest) -> Consultation:
     consultation = selectors.written_consultation(request=request)
     if consultation is None:
         raise DomainError(_("This thread is not taken up as a consultation."), code="not_taken")
-    if not OutgoingLetter.objects.filter(request=request, author=actor).exists():
+    if not OutgoingLetter.objects.filter(request=request, author_id=actor.pk).exists():
         raise DomainError(_("Send an answer before closing the consultation."), code="no_answer")
     return consultation_close_written(actor=actor, consultation=consultation)

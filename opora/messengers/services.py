@@ -357,7 +357,9 @@ def conversation_close(*, actor: Actor, conversation: Conversation) -> Consultat
     if consultation is None:
         raise DomainError(_("This thread is not taken up as a consultation."), code="not_taken")
     answered = ConversationMessage.objects.filter(
-        conversation=conversation, direction=ConversationMessage.Direction.OUT, author=actor
+        conversation=conversation,
+        direction=ConversationMessage.Direction.OUT,
+        author_id=actor.pk,
     ).exists()
     if not answered:
         raise DomainError(_("Send an answer before closing the consultation."), code="no_answer")

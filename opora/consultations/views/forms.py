@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.models import Role, User
-from opora.accounts.policy import Action
+from opora.accounts.policy import Action, own_only
 from opora.accounts.workplace import role_required
 from opora.consultations import services
 from opora.consultations.forms import StartNowForm
@@ -47,7 +47,7 @@ def start_now(request: HttpRequest, request_id: int) -> HttpResponse:
     initial: dict[str, Any] = {}
     if service_request.channel == "in_person":
         initial["form"] = ConsultationForm.IN_PERSON
-    if request.user.role == Role.CONSULTANT:
+    if own_only(request.user, Action.CONSULTATION_CONDUCT):  # a consultant helps themselves
         initial["consultant"] = request.user.pk
     form = StartNowForm(
         request.POST or None,
@@ -87,7 +87,9 @@ def start_now(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @role_required(
-    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+    Action.CONSULTATION_CONDUCT,
+    service_from=_consultation_service,
+    switched=CONSULTATION_OF_SERVICE,
 )
 def face_to_face(request: HttpRequest, consultation_id: int) -> HttpResponse:
     """The consultant's page of an in-person or visiting consultation: where, who, held or not."""
@@ -113,7 +115,9 @@ def face_to_face(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 
 @role_required(
-    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+    Action.CONSULTATION_CONDUCT,
+    service_from=_consultation_service,
+    switched=CONSULTATION_OF_SERVICE,
 )
 @require_POST
 def mark_held(request: HttpRequest, consultation_id: int) -> HttpResponse:
@@ -138,7 +142,9 @@ def is_face_to_face(consultation: Consultation) -> bool:
 
 
 @role_required(
-    Role.CONSULTANT, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
+    Action.CONSULTATION_CONDUCT,
+    service_from=_consultation_service,
+    switched=CONSULTATION_OF_SERVICE,
 )
 @require_POST
 def client_records(request: HttpRequest, consultation_id: int) -> HttpResponse:

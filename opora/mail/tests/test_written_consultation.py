@@ -110,6 +110,7 @@ def test_a_booking_letter_answers_in_time(thread):
     service, consultant, request, _smtp = thread
     make_user(Role.HEAD, service=service, email="head@example.org")
     letter = InboundMessage.objects.get()
+    assert letter.due_on is not None
     # A booking made (its letter with date and time sent) before the due day ends.
     start = dt.datetime.combine(letter.due_on, dt.time(11), tzinfo=service.tz)
     slot = Slot.objects.create(

@@ -26,6 +26,9 @@ def district_slots(district, district_consultant):
     slots = [make_slot(district, district_consultant, day, dt.time(h)) for h in (14, 15, 16)]
     # The approved schedule's period, as the published monthly schedule shows it.
     SchedulePeriod.objects.create(
-        schedule=slots[0].schedule, date=day, start_time=dt.time(14), end_time=dt.time(17)
+        schedule=slots[0].schedule,  # type: ignore[misc]  # make_slot always gives a schedule
+        date=day,
+        start_time=dt.time(14),
+        end_time=dt.time(17),
     )
     return slots
