@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0006_audit_request_viewed_one_name'),
         ('intake', '0005_consent_default_unique'),
-        ('scheduling', '0003_handoffrun_notification'),
+        ("scheduling", "0004_handoff_exactly_once"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
