@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from opora.accounts.models import Role
 from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.audit_chain import audit_seal_now
 from opora.core.models import AuditEvent
 from opora.demo.factories import make_service_1411, make_user
 from opora.notifications.models import Notification
@@ -45,6 +46,9 @@ def events():
     by_system = audit_record(
         actor=SystemActor("scheduler"), event_type=AuditEventType.HANDOFF_SENT, subject=service
     )
+    audit_seal_now()  # written unsealed: the sealer numbers and chains them
+    for event in (read, change, by_system):
+        event.refresh_from_db()
     return read, change, by_system
 
 
@@ -126,7 +130,7 @@ def test_exports_are_plain_text_and_audited(client, officer, events):
     by_seq = {str(v[0]): v for v in values[1:]}
     assert "request_id" not in str(by_seq[str(read.seq)][6])  # a read's details stay hidden
     exported = AuditEvent.objects.filter(event_type=AuditEventType.AUDIT_LOG_EXPORTED)
-    assert [e.extra["format"] for e in exported.order_by("seq")] == ["csv", "xlsx"]
+    assert [e.extra["format"] for e in exported.order_by("pk")] == ["csv", "xlsx"]
 
 
 def _tamper_one(event):
