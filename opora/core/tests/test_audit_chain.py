@@ -3,6 +3,7 @@ reordering) is named by `opora verify_audit`, and the database refuses UPDATE an
 application, but the one sealing UPDATE of an unsealed event."""
 
 import datetime as dt
+import importlib
 import io
 from typing import Any
 
@@ -25,6 +26,7 @@ from opora.core.models import AuditChainHead, AuditEvent, Service
 from opora.demo.factories import make_service_1411, make_user
 
 pytestmark = pytest.mark.django_db
+SEALING_MIGRATION = importlib.import_module("opora.core.migrations.0008_audit_sealed_in_batches")
 
 PG_TRIGGER = "core_auditevent_append_only"
 SQLITE_TRIGGERS = {
@@ -69,10 +71,9 @@ def _tamper(sql: str, params: tuple = ()) -> None:
             for name in SQLITE_TRIGGERS:
                 cursor.execute(f"DROP TRIGGER {name}")
             cursor.execute(sql, params)
-            for name, when in SQLITE_TRIGGERS.items():
-                cursor.execute(
-                    f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-                )
+            # Put back as migrated (the UPDATE trigger lets the sealing UPDATE through).
+            cursor.execute(SEALING_MIGRATION.SQLITE_SEALING)
+            cursor.execute(SEALING_MIGRATION.SQLITE_REST[0])
 
 
 def _verify() -> str:

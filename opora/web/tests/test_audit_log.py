@@ -2,6 +2,7 @@
 the daily check of the chain that alerts the officers."""
 
 import csv
+import importlib
 import io
 
 import pytest
@@ -19,6 +20,7 @@ from opora.notifications.models import Notification
 from opora.web.tasks import KIND_CHAIN_BROKEN, audit_chain_check
 
 pytestmark = pytest.mark.django_db
+SEALING_MIGRATION = importlib.import_module("opora.core.migrations.0008_audit_sealed_in_batches")
 URL = "/audit/"
 
 
@@ -145,10 +147,7 @@ def _tamper_one(event):
         else:
             cursor.execute("DROP TRIGGER core_auditevent_no_update")
             cursor.execute("UPDATE core_auditevent SET subject_id = '0' WHERE id = %s", [event.pk])
-            cursor.execute(
-                "CREATE TRIGGER core_auditevent_no_update BEFORE UPDATE ON core_auditevent "
-                "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-            )
+            cursor.execute(SEALING_MIGRATION.SQLITE_SEALING)  # the trigger as migrated
 
 
 def test_the_daily_check_records_an_intact_chain(officer, events):
