@@ -10,10 +10,12 @@ chain and after it, docs/PERFORMANCE.md):
 - `sequential`: one writer, each event in its own transaction (an audited page read);
 - `in_tx`: one writer, the event as the last write of a transaction that also updates a row
   (a service write);
-- `concurrent`: `--threads` writers at once, each event its own transaction (the chain head's
-  row lock makes them take turns);
+- `concurrent`: `--threads` writers at once, each event its own transaction (with the chain in
+  the writer, the chain head's row lock made them take turns; sealed in batches, it does not);
 - `raw`: psycopg INSERTs of the same columns into a plain table, no Django, no chain
-  (sequential and concurrent).
+  (sequential and concurrent);
+- `seal` (when the code has `audit_seal`): sealing every event written above in batches, then
+  `verify` walks the chain.
 """
 
 from __future__ import annotations
@@ -190,10 +192,18 @@ def main(argv: list[str]) -> int:
         f"raw INSERT x{args.threads}", collected, time.perf_counter() - start
     )
     if hasattr(AuditEvent, "seq"):
-        from opora.core.audit_chain import audit_chain_verify
+        from opora.core import audit_chain
 
+        verify_kwargs = {}
+        if hasattr(audit_chain, "audit_seal_now"):
+            start = time.perf_counter()
+            sealed = audit_chain.audit_seal_now()
+            wall = time.perf_counter() - start
+            results["seal"] = {"events": sealed, "per_s": round(sealed / wall, 1)}
+            print(f"{'audit_seal':<24} {sealed / wall:>9.1f}/s  ({sealed} events)")
+            verify_kwargs["seal"] = False
         start = time.perf_counter()
-        report = audit_chain_verify()
+        report = audit_chain.audit_chain_verify(**verify_kwargs)
         wall = time.perf_counter() - start
         results["verify"] = {"events": report.checked, "per_s": round(report.checked / wall, 1)}
         print(f"{'verify_audit':<24} {report.checked / wall:>9.1f}/s  ({report.checked} events)")

@@ -1,18 +1,16 @@
-"""The one way to write the audit log. Call it inside the transaction of the change it records,
-as its last write: appending holds the chain's head row until the transaction ends
-(`core.audit_chain` has the hash chain and its verifier)."""
+"""The one way to write the audit log. Call it inside the transaction of the change it records:
+the event is inserted unsealed, with no lock; `core.audit_chain.audit_seal` chains it later (and
+has the verifier)."""
 
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, router, transaction
+from django.db import models, router
 from django.utils import timezone
 
 from opora.core.actors import AuditActor, ClientActor, SystemActor
-from opora.core.audit_chain import GENESIS, audit_chain_key, event_hash, normalised_extra
-from opora.core.locks import audit_chain_head_qs_select_for_update
-from opora.core.models import AuditChainHead, AuditEvent
-from opora.core.writes import save_together
+from opora.core.audit_chain import normalised_extra
+from opora.core.models import AuditEvent
 
 
 class AuditEventType(models.TextChoices):
@@ -229,9 +227,8 @@ def audit_event(
     subject: models.Model,
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """The event `audit_record` writes, not yet chained nor saved: pass it to `audit_append`
-    once the subject has its id (an event cannot be inserted unchained: `seq` and `hash` are
-    required).
+    """The event `audit_record` writes, not yet saved: pass it to `audit_append` once the subject
+    has its id.
 
     `extra` must never carry IINs, names or free text written by or about a client.
     """
@@ -247,36 +244,14 @@ def audit_event(
     )
 
 
-def _locked_head(using: str) -> AuditChainHead:
-    head = (
-        audit_chain_head_qs_select_for_update().using(using).filter(pk=AuditChainHead.ONE).first()
-    )
-    if head is not None:
-        return head
-    # No head row (a fresh table, or tests that truncate): start from the last event, if any.
-    last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-    seq, last_hash = last or (0, "")
-    AuditChainHead.objects.using(using).bulk_create(
-        [AuditChainHead(pk=AuditChainHead.ONE, seq=seq, hash=last_hash)], ignore_conflicts=True
-    )
-    return audit_chain_head_qs_select_for_update().using(using).get(pk=AuditChainHead.ONE)
-
-
 def audit_append(event: AuditEvent) -> AuditEvent:
-    """Number `event`, chain it to the last one and insert it, holding the chain head's row lock
-    until the caller's transaction ends (a transaction of its own outside one)."""
-    using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using, savepoint=False):
-        head = _locked_head(using)
-        event.seq = head.seq + 1
-        event.prev_hash = head.hash or GENESIS
-        event.created_at = timezone.now()
-        event.extra = normalised_extra(event.extra)
-        event.hash = event_hash(event, key=audit_chain_key())
-        head.seq, head.hash = event.seq, event.hash
-        # The event and the new head in one statement on PostgreSQL: one round trip less while
-        # every other writer waits for this lock.
-        save_together(event, updates=[(head, ["seq", "hash"])])
+    """Insert `event` unsealed (`seq`, `prev_hash`, `hash` NULL): no lock, nothing shared is
+    touched, so audited writers do not wait for one another. The sealer
+    (`core.audit_chain.audit_seal`, every minute) numbers and chains it after the commit."""
+    event.seq = event.prev_hash = event.hash = None
+    event.created_at = timezone.now()
+    event.extra = normalised_extra(event.extra)
+    event.save(using=router.db_for_write(AuditEvent), force_insert=True)
     return event
 
 

@@ -1,4 +1,13 @@
-"""The audit log's hash chain: the key, the canonical form of an event, and the verifier.
+"""The audit log's hash chain: the key, the canonical form of an event, the sealer and the verifier.
+
+Writers insert events unsealed (`seq`, `prev_hash`, `hash` NULL; `core.audit.audit_record`), with
+no lock. The sealer (`audit_seal`: every minute from the beat entry "audit-seal", at the start of
+`opora verify_audit`) takes the chain head's row lock in a short transaction of its own, numbers
+the committed unsealed events in (created_at, id) order and chains them. Only committed rows are
+visible to it, and it seals whatever it sees, whatever its id: a transaction that commits late
+(ids are taken at INSERT, commits land in any order) is simply sealed by a later run, after
+events with higher ids. So `seq` is the order of sealing, not of ids; the grace (`SEAL_GRACE`)
+only keeps it close to the order of time in the common case, it is not needed for correctness.
 
 Each event's `hash` is HMAC-SHA256 under the audit key of the canonical JSON of its number in the
 chain (`seq`), time, actor (id and label), event type, subject, extra data and the previous
@@ -26,15 +35,23 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import connections, router
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from opora.core.crypto import decode_key
+from opora.core.locks import audit_chain_head_qs_select_for_update
 from opora.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
 KEY_PURPOSE = b"opora-audit-chain-v1"
 
-# The triggers of migration 0007 that refuse UPDATE and DELETE.
+# The periodic sealer leaves the last seconds' events for its next run (see the module's text).
+SEAL_GRACE = dt.timedelta(seconds=2)
+SEAL_BATCH = 1000
+# Unsealed events older than this mean the sealer is not running (`opora verify_audit` says so).
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+# The triggers (migrations 0007 and 0008) that refuse UPDATE (but the sealing one) and DELETE.
 APPEND_ONLY_TRIGGERS = {
     "postgresql": ("core_auditevent_append_only", "core_auditchainhead_kept"),
     "sqlite": (
@@ -119,6 +136,8 @@ def chain_hash(
 
 
 def event_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
+    if event.seq is None or event.prev_hash is None:
+        raise ValueError("An unsealed event has no hash yet.")
     return chain_hash(
         key=key or audit_chain_key(),
         seq=event.seq,
@@ -131,6 +150,97 @@ def event_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
         extra=event.extra,
         prev_hash=event.prev_hash,
     )
+
+
+def _locked_head(using: str) -> AuditChainHead:
+    head = (
+        audit_chain_head_qs_select_for_update().using(using).filter(pk=AuditChainHead.ONE).first()
+    )
+    if head is not None:
+        return head
+    # No head row (a fresh table, or tests that truncate): start from the last sealed event.
+    last = (
+        AuditEvent.objects.using(using)
+        .filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    seq, last_hash = last or (0, "")
+    AuditChainHead.objects.using(using).bulk_create(
+        [AuditChainHead(pk=AuditChainHead.ONE, seq=seq or 0, hash=last_hash or "")],
+        ignore_conflicts=True,
+    )
+    return audit_chain_head_qs_select_for_update().using(using).get(pk=AuditChainHead.ONE)
+
+
+SEAL_UPDATE_SQL = (
+    "UPDATE core_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+    "FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE e.id = v.id"
+)
+
+
+def _write_seals(batch: list[AuditEvent], using: str) -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.using(using).bulk_update(batch, ["seq", "prev_hash", "hash"])
+        return
+    # One UPDATE ... FROM (VALUES ...): Django's bulk_update writes a CASE per column, whose cost
+    # grows with the square of the batch.
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(batch))
+    params: list[Any] = []
+    for event in batch:
+        params += [event.pk, event.seq, event.prev_hash, event.hash]
+    # Only placeholders are formatted in.
+    sql = SEAL_UPDATE_SQL.replace("{rows}", rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def audit_seal(
+    *, grace: dt.timedelta = SEAL_GRACE, batch_size: int = SEAL_BATCH, using: str | None = None
+) -> int:
+    """Number and chain the committed unsealed events older than `grace`, in (created_at, id)
+    order, `batch_size` at a time, each batch in a short transaction of its own that holds the
+    chain head's row lock (so two sealers take their turn). Returns how many were sealed.
+
+    The UPDATE changes only `seq`, `prev_hash` and `hash` of rows whose `hash` is NULL: the one
+    UPDATE the append-only triggers let through."""
+    using = using or router.db_for_write(AuditEvent)
+    key = audit_chain_key()
+    sealed = 0
+    while True:
+        with transaction.atomic(using=using):
+            head = _locked_head(using)
+            batch = list(
+                AuditEvent.objects.using(using)
+                .filter(hash__isnull=True, created_at__lte=timezone.now() - grace)
+                .order_by("created_at", "id")[:batch_size]
+            )
+            seq, prev_hash = head.seq, head.hash or GENESIS
+            for event in batch:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev_hash
+                event.hash = prev_hash = event_hash(event, key=key)
+            if batch:
+                _write_seals(batch, using)
+                head.seq, head.hash = seq, prev_hash
+                head.save(using=using, update_fields=["seq", "hash"])
+        sealed += len(batch)
+        if len(batch) < batch_size:
+            return sealed
+
+
+def audit_seal_now() -> int:
+    """Seal every committed event, with no grace: for `opora verify_audit` and tests."""
+    return audit_seal(grace=dt.timedelta(0))
+
+
+def audit_unsealed(*, older_than: dt.timedelta = dt.timedelta(0)) -> int:
+    """How many events older than `older_than` are still unsealed."""
+    return AuditEvent.objects.filter(
+        hash__isnull=True, created_at__lte=timezone.now() - older_than
+    ).count()
 
 
 @dataclass(frozen=True)
@@ -154,6 +264,9 @@ class ChainReport:
     checked: int
     last_seq: int
     broken: ChainBreak | None
+    # Events older than STUCK_AFTER that were still unsealed when the check began: the sealer is
+    # not running (not tampering, but it keeps the window between write and seal open).
+    stale_unsealed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -193,16 +306,25 @@ def append_only_guard_present(using: str | None = None) -> bool:
     return set(wanted) <= present
 
 
-def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
-    """Walk the chain in `seq` order and return the first break, if any.
+def audit_chain_verify(*, batch_size: int = 5000, seal: bool = True) -> ChainReport:
+    """Seal what is committed (unless `seal` is false), then walk the chain in `seq` order and
+    return the first break, if any.
 
-    A missing number is a DELETE; an event whose id runs backwards or whose `prev_hash` is not the
-    previous event's hash was moved (reordered, or inserted by hand); an event whose hash does not
-    match its content was changed (UPDATE). The chain head must point at the last event: events
-    missing at the end are a DELETE too.
+    A missing number is a DELETE; an event whose `prev_hash` is not the previous event's hash was
+    moved (reordered, or inserted by hand); an event whose hash does not match its content (or its
+    `seq`: numbers swapped) was changed (UPDATE). The chain head must point at the last event:
+    events missing at the end are a DELETE too. Ids are not checked for order: `seq` is the order
+    of sealing, and a transaction that committed late is sealed after higher ids.
     """
+    stale = audit_unsealed(older_than=STUCK_AFTER)
+    if seal:
+        audit_seal_now()
     key = audit_chain_key()
     prev_seq, prev_hash, prev_id, checked = 0, GENESIS, 0, 0
+
+    def report(broken: ChainBreak | None) -> ChainReport:
+        return ChainReport(checked, prev_seq, broken, stale_unsealed=stale)
+
     while True:
         rows = list(
             AuditEvent.objects.filter(seq__gt=prev_seq)
@@ -221,13 +343,6 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
                 )
                 broken = ChainBreak(
                     "deleted", seq, event_id, f"{missing} missing before it (deleted)"
-                )
-            elif event_id <= prev_id:
-                broken = ChainBreak(
-                    "reordered",
-                    seq,
-                    event_id,
-                    "its id is older than the previous event's (reordered)",
                 )
             elif values["prev_hash"] != prev_hash:
                 broken = ChainBreak(
@@ -249,16 +364,14 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
                         "its content was changed after it was written (updated)",
                     )
             if broken is not None:
-                return ChainReport(checked, prev_seq, broken)
+                return report(broken)
             prev_seq, prev_hash, prev_id = seq, values["hash"], event_id
             checked += 1
         if len(rows) < batch_size:
             break
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
     if head is not None and head.seq > prev_seq:
-        return ChainReport(
-            checked,
-            prev_seq,
+        return report(
             ChainBreak(
                 "deleted",
                 prev_seq + 1,
@@ -267,15 +380,11 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
             ),
         )
     if head is not None and head.seq == prev_seq and prev_seq and head.hash != prev_hash:
-        return ChainReport(
-            checked,
-            prev_seq,
+        return report(
             ChainBreak("reordered", prev_seq, prev_id, "the chain head names another last event"),
         )
     if not append_only_guard_present():
-        return ChainReport(
-            checked,
-            prev_seq,
+        return report(
             ChainBreak(
                 "unguarded",
                 None,
@@ -283,4 +392,4 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
                 "the triggers that refuse UPDATE and DELETE are missing or disabled",
             ),
         )
-    return ChainReport(checked, prev_seq, None)
+    return report(None)

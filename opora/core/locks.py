@@ -8,7 +8,7 @@ from opora.core.models import AuditChainHead
 
 
 def audit_chain_head_qs_select_for_update() -> QuerySet[AuditChainHead]:
-    """The audit chain's one head row: whoever appends an event holds it until their transaction
-    ends, so events are numbered and chained one writer at a time (on SQLite the write lock
-    taken at BEGIN does the same)."""
+    """The audit chain's one head row: the sealer (`core.audit_chain.audit_seal`) holds it for
+    its short transaction, so two sealers never number the same events (on SQLite the write lock
+    taken at BEGIN does the same). Writers of events never take it."""
     return AuditChainHead.objects.select_for_update()

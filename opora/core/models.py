@@ -250,14 +250,16 @@ class CalendarOverride(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which record, written in the same transaction as the change it records.
 
-    Append-only and chained (`core.audit`): each event carries its place in the chain (`seq`, gapless)
-    and a keyed hash (HMAC-SHA256) over its content and the previous event's hash, so an UPDATE,
-    DELETE or reordering of rows is found by `opora verify_audit`. Database triggers refuse
-    UPDATE and DELETE (migration 0007). The actor's identity is kept as text (`actor_label`); a
+    Append-only and chained (`core.audit_chain`): the writer inserts it unsealed; the sealer then
+    gives it its place in the chain (`seq`, gapless) and a keyed hash (HMAC-SHA256) over its content
+    and the previous event's hash, so an UPDATE, DELETE or reordering of rows is found by
+    `opora verify_audit`. Database triggers refuse UPDATE and DELETE, except the one sealing
+    UPDATE of an unsealed row that changes nothing but seq/prev_hash/hash (migration 0008). The actor's identity is kept as text (`actor_label`); a
     staff member with events is deactivated, never deleted (PROTECT).
     """
 
-    seq = models.BigIntegerField(_("number in the chain"), unique=True)
+    # NULL until the sealer (`core.audit_chain.audit_seal`) numbers and chains the event.
+    seq = models.BigIntegerField(_("number in the chain"), unique=True, null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
@@ -269,8 +271,8 @@ class AuditEvent(models.Model):
     subject_type = models.CharField(max_length=64)
     subject_id = models.CharField(max_length=64)
     extra = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: not yet sealed
+    hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: not yet sealed
 
     class Meta:
         ordering = ["-seq"]
@@ -286,9 +288,9 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The one row that holds the last event of the audit chain. Appending locks it
-    (`core.locks.audit_chain_head_qs_select_for_update`), so concurrent writers take their turn
-    and the chain stays gapless and in order."""
+    """The one row that holds the last event of the audit chain. The sealer locks it
+    (`core.locks.audit_chain_head_qs_select_for_update`), so two sealers take their turn and the
+    chain stays gapless and in order; writers never touch it."""
 
     ONE = 1
 

@@ -311,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
+    # The audit events written since the last minute are chained (sealed) in one batch.
+    "audit-seal": {"task": "opora.web.tasks.seal_audit_events", "schedule": crontab()},
     # The audit log's hash chain checked daily; a break alerts the security officers.
     "audit-verify": {
         "task": "opora.web.tasks.verify_audit_chain",

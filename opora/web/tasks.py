@@ -1,5 +1,6 @@
-"""The daily check of the audit log's chain (beat entry "audit-verify", also run by `opora
-scheduler`): a broken chain alerts every active security officer by e-mail."""
+"""The audit log's sealer (beat entry "audit-seal", every minute) and its daily check (beat entry
+"audit-verify"; both also run by `opora scheduler`): a broken chain alerts every active security
+officer by e-mail."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from opora.accounts.models import Role, User
 from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
-from opora.core.audit_chain import ChainReport, audit_chain_verify
+from opora.core.audit_chain import ChainReport, audit_chain_verify, audit_seal
 from opora.core.links import public_url
 from opora.core.models import AuditChainHead
 from opora.notifications.services import notification_create
@@ -36,6 +37,8 @@ def audit_chain_check(*, report: ChainReport | None = None) -> dict[str, Any]:
     """Verify the chain; record the result; on a break, e-mail the security officers (once a
     day per break: the alert repeats every day until the chain is whole again)."""
     report = report or audit_chain_verify()
+    if report.stale_unsealed:
+        logger.error("audit events unsealed for too long: %s", report.stale_unsealed)
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
     result: dict[str, Any] = {"checked": report.checked, "ok": report.ok, "alerted": 0}
     if report.broken is None:
@@ -92,4 +95,10 @@ def audit_chain_check(*, report: ChainReport | None = None) -> dict[str, Any]:
 
 @shared_task(name="opora.web.tasks.verify_audit_chain")
 def verify_audit_chain() -> dict[str, Any]:
-    return audit_chain_check()
+    # Sealing first, outside the check's transaction: the head's lock is held only briefly.
+    return audit_chain_check(report=audit_chain_verify())
+
+
+@shared_task(name="opora.web.tasks.seal_audit_events")
+def seal_audit_events() -> dict[str, Any]:
+    return {"sealed": audit_seal()}

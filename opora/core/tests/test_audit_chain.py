@@ -1,19 +1,32 @@
-"""The audit log is a hash chain: tampering with it (UPDATE, DELETE, reordering) is named by
-`opora verify_audit`, and the database refuses UPDATE and DELETE from the application."""
+"""The audit log is a hash chain sealed in batches: tampering with it (UPDATE, DELETE,
+reordering) is named by `opora verify_audit`, and the database refuses UPDATE and DELETE from the
+application, but the one sealing UPDATE of an unsealed event."""
 
+import datetime as dt
+import importlib
 import io
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from opora.core.audit import AuditEventType, actor_label, audit_record
-from opora.core.audit_chain import GENESIS, audit_chain_verify, event_hash
+from opora.core.audit_chain import (
+    GENESIS,
+    audit_chain_verify,
+    audit_seal,
+    audit_seal_now,
+    audit_unsealed,
+    event_hash,
+)
 from opora.core.models import AuditChainHead, AuditEvent, Service
 from opora.demo.factories import make_service_1411, make_user
 
 pytestmark = pytest.mark.django_db
+SEALING_MIGRATION = importlib.import_module("opora.core.migrations.0008_audit_sealed_in_batches")
 
 PG_TRIGGER = "core_auditevent_append_only"
 SQLITE_TRIGGERS = {
@@ -24,7 +37,7 @@ SQLITE_TRIGGERS = {
 
 @pytest.fixture
 def chain():
-    """Six events by a staff member on a service, chained."""
+    """Six events by a staff member on a service, sealed."""
     service = make_service_1411(code="chain-test")
     user = make_user("operator", username="chain-operator")
     events = [
@@ -36,6 +49,10 @@ def chain():
         )
         for i in range(6)
     ]
+    assert all(e.seq is None and e.hash is None for e in events)  # written unsealed
+    assert audit_seal_now() == 6
+    for event in events:
+        event.refresh_from_db()
     return service, user, events
 
 
@@ -54,10 +71,9 @@ def _tamper(sql: str, params: tuple = ()) -> None:
             for name in SQLITE_TRIGGERS:
                 cursor.execute(f"DROP TRIGGER {name}")
             cursor.execute(sql, params)
-            for name, when in SQLITE_TRIGGERS.items():
-                cursor.execute(
-                    f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-                )
+            # Put back as migrated (the UPDATE trigger lets the sealing UPDATE through).
+            cursor.execute(SEALING_MIGRATION.SQLITE_SEALING)
+            cursor.execute(SEALING_MIGRATION.SQLITE_REST[0])
 
 
 def _verify() -> str:
@@ -186,6 +202,8 @@ def test_the_chain_starts_again_after_a_truncate_and_continues_after_the_last_ev
                 " BEGIN SELECT RAISE(ABORT, 'append-only'); END"
             )
     event = audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
+    audit_seal_now()
+    event.refresh_from_db()
     assert event.seq == events[-1].seq + 1 and event.prev_hash == events[-1].hash
     assert audit_chain_verify().ok
 
@@ -203,3 +221,70 @@ def test_the_actor_label_names_username_and_role_or_the_part_of_opora():
 def test_an_unsaved_subject_is_refused():
     with pytest.raises(ValueError, match="once it is saved"):
         audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=Service())
+
+
+def test_events_are_sealed_in_the_order_of_time_after_the_grace(chain):
+    service, _user, _events = chain
+    late = audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
+    assert audit_seal() == 0  # younger than the grace: left for the next run
+    assert audit_unsealed() == 1
+    # A transaction that wrote its event earlier but committed later: a higher id, an older time.
+    (early,) = AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=late.created_at - dt.timedelta(seconds=1),
+                event_type=AuditEventType.ADMIN_CHANGED,
+                subject_type="core.service",
+                subject_id=str(service.pk),
+            )
+        ]
+    )
+    assert early.pk > late.pk
+    assert audit_seal_now() == 2
+    late.refresh_from_db()
+    early.refresh_from_db()
+    assert (early.seq, late.seq) == (7, 8)  # seq is the order of sealing, not of ids
+    assert audit_unsealed() == 0 and audit_chain_verify().ok
+
+
+def test_an_unsealed_event_cannot_be_changed_nor_sealed_with_other_content(chain):
+    service, _user, _events = chain
+    event = audit_record(actor=None, event_type=AuditEventType.ADMIN_CHANGED, subject=service)
+    refused: list[dict[str, Any]] = [
+        {"event_type": "admin.deleted"},
+        {"extra": {"n": 1}},
+        {"actor_label": "someone"},
+        # Sealing and changing the content in one UPDATE.
+        {"seq": 100, "prev_hash": GENESIS, "hash": "f" * 64, "subject_id": "0"},
+        # Sealing half-way.
+        {"hash": "f" * 64},
+    ]
+    for change in refused:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(**change)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    # A sealed event cannot be sealed again.
+    audit_seal_now()
+    event.refresh_from_db()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(hash="f" * 64)
+    assert audit_chain_verify().ok
+
+
+def test_verify_reports_events_left_unsealed_too_long(chain):
+    service, _user, _events = chain
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=timezone.now() - dt.timedelta(minutes=11),
+                event_type=AuditEventType.ADMIN_CHANGED,
+                subject_type="core.service",
+                subject_id=str(service.pk),
+            )
+        ]
+    )
+    err = io.StringIO()
+    call_command("verify_audit", stdout=io.StringIO(), stderr=err)
+    assert "1 events were unsealed for more than 10 minutes" in err.getvalue()
+    assert audit_chain_verify().stale_unsealed == 0  # sealed by the first check

@@ -1,13 +1,15 @@
-"""Concurrent writers on PostgreSQL chain correctly: the chain head's row lock makes them take
-turns, so the numbers are gapless, each event follows the one before it, and the chain verifies."""
+"""Concurrent writers on PostgreSQL, with sealers running at the same time, make one chain: writers
+never wait for one another, the sealers take turns on the chain head's row lock, so the numbers
+are gapless, each event follows the one before it, and the chain verifies."""
 
+import datetime as dt
 import threading
 
 import pytest
 from django.db import connection, transaction
 
 from opora.core.audit import AuditEventType, audit_record
-from opora.core.audit_chain import audit_chain_verify
+from opora.core.audit_chain import audit_chain_verify, audit_seal, audit_seal_now
 from opora.core.models import AuditChainHead, AuditEvent
 from opora.demo.factories import make_service_1411, make_user
 
@@ -15,6 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 12
 EACH = 15
+SEALERS = 2
 
 
 def test_concurrent_writers_make_one_gapless_chain():
@@ -56,11 +59,30 @@ def test_concurrent_writers_make_one_gapless_chain():
         finally:
             connection.close()
 
+    writing = threading.Event()
+    writing.set()
+
+    def sealer() -> None:
+        try:
+            while writing.is_set():
+                audit_seal(grace=dt.timedelta(0), batch_size=7)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    sealers = [threading.Thread(target=sealer) for _ in range(SEALERS)]
+    for t in sealers:
+        t.start()
     threads = [threading.Thread(target=writer, args=(u,)) for u in users]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    writing.clear()
+    for t in sealers:
+        t.join()
+    audit_seal_now()
 
     assert errors == []
     rolled_back = len([i for i in range(EACH) if i % 2 == 0 and i % 5 == 0])

@@ -2,6 +2,7 @@
 the daily check of the chain that alerts the officers."""
 
 import csv
+import importlib
 import io
 
 import pytest
@@ -12,12 +13,14 @@ from openpyxl import load_workbook
 from opora.accounts.models import Role
 from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.audit_chain import audit_seal_now
 from opora.core.models import AuditEvent
 from opora.demo.factories import make_service_1411, make_user
 from opora.notifications.models import Notification
 from opora.web.tasks import KIND_CHAIN_BROKEN, audit_chain_check
 
 pytestmark = pytest.mark.django_db
+SEALING_MIGRATION = importlib.import_module("opora.core.migrations.0008_audit_sealed_in_batches")
 URL = "/audit/"
 
 
@@ -45,6 +48,9 @@ def events():
     by_system = audit_record(
         actor=SystemActor("scheduler"), event_type=AuditEventType.HANDOFF_SENT, subject=service
     )
+    audit_seal_now()  # written unsealed: the sealer numbers and chains them
+    for event in (read, change, by_system):
+        event.refresh_from_db()
     return read, change, by_system
 
 
@@ -126,7 +132,7 @@ def test_exports_are_plain_text_and_audited(client, officer, events):
     by_seq = {str(v[0]): v for v in values[1:]}
     assert "request_id" not in str(by_seq[str(read.seq)][6])  # a read's details stay hidden
     exported = AuditEvent.objects.filter(event_type=AuditEventType.AUDIT_LOG_EXPORTED)
-    assert [e.extra["format"] for e in exported.order_by("seq")] == ["csv", "xlsx"]
+    assert [e.extra["format"] for e in exported.order_by("pk")] == ["csv", "xlsx"]
 
 
 def _tamper_one(event):
@@ -141,10 +147,7 @@ def _tamper_one(event):
         else:
             cursor.execute("DROP TRIGGER core_auditevent_no_update")
             cursor.execute("UPDATE core_auditevent SET subject_id = '0' WHERE id = %s", [event.pk])
-            cursor.execute(
-                "CREATE TRIGGER core_auditevent_no_update BEFORE UPDATE ON core_auditevent "
-                "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-            )
+            cursor.execute(SEALING_MIGRATION.SQLITE_SEALING)  # the trigger as migrated
 
 
 def test_the_daily_check_records_an_intact_chain(officer, events):

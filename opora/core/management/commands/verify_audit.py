@@ -1,7 +1,9 @@
-"""`opora verify_audit`: check the audit log's hash chain and name the first broken entry.
+"""`opora verify_audit`: seal what is committed, check the audit log's hash chain and name the
+first broken entry.
 
 Exit code 0 when the chain holds, 1 when it does not (the message names the entry's number in the
-chain, its id and why: deleted, reordered or changed). Run daily by the scheduler
+chain, its id and why: deleted, reordered or changed). Events left unsealed for more than
+10 minutes before the check (the sealer is not running) are reported as a warning. Run daily by the scheduler
 (`web.tasks.verify_audit_chain`, which also alerts the security officers).
 """
 
@@ -11,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from opora.core.audit_chain import audit_chain_verify
+from opora.core.audit_chain import STUCK_AFTER, audit_chain_verify
 
 
 class Command(BaseCommand):
@@ -24,6 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = audit_chain_verify(batch_size=options["batch_size"])
+        if report.stale_unsealed:
+            minutes = int(STUCK_AFTER.total_seconds() // 60)
+            self.stderr.write(
+                f"Warning: {report.stale_unsealed} events were unsealed for more than "
+                f"{minutes} minutes (is the sealer, beat entry audit-seal, running?); "
+                "sealed now."
+            )
         if report.broken is not None:
             raise CommandError(
                 f"Audit chain broken at {report.broken} "
