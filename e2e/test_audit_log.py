@@ -45,7 +45,7 @@ def test_the_officer_filters_the_log_and_opens_a_read_with_a_reason(
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/audit/$"))
     table = page.locator("#audit-table")
-    expect(table.locator(f"#audit-event-{read.seq}")).to_contain_text(
+    expect(table.locator(f"#audit-event-{read.pk}")).to_contain_text(
         f"{operator.username} (operator)"
     )
     expect(table).not_to_contain_text("4242")
@@ -54,11 +54,11 @@ def test_the_officer_filters_the_log_and_opens_a_read_with_a_reason(
 
     page.locator("#id_event_type").select_option("admin.changed")
     page.locator("#audit-filter-button").click()
-    expect(table.locator(f"#audit-event-{change.seq}")).to_be_visible()
-    expect(table.locator(f"#audit-event-{read.seq}")).to_have_count(0)
+    expect(table.locator(f"#audit-event-{change.pk}")).to_be_visible()
+    expect(table.locator(f"#audit-event-{read.pk}")).to_have_count(0)
 
     page.goto("/audit/?event_type=request.viewed")
-    page.locator(f"#audit-open-{read.seq}").click()
+    page.locator(f"#audit-open-{read.pk}").click()
     form = page.locator("#break-glass-form")
     expect(form).to_be_visible()
     axe_check(page, where="break-glass form")
@@ -75,4 +75,4 @@ def test_the_officer_filters_the_log_and_opens_a_read_with_a_reason(
     opened = AuditEvent.objects.get(event_type=AuditEventType.AUDIT_DETAILS_OPENED)
     assert opened.extra["reason"] == "Проверка по жалобе № 12"
     page.goto("/audit/?event_type=audit.details_opened")
-    expect(page.locator(f"#audit-event-{opened.seq}")).to_contain_text("officer-e2e")
+    expect(page.locator(f"#audit-event-{opened.pk}")).to_contain_text("officer-e2e")

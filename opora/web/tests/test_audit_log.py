@@ -77,7 +77,7 @@ def test_the_list_shows_actors_kept_on_the_event_and_hides_the_details_of_reads(
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
     html = response.content.decode()
     assert "op-audit (operator)" in html and "system:scheduler" in html
-    assert f'id="audit-open-{read.seq}"' in html  # details behind the break-glass button
+    assert f'id="audit-open-{read.pk}"' in html  # details behind the break-glass button
     assert "request_id" not in html
     assert "HYPERLINK" in html  # an ordinary change shows its details
     viewed = AuditEvent.objects.filter(event_type=AuditEventType.AUDIT_LOG_VIEWED).get()
@@ -88,11 +88,11 @@ def test_filters_by_actor_event_type_and_record(client, officer, events):
     read, change, _by_system = events
     client.force_login(officer)
     html = client.get(URL, {"actor": "op-audit", "event_type": "admin.changed"}).content.decode()
-    assert f'id="audit-event-{change.seq}"' in html and f'id="audit-event-{read.seq}"' not in html
+    assert f'id="audit-event-{change.pk}"' in html and f'id="audit-event-{read.pk}"' not in html
     html = client.get(
         URL, {"subject_type": "core.service", "subject_id": read.subject_id}
     ).content.decode()
-    assert f'id="audit-event-{read.seq}"' in html
+    assert f'id="audit-event-{read.pk}"' in html
     bad = client.get(URL, {"date_from": "2026-12-10", "date_to": "2026-12-01"})
     assert "Конец периода раньше его начала." in bad.content.decode()
 
