@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -227,6 +228,12 @@ MEDIA_VIEWS = frozenset(
         "consultations:device_check",
         "consultations:client_room",
         "consultations:consultant_room",
+        # The consultant's preparation (§4.2 of regulation 002) checks the camera and microphone.
+        "consultations:preparation",
+        "consultations:preparation_for_booking",
+        # The group rooms of events: the presenter and the participants who may speak.
+        "events:room",
+        "events:staff_room",
     }
 )
 # A client's pages behind a private link (request, room, questionnaire, short link): bearer
@@ -239,7 +246,20 @@ def content_security_policy(request: HttpRequest) -> str:
     policy = _CSP_ADMIN if request.path_info.startswith("/admin/") else _CSP
     host = request.get_host()
     sockets = f"wss://{host}" if request.is_secure() else f"ws://{host} wss://{host}"
-    return f"{policy}; connect-src 'self' {sockets}"
+    return f"{policy}; connect-src 'self' {sockets}{_janus_origin()}"
+
+
+def _janus_origin() -> str:
+    """The group rooms' SFU (events: the browser talks to Janus's API directly), when configured:
+    `OPORA_JANUS_PUBLIC_URL`, else `OPORA_JANUS_URL` — read per request, as the events app does."""
+    url = (
+        os.environ.get("OPORA_JANUS_PUBLIC_URL") or os.environ.get("OPORA_JANUS_URL") or ""
+    ).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    socket = "wss" if parts.scheme == "https" else "ws"
+    return f" {parts.scheme}://{parts.netloc} {socket}://{parts.netloc}"
 
 
 def _is_staff_session(request: HttpRequest) -> bool:

@@ -29,7 +29,7 @@ class AnswerForm(forms.Form):
         required=False,
         help_text=_("A document or a regulation the client asked for; links go in the text."),
         # A file input is as wide as its button and name: kept inside a 360-px screen.
-        widget=forms.FileInput(attrs={"style": "max-width: 100%"}),
+        widget=forms.FileInput(),  # opora.css keeps file inputs inside a phone's width
     )
     # One key per opened form: a double click or a resent form stores one answer.
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -114,7 +114,7 @@ def _details(event: AuditEvent) -> str:
 def _row(event: AuditEvent) -> list[Any]:
     hidden = is_personal_data_read(event.event_type)
     return [
-        event.seq,
+        "—" if event.seq is None else event.seq,  # not sealed yet: numbered within a minute
         timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S"),
         event.actor_label or "—",
         event.event_type,
@@ -220,7 +220,7 @@ def _break_glass(request: StaffRequest) -> HttpResponse:
         event_type=AuditEventType.AUDIT_DETAILS_OPENED,
         subject=event,
         extra={
-            "seq": event.seq,
+            "seq": "—" if event.seq is None else event.seq,
             "event_type": event.event_type,
             "reason": form.cleaned_data["reason"],
         },
