@@ -154,10 +154,10 @@ def generate(n: int) -> dict[str, Any]:
         cur.execute(
             """
             INSERT INTO scheduling_booking (id, slot_id, request_id, status, created_at,
-                cancel_reason)
+                cancel_reason, visit_address)
             SELECT s.id, s.id, s.id, 'active',
                 (SELECT created_at FROM intake_servicerequest r WHERE r.id = s.id)
-                    + mod(s.id, 15) * interval '1 day', ''
+                    + mod(s.id, 15) * interval '1 day', '', ''
             FROM scheduling_slot s
             """
         )

@@ -718,8 +718,8 @@ def bench_race(args: argparse.Namespace) -> dict[str, Any]:
         "AND b.status = 'active')"
     )
     insert_sql = (
-        "INSERT INTO scheduling_booking (slot_id, request_id, status, created_at, cancel_reason) "
-        "VALUES (%s, %s, 'active', now(), '') ON CONFLICT DO NOTHING RETURNING id"
+        "INSERT INTO scheduling_booking (slot_id, request_id, status, created_at, cancel_reason, "
+        "visit_address) VALUES (%s, %s, 'active', now(), '', '') ON CONFLICT DO NOTHING RETURNING id"
     )
 
     def prepare_raw(i: int) -> None:
