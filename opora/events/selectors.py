@@ -71,6 +71,15 @@ def event_attendance(*, event: Event) -> list[dict[str, Any]]:
     return result
 
 
+# What the journals' rows say of an event's lead (`journals.rows`): the same keys in both queries.
+_JOURNAL_FIELDS = {
+    "lead_id": F("event__lead_id"),
+    "lead_first": F("event__lead__first_name"),
+    "lead_last": F("event__lead__last_name"),
+    "lead_username": F("event__lead__username"),
+}
+
+
 def participants_rows(
     service: Service, date_from: dt.date, date_to: dt.date
 ) -> QuerySet[Registration, dict[str, Any]]:
@@ -101,6 +110,7 @@ def participants_rows(
             topic=F("event__topic"),
             client_name=Coalesce(NullIf(F("full_name"), Value("")), F("code")),
             joined_at=Min("attendances__joined_at"),
+            **_JOURNAL_FIELDS,
         )
         .values(
             "pk",
@@ -113,6 +123,10 @@ def participants_rows(
             "second_full_name",
             "note",
             "joined_at",
+            "code",
+            "anonymous",
+            "full_name",
+            *_JOURNAL_FIELDS,
         )
         .order_by("date", "event_id", "pk")
     )
@@ -145,8 +159,22 @@ def services_rows(
             counted_as=Case(
                 When(event__kind=Event.Kind.GROUP, then=Value("content")), default=Value("event")
             ),
+            topic=F("event__topic"),
+            **_JOURNAL_FIELDS,
         )
-        .values("pk", "event_id", "date", "event_kind", "counted_as")
+        .values(
+            "pk",
+            "event_id",
+            "date",
+            "event_kind",
+            "counted_as",
+            "topic",
+            "code",
+            "anonymous",
+            "full_name",
+            "second_full_name",
+            *_JOURNAL_FIELDS,
+        )
         .distinct()
         .order_by("date", "event_id", "pk")
     )

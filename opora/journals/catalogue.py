@@ -62,7 +62,8 @@ CONSULTATIONS_002 = JournalForm(
     widths=(5, 20, 26, 24, 8, 30, 18, 40, 28, 28),
 )
 
-# Filled once group consultations exist (none yet): the form is ready, its rows are empty.
+# The participants of the held group consultations (events, registered in `journals.sources`):
+# one row per registration that joined; a period of several consultations dates each row's note.
 PARTICIPANTS_002 = JournalForm(
     code="participants-002",
     title="Реестр участников группового онлайн консультирования",

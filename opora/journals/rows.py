@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
-from opora.consultations.models import FORM_IN_JOURNAL, Consultation
+from opora.consultations.models import FORM_IN_JOURNAL, Consultation, Topic
 from opora.intake.models import ServiceForm, ServiceKind, ServiceRequest
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.scheduling.calendar import local_day_bounds
@@ -487,3 +487,89 @@ def numbered(rows: Iterator[Any], build: Any, **kwargs: Any) -> Iterator[list]:
     """`build(n, row, **kwargs)` over `rows`, numbered from 1 (each builder writes Russian)."""
     for number, row in enumerate(rows, start=1):
         yield build(number, row, **kwargs)
+
+
+# --- rows the events give (registered by the screens' app, see `journals.sources`) -------------
+
+# The event kinds as the journal of services names them (regulation 004: educational events).
+_EVENT_FORM_004 = {
+    "group": "дистанционно (групповая консультация)",
+    "webinar": "дистанционно (вебинар)",
+    "conference": "дистанционно (конференция)",
+    "lecture": "дистанционно (видеолекция)",
+    "podcast": "дистанционно (подкаст)",
+    "case": "дистанционно (кейс с формой обратной связи)",
+}
+EVENT_KIND_004 = "Образовательное мероприятие"
+
+
+def _participant(row: dict[str, Any], *, coded: bool) -> str:
+    """A registration's person: both parents on one registration are one participant."""
+    if row["anonymous"]:
+        return ANONYMOUS
+    if coded:
+        return f"код {row['code']}"
+    names = [n.strip() for n in (row["full_name"], row["second_full_name"]) if (n or "").strip()]
+    return ", ".join(names) or ANONYMOUS
+
+
+def _lead(row: dict[str, Any], *, coded: bool) -> str:
+    if not row["lead_id"]:
+        return ""
+    if coded:
+        return staff_code(row["lead_id"])
+    name = f"{row['lead_last'] or ''} {row['lead_first'] or ''}".strip()
+    return name or row["lead_username"] or ""
+
+
+def _topic(value: str) -> str:
+    with translation.override("ru"):
+        return str(Topic(value).label) if value in Topic.values else value or ""
+
+
+def participants_header(rows: list[dict[str, Any]], *, service: Any, coded: bool) -> dict[str, str]:
+    """The header of «Реестр участников группового онлайн консультирования»: the consultation's
+    date, specialist and topic — several, separated by «; », when the period holds several."""
+
+    def distinct(values: Iterator[str]) -> str:
+        return "; ".join(dict.fromkeys(v for v in values if v))
+
+    return {
+        "Дата консультации": distinct(_local(service, r["date"], "%d.%m.%Y %H:%M") for r in rows),
+        "ФИО специалиста": distinct(_lead(r, coded=coded) for r in rows),
+        "Тематика консультирования": distinct(_topic(r["topic"]) for r in rows),
+    }
+
+
+def participants_row(
+    number: int, row: dict[str, Any], *, service: Any, coded: bool = False, dated: bool = False
+) -> list:
+    """A row of the participants' registry (regulation 002 Appendix 3). `dated` (a period of
+    several consultations) opens the note with the consultation's date, so each row says which
+    consultation it was; the lead's note is text about the client, left out of a coded copy."""
+    note = "" if coded else (row["note"] or "")
+    if dated:
+        when = _local(service, row["date"], "%d.%m.%Y %H:%M")
+        note = f"{when}: {note}" if note else when
+    return [number, _participant(row, coded=coded), note]
+
+
+def event_services_row(
+    number: int, row: dict[str, Any], *, service: Any, coded: bool = True
+) -> list:
+    """An event's participant as a row of the journal of services: a group consultation is a
+    service of the content kind, an educational event one of the event kind (regulation 004)."""
+    with translation.override("ru"):
+        kind = (
+            str(ServiceKind.CONTENT.label) if row["event_kind"] == "group" else f"{EVENT_KIND_004}"
+        )
+    return [
+        number,
+        _local(service, row["date"], "%d.%m.%Y"),
+        f"код {row['code']}",
+        _participant(row, coded=coded),
+        kind,
+        _EVENT_FORM_004.get(row["event_kind"], "дистанционно"),
+        _topic(row["topic"]),
+        _lead(row, coded=coded),
+    ]

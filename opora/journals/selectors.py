@@ -9,6 +9,7 @@ filters and the number of rows — never a name. The rows are streamed from the 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.journals import rows as journal_rows
+from opora.journals import sources
 from opora.journals.catalogue import FORMATS, FORMS, JournalForm
 from opora.scheduling.calendar import local_now
 
@@ -83,6 +85,43 @@ def journal_period_check(*, service: Any, date_from: dt.date, date_to: dt.date) 
             % {"days": (date_to - date_from).days + 1, "max": MAX_DAYS},
             code="period_too_long",
         )
+
+
+def _provided(key: str, period: dict[str, Any], consultant: Any) -> Any:
+    """The rows another domain provides for `key` in the period (None when nobody does); a
+    consultant reads the events they lead."""
+    provider = sources.provided_rows(key)
+    if provider is None:
+        return None
+    rows: Any = provider(period["service"], period["date_from"], period["date_to"])
+    if consultant is not None:
+        rows = rows.filter(lead_id=consultant.pk)
+    return rows
+
+
+class _Merged:
+    """Two streams of rows merged by their day: the requests' services (by `created_at`) and
+    the events' participants (by `date`), each row tagged with its builder."""
+
+    def __init__(self, requests: Any, events: Any) -> None:
+        self.requests, self.events = requests, events
+
+    def count(self) -> int:
+        return int(self.requests.count()) + int(self.events.count())
+
+    def iterator(self, chunk_size: int = CHUNK) -> Iterator[tuple[str, dict[str, Any]]]:
+        return heapq.merge(
+            (("request", r) for r in self.requests.iterator(chunk_size=chunk_size)),
+            (("event", r) for r in self.events.iterator(chunk_size=chunk_size)),
+            key=lambda tagged: tagged[1]["created_at" if tagged[0] == "request" else "date"],
+        )
+
+
+def _merged_row(number: int, tagged: tuple[str, dict[str, Any]], **extra: Any) -> list:
+    kind, row = tagged
+    if kind == "request":
+        return journal_rows.services_row(number, row, **extra)
+    return journal_rows.event_services_row(number, row, **extra)
 
 
 def journal_read(
@@ -152,12 +191,26 @@ def journal_read(
         if consultant is not None:
             qs = qs.filter(assigned_to=consultant)
         build, extra = journal_rows.services_row, {"service": service, "coded": coded}
+        events = _provided(sources.EVENT_SERVICES, period, consultant)
+        if events is not None:
+            # The events' participants join the requests' services, in the order of their days.
+            qs, build, extra = (
+                _Merged(qs, events),
+                _merged_row,
+                {"service": service, "coded": coded},
+            )
     elif form == "schedule-003":
         qs = journal_rows.schedule_values(**period, consultant=consultant)
         build, extra = journal_rows.schedule_row, {"coded": coded}
         header = {"Месяц": journal_rows.month_text(date_from)}
-    else:  # participants-002: no group consultations exist yet — the form without rows
-        qs, build, extra = None, None, {}
+    else:  # participants-002: the group consultations' participants (`journals.sources`)
+        qs = _provided(sources.PARTICIPANTS, period, consultant)
+        build, extra = journal_rows.participants_row, {"service": service, "coded": coded}
+        if qs is not None:
+            # A registry is small (a group's participants): its consultations read from its rows.
+            events = list({row["event_id"]: row for row in qs}.values())
+            header = journal_rows.participants_header(events, service=service, coded=coded)
+            extra["dated"] = len(events) > 1
     count = qs.count() if qs is not None else 0
     audit_record(
         actor=actor,
