@@ -627,6 +627,8 @@ def test_public_pages_on_a_phone(browser, live_server, axe_check, demo, lang):
             name = service.text("name", lang)
             visit(f"/s/{code}/", "service page", name=name)
             visit(f"/s/{code}/request/", "request form", name=name)
+            month = f"{local_now(service):%Y-%m}"
+            visit(f"/s/{code}/schedule/{month}/", "published schedule", name=name)
             if service.allows_anonymous:
                 visit(f"/s/{code}/anonymous/", "anonymous form", name=name)
             if service.allows_self_booking:

@@ -117,8 +117,8 @@ SERVICES_004 = JournalForm(
     widths=(6, 14, 16, 34, 30, 18, 40, 28),
 )
 
-# Regulation 003 Appendix 1, kept in Word and published on the service's site each month. Topic
-# and target group are not kept with a schedule yet: those cells are blank until they are.
+# Regulation 003 Appendix 1, kept in Word and published on the service's site each month (the
+# portal's schedule page, `portal.schedule`): topic and target group are the schedule's periods'.
 SCHEDULE_003 = JournalForm(
     code="schedule-003",
     title="График плановых дистанционных консультаций специалистов",

@@ -456,6 +456,8 @@ def schedule_values(
         "schedule__consultant__last_name",
         "schedule__consultant__username",
         "schedule__consultant__role",
+        "topic",
+        "target_group",
     ).order_by("date", "start_time", "schedule__consultant__last_name")
 
 
@@ -480,7 +482,7 @@ def schedule_row(number: int, row: dict[str, Any], *, coded: bool = False) -> li
             )
         forms = ", ".join(str(label).lower() for label in Consultation.Mode.labels)
         when = f"{row['date']:%d.%m.%Y}, {row['start_time']:%H:%M}–{row['end_time']:%H:%M}"
-        return ["", "", person, forms, when]
+        return [row["topic"], row["target_group"], person, forms, when]
 
 
 def numbered(rows: Iterator[Any], build: Any, **kwargs: Any) -> Iterator[list]:

@@ -243,3 +243,23 @@ def journal_read(
         rows=rows,
         header=header,
     )
+
+
+def schedule_public(*, service: Any, month: dt.date) -> Journal:
+    """The month's «График плановых дистанционных консультаций специалистов» (regulation 003
+    Appendix 1) as the service publishes it on its site (§3.6): the approved schedules only, the
+    specialists named with their positions (the form's own column; no client is in it). Read
+    live, so the published page and file change as soon as an approved schedule does."""
+    first = month.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    qs = journal_rows.schedule_values(service=service, date_from=first, date_to=last)
+    return Journal(
+        form=FORMS["schedule-003"],
+        service=service,
+        date_from=first,
+        date_to=last,
+        coded=False,
+        count=qs.count(),
+        rows=journal_rows.numbered(qs.iterator(chunk_size=CHUNK), journal_rows.schedule_row),
+        header={"Месяц": journal_rows.month_text(first)},
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from opora.portal import views
+from opora.portal import schedule, views
 
 app_name = "portal"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("<slug:code>/anonymous/", views.anonymous_new, name="anonymous"),
     path("<slug:code>/book/", views.book_start, name="book"),
     path("<slug:code>/book/time/", views.book_time, name="book_time"),
+    path("<slug:code>/schedule/<str:month>/", schedule.schedule_month, name="schedule_month"),
+    path("<slug:code>/schedule/<str:month>.docx", schedule.schedule_docx, name="schedule_docx"),
 ]

@@ -102,6 +102,10 @@ class SchedulePeriod(models.Model):
     date = models.DateField(_("date"))
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("to"))
+    # Regulation 003 Appendix 1 («График плановых дистанционных консультаций специалистов»):
+    # the planned consultation's topic and target group, published with the schedule.
+    topic = models.CharField(_("topic of the consultation"), max_length=300, blank=True)
+    target_group = models.CharField(_("target group"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["date", "start_time"]

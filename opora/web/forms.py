@@ -262,13 +262,23 @@ class ScheduleMonthForm(forms.Form):
         self,
         *args: Any,
         days: list[dt.date],
-        initial_periods: dict[dt.date, tuple[dt.time, dt.time]],
+        initial_periods: dict[dt.date, tuple[Any, ...]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.days = days
         for day in days:
-            start, end = initial_periods.get(day, (None, None))
+            start, end, topic, group = (*initial_periods.get(day, ()), None, None, "", "")[:4]
+            # Regulation 003 Appendix 1: the planned consultation's topic and target group.
+            self.fields[self.key(day, "topic")] = forms.CharField(
+                label=_("Topic of the consultation"),
+                required=False,
+                max_length=300,
+                initial=topic,
+            )
+            self.fields[self.key(day, "group")] = forms.CharField(
+                label=_("Target group"), required=False, max_length=300, initial=group
+            )
             self.fields[self.key(day, "from")] = forms.TimeField(
                 label=pgettext_lazy("time range", "From"),
                 required=False,
@@ -288,7 +298,13 @@ class ScheduleMonthForm(forms.Form):
 
     def rows(self) -> list[dict]:
         return [
-            {"date": d, "start": self[self.key(d, "from")], "end": self[self.key(d, "to")]}
+            {
+                "date": d,
+                "start": self[self.key(d, "from")],
+                "end": self[self.key(d, "to")],
+                "topic": self[self.key(d, "topic")],
+                "group": self[self.key(d, "group")],
+            }
             for d in self.days
         ]
 
@@ -307,13 +323,15 @@ class ScheduleMonthForm(forms.Form):
         return data
 
     @property
-    def periods(self) -> list[tuple[dt.date, dt.time, dt.time]]:
+    def periods(self) -> list[tuple[dt.date, dt.time, dt.time, str, str]]:
         out = []
         for day in self.days:
             start = self.cleaned_data.get(self.key(day, "from"))
             end = self.cleaned_data.get(self.key(day, "to"))
             if start is not None and end is not None:
-                out.append((day, start, end))
+                topic = self.cleaned_data.get(self.key(day, "topic")) or ""
+                group = self.cleaned_data.get(self.key(day, "group")) or ""
+                out.append((day, start, end, topic, group))
         return out
 
 

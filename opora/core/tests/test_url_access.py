@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from opora.accounts.models import Role, User
 from opora.accounts.policy import RULES, Action, roles_for
@@ -159,6 +160,11 @@ def code(r: Records) -> dict[str, Any]:
     return {"code": r.service.code}
 
 
+def code_month(r: Records) -> dict[str, Any]:
+    """The service's published schedule of this month (regulation 003 §3.6)."""
+    return {"code": r.service.code, "month": timezone.localdate().strftime("%Y-%m")}
+
+
 def missing(name: str) -> Kwargs:
     return lambda r: {name: MISSING}
 
@@ -201,6 +207,8 @@ ROUTES: dict[str, Route] = {
     "portal:anonymous": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no anonymity
     "portal:book": Route(None, code, expect=all_("404", *ROLES)),  # 1411: no self-booking
     "portal:book_time": Route(None, code, expect=all_("404", *ROLES)),
+    "portal:schedule_month": Route(None, code_month),
+    "portal:schedule_docx": Route(None, code_month),
     "portal:follow": Route(None, public_token, not_a_link),
     "portal:received": Route(None, public_token, not_a_link),
     "portal:choose": Route(None, public_token, not_a_link),

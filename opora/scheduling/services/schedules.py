@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import (
@@ -29,6 +30,11 @@ from opora.scheduling.services._common import (
 )
 
 
+def _planned(period: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`(date, start, end, topic, target group)`, the plan empty when not given."""
+    return (*period[:3], *[*period[3:5], "", ""][:2])
+
+
 @transaction.atomic
 def schedule_save(
     *,
@@ -36,9 +42,12 @@ def schedule_save(
     service: Any,
     consultant: Any,
     month: dt.date,
-    periods: list[tuple[dt.date, dt.time, dt.time]],
+    periods: Sequence[tuple[Any, ...]],
 ) -> Schedule:
     """Create or replace the working periods of a consultant's month.
+
+    A period is `(date, start, end)`, or `(date, start, end, topic, target group)` for a
+    planned consultation of regulation 003 (published on the service's page).
 
     Every period must lie inside the month, on a working day of the service and inside its
     consultation hours. All problems are reported at once (`ScheduleInvalid`); nothing is written
@@ -53,12 +62,13 @@ def schedule_save(
     month = month.replace(day=1)
     _check_consultant(service, consultant)
     calendar = ServiceCalendar(service)
+    periods = [_planned(p) for p in periods]
     errors: list[str] = []
-    for date, start, end in periods:
+    for date, start, end, *_plan in periods:
         errors += _period_errors(
             service=service, calendar=calendar, month=month, date=date, start=start, end=end
         )
-    errors += _overlap_errors((d, s, e, "") for d, s, e in periods)
+    errors += _overlap_errors((d, s, e, "") for d, s, e, *_plan in periods)
     if errors:
         raise ScheduleInvalid(errors)
 
@@ -70,8 +80,15 @@ def schedule_save(
         schedule.full_clean()
     schedule.periods.all().delete()
     rows = [
-        SchedulePeriod(schedule=schedule, date=d, start_time=s, end_time=e)
-        for d, s, e in sorted(periods)
+        SchedulePeriod(
+            schedule=schedule,
+            date=d,
+            start_time=s,
+            end_time=e,
+            topic=(topic or "").strip(),
+            target_group=(group or "").strip(),
+        )
+        for d, s, e, topic, group in sorted(periods)
     ]
     for row in rows:
         row.full_clean(exclude={"schedule"}, validate_unique=False, validate_constraints=False)

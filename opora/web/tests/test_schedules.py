@@ -242,3 +242,22 @@ def test_handoff_page_says_when_the_mail_server_refused_the_list(
     html = client.get(url, {"date": today.isoformat()}).content.decode()
     assert "Не доставлено" in html and "попыток: 1" in html
     assert "✓</span> Отправлено" not in html
+
+
+def test_month_entry_keeps_the_planned_topic_and_target_group(
+    client, coordinator, consultant, month
+):
+    """Regulation 003 Appendix 1: a day's planned consultation has a topic and a target group,
+    published with the schedule; they come back in the form when it is opened again."""
+    client.force_login(coordinator)
+    days = working_days_in_month(consultant.services.first(), month)
+    key = f"d{days[0]:%Y%m%d}"
+    data = {f"d{d:%Y%m%d}_{p}": "" for d in days for p in ("from", "to", "topic", "group")}
+    data.update({f"{key}_from": "14:00", f"{key}_to": "18:00"})
+    data.update({f"{key}_topic": "Агрессия у подростков", f"{key}_group": "Родители подростков"})
+    assert client.post(edit_url(consultant, month), data).status_code == 303
+    period = SchedulePeriod.objects.get()
+    assert (period.topic, period.target_group) == ("Агрессия у подростков", "Родители подростков")
+    html = client.get(edit_url(consultant, month)).content.decode()
+    assert 'value="Агрессия у подростков"' in html and 'value="Родители подростков"' in html
+    assert f'id="id_{key}_topic"' in html and f'for="id_{key}_topic"' in html

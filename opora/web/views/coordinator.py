@@ -147,9 +147,12 @@ def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpR
     schedule = schedule_for(service=service, consultant=consultant, month=month_date)
     days = working_days_in_month(service, month_date)
     if schedule is not None:
-        initial: dict[dt.date, tuple[dt.time, dt.time]] = {}
+        initial: dict[dt.date, tuple[Any, ...]] = {}
         for period in schedule.periods.all():
-            initial.setdefault(period.date, (period.start_time, period.end_time))
+            initial.setdefault(
+                period.date,
+                (period.start_time, period.end_time, period.topic, period.target_group),
+            )
         extra_days = sorted(set(initial) - set(days))
         days = sorted(set(days) | set(extra_days))
     else:

@@ -538,6 +538,15 @@ def month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+# Planned consultations of the demo schedules: (topic, target group), synthetic.
+DEMO_PLANS = (
+    ("Адаптация ребёнка в детском саду и школе", "Родители детей дошкольного возраста"),
+    ("Трудное поведение: как реагировать спокойно", "Родители детей с РАС"),
+    ("Сон и режим дня ребёнка", "Родители детей с инвалидностью"),
+    ("Эмоциональное выгорание родителей", "Родители, воспитывающие детей с инвалидностью"),
+)
+
+
 class Command(BaseCommand):
     help = (
         "Load the synthetic demo: the 1411 service, one user per role, consultants with approved "
@@ -786,9 +795,16 @@ class Command(BaseCommand):
         today = timezone.localdate(timezone=service.tz)
         approved = 0
         for month in (month_start(today), month_start(today, 1)):
+            # Every fourth day a planned consultation with its topic and target group
+            # (regulation 003 Appendix 1, published on the service's page).
             periods = [
-                (day, service.consultation_opens, service.consultation_closes)
-                for day in working_days_in_month(service, month)
+                (
+                    day,
+                    service.consultation_opens,
+                    service.consultation_closes,
+                    *(DEMO_PLANS[(i // 4) % len(DEMO_PLANS)] if i % 4 == 0 else ("", "")),
+                )
+                for i, day in enumerate(working_days_in_month(service, month))
             ]
             for consultant in consultants:
                 schedule = Schedule.objects.filter(
