@@ -5,13 +5,15 @@ render. Authentication: `Authorization: Bearer <token>` (see `opora create_api_t
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Status
+from ninja import NinjaAPI, Status
 from ninja.operation import Operation
+from ninja.params.functions import Query  # what `ninja.Query(...)` calls; typed for mypy
 
 from opora.accounts.models import User
 from opora.accounts.policy import Action, require
@@ -99,6 +101,8 @@ api.add_router("", make_events_router(WRITE_ERRORS))  # /events, /certificates (
 
 def _actor(request: HttpRequest, action: Action) -> User:
     """The token's user, when the policy lets their role take `action` at all (else 403)."""
+    # ninja sets `request.auth` to what BearerAuth.authenticate returned (the token's User);
+    # Django's HttpRequest does not declare it.
     user: User = request.auth  # type: ignore[attr-defined]
     require(user, action)
     return user
@@ -183,7 +187,7 @@ def _booking_for_reading(user: User, booking_id: int) -> Booking:
 
 
 @api.post("/eligibility/check", response={200: EligibilityOut, **ERRORS}, tags=["eligibility"])
-def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
+def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict[str, Any]:
     """Check an IIN and full name against ЦБД/ЦБДИ (regulation 001 §3). Every check is recorded."""
     user = _actor(request, Action.ELIGIBILITY_CHECK)
     service = _eligibility_service(data.service)
@@ -205,7 +209,7 @@ def eligibility_check(request: HttpRequest, data: EligibilityIn) -> dict:
 @api.get("/slots", response={200: SlotListOut, **ERRORS}, tags=["slots"])
 def slots_on_date(
     request: HttpRequest, date: dt.date, service: str = SERVICE_CODE, consultant: int | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Free slots of a service on a date (the service's local calendar day)."""
     user = _actor(request, Action.SLOTS_VIEW)
     check_date(date)  # years 1900-2100: 400 with the message, never an overflow

@@ -15,5 +15,7 @@ class BearerAuth(HttpBearer):
         if api_token is None:
             return None
         request.user = api_token.user
+        # Which token acted, kept on the request (opora.accounts.actors); HttpRequest does not
+        # declare the attribute.
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user

@@ -12,7 +12,8 @@ from typing import Literal
 
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router
+from ninja import Router
+from ninja.params.functions import Path, Query  # what `ninja.Path(...)` calls; typed for mypy
 
 from opora.api.schemas import ErrorOut, InvalidOut, ValidationErrorOut
 from opora.core.errors import NotFound
@@ -75,6 +76,7 @@ def journal_export(
     if found is None:
         raise NotFound(_("Unknown service “%(code)s”.") % {"code": service})
     journal = journal_read(
+        # The token's User, set by ninja from BearerAuth (HttpRequest does not declare `auth`).
         actor=request.auth,  # type: ignore[attr-defined]
         service=found,
         form=form,

@@ -1,13 +1,19 @@
 """Domain errors carry a translatable message a person can act on, and a stable code for the API."""
 
-from django.utils.functional import Promise
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # A str or a lazy translation (`gettext_lazy`): what Django's forms and messages accept.
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
     code = "invalid"
     http_status = 400
 
-    def __init__(self, message: str | Promise, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, code: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message
         if code:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.policy import Action, can
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
+from opora.intake.models import ServiceRequest
 from opora.mail import selectors, services
 from opora.mail.forms import AnswerForm, AssignForm
 from opora.mail.models import OutgoingLetter
@@ -22,7 +27,7 @@ ANSWER_FIELDS = {"answer_required": "body", "answer_too_long": "body", "files": 
 
 
 @role_required(Action.WRITTEN_VIEW)
-def written_list(request: HttpRequest) -> HttpResponse:
+def written_list(request: StaffRequest) -> HttpResponse:
     waiting_only = request.GET.get("show") != "all"
     services, all_services = list_services(request)
     rows = []
@@ -48,10 +53,12 @@ def written_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -> dict:
+def _thread_context(
+    request: StaffRequest, req: ServiceRequest, form: AnswerForm | None = None
+) -> dict[str, Any]:
     user = request.user
     can_answer = services.can_answer(user, req)
-    ctx = {
+    ctx: dict[str, Any] = {
         "nav": "written",
         "req": req,
         "items": selectors.thread(request=req),
@@ -72,7 +79,7 @@ def _thread_context(request: HttpRequest, req, form: AnswerForm | None = None) -
 
 @role_required(Action.WRITTEN_VIEW, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
-def thread(request: HttpRequest, pk: int) -> HttpResponse:
+def thread(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
     except DomainError as err:
@@ -115,7 +122,7 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.WRITTEN_ASSIGN, service_from=request_service_get)
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
     except DomainError as err:
@@ -136,7 +143,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Action.WRITTEN_VIEW)
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: StaffRequest, pk: int) -> HttpResponseBase:
     try:
         att = selectors.attachment_get(actor=request.user, service=request.service, pk=pk)
     except DomainError as err:
@@ -151,7 +158,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Action.MAIL_QUARANTINE)
-def quarantine(request: HttpRequest) -> HttpResponse:
+def quarantine(request: StaffRequest) -> HttpResponse:
     return page(
         request,
         "mail/quarantine.html",
@@ -161,7 +168,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 
 @role_required(Action.MAIL_QUARANTINE)
 @require_POST
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         letter = selectors.quarantined_get(service=request.service, pk=pk)
         released = services.inbound_release(actor=request.user, message=letter)
@@ -170,9 +177,11 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
             return lookup_error(request, err)
         messages.error(request, str(err.message))
         return redirect("mail:quarantine")
+    registered = released.request
+    assert registered is not None  # inbound_release refuses a letter it cannot register
     messages.success(
         request,
-        _("The letter is registered as request %(code)s.") % {"code": released.request.public_code},
+        _("The letter is registered as request %(code)s.") % {"code": registered.public_code},
     )
     return go(request, reverse("mail:quarantine"))
 
@@ -182,7 +191,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_TAKE_WRITTEN, service_from=request_service_get)
 @require_POST
-def take_up(request: HttpRequest, pk: int) -> HttpResponse:
+def take_up(request: StaffRequest, pk: int) -> HttpResponse:
     """The consultant takes the thread up as a written consultation."""
     try:
         req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
@@ -201,7 +210,7 @@ def take_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_TAKE_WRITTEN, service_from=request_service_get)
 @require_POST
-def close_written(request: HttpRequest, pk: int) -> HttpResponse:
+def close_written(request: StaffRequest, pk: int) -> HttpResponse:
     """The written consultation is answered: closed; the protocol page opens."""
     try:
         req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)

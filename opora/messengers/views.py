@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.policy import Action, can
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.messengers import selectors, services
 from opora.messengers.adapters import get_adapter
@@ -63,7 +64,7 @@ def webhook(request: HttpRequest, channel: str, slug: str) -> HttpResponse:
 
 
 @role_required(Action.MESSENGER_VIEW)
-def conversation_list(request: HttpRequest) -> HttpResponse:
+def conversation_list(request: StaffRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
     conversations = list(
         selectors.conversations_for_staff(actor=request.user, unanswered_only=not show_all)
@@ -71,7 +72,8 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     # Conversations of every service the user works for: each row names its service.
     by_pk = {s.pk: s for s in request.staff_services}
     for conversation in conversations:
-        conversation.service = by_pk.get(conversation.account.service_id)
+        # Read by the template; the service rows are loaded once above, not once per row.
+        conversation.service = by_pk.get(conversation.account.service_id)  # type: ignore[attr-defined]
     return page(
         request,
         "messengers/conversations.html",
@@ -81,7 +83,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Action.MESSENGER_VIEW)
 @require_http_methods(["GET", "POST"])
-def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         conversation = selectors.conversation_get(actor=request.user, pk=pk)
     except DomainError as err:
@@ -115,7 +117,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_TAKE_WRITTEN)
 @require_POST
-def take_up(request: HttpRequest, pk: int) -> HttpResponse:
+def take_up(request: StaffRequest, pk: int) -> HttpResponse:
     """The consultant takes the conversation up as a written consultation (issue 12)."""
     try:
         conversation = selectors.conversation_get(actor=request.user, pk=pk)
@@ -132,7 +134,7 @@ def take_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_TAKE_WRITTEN)
 @require_POST
-def close_written(request: HttpRequest, pk: int) -> HttpResponse:
+def close_written(request: StaffRequest, pk: int) -> HttpResponse:
     """The written consultation is answered: closed; the protocol page opens."""
     try:
         conversation = selectors.conversation_get(actor=request.user, pk=pk)

@@ -487,7 +487,9 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             "slot": when,
             "zone_label": zone_label(service, when.starts_at if when else None),
             "join_open": join_open,
-            "join_url": selectors.join_url(booking=upcoming) if join_open else "",
+            "join_url": selectors.join_url(booking=upcoming)
+            if join_open and upcoming is not None
+            else "",
             "join_opens_at": upcoming.slot.starts_at - JOIN_EARLY if upcoming else None,
             "can_book": may_book and state in ("new", "failed"),
             "can_change": may_book and upcoming is not None,
@@ -645,7 +647,7 @@ def ics(request: HttpRequest, token: str) -> HttpResponse:
     """The active booking as an .ics file for the client's calendar."""
     service_request = _by_token(token)
     booking = selectors.booking_active(request=service_request) if service_request else None
-    if booking is None:
+    if service_request is None or booking is None:
         return _not_found(request)
     body = booking_ics(booking, join_url=selectors.join_url(booking=booking))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

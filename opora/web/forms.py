@@ -35,6 +35,22 @@ def parse_date(value: str | None) -> dt.date | None:
     return parse_date_param(value)
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """`form.fields[name]`, a choice field (Django types the form's fields as plain `Field`)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """`form.fields[name]`, a model choice field (its queryset is set per request)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field")
+    return field
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -106,7 +122,7 @@ class RequestForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
-    region = forms.ModelChoiceField(
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("— choose —")
     )
     desired_date = SaneDateField(label=_("Desired date"), required=False, widget=DateInput)
@@ -136,7 +152,7 @@ class RequestForm(forms.Form):
         kwargs.setdefault("auto_id", "request_%s")
         super().__init__(*args, **kwargs)
         self.service = service
-        self.fields["region"].queryset = service_regions(service=service)
+        model_choice_field(self, "region").queryset = service_regions(service=service)
         if service.requires_eligibility:
             self.fields["iin"].required = True
         if service.allows_anonymous and not service.requires_eligibility:
@@ -148,8 +164,9 @@ class RequestForm(forms.Form):
         value = self.cleaned_data["iin"]
         return clean_iin_value(value) if value.strip() else ""
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         date, time = data.get("desired_date"), data.get("desired_time")
         if time and not date:
             self.add_error("desired_date", _("Enter the date as well as the time."))
@@ -202,10 +219,10 @@ class SlotFilterForm(forms.Form):
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialty"].choices = [("", _("Any specialty"))] + [
+        choice_field(self, "specialty").choices = [("", _("Any specialty"))] + [
             (s, s) for s in consultant_specialties(service=service)
         ]
-        self.fields["consultant"].choices = [("", _("Any consultant"))] + [
+        choice_field(self, "consultant").choices = [("", _("Any consultant"))] + [
             (str(c.pk), f"{c.display_name} — {c.specialty}" if c.specialty else c.display_name)
             for c in service_consultants(service=service)
         ]
@@ -308,8 +325,9 @@ class ScheduleMonthForm(forms.Form):
             for d in self.days
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for day in self.days:
             kf, kt = self.key(day, "from"), self.key(day, "to")
             start, end = data.get(kf), data.get(kt)
@@ -350,8 +368,10 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = _choices_with_any(Channel.choices, _("All channels"))
-        self.fields["status"].choices = _choices_with_any(
+        choice_field(self, "channel").choices = _choices_with_any(
+            Channel.choices, _("All channels")
+        )
+        choice_field(self, "status").choices = _choices_with_any(
             ServiceRequest.Status.choices, _("All statuses")
         )
 
@@ -375,9 +395,10 @@ class ReferralForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = _choices_with_any(Country.choices, _("Any country"))
-        self.fields["region"].queryset = Region.objects.order_by("country", "name_ru")
-        self.fields["region"].empty_label = _("— whole country —")
+        choice_field(self, "country").choices = _choices_with_any(Country.choices, _("Any country"))
+        region = model_choice_field(self, "region")
+        region.queryset = Region.objects.order_by("country", "name_ru")
+        region.empty_label = _("— whole country —")
 
 
 class ReferralSearchForm(forms.Form):
@@ -389,13 +410,13 @@ class ReferralSearchForm(forms.Form):
         max_length=200,
         help_text=_("Words from the question, for example: autism, benefit, school"),
     )
-    region = forms.ModelChoiceField(
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
         label=_("Region"), queryset=None, required=False, empty_label=_("Any region")
     )
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = service_regions(service=service)
+        model_choice_field(self, "region").queryset = service_regions(service=service)
 
 
 class ReferralSendForm(forms.Form):
@@ -436,20 +457,23 @@ class RegistryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, service: Service, with_consultant: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = _choices_with_any(Channel.choices, _("All channels"))
-        self.fields["status"].choices = _choices_with_any(
+        choice_field(self, "channel").choices = _choices_with_any(
+            Channel.choices, _("All channels")
+        )
+        choice_field(self, "status").choices = _choices_with_any(
             ServiceRequest.Status.choices, _("All statuses")
         )
         if with_consultant:
-            self.fields["consultant"].choices = _choices_with_any(
+            choice_field(self, "consultant").choices = _choices_with_any(
                 [(str(c.pk), c.display_name) for c in service_consultants(service=service)],
                 _("Any consultant"),
             )
         else:
             del self.fields["consultant"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end of the period must not be before its start."))

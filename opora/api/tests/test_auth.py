@@ -19,8 +19,9 @@ def client() -> Client:
 
 
 def get(client: Client, url: str, raw: str | None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"} if raw is not None else {}
-    return client.get(url, **headers)
+    if raw is None:
+        return client.get(url)
+    return client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
 @pytest.mark.django_db

@@ -166,6 +166,7 @@ def test_letter_about_a_known_client_keeps_its_address_on_the_request(
     )
     assert message.status != InboundMessage.Status.QUARANTINED
     request = message.request
+    assert request is not None
     assert request.client is None and request.email == NEW_EMAIL
     checked = request_check_eligibility(
         actor=operator, request=request, iin=parent_iin, full_name=FULL_NAME

@@ -1,5 +1,7 @@
 """The referral directory pages and "Send a referral" / counting on the request page."""
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -30,7 +32,11 @@ def entry(head):
 
 
 def _request(service, operator, **kw):
-    defaults = {"full_name": "Сидорова Анна", "phone": "+7 701 000 00 01", "channel": "portal"}
+    defaults: dict[str, Any] = {
+        "full_name": "Сидорова Анна",
+        "phone": "+7 701 000 00 01",
+        "channel": "portal",
+    }
     defaults.update(kw)
     return request_create(actor=operator, service=service, **defaults)
 

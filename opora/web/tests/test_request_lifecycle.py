@@ -53,6 +53,7 @@ def test_not_found_is_headlined_in_the_regulations_words_with_its_ground(
     from opora.registry.iin import make_iin
 
     unknown = make_iin(dt.date(1990, 1, 1), "F", 5) or make_iin(dt.date(1990, 1, 1), "F", 6)
+    assert unknown is not None
     html = _check(operator_client, unknown, "Петрова Анна")
     assert EligibilityCheck.objects.get().reason == "not_registered"
     # Regulation 001 §3.3: «по данному ИИН получатель пособия … не зарегистрирован».

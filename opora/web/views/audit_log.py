@@ -29,7 +29,7 @@ from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.audit import AuditEventType, audit_record, is_personal_data_read
 from opora.core.inputs import SaneDateField
 from opora.core.models import AuditEvent
-from opora.web.forms import DateInput
+from opora.web.forms import DateInput, choice_field
 from opora.web.views.common import page
 
 PER_PAGE = 50
@@ -55,7 +55,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = [("", _("All events"))] + [
+        choice_field(self, "event_type").choices = [("", _("All events"))] + [
             (t.value, t.value) for t in AuditEventType
         ]
 

@@ -10,7 +10,8 @@ from opora.accounts.policy import ADMIN, Action, start_role
 from opora.web.decorators import forbidden, role_required
 from opora.web.views.common import page
 
-HOME_BY_ROLE = {
+# A role (`Role`, a str) → the name of its start page.
+HOME_BY_ROLE: dict[str, str] = {
     Role.OPERATOR: "operator_console",
     Role.COORDINATOR: "coordinator_schedules",
     Role.HEAD: "head_schedules",
@@ -30,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
     role = start_role(user)
     if role == ADMIN:
         return redirect("admin:index")
-    target = HOME_BY_ROLE.get(role)
+    target = HOME_BY_ROLE.get(role) if role is not None else None
     if target is None:
         return forbidden(request)
     return redirect(target)

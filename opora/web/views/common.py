@@ -8,11 +8,21 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError, NotFound
 from opora.core.errors import PermissionDenied as DomainPermissionDenied
+from opora.core.models import Service
 from opora.scheduling.calendar import local_now
 from opora.web.decorators import forbidden
+
+
+class HtmxStaffRequest(StaffRequest):
+    """A staff page's request that also answers htmx (`request.htmx`, set by django-htmx's
+    middleware on every request; for type checking only)."""
+
+    htmx: HtmxDetails
 
 
 def page(
@@ -58,7 +68,7 @@ SCOPE_ALL = "all"
 SCOPE_CURRENT = "current"
 
 
-def list_services(request: HttpRequest) -> tuple[list[Any], bool]:
+def list_services(request: StaffRequest) -> tuple[list[Service], bool]:
     """The services a staff list shows, and whether that is all of the user's: `?scope=all`
     («Все мои службы») or `?scope=current`, else the choice made last in this browser."""
     scope = request.GET.get("scope", "")
@@ -72,7 +82,7 @@ def list_services(request: HttpRequest) -> tuple[list[Any], bool]:
     return [request.service], False
 
 
-def today(service: Any) -> dt.date:
+def today(service: Service) -> dt.date:
     return local_now(service).date()
 
 

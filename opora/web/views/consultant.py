@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 from opora.accounts.policy import Action
+from opora.accounts.workplace import StaffRequest
 from opora.intake.topics import request_topic
 from opora.scheduling import selectors as scheduling_selectors
 from opora.web.decorators import role_required
@@ -15,7 +16,7 @@ from opora.web.views.common import page, today
 
 
 @role_required(Action.CONSULTATION_DAY)
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: StaffRequest) -> HttpResponse:
     local_today = today(request.service)
     date = parse_date(request.GET.get("date")) or local_today
     bookings = scheduling_selectors.consultant_day(consultant=request.user, date=date)

@@ -7,12 +7,13 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.policy import Action
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.scheduling import selectors as scheduling_selectors
 from opora.scheduling import services as scheduling_services
@@ -43,7 +44,7 @@ def _schedules_url(month: dt.date) -> str:
 
 
 def _schedules_page(
-    request: HttpRequest, month: dt.date, status: int = 200, **extra: Any
+    request: StaffRequest, month: dt.date, status: int = 200, **extra: Any
 ) -> HttpResponse:
     service = request.service
     local_today = today(service)
@@ -74,7 +75,7 @@ def _schedules_page(
 
 
 @role_required(Action.SCHEDULE_PREPARE)
-def schedules(request: HttpRequest) -> HttpResponse:
+def schedules(request: StaffRequest) -> HttpResponse:
     month = parse_month(request.GET.get("month")) or next_month(
         today(request.service).replace(day=1)
     )
@@ -83,7 +84,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
 
 @role_required(Action.SCHEDULE_PREPARE)
 @require_POST
-def schedule_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_submit(request: StaffRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)
     if schedule is None:
         raise Http404
@@ -102,7 +103,7 @@ def schedule_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.SCHEDULE_PREPARE)
 @require_POST
-def schedule_import(request: HttpRequest) -> HttpResponse:
+def schedule_import(request: StaffRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     month = parse_month(request.POST.get("month")) or next_month(
         today(request.service).replace(day=1)
@@ -137,7 +138,7 @@ def schedule_import(request: HttpRequest) -> HttpResponse:
 
 @role_required(Action.SCHEDULE_PREPARE)
 @require_http_methods(["GET", "POST"])
-def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpResponse:
+def schedule_edit(request: StaffRequest, consultant_id: int, month: str) -> HttpResponse:
     """One row per working day; pre-filled with the consultation hours as a suggestion."""
     service = request.service
     month_date = parse_month(month)
@@ -162,7 +163,8 @@ def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpR
     form = ScheduleMonthForm(
         request.POST if request.method == "POST" else None, days=days, initial_periods=initial
     )
-    headline, items = "", []
+    headline = ""
+    items: list[str] = []
     if request.method == "POST" and editable and form.is_valid():
         try:
             scheduling_services.schedule_save(
@@ -198,7 +200,7 @@ def schedule_edit(request: HttpRequest, consultant_id: int, month: str) -> HttpR
 
 @role_required(Action.SCHEDULE_PREPARE)
 @require_http_methods(["GET", "POST"])
-def handoff(request: HttpRequest) -> HttpResponse:
+def handoff(request: StaffRequest) -> HttpResponse:
     """The day's requests (the list that goes out at the hand-off time) and whether it went."""
     service = request.service
     date = parse_date(request.GET.get("date") or request.POST.get("date")) or today(service)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -25,11 +25,12 @@ from openpyxl import Workbook
 from opora.accounts.policy import Action
 from opora.consultations.models import Topic
 from opora.core.exports import FORMULA_STARTS, plain_text, write_row
-from opora.core.models import Organisation, Region
+from opora.core.models import Organisation, Region, Service
 from opora.intake.models import Channel, ServiceForm, ServiceKind
 from opora.journals import dashboards as d
 from opora.quality.models import Evaluation
 from opora.web.decorators import role_required
+from opora.web.forms import model_choice_field
 from opora.web.templatetags.charts import Chart, bars, lines, stacked
 from opora.web.views.common import page
 
@@ -44,24 +45,24 @@ class DashboardForm(forms.Form):
     date_to = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    service = forms.ModelChoiceField(
+    service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
         label=gettext_lazy("Service"), queryset=None, required=False, empty_label="—"
     )
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label=gettext_lazy("Organisation"), queryset=None, required=False, empty_label="—"
     )
-    region = forms.ModelChoiceField(
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
         label=gettext_lazy("Region"), queryset=None, required=False, empty_label="—"
     )
 
-    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = services.order_by("name")
+        model_choice_field(self, "service").queryset = services.order_by("name")
         ids = list(services.values_list("pk", flat=True))
-        self.fields["organisation"].queryset = Organisation.objects.filter(
+        model_choice_field(self, "organisation").queryset = Organisation.objects.filter(
             Q(intake_services__in=ids) | Q(provided_services__in=ids)
         ).distinct()
-        self.fields["region"].queryset = Region.objects.order_by("name_ru")
+        model_choice_field(self, "region").queryset = Region.objects.order_by("name_ru")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -271,6 +272,7 @@ def export(chart: Chart, fmt: str) -> HttpResponse:
     else:
         book = Workbook()
         sheet = book.active
+        assert sheet is not None  # a new workbook has its one worksheet
         sheet.title = chart.key[:31]
         write_row(sheet, chart.columns)
         for row in chart.rows:

@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy
+from opora.accounts.actors import Actor
 from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest
+from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.notifications.outbox import Outbox, outbox_failed
 from opora.notifications.services import outbox_delivery_retry
@@ -94,7 +96,7 @@ _RELATED = {
 }
 
 
-def failed_deliveries(*, actor: Any, service: Any) -> list[FailedDelivery]:
+def failed_deliveries(*, actor: Actor, service: Service | None) -> list[FailedDelivery]:
     """Failed deliveries of every outbox for the actor's current service (an administrator also
     sees those that belong to no service), newest first."""
     sees_unowned = policy.sees_every_service(actor)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opora.accounts.policy import Action
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.scheduling import services as scheduling_services
 from opora.web.decorators import role_required
@@ -17,7 +18,7 @@ from opora.web.selectors import schedule_get, schedules_submitted
 from opora.web.views.common import go, page
 
 
-def _page(request: HttpRequest, status: int = 200, **extra: object) -> HttpResponse:
+def _page(request: StaffRequest, status: int = 200, **extra: object) -> HttpResponse:
     ctx: dict[str, object] = {
         "nav": "approvals",
         "schedules": list(schedules_submitted(service=request.service)),
@@ -28,13 +29,13 @@ def _page(request: HttpRequest, status: int = 200, **extra: object) -> HttpRespo
 
 
 @role_required(Action.SCHEDULE_APPROVE)
-def schedules(request: HttpRequest) -> HttpResponse:
+def schedules(request: StaffRequest) -> HttpResponse:
     return _page(request)
 
 
 @role_required(Action.SCHEDULE_APPROVE)
 @require_POST
-def schedule_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_approve(request: StaffRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)
     if schedule is None:
         raise Http404
@@ -53,7 +54,7 @@ def schedule_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.SCHEDULE_APPROVE)
 @require_POST
-def schedule_return(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_return(request: StaffRequest, pk: int) -> HttpResponse:
     schedule = schedule_get(service=request.service, pk=pk)
     if schedule is None:
         raise Http404

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import islice
-from typing import Any
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from opora.accounts import policy
 from opora.accounts.policy import Action
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
+from opora.core.models import Service
 from opora.intake import selectors as intake_selectors
 from opora.journals.catalogue import FORMATS, FORMS
 from opora.journals.documents import CONTENT_TYPES, filename, journal_document
@@ -41,7 +42,7 @@ def journal_url(form: str) -> str:
     return reverse("journal", args=[form])
 
 
-def _period(form: RegistryFilterForm, service: Any) -> tuple[dt.date, dt.date]:
+def _period(form: RegistryFilterForm, service: Service) -> tuple[dt.date, dt.date]:
     """The filter's period; the current month by default."""
     today = local_now(service).date()
     data = getattr(form, "cleaned_data", {})
@@ -50,7 +51,7 @@ def _period(form: RegistryFilterForm, service: Any) -> tuple[dt.date, dt.date]:
     return start, max(start, end)
 
 
-def _journal(request: StaffRequest, code: str) -> HttpResponse:
+def _journal(request: StaffRequest, code: str) -> HttpResponseBase:
     try:
         journal_form = journal_form_get(code)
     except DomainError as err:
@@ -131,18 +132,18 @@ def _journal(request: StaffRequest, code: str) -> HttpResponse:
 
 
 @role_required(Action.JOURNAL_VIEW)
-def journal(request: StaffRequest, form: str) -> HttpResponse:
+def journal(request: StaffRequest, form: str) -> HttpResponseBase:
     """One journal of the catalogue (`journals.catalogue.FORMS`)."""
     return _journal(request, form)
 
 
 @role_required(Action.JOURNAL_VIEW)
-def journal_requests(request: StaffRequest) -> HttpResponse:
+def journal_requests(request: StaffRequest) -> HttpResponseBase:
     """«Журнал регистрации заявок на дистанционное консультирование (д/к)», regulation 002."""
     return _journal(request, "requests-002")
 
 
 @role_required(Action.JOURNAL_VIEW)
-def journal_appeals(request: StaffRequest) -> HttpResponse:
+def journal_appeals(request: StaffRequest) -> HttpResponseBase:
     """«Журнал учета обращений граждан в дистанционную приемную», regulation 003."""
     return _journal(request, "appeals-003")

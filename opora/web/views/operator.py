@@ -9,17 +9,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opora.accounts.models import User
 from opora.accounts.policy import Action
 from opora.core.errors import Conflict, DomainError
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
-from opora.intake.models import Referral, RefusalGround, ServiceRequest
+from opora.intake.models import Client, Referral, RefusalGround, ServiceRequest
 from opora.registry import services as registry_services
 from opora.registry.iin import IINError
 from opora.registry.models import EligibilityCheck
@@ -51,7 +52,14 @@ from opora.web.selectors import (
     slot_get,
     staff_request_queue,
 )
-from opora.web.views.common import attach_error, go, list_services, lookup_error, page
+from opora.web.views.common import (
+    HtmxStaffRequest,
+    attach_error,
+    go,
+    list_services,
+    lookup_error,
+    page,
+)
 
 SEARCH_MIN_CHARS = 3
 # Which form field a service's DomainError is about, by its code.
@@ -72,7 +80,7 @@ REDIRECT_FIELDS = {"referral_required": "referral_text"}
 BOOKABLE = {ServiceRequest.Status.NEW, ServiceRequest.Status.BOOKED}
 
 
-def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _console_context(request: HtmxStaffRequest, **extra: Any) -> dict[str, Any]:
     service = request.service
     ctx: dict[str, Any] = {
         "nav": "operator",
@@ -87,13 +95,13 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 
 @role_required(Action.REQUEST_QUEUE)
-def console(request: HttpRequest) -> HttpResponse:
+def console(request: HtmxStaffRequest) -> HttpResponse:
     return page(request, "web/operator/console.html", _console_context(request))
 
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def client_search(request: HttpRequest) -> HttpResponse:
+def client_search(request: HtmxStaffRequest) -> HttpResponse:
     """Search as you type. POST, so an IIN or a phone never lands in a URL or an access log."""
     q = request.POST.get("q", "").strip()
     clients = None
@@ -105,7 +113,7 @@ def client_search(request: HttpRequest) -> HttpResponse:
     return page(request, "web/operator/console.html", _console_context(request, **ctx))
 
 
-def _client_for_iin(actor: Any, iin: str) -> Any:
+def _client_for_iin(actor: User, iin: str) -> Client | None:
     """A known client with exactly this IIN, to prefill phones and region."""
     for client in intake_selectors.client_search(actor=actor, query=iin, limit=5):
         if client.iin == iin:
@@ -115,7 +123,7 @@ def _client_for_iin(actor: Any, iin: str) -> Any:
 
 # Regulation 001 §3.3: the grounds a negative check refuses on. A name that does not match is not
 # a ground yet: the caller may have spelt it differently, so nothing is pre-selected.
-_REASON_GROUND = {
+_REASON_GROUND: dict[str, RefusalGround] = {
     EligibilityCheck.Reason.NOT_REGISTERED: RefusalGround.NOT_REGISTERED,
     EligibilityCheck.Reason.INACTIVE: RefusalGround.NOT_REGISTERED,
     EligibilityCheck.Reason.DISABILITY_EXPIRED: RefusalGround.NOT_REGISTERED,
@@ -147,7 +155,7 @@ def _refuse_form_for(check_obj: EligibilityCheck) -> RefuseForm:
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def check(request: HttpRequest) -> HttpResponse:
+def check(request: HtmxStaffRequest) -> HttpResponse:
     """Regulation 001 §3.2–3.4: look the IIN and full name up; show the answer to read."""
     service = request.service
     ctx: dict[str, Any] = {}
@@ -197,7 +205,7 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: HtmxStaffRequest) -> HttpResponse:
     """Regulation 001 §6: register the request, then go on to booking."""
     service = request.service
     form = RequestForm(request.POST, service=service)
@@ -252,7 +260,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 # --- one request ---------------------------------------------------------------------------------
 
 
-def _get_request(request: HttpRequest, pk: int) -> ServiceRequest:
+def _get_request(request: HtmxStaffRequest, pk: int) -> ServiceRequest:
     return intake_selectors.request_get(actor=request.user, pk=pk)
 
 
@@ -279,7 +287,7 @@ def _active(bookings: list[Booking], service_request: ServiceRequest) -> Booking
     return active
 
 
-def _referral_search(request: HttpRequest) -> tuple[ReferralSearchForm, list[Referral] | None]:
+def _referral_search(request: HtmxStaffRequest) -> tuple[ReferralSearchForm, list[Referral] | None]:
     """The directory search on the request page (GET ref-q, ref-region); None until searched."""
     service = request.service
     params = request.GET if "ref-q" in request.GET or "ref-region" in request.GET else None
@@ -296,7 +304,7 @@ def _referral_search(request: HttpRequest) -> tuple[ReferralSearchForm, list[Ref
 
 
 def _request_page(
-    request: HttpRequest, service_request: ServiceRequest, status: int = 200, **extra: Any
+    request: HtmxStaffRequest, service_request: ServiceRequest, status: int = 200, **extra: Any
 ) -> HttpResponse:
     bookings = _bookings(service_request)
     search_form, referrals = _referral_search(request)
@@ -341,7 +349,7 @@ def _request_page(
 
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     try:
         # The page shows the client's personal data: the selector records the read.
         service_request = intake_selectors.request_get_for_view(
@@ -353,7 +361,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _request_form_action(
-    request: HttpRequest,
+    request: HtmxStaffRequest,
     pk: int,
     form: Any,
     *,
@@ -381,7 +389,7 @@ def _request_form_action(
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_check(request: HttpRequest, pk: int) -> HttpResponse:
+def request_check(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Regulation 001 §3.2–3.4 for a request registered before its check (e-mail, messenger)."""
     form = CheckForm(request.POST, prefix="deferred")
     return _request_form_action(
@@ -399,7 +407,7 @@ def request_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_card_update(request: HttpRequest, pk: int) -> HttpResponse:
+def request_card_update(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """«Update the card»: the contacts given with this request become the client's own."""
     try:
         service_request = _get_request(request, pk)
@@ -421,7 +429,7 @@ def request_card_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+def request_refuse(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Regulation 000 §9: refuse with a ground, politely; the refusal is recorded."""
     form = RefuseForm(request.POST)
     return _request_form_action(
@@ -440,7 +448,7 @@ def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
+def request_redirect(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Regulation 000 §10: the question is not ours — tell whom to ask, and record it."""
     form = RedirectForm(request.POST)
     return _request_form_action(
@@ -459,7 +467,7 @@ def request_redirect(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
-def request_book(request: HttpRequest, pk: int) -> HttpResponse:
+def request_book(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Book (or move) a request's slot: the nearest free time first, or a chosen day's free times,
     never earlier than the nearest (regulation 001 §5)."""
     service = request.service
@@ -555,7 +563,7 @@ def _grid_query(*, consultant: Any, specialty: str) -> str:
 
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
-def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+def request_confirmation(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Regulation 001 §5: what to tell the caller — date, time, how to join, how to change."""
     try:
         service_request = _get_request(request, pk)
@@ -575,7 +583,7 @@ def request_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_http_methods(["GET", "POST"])
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Cancel the active booking: ask for the reason and a confirmation first."""
     try:
         service_request = _get_request(request, pk)
@@ -602,7 +610,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def request_again(request: HttpRequest, pk: int) -> HttpResponse:
+def request_again(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """«Новая заявка для этого клиента» / «Записать снова» from a finished request: a new request
     with the client's data (`intake.services.request_create_from`), then its page or its booking."""
     try:
@@ -644,7 +652,7 @@ def _negative_result(check_obj: EligibilityCheck) -> SimpleNamespace:
 
 
 def _check_refusal(
-    request: HttpRequest, form: RefuseForm | RedirectForm, *, ground: str, note: str = ""
+    request: HtmxStaffRequest, form: RefuseForm | RedirectForm, *, ground: str, note: str = ""
 ) -> HttpResponse:
     service = request.service
     check_obj = eligibility_check_get(
@@ -687,13 +695,13 @@ def _check_refusal(
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def refuse_check(request: HttpRequest) -> HttpResponse:
+def refuse_check(request: HtmxStaffRequest) -> HttpResponse:
     return _check_refusal(request, RefuseForm(request.POST), ground="")
 
 
 @role_required(Action.REQUEST_QUEUE)
 @require_POST
-def redirect_check(request: HttpRequest) -> HttpResponse:
+def redirect_check(request: HtmxStaffRequest) -> HttpResponse:
     return _check_refusal(
         request, RedirectForm(request.POST), ground=RefusalGround.OUT_OF_COMPETENCE
     )
@@ -703,7 +711,7 @@ def redirect_check(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Action.REQUEST_QUEUE)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: HtmxStaffRequest) -> HttpResponse:
     """Every request waiting, from every channel, oldest first (issue "nothing lost").
 
     htmx refreshes the list every 30 seconds (`partial=1`): the count is live.
@@ -733,7 +741,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return page(request, "web/operator/queue.html", ctx)
 
 
-def _refresh_query(request: HttpRequest, status: str) -> str:
+def _refresh_query(request: HtmxStaffRequest, status: str) -> str:
     q = request.GET.copy()
     q["status"] = status
     q["partial"] = "1"
@@ -747,7 +755,7 @@ REFERRAL_SEND_FIELDS = {"invalid_via": "via", "referral_inactive": "referral"}
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
+def request_referral_send(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Send a directory entry to the client (regulation 000 §10, dispatcher consulting of 004)."""
     try:
         service_request = _get_request(request, pk)
@@ -797,7 +805,7 @@ def request_referral_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
+def request_count_with(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     """Regulation 004: both parents on one question — the two requests count as one service."""
     try:
         service_request = _get_request(request, pk)
@@ -829,7 +837,7 @@ def request_count_with(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
 @require_POST
-def request_count_separately(request: HttpRequest, pk: int) -> HttpResponse:
+def request_count_separately(request: HtmxStaffRequest, pk: int) -> HttpResponse:
     try:
         service_request = _get_request(request, pk)
     except DomainError as err:

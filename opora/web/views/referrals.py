@@ -4,12 +4,13 @@ who handles requests searches it; the head keeps it up to date."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from opora.accounts.policy import Action, can
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
@@ -24,7 +25,7 @@ def _may_edit(user: object) -> bool:
 
 
 @role_required(Action.REFERRAL_READ)
-def referral_list(request: HttpRequest) -> HttpResponse:
+def referral_list(request: StaffRequest) -> HttpResponse:
     """Search by topic words and region; withdrawn entries only for the head."""
     service = request.service
     form = ReferralSearchForm(request.GET or None, service=service)
@@ -42,7 +43,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     return page(request, "web/referrals/list.html", ctx)
 
 
-def _edit(request: HttpRequest, referral: Referral | None) -> HttpResponse:
+def _edit(request: StaffRequest, referral: Referral | None) -> HttpResponse:
     initial = {"country": request.service.country} if referral is None else None
     form = ReferralForm(request.POST or None, instance=referral, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -63,13 +64,13 @@ def _edit(request: HttpRequest, referral: Referral | None) -> HttpResponse:
 
 @role_required(Action.REFERRAL_EDIT)
 @require_http_methods(["GET", "POST"])
-def referral_new(request: HttpRequest) -> HttpResponse:
+def referral_new(request: StaffRequest) -> HttpResponse:
     return _edit(request, None)
 
 
 @role_required(Action.REFERRAL_EDIT)
 @require_http_methods(["GET", "POST"])
-def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_edit(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         referral = intake_selectors.referral_get(actor=request.user, pk=pk)
     except DomainError as err:

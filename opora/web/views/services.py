@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opora.accounts.policy import Action
+from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.web.decorators import forbidden, role_required, service_use
 from opora.web.selectors import staff_service_get
@@ -20,7 +21,7 @@ from opora.web.views.common import go
 
 @role_required(Action.WORKPLACE_USE)
 @require_POST
-def service_switch(request: HttpRequest) -> HttpResponse:
+def service_switch(request: StaffRequest) -> HttpResponse:
     """Work in the chosen service; back to the page the switcher was on, where that still makes
     sense (a page of another service's record goes to the start page instead)."""
     service = staff_service_get(user=request.user, pk=request.POST.get("service"))
