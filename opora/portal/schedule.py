@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from opora.journals.documents import CONTENT_TYPES, journal_document
@@ -46,7 +47,7 @@ def schedule_month(request: HttpRequest, code: str, month: str) -> HttpResponse:
 
 
 @require_GET
-def schedule_docx(request: HttpRequest, code: str, month: str) -> HttpResponse:
+def schedule_docx(request: HttpRequest, code: str, month: str) -> HttpResponseBase:
     service = _service_or_404(request, code)
     first = _month(service, month) if service is not None else None
     if service is None or first is None:
