@@ -8,6 +8,7 @@ from opora.accounts.forms import SignInForm
 from opora.web.views import (
     anonymous,
     audit_log,
+    authority_journals,
     base,
     consultant,
     coordinator,
@@ -40,6 +41,11 @@ urlpatterns = [
     path("account/alive/", sessions.session_alive, name="session_alive"),
     path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
     path("authority/", base.authority_home, name="authority_home"),
+    path(
+        "authority/journals/<str:form>/",
+        authority_journals.authority_journal,
+        name="authority_journal",
+    ),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("dashboards/", dashboards.dashboard, name="dashboards"),
     # The service a staff member of several services works in (the header's switcher)

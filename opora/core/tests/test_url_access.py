@@ -280,6 +280,7 @@ ROUTES: dict[str, Route] = {
     "api:api-root": Route(None, expect=all_("404", *ROLES)),
     # The staff workplace
     "authority_home": Route(Action.AUTHORITY_VIEW),
+    "authority_journal": Route(Action.JOURNAL_CODED, lambda r: {"form": "services-004"}),
     "dashboards": Route(Action.DASHBOARD_VIEW),
     "service_switch": Route(
         Action.WORKPLACE_USE, post=True, data=lambda r: {"service": r.service.pk}
