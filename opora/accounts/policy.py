@@ -402,7 +402,8 @@ def works_for(actor: Any, service_id: int | None) -> bool:
         return True
     if service_id is None or role_of(actor) in (None, CLIENT):
         return False
-    return actor.services.filter(pk=service_id).exists()
+    member: bool = actor.services.filter(pk=service_id).exists()
+    return member
 
 
 # --- What the record is (duck typing: this module imports no higher app) -----------------------------
@@ -426,8 +427,9 @@ def service_id_of(record: Any) -> int | None:
     if record is None:
         return None
     if type(record).__name__ == "Service":
-        return record.pk
-    return _first(
+        pk: int = record.pk
+        return pk
+    found: int | None = _first(
         record,
         "service_id",
         "request.service_id",
@@ -439,11 +441,12 @@ def service_id_of(record: Any) -> int | None:
         "mailbox.service_id",
         "message.mailbox.service_id",
     )
+    return found
 
 
 def consultant_id_of(record: Any) -> int | None:
     """The consultant a record is of: the booked or the responsible one."""
-    return _first(
+    found: int | None = _first(
         record,
         "consultant_id",
         "assigned_to_id",
@@ -452,13 +455,18 @@ def consultant_id_of(record: Any) -> int | None:
         "consultation.booking.slot.consultant_id",
         "request.assigned_to_id",
     )
+    return found
 
 
 def request_id_of(record: Any) -> int | None:
     """The client's request a record is of (a request itself, a booking, a consultation)."""
     if type(record).__name__ == "ServiceRequest":
-        return record.pk
-    return _first(record, "request_id", "booking.request_id", "consultation.booking.request_id")
+        pk: int = record.pk
+        return pk
+    found: int | None = _first(
+        record, "request_id", "booking.request_id", "consultation.booking.request_id"
+    )
+    return found
 
 
 # --- The questions --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -90,7 +90,7 @@ def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
 
 
 def service_use(
-    request: HttpRequest, service: Service, *, previous: Service | None, via: str = "menu"
+    request: StaffRequest, service: Service, *, previous: Service | None, via: str = "menu"
 ) -> None:
     """Work in `service` from now on: in this browser (the session) and at the next sign-in (the
     user row, audited). The caller has checked that the user works for it."""
@@ -122,26 +122,30 @@ def role_required(
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
-            if not user.is_authenticated:
+            if not isinstance(user, User) or not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             error = refusal(user, action)
             if error is not None:
                 return forbidden(request, str(error.message))
-            request.staff_services = staff_services(user)
-            request.service = (
-                staff_service(user, request.session, request.staff_services)
+            # From here on the request is a `StaffRequest`: the attributes are set just below.
+            staff = cast(StaffRequest, request)
+            staff.staff_services = staff_services(user)
+            service = (
+                staff_service(user, request.session, staff.staff_services)
                 if needs_service
                 else None
             )
-            if needs_service and request.service is None:
+            # None only on a page that needs no service (`needs_service=False`).
+            staff.service = service  # type: ignore[assignment]
+            if needs_service and service is None:
                 return TemplateResponse(request, "web/no_service.html", status=403)
-            if service_from is not None and request.service is not None:
-                follow_record(request, service_from(**kwargs), switched=switched)
-            if request.service is None:
+            if service_from is not None and service is not None:
+                follow_record(staff, service_from(**kwargs), switched=switched)
+            if staff.service is None:
                 return view(request, *args, **kwargs)
             # Times on the screens are the service's local times (a published fact for callers).
             # Render here, while the service's time zone is active.
-            with timezone.override(request.service.tz):
+            with timezone.override(staff.service.tz):
                 response = view(request, *args, **kwargs)
                 if isinstance(response, TemplateResponse):
                     response.render()
@@ -155,7 +159,7 @@ def role_required(
 
 
 def follow_record(
-    request: HttpRequest, wanted: Service | None, *, switched: Any = REQUEST_OF_SERVICE
+    request: StaffRequest, wanted: Service | None, *, switched: Any = REQUEST_OF_SERVICE
 ) -> bool:
     """Switch to the service of the record being opened, when the user works for it; True when
     the user now works in `wanted`."""

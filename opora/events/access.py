@@ -14,7 +14,7 @@ from opora.core.errors import PermissionDenied
 from opora.events.models import Event
 
 
-def require_event_staff(user: Any, record: Any = None, *, service: Any = None) -> User:
+def require_event_staff(user: object, record: Any = None, *, service: Any = None) -> User:
     """The user, when the policy lets them run events (`event.run`: 403 otherwise) — of the
     record's or `service`'s service (404 otherwise, so another service's events do not show)."""
     if not isinstance(user, User):
@@ -23,11 +23,12 @@ def require_event_staff(user: Any, record: Any = None, *, service: Any = None) -
     return user
 
 
-def may_lead(user: Any, event: Event, *, presenters: bool = False) -> bool:
+def may_lead(user: object, event: Event, *, presenters: bool = False) -> bool:
     """Whether `user` has the lead's controls on `event`: its lead (or, with `presenters`, one of
     its presenters) — a record rule — or a member of staff with `event.moderate` on its service."""
-    if getattr(user, "pk", None) is not None and user.pk == event.lead_id:
+    user_pk = getattr(user, "pk", None)
+    if user_pk is not None and user_pk == event.lead_id:
         return True
-    if presenters and event.presenters.filter(pk=getattr(user, "pk", None)).exists():
+    if presenters and user_pk is not None and event.presenters.filter(pk=user_pk).exists():
         return True
     return can(user, Action.EVENT_MODERATE, event)

@@ -135,9 +135,10 @@ def make_router(errors: dict[int, Any]) -> Router:
         require_event_staff(user, service=service)
         lead = user
         if data.lead is not None:
-            lead = User.objects.filter(pk=data.lead, is_active=True).first()
-            if lead is None:
+            chosen = User.objects.filter(pk=data.lead, is_active=True).first()
+            if chosen is None:
                 raise NotFound(_("Consultant %(id)s not found.") % {"id": data.lead})
+            lead = chosen
         event = services.event_create(
             actor=user,
             service=service,

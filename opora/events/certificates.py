@@ -10,7 +10,7 @@ from opora.events.models import Certificate
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]  # no stubs, no py.typed
 
     html = render_to_string(
         "events/certificate_pdf.html",

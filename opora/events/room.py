@@ -7,6 +7,8 @@ secret that moderation needs. Removing a participant kicks their feed in Janus.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -54,7 +56,17 @@ def room_message_post(
     return message
 
 
-def room_messages_since(*, event: Event, after: int = 0) -> list[dict[str, object]]:
+class RoomMessageRow(TypedDict):
+    """A message of the room's feed as the page polls it."""
+
+    pk: int
+    author: str
+    kind: str
+    text: str
+    feed: int | None
+
+
+def room_messages_since(*, event: Event, after: int = 0) -> list[RoomMessageRow]:
     return list(
         RoomMessage.objects.filter(event=event, pk__gt=after)
         .order_by("pk")

@@ -4,7 +4,7 @@ regulation 002 Appendix 3 and the services counted for the journal of services."
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, F, Min, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -13,6 +13,9 @@ from django.utils import timezone
 from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.events.models import Attendance, Certificate, Event, Registration
+
+if TYPE_CHECKING:
+    from typing_extensions import ReadOnly
 
 
 def events_coming(*, service: Service, limit: int = 10) -> list[Event]:
@@ -33,7 +36,7 @@ def events_coming(*, service: Service, limit: int = 10) -> list[Event]:
     result = [e for e in events[: limit * 2] if e.ends_at > now][:limit]
     for event in result:
         event.places_left = max(event.capacity - event.confirmed, 0)  # type: ignore[attr-defined]
-    return result
+    return list(result)  # of `Event`s (annotated with `confirmed`, a list of their own type)
 
 
 def event_get(*, pk: int) -> Event:
@@ -59,30 +62,44 @@ def event_attendance(*, event: Event) -> list[dict[str, Any]]:
     for r in rows:
         stays = list(r.attendances.all())
         left = [a.left_at for a in stays]
+        left_at = [t for t in left if t is not None]
         result.append(
             {
                 "registration": r.pk,
                 "name": r.display_name,
-                "joined_at": r.joined_at,  # type: ignore[attr-defined]
-                "left_at": None if (not left or None in left) else max(left),
+                "joined_at": r.joined_at,
+                "left_at": None if (not left or len(left_at) < len(left)) else max(left_at),
                 "stays": len(stays),
             }
         )
     return result
 
 
-# What the journals' rows say of an event's lead (`journals.rows`): the same keys in both queries.
-_JOURNAL_FIELDS = {
-    "lead_id": F("event__lead_id"),
-    "lead_first": F("event__lead__first_name"),
-    "lead_last": F("event__lead__last_name"),
-    "lead_username": F("event__lead__username"),
-}
+class ParticipantRow(TypedDict):
+    """A row of `participants_rows`."""
+
+    pk: ReadOnly[int]
+    event_id: ReadOnly[int]
+    date: ReadOnly[dt.datetime]
+    specialist_last: ReadOnly[str | None]
+    specialist_first: ReadOnly[str | None]
+    topic: ReadOnly[str]
+    client_name: ReadOnly[str]
+    second_full_name: ReadOnly[str]
+    note: ReadOnly[str]
+    joined_at: ReadOnly[dt.datetime | None]
+    code: ReadOnly[str]
+    anonymous: ReadOnly[bool]
+    full_name: ReadOnly[str]
+    lead_id: ReadOnly[int | None]
+    lead_first: ReadOnly[str | None]
+    lead_last: ReadOnly[str | None]
+    lead_username: ReadOnly[str | None]
 
 
 def participants_rows(
     service: Service, date_from: dt.date, date_to: dt.date
-) -> QuerySet[Registration, dict[str, Any]]:
+) -> QuerySet[Registration, ParticipantRow]:
     """The «Реестр участников группового онлайн консультирования» (regulation 002 Appendix 3):
     one row per participant of a held group consultation who joined, with the date, the
     specialist, the topic, «Фамилия, имя, отчество клиента» and «Примечание» (the lead's note).
@@ -110,7 +127,11 @@ def participants_rows(
             topic=F("event__topic"),
             client_name=Coalesce(NullIf(F("full_name"), Value("")), F("code")),
             joined_at=Min("attendances__joined_at"),
-            **_JOURNAL_FIELDS,
+            # What the journals' rows say of the lead (`journals.rows`), in both queries.
+            lead_id=F("event__lead_id"),
+            lead_first=F("event__lead__first_name"),
+            lead_last=F("event__lead__last_name"),
+            lead_username=F("event__lead__username"),
         )
         .values(
             "pk",
@@ -126,15 +147,37 @@ def participants_rows(
             "code",
             "anonymous",
             "full_name",
-            *_JOURNAL_FIELDS,
+            "lead_id",
+            "lead_first",
+            "lead_last",
+            "lead_username",
         )
         .order_by("date", "event_id", "pk")
     )
 
 
+class EventServiceRow(TypedDict):
+    """A row of `services_rows`."""
+
+    pk: ReadOnly[int]
+    event_id: ReadOnly[int]
+    date: ReadOnly[dt.datetime]
+    event_kind: ReadOnly[str]
+    counted_as: ReadOnly[str]
+    topic: ReadOnly[str]
+    code: ReadOnly[str]
+    anonymous: ReadOnly[bool]
+    full_name: ReadOnly[str]
+    second_full_name: ReadOnly[str]
+    lead_id: ReadOnly[int | None]
+    lead_first: ReadOnly[str | None]
+    lead_last: ReadOnly[str | None]
+    lead_username: ReadOnly[str | None]
+
+
 def services_rows(
     service: Service, date_from: dt.date, date_to: dt.date
-) -> QuerySet[Registration, dict[str, Any]]:
+) -> QuerySet[Registration, EventServiceRow]:
     """The services events gave, for the journal of services: each participant who joined is one
     service — of the content kind for a group consultation (`counted_as="content"`), of the
     event kind for an educational event (`counted_as="event"`). One row per registration, so
@@ -160,7 +203,11 @@ def services_rows(
                 When(event__kind=Event.Kind.GROUP, then=Value("content")), default=Value("event")
             ),
             topic=F("event__topic"),
-            **_JOURNAL_FIELDS,
+            # What the journals' rows say of the lead (`journals.rows`), in both queries.
+            lead_id=F("event__lead_id"),
+            lead_first=F("event__lead__first_name"),
+            lead_last=F("event__lead__last_name"),
+            lead_username=F("event__lead__username"),
         )
         .values(
             "pk",
@@ -173,7 +220,10 @@ def services_rows(
             "anonymous",
             "full_name",
             "second_full_name",
-            *_JOURNAL_FIELDS,
+            "lead_id",
+            "lead_first",
+            "lead_last",
+            "lead_username",
         )
         .distinct()
         .order_by("date", "event_id", "pk")

@@ -303,6 +303,7 @@ def registration_cancel(*, actor: Actor | None, registration: Registration) -> R
     if position is not None:
         # Move the ones behind up, lowest first, so the unique positions never collide.
         for behind in waiting.filter(waiting_position__gt=position).order_by("waiting_position"):
+            assert behind.waiting_position is not None  # `__gt` leaves out the NULLs
             behind.waiting_position = behind.waiting_position - 1
             behind.save(update_fields=["waiting_position"])
     return registration

@@ -156,7 +156,7 @@ thead { display: table-header-group; }
 
 
 def write_pdf(journal: Journal, out: IO[bytes]) -> None:
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]  # no stubs, no py.typed
 
     parts = [
         f"<!doctype html><html lang=ru><head><meta charset=utf-8><style>{PDF_STYLE}</style>",

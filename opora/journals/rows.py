@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone, translation
@@ -23,6 +23,9 @@ from opora.intake.models import ServiceForm, ServiceKind, ServiceRequest
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.scheduling.calendar import local_day_bounds
 from opora.scheduling.models import Booking, ConsultationForm, Schedule, SchedulePeriod
+
+if TYPE_CHECKING:
+    from typing_extensions import ReadOnly
 
 ANONYMOUS = "Анонимно"  # regulation 004: the mark in the name column of an anonymous request
 
@@ -195,7 +198,7 @@ def _result(request: ServiceRequest, booking: Booking | None, consultation: Any)
     if consultation is not None:
         return "Консультация проведена"
     if request.status == status.REDIRECTED:
-        where = request.referral.name if request.referral_id else ""
+        where = request.referral.name if request.referral is not None else ""
         return "Направлен в другую организацию" + (f": {where}" if where else "")
     if request.status == status.REFUSED:
         return f"Отказ: {request.get_refusal_ground_display()}"
@@ -230,7 +233,7 @@ def appeals_row(number: int, request: ServiceRequest, *, coded: bool = False) ->
     protocol = _protocol(consultation)
     service = request.service
     when = ""
-    if consultation is not None:
+    if consultation is not None and booking is not None:  # a consultation is of a booking
         when = _local(service, consultation.started_at or booking.slot.starts_at)
     elif booking is not None:
         when = _local(service, booking.slot.starts_at)
@@ -324,12 +327,12 @@ def consultations_row(number: int, consultation: Consultation, *, coded: bool = 
 # --- regulation 004: the journal of services -----------------------------------------------------
 
 # The three forms of regulation 004 («очно», «дистанционно», «в форме письменного ответа»).
-_FORM_004 = {
+_FORM_004: dict[str, str] = {
     ServiceForm.IN_PERSON: "очно",
     ServiceForm.WRITTEN: "письменный ответ",
 }
 # The form a consultation was held in (issue 12) says it better than the form the client wanted.
-_CONSULTATION_FORM_004 = {
+_CONSULTATION_FORM_004: dict[str, str] = {
     ConsultationForm.IN_PERSON: "очно",
     ConsultationForm.VISITING: "очно (выездная)",
     ConsultationForm.EMAIL: "письменный ответ",
@@ -337,9 +340,29 @@ _CONSULTATION_FORM_004 = {
 }
 
 
+class ServiceValuesRow(TypedDict):
+    """A row of `services_values` (read-only: the types of a nullable join are wider than the
+    ones django-stubs infers, which read-only keys accept)."""
+
+    pk: ReadOnly[int]
+    public_code: ReadOnly[str | None]
+    created_at: ReadOnly[dt.datetime]
+    is_anonymous: ReadOnly[bool]
+    full_name: ReadOnly[str]
+    kind: ReadOnly[str]
+    preferred_form: ReadOnly[str]
+    typical_question: ReadOnly[str]
+    reason: ReadOnly[str]
+    assigned_to_id: ReadOnly[int | None]
+    assigned_to__first_name: ReadOnly[str | None]
+    assigned_to__last_name: ReadOnly[str | None]
+    assigned_to__username: ReadOnly[str | None]
+    consultation_form: ReadOnly[str | None]
+
+
 def services_values(
     *, service: Any, date_from: dt.date, date_to: dt.date
-) -> QuerySet[ServiceRequest, dict[str, Any]]:
+) -> QuerySet[ServiceRequest, ServiceValuesRow]:
     """The services (regulation 004) of requests registered in the period: one row per request
     that is a service, requests counted together with another counting once (as
     `intake.selectors.services_count`). A flat `values()` query, streamed by the caller."""
@@ -382,11 +405,14 @@ def services_values(
 
 
 def _label(field: str, value: str) -> str:
-    choices = dict(ServiceRequest._meta.get_field(field).choices or ())
+    # A field of the request itself (never a relation, which has no `choices`).
+    choices = dict(getattr(ServiceRequest._meta.get_field(field), "choices", None) or ())
     return str(choices.get(value, value or ""))
 
 
-def services_row(number: int, row: dict[str, Any], *, service: Any, coded: bool = True) -> list:
+def services_row(
+    number: int, row: ServiceValuesRow, *, service: Any, coded: bool = True
+) -> list[Any]:
     """A row of the journal of services; `coded` (every general-use copy) writes the request's
     code in place of the person, «Анонимно» for an anonymous one."""
     code = f"код {row['public_code'] or row['pk']}"
@@ -409,7 +435,9 @@ def services_row(number: int, row: dict[str, Any], *, service: Any, coded: bool 
         if row["assigned_to_id"]:
             name = f"{row['assigned_to__last_name']} {row['assigned_to__first_name']}".strip()
             consultant = (
-                staff_code(row["assigned_to_id"]) if coded else name or row["assigned_to__username"]
+                staff_code(row["assigned_to_id"])
+                if coded
+                else name or row["assigned_to__username"] or ""
             )
         return [
             number,
@@ -435,9 +463,24 @@ def month_text(day: dt.date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year} года"
 
 
+class ScheduleValuesRow(TypedDict):
+    """A row of `schedule_values`."""
+
+    date: ReadOnly[dt.date]
+    start_time: ReadOnly[dt.time]
+    end_time: ReadOnly[dt.time]
+    schedule__consultant_id: ReadOnly[int]
+    schedule__consultant__first_name: ReadOnly[str]
+    schedule__consultant__last_name: ReadOnly[str]
+    schedule__consultant__username: ReadOnly[str]
+    schedule__consultant__role: ReadOnly[str]
+    topic: ReadOnly[str]
+    target_group: ReadOnly[str]
+
+
 def schedule_values(
     *, service: Any, date_from: dt.date, date_to: dt.date, consultant: Any = None
-) -> QuerySet[SchedulePeriod, dict[str, Any]]:
+) -> QuerySet[SchedulePeriod, ScheduleValuesRow]:
     """The approved schedules' periods of `service` with dates in [date_from, date_to]."""
     qs = SchedulePeriod.objects.filter(
         schedule__service=service,
@@ -461,7 +504,7 @@ def schedule_values(
     ).order_by("date", "start_time", "schedule__consultant__last_name")
 
 
-def schedule_row(number: int, row: dict[str, Any], *, coded: bool = False) -> list:
+def schedule_row(number: int, row: ScheduleValuesRow, *, coded: bool = False) -> list[Any]:
     """A row of regulation 003 Appendix 1 (the row has no number: the form has none)."""
     with translation.override("ru"):
         if coded:

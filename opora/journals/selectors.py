@@ -44,11 +44,11 @@ class Journal:
     date_to: dt.date
     coded: bool
     count: int
-    rows: Iterator[list]
+    rows: Iterator[list[Any]]
     header: dict[str, str] = field(default_factory=dict)  # the form's header lines, filled
 
 
-def may_read_journals(actor: Any) -> bool:
+def may_read_journals(actor: Actor) -> bool:
     """The staff who keep the journals (`journal.view`) or the authority (`journal.coded`)."""
     return policy.can(actor, Action.JOURNAL_VIEW) or policy.can(actor, Action.JOURNAL_CODED)
 
@@ -117,7 +117,7 @@ class _Merged:
         )
 
 
-def _merged_row(number: int, tagged: tuple[str, dict[str, Any]], **extra: Any) -> list:
+def _merged_row(number: int, tagged: tuple[str, Any], **extra: Any) -> list[Any]:
     kind, row = tagged
     if kind == "request":
         return journal_rows.services_row(number, row, **extra)
@@ -228,7 +228,7 @@ def journal_read(
             "coded": coded,
         },
     )
-    rows: Iterator[list] = (
+    rows: Iterator[list[Any]] = (
         journal_rows.numbered(qs.iterator(chunk_size=CHUNK), build, **extra)
         if qs is not None
         else iter(())

@@ -9,12 +9,14 @@ returns a flat `values()` query, ordered by its `date` key, which the journal st
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
+
+from django.db.models import QuerySet
 
 from opora.core.models import Service
 
-RowProvider = Callable[[Service, dt.date, dt.date], Iterable[dict[str, Any]]]
+RowProvider = Callable[[Service, dt.date, dt.date], QuerySet[Any, Any]]
 
 # The registry's keys: the form a provider fills and what its rows are.
 PARTICIPANTS = "participants-002"  # the group consultations' participants (002 Appendix 3)

@@ -65,12 +65,14 @@ def breakdown_tables(figures: dict[str, Any]) -> list[tuple[str, str, list[list[
 
 def report_xlsx(report: Report) -> bytes:
     import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from opora.core.exports import write_row
 
     with translation.override("ru"):
         workbook = openpyxl.Workbook()
         sheet = workbook.active
+        assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
         sheet.title = f"{report.kind} {report.month:%m.%Y}"
         for label, value in report_header(report):
             write_row(sheet, [label, value])
@@ -90,7 +92,7 @@ def report_xlsx(report: Report) -> bytes:
 
 
 def report_pdf(report: Report) -> bytes:
-    from weasyprint import HTML  # here, not at every process's start-up
+    from weasyprint import HTML  # type: ignore[import-untyped]  # no stubs; here, not at start-up
 
     with translation.override("ru"):
         html = render_to_string(

@@ -14,7 +14,7 @@ by region, by consultant and by day. No personal data is read: regions, consulta
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
@@ -22,6 +22,9 @@ from django.db.models.functions import TruncDate
 from opora.consultations.models import Consultation
 from opora.scheduling.calendar import make_aware_local, service_tz
 from opora.scheduling.models import Booking, HandoffItem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 HANDED_OVER = "handed_over"
 SERVED = "served"
@@ -40,7 +43,20 @@ def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def handed_over_qs(service: Any, month: dt.date) -> QuerySet[HandoffItem]:
+class HandoffColumns(TypedDict):
+    """What `handed_over_qs` adds to each handed-over request."""
+
+    region_code: str | None
+    region_name: str | None
+    consultant_id: int | None
+    day: dt.date
+    person_client: int | None
+    req_id: int
+
+
+def handed_over_qs(
+    service: Any, month: dt.date
+) -> QuerySet[WithAnnotations[HandoffItem, HandoffColumns]]:
     """The month's handed-over requests with their region, consultant (of the active booking, if
     booked) and hand-off day as plain columns."""
     first = month.replace(day=1)

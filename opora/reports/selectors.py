@@ -89,8 +89,8 @@ def deadlines(*, actor: User, month: dt.date, today: dt.date) -> list[Deadline]:
     month = month.replace(day=1)
     services = list(services_of(actor))
     latest: dict[tuple[int, str], Report] = {}
-    for report in Report.objects.filter(service__in=services, month=month).order_by("version"):
-        latest[(report.service_id, report.kind)] = report
+    for version in Report.objects.filter(service__in=services, month=month).order_by("version"):
+        latest[(version.service_id, version.kind)] = version
     out = []
     for service in services:
         for kind, spec in KINDS.items():
@@ -99,7 +99,12 @@ def deadlines(*, actor: User, month: dt.date, today: dt.date) -> list[Deadline]:
             report = latest.get((service.pk, kind))
             due = due_date(kind, month)
             done = report is not None and report.state in SENT_STATES
-            sent_late = done and report.sent_at is not None and report.sent_at.date() > due
+            sent_late = (
+                done
+                and report is not None
+                and report.sent_at is not None
+                and report.sent_at.date() > due
+            )
             out.append(
                 Deadline(
                     service=service,

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy as access_policy
+from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action
 from opora.core.audit import AuditEventType, audit_record
@@ -64,19 +65,21 @@ def organisations(service: Service, kind: str) -> tuple[Organisation, Organisati
     return sender, receiver
 
 
-def is_responsible(actor: Any, report: Report) -> bool:
+def is_responsible(actor: Actor, report: Report) -> bool:
     """The responsible person of the sending side (regulation 000 §21–23: its coordinator or
     head): the policy's `report.sign`, and the record rule — of the sending organisation."""
     return bool(
         access_policy.can(actor, Action.REPORT_SIGN)
+        and isinstance(actor, User)
         and actor.organisation_id == report.organisation_from_id
     )
 
 
-def is_receiver(actor: Any, report: Report) -> bool:
+def is_receiver(actor: Actor, report: Report) -> bool:
     """The policy's `report.answer`, and the record rule — of the receiving organisation."""
     return bool(
         access_policy.can(actor, Action.REPORT_ANSWER)
+        and isinstance(actor, User)
         and actor.organisation_id == report.organisation_to_id
     )
 

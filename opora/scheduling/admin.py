@@ -22,7 +22,7 @@ class SchedulePeriodInline(admin.TabularInline):
     model = SchedulePeriod
     extra = 0
     fields = ["date", "start_time", "end_time"]
-    readonly_fields = fields
+    readonly_fields = ["date", "start_time", "end_time"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -81,7 +81,15 @@ class BookingAdmin(ReadOnlyAdmin):
     list_display = ["pk", "slot", "request_id", "status", "created_at", "ended_at", "replaced_by"]
     list_filter = ["status"]
     fields = ["slot", "request_id", "status", "created_by", "created_at", "ended_at", "replaced_by"]
-    readonly_fields = fields
+    readonly_fields = [
+        "slot",
+        "request_id",
+        "status",
+        "created_by",
+        "created_at",
+        "ended_at",
+        "replaced_by",
+    ]
     list_select_related = ["slot"]
 
 

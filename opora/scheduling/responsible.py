@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.actors import Actor
+from opora.accounts.actors import Actor, User
 from opora.accounts.models import ResponsiblePerson, ResponsibleSide
 from opora.accounts.policy import Action, require
 from opora.core.audit import AuditEventType, audit_record
@@ -127,7 +127,7 @@ def responsible_person_change(
         email=(email or "").strip(),
         valid_from=valid_from,
         recorded_at=moment,
-        recorded_by=actor if getattr(actor, "pk", None) and hasattr(actor, "role") else None,
+        recorded_by=actor if isinstance(actor, User) and actor.pk else None,
         is_late=today > responsible_deadline(service=service, valid_from=valid_from),
     )
     person.full_clean()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -27,6 +27,9 @@ from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.errors import NotFound
 from opora.scheduling.calendar import ServiceCalendar, local_day_bounds, to_local
 from opora.scheduling.models import Booking, Schedule, Slot
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Candidates fetched per round trip while looking for the nearest free slot. Almost always the
 # first row is the answer; the batch only matters when a day has become a day off.
@@ -150,7 +153,16 @@ def slots_free_on_date(
 # --- competence: the consultants fit for a request's topic and language (issue 12) -------------
 
 
-def with_competence(qs: QuerySet[Slot], *, topic: str = "", language: str = "") -> QuerySet[Slot]:
+class Competence(TypedDict):
+    """What `with_competence` adds to each slot."""
+
+    topic_match: bool
+    language_match: bool
+
+
+def with_competence(
+    qs: QuerySet[Slot], *, topic: str = "", language: str = ""
+) -> QuerySet[WithAnnotations[Slot, Competence]]:
     """Annotate slots with `topic_match` (the consultant has the request's topic class among
     their specialties) and `language_match` (they consult in its language), in the database.
     Without a topic (or language) the flag is False for everyone, so the order does not change."""
@@ -296,11 +308,10 @@ def slots_free_at(
         with_competence(
             _free_slots(service, consultant)
             .filter(starts_at=starts_at)
-            .select_related("consultant")
-            .annotate(load=Coalesce(Subquery(load), 0)),
+            .select_related("consultant"),
             topic=topic,
             language=language,
-        )
+        ).annotate(load=Coalesce(Subquery(load), 0))
     )
     slots = [s for s in slots if _bookable_time(service, calendar, s)]
     if not slots:
@@ -310,10 +321,11 @@ def slots_free_at(
         return []
     rng = rng or random.SystemRandom()
     order = {s.pk: rng.random() for s in slots}
-    return sorted(
+    ranked = sorted(
         slots,
         key=lambda s: (not s.topic_match, not s.language_match, s.load, order[s.pk]),
     )
+    return list(ranked)
 
 
 # --- the operator's grid: a day x consultant table ----------------------------------------------
@@ -391,7 +403,11 @@ def slot_grid(
                 slot.consultant,
                 [None] * len(times),
                 reason,
-                (bool(slot.topic_match), bool(slot.language_match)),
+                # Annotated by `with_competence` (the list's type says only `Slot`).
+                (
+                    bool(getattr(slot, "topic_match", False)),
+                    bool(getattr(slot, "language_match", False)),
+                ),
             )
         row.cells[column[slot.starts_at]] = slot
     # One row a consultant (a handful a day): the competence flags come from the database.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
@@ -16,6 +16,9 @@ from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Result
+
+if TYPE_CHECKING:
+    from typing_extensions import ReadOnly
 
 
 def instruments_public() -> QuerySet[Instrument]:
@@ -118,9 +121,21 @@ def assignments_for_request(*, actor: User, request: ServiceRequest) -> list[Ass
     )
 
 
+class SurveyServiceRow(TypedDict):
+    """A row of `survey_services_for_period`."""
+
+    id: ReadOnly[int]
+    created_at: ReadOnly[dt.datetime]
+    request_id: ReadOnly[int | None]
+    band: ReadOnly[str]
+    risk: ReadOnly[bool]
+    total: ReadOnly[int]
+    instrument_code: ReadOnly[str]
+
+
 def survey_services_for_period(
     service: Service, date_from: dt.date, date_to: dt.date
-) -> list[dict[str, Any]]:
+) -> list[SurveyServiceRow]:
     """Submitted questionnaires of `service` whose result falls on a day in [date_from, date_to]
     (the service's local days): each one a service of the survey kind for the journal.
 

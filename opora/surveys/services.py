@@ -211,8 +211,9 @@ def risk_recipients(*, service: Service, assignment: Assignment | None = None) -
         pk__in=on_duty
     ) | User.objects.filter(is_active=True, services=service, role=Role.HEAD)
     chosen = {u.pk: u for u in users.distinct()}
-    if assignment is not None and assignment.assigned_by_id and assignment.assigned_by.is_active:
-        chosen.setdefault(assignment.assigned_by_id, assignment.assigned_by)
+    assigned_by = assignment.assigned_by if assignment is not None else None
+    if assigned_by is not None and assigned_by.is_active:
+        chosen.setdefault(assigned_by.pk, assigned_by)
     return [chosen[pk] for pk in sorted(chosen)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -123,7 +123,10 @@ def portal_list(request: HttpRequest, code: str) -> HttpResponse:
     rows = []
     offered = services.portal_offers_surveys(service)
     for instrument in selectors.instruments_public() if offered else []:
-        definition = instrument.current_version.definition
+        current = instrument.current_version
+        if current is None:  # a public instrument has a version; none yet is nothing to offer
+            continue
+        definition = current.definition
         shown_in = _text_language(definition, language)
         title = scoring.localized(definition.get("title"), shown_in) or instrument.name
         rows.append({"code": instrument.code, "title": title, "lang": shown_in})
@@ -276,6 +279,15 @@ def instruments(request: StaffRequest) -> HttpResponse:
     return render(request, "surveys/instruments.html", {"instruments": selectors.instruments_all()})
 
 
+class _InstrumentForm(TypedDict):
+    """The builder's fields as the page shows them back."""
+
+    code: str
+    name: str
+    is_public: bool
+    definition: str
+
+
 @role_required(Action.SURVEY_BUILD)
 @require_http_methods(["GET", "POST"])
 def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
@@ -285,7 +297,7 @@ def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
     if code and instrument is None:
         raise Http404
     current = instrument.current_version if instrument else None
-    form = {
+    form: _InstrumentForm = {
         "code": instrument.code if instrument else "",
         "name": instrument.name if instrument else "",
         "is_public": instrument.is_public if instrument else False,

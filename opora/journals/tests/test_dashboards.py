@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+from typing import Any
 
 import openpyxl
 import pytest
@@ -89,7 +90,7 @@ def data(service):
 
 
 def _filter(service, **kw):
-    defaults = {
+    defaults: dict[str, Any] = {
         "date_from": DAY1,
         "date_to": DAY1 + dt.timedelta(days=29),
         "service_ids": (service.pk,),

@@ -108,6 +108,7 @@ def data(open_service, operator, consultant):
     )
     day = future_working_day(open_service)
     slot = make_slot(open_service, consultant, day, dt.time(14))
+    assert slot.schedule is not None
     SchedulePeriod.objects.create(
         schedule=slot.schedule, date=day, start_time=dt.time(14), end_time=dt.time(18)
     )
@@ -250,7 +251,8 @@ def test_the_pdf_renders_kazakh_and_cyrillic(head, data, open_service):
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in PdfReader(io.BytesIO(body)).pages
-        for font in page["/Resources"]["/Font"].values()
+        # pypdf types a page's entries as the base PdfObject, which has no item access.
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
     }
     # Every letter drawn with DejaVu Sans, which has them all (no fallback font, no empty boxes).
     assert fonts and all(f.endswith("DejaVu-Sans") or f.endswith("DejaVu-Sans-Bold") for f in fonts)

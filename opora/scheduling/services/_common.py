@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy
+from opora.accounts.actors import Actor, User
 from opora.accounts.policy import Action
 from opora.core.actors import ClientActor
 from opora.core.errors import DomainError, PermissionDenied
@@ -68,7 +69,7 @@ class _RequestOf:
 
 
 def _require_role(
-    actor: Any,
+    actor: Actor,
     action: Action,
     *,
     service: Any,
@@ -89,7 +90,7 @@ def _require_role(
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(message)
     allowed = policy.can(actor, action)
-    if not allowed and allow_api:
+    if not allowed and allow_api and isinstance(actor, User):
         # An integration account (the call-centre software) acts through a live API token.
         allowed = actor.api_tokens.filter(revoked_at__isnull=True).exists()
     if not allowed:
@@ -100,7 +101,7 @@ def _not_member() -> PermissionDenied:
     return PermissionDenied(_("You do not work for this service."))
 
 
-def _member_to_check(actor: Any) -> int | None:
+def _member_to_check(actor: Actor) -> int | None:
     """The user id whose membership of the service is still to be checked, or None (a client
     acting on their own request, or an administrator, who works for every service)."""
     if isinstance(actor, ClientActor) or policy.sees_every_service(actor):
@@ -109,7 +110,7 @@ def _member_to_check(actor: Any) -> int | None:
 
 
 def _require(
-    actor: Any,
+    actor: Actor,
     action: Action,
     *,
     service: Any,
@@ -127,7 +128,9 @@ def _require(
         actor, action, service=service, message=message, allow_api=allow_api, request_id=request_id
     )
     member_id = _member_to_check(actor)
-    if member_id is not None and not actor.services.filter(pk=service.pk).exists():
+    if member_id is not None and not (
+        isinstance(actor, User) and actor.services.filter(pk=service.pk).exists()
+    ):
         raise _not_member()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db import (
     IntegrityError,
@@ -18,6 +18,7 @@ from django.db import (
     router,
     transaction,
 )
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     DateField,
     Exists,
@@ -28,10 +29,12 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy
+from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action
 from opora.core.actors import ClientActor
@@ -61,16 +64,21 @@ from opora.scheduling.services._common import (
     _t,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # --- bookings ---------------------------------------------------------------------------------
 
 
 # Stand-ins for the numbers a compiled query is run with; no row has a negative id.
 _PLACEHOLDER_BASE = -7_340_000
-_compiled_queries: dict[tuple, tuple[Any, str, list[Any], dict[int, str], tuple]] = {}
+_compiled_queries: dict[
+    tuple[Any, ...], tuple[Any, str, list[Any], dict[int, str], tuple[Any, ...]]
+] = {}
 
 
 def _fetch_compiled(
-    model: type[Model], key: tuple, build: Callable[..., QuerySet], **values: int
+    model: type[Model], key: tuple[Any, ...], build: Callable[..., QuerySet[Any]], **values: int
 ) -> list[Any]:
     """`list(build(**values))`, a queryset of `model` built and compiled to SQL once per process.
 
@@ -106,7 +114,8 @@ def _fetch_compiled(
             first,
             last,
             [f[0].target.attname for f in select[first:last]],
-            get_related_populators(klass_info, select, db),
+            # django-stubs describes Django 6's signature (with `fetch_mode`); this is 5.2's.
+            get_related_populators(klass_info, select, db),  # type: ignore[call-arg]
             list(compiler.annotation_col_map.items()),
             compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
         )
@@ -139,7 +148,15 @@ class _LocalDate(Func):
     output_field = DateField()
     arity = 2
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         (ts, ts_params), (tz, tz_params) = (compiler.compile(e) for e in self.source_expressions)
         if connection.vendor == "postgresql":
             return f"({ts} AT TIME ZONE {tz})::date", (*ts_params, *tz_params)
@@ -152,7 +169,20 @@ class _LocalDate(Func):
         raise NotImplementedError(f"_LocalDate on {connection.vendor}")
 
 
-def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet:
+class _LockedRequestColumns(TypedDict):
+    actor_works_here: bool  # only when locked with `member_id`
+
+
+class _LockedSlotColumns(TypedDict):
+    local_date: dt.date
+    day_override: bool | None
+
+
+LockedRequest: TypeAlias = "WithAnnotations[ServiceRequest, _LockedRequestColumns]"
+LockedSlot: TypeAlias = "WithAnnotations[Slot, _LockedSlotColumns]"
+
+
+def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet[ServiceRequest]:
     requests = locks.service_request_qs_select_for_update().select_related("service")
     if member_id:
         requests = requests.annotate(
@@ -165,7 +195,7 @@ def _locked_request_query(*, request_id: int, member_id: int = 0) -> QuerySet:
     return requests.filter(pk=request_id)
 
 
-def _locked_slots_query(**ids: int) -> QuerySet:
+def _locked_slots_query(**ids: int) -> QuerySet[LockedSlot]:
     override = CalendarOverride.objects.filter(
         service_id=OuterRef("service_id"), date=OuterRef("local_date")
     ).values("is_working_day")[:1]
@@ -188,7 +218,7 @@ def _lock_request_and_slot(
     other_slot_id: int | None = None,
     member_id: int | None = None,
     busy: Callable[[], DomainError] | None = None,
-) -> tuple[ServiceRequest, Slot]:
+) -> tuple[LockedRequest, LockedSlot]:
     """The one place that locks for a booking change: the request row first, then the slot rows.
 
     Every writer takes its locks in this order (request, then slots by id, then the booking), so
@@ -204,18 +234,19 @@ def _lock_request_and_slot(
     A slot row another transaction holds (NOWAIT) raises `busy()`: by default "this time has just
     been taken", which is what it means to someone booking it; a cancel says something else.
     """
+    member: dict[str, int] = {"member_id": member_id} if member_id is not None else {}
     found = _fetch_compiled(
         ServiceRequest,
         ("booking-lock-request", member_id is not None),
         _locked_request_query,
         request_id=request_id,
-        **({"member_id": member_id} if member_id is not None else {}),
+        **member,
     )
     if not found:
         raise NotFound(_("The request does not exist."))
     request = found[0]
     service = request.service
-    ids = sorted({slot_id, other_slot_id} - {None})
+    ids = sorted({pk for pk in (slot_id, other_slot_id) if pk is not None})
     try:
         locked = _fetch_compiled(
             Slot,
@@ -324,9 +355,12 @@ def _check_room_free(slot: Slot) -> None:
 
     Checked under the room's row lock, so two bookings of one room at overlapping times are
     serialised (the unique index on place and start time is the last word for equal starts)."""
-    locks.place_qs_select_for_update().filter(pk=slot.place_id).first()
+    place_id = slot.place_id
+    if place_id is None:
+        return  # not in a room: nothing to clash with (callers check this first)
+    locks.place_qs_select_for_update().filter(pk=place_id).first()
     clash = Booking.objects.filter(
-        place_id=slot.place_id,
+        place_id=place_id,
         status=Booking.Status.ACTIVE,
         slot__starts_at__lt=slot.ends_at,
         slot__ends_at__gt=slot.starts_at,
@@ -346,12 +380,12 @@ def _booking_busy() -> Conflict:
 
 def _book(
     *,
-    actor: Any,
+    actor: Actor,
     request: ServiceRequest,
     slot: Slot,
     now: dt.datetime,
     updates: Sequence[tuple[Model, Sequence[str]]] = (),
-    audit: tuple[str, dict] | None = None,
+    audit: tuple[AuditEventType, dict[str, Any]] | None = None,
     visit_address: str = "",
     ad_hoc: bool = False,
 ) -> Booking:
@@ -376,7 +410,7 @@ def _book(
     booking = Booking(
         slot=slot,
         request=request,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor if isinstance(actor, User) and actor.pk else None,
         visit_address=visit_address.strip(),
     )
     if slot.form == ConsultationForm.VISITING and not booking.visit_address:
@@ -418,7 +452,7 @@ def _book(
     return booking
 
 
-def _books_own_slot(actor: Any, slot: Any) -> bool:
+def _books_own_slot(actor: Actor, slot: Any) -> bool:
     """A consultant booking their own free time (the next consultation from the protocol)."""
     return (
         not isinstance(actor, ClientActor)
@@ -486,7 +520,7 @@ def booking_notify_client(
 
 
 @transaction.atomic
-def booking_create(*, actor: Any, request: Any, slot: Any, visit_address: str = "") -> Booking:
+def booking_create(*, actor: Actor, request: Any, slot: Any, visit_address: str = "") -> Booking:
     """Book `slot` for a new request and tell the client date, time, how to join and to change.
 
     The slot must be open, in the future, on a working day and inside the consultation hours
@@ -602,7 +636,7 @@ def _refuse_ended(*, request: ServiceRequest, booking: Booking) -> None:
             raise problem
 
 
-def _moves_own_booking(actor: Any, *, booking: Booking, slot: Any) -> bool:
+def _moves_own_booking(actor: Actor, *, booking: Booking, slot: Any) -> bool:
     """A consultant may move a booking of theirs to another slot of theirs (re-provision after a
     technical failure, regulation 002 §4.2.1); other moves are for the booking roles."""
     actor_id = getattr(actor, "pk", None)
@@ -615,7 +649,7 @@ def _moves_own_booking(actor: Any, *, booking: Booking, slot: Any) -> bool:
 
 
 @transaction.atomic
-def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
+def booking_reschedule(*, actor: Actor, booking: Booking, slot: Any) -> Booking:
     """Move a booking to another slot: a new booking is made and the old one points to it.
 
     The old booking stays (status "rescheduled", `replaced_by` the new one), so the history of a
@@ -674,7 +708,7 @@ def booking_reschedule(*, actor: Any, booking: Booking, slot: Any) -> Booking:
 
 
 @transaction.atomic
-def booking_cancel(*, actor: Any, booking: Booking, reason: str = "") -> Booking:
+def booking_cancel(*, actor: Actor, booking: Booking, reason: str = "") -> Booking:
     """Cancel an active booking: the slot is free again, the request is cancelled, client told."""
     old_request = ServiceRequest.objects.select_related("service").get(pk=booking.request_id)
     _require(
@@ -725,7 +759,7 @@ IMMEDIATE_MINUTES = 60
 @transaction.atomic
 def booking_start_now(
     *,
-    actor: Any,
+    actor: Actor,
     request: Any,
     consultant: Any,
     form: str,

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import Actor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.intake.models import ServiceRequest
@@ -103,11 +104,13 @@ def _naive_local(service: Any, value: dt.datetime | None) -> dt.datetime | None:
 def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceRequest]) -> bytes:
     """The XLSX of the day's requests, columns as in regulation 001 §6."""
     import openpyxl  # here, not at every process's start-up
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from opora.core.exports import write_row  # every cell plain text: names come from the public
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = date.strftime("%d.%m.%Y")
     write_row(sheet, HANDOFF_COLUMNS)
     with translation.override(settings.LANGUAGE_CODE):
@@ -123,7 +126,7 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
                     req.full_name,
                     req.iin,
                     phones,
-                    req.region.name if req.region_id else "",
+                    req.region.name if req.region is not None else "",
                     _naive_local(service, booking.slot.starts_at) if booking else None,
                     booking.slot.consultant.display_name if booking else "",
                     str(req.get_status_display()),
@@ -141,7 +144,7 @@ def handoff_workbook(*, service: Any, date: dt.date, requests: Sequence[ServiceR
 
 @transaction.atomic
 def handoff_send(
-    *, service: Any, date: dt.date, actor: Any = None, now: dt.datetime | None = None
+    *, service: Any, date: dt.date, actor: Actor | None = None, now: dt.datetime | None = None
 ) -> HandoffRun:
     """Send the requests not yet handed over and registered before the cut-off of the local `date`
     (`handoff_cutoff`) to the provider (regulation 000 §12); each is recorded in the run's items.

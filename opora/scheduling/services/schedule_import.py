@@ -13,6 +13,7 @@ from django.db import (
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from opora.accounts.actors import StaffActor
 from opora.accounts.models import Role, User
 from opora.core.errors import DomainError
 from opora.scheduling.calendar import ServiceCalendar
@@ -98,7 +99,7 @@ def _blank(value: Any) -> bool:
 
 
 def schedule_import_xlsx(
-    *, actor: Any, service: Any, month: dt.date, file: BinaryIO
+    *, actor: StaffActor, service: Any, month: dt.date, file: BinaryIO
 ) -> list[Schedule]:
     """Import a month of schedules from XLSX: consultant (username or full name) | date | from | to.
 

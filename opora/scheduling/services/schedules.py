@@ -12,6 +12,7 @@ from django.db import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import StaffActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling import locks
@@ -38,7 +39,7 @@ def _planned(period: tuple[Any, ...]) -> tuple[Any, ...]:
 @transaction.atomic
 def schedule_save(
     *,
-    actor: Any,
+    actor: StaffActor,
     service: Any,
     consultant: Any,
     month: dt.date,
@@ -111,7 +112,7 @@ def _lock_schedule(schedule: Schedule) -> Schedule:
 
 
 @transaction.atomic
-def schedule_submit(*, actor: Any, schedule: Schedule) -> Schedule:
+def schedule_submit(*, actor: StaffActor, schedule: Schedule) -> Schedule:
     """The coordinator sends a draft or returned schedule to the head for approval."""
     _require(
         actor,
@@ -176,7 +177,7 @@ def _materialise_slots(schedule: Schedule) -> tuple[int, int]:
 
 
 @transaction.atomic
-def schedule_approve(*, actor: Any, schedule: Schedule) -> Schedule:
+def schedule_approve(*, actor: StaffActor, schedule: Schedule) -> Schedule:
     """The head approves a submitted schedule; its slots become bookable."""
     _require(
         actor,
@@ -207,7 +208,7 @@ def schedule_approve(*, actor: Any, schedule: Schedule) -> Schedule:
 
 
 @transaction.atomic
-def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule:
+def schedule_return(*, actor: StaffActor, schedule: Schedule, comment: str) -> Schedule:
     """The head returns a submitted schedule to the coordinator with a comment on what to fix."""
     _require(
         actor,
@@ -240,7 +241,7 @@ def schedule_return(*, actor: Any, schedule: Schedule, comment: str) -> Schedule
 
 @transaction.atomic
 def place_create(
-    *, actor: Any, service: Any, name: str, address: str = "", kind: str = Place.Kind.ROOM
+    *, actor: StaffActor, service: Any, name: str, address: str = "", kind: str = Place.Kind.ROOM
 ) -> Place:
     """A room or an address of `service` where in-person consultations are held."""
     _require(
@@ -254,7 +255,7 @@ def place_create(
 
 
 @transaction.atomic
-def slot_set_form(*, actor: Any, slot: Slot, form: str, place: Place | None = None) -> Slot:
+def slot_set_form(*, actor: StaffActor, slot: Slot, form: str, place: Place | None = None) -> Slot:
     """Offer a free slot in `form` (in person: in `place`, a room of the slot's service).
 
     A booked slot keeps its form: the client was told how to come."""

@@ -35,9 +35,10 @@ def assert_each_once_in_first_run(service):
     runs = list(
         HandoffRun.objects.filter(service=service, sent_at__isnull=False).order_by("cutoff")
     )
+    assert all(r.cutoff is not None for r in runs)
     for req in ServiceRequest.objects.filter(service=service):
         items = HandoffItem.objects.filter(request=req)
-        first = next((r for r in runs if req.created_at < r.cutoff), None)
+        first = next((r for r in runs if r.cutoff is not None and req.created_at < r.cutoff), None)
         if first is None:
             assert not items.exists()
         else:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
@@ -130,11 +131,12 @@ def test_confirmation_carries_service_time_zone_specialist_link_and_change(
     assert "Войти, изменить" in sms.body and url in sms.body
 
     (message,) = mail.outbox
+    assert isinstance(message, EmailMultiAlternatives)
     assert svc.name in message.body and "10:00 (московское время)" in message.body
     assert consultant.display_name in message.body
     assert f"перенести или отменить запись — на странице записи: {url}" in message.body
     html, mimetype = message.alternatives[0]
-    assert mimetype == "text/html"
+    assert mimetype == "text/html" and isinstance(html, str)
     assert f'href="{url}"' in html and "Открыть мою запись" in html
     row = Notification.objects.get(channel="email")
     assert row.html_body == html and row.action_url == url  # the row is the whole message
@@ -159,9 +161,12 @@ def test_reminders_carry_the_link(settings, django_capture_on_commit_callbacks):
     url = f"{HOST}/l/{ShortLink.objects.get().code}"
     assert len(mail.outbox) == 2
     for message in mail.outbox:
-        assert url in message.body and f'href="{url}"' in message.alternatives[0][0]
+        assert isinstance(message, EmailMultiAlternatives)
+        assert url in message.body and f'href="{url}"' in str(message.alternatives[0][0])
     assert "завтра" in mail.outbox[0].body
-    assert "Подключиться к консультации" in mail.outbox[1].alternatives[0][0]
+    second = mail.outbox[1]
+    assert isinstance(second, EmailMultiAlternatives)
+    assert "Подключиться к консультации" in str(second.alternatives[0][0])
     for n in Notification.objects.filter(channel="sms", kind__startswith="reminder"):
         assert url in n.body and sms_segments(n.body) <= 2
     # 1411 without self-booking: changes go through the phone.

@@ -5,7 +5,9 @@ from opora.surveys.services import assignment_create
 
 
 def version(code: str) -> InstrumentVersion:
-    return InstrumentVersion.objects.filter(instrument__code=code).order_by("-number").first()
+    found = InstrumentVersion.objects.filter(instrument__code=code).order_by("-number").first()
+    assert found is not None, code
+    return found
 
 
 def portal_assignment(service, code: str = "pss-10") -> Assignment:

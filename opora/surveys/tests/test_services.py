@@ -197,7 +197,7 @@ def test_survey_services_for_the_journal(service):
     )
     today = timezone.localdate(timezone.now(), service.tz)
     rows = selectors.survey_services_for_period(service, today, today)
-    assert rows == [
+    expected: list[selectors.SurveyServiceRow] = [
         {
             "id": result.pk,
             "created_at": result.created_at,
@@ -208,6 +208,7 @@ def test_survey_services_for_the_journal(service):
             "instrument_code": "pss-10",
         }
     ]
+    assert rows == expected
     assert (
         selectors.survey_services_for_period(
             service, today - dt.timedelta(days=3), today - dt.timedelta(days=1)
