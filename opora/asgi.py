@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, cast
 
 from django.core.asgi import get_asgi_application
 
@@ -16,12 +15,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from opora.consultations.routing import websocket_urlpatterns  # noqa: E402
 
-if TYPE_CHECKING:
-    from channels.routing import _ExtendedURLPattern
-
-# channels-stubs want their own (type-check-only) kind of URL pattern, but Django's `path()` is
-# typed to return a plain URLPattern; at run time these are the same objects channels routes.
-websocket_routes = cast("list[_ExtendedURLPattern | URLRouter]", websocket_urlpatterns)
+# `consultations.routing` types its routes as channels-stubs want them (see there).
+websocket_routes = websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from opora.accounts import two_factor
+from opora.accounts.models import User
 from opora.accounts.policy import Action, can
 from opora.consultations import presence, services
 from opora.consultations.models import Consultation
@@ -29,6 +30,13 @@ def _may_conduct(user: Any, session: Any) -> bool:
     """The consultant's seat: a role the access policy lets hold consultations, past the second
     factor. Which consultation is theirs (the booked consultant) is checked by the room."""
     return can(user, Action.CONSULTATION_CONDUCT) and two_factor.may_act(user, session)
+
+
+def _consultant_of(user: object) -> User:
+    """The signed-in consultant of a socket whose role is "consultant" (checked at connect)."""
+    if not isinstance(user, User):
+        raise DomainError(_("Only the booked consultant can open this room."), code="forbidden")
+    return user
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -152,12 +160,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self._to_group({"type": "mode", "mode": c.mode, "role": self.role})
             elif kind == "admit" and self.role == "consultant":
                 await database_sync_to_async(services.consultation_admit)(
-                    consultation_id=self.consultation_id, actor=self.scope.get("user")
+                    consultation_id=self.consultation_id,
+                    actor=_consultant_of(self.scope.get("user")),
                 )
                 await self._to_all({"type": "admitted"})
             elif kind == "end" and self.role == "consultant":
                 await database_sync_to_async(services.consultation_end)(
-                    consultation_id=self.consultation_id, actor=self.scope.get("user")
+                    consultation_id=self.consultation_id,
+                    actor=_consultant_of(self.scope.get("user")),
                 )
                 await self._to_all({"type": "ended"})
             elif kind == "ping":

@@ -1,14 +1,28 @@
 """Forms of the consultant's pages after a consultation (the protocol, the technical failure) and of
 the head's recordings pages."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any, TypeVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.models import User
 from opora.consultations.models import Consultation, Protocol, TechnicalFailure, Topic
 from opora.core.inputs import SaneDateField
 from opora.intake.topics import protocol_reason
+from opora.scheduling.models import Place
+
+F = TypeVar("F", bound=forms.Field)
+
+
+def _field(form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """The form's field `name`, as the kind it is declared (`form.fields` holds plain `Field`s)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 class ProtocolForm(forms.ModelForm):
@@ -43,10 +57,13 @@ class ProtocolForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # No «---------»: the required radio buttons offer only real answers, and the topic's
         # empty choice says what to do.
-        self.fields["kind"].choices = Protocol.Kind.choices
+        _field(self, "kind", forms.ChoiceField).choices = Protocol.Kind.choices
         # Counted only when materials were printed or sent (regulation 004): empty is none.
         self.fields["materials_pages"].required = False
-        self.fields["topic"].choices = [("", _("Choose the topic…")), *Topic.choices]
+        _field(self, "topic", forms.ChoiceField).choices = [
+            ("", _("Choose the topic…")),
+            *Topic.choices,
+        ]
         if consultation is not None and self.instance.pk is None and not self.is_bound:
             request = consultation.booking.request
             if not str(self.initial.get("reason") or "").strip():
@@ -101,15 +118,17 @@ class StartNowForm(forms.Form):
     """Help now (issue 12): who helps, in which form, and where (in person: a room; visiting: an
     address)."""
 
-    consultant = forms.ModelChoiceField(label=_("Consultant"), queryset=None, empty_label=None)
+    consultant: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Consultant"), queryset=None, empty_label=None
+    )
     form = forms.ChoiceField(label=_("Form of the consultation"))
-    place = forms.ModelChoiceField(
+    place: forms.ModelChoiceField[Place] = forms.ModelChoiceField(
         label=_("Room"), queryset=None, required=False, empty_label=_("— none —")
     )
     visit_address = forms.CharField(label=_("Visit address"), max_length=300, required=False)
 
     def __init__(self, *args: Any, consultants: Any, places: Any, forms_: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["consultant"].queryset = consultants
-        self.fields["place"].queryset = places
-        self.fields["form"].choices = forms_
+        _field(self, "consultant", forms.ModelChoiceField).queryset = consultants
+        _field(self, "place", forms.ModelChoiceField).queryset = places
+        _field(self, "form", forms.ChoiceField).choices = forms_

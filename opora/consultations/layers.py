@@ -40,7 +40,7 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         if now < self._next_sweep:
             return
         self._next_sweep = now + self.sweep_interval
-        super()._clean_expired()
+        super()._clean_expired()  # type: ignore[misc]  # private in Channels, absent from its stubs
 
     async def flush(self) -> None:
         await super().flush()

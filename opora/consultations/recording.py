@@ -55,7 +55,8 @@ def new_data_key() -> tuple[bytes, str, bytes]:
     return data_key, key_id, nonce + AESGCM(master).encrypt(nonce, data_key, WRAP_AAD)
 
 
-def unwrap_key(*, key_id: str, wrapped: bytes) -> bytes:
+def unwrap_key(*, key_id: str, wrapped: bytes | memoryview) -> bytes:
+    """`wrapped` as a BinaryField gives it back: bytes, or a memoryview from PostgreSQL."""
     master = master_keys().get(key_id)
     if master is None:
         raise DecryptionFailed(f"master key {key_id} is not configured")

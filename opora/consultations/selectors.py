@@ -1,11 +1,13 @@
 """Reads of consultations: who may enter a room, whether a join link works now, the chat, ICE servers."""
 
+from __future__ import annotations
+
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -14,12 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy as access_policy
+from opora.accounts.actors import Actor, User
 from opora.accounts.policy import Action
 from opora.consultations.models import ChatMessage, Consultation, Recording
 from opora.core.audit import AuditEventType
 from opora.core.links import public_url
 from opora.intake import topics as intake_topics
 from opora.scheduling.models import Booking
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from opora.consultations.models import Protocol, TechnicalFailure
+    from opora.core.models import Service
+    from opora.intake.models import ServiceRequest
+    from opora.scheduling.models import Slot
 
 # The client may open the room this long before the slot starts (regulation 002 §4.2: the
 # consultant prepares 30 minutes ahead; the client needs a few minutes for the device check).
@@ -78,13 +89,13 @@ def link_problem(
     return None
 
 
-def consultant_may_enter(user: Any, consultation: Consultation) -> bool:
+def consultant_may_enter(user: Actor | AnonymousUser, consultation: Consultation) -> bool:
     """Only the booked consultant enters the consultant's side of the room (the policy's
     `consultation.conduct` on the consultation: their own, of a service they work for)."""
     return access_policy.can(user, Action.CONSULTATION_CONDUCT, consultation)
 
 
-def chat_history(consultation_id: int) -> list[dict]:
+def chat_history(consultation_id: int) -> list[dict[str, Any]]:
     """The whole chat in order, as the room's JavaScript shows it."""
     return [
         chat_message_payload(m)
@@ -94,7 +105,7 @@ def chat_history(consultation_id: int) -> list[dict]:
     ]
 
 
-def chat_message_payload(message: ChatMessage) -> dict:
+def chat_message_payload(message: ChatMessage) -> dict[str, Any]:
     """A chat line as sent to both sides; a file carries its name, size and type (each side
     builds its own download link from `seq`: the client's by token, the consultant's by login)."""
     payload = {
@@ -168,13 +179,13 @@ def recording_running(consultation: Consultation) -> Recording | None:
     return consultation.recordings.filter(status=Recording.Status.RECORDING).first()
 
 
-def may_view_recordings(user: Any, service: Any) -> bool:
+def may_view_recordings(user: Actor | AnonymousUser, service: Service) -> bool:
     """A head of the service or an administrator (the policy's `recording.view`; every read is
     still logged with a reason)."""
     return access_policy.can(user, Action.RECORDING_VIEW, service=service)
 
 
-def recordings_for_service(*, actor: Any, service: Any) -> QuerySet[Recording]:
+def recordings_for_service(*, actor: Actor, service: Service) -> QuerySet[Recording]:
     """The service's recordings, newest first, for a head or an administrator."""
     if not may_view_recordings(actor, service):
         return Recording.objects.none()
@@ -186,7 +197,7 @@ def recordings_for_service(*, actor: Any, service: Any) -> QuerySet[Recording]:
     )
 
 
-def recording_get(*, actor: Any, recording_id: int) -> Recording | None:
+def recording_get(*, actor: Actor, recording_id: int) -> Recording | None:
     """One recording, or None when it does not exist or `actor` may not see it."""
     recording = (
         Recording.objects.select_related("consultation__booking__slot__service")
@@ -217,7 +228,7 @@ def turn_credentials(
     user_id: str,
     ttl: int = TURN_TTL_SECONDS,
     now: float | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A TURN server entry with time-limited credentials (coturn `use-auth-secret`, the TURN REST
     scheme): username `<expiry unix time>:<id>`, credential base64(HMAC-SHA1(secret, username))."""
     expiry = int(now if now is not None else time.time()) + ttl
@@ -230,7 +241,7 @@ def turn_credentials(
     }
 
 
-def ice_servers(*, user_id: str) -> list[dict]:
+def ice_servers(*, user_id: str) -> list[dict[str, Any]]:
     """The RTCPeerConnection `iceServers`: `OPORA_ICE_SERVERS` (STUN) plus TURN when configured."""
     servers = [dict(s) for s in settings.OPORA_ICE_SERVERS]
     secret, urls = settings.OPORA_TURN_SECRET, settings.OPORA_TURN_URLS
@@ -246,9 +257,9 @@ def ice_servers(*, user_id: str) -> list[dict]:
 # --- Heads, protocols, the journal ---------------------------------------------------------------
 
 
-def service_heads(*, service: Any) -> QuerySet:
+def service_heads(*, service: Service) -> QuerySet[User]:
     """The active heads of `service` (they handle technical failures and crises)."""
-    from opora.accounts.models import Role, User
+    from opora.accounts.models import Role
 
     return User.objects.filter(role=Role.HEAD, services=service, is_active=True).order_by("pk")
 
@@ -278,7 +289,7 @@ def protocol_kind_suggestion(consultation: Consultation) -> str:
     return Protocol.Kind.REPEAT if earlier.exists() else Protocol.Kind.PRIMARY
 
 
-def earlier_protocols(*, consultation: Consultation, limit: int = 10) -> list:
+def earlier_protocols(*, consultation: Consultation, limit: int = 10) -> list[Protocol]:
     """The protocols of this client's earlier consultations in the same service, newest first:
     what the booked consultant may read before and during the consultation."""
     from opora.consultations.models import Protocol
@@ -316,9 +327,9 @@ JOURNAL_COLUMNS = [
 
 def journal_consultations(
     *,
-    actor: Any,
-    service: Any,
-    consultant: Any = None,
+    actor: Actor,
+    service: Service,
+    consultant: User | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[Consultation]:
@@ -336,7 +347,7 @@ def journal_consultations(
         .select_related("booking__slot__consultant", "booking__request", "protocol")
         .order_by("booking__slot__starts_at", "pk")
     )
-    if access_policy.own_only(actor, Action.JOURNAL_VIEW):
+    if isinstance(actor, User) and access_policy.own_only(actor, Action.JOURNAL_VIEW):
         qs = qs.filter(booking__slot__consultant=actor)
     elif consultant is not None:
         qs = qs.filter(booking__slot__consultant=consultant)
@@ -347,7 +358,7 @@ def journal_consultations(
     return qs
 
 
-def journal_row(number: int, consultation: Consultation) -> list:
+def journal_row(number: int, consultation: Consultation) -> list[int | str]:
     """One journal row in the order of JOURNAL_COLUMNS (strings and numbers only)."""
     from opora.consultations.models import FORM_IN_JOURNAL, Protocol
 
@@ -395,13 +406,13 @@ def _journal_note(consultation: Consultation, note: str) -> str:
 # --- What the room shows about the request ------------------------------------------------------
 
 
-def request_topic(request: Any) -> str:
+def request_topic(request: ServiceRequest) -> str:
     """The request's topic as people read it: the reason in the client's words, else (the reason
     may be blank) the label of the typical question chosen on the portal, else ""."""
     return intake_topics.request_topic(request).text
 
 
-def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
+def room_request_summary(*, actor: Actor, consultation: Consultation) -> dict[str, Any]:
     """What the booked consultant reads beside the video: the request (topic, reason, child's age,
     who asks, channel, wanted form) and the client's earlier protocols in this service.
 
@@ -442,7 +453,9 @@ def room_request_summary(*, actor: Any, consultation: Consultation) -> dict:
 # --- Technical failures and the re-provision --------------------------------------------------
 
 
-def failures_for_service(*, service: Any, open_only: bool = False, limit: int = 50) -> list:
+def failures_for_service(
+    *, service: Service, open_only: bool = False, limit: int = 50
+) -> list[TechnicalFailure]:
     """The technical failures of `service`, those waiting for the head first, then the newest."""
     from django.db.models import Case, IntegerField, Value, When
 
@@ -472,7 +485,7 @@ def failures_for_service(*, service: Any, open_only: bool = False, limit: int = 
     return list(qs[:limit])
 
 
-def failures_to_pick(*, consultant: Any) -> list:
+def failures_to_pick(*, consultant: User) -> list[TechnicalFailure]:
     """Accepted failures of `consultant`'s consultations whose new time they pick."""
     from opora.consultations.models import TechnicalFailure
 
@@ -485,8 +498,8 @@ def failures_to_pick(*, consultant: Any) -> list:
 
 
 def reprovision_slots(
-    *, service: Any, consultant: Any = None, days: int = 14, limit: int = 12
-) -> list:
+    *, service: Service, consultant: User | None = None, days: int = 14, limit: int = 12
+) -> list[Slot]:
     """Free bookable slots for the new time of a failed consultation, nearest first: of
     `consultant` when given, else of anyone in the service."""
     from opora.scheduling.calendar import to_local
@@ -495,7 +508,7 @@ def reprovision_slots(
     nearest = slot_nearest_free(service=service, consultant=consultant)
     if nearest is None:
         return []
-    found: list = []
+    found: list[Slot] = []
     day = to_local(service, nearest.starts_at).date()
     for offset in range(days):
         found.extend(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Actor, User
 from opora.consultations import locks, selectors
 from opora.consultations.models import (
     CRISIS_TOPICS,
@@ -21,15 +22,18 @@ from opora.consultations.models import (
 )
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
+from opora.core.models import Service
 from opora.intake import services as intake
 from opora.notifications.services import notification_create
 
 # --- After the consultation: protocol, technical failure, no-show, phone, crisis -----------------
 
 
-def _require_booked_consultant(actor: Any, consultation: Consultation) -> None:
-    if not selectors.consultant_may_enter(actor, consultation):
+def _require_booked_consultant(actor: Actor, consultation: Consultation) -> User:
+    """The booked consultant acting (the policy lets no client or system conduct one)."""
+    if not (isinstance(actor, User) and selectors.consultant_may_enter(actor, consultation)):
         raise PermissionDenied(_("Only the consultant booked for this consultation can do this."))
+    return actor
 
 
 def _lock(consultation: Consultation) -> Consultation:
@@ -66,7 +70,7 @@ def _when(consultation: Consultation) -> str:
 
 @transaction.atomic
 def consultation_mark_no_show(
-    *, actor: Any, consultation: Consultation, now: dt.datetime | None = None
+    *, actor: Actor, consultation: Consultation, now: dt.datetime | None = None
 ) -> Consultation:
     """The client did not come: allowed once the slot has started and nobody was admitted."""
     consultation = _lock(consultation)
@@ -91,7 +95,7 @@ def consultation_mark_no_show(
 
 
 @transaction.atomic
-def consultation_mark_phone(*, actor: Any, consultation: Consultation) -> Consultation:
+def consultation_mark_phone(*, actor: Actor, consultation: Consultation) -> Consultation:
     """The consultation is held by phone: logged as such (no media in the room); the clock starts."""
     consultation = _lock(consultation)
     _require_booked_consultant(actor, consultation)
@@ -112,12 +116,12 @@ def consultation_mark_phone(*, actor: Any, consultation: Consultation) -> Consul
 
 @transaction.atomic
 def crisis_alert_create(
-    *, actor: Any, consultation: Consultation, source: str, topic: str = ""
+    *, actor: Actor, consultation: Consultation, source: str, topic: str = ""
 ) -> CrisisAlert:
     """A crisis in a consultation: stored and the heads are e-mailed at once (after commit)."""
     consultation = _lock(consultation)
-    _require_booked_consultant(actor, consultation)
-    alert = CrisisAlert(consultation=consultation, source=source, topic=topic, raised_by=actor)
+    consultant = _require_booked_consultant(actor, consultation)
+    alert = CrisisAlert(consultation=consultation, source=source, topic=topic, raised_by=consultant)
     alert.full_clean(exclude=["consultation", "raised_by"])
     alert.save()
     audit_record(
@@ -136,7 +140,7 @@ def crisis_alert_create(
                 "(%(when)s). Room: %(url)s"
             )
             % {
-                "consultant": actor.display_name,
+                "consultant": consultant.display_name,
                 "id": consultation.pk,
                 "when": _when(consultation),
                 "url": selectors.room_url(consultation),
@@ -165,7 +169,7 @@ PROTOCOL_FIELDS = (
 def _check_form_fields(consultation: Consultation, protocol: Protocol) -> None:
     """The fields the consultation's form needs (FORM_PROTOCOL_FIELDS), and regulation 004's
     five pages of materials: a `ValidationError` naming each field."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
     for name in FORM_PROTOCOL_FIELDS.get(consultation.form, ()):
         if getattr(protocol, name) in (None, ""):
             errors[name] = [
@@ -181,7 +185,7 @@ def _check_form_fields(consultation: Consultation, protocol: Protocol) -> None:
 
 
 @transaction.atomic
-def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Protocol:
+def protocol_save(*, actor: Actor, consultation: Consultation, **data: Any) -> Protocol:
     """Write or correct the protocol of an ended consultation (regulation 002 Appendix 3).
 
     The first save closes the request (done): held and written down, it is a service.
@@ -189,7 +193,7 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
     raises a crisis alert to the heads.
     """
     consultation = _lock(consultation)
-    _require_booked_consultant(actor, consultation)
+    consultant = _require_booked_consultant(actor, consultation)
     if consultation.status != Consultation.Status.ENDED:
         raise DomainError(
             _("A protocol is written after the consultation has ended."), code="not_ended"
@@ -201,7 +205,7 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
     created = protocol is None
     previous_topic = "" if protocol is None else protocol.topic
     if protocol is None:
-        protocol = Protocol(consultation=consultation, written_by=actor)
+        protocol = Protocol(consultation=consultation, written_by=consultant)
     for name in PROTOCOL_FIELDS:
         if name in data:
             value = data[name]
@@ -232,7 +236,7 @@ def protocol_save(*, actor: Any, consultation: Consultation, **data: Any) -> Pro
 
 @transaction.atomic
 def journal_read_record(
-    *, actor: Any, service: Any, export: bool, rows: int, filters: dict
+    *, actor: Actor, service: Service, export: bool, rows: int, filters: dict[str, Any]
 ) -> None:
     """Audit one read (or XLSX export) of the journal: who, which service, which filters, how many
     rows — never names or other personal data."""
@@ -244,7 +248,7 @@ def journal_read_record(
     )
 
 
-def journal_workbook(*, rows: list[list]) -> bytes:
+def journal_workbook(*, rows: list[list[int | str]]) -> bytes:
     """The journal as XLSX: the regulation's title, its column headers, exactly `rows`."""
     import io
 
@@ -253,7 +257,7 @@ def journal_workbook(*, rows: list[list]) -> bytes:
     from opora.core.exports import write_row
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook's one (active) sheet
     ws.title = "Журнал"
     write_row(ws, ["Журнал учета он-лайн консультирования"])
     write_row(ws, selectors.JOURNAL_COLUMNS)

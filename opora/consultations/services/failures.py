@@ -22,7 +22,7 @@ Every decision locks the failure's row, so two heads deciding at once make one d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts import policy as access_policy
-from opora.accounts.actors import Actor
+from opora.accounts.actors import Actor, User
 from opora.accounts.policy import Action
 from opora.consultations import locks, selectors
 from opora.consultations.models import Consultation, TechnicalFailure
@@ -43,7 +43,10 @@ from opora.core.errors import DomainError
 from opora.core.links import public_url
 from opora.intake import services as intake
 from opora.notifications.services import notification_create, notification_send_to_client
-from opora.scheduling.models import Booking
+from opora.scheduling.models import Booking, Slot
+
+if TYPE_CHECKING:
+    from opora.core.models import Service
 from opora.scheduling.services import booking_client_link, booking_reschedule
 
 KIND_REPORTED = "technical_failure"
@@ -52,14 +55,18 @@ KIND_CLIENT_AS_PLANNED = "failure_rejected_as_planned"
 KIND_CONSULTANT = "failure_decision"
 
 
-def _is_head_of(actor: Any, service: Any) -> bool:
+def _is_head_of(actor: Actor, service: Service) -> bool:
     """The policy's `failure.decide` on the service: its head (or an administrator)."""
     return access_policy.can(actor, Action.FAILURE_DECIDE, service=service)
 
 
-def _require_head(actor: Any, failure: TechnicalFailure) -> None:
-    if not _is_head_of(actor, failure.consultation.booking.slot.service):
+def _require_head(actor: Actor, failure: TechnicalFailure) -> User:
+    """The head deciding (a staff member: the policy lets no client or system decide)."""
+    if not (
+        isinstance(actor, User) and _is_head_of(actor, failure.consultation.booking.slot.service)
+    ):
         raise PermissionDenied(_("Only a head of the service decides on a technical failure."))
+    return actor
 
 
 def _lock_failure(failure: TechnicalFailure) -> TechnicalFailure:
@@ -126,7 +133,10 @@ def technical_failure_report(
     at once that a new time is coming. Nothing is rebooked until a head decides.
     """
     consultation = _lock(consultation)
-    if not access_policy.can(actor, Action.CONSULTATION_REPORT_FAILURE, consultation):
+    if not (
+        isinstance(actor, User)
+        and access_policy.can(actor, Action.CONSULTATION_REPORT_FAILURE, consultation)
+    ):
         raise PermissionDenied(_("Only the consultant booked for this consultation can do this."))
     if consultation.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
         raise DomainError(_("The consultation is closed."), code="closed")
@@ -214,7 +224,7 @@ def _moved_to(old: Booking) -> Booking:
     )
 
 
-def _rebook(*, actor: Actor, failure: TechnicalFailure, slot: Any) -> TechnicalFailure:
+def _rebook(*, actor: User, failure: TechnicalFailure, slot: Slot | None) -> TechnicalFailure:
     """Make the new booking of an accepted failure (both callers hold the failure's lock)."""
     old = Booking.objects.get(pk=failure.consultation.booking_id)
     if old.status == Booking.Status.ACTIVE:
@@ -248,13 +258,13 @@ def technical_failure_accept(
     *,
     actor: Actor,
     failure: TechnicalFailure,
-    slot: Any = None,
+    slot: Slot | None = None,
     consultant_picks: bool = False,
 ) -> TechnicalFailure:
     """The head accepts the reason: either sets the new time now (`slot`) or lets the consultant
     pick it (`consultant_picks`). The client hears the new time from the booking's notice."""
     failure = _lock_failure(failure)
-    _require_head(actor, failure)
+    head = _require_head(actor, failure)
     if failure.state != TechnicalFailure.State.REPORTED:
         raise DomainError(
             _("This failure has already been decided: %(state)s.")
@@ -269,7 +279,7 @@ def technical_failure_accept(
     )
     if slot is None and not consultant_picks and not moved:
         raise DomainError(_("Choose the new time, or let the consultant pick it."), code="no_slot")
-    failure.decided_by = actor
+    failure.decided_by = head
     failure.decided_at = timezone.now()
     failure.consultant_picks = slot is None and not moved
     failure.state = TechnicalFailure.State.ACCEPTED
@@ -281,11 +291,13 @@ def technical_failure_accept(
         extra={"failure_id": failure.pk, "consultant_picks": failure.consultant_picks},
     )
     if slot is not None or moved:
-        failure = _rebook(actor=actor, failure=failure, slot=slot)
+        failure = _rebook(actor=head, failure=failure, slot=slot)
+        rebooked = failure.rebooked
+        assert rebooked is not None  # noqa: S101 - `_rebook` has just set it
         _tell_consultant(
             failure=failure,
             body=_("The head accepted the technical failure of %(when)s; the new time is %(new)s.")
-            % {"when": _when(failure.consultation), "new": slot_when(failure.rebooked.slot)},
+            % {"when": _when(failure.consultation), "new": slot_when(rebooked.slot)},
         )
     else:
         _tell_consultant(
@@ -304,12 +316,12 @@ def technical_failure_accept(
 
 @transaction.atomic
 def technical_failure_pick_time(
-    *, actor: Actor, failure: TechnicalFailure, slot: Any
+    *, actor: Actor, failure: TechnicalFailure, slot: Slot
 ) -> TechnicalFailure:
     """The consultant (allowed by the head) or a head sets the new time of an accepted failure."""
     failure = _lock_failure(failure)
     consultation = failure.consultation
-    if not (
+    if not isinstance(actor, User) or not (
         selectors.consultant_may_enter(actor, consultation)
         or _is_head_of(actor, consultation.booking.slot.service)
     ):
@@ -330,7 +342,7 @@ def technical_failure_reject(
     consultation is held as booked (room open again, client told); after it, it stays not held
     through the consultant's fault and the request waits for an ordinary booking."""
     failure = _lock_failure(failure)
-    _require_head(actor, failure)
+    head = _require_head(actor, failure)
     if failure.state != TechnicalFailure.State.REPORTED:
         raise DomainError(
             _("This failure has already been decided: %(state)s.")
@@ -339,7 +351,7 @@ def technical_failure_reject(
         )
     failure.state = TechnicalFailure.State.REJECTED
     failure.rejection_reason = (reason or "").strip()
-    failure.decided_by = actor
+    failure.decided_by = head
     failure.decided_at = timezone.now()
     failure.full_clean(
         exclude=["consultation", "reported_by", "rebooked", "decided_by"], validate_unique=False

@@ -2,11 +2,11 @@
 
 import hashlib
 import secrets
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Actor
 from opora.consultations import files as chat_files
 from opora.consultations import locks, selectors
 from opora.consultations import recording as recording_crypto
@@ -79,7 +79,7 @@ def chat_file_create(
 
 @transaction.atomic
 def chat_file_read(
-    *, consultation: Consultation, seq: int, actor: Any, reader: str
+    *, consultation: Consultation, seq: int, actor: Actor | None, reader: str
 ) -> tuple[ChatAttachment, bytes]:
     """The decrypted file of chat line `seq` for one of the two participants (`reader` is
     "client" or "consultant"; the caller has checked the token or the login). Logged."""

@@ -38,7 +38,7 @@ NOW_FORMS = frozenset(
     }
 )
 # The room's medium for each remote form (the room opens in it).
-_MODE = {
+_MODE: dict[str, str] = {
     ConsultationForm.VIDEO: Consultation.Mode.VIDEO,
     ConsultationForm.VOICE: Consultation.Mode.VOICE,
     ConsultationForm.CHAT: Consultation.Mode.CHAT,

@@ -1,11 +1,10 @@
 """The next consultation, booked from the protocol screen."""
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Actor
 from opora.consultations import selectors
 from opora.consultations.models import (
     Consultation,
@@ -14,12 +13,12 @@ from opora.consultations.models import (
 from opora.consultations.services.after import _require_booked_consultant
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
-from opora.scheduling.models import Booking
+from opora.scheduling.models import Booking, Slot
 
 # --- The next consultation, booked from the protocol screen ---------------------------------------
 
 
-def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any) -> Booking:
+def next_consultation_book(*, actor: Actor, consultation: Consultation, slot: Slot) -> Booking:
     """Book the next consultation of the same client from the protocol screen.
 
     Each new request is a new service (regulation 004): a new request with the client's data is
@@ -32,8 +31,11 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
     from opora.registry.services import eligibility_check
     from opora.scheduling import services as scheduling
 
-    _require_booked_consultant(actor, consultation)
-    consultation = selectors.consultation_by_id(consultation.pk)
+    consultant = _require_booked_consultant(actor, consultation)
+    found = selectors.consultation_by_id(consultation.pk)
+    if found is None:
+        raise DomainError(_("The consultation does not exist."), code="not_found")
+    consultation = found
     service = consultation.booking.slot.service
     if slot.service_id != service.pk:
         raise DomainError(_("The slot belongs to another service."), code="wrong_service")
@@ -64,7 +66,7 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
             **request_client_fields(original),
             typical_question=original.typical_question,
             preferred_form=original.preferred_form,
-            assigned_to=actor,
+            assigned_to=consultant,
         )
         # A consultant may book their own free time; booking_create checks it is theirs.
         booking = scheduling.booking_create(actor=actor, request=request, slot=slot)
@@ -81,6 +83,6 @@ def next_consultation_book(*, actor: Any, consultation: Consultation, slot: Any)
     return booking
 
 
-def slot_when(slot: Any) -> str:
+def slot_when(slot: Slot) -> str:
     local = timezone.localtime(slot.starts_at, slot.service.tz)
     return f"{local:%d.%m.%Y %H:%M}"

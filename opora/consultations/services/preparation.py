@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opora.accounts.actors import Actor
+from opora.accounts.actors import Actor, User
 from opora.consultations import selectors
 from opora.consultations.models import Consultation, Preparation
 from opora.core.audit import AuditEventType, audit_record
@@ -63,7 +63,7 @@ def preparation_record(
 ) -> Preparation:
     """Store one check by the booked consultant. The network is judged here from the measured
     values (round trip and download speed), not taken from the browser's verdict."""
-    if not selectors.consultant_may_enter(actor, consultation):
+    if not (isinstance(actor, User) and selectors.consultant_may_enter(actor, consultation)):
         raise PermissionDenied(_("Only the consultant booked for this consultation can do this."))
     problem = preparation_problem(consultation, now=now)
     if problem == "early":

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Actor, User
 from opora.consultations import locks, selectors
 from opora.consultations import recording as recording_crypto
 from opora.consultations.models import (
@@ -38,7 +39,7 @@ def recording_chunk_max_bytes() -> int:
     return int(getattr(settings, "OPORA_RECORDING_CHUNK_MAX_BYTES", 16 * 1024 * 1024))
 
 
-def _room_event(consultation_id: int, payload: dict) -> None:
+def _room_event(consultation_id: int, payload: dict[str, Any]) -> None:
     """Send `payload` to everyone in the room, in the shape the room consumer relays."""
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
@@ -50,7 +51,7 @@ def _room_event(consultation_id: int, payload: dict) -> None:
         )
 
 
-def _announce(consultation_id: int, payload: dict) -> None:
+def _announce(consultation_id: int, payload: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _room_event(consultation_id, payload))
 
 
@@ -76,7 +77,7 @@ def _close_recording(recording: Recording, *, status: str) -> Recording:
 
 
 @transaction.atomic
-def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -> Recording:
+def recording_start(*, actor: Actor, consultation: Consultation, mime_type: str) -> Recording:
     """The consultant's browser starts recording: allowed only when the service's policy and the
     client's stored consent (or the notice shown) allow it (`selectors.recording_refusal`).
 
@@ -84,7 +85,7 @@ def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -
     MediaRecorder starts a new file. The client's room shows the "recording" indicator.
     """
     consultation = _lock(consultation)
-    _require_booked_consultant(actor, consultation)
+    consultant = _require_booked_consultant(actor, consultation)
     refusal = selectors.recording_refusal(consultation)
     if refusal is not None or consultation.status != Consultation.Status.IN_PROGRESS:
         raise DomainError(
@@ -102,7 +103,7 @@ def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -
     _data_key, key_id, wrapped = recording_crypto.new_data_key()
     recording = Recording(
         consultation=consultation,
-        started_by=actor,
+        started_by=consultant,
         policy=consultation.booking.slot.service.recording_policy,
         mime_type=base_type,
         key_id=key_id,
@@ -122,7 +123,7 @@ def recording_start(*, actor: Any, consultation: Consultation, mime_type: str) -
 
 
 def recording_chunk_store(
-    *, actor: Any, recording: Recording, seq: int, data: bytes
+    *, actor: Actor, recording: Recording, seq: int, data: bytes
 ) -> tuple[RecordingChunk, bool]:
     """Store one uploaded chunk encrypted; returns (chunk, created).
 
@@ -153,6 +154,8 @@ def recording_chunk_store(
         with transaction.atomic():
             locked = locks.recording_qs_select_for_update().get(pk=recording.pk)
             fresh = selectors.consultation_by_id(recording.consultation_id)
+            if fresh is None:
+                raise DomainError(_("The consultation does not exist."), code="not_found")
             refusal = selectors.recording_refusal(fresh)
             if refusal is not None:
                 raise DomainError(refusal, code="recording_not_allowed")
@@ -180,10 +183,12 @@ def recording_chunk_store(
 
 
 @transaction.atomic
-def recording_finish(*, actor: Any, recording: Recording) -> Recording:
+def recording_finish(*, actor: Actor, recording: Recording) -> Recording:
     """The consultant's browser stopped the recorder and sent the last chunk: seal the totals."""
     recording = locks.recording_qs_select_for_update().get(pk=recording.pk)
     consultation = selectors.consultation_by_id(recording.consultation_id)
+    if consultation is None:
+        raise DomainError(_("The consultation does not exist."), code="not_found")
     _require_booked_consultant(actor, consultation)
     if recording.status != Recording.Status.RECORDING:
         return recording
@@ -242,18 +247,23 @@ def recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
     return closed
 
 
-def _require_recording_viewer(actor: Any, recording: Recording) -> None:
-    if not selectors.may_view_recordings(actor, recording.consultation.booking.slot.service):
+def _require_recording_viewer(actor: Actor, recording: Recording) -> User:
+    """The head (or administrator) reading: a staff member, never a client or the system."""
+    if not (
+        isinstance(actor, User)
+        and selectors.may_view_recordings(actor, recording.consultation.booking.slot.service)
+    ):
         raise PermissionDenied(_("Only a head of the service can open recordings."))
+    return actor
 
 
 @transaction.atomic
 def recording_access_record(
-    *, actor: Any, recording: Recording, reason: str, kind: str = RecordingAccess.Kind.DOWNLOAD
+    *, actor: Actor, recording: Recording, reason: str, kind: str = RecordingAccess.Kind.DOWNLOAD
 ) -> RecordingAccess:
     """Log one read of a recording (who, when, why) before its bytes are given out."""
-    _require_recording_viewer(actor, recording)
-    access = RecordingAccess(recording=recording, user=actor, kind=kind, reason=reason.strip())
+    viewer = _require_recording_viewer(actor, recording)
+    access = RecordingAccess(recording=recording, user=viewer, kind=kind, reason=reason.strip())
     access.full_clean(exclude=["recording", "user"])
     access.save()
     audit_record(
@@ -265,7 +275,7 @@ def recording_access_record(
     return access
 
 
-def recording_read(*, actor: Any, recording: Recording, reason: str) -> Iterator[bytes]:
+def recording_read(*, actor: Actor, recording: Recording, reason: str) -> Iterator[bytes]:
     """The decrypted recording (a WebM file) chunk by chunk, after the access is logged.
 
     `ValidationError` when no reason is given. A missing chunk (lost upload) is skipped: the
@@ -283,7 +293,7 @@ def recording_read(*, actor: Any, recording: Recording, reason: str) -> Iterator
 @transaction.atomic
 def recording_release_create(
     *,
-    actor: Any,
+    actor: Actor,
     recording: Recording,
     recipient: str,
     complaint_ref: str,
@@ -292,7 +302,7 @@ def recording_release_create(
 ) -> RecordingRelease:
     """Register an authority's request for a recording (a complaint review): due within
     3 working days of the request by the service's calendar (regulation 000)."""
-    _require_recording_viewer(actor, recording)
+    viewer = _require_recording_viewer(actor, recording)
     service = recording.consultation.booking.slot.service
     release = RecordingRelease(
         recording=recording,
@@ -301,7 +311,7 @@ def recording_release_create(
         reason=(reason or "").strip(),
         requested_on=requested_on,
         due_on=ServiceCalendar(service).add_working_days(requested_on, RELEASE_WORKING_DAYS),
-        created_by=actor,
+        created_by=viewer,
     )
     release.full_clean(exclude=["recording", "created_by", "released_by"])
     release.save()
@@ -315,7 +325,7 @@ def recording_release_create(
 
 
 @transaction.atomic
-def recording_release_mark_released(*, actor: Any, release: RecordingRelease) -> RecordingRelease:
+def recording_release_mark_released(*, actor: Actor, release: RecordingRelease) -> RecordingRelease:
     """The recording was handed over: logged as an access with the complaint as its reason."""
     release = (
         locks.recording_release_qs_select_for_update()
@@ -324,6 +334,7 @@ def recording_release_mark_released(*, actor: Any, release: RecordingRelease) ->
     )
     if release.released_at is not None:
         return release
+    viewer = _require_recording_viewer(actor, release.recording)
     recording_access_record(
         actor=actor,
         recording=release.recording,
@@ -331,7 +342,7 @@ def recording_release_mark_released(*, actor: Any, release: RecordingRelease) ->
         kind=RecordingAccess.Kind.RELEASE,
     )
     release.released_at = timezone.now()
-    release.released_by = actor
+    release.released_by = viewer
     release.save(update_fields=["released_at", "released_by"])
     audit_record(
         actor=actor,

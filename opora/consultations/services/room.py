@@ -1,13 +1,13 @@
 """The room per booking: who is connected, admission, mode, chat, end."""
 
 import secrets
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Actor
 from opora.consultations import locks
 from opora.consultations.models import (
     ChatMessage,
@@ -110,7 +110,7 @@ def consultation_detach(*, consultation_id: int, role: str, channel: str) -> Non
 
 
 @transaction.atomic
-def consultation_admit(*, consultation_id: int, actor: Any) -> Consultation:
+def consultation_admit(*, consultation_id: int, actor: Actor) -> Consultation:
     """The consultant lets the client in from the waiting room; the clock starts at the first admit."""
     c = locks.consultation_qs_select_for_update().get(pk=consultation_id)
     if c.status not in (Consultation.Status.WAITING, Consultation.Status.IN_PROGRESS):
@@ -124,7 +124,9 @@ def consultation_admit(*, consultation_id: int, actor: Any) -> Consultation:
 
 
 @transaction.atomic
-def consultation_set_mode(*, consultation_id: int, mode: str, actor: Any = None) -> Consultation:
+def consultation_set_mode(
+    *, consultation_id: int, mode: str, actor: Actor | None = None
+) -> Consultation:
     """The client's choice of video, voice only or chat only (regulation 002 §3.6)."""
     if mode not in Consultation.Mode.values:
         raise DomainError(_("Unknown mode."), code="invalid_mode")
@@ -142,7 +144,7 @@ def consultation_set_mode(*, consultation_id: int, mode: str, actor: Any = None)
 
 
 @transaction.atomic
-def consultation_end(*, consultation_id: int, actor: Any) -> Consultation:
+def consultation_end(*, consultation_id: int, actor: Actor) -> Consultation:
     """The consultant ends the consultation; the room closes for both sides."""
     c = locks.consultation_qs_select_for_update().get(pk=consultation_id)
     if c.status in CLOSED_STATUSES:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -51,6 +52,13 @@ def _private_storage(settings, tmp_path):
     settings.OPORA_RECORDING_ROOT = str(tmp_path / "private")
     with translation.override("en"):
         yield
+
+
+def _storage_root() -> Path:
+    """The directory of the private storage: a disk here (`OPORA_RECORDING_ROOT`)."""
+    storage = crypto.private_storage()
+    assert isinstance(storage, FileSystemStorage)
+    return Path(storage.location)
 
 
 @pytest.fixture
@@ -143,7 +151,7 @@ class TestChatFile:
                 consultation_id=live.pk, sender="client", name="a.png", data=PNG, client_msg_id="f1"
             )
         assert ChatMessage.objects.filter(consultation=live).count() == 1
-        assert len(list(Path(crypto.private_storage().location).rglob("*.bin"))) == 1
+        assert len(list(_storage_root().rglob("*.bin"))) == 1
 
     def test_refused_files_leave_nothing(self, live):
         with pytest.raises(DomainError):
@@ -156,7 +164,7 @@ class TestChatFile:
                 consultation_id=live.pk, sender="client", name="a.png", data=PNG
             )
         assert not ChatMessage.objects.exists()
-        assert not list(Path(crypto.private_storage().location).rglob("*.bin"))
+        assert not list(_storage_root().rglob("*.bin"))
 
 
 class TestChatFileHttp:

@@ -182,14 +182,14 @@ class TestHelpNow:
                 place=room,
             )
         assert e.value.code == "room_taken"
-        with pytest.raises(DomainError) as e:
+        with pytest.raises(DomainError) as err:
             services.consultation_start_now(
                 actor=operator,
                 request=make_request(service),
                 consultant=make_consultant(service),
                 form="in_person",
             )
-        assert e.value.code == "place"
+        assert err.value.code == "place"
 
     def test_a_visit_not_held_is_a_no_show(self, service, consultant, operator):
         with pytest.raises(DomainError) as e:

@@ -4,6 +4,7 @@ stored per item with the measured network; a failed item offers the failure repo
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from opora.demo.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "camera_ok": True,
     "microphone_ok": True,
     "rtt_ms": 40,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -38,6 +39,13 @@ def _private_storage(settings, tmp_path):
     settings.OPORA_RECORDING_ROOT = str(tmp_path / "recordings")
     with translation.override("en"):
         yield
+
+
+def _storage_root() -> Path:
+    """The directory of the private storage: a disk here (`OPORA_RECORDING_ROOT`)."""
+    storage = crypto.private_storage()
+    assert isinstance(storage, FileSystemStorage)
+    return Path(storage.location)
 
 
 @pytest.fixture
@@ -90,7 +98,8 @@ class TestGate:
     def test_declined_consent_is_named(self, service, live):
         _policy(service, "consent")
         services.consultation_record_consent(consultation=live, consent=False)
-        assert "declined" in selectors.recording_refusal(_fresh(live))
+        refusal = selectors.recording_refusal(_fresh(live))
+        assert refusal is not None and "declined" in refusal
 
     def test_only_the_booked_consultant_and_only_in_progress(self, service, consultant):
         c = make_live_consultation(service, consultant)
@@ -118,7 +127,7 @@ class TestGate:
             services.recording_chunk_store(actor=consultant, recording=r, seq=1, data=b"x" * 10)
         assert exc.value.code == "recording_not_allowed"
         assert list(r.chunks.values_list("seq", flat=True)) == [0]
-        files = list(Path(crypto.private_storage().location).rglob("*.bin"))
+        files = list(_storage_root().rglob("*.bin"))
         assert len(files) == 1
 
     def test_chunks_after_the_grace_period_are_refused(self, service, live, consultant):
@@ -213,7 +222,7 @@ class TestChunksAndEncryption:
         _, again = services.recording_chunk_store(actor=consultant, recording=r, seq=0, data=WEBM)
         assert created and not again
         assert RecordingChunk.objects.filter(recording=r).count() == 1
-        assert len(list(Path(crypto.private_storage().location).rglob("*.bin"))) == 1
+        assert len(list(_storage_root().rglob("*.bin"))) == 1
 
     def test_stored_bytes_are_not_plaintext_and_decrypt_back(self, live, consultant, head):
         _noticed(live)

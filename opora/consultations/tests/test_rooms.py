@@ -132,7 +132,7 @@ def test_admit_starts_the_clock_once(live, consultant):
     started = c.started_at
     c = services.consultation_admit(consultation_id=live.pk, actor=consultant)
     assert c.status == Consultation.Status.IN_PROGRESS and c.started_at == started
-    assert started <= timezone.now()
+    assert started is not None and started <= timezone.now()
 
 
 @pytest.mark.django_db

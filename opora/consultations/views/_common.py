@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from opora.accounts.workplace import service_use
+from opora.accounts.workplace import StaffRequest, service_use
 from opora.consultations import selectors
 from opora.consultations.models import (
     Consultation,
@@ -55,7 +55,7 @@ def _recording_service(recording_id: int, **_kwargs: object) -> Service | None:
     return recording.consultation.booking.slot.service if recording is not None else None
 
 
-def _service_asked(request: HttpRequest) -> HttpResponse | None:
+def _service_asked(request: StaffRequest) -> HttpResponse | None:
     """A list's `?service=`: one of the user's services becomes the one they work in (as with the
     header's switcher); any other is refused."""
     wanted = request.GET.get("service", "")

@@ -3,10 +3,9 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import (
-    HttpRequest,
+    Http404,
     HttpResponse,
     JsonResponse,
 )
@@ -17,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opora.accounts import policy as access_policy
 from opora.accounts.models import Role, User
 from opora.accounts.policy import Action, own_only
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, forbidden, role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import (
     FailureForm,
@@ -40,7 +40,7 @@ from opora.consultations.views._common import (
     _service_asked,
 )
 from opora.consultations.views.next_booking import _next_booking_context, _next_booking_text
-from opora.core.errors import DomainError
+from opora.core.errors import DomainError, NotFound
 
 # --- The consultant's pages after (or instead of) the consultation --------------------------------
 
@@ -49,7 +49,7 @@ from opora.core.errors import DomainError
     Action.PROTOCOL_WRITE, service_from=_consultation_service, switched=CONSULTATION_OF_SERVICE
 )
 @require_http_methods(["GET", "POST"])
-def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def protocol_form(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """«Протокол он-лайн консультирования» of an ended consultation."""
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
@@ -111,7 +111,7 @@ def protocol_form(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 
 def _action(
-    request: HttpRequest, consultation_id: int, act: Callable[[Consultation], object], ok: str
+    request: StaffRequest, consultation_id: int, act: Callable[[Consultation], object], ok: str
 ) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
@@ -126,43 +126,79 @@ def _action(
     return redirect("consultant_day")
 
 
-@login_required
+def _failure_consultation(
+    request: StaffRequest, consultation_id: int
+) -> tuple[Consultation | None, HttpResponse | None]:
+    """The consultation whose failure is reported, if the policy lets the user report it: the
+    booked consultant, or a head of its service (`consultation.report_failure`); else its
+    existence does not leak (404)."""
+    consultation = selectors.consultation_by_id(consultation_id)
+    error = (
+        access_policy.refusal(request.user, Action.CONSULTATION_REPORT_FAILURE, consultation)
+        if consultation is not None
+        else None
+    )
+    if consultation is None or isinstance(error, NotFound):
+        raise Http404
+    if error is not None:
+        return None, forbidden(request, str(error.message))
+    return consultation, None
+
+
+def _after_failure(
+    request: StaffRequest, consultation: Consultation, *, reported: bool
+) -> HttpResponse:
+    """Where the reporter goes next: the booked consultant to their day once it is reported, else
+    back to the room; a head to the service's list of failures."""
+    if not selectors.consultant_may_enter(request.user, consultation):
+        return redirect("consultations:failures")
+    if reported:
+        return redirect("consultant_day")
+    return redirect("consultations:consultant_room", consultation_id=consultation.pk)
+
+
+@role_required(Action.CONSULTATION_REPORT_FAILURE)
 @require_POST
-def failure_report(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def failure_report(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """Technical failure (regulation 002 §4.2.1): reported with the reason; the head is alerted and
     decides; the client is told at once that a new time is coming."""
+    consultation, refusal = _failure_consultation(request, consultation_id)
+    if refusal is not None:
+        return refusal
+    assert consultation is not None  # noqa: S101
     form = FailureForm(request.POST)
     if not form.is_valid() or (
         form.cleaned_data["cause"] == TechnicalFailure.Cause.OTHER
         and not form.cleaned_data["details"].strip()
     ):
         messages.error(request, _("Choose the cause of the failure; for “Other”, describe it."))
-        return redirect("consultations:consultant_room", consultation_id=consultation_id)
+        return _after_failure(request, consultation, reported=False)
+    try:
+        services.technical_failure_report(
+            actor=request.user,
+            consultation=consultation,
+            cause=form.cleaned_data["cause"],
+            details=form.cleaned_data["details"],
+        )
+    except ValidationError as e:
+        messages.error(request, "; ".join(e.messages))
+    except DomainError as e:
+        messages.error(request, str(e.message))
+    else:
+        messages.success(
+            request,
+            _(
+                "The technical failure is reported; the head decides on the new time and the "
+                "client is told."
+            ),
+        )
+        return _after_failure(request, consultation, reported=True)
+    return _after_failure(request, consultation, reported=False)
 
-    def act(c: Consultation) -> None:
-        try:
-            services.technical_failure_report(
-                actor=request.user,
-                consultation=c,
-                cause=form.cleaned_data["cause"],
-                details=form.cleaned_data["details"],
-            )
-        except ValidationError as e:
-            raise DomainError("; ".join(e.messages)) from None
 
-    return _action(
-        request,
-        consultation_id,
-        act,
-        _(
-            "The technical failure is reported; the head decides on the new time and the client is told."
-        ),
-    )
-
-
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
-def no_show(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def no_show(request: StaffRequest, consultation_id: int) -> HttpResponse:
     return _action(
         request,
         consultation_id,
@@ -171,9 +207,9 @@ def no_show(request: HttpRequest, consultation_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
-def phone(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def phone(request: StaffRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
         return refusal
@@ -185,9 +221,9 @@ def phone(request: HttpRequest, consultation_id: int) -> HttpResponse:
     return redirect("consultations:consultant_room", consultation_id=consultation_id)
 
 
-@login_required
+@role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
-def crisis(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def crisis(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """The crisis button: the heads are alerted at once; the room shows the crisis protocol."""
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
@@ -204,7 +240,7 @@ def crisis(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 
 @role_required(Action.JOURNAL_VIEW)
-def journal(request: HttpRequest) -> HttpResponse:
+def journal(request: StaffRequest) -> HttpResponse:
     """«Журнал учета он-лайн консультирования» (regulation 002 Appendix 3), on screen or as XLSX,
     of the service the user works in (`?service=` switches to another of theirs)."""
     user = request.user

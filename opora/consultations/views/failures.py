@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from opora.accounts import policy as access_policy
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import selectors, services
 from opora.consultations.models import TechnicalFailure
 from opora.consultations.views._common import _service_asked
@@ -44,7 +44,7 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 @role_required(Action.FAILURE_DECIDE)
 @require_GET
-def failures(request: HttpRequest) -> HttpResponse:
+def failures(request: StaffRequest) -> HttpResponse:
     """The head's list of reported technical failures, with the decision and the slot picker."""
     refusal = _service_asked(request)
     if refusal is not None:
@@ -97,7 +97,7 @@ def _decide(
 
 @role_required(Action.FAILURE_DECIDE)
 @require_POST
-def failure_accept(request: HttpRequest, failure_id: int) -> HttpResponse:
+def failure_accept(request: StaffRequest, failure_id: int) -> HttpResponse:
     """Accept the reason: the chosen slot becomes the new booking, or the consultant picks it."""
 
     def act(failure: TechnicalFailure) -> str:
@@ -121,7 +121,7 @@ def failure_accept(request: HttpRequest, failure_id: int) -> HttpResponse:
 
 @role_required(Action.FAILURE_DECIDE)
 @require_POST
-def failure_reject(request: HttpRequest, failure_id: int) -> HttpResponse:
+def failure_reject(request: StaffRequest, failure_id: int) -> HttpResponse:
     """Do not accept the reason (stated)."""
 
     def act(failure: TechnicalFailure) -> str:
@@ -136,7 +136,7 @@ def failure_reject(request: HttpRequest, failure_id: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_http_methods(["GET", "POST"])
-def failure_pick(request: HttpRequest, failure_id: int) -> HttpResponse:
+def failure_pick(request: StaffRequest, failure_id: int) -> HttpResponse:
     """The consultant picks the new time of an accepted failure (the head allowed it)."""
     failure = _failure(failure_id)
     if failure is None or not selectors.consultant_may_enter(request.user, failure.consultation):
@@ -178,7 +178,7 @@ def failure_pick(request: HttpRequest, failure_id: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
-def failure_new_time(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def failure_new_time(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """From "my day": the new-time page of a failed consultation of this consultant."""
     failure = (
         TechnicalFailure.objects.filter(

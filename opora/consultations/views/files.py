@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from opora.accounts.actors import Actor
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import files as chat_files
 from opora.consultations import selectors, services
 from opora.consultations.models import (
@@ -29,14 +30,16 @@ def _file_upload(request: HttpRequest, consultation: Consultation, sender: str) 
     if upload is None:
         return _json_error(_("Choose a file."), code="no_file")
     limit = chat_files.max_bytes()
+    # An upload Django parsed always has both (the stubs allow None for a file built by hand).
+    size, name = upload.size or 0, upload.name or ""
     try:
-        if upload.size > limit:
-            chat_files.check_extension(upload.name)  # a wrong type is named as such first
-            raise DomainError(chat_files.too_large_message(upload.size), code="file_too_large")
+        if size > limit:
+            chat_files.check_extension(name)  # a wrong type is named as such first
+            raise DomainError(chat_files.too_large_message(size), code="file_too_large")
         message = services.chat_file_create(
             consultation_id=consultation.pk,
             sender=sender,
-            name=upload.name,
+            name=name,
             data=upload.read(),
             client_msg_id=request.POST.get("client_msg_id", ""),
         )
@@ -46,7 +49,7 @@ def _file_upload(request: HttpRequest, consultation: Consultation, sender: str) 
 
 
 def _file_download(
-    consultation: Consultation, seq: int, *, actor: object, reader: str
+    consultation: Consultation, seq: int, *, actor: Actor | None, reader: str
 ) -> HttpResponse:
     try:
         attachment, data = services.chat_file_read(
@@ -83,7 +86,7 @@ def client_file(request: HttpRequest, token: str, seq: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
-def consultant_file_upload(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultant_file_upload(request: StaffRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None or consultation is None:
         return _json_error(
@@ -97,7 +100,7 @@ def consultant_file_upload(request: HttpRequest, consultation_id: int) -> HttpRe
 @never_cache
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
-def consultant_file(request: HttpRequest, consultation_id: int, seq: int) -> HttpResponse:
+def consultant_file(request: StaffRequest, consultation_id: int, seq: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None or consultation is None:
         return refusal or HttpResponse(status=403)

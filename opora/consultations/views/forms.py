@@ -4,7 +4,7 @@ consultant's page of a face-to-face consultation (marked held or not, then the p
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.models import Role, User
 from opora.accounts.policy import Action, own_only
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import services
 from opora.consultations.forms import StartNowForm
 from opora.consultations.models import Consultation
@@ -35,7 +35,7 @@ def _request_service(request_id: int, **_kwargs: object) -> Service | None:
 
 @role_required(Action.CONSULTATION_START_NOW, service_from=_request_service)
 @require_http_methods(["GET", "POST"])
-def start_now(request: HttpRequest, request_id: int) -> HttpResponse:
+def start_now(request: StaffRequest, request_id: int) -> HttpResponse:
     """Start help now for a new request: a free consultant, the form, a room or an address."""
     service = request.service
     service_request = get_object_or_404(ServiceRequest, pk=request_id, service=service)
@@ -91,7 +91,7 @@ def start_now(request: HttpRequest, request_id: int) -> HttpResponse:
     service_from=_consultation_service,
     switched=CONSULTATION_OF_SERVICE,
 )
-def face_to_face(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def face_to_face(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """The consultant's page of an in-person or visiting consultation: where, who, held or not."""
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
@@ -120,7 +120,7 @@ def face_to_face(request: HttpRequest, consultation_id: int) -> HttpResponse:
     switched=CONSULTATION_OF_SERVICE,
 )
 @require_POST
-def mark_held(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def mark_held(request: StaffRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
         return refusal
@@ -147,7 +147,7 @@ def is_face_to_face(consultation: Consultation) -> bool:
     switched=CONSULTATION_OF_SERVICE,
 )
 @require_POST
-def client_records(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def client_records(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """Regulation 004: the client told the service they record the consultation (stored)."""
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:

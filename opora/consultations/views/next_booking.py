@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import services
 from opora.consultations.models import (
     Consultation,
@@ -56,7 +56,7 @@ def _next_booking_context(request: HttpRequest, consultation: Consultation) -> d
 
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_POST
-def next_booking(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def next_booking(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """Book the next consultation of the same client on one of the consultant's own slots."""
     from opora.core.errors import PermissionDenied as DomainPermissionDenied
     from opora.scheduling.models import Slot

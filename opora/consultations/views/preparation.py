@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from opora.accounts import policy as access_policy
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import FailureForm
 from opora.consultations.models import Preparation, TechnicalFailure
@@ -68,7 +68,7 @@ def _mbit_or_none(raw: str) -> Decimal | None:
 
 @_conducts()
 @require_http_methods(["GET", "POST"])
-def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def preparation(request: StaffRequest, consultation_id: int) -> HttpResponse:
     consultation, refusal = _own_consultation(request, consultation_id)
     if refusal is not None:
         return refusal
@@ -141,7 +141,7 @@ def preparation(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 @role_required(Action.CONSULTATION_CONDUCT)
 @require_GET
-def preparation_for_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
+def preparation_for_booking(request: StaffRequest, booking_id: int) -> HttpResponse:
     """From "my day": the preparation of a booking (its consultation made on first need)."""
     booking = (
         Booking.objects.select_related("slot")
@@ -164,7 +164,7 @@ def preparation_for_booking(request: HttpRequest, booking_id: int) -> HttpRespon
 @_conducts()
 @never_cache
 @require_GET
-def preparation_probe(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def preparation_probe(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """`bytes` random (incompressible) bytes, at most 1 MB, to time the round trip (0 bytes) and
     the download; only for the booked consultant, so it is no open relay."""
     consultation, refusal = _own_consultation(request, consultation_id)

@@ -8,6 +8,7 @@ from django.http import (
     HttpResponse,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import selectors, services
 from opora.consultations.forms import (
     RecordingAccessForm,
@@ -54,7 +55,7 @@ def _recording_of_consultant(request: HttpRequest, recording_id: int) -> Recordi
 
 @role_required(Action.RECORDING_MAKE)
 @require_POST
-def recording_start(request: HttpRequest, consultation_id: int) -> JsonResponse:
+def recording_start(request: StaffRequest, consultation_id: int) -> JsonResponse:
     """Start a recording (JSON): refused with the reason when the policy or consent forbids."""
     consultation = selectors.consultation_by_id(consultation_id)
     if consultation is None or not selectors.consultant_may_enter(request.user, consultation):
@@ -81,7 +82,7 @@ def recording_start(request: HttpRequest, consultation_id: int) -> JsonResponse:
 
 @role_required(Action.RECORDING_MAKE)
 @require_POST
-def recording_chunk(request: HttpRequest, recording_id: int, seq: int) -> JsonResponse:
+def recording_chunk(request: StaffRequest, recording_id: int, seq: int) -> JsonResponse:
     """One chunk of the recording as the raw request body (5 s of WebM)."""
     recording = _recording_of_consultant(request, recording_id)
     if recording is None:
@@ -102,7 +103,7 @@ def recording_chunk(request: HttpRequest, recording_id: int, seq: int) -> JsonRe
 
 @role_required(Action.RECORDING_MAKE)
 @require_POST
-def recording_finish(request: HttpRequest, recording_id: int) -> JsonResponse:
+def recording_finish(request: StaffRequest, recording_id: int) -> JsonResponse:
     recording = _recording_of_consultant(request, recording_id)
     if recording is None:
         return _json_error(
@@ -130,7 +131,7 @@ def client_recording_status(request: HttpRequest, token: str) -> JsonResponse:
 
 
 @role_required(Action.RECORDING_VIEW)
-def recordings(request: HttpRequest) -> HttpResponse:
+def recordings(request: StaffRequest) -> HttpResponse:
     """The recordings of the service the user works in, for a head or an administrator (the list
     itself shows no personal data; opening a recording asks for the reason)."""
     refusal = _service_asked(request)
@@ -160,7 +161,7 @@ def recordings(request: HttpRequest) -> HttpResponse:
     Action.RECORDING_VIEW, service_from=_recording_service, switched=RECORDING_OF_SERVICE
 )
 @require_http_methods(["GET", "POST"])
-def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
+def recording_detail(request: StaffRequest, recording_id: int) -> HttpResponseBase:
     """One recording: download with a reason (logged), the access log, hand-overs."""
     recording = selectors.recording_get(actor=request.user, recording_id=recording_id)
     if recording is None:  # none, or another service's: its existence does not leak
@@ -228,7 +229,7 @@ def _missing_chunks(recording: Recording) -> int:
 
 @role_required(Action.RECORDING_DOWNLOAD)
 @require_POST
-def recording_release_done(request: HttpRequest, release_id: int) -> HttpResponse:
+def recording_release_done(request: StaffRequest, release_id: int) -> HttpResponse:
     release = get_object_or_404(RecordingRelease.objects.select_related("recording"), pk=release_id)
     recording = selectors.recording_get(actor=request.user, recording_id=release.recording_id)
     if recording is None:  # another service's

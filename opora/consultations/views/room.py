@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from opora.accounts import policy
 from opora.accounts.policy import Action
-from opora.accounts.workplace import role_required
+from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations import crisis as crisis_info
 from opora.consultations import files as chat_files
 from opora.consultations import selectors, services
@@ -154,7 +154,7 @@ def client_room(request: HttpRequest, token: str) -> HttpResponse:
     service_from=_consultation_service,
     switched=CONSULTATION_OF_SERVICE,
 )
-def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultant_room(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """The booked consultant's side of the room: admit, clock, end."""
     consultation = selectors.consultation_by_id(consultation_id)
     if consultation is None or not selectors.consultant_may_enter(request.user, consultation):
@@ -214,7 +214,7 @@ def consultant_room(request: HttpRequest, consultation_id: int) -> HttpResponse:
 
 
 @role_required(Action.CONSULTATION_CONDUCT)
-def consultant_room_for_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
+def consultant_room_for_booking(request: StaffRequest, booking_id: int) -> HttpResponse:
     """From "my day": the room of a booking (created on first open)."""
     booking = get_object_or_404(
         Booking.objects.select_related("slot"), pk=booking_id, status=Booking.Status.ACTIVE

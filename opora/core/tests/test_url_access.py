@@ -174,11 +174,6 @@ def all_(outcome: str, *roles: str) -> dict[str, str]:
 
 
 STAFF = ROLES[1:]
-# The consultation pages of `consultations/views.py` that ask only `login_required` and then their
-# own "is this the booked consultant" (phase 2 puts them behind `consultation.conduct`): every
-# signed-in role passes the gate and the view answers 403/404 by itself.
-BOOKED_ONLY = {**all_("403", *STAFF), "consultant": "ok"}
-
 # The schedule pages have no `service_from`: they look a schedule up in the service one works in,
 # so even the administrator meets "not found" for another service's until they switch to it.
 CURRENT_ONLY = {"admin": "404"}
@@ -367,15 +362,10 @@ ROUTES: dict[str, Route] = {
     "consultations:face_to_face": Route(Action.CONSULTATION_CONDUCT, cons, other_cons),
     "consultations:mark_held": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     "consultations:client_records": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
-    # Phase 2: the form is read before the access check, so an empty post answers 400 to all.
-    "consultations:failure": Route(
-        Action.CONSULTATION_REPORT_FAILURE, cons, post=True, expect=all_("ok", *STAFF)
-    ),
-    "consultations:no_show": Route(
-        Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY
-    ),
-    "consultations:phone": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
-    "consultations:crisis": Route(Action.CONSULTATION_CONDUCT, cons, post=True, expect=BOOKED_ONLY),
+    "consultations:failure": Route(Action.CONSULTATION_REPORT_FAILURE, cons, other_cons, post=True),
+    "consultations:no_show": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
+    "consultations:phone": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
+    "consultations:crisis": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     "consultations:next_booking": Route(Action.CONSULTATION_CONDUCT, cons, other_cons, post=True),
     "consultations:consultant_file_upload": Route(
         Action.CONSULTATION_CONDUCT, cons, other_cons, post=True
