@@ -74,6 +74,7 @@ LOGINS = {
 STAFF_PAGES = {
     "home",
     "authority_home",
+    "authority_journal",
     "audit_log",
     "operator_console",
     "operator_queue",
