@@ -2,6 +2,7 @@
 
 import datetime as dt
 import itertools
+from typing import Any
 
 from opora.accounts.models import Role, User
 from opora.core.models import Organisation, Service
@@ -107,3 +108,41 @@ def make_consultant(service: Service, **kw) -> User:
 
 def make_admin(**kw) -> User:
     return make_user(Role.ADMIN, **kw)
+
+
+def make_held_consultation(
+    *,
+    request: Any,
+    slot: Any,
+    consultant: User,
+    child_name: str = "Сидоров Петя",
+    child_age: int = 7,
+    minutes: int = 45,
+) -> Any:
+    """A booking of `slot` for `request`, its consultation held for `minutes` by video, and the
+    protocol the consultant wrote (topic 1 of regulation 002, a primary consultation)."""
+    import secrets
+
+    from opora.consultations.models import Consultation, Protocol
+    from opora.scheduling.models import Booking
+
+    booking = Booking.objects.create(slot=slot, request=request, status="active")
+    consultation = Consultation.objects.create(
+        booking=booking,
+        status="ended",
+        mode="video",
+        client_token=secrets.token_urlsafe(16),
+        started_at=slot.starts_at,
+        ended_at=slot.starts_at + dt.timedelta(minutes=minutes),
+    )
+    Protocol.objects.create(
+        consultation=consultation,
+        child_name=child_name,
+        child_age=child_age,
+        reason="Нарушение сна",
+        topic="1",
+        solution="Режим дня",
+        kind="primary",
+        written_by=consultant,
+    )
+    return consultation

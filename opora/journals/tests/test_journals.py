@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,12 @@ from django.utils import timezone
 
 from opora.accounts.models import Role
 from opora.accounts.services import api_token_create
-from opora.consultations.models import Consultation, Protocol
 from opora.core.models import AuditEvent
-from opora.demo.factories import make_user
+from opora.demo.factories import make_held_consultation, make_user
 from opora.intake.services import request_create
 from opora.journals.catalogue import FORMS
 from opora.scheduling.calendar import local_now
-from opora.scheduling.models import Booking, SchedulePeriod
+from opora.scheduling.models import SchedulePeriod
 from opora.scheduling.tests.factories import future_working_day, make_slot
 
 pytestmark = pytest.mark.django_db
@@ -112,24 +110,8 @@ def data(open_service, operator, consultant):
     SchedulePeriod.objects.create(
         schedule=slot.schedule, date=day, start_time=dt.time(14), end_time=dt.time(18)
     )
-    booking = Booking.objects.create(slot=slot, request=named, status="active")
-    consultation = Consultation.objects.create(
-        booking=booking,
-        status="ended",
-        mode="video",
-        client_token=secrets.token_urlsafe(16),
-        started_at=slot.starts_at,
-        ended_at=slot.starts_at + dt.timedelta(minutes=45),
-    )
-    Protocol.objects.create(
-        consultation=consultation,
-        child_name="Сидоров Нұрлан",
-        child_age=7,
-        reason="Нарушение сна",
-        topic="1",
-        solution="Режим дня",
-        kind="primary",
-        written_by=consultant,
+    make_held_consultation(
+        request=named, slot=slot, consultant=consultant, child_name="Сидоров Нұрлан"
     )
     anonymous = request_create(
         actor=operator,

@@ -3,7 +3,6 @@ regulations' exact headers in every language, XLSX rows, role scoping, anonymous
 
 import datetime as dt
 import io
-import secrets
 
 import pytest
 from django.urls import reverse
@@ -11,12 +10,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from opora.accounts.models import Role
-from opora.consultations.models import Consultation, Protocol
 from opora.core.models import AuditEvent, Service
-from opora.demo.factories import make_consultant, make_user
+from opora.demo.factories import make_consultant, make_held_consultation, make_user
 from opora.intake.models import ServiceRequest
 from opora.intake.services import request_count_with, request_create
-from opora.scheduling.models import Booking
 
 from .conftest import make_slots
 
@@ -70,25 +67,9 @@ def data(open_service, operator, consultant, slot_day):
         channel="phone",
     )
     slot = make_slots(open_service, consultant, slot_day, hours=(14,))[0]
-    booking = Booking.objects.create(slot=slot, request=named, status="active")
     ServiceRequest.objects.filter(pk=named.pk).update(status="done")
-    consultation = Consultation.objects.create(
-        booking=booking,
-        status="ended",
-        mode="video",
-        client_token=secrets.token_urlsafe(16),
-        started_at=slot.starts_at,
-        ended_at=slot.starts_at + dt.timedelta(minutes=45),
-    )
-    Protocol.objects.create(
-        consultation=consultation,
-        child_name="Сидоров Петя",
-        child_age=7,
-        reason="Нарушение сна",
-        topic="1",
-        solution="Режим дня",
-        kind="primary",
-        written_by=consultant,
+    make_held_consultation(
+        request=named, slot=slot, consultant=consultant, child_name="Сидоров Петя"
     )
     again = request_create(
         actor=operator,
