@@ -8,13 +8,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import Subject
 from opora.accounts.policy import sees_every_service, works_for
 from opora.core.errors import PermissionDenied
 
 __all__ = ["require_works_for", "sees_every_service"]
 
 
-def require_works_for(actor: Any, service: Any) -> None:
+def require_works_for(actor: Subject, service: Any) -> None:
     """PermissionDenied unless `actor` works for `service` (an administrator works for all)."""
     if not works_for(actor, service.pk):
         raise PermissionDenied(

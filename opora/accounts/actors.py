@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+from django.contrib.auth.models import AnonymousUser
+
 from opora.accounts.models import User
 from opora.core.actors import ClientActor, SystemActor
 
 Actor: TypeAlias = User | ClientActor | SystemActor
 StaffActor: TypeAlias = User
+# Whom the access policy judges: any actor, and also a visitor who has not signed in (a page's
+# `request.user`) or nobody at all — both refused by every rule that names a role.
+Subject: TypeAlias = Actor | AnonymousUser | None
 
-__all__ = ["Actor", "ClientActor", "StaffActor", "SystemActor", "User"]
+__all__ = ["Actor", "ClientActor", "StaffActor", "Subject", "SystemActor", "User"]

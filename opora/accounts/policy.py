@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import Subject, User
 from opora.core.actors import ClientActor, SystemActor
 from opora.core.errors import NotFound, PermissionDenied
 
@@ -363,7 +364,7 @@ class StaffLike(Protocol):
     is_authenticated: bool
 
 
-def role_of(actor: Any) -> str | None:
+def role_of(actor: Subject) -> str | None:
     """The actor's role in the table, or None (anonymous, inactive, or a user without a role).
 
     A superuser is an administrator."""
@@ -381,7 +382,7 @@ def role_of(actor: Any) -> str | None:
     return role if role in STAFF_ROLES else None
 
 
-def start_role(actor: Any) -> str | None:
+def start_role(actor: Subject) -> str | None:
     """The role whose start page a person opens: the role on their row (a superuser with one
     too); a superuser without one, or an administrator, is an administrator."""
     role = role_of(actor)
@@ -391,16 +392,16 @@ def start_role(actor: Any) -> str | None:
     return role
 
 
-def sees_every_service(actor: Any) -> bool:
+def sees_every_service(actor: Subject) -> bool:
     """An administrator (or a superuser) works for every service; Opora itself acts for all."""
     return role_of(actor) in (ADMIN, SYSTEM)
 
 
-def works_for(actor: Any, service_id: int | None) -> bool:
+def works_for(actor: Subject, service_id: int | None) -> bool:
     """Whether a staff actor works for the service `service_id` (administrators: every one)."""
     if sees_every_service(actor):
         return True
-    if service_id is None or role_of(actor) in (None, CLIENT):
+    if service_id is None or not isinstance(actor, User):
         return False
     member: bool = actor.services.filter(pk=service_id).exists()
     return member
@@ -472,7 +473,7 @@ def request_id_of(record: Any) -> int | None:
 # --- The questions --------------------------------------------------------------------------------
 
 
-def _acting_role(actor: Any, rule: Rule) -> str | None:
+def _acting_role(actor: Subject, rule: Rule) -> str | None:
     """The role the actor takes `rule`'s action in: a superuser is an administrator, or — for
     an action only other roles take (the consultant's day) — the role on their row."""
     role = role_of(actor)
@@ -487,8 +488,10 @@ def _role_may(role: str | None, rule: Rule) -> bool:
     return role is not None and role in rule.roles
 
 
-def _reaches(actor: Any, role: str, rule: Rule, record: Any, service: Any) -> bool:
+def _reaches(actor: Subject, role: str, rule: Rule, record: Any, service: Any) -> bool:
     if role == CLIENT:  # always on a record: their own request
+        if not isinstance(actor, ClientActor):
+            return False
         if record is None or request_id_of(record) != actor.request_id:
             return False
         if rule.client_needs:  # a feature of the service the client's request is of
@@ -503,11 +506,11 @@ def _reaches(actor: Any, role: str, rule: Rule, record: Any, service: Any) -> bo
         return False
     if rule.reach is Reach.OWN and role == CONSULTANT and record is not None:
         owner = consultant_id_of(record)
-        return owner is None or owner == actor.pk
+        return owner is None or owner == getattr(actor, "pk", None)
     return True
 
 
-def can(actor: Any, action: Action, record: Any = None, *, service: Any = None) -> bool:
+def can(actor: Subject, action: Action, record: Any = None, *, service: Any = None) -> bool:
     """May `actor` take `action` (on `record`, of `service`)? With neither, the role alone
     (a staff page's gate); a client is always judged on a record, their own request."""
     rule = RULES[Action(action)]
@@ -515,7 +518,7 @@ def can(actor: Any, action: Action, record: Any = None, *, service: Any = None) 
     return _role_may(role, rule) and _reaches(actor, role, rule, record, service)  # type: ignore[arg-type]
 
 
-def own_only(actor: Any, action: Action) -> bool:
+def own_only(actor: Subject, action: Action) -> bool:
     """Whether `actor` takes `action` only on their own records (a consultant on an `O` rule):
     the lists and journals then show them their own rows only."""
     rule = RULES[Action(action)]
@@ -527,7 +530,9 @@ def roles_for(action: Action) -> frozenset[str]:
     return RULES[Action(action)].roles
 
 
-def _log_refusal(actor: Any, action: Action, role: str | None, record: Any, answer: int) -> None:
+def _log_refusal(
+    actor: Subject, action: Action, role: str | None, record: Any, answer: int
+) -> None:
     # Ids and kinds only: never a name, an IIN, a phone or a text.
     logger.warning(
         "access refused: action=%s role=%s actor=%s record=%s:%s answer=%s",
@@ -541,7 +546,7 @@ def _log_refusal(actor: Any, action: Action, role: str | None, record: Any, answ
 
 
 def refusal(
-    actor: Any, action: Action, record: Any = None, *, service: Any = None
+    actor: Subject, action: Action, record: Any = None, *, service: Any = None
 ) -> PermissionDenied | NotFound | None:
     """None when allowed; else the error to raise (logged): 403, or 404 where a record of another
     service or person must not show that it exists."""
@@ -565,7 +570,7 @@ def refusal(
     return PermissionDenied(_("This record is not yours to act on."))
 
 
-def require(actor: Any, action: Action, record: Any = None, *, service: Any = None) -> None:
+def require(actor: Subject, action: Action, record: Any = None, *, service: Any = None) -> None:
     """Raise PermissionDenied (403) or NotFound (404, hidden rules) unless `can(...)`."""
     error = refusal(actor, action, record, service=service)
     if error is not None:

@@ -8,13 +8,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from opora.accounts.actors import Subject
 from opora.accounts.models import User
 from opora.accounts.policy import Action, can, require
 from opora.core.errors import PermissionDenied
 from opora.events.models import Event
 
 
-def require_event_staff(user: object, record: Any = None, *, service: Any = None) -> User:
+def require_event_staff(user: Subject, record: Any = None, *, service: Any = None) -> User:
     """The user, when the policy lets them run events (`event.run`: 403 otherwise) — of the
     record's or `service`'s service (404 otherwise, so another service's events do not show)."""
     if not isinstance(user, User):
@@ -23,7 +24,7 @@ def require_event_staff(user: object, record: Any = None, *, service: Any = None
     return user
 
 
-def may_lead(user: object, event: Event, *, presenters: bool = False) -> bool:
+def may_lead(user: Subject, event: Event, *, presenters: bool = False) -> bool:
     """Whether `user` has the lead's controls on `event`: its lead (or, with `presenters`, one of
     its presenters) — a record rule — or a member of staff with `event.moderate` on its service."""
     user_pk = getattr(user, "pk", None)

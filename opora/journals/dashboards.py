@@ -43,6 +43,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.actors import Subject
 from opora.accounts.policy import ADMIN, AUTHORITY, role_of
 from opora.consultations.models import Consultation, Protocol
 from opora.core.models import Service
@@ -87,7 +88,7 @@ class DashboardFilter:
         return qs
 
 
-def visible_services(actor: Any) -> QuerySet[Service]:
+def visible_services(actor: Subject) -> QuerySet[Service]:
     """The services whose figures `actor` may see."""
     role = role_of(actor)
     if role == ADMIN:
@@ -102,7 +103,7 @@ def visible_services(actor: Any) -> QuerySet[Service]:
     return actor.services.all()
 
 
-def shows_persons(actor: Any) -> bool:
+def shows_persons(actor: Subject) -> bool:
     """The authority sees aggregates only; the services' own staff see the lists behind them."""
     return role_of(actor) not in (AUTHORITY, None)
 

@@ -7,15 +7,14 @@ the page's own gate does (`role_required(Action.X)`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
 from opora.accounts import policy
+from opora.accounts.actors import Subject
 
 register = template.Library()
 
 
 @register.filter
-def may(actor: Any, action: str) -> bool:
+def may(actor: Subject, action: str) -> bool:
     return policy.can(actor, policy.Action(action))

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from opora.accounts.actors import Subject
 from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
@@ -20,7 +21,7 @@ from opora.web.forms import ReferralForm, ReferralSearchForm
 from opora.web.views.common import go, lookup_error, page
 
 
-def _may_edit(user: object) -> bool:
+def _may_edit(user: Subject) -> bool:
     return can(user, Action.REFERRAL_EDIT)
 
 
