@@ -482,6 +482,9 @@ def _register_locked(
     opt_in: bool,
 ) -> Registration:
     locked = locks.event_qs_select_for_update().get(pk=event.pk)
+    if locked.state != Event.State.ANNOUNCED:
+        # Cancelled while this registration waited for the lock: its participants were told.
+        raise DomainError(_("Registration for this event is closed."), code="closed")
     live = Registration.objects.filter(event=locked)
     confirmed = live.filter(status=Registration.Status.CONFIRMED).count()
     registration = Registration(
