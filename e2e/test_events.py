@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from opora.events import services
-from opora.events.models import Attendance, Event, EventPolicy
+from opora.events.models import Attendance, Event, EventPolicy, RoomMessage
 from opora.notifications.models import Notification
 
 from .conftest import e2e_db
@@ -252,6 +252,21 @@ def test_presenter_and_three_participants_on_janus(
     speaker.locator("#hand-button").click()
     expect(lead.locator("#hands .hand")).to_have_count(1, timeout=15_000)
     feed = speaker.evaluate("window.oporaGroupRoom.myId")
+    # Janus knows the speaker by the feed id the server derived from their link (the hand is
+    # bound to it server-side): a page cannot raise a hand for another feed.
+    from opora.events.janus import participant_feed
+
+    assert feed == participant_feed(event, f"r{registrations[0].pk}")
+    forged = listeners[0].evaluate(
+        """async (f) => (await fetch(window.location.pathname.replace('/room/', '/messages/'), {
+             method: 'POST', credentials: 'same-origin',
+             headers: {'Content-Type': 'application/json',
+                       'X-CSRFToken': (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || ''},
+             body: JSON.stringify({kind: 'hand', feed: f, mid: '0'})})).json()""",
+        feed,
+    )
+    assert forged["error"]  # the server's refusal (JSON), not the CSRF page
+    assert not RoomMessage.objects.filter(registration=registrations[1]).exists()
     for page in listeners:
         page.wait_for_function(
             "(f) => window.oporaGroupRoom.subs[f] !== undefined", arg=feed, timeout=15_000

@@ -143,6 +143,7 @@ class Action(enum.StrEnum):
     EVENT_RUN = "event.run"
     EVENT_MODERATE = "event.moderate"
     EVENT_ANNOUNCE = "event.announce"
+    EVENT_MANAGE = "event.manage"
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,12 @@ RULES: dict[Action, Rule] = {
         hidden=True,
     ),
     Action.EVENT_ANNOUNCE: _rule((HEAD, ADMIN), S, "send an event's announcement to subscribers"),
+    Action.EVENT_MANAGE: _rule(
+        (COORDINATOR, HEAD, ADMIN),
+        S,
+        "create, edit and cancel a service's events and recurring series on the staff page",
+        hidden=True,
+    ),
 }
 
 

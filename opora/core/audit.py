@@ -76,12 +76,15 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_MATERIALS_GIVEN = "consultation.materials_given"
 
     EVENT_ANNOUNCEMENT_SENT = "event.announcement_sent"
+    EVENT_CANCELLED = "event.cancelled"
     EVENT_CERTIFICATES_ISSUED = "event.certificates_issued"
     EVENT_CREATED = "event.created"
+    EVENT_INVITEES_LISTED = "event.invitees_listed"
     EVENT_NOTE_WRITTEN = "event.note_written"
     EVENT_REGISTERED = "event.registered"
     EVENT_REGISTRATION_CANCELLED = "event.registration_cancelled"
     EVENT_REGISTRATION_PROMOTED = "event.registration_promoted"
+    EVENT_UPDATED = "event.updated"
 
     HANDOFF_SENT = "handoff.sent"
 

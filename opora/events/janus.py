@@ -47,6 +47,16 @@ def participant_token(event: Event, who: str) -> str:
     ).hexdigest()[:32]
 
 
+def participant_feed(event: Event, who: str) -> int:
+    """The Janus feed id one participant publishes as (the page joins with it): derived from the
+    room secret, so the server knows whose feed it is without trusting what a page says, and
+    another participant cannot compute it. 48 bits (exact in the browser's JSON), never 0."""
+    digest = hmac.new(
+        event.room_secret.encode(), f"feed:{event.pk}:{who}".encode(), hashlib.sha256
+    ).hexdigest()
+    return int(digest[:12], 16) or 1
+
+
 class JanusError(Exception):
     pass
 
@@ -130,8 +140,9 @@ def kick(event: Event, *, feed: int) -> None:
     _videoroom({"request": "kick", "room": event.room_id, "secret": event.room_secret, "id": feed})
 
 
-def client_config(event: Event, *, publisher: bool, display: str) -> dict[str, Any]:
-    """What the room page's script needs (no secret: only this participant's token)."""
+def client_config(event: Event, *, publisher: bool, display: str, who: str) -> dict[str, Any]:
+    """What the room page's script needs (no secret: only this participant's token and the feed
+    id it must publish as)."""
     if not available():
         return {}
     return {
@@ -139,4 +150,5 @@ def client_config(event: Event, *, publisher: bool, display: str) -> dict[str, A
         "room": event.room_id,
         "display": display[:100],
         "publisher": publisher,
+        "feed": participant_feed(event, who),
     }

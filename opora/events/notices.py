@@ -146,3 +146,21 @@ def announcement(event: Event, registration: Registration) -> None:
         action_url=url,
         action_label=_("Register"),
     )
+
+
+def event_cancelled(registration: Registration) -> int:
+    """The event is cancelled: told once per registration (by its phone and/or e-mail)."""
+    event = registration.event
+    body = _(
+        "«%(title)s», %(when)s, is cancelled. We are sorry; the service will tell you of its next events."
+    ) % {
+        "title": event.title,
+        "when": _when(event),
+    }
+    return _send(
+        registration,
+        kind="event_cancelled",
+        subject=_("Event cancelled"),
+        body=body,
+        dedupe_prefix="event-cancelled",
+    )

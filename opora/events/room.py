@@ -13,13 +13,22 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from opora.accounts.models import User
-from opora.core.errors import DomainError, NotFound
+from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.core.inputs import check_text
 from opora.events import janus
 from opora.events.access import may_lead
 from opora.events.models import Event, Registration, RoomMessage
 
 MODERATION = ("unmute", "mute", "remove")
+
+
+def who_of(*, registration: Registration | None = None, user: User | None = None) -> str:
+    """The room's name of a participant (registration) or of a member of staff (user)."""
+    if registration is not None:
+        return f"r{registration.pk}"
+    if user is not None:
+        return f"u{user.pk}"
+    raise ValueError("a registration or a user")
 
 
 @transaction.atomic
@@ -30,15 +39,25 @@ def room_message_post(
     user: User | None = None,
     kind: str = RoomMessage.Kind.CHAT,
     text: str = "",
-    feed: int | None = None,
+    claimed_feed: int | None = None,
     mid: str = "",
 ) -> RoomMessage:
+    """A chat line or a raised hand. A raised hand is bound to the poster's own Janus feed, which
+    the server derives from their link or session (`janus.participant_feed`): a page that names
+    another feed (`claimed_feed`) is refused, so no one raises or gets unmuted for another."""
     check_text("text", text, max_length=1000)
     check_text("mid", mid, max_length=8)
     if kind not in RoomMessage.Kind.values:
         raise DomainError(_("Unknown kind of message."), code="kind")
     if kind == RoomMessage.Kind.CHAT and not text.strip():
         raise DomainError(_("Write a message first."), code="empty")
+    feed = None
+    if kind == RoomMessage.Kind.HAND:
+        if mid and not mid.isdigit():
+            raise DomainError(_("Unknown stream of the room."), code="mid")
+        feed = janus.participant_feed(event, who_of(registration=registration, user=user))
+        if claimed_feed is not None and claimed_feed != feed:
+            raise PermissionDenied(_("You may raise only your own hand."))
     author = registration.display_name if registration else (user.display_name if user else "")
     message = RoomMessage.objects.create(
         event=event,
@@ -47,7 +66,7 @@ def room_message_post(
         author=author,
         kind=kind,
         text=text.strip(),
-        feed=feed if kind == RoomMessage.Kind.HAND else None,
+        feed=feed,
         mid=mid if kind == RoomMessage.Kind.HAND else "",
     )
     if message.feed is not None and janus.available():

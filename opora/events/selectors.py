@@ -10,9 +10,11 @@ from django.db.models import Count, F, Min, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from opora.accounts.models import User
 from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.events.models import Attendance, Certificate, Event, Registration
+from opora.intake.models import Client
 
 if TYPE_CHECKING:
     from typing_extensions import ReadOnly
@@ -266,3 +268,53 @@ def event_registrations(*, event: Event) -> list[Registration]:
         .prefetch_related("attendances")
         .order_by("status", "waiting_position", "pk")
     )
+
+
+def events_coming_and_past(
+    *, service: Service, limit: int = 100
+) -> tuple[list[Event], list[Event]]:
+    """The staff page's two lists: events that have not ended (soonest first) and the ended or
+    cancelled ones (latest first), each with `confirmed` and `waiting` counts."""
+    now = timezone.now()
+    rows = (
+        Event.objects.filter(service=service)
+        .select_related("lead", "series", "service")
+        .annotate(
+            confirmed=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            ),
+            waiting=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.WAITING)
+            ),
+        )
+        .order_by("starts_at", "pk")
+    )
+    # An event lasts at most a day (`duration_minutes`): starts before now - 1 day are past.
+    recent = rows.filter(starts_at__gt=now - dt.timedelta(days=1))
+    coming = [e for e in recent if e.ends_at > now and e.state != Event.State.CANCELLED][:limit]
+    shown = {e.pk for e in coming}
+    past = list(
+        rows.exclude(pk__in=shown)
+        .filter(Q(starts_at__lte=now) | Q(state=Event.State.CANCELLED))
+        .order_by("-starts_at", "-pk")[:limit]
+    )
+    return coming, past
+
+
+def invitable_clients(*, actor: User, service: Service, limit: int = 300) -> list[Client]:
+    """The clients of `service` (who asked it for help), by name, for a group consultation's
+    invitation. A read of personal data: audited."""
+    from opora.core.audit import AuditEventType, audit_record
+
+    clients = list(
+        Client.objects.filter(requests__service=service)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")[:limit]
+    )
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.EVENT_INVITEES_LISTED,
+        subject=service,
+        extra={"count": len(clients)},
+    )
+    return clients

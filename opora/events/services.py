@@ -9,8 +9,10 @@ time. A second registration with the same contact meets the database's unique co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -25,7 +27,7 @@ from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.inputs import check_text
 from opora.core.models import Service
-from opora.events import locks, notices
+from opora.events import hooks, locks, notices
 from opora.events.models import (
     Attendance,
     Certificate,
@@ -34,6 +36,7 @@ from opora.events.models import (
     EventSeries,
     Registration,
 )
+from opora.intake.models import Client
 from opora.intake.services import normalise_phone
 
 MAX_SERIES = 52
@@ -124,25 +127,269 @@ def event_create(
     return event
 
 
+def series_starts(
+    *,
+    first: dt.datetime,
+    every_days: int,
+    count: int | None = None,
+    until: dt.date | None = None,
+    tz: dt.tzinfo | None = None,
+) -> list[dt.datetime]:
+    """The starts of a series: `count` of them, or every one up to `until` (a local day, included),
+    `every_days` apart (a weekly group: 7). More than `MAX_SERIES` is refused with the number."""
+    if not 1 <= every_days <= 366:
+        raise DomainError(_("Repeat every 1 to 366 days."), code="invalid_series")
+    if (count is None) == (until is None):
+        raise DomainError(
+            _("Give either the number of events or the last date of the series."),
+            code="invalid_series",
+        )
+    if count is not None:
+        if count < 1:
+            raise DomainError(_("A series has at least one event."), code="invalid_series")
+        total = count
+    else:
+        assert until is not None  # noqa: S101 (checked above)
+        days = (until - timezone.localtime(first, tz).date()).days
+        if days < 0:
+            raise DomainError(
+                _("The series' last date is before its first event."),
+                code="invalid_series",
+            )
+        total = days // every_days + 1
+    if total > MAX_SERIES:
+        raise DomainError(
+            _("The series is too long: %(n)s events, at most %(max)s.")
+            % {"n": total, "max": MAX_SERIES},
+            code="series_too_long",
+        )
+    return [first + dt.timedelta(days=every_days * i) for i in range(total)]
+
+
 @transaction.atomic
 def event_series_create(
-    *, actor: User, service: Service, every_days: int, count: int, **fields: object
+    *,
+    actor: User,
+    service: Service,
+    every_days: int,
+    count: int | None = None,
+    until: dt.date | None = None,
+    invited: Sequence[Client] = (),
+    **fields: Any,
 ) -> list[Event]:
-    """`count` events `every_days` apart, one series (a weekly group: every_days=7)."""
-    if not 1 <= count <= MAX_SERIES or not 1 <= every_days <= 366:
-        raise DomainError(_("A series has 1 to 52 events."), code="invalid_series")
+    """The events of a series `every_days` apart, `count` of them or up to `until` (one
+    `EventSeries`); the invited clients of a group consultation are invited to each."""
+    first: dt.datetime = fields.pop("starts_at")
+    if timezone.is_naive(first):
+        first = timezone.make_aware(first, service.tz)
+    starts = series_starts(
+        first=first, every_days=every_days, count=count, until=until, tz=service.tz
+    )
     series = EventSeries.objects.create(service=service, title=str(fields.get("title_ru", "")))
-    first: dt.datetime = fields.pop("starts_at")  # type: ignore[assignment]
-    return [
-        event_create(
+    events = []
+    for start in starts:
+        event = event_create(actor=actor, service=service, series=series, starts_at=start, **fields)
+        event_invite(actor=actor, event=event, clients=invited)
+        events.append(event)
+    return events
+
+
+def check_not_past(starts_at: dt.datetime) -> None:
+    if starts_at <= timezone.now():
+        raise DomainError(
+            _("The event's start is in the past: choose a later date and time."),
+            code="past",
+        )
+
+
+@transaction.atomic
+def event_plan_create(
+    *,
+    actor: User,
+    service: Service,
+    starts_at: dt.datetime,
+    every_days: int | None = None,
+    count: int | None = None,
+    until: dt.date | None = None,
+    invited: Sequence[Client] = (),
+    **fields: Any,
+) -> list[Event]:
+    """The staff page's write: one event, or a series when `every_days` is given; never in the
+    past; a group consultation's invited clients get their places."""
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at, service.tz)
+    check_not_past(starts_at)
+    if invited and fields.get("kind") != Event.Kind.GROUP:
+        raise DomainError(
+            _("Only a group consultation has invited clients."), code="invited_not_group"
+        )
+    if every_days is not None:
+        return event_series_create(
             actor=actor,
             service=service,
-            series=series,
-            starts_at=first + dt.timedelta(days=every_days * i),
-            **fields,  # type: ignore[arg-type]
+            every_days=every_days,
+            count=count,
+            until=until,
+            invited=invited,
+            starts_at=starts_at,
+            **fields,
         )
-        for i in range(count)
-    ]
+    event = event_create(actor=actor, service=service, starts_at=starts_at, **fields)
+    event_invite(actor=actor, event=event, clients=invited)
+    return [event]
+
+
+@transaction.atomic
+def event_invite(*, actor: User, event: Event, clients: Sequence[Client]) -> list[Registration]:
+    """Register the invited clients of a group consultation (each by the contact they gave the
+    service; one place each). More invited than places is refused."""
+    if not clients:
+        return []
+    if len(clients) > event.capacity:
+        raise DomainError(
+            _("%(n)s clients invited but the event has %(c)s places.")
+            % {"n": len(clients), "c": event.capacity},
+            code="too_many_invited",
+        )
+    registrations = []
+    for client in clients:
+        result = registration_create(
+            actor=actor,
+            event=event,
+            full_name=client.full_name,
+            phone=client.phone,
+            email=client.email,
+        )
+        if result.registration.client_id is None:
+            result.registration.client = client
+            result.registration.save(update_fields=["client"])
+        registrations.append(result.registration)
+    return registrations
+
+
+EDITABLE = (
+    "title_ru",
+    "title_kk",
+    "title_en",
+    "description_ru",
+    "description_kk",
+    "description_en",
+    "starts_at",
+    "duration_minutes",
+    "capacity",
+    "language",
+    "topic",
+    "audience",
+    "lead",
+)
+
+
+@transaction.atomic
+def event_update(
+    *, actor: User, event: Event, presenters: Sequence[User] | None = None, **changes: Any
+) -> Event:
+    """Change an announced event that has not ended. A start moved into the past and fewer places
+    than the participants who hold one are refused; more places go to the waiting list in order
+    (each one told)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise DomainError(_("Unknown field."), code="field")
+    event = locks.event_qs_select_for_update().get(pk=event.pk)
+    if event.state != Event.State.ANNOUNCED or event.ends_at <= timezone.now():
+        raise DomainError(
+            _("Only a coming event can be changed; this one has ended or is cancelled."),
+            code="not_editable",
+        )
+    for name in ("title_ru", "title_kk", "title_en"):
+        if name in changes:
+            check_text(name, changes[name], max_length=300)
+    starts_at = changes.get("starts_at")
+    if starts_at is not None:
+        if timezone.is_naive(starts_at):
+            changes["starts_at"] = starts_at = timezone.make_aware(starts_at, event.service.tz)
+        if starts_at != event.starts_at:
+            check_not_past(starts_at)
+    lead = changes.get("lead")
+    if lead is not None and not works_for(lead, event.service_id):
+        raise DomainError(_("The lead consultant does not work for this service."), code="lead")
+    confirmed = Registration.objects.filter(
+        event=event, status=Registration.Status.CONFIRMED
+    ).count()
+    capacity = changes.get("capacity", event.capacity)
+    if capacity < confirmed:
+        raise DomainError(
+            _("%(n)s participants already have a place: the event needs at least %(n)s places.")
+            % {"n": confirmed},
+            code="capacity_below_confirmed",
+        )
+    for name, value in changes.items():
+        setattr(event, name, value.strip() if isinstance(value, str) else value)
+    try:
+        event.full_clean()
+    except ValidationError as exc:
+        raise DomainError("; ".join(exc.messages), code="invalid_event") from None
+    event.save()
+    if presenters is not None:
+        event.presenters.set(presenters)
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.EVENT_UPDATED,
+        subject=event,
+        extra={"fields": sorted(changes)},
+    )
+    _promote_waiting(actor=actor, event=event, free=capacity - confirmed)
+    return event
+
+
+def _promote_waiting(*, actor: User, event: Event, free: int) -> None:
+    """Give `free` places to the first on the waiting list (under the event's lock), renumber the
+    rest from 1 (lowest first, so the unique positions never collide)."""
+    waiting = list(
+        Registration.objects.filter(event=event, status=Registration.Status.WAITING).order_by(
+            "waiting_position"
+        )
+    )
+    if free <= 0 or not waiting:
+        return
+    for registration in waiting[:free]:
+        registration.status = Registration.Status.CONFIRMED
+        registration.waiting_position = None
+        registration.save(update_fields=["status", "waiting_position"])
+        audit_record(
+            actor=actor,
+            event_type=AuditEventType.EVENT_REGISTRATION_PROMOTED,
+            subject=registration,
+            extra={"event": event.pk},
+        )
+        notices.registration_promoted(registration)
+    for position, registration in enumerate(waiting[free:], start=1):
+        registration.waiting_position = position
+        registration.save(update_fields=["waiting_position"])
+
+
+@transaction.atomic
+def event_cancel(*, actor: User, event: Event) -> Event:
+    """Cancel a coming event: its participants (and those waiting) are told through the outbox;
+    their registrations stay as they were, for the record. Cancelling twice changes nothing."""
+    event = locks.event_qs_select_for_update().get(pk=event.pk)
+    if event.state == Event.State.CANCELLED:
+        return event
+    if event.ends_at <= timezone.now():
+        raise DomainError(_("This event has already taken place."), code="ended")
+    event.state = Event.State.CANCELLED
+    event.save(update_fields=["state"])
+    told = 0
+    for registration in Registration.objects.filter(event=event).exclude(
+        status=Registration.Status.CANCELLED
+    ):
+        told += notices.event_cancelled(registration)
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.EVENT_CANCELLED,
+        subject=event,
+        extra={"told": told},
+    )
+    return event
 
 
 @dataclass(frozen=True)
@@ -235,6 +482,9 @@ def _register_locked(
     opt_in: bool,
 ) -> Registration:
     locked = locks.event_qs_select_for_update().get(pk=event.pk)
+    if locked.state != Event.State.ANNOUNCED:
+        # Cancelled while this registration waited for the lock: its participants were told.
+        raise DomainError(_("Registration for this event is closed."), code="closed")
     live = Registration.objects.filter(event=locked)
     confirmed = live.filter(status=Registration.Status.CONFIRMED).count()
     registration = Registration(
@@ -411,9 +661,22 @@ def registration_note_set(*, actor: User, registration: Registration, note: str)
     return registration
 
 
+@dataclass(frozen=True)
+class Announced:
+    mail: int  # e-mail addresses of past participants who agreed to be told
+    chats: int  # the service's messenger subscribers who did not turn announcements off
+
+
 @transaction.atomic
-def event_announcement_send(*, actor: User, event: Event) -> int:
-    """Mail the event to the service's past participants who agreed to be told (once each)."""
+def event_announcement_send(*, actor: User, event: Event) -> Announced:
+    """Announce the event: by e-mail to the service's past participants who agreed to be told,
+    and through the registered fan-outs (`hooks`) to the service's messenger subscribers. Every
+    message is an outbox row, stored once per recipient and event (sending twice adds none)."""
+    if event.is_group or event.state != Event.State.ANNOUNCED or event.ends_at <= timezone.now():
+        raise DomainError(
+            _("Only a coming open event is announced (not a group consultation)."),
+            code="not_announceable",
+        )
     seen: set[str] = set()
     for registration in (
         Registration.objects.filter(event__service=event.service, announcements_opt_in=True)
@@ -425,13 +688,14 @@ def event_announcement_send(*, actor: User, event: Event) -> int:
             continue
         seen.add(registration.contact_key)
         notices.announcement(event, registration)
+    chats = sum(hooks.announcement_fanout(event).values())
     audit_record(
         actor=actor,
         event_type=AuditEventType.EVENT_ANNOUNCEMENT_SENT,
         subject=event,
-        extra={"count": len(seen)},
+        extra={"count": len(seen), "chats": chats},
     )
-    return len(seen)
+    return Announced(mail=len(seen), chats=chats)
 
 
 def reminders_send_due(*, now: dt.datetime | None = None) -> int:

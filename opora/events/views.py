@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,14 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from opora.accounts.models import User
 from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.errors import DomainError, NotFound
+from opora.core.models import Service
 from opora.events import janus, selectors, services
 from opora.events import room as room_services
 from opora.events.access import may_lead as _may_lead
 from opora.events.certificates import certificate_pdf
-from opora.events.forms import RegistrationForm
+from opora.events.forms import EventForm, RegistrationForm
 from opora.events.models import Attendance, Event, Registration
 
 logger = logging.getLogger(__name__)
@@ -115,7 +119,7 @@ def _room_context(event: Event, *, who: str, display: str, publisher: bool, urls
     """The room page's settings; creates the Janus room (with this participant's token) first.
     When Janus is not configured or does not answer, the page says the room is unavailable."""
     config: dict = {}
-    if janus.available():
+    if janus.available():  # `who`: room.who_of() of the participant or the member of staff
         token = janus.participant_token(event, who)
         try:
             janus.room_ensure(event, [token])
@@ -123,7 +127,7 @@ def _room_context(event: Event, *, who: str, display: str, publisher: bool, urls
             logger.warning("janus unavailable for event %s", event.pk)
         else:
             config = {
-                **janus.client_config(event, publisher=publisher, display=display),
+                **janus.client_config(event, publisher=publisher, display=display, who=who),
                 "token": token,
                 **urls,
             }
@@ -146,7 +150,7 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
     if not problem:
         context = _room_context(
             event,
-            who=f"r{registration.pk}",
+            who=room_services.who_of(registration=registration),
             display=registration.display_name,
             publisher=False,
             urls={
@@ -164,7 +168,7 @@ def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
     user = request.user
     context = _room_context(
         event,
-        who=f"u{user.pk}",
+        who=room_services.who_of(user=user),
         display=user.display_name,
         publisher=True,
         urls={
@@ -242,12 +246,14 @@ def _messages(request: HttpRequest, event: Event, **who: object) -> JsonResponse
                 event=event,
                 kind=str(data.get("kind", "chat")),
                 text=str(data.get("text", ""))[:1000],
-                feed=int(feed) if isinstance(feed, int) else None,
+                # The feed is the server's (from the link or the session); one a page names is
+                # only compared with it, and refused when it differs.
+                claimed_feed=feed if isinstance(feed, int) and not isinstance(feed, bool) else None,
                 mid=str(data.get("mid", ""))[:8],
                 **who,  # type: ignore[arg-type]
             )
         except DomainError as exc:
-            return JsonResponse({"error": str(exc.message)}, status=400)
+            return JsonResponse({"error": str(exc.message)}, status=exc.http_status)
         except (OSError, janus.JanusError):
             return JsonResponse({"error": "janus"}, status=503)
     try:
@@ -295,12 +301,145 @@ def staff_moderate(request: StaffRequest, pk: int) -> JsonResponse:
 
 @role_required(Action.EVENT_RUN)
 def staff_events(request: StaffRequest) -> HttpResponse:
-    """The current service's events: coming and past, with the room and the participants."""
+    """The current service's events: coming and past, with the places taken and the waiting."""
     service = request.service
-    events = selectors.events_of_service(service=service) if service else []
+    coming, past = selectors.events_coming_and_past(service=service) if service else ([], [])
     return TemplateResponse(
-        request, "events/staff_events.html", {"events": events, "nav": "events"}
+        request,
+        "events/staff_events.html",
+        {
+            "coming": coming,
+            "past": past,
+            "may_manage": service is not None
+            and can(request.user, Action.EVENT_MANAGE, service=service),
+            "nav": "events",
+        },
     )
+
+
+# Which field of the event form a service's refusal is about (the rest are the form's own).
+FIELD_OF_CODE = {
+    "past": "starts_at",
+    "invalid_series": "every_days",
+    "too_many_invited": "invited",
+    "invited_not_group": "invited",
+    "capacity_below_confirmed": "capacity",
+    "lead": "lead",
+}
+
+
+def _form_error(form: EventForm, exc: DomainError) -> None:
+    name = FIELD_OF_CODE.get(exc.code)
+    if exc.code == "series_too_long":
+        name = "until" if form.cleaned_data.get("until") else "count"
+    form.add_error(name if name in form.fields else None, str(exc.message))
+
+
+def _service_time(value: dt.datetime, service: Service) -> dt.datetime:
+    """A datetime the form read in the active time zone, as that wall time in the service's."""
+    naive = timezone.make_naive(value) if timezone.is_aware(value) else value
+    return timezone.make_aware(naive, service.tz)
+
+
+def _staff_of(service: Service) -> QuerySet[User]:
+    return User.objects.filter(services=service, is_active=True).order_by(
+        "last_name", "first_name", "pk"
+    )
+
+
+@role_required(Action.EVENT_MANAGE)
+def staff_event_new(request: StaffRequest) -> HttpResponse:
+    """Create an event or a recurring series; a group consultation with its invited clients."""
+    service = request.service
+    if service is None:
+        raise Http404
+    clients = selectors.invitable_clients(actor=request.user, service=service)
+    form = EventForm(
+        request.POST or None,
+        staff=_staff_of(service),
+        clients=clients,
+        initial={"lead": request.user.pk, "language": Event.Language.RU},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["starts_at"] = _service_time(data["starts_at"], service)
+        data.pop("repeat", None)
+        try:
+            events = services.event_plan_create(
+                actor=request.user,
+                service=service,
+                invited=list(data.pop("invited")),
+                presenters=list(data.pop("presenters")),
+                **data,
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            if len(events) > 1:
+                messages.success(
+                    request, _("A series of %(n)s events is created.") % {"n": len(events)}
+                )
+            else:
+                messages.success(request, _("The event is created."))
+            return redirect("events:staff_event", events[0].pk)
+    return TemplateResponse(
+        request,
+        "events/staff_event_form.html",
+        {"form": form, "event": None, "nav": "events", "clients": clients},
+    )
+
+
+def _managed_event(request: StaffRequest, pk: int) -> Event:
+    event = _event_or_404(pk)
+    if not can(request.user, Action.EVENT_MANAGE, event):
+        raise Http404
+    return event
+
+
+@role_required(Action.EVENT_MANAGE)
+def staff_event_edit(request: StaffRequest, pk: int) -> HttpResponse:
+    event = _managed_event(request, pk)
+    tz = event.service.tz
+    initial = {
+        **{name: getattr(event, name) for name in services.EDITABLE if name != "lead"},
+        "starts_at": timezone.localtime(event.starts_at, tz).replace(tzinfo=None),
+        "lead": event.lead_id,
+        "presenters": list(event.presenters.values_list("pk", flat=True)),
+    }
+    form = EventForm(
+        request.POST or None, staff=_staff_of(event.service), creating=False, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["starts_at"] = _service_time(data["starts_at"], event.service)
+        try:
+            services.event_update(
+                actor=request.user, event=event, presenters=list(data.pop("presenters")), **data
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The event is saved."))
+            return redirect("events:staff_event", event.pk)
+    return TemplateResponse(
+        request,
+        "events/staff_event_form.html",
+        {"form": form, "event": event, "nav": "events"},
+    )
+
+
+@require_POST
+@role_required(Action.EVENT_MANAGE)
+def staff_event_cancel(request: StaffRequest, pk: int) -> HttpResponse:
+    """Cancel a coming event; its participants are told through the outbox."""
+    event = _managed_event(request, pk)
+    try:
+        services.event_cancel(actor=request.user, event=event)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The event is cancelled; its participants are told."))
+    return redirect("events:staff_event", pk)
 
 
 @role_required(Action.EVENT_RUN)
@@ -324,9 +463,14 @@ def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("The note is saved."))
             elif action == "announce" and may_announce:
-                count = services.event_announcement_send(actor=user, event=event)
+                sent = services.event_announcement_send(actor=user, event=event)
                 messages.success(
-                    request, _("The announcement is sent to %(n)s addresses.") % {"n": count}
+                    request,
+                    _(
+                        "The announcement is queued: %(mail)s by e-mail, %(chats)s to messenger "
+                        "subscribers."
+                    )
+                    % {"mail": sent.mail, "chats": sent.chats},
                 )
             elif action == "certificates":
                 issued = services.certificates_issue(actor=user, event=event)
@@ -342,6 +486,7 @@ def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
             "registrations": selectors.event_registrations(event=event),
             "may_lead": may_lead,
             "may_announce": may_announce,
+            "may_manage": can(user, Action.EVENT_MANAGE, event),
             "ended": event.ends_at <= timezone.now(),
             "nav": "events",
         },

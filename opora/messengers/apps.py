@@ -9,12 +9,15 @@ class MessengersConfig(AppConfig):
     def ready(self) -> None:
         # Notices by e-mail/SMS are copied to the client's messenger, and messenger notifications
         # are delivered, through the hooks notifications offers (it imports nothing of ours).
-        from opora.messengers import notify
+        from opora.events import hooks
+        from opora.messengers import announce, notify
         from opora.messengers.models import OutgoingChatMessage
         from opora.messengers.services import chat_send
         from opora.notifications import outbox
 
         notify.register()
+        # Announcements of the service's events go to its messenger subscribers too.
+        hooks.register_announcement_fanout(announce.event_announce)
         # Chat messages are delivered by the one outbox (notifications.outbox).
         outbox.register(
             OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")

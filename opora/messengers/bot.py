@@ -54,6 +54,8 @@ COMMANDS = {
     "/booking": "booking",
     "/cancel": "cancel",
     "/reminders": "reminders_toggle",
+    "/events_off": "announcements_off",
+    "/events_on": "announcements_on",
 }
 
 
@@ -233,6 +235,24 @@ class Dialogue:
 
     def do_reminders_toggle(self) -> None:
         self._set_reminders(not self.conversation.reminders_enabled)
+
+    def _set_announcements(self, on: bool) -> None:
+        self.conversation.announcements_enabled = on
+        self.save("announcements_enabled")
+        if on:
+            text = _("We will tell you about the service's webinars and other events.")
+        else:
+            text = _(
+                "You will no longer receive announcements of events. Send /events_on to "
+                "receive them again."
+            )
+        self.say(text, self.menu())
+
+    def do_announcements_on(self) -> None:
+        self._set_announcements(True)
+
+    def do_announcements_off(self) -> None:
+        self._set_announcements(False)
 
     # --- asking for a consultation -------------------------------------------------------------
     def got_question(self, text: str) -> None:

@@ -105,6 +105,9 @@ class Conversation(models.Model):
     # The answers of an unfinished dialogue (question, IIN, name); cleared when it ends.
     draft = models.JSONField(default=dict, blank=True)
     reminders_enabled = models.BooleanField(_("reminders"), default=True)
+    # Announcements of the service's events (issue 14); the subscriber turns them off with
+    # /events_off.
+    announcements_enabled = models.BooleanField(_("announcements of events"), default=True)
     # Set by the first client message a consultant has not answered yet; cleared by a reply.
     awaiting_reply_since = models.DateTimeField(null=True, blank=True, db_index=True)
     last_message_at = models.DateTimeField(null=True, blank=True)

@@ -140,7 +140,9 @@
       if (data.error) alertBox.textContent = data.error;
       onPublisherEvent(data);
     });
-    await send(state.pub.handle, { request: "join", ptype: "publisher", room: cfg.room, display: cfg.display, token: cfg.token });
+    // The feed id is the server's (derived from this participant's link or session): a raised hand
+    // is bound to it server-side, so the page publishes as exactly that id.
+    await send(state.pub.handle, { request: "join", ptype: "publisher", room: cfg.room, id: cfg.feed, display: cfg.display, token: cfg.token });
     await isJoined;
     opora(cfg.presence, { action: "join" });
     if (isLead) {
@@ -159,7 +161,7 @@
     try {
       const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
       const mid = await publish(mic);
-      await opora(cfg.messages, { kind: "hand", feed: state.myId, mid: mid });
+      await opora(cfg.messages, { kind: "hand", mid: mid });
       handButton.setAttribute("aria-pressed", "true");
     } catch (e) {
       alertBox.textContent = texts.noMic;
@@ -232,6 +234,8 @@
     if (!state.left) {
       state.left = true;
       fetch(cfg.presence, { method: "POST", keepalive: true, headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify({ action: "leave" }) });
+      // Free the feed id at once (a reloaded page joins with the same id).
+      if (state.session) fetch(`${api}/${state.session}`, { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ janus: "destroy", transaction: tx() }) }).catch(() => {});
     }
   });
 
