@@ -136,14 +136,17 @@ class EventForm(forms.Form):
         assert isinstance(lead, forms.ModelChoiceField)  # noqa: S101
         assert isinstance(presenters, forms.ModelMultipleChoiceField)  # noqa: S101
         lead.queryset = presenters.queryset = staff
-        lead.label_from_instance = presenters.label_from_instance = _staff_label
+        # Relabelling a field's choices on the instance, as Django's documentation does; the
+        # stubs type the method on the class only.
+        lead.label_from_instance = _staff_label  # type: ignore[assignment,method-assign]
+        presenters.label_from_instance = _staff_label  # type: ignore[assignment,method-assign]
         invited = self.fields["invited"]
         assert isinstance(invited, forms.ModelMultipleChoiceField)  # noqa: S101
         pks = [c.pk for c in clients]
         invited.queryset = Client.objects.filter(pk__in=pks).order_by(
             "last_name", "first_name", "pk"
         )
-        invited.label_from_instance = lambda c: c.full_name
+        invited.label_from_instance = _client_label  # type: ignore[assignment,method-assign]
         if not creating:
             for name in ("kind", "invited", "repeat", "every_days", "count", "until"):
                 del self.fields[name]
@@ -166,6 +169,10 @@ class EventForm(forms.Form):
         if data.get("invited") and data.get("kind") != Event.Kind.GROUP:
             self.add_error("invited", _("Only a group consultation has invited clients."))
         return data
+
+
+def _client_label(client: Client) -> str:
+    return client.full_name
 
 
 def _staff_label(user: User) -> str:

@@ -291,9 +291,12 @@ def events_coming_and_past(
     )
     # An event lasts at most a day (`duration_minutes`): starts before now - 1 day are past.
     recent = rows.filter(starts_at__gt=now - dt.timedelta(days=1))
-    coming = [e for e in recent if e.ends_at > now and e.state != Event.State.CANCELLED][:limit]
+    coming: list[Event] = []
+    for event in recent:
+        if event.ends_at > now and event.state != Event.State.CANCELLED and len(coming) < limit:
+            coming.append(event)
     shown = {e.pk for e in coming}
-    past = list(
+    past: list[Event] = list(
         rows.exclude(pk__in=shown)
         .filter(Q(starts_at__lte=now) | Q(state=Event.State.CANCELLED))
         .order_by("-starts_at", "-pk")[:limit]
