@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
 from opora.accounts.models import User
+from opora.accounts.specialties import LanguageCode
 from opora.core.errors import NotFound
 from opora.core.models import Service
 from opora.events import notices, selectors, services
@@ -34,7 +35,7 @@ class EventIn(Schema):
     starts_at: dt.datetime
     duration_minutes: int = Field(..., ge=5, le=1440)
     capacity: int = Field(..., ge=1, le=10000)
-    language: Event.Language = Event.Language.RU
+    language: LanguageCode = LanguageCode.RUSSIAN
     audience: str = Field("", max_length=300)
     lead: int | None = Field(None, description="The lead consultant's user id (default: you).")
 

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.specialties import LanguageCode
 from opora.consultations.models import Topic
 
 # No 0/O, 1/I/l: codes are read off a certificate or a screen and sometimes typed.
@@ -92,10 +93,8 @@ class Event(models.Model):
         HELD = "held", _("Held")
         CANCELLED = "cancelled", _("Cancelled")
 
-    class Language(models.TextChoices):
-        RU = "ru", _("Russian")
-        KK = "kk", _("Kazakh")
-        EN = "en", _("English")
+    # The languages staff consult in (one list: `accounts.specialties.LanguageCode`).
+    Language = LanguageCode
 
     service = models.ForeignKey(
         "core.Service", models.PROTECT, related_name="events", verbose_name=_("service")
@@ -115,7 +114,7 @@ class Event(models.Model):
         _("places"), validators=[MinValueValidator(1), MaxValueValidator(10000)]
     )
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.RU
+        _("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN
     )
     topic = models.CharField(_("topic"), max_length=8, choices=Topic.choices, blank=True)
     audience = models.CharField(_("target audience"), max_length=300, blank=True)

@@ -81,7 +81,7 @@ def event_create(
     description_ru: str = "",
     description_kk: str = "",
     description_en: str = "",
-    language: str = Event.Language.RU,
+    language: str = Event.Language.RUSSIAN,
     topic: str = "",
     audience: str = "",
     presenters: list[User] | None = None,

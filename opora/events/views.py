@@ -358,7 +358,7 @@ def staff_event_new(request: StaffRequest) -> HttpResponse:
         request.POST or None,
         staff=_staff_of(service),
         clients=clients,
-        initial={"lead": request.user.pk, "language": Event.Language.RU},
+        initial={"lead": request.user.pk, "language": Event.Language.RUSSIAN},
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
