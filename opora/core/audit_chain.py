@@ -18,7 +18,9 @@ in `seq` order and names the first entry that breaks it.
 The key: `OPORA_AUDIT_KEY` (32 random bytes, URL-safe base64), required by the production
 settings. Without it (development, tests) it is derived from SECRET_KEY with HKDF and the label
 below — a documented fallback only: changing SECRET_KEY then makes every earlier event fail the
-check. The key is not rotated (there is no key id on the rows); see docs/SECURITY.md.
+check. Rotation: the new key in `OPORA_AUDIT_KEY`, the old one moved to `OPORA_AUDIT_OLD_KEYS`;
+new events are sealed with the new key and the verifier accepts each run of the chain under its
+own key, never a retired key after its run (`audit_chain_verify`); see docs/SECURITY.md.
 """
 
 from __future__ import annotations
@@ -73,6 +75,18 @@ def _derive_key(configured: str, secret_key: str) -> bytes:
 
 def audit_chain_key() -> bytes:
     return _derive_key(getattr(settings, "OPORA_AUDIT_KEY", "") or "", settings.SECRET_KEY)
+
+
+def audit_chain_keys() -> list[bytes]:
+    """The current key first, then the retired ones (`OPORA_AUDIT_OLD_KEYS`) that sealed the
+    chain's earlier events: a rotation seals new events with the new key, the old stay as they
+    are (see `audit_chain_verify` for why a retired key cannot be used again)."""
+    keys = [audit_chain_key()]
+    for old in getattr(settings, "OPORA_AUDIT_OLD_KEYS", ()) or ():
+        key = decode_key(old, setting="OPORA_AUDIT_OLD_KEYS")
+        if key not in keys:
+            keys.append(key)
+    return keys
 
 
 _NUMBER = "\u0000n:"
@@ -319,7 +333,14 @@ def audit_chain_verify(*, batch_size: int = 5000, seal: bool = True) -> ChainRep
     stale = audit_unsealed(older_than=STUCK_AFTER)
     if seal:
         audit_seal_now()
-    key = audit_chain_key()
+    # Key rotation: the chain is sealed in runs, one key each, the current key's run last. An
+    # event is checked under the key of the event before it, else under a key no earlier run
+    # used; the key it leaves is retired for the rest of the chain. So a retired key (which may
+    # have leaked) can rewrite nothing after its own run: the next run's first event names the
+    # last hash of it, under a key the forger does not hold.
+    keys = audit_chain_keys()
+    key: bytes | None = None  # the key of the current run (none before the first event)
+    retired: list[bytes] = []
     prev_seq, prev_hash, prev_id, checked = 0, GENESIS, 0, 0
 
     def report(broken: ChainBreak | None) -> ChainReport:
@@ -352,11 +373,23 @@ def audit_chain_verify(*, batch_size: int = 5000, seal: bool = True) -> ChainRep
                     "it does not follow the previous event (reordered or inserted)",
                 )
             else:
-                expected = chain_hash(
-                    key=key,
-                    **{k: values[k] for k in _FIELDS if k not in ("id", "hash")},
+                content = {k: values[k] for k in _FIELDS if k not in ("id", "hash")}
+                fresh = [k for k in keys if k is not key and k not in retired]
+                matched = next(
+                    (
+                        candidate
+                        for candidate in ([key] if key is not None else []) + fresh
+                        if hmac.compare_digest(
+                            chain_hash(key=candidate, **content), values["hash"] or ""
+                        )
+                    ),
+                    None,
                 )
-                if not hmac.compare_digest(expected, values["hash"]):
+                if matched is not None and matched is not key:
+                    if key is not None:
+                        retired.append(key)
+                    key = matched
+                if matched is None:
                     broken = ChainBreak(
                         "changed",
                         seq,

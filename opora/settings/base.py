@@ -404,6 +404,8 @@ OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")
 # Keys the audit log's hash chain (core.audit_chain): 32 random bytes, URL-safe base64. Without it
 # (development, tests) the key is derived from SECRET_KEY; production requires it.
 OPORA_AUDIT_KEY = os.environ.get("OPORA_AUDIT_KEY", "")
+# After a rotation: the keys that sealed the audit chain's earlier events (comma-separated).
+OPORA_AUDIT_OLD_KEYS = env_list("OPORA_AUDIT_OLD_KEYS")
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(

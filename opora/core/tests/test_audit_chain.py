@@ -288,3 +288,65 @@ def test_verify_reports_events_left_unsealed_too_long(chain):
     call_command("verify_audit", stdout=io.StringIO(), stderr=err)
     assert "1 events were unsealed for more than 10 minutes" in err.getvalue()
     assert audit_chain_verify().stale_unsealed == 0  # sealed by the first check
+
+
+KEY_A = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="  # 32 bytes of "A", synthetic
+KEY_B = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="  # 32 bytes of "B", synthetic
+
+
+def _more_events(service, user, n: int) -> list[AuditEvent]:
+    events = [
+        audit_record(
+            actor=user, event_type=AuditEventType.ADMIN_CHANGED, subject=service, extra={"n": i}
+        )
+        for i in range(n)
+    ]
+    audit_seal_now()
+    for event in events:
+        event.refresh_from_db()
+    return events
+
+
+@pytest.mark.django_db
+def test_a_rotated_key_keeps_the_chain_whole():
+    """The key is rotated: new events are sealed with the new key; the chain verifies with the
+    old key among the retired ones, and not without it."""
+    service = make_service_1411(code="rotation")
+    user = make_user("operator", username="rotation-operator")
+    with override_settings(OPORA_AUDIT_KEY=KEY_A):
+        _more_events(service, user, 4)
+        assert audit_chain_verify().broken is None
+    with override_settings(OPORA_AUDIT_KEY=KEY_B, OPORA_AUDIT_OLD_KEYS=[KEY_A]):
+        later = _more_events(service, user, 3)
+        report = audit_chain_verify()
+        assert report.broken is None and report.checked == 7
+        assert later[0].hash == event_hash(later[0])  # sealed with the new key
+    with override_settings(OPORA_AUDIT_KEY=KEY_B, OPORA_AUDIT_OLD_KEYS=[]):
+        report = audit_chain_verify()
+        assert report.broken is not None
+        assert (report.broken.kind, report.broken.seq) == ("changed", 1)
+
+
+@pytest.mark.django_db
+def test_a_retired_key_cannot_rewrite_what_came_after_its_run():
+    """Whoever holds the old key (retired, perhaps leaked) cannot change an event sealed after
+    the rotation: the verifier does not take a retired key back."""
+    service = make_service_1411(code="rotation-2")
+    user = make_user("operator", username="rotation-operator-2")
+    with override_settings(OPORA_AUDIT_KEY=KEY_A):
+        _more_events(service, user, 2)
+    with override_settings(OPORA_AUDIT_KEY=KEY_B, OPORA_AUDIT_OLD_KEYS=[KEY_A]):
+        target = _more_events(service, user, 2)[-1]  # the last event: no successor to break
+        assert audit_chain_verify().broken is None
+        target.extra = {"n": "forged"}
+        with override_settings(OPORA_AUDIT_KEY=KEY_A):
+            forged = event_hash(target)
+        _tamper(
+            "UPDATE core_auditevent SET extra = %s, hash = %s WHERE id = %s",
+            ('{"n": "forged"}', forged, target.pk),
+        )
+        # The head still names the true last hash; rewrite it too, as a thorough forger would.
+        AuditChainHead.objects.update(hash=forged)
+        report = audit_chain_verify()
+        assert report.broken is not None
+        assert (report.broken.kind, report.broken.seq) == ("changed", target.seq)
