@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from opora.accounts.actors import Actor
+from opora.accounts.models import User
 from opora.accounts.policy import Action, require
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
@@ -99,7 +100,7 @@ def child_help_refer(
         note=note,
         message=message,
         sent_via=recipient[0] if recipient else "",
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor if isinstance(actor, User) else None,
     )
     record.full_clean(exclude=["request", "created_by"])
     record.save()

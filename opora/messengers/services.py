@@ -196,7 +196,7 @@ def outbound_enqueue(
     key: str = "",
     author: User | None = None,
     dispatch: bool = True,
-    file: UploadedFile | None = None,
+    file: UploadedFile[bytes] | None = None,
 ) -> OutgoingChatMessage:
     """Queue a message to the conversation's chat and record it in the history; it is sent by a
     task after commit (unless `dispatch` is False: the caller sends it itself). The same `key`
@@ -304,7 +304,7 @@ def _safe_file_name(name: str) -> str:
     return cleaned[-200:]
 
 
-def _check_reply_file(conversation: Conversation, file: UploadedFile) -> None:
+def _check_reply_file(conversation: Conversation, file: UploadedFile[bytes]) -> None:
     """Refuse, naming the problem, a file the channel cannot send, an empty or too large one."""
     if not get_adapter(conversation.account).sends_files:
         raise DomainError(
@@ -340,7 +340,7 @@ def conversation_reply(
     actor: Actor,
     conversation: Conversation,
     text: str,
-    file: UploadedFile | None = None,
+    file: UploadedFile[bytes] | None = None,
 ) -> OutgoingChatMessage:
     """A consultant's answer to a messenger conversation: queued, sent after commit. With
     `file` (a document the client asked for, regulation 004) the answer goes as its caption,
