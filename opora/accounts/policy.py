@@ -75,6 +75,8 @@ class Action(enum.StrEnum):
     REQUEST_REGISTER = "request.register"
     REQUEST_EDIT = "request.edit"
     REQUEST_MARK_ANONYMOUS = "request.mark_anonymous"
+    REQUEST_SET_TOPIC = "request.set_topic"
+    REQUEST_CHILD_HELP = "request.child_help"
     REQUEST_BOOK = "request.book"
     REQUEST_COUNT = "request.count"
     ELIGIBILITY_CHECK = "eligibility.check"
@@ -191,6 +193,16 @@ RULES: dict[Action, Rule] = {
         INTAKE,
         S,
         "mark a request anonymous (e-mail, messenger; no client card)",
+        hidden=True,
+    ),
+    Action.REQUEST_SET_TOPIC: _rule(
+        INTAKE, S, "set the topic class and language of a request (e-mail, messenger)", hidden=True
+    ),
+    Action.REQUEST_CHILD_HELP: _rule(
+        HANDLERS,
+        S,
+        "the child needs direct help: scripted explanation and referral (reg. 004; a consultant:"
+        " of their consultation)",
         hidden=True,
     ),
     Action.REQUEST_BOOK: _rule(

@@ -95,6 +95,7 @@ class AuditEventType(models.TextChoices):
     REPORT_SIGNED = "report.signed"
     PLACE_CREATED = "place.created"
     PLACE_UPDATED = "place.updated"
+    PLACE_DEACTIVATED = "place.deactivated"
     SLOT_FORM_SET = "slot.form_set"
 
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
@@ -117,6 +118,8 @@ class AuditEventType(models.TextChoices):
     INTAKE_REQUEST_REFUSED = "intake.request_refused"
     INTAKE_REQUEST_REOPENED = "intake.request_reopened"
     INTAKE_REQUEST_RESTORED = "intake.request_restored"
+    INTAKE_REQUEST_TOPIC_SET = "intake.request_topic_set"
+    INTAKE_CHILD_HELP_REFERRED = "intake.child_help_referred"
     INTAKE_REQUESTS_EXPORTED = "intake.requests_exported"
     INTAKE_REQUESTS_VIEWED = "intake.requests_viewed"
 

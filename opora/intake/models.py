@@ -364,3 +364,38 @@ class ServiceRequest(models.Model):
 
     def __str__(self) -> str:
         return f"request#{self.pk}"
+
+
+class ChildHelpReferral(models.Model):
+    """Regulation 004: the service does not help children; a request that needs help for the
+    child directly gets the scripted explanation and a referral to the bodies and organisations
+    that do (from the referral directory). One per request; the text is kept as it was sent."""
+
+    class Source(models.TextChoices):
+        REQUEST = "request", _("Marked on the request")
+        PROTOCOL = "protocol", _("Marked by the consultant after the consultation")
+
+    request = models.OneToOneField(
+        ServiceRequest, models.PROTECT, related_name="child_help_referral"
+    )
+    organisations = models.ManyToManyField(
+        Referral, related_name="child_help_referrals", verbose_name=_("referred to")
+    )
+    source = models.CharField(
+        _("marked"), max_length=16, choices=Source.choices, default=Source.REQUEST
+    )
+    note = models.TextField(_("what the child needs"), blank=True)
+    message = models.TextField(_("message to the client"))
+    # The notification channel the message went by ("" when there was no address).
+    sent_via = models.CharField(_("sent by"), max_length=16, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral for the child's direct help")
+        verbose_name_plural = _("referrals for the child's direct help")
+
+    def __str__(self) -> str:
+        return f"child-help#{self.pk}"

@@ -18,6 +18,7 @@ from opora.accounts.access import require_works_for
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action, can, require
+from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
@@ -446,6 +447,41 @@ def _lock_new(request: ServiceRequest, *, action: str) -> ServiceRequest:
             % {"action": action, "status": locked.get_status_display()},
             code="invalid_status",
         )
+    return locked
+
+
+@transaction.atomic
+def request_set_topic(
+    *, actor: Actor, request: ServiceRequest, topic: str, language: str | None = None
+) -> ServiceRequest:
+    """Set the topic class (regulation 002, Appendix 3) of a request that came without one — a
+    letter, a messenger conversation — so that assignment and the slot list prefer the
+    consultants competent for it (issue 12). `language` None keeps the request's language.
+    A finished request keeps its topic: the journal reads the protocol's."""
+    require(actor, Action.REQUEST_SET_TOPIC, service=request.service)
+    if topic not in TopicClass.values:
+        raise DomainError(_("Choose one of the seven topics."), code="topic")
+    if language is not None and language and language not in LanguageCode.values:
+        raise DomainError(_("Choose a language of help from the list."), code="language")
+    locked = (
+        locks.service_request_qs_select_for_update().select_related("service").get(pk=request.pk)
+    )
+    if locked.status in FINISHED:
+        raise DomainError(_("A finished request keeps its topic."), code="request_finished")
+    before = locked.topic
+    locked.topic = topic
+    fields = ["topic", "updated_at"]
+    if language is not None:
+        locked.language = language
+        fields.append("language")
+    locked.full_clean()
+    locked.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        event_type=AuditEventType.INTAKE_REQUEST_TOPIC_SET,
+        subject=locked,
+        extra={"topic": topic, "before": before, "channel": locked.channel},
+    )
     return locked
 
 

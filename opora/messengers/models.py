@@ -175,6 +175,10 @@ class OutgoingChatMessage(OutboxRow):
     buttons = models.JSONField(default=list, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     external_id = models.CharField(max_length=128, blank=True)
+    # Issue 12: a document the consultant sends with a written answer (regulation 004: the
+    # documents and regulations the client asked for); the text goes as its caption.
+    file = models.FileField(upload_to="messengers/outgoing/%Y/%m/", max_length=300, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -195,6 +196,7 @@ def outbound_enqueue(
     key: str = "",
     author: User | None = None,
     dispatch: bool = True,
+    file: UploadedFile[bytes] | None = None,
 ) -> OutgoingChatMessage:
     """Queue a message to the conversation's chat and record it in the history; it is sent by a
     task after commit (unless `dispatch` is False: the caller sends it itself). The same `key`
@@ -210,6 +212,9 @@ def outbound_enqueue(
         buttons=_buttons_json(buttons),
         idempotency_key=key,
     )
+    if file is not None:
+        message.file_name = _safe_file_name(file.name or "document")
+        message.file.save(message.file_name, file, save=False)
     message.full_clean(exclude=["account", "conversation"], validate_unique=False)
     try:
         with transaction.atomic():
@@ -222,6 +227,11 @@ def outbound_enqueue(
         text=message.text,
         outbound=message,
         author=author,
+        attachments=(
+            [{"type": "document", "file_name": message.file_name, "size": file.size or 0}]
+            if file is not None
+            else []
+        ),
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     if dispatch:
@@ -235,6 +245,17 @@ def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
     the provider took it but before our commit can repeat it once; VK drops such a repeat by
     random_id."""
     adapter = get_adapter(m.account)
+    if m.file:
+        with m.file.open("rb") as handle:
+            content = handle.read()
+        external_id = adapter.send_document(
+            chat_id=m.conversation.external_chat_id,
+            file_name=m.file_name or "document",
+            content=content,
+            caption=m.text,
+            idempotency_key=m.idempotency_key,
+        )
+        return {"external_id": (external_id or "")[:128]}
     external_id = adapter.send_text(
         chat_id=m.conversation.external_chat_id,
         text=m.text,
@@ -271,6 +292,36 @@ def inbound_retry_due(*, now: dt.datetime | None = None, stuck_after: int = 60) 
 
 # --- consultant's replies ---------------------------------------------------------------------
 
+# A document sent with an answer: at most this large (Telegram bots send up to 50 MB; the
+# e-mail answer's limit is kept for both written forms).
+REPLY_FILE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _safe_file_name(name: str) -> str:
+    """The file's own name without any folder part or control characters, at most 200 chars."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip() or "document"
+    return cleaned[-200:]
+
+
+def _check_reply_file(conversation: Conversation, file: UploadedFile[bytes]) -> None:
+    """Refuse, naming the problem, a file the channel cannot send, an empty or too large one."""
+    if not get_adapter(conversation.account).sends_files:
+        raise DomainError(
+            _(
+                "%(channel)s does not take files from the service: send a link to the document "
+                "in the text instead."
+            )
+            % {"channel": conversation.account.get_channel_display()},
+            code="file",
+        )
+    if not file.size:
+        raise DomainError(_("The file %(name)s is empty.") % {"name": file.name}, code="file")
+    if file.size > REPLY_FILE_MAX_BYTES:
+        raise DomainError(
+            _("The file %(name)s is larger than 10 MB.") % {"name": file.name}, code="file"
+        )
+
 
 def _require_staff(actor: Actor, conversation: Conversation) -> User:
     """The staff member `actor`, if they may answer this conversation."""
@@ -285,11 +336,19 @@ def _require_staff(actor: Actor, conversation: Conversation) -> User:
 
 @transaction.atomic
 def conversation_reply(
-    *, actor: Actor, conversation: Conversation, text: str
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    text: str,
+    file: UploadedFile[bytes] | None = None,
 ) -> OutgoingChatMessage:
-    """A consultant's answer to a messenger conversation: queued, sent after commit."""
+    """A consultant's answer to a messenger conversation: queued, sent after commit. With
+    `file` (a document the client asked for, regulation 004) the answer goes as its caption,
+    where the channel sends files; links go in the text."""
     user = _require_staff(actor, conversation)
     text = (text or "").strip()
+    if file is not None:
+        _check_reply_file(conversation, file)
     if not text:
         raise DomainError(_("Write the answer before sending it."), code="empty")
     if len(text) > REPLY_MAX_CHARS:
@@ -298,7 +357,7 @@ def conversation_reply(
             code="too_long",
         )
     conversation = conversation_select_for_update().get(pk=conversation.pk)
-    message = outbound_enqueue(conversation=conversation, text=text, author=user)
+    message = outbound_enqueue(conversation=conversation, text=text, author=user, file=file)
     conversation.awaiting_reply_since = None
     conversation.save(update_fields=["awaiting_reply_since"])
     audit_record(

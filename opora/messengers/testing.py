@@ -52,7 +52,7 @@ class StandInApi:
         out = []
         for r in self.sent():
             body = r.body if isinstance(r.body, dict) else {}
-            text = body.get("text") or body.get("message")
+            text = body.get("text") or body.get("message") or body.get("caption")
             if isinstance(text, dict):
                 text = text.get("body")
             if text:
@@ -72,6 +72,8 @@ class StandInApi:
                 ctype = self.headers.get("Content-Type", "")
                 if "json" in ctype:
                     body: Any = json.loads(raw or b"{}")
+                elif "multipart" in ctype:
+                    body = _multipart(ctype, raw)
                 elif "form" in ctype:
                     body = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
                 else:
@@ -86,6 +88,10 @@ class StandInApi:
                     self._answer(status, {"ok": False, "error_code": status})
                 elif self.path.endswith("/sendMessage"):
                     self._answer(200, {"ok": True, "result": {"message_id": number}})
+                elif self.path.endswith("/sendDocument"):
+                    self._answer(200, {"ok": True, "result": {"message_id": number}})
+                elif self.path.endswith("/media"):
+                    self._answer(200, {"id": f"media.{number}"})
                 elif self.path.endswith("/messages"):
                     self._answer(200, {"messages": [{"id": f"wamid.{number}"}]})
                 elif self.path.endswith("/send_message"):
@@ -111,6 +117,24 @@ class StandInApi:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
+    """A multipart body as {field: value} with each file as {"file_name", "size", "content"}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    parsed = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
+    body: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        file_name = part.get_filename()
+        if file_name:
+            body[str(name)] = {"file_name": file_name, "size": len(payload), "content": payload}
+        else:
+            body[str(name)] = payload.decode(errors="replace")
+    return body
 
 
 def telegram_update(

@@ -92,8 +92,11 @@ def conversation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     text = ""
     if request.method == "POST":
         text = request.POST.get("text", "")
+        upload = request.FILES.get("file")
         try:
-            services.conversation_reply(actor=request.user, conversation=conversation, text=text)
+            services.conversation_reply(
+                actor=request.user, conversation=conversation, text=text, file=upload
+            )
         except DomainError as err:
             error = str(err.message)
         else:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.specialties import TopicClass
 from opora.intake.models import RequesterKind, ServiceForm, TypicalQuestion
 from opora.portal.models import ReplyChannel
 from opora.portal.selectors import reply_channels, service_forms
@@ -67,6 +68,13 @@ class PortalRequestForm(forms.Form):
         choices=TypicalQuestion.choices,
         required=False,
         widget=forms.RadioSelect,
+    )
+    # Issue 12: the topic class of regulation 002, as the operator's form asks it; optional.
+    topic = forms.ChoiceField(
+        label=_("Topic of the question"),
+        help_text=_("If you are not sure, leave it: the consultant will choose."),
+        choices=[("", _("Not sure")), *TopicClass.choices],
+        required=False,
     )
     reason = forms.CharField(
         label=_("Your question in your own words"),
@@ -198,6 +206,7 @@ class PortalRequestForm(forms.Form):
             requester_kind=d.get("requester_kind", ""),
             child_age=d.get("child_age"),
             typical_question=d.get("typical_question", ""),
+            topic=d.get("topic", ""),
             reason=d.get("reason", ""),
             preferred_form=d.get("preferred_form", ""),
         )

@@ -57,6 +57,7 @@ class PortalRequest:
     typical_question: str = ""
     reason: str = ""
     preferred_form: str = ""
+    topic: str = ""
 
 
 class Ineligible(DomainError):
@@ -209,6 +210,7 @@ def _prepare(
             typical_question=data.typical_question,
             reason=data.reason,
             preferred_form=data.preferred_form,
+            topic=data.topic,
         )
         consent = None
     else:
@@ -246,6 +248,7 @@ def _register(
         child_age=data.child_age,
         typical_question=data.typical_question,
         preferred_form=data.preferred_form,
+        topic=data.topic,
         consent=consent,
     )
     submission = PortalSubmission(

@@ -196,6 +196,7 @@ def _draft_initial(request: HttpRequest, service: Any) -> dict[str, Any]:
         "requester_kind": d.requester_kind,
         "child_age": d.child_age,
         "typical_question": d.typical_question,
+        "topic": d.topic,
         "reason": d.reason,
         "preferred_form": d.preferred_form,
     }

@@ -26,7 +26,7 @@ from opora.accounts.models import Role, User
 from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.errors import NotFound
 from opora.scheduling.calendar import ServiceCalendar, local_day_bounds, to_local
-from opora.scheduling.models import Booking, Schedule, Slot
+from opora.scheduling.models import Booking, Place, Schedule, Slot
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -536,4 +536,26 @@ def bookings_for_request(*, request: Any) -> list[Booking]:
         Booking.objects.filter(request=request)
         .select_related("slot__service", "slot__consultant", "replaced_by")
         .order_by("created_at", "pk")
+    )
+
+
+def places_of_service(*, service: Any, include_inactive: bool = True) -> QuerySet[Place]:
+    """The rooms and addresses of `service`, in use first, each with how many slots name it."""
+    qs = Place.objects.filter(service=service).annotate(slot_count=Count("slots"))
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("-is_active", "name")
+
+
+def slots_of_day(*, service: Any, date: dt.date) -> QuerySet[Slot]:
+    """The scheduled slots of `service` on `date` (its local day), with their form and room:
+    what the head or coordinator offers in person or remotely. Ad-hoc slots (help started now,
+    written consultations) are not offered and not listed."""
+    start, end = local_day_bounds(service, date)
+    return (
+        Slot.objects.filter(
+            service=service, schedule__isnull=False, starts_at__gte=start, starts_at__lt=end
+        )
+        .select_related("consultant", "place")
+        .order_by("starts_at", "consultant__last_name", "pk")
     )

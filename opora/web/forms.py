@@ -21,6 +21,7 @@ from opora.core.models import Country, Region, Service
 from opora.intake.models import Channel, Referral, RefusalGround, ServiceRequest
 from opora.intake.services import REFERRAL_FIELDS, ReferralVia
 from opora.registry.iin import IINError, validate_iin
+from opora.scheduling.models import Place
 from opora.scheduling.selectors import consultant_specialties
 from opora.web.selectors import service_consultants, service_regions
 
@@ -478,3 +479,90 @@ class RegistryFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end of the period must not be before its start."))
         return data
+
+
+class RequestTopicForm(forms.Form):
+    """Issue 12: the topic class (regulation 002) of a request that came by e-mail or a messenger."""
+
+    topic = forms.ChoiceField(
+        label=_("Topic"),
+        choices=[("", _("— choose —")), *TopicClass.choices],
+        error_messages={"required": _("Choose one of the seven topics.")},
+    )
+    language = forms.ChoiceField(
+        label=_("Language of help"),
+        required=False,
+        choices=[("", _("— choose —")), *LanguageCode.choices],
+    )
+
+
+class PlaceForm(forms.Form):
+    """A room or an address of the service (issue 12); the rules are in scheduling's services."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("For example «Room 1» or «Branch on Abaya St.»"),
+        error_messages={"required": _("Give the place a name, for example «Room 1».")},
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[], widget=forms.RadioSelect)
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)  # noqa: S101
+        kind.choices = Place.Kind.choices
+        kind.initial = Place.Kind.ROOM
+
+
+class SlotFormForm(forms.Form):
+    """The form a slot is offered in and, in person, its room (issue 12)."""
+
+    form = forms.ChoiceField(label=_("Form of the consultation"), choices=[])
+    place = forms.TypedChoiceField(
+        label=_("Room"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[],
+        help_text=_("Needed for a consultation in person at the service."),
+    )
+
+    def __init__(self, *args: Any, places: Any, forms_: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field = self.fields["form"]
+        place_field = self.fields["place"]
+        assert isinstance(form_field, forms.ChoiceField)  # noqa: S101
+        assert isinstance(place_field, forms.ChoiceField)  # noqa: S101
+        form_field.choices = forms_
+        place_field.choices = [("", _("— none —")), *((p.pk, p.name) for p in places)]
+
+
+class ChildHelpForm(forms.Form):
+    """Regulation 004: the child needs direct help — the directory entries to refer to."""
+
+    organisations = forms.TypedMultipleChoiceField(
+        label=_("Organisations that help the child"),
+        coerce=int,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _(
+                "Choose at least one organisation from the directory that helps children."
+            )
+        },
+    )
+    note = forms.CharField(
+        label=_("What the child needs (for the staff)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, referrals: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisations"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101
+        field.choices = [(r.pk, r.name) for r in referrals]

@@ -17,7 +17,9 @@ from opora.web.views import (
     head,
     journals,
     operator,
+    places,
     referrals,
+    request_marks,
     responsible,
     services,
 )
@@ -84,6 +86,16 @@ urlpatterns = [
         name="operator_request_anonymous",
     ),
     path(
+        "operator/requests/<int:pk>/topic/",
+        request_marks.request_set_topic,
+        name="operator_request_topic",
+    ),
+    path(
+        "operator/requests/<int:pk>/child-help/",
+        request_marks.request_child_help,
+        name="operator_request_child_help",
+    ),
+    path(
         "operator/requests/<int:pk>/card/",
         operator.request_card_update,
         name="operator_request_card_update",
@@ -130,6 +142,13 @@ urlpatterns = [
     path("head/deliveries/", deliveries.deliveries, name="deliveries"),
     path("head/schedules/<int:pk>/approve/", head.schedule_approve, name="head_schedule_approve"),
     path("head/schedules/<int:pk>/return/", head.schedule_return, name="head_schedule_return"),
+    # Rooms and addresses of the service, and the form and room of its slots (issue 12)
+    path("places/", places.place_list, name="place_list"),
+    path("places/new/", places.place_new, name="place_new"),
+    path("places/<int:pk>/edit/", places.place_edit, name="place_edit"),
+    path("places/<int:pk>/deactivate/", places.place_deactivate, name="place_deactivate"),
+    path("places/slots/", places.slot_list, name="place_slots"),
+    path("places/slots/<int:pk>/", places.slot_edit, name="place_slot_edit"),
     # The referral directory (everyone who handles requests reads; the head edits)
     path("referrals/", referrals.referral_list, name="referral_list"),
     path("referrals/new/", referrals.referral_new, name="referral_new"),

@@ -46,6 +46,7 @@ from opora.demo.factories import (
     make_user,
 )
 from opora.intake.models import Referral
+from opora.scheduling.models import Place
 from opora.scheduling.tests.factories import other_service
 
 ROLES = [
@@ -296,6 +297,8 @@ ROUTES: dict[str, Route] = {
     "operator_request_check": Route(Q, req, other_req, post=True),
     "operator_request_card_update": Route(Q, req, other_req, post=True),
     "operator_request_anonymous": Route(Action.REQUEST_MARK_ANONYMOUS, req, other_req, post=True),
+    "operator_request_topic": Route(Action.REQUEST_SET_TOPIC, req, other_req, post=True),
+    "operator_request_child_help": Route(Action.REQUEST_CHILD_HELP, req, other_req),
     "operator_confirmation": Route(Q, req, other_req),
     "operator_cancel": Route(Q, req, other_req, post=True),
     "operator_again": Route(Q, req, other_req, post=True),
@@ -336,6 +339,26 @@ ROUTES: dict[str, Route] = {
         lambda r: {"pk": r.other_consultation.booking.slot.schedule_id},
         post=True,
         other_expect=CURRENT_ONLY,
+    ),
+    # Rooms and addresses, and the form and room of slots (issue 12)
+    "place_list": Route(Action.PLACE_MANAGE),
+    "place_new": Route(Action.PLACE_MANAGE),
+    "place_edit": Route(
+        Action.PLACE_MANAGE,
+        lambda r: {"pk": r.extra["place"].pk},
+        lambda r: {"pk": r.extra["other_place"].pk},
+    ),
+    "place_deactivate": Route(
+        Action.PLACE_MANAGE,
+        lambda r: {"pk": r.extra["place"].pk},
+        lambda r: {"pk": r.extra["other_place"].pk},
+        post=True,
+    ),
+    "place_slots": Route(Action.PLACE_MANAGE),
+    "place_slot_edit": Route(
+        Action.PLACE_MANAGE,
+        lambda r: {"pk": r.consultation.booking.slot_id},
+        lambda r: {"pk": r.other_consultation.booking.slot_id},
     ),
     # The referral directory
     "referral_list": Route(Action.REFERRAL_READ),
@@ -654,6 +677,8 @@ def _failures_and_reports(
         extra[f"{prefix}failure"] = TechnicalFailure.objects.create(
             consultation=earlier, cause=TechnicalFailure.Cause.PLATFORM, reported_by=c
         )
+        # A room of the service (issue 12's places screen)
+        extra[f"{prefix}place"] = Place.objects.create(service=s, name="Кабинет 1")
     month = dt.date(2026, 3, 1)
     chain = other_service(
         service,

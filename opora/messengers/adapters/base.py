@@ -122,6 +122,22 @@ class ChannelAdapter:
         provider's message id or raise SendError."""
         raise NotImplementedError
 
+    # Whether `send_document` sends a file itself (Telegram, WhatsApp); the others (Viber and VK
+    # take files only from a public address) are refused before anything is queued.
+    sends_files = False
+
+    def send_document(
+        self,
+        *,
+        chat_id: str,
+        file_name: str,
+        content: bytes,
+        caption: str = "",
+        idempotency_key: str = "",
+    ) -> str:
+        """Send a document with `caption`; return the provider's message id or raise SendError."""
+        raise SendError("this channel does not send files", retryable=False)
+
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
         import httpx  # on first send, not at every process's start-up
 

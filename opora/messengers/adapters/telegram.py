@@ -90,6 +90,37 @@ class TelegramAdapter(ChannelAdapter):
             )
         ]
 
+    sends_files = True
+    # The Bot API's caption limit; a longer answer goes as a message of its own first.
+    CAPTION_MAX = 1024
+
+    def send_document(
+        self,
+        *,
+        chat_id: str,
+        file_name: str,
+        content: bytes,
+        caption: str = "",
+        idempotency_key: str = "",
+    ) -> str:
+        """sendDocument (multipart): the file with the answer as its caption."""
+        token = self.account.secret("token")
+        if len(caption) > self.CAPTION_MAX:
+            self.send_text(chat_id=chat_id, text=caption, idempotency_key=idempotency_key)
+            caption = ""
+        data = {"chat_id": chat_id}
+        if caption:
+            data["caption"] = caption
+        response = self._post(
+            f"{self.api_base}/bot{token}/sendDocument",
+            data=data,
+            files={"document": (file_name, content, "application/octet-stream")},
+        )
+        answer = self._json(response)
+        if not answer.get("ok"):
+            raise SendError(f"not ok: {answer.get('error_code', '')}", retryable=False)
+        return str((answer.get("result") or {}).get("message_id", ""))
+
     def send_text(
         self,
         *,

@@ -88,6 +88,52 @@ class WhatsAppAdapter(ChannelAdapter):
                     )
         return [m for m in found if m.external_id and m.external_id != "None" and m.chat_id]
 
+    sends_files = True
+
+    def send_document(
+        self,
+        *,
+        chat_id: str,
+        file_name: str,
+        content: bytes,
+        caption: str = "",
+        idempotency_key: str = "",
+    ) -> str:
+        """Upload the file as media (Cloud API), then send it as a document with a caption."""
+        headers = {"Authorization": f"Bearer {self.account.secret('token')}"}
+        uploaded = self._json(
+            self._post(
+                f"{self.api_base}/{self.account.external_id}/media",
+                data={"messaging_product": "whatsapp", "type": "application/octet-stream"},
+                files={"file": (file_name, content, "application/octet-stream")},
+                headers=headers,
+            )
+        )
+        media_id = uploaded.get("id")
+        if not media_id:
+            raise SendError("no media id", retryable=False)
+        document: dict[str, str] = {"id": str(media_id), "filename": file_name}
+        if caption:
+            document["caption"] = caption
+        payload = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": chat_id,
+            "type": "document",
+            "document": document,
+        }
+        data = self._json(
+            self._post(
+                f"{self.api_base}/{self.account.external_id}/messages",
+                json=payload,
+                headers=headers,
+            )
+        )
+        messages = data.get("messages") or []
+        if not messages:
+            raise SendError("no message id", retryable=False)
+        return str(messages[0].get("id", ""))
+
     def send_text(
         self,
         *,

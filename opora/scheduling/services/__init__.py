@@ -46,6 +46,11 @@ from opora.scheduling.services.handoff import (
     handoff_send,
     handoff_workbook,
 )
+from opora.scheduling.services.places import (
+    place_deactivate,
+    place_delete,
+    place_update,
+)
 from opora.scheduling.services.schedule_import import (
     schedule_import_xlsx,
 )
@@ -85,6 +90,9 @@ __all__ = [
     "handoff_lists",
     "booking_start_now",
     "place_create",
+    "place_deactivate",
+    "place_delete",
+    "place_update",
     "slot_set_form",
     "slot_end_ad_hoc",
     "handoff_send",

@@ -519,6 +519,18 @@ def booking_notify_client(
     )
 
 
+def _require_eligibility_checked(request: ServiceRequest, service: Any) -> None:
+    """The registry rule of booking, shared by every way a request gets a consultant (a slot,
+    help started now, a written consultation taken up): where the service checks eligibility,
+    a request registered from a letter or a message before the registry check (regulation 001
+    §3) gets nothing until the operator has checked the IIN and full name."""
+    if service.requires_eligibility and request.eligibility_check_id is None and not request.iin:
+        raise DomainError(
+            _("Check the IIN and full name in the registries before booking this request."),
+            code="eligibility_unchecked",
+        )
+
+
 @transaction.atomic
 def booking_create(*, actor: Actor, request: Any, slot: Any, visit_address: str = "") -> Booking:
     """Book `slot` for a new request and tell the client date, time, how to join and to change.
@@ -545,16 +557,7 @@ def booking_create(*, actor: Actor, request: Any, slot: Any, visit_address: str 
         raise _not_member()
     if own_slot and slot.consultant_id != actor.pk:
         raise PermissionDenied(_("You are not allowed to book consultations."))
-    if (
-        slot.service.requires_eligibility
-        and request.eligibility_check_id is None
-        and not request.iin
-    ):
-        # Registered from a letter or a message before the registry check (regulation 001 §3).
-        raise DomainError(
-            _("Check the IIN and full name in the registries before booking this request."),
-            code="eligibility_unchecked",
-        )
+    _require_eligibility_checked(request, slot.service)
     if request.status != ServiceRequest.Status.NEW:
         if request.status == ServiceRequest.Status.BOOKED:
             raise Conflict(
@@ -786,6 +789,7 @@ def booking_start_now(
         raise DomainError(
             _("The consultant does not work for this service."), code="wrong_consultant"
         )
+    _require_eligibility_checked(request, request.service)
     if request.status != ServiceRequest.Status.NEW:
         raise DomainError(
             _("Only a new request can be booked; this one is “%(status)s”.")

@@ -29,6 +29,7 @@ from opora.scheduling.services._common import (
     _period_errors,
     _require,
 )
+from opora.scheduling.services.places import place_check, place_save_checked
 
 
 def _planned(period: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -248,8 +249,8 @@ def place_create(
         actor, SCHEDULE_EDITORS, service=service, message=_("You are not allowed to manage places.")
     )
     place = Place(service=service, name=name.strip(), address=address.strip(), kind=kind)
-    place.full_clean(exclude=["service"])
-    place.save()
+    place_check(place)
+    place_save_checked(place)
     audit_record(actor=actor, event_type=AuditEventType.PLACE_CREATED, subject=place)
     return place
 
@@ -274,6 +275,8 @@ def slot_set_form(*, actor: StaffActor, slot: Slot, form: str, place: Place | No
         raise DomainError(_("The place belongs to another service."), code="wrong_place")
     if form == ConsultationForm.IN_PERSON and place is None:
         raise DomainError(_("An in-person slot needs a room."), code="place")
+    if place is not None and not place.is_active and place.pk != slot.place_id:
+        raise DomainError(_("The place is out of use; choose another."), code="place")
     slot.form = form
     slot.place = place
     slot.save(update_fields=["form", "place"])

@@ -41,6 +41,7 @@ from opora.web.forms import (
     ReferralSendForm,
     RefuseForm,
     RequestForm,
+    RequestTopicForm,
     SlotFilterForm,
 )
 from opora.web.selectors import (
@@ -328,6 +329,11 @@ def _request_page(
         "referrals": referrals,
         "send_form": ReferralSendForm(),
         "count_form": CountWithForm(),
+        # Issue 12: the topic class of a letter or a message, set here.
+        "topic_form": RequestTopicForm(
+            initial={"topic": service_request.topic, "language": service_request.language},
+            auto_id="topic_%s",
+        ),
         "counted_together": list(
             service_request.counted_together.order_by("created_at", "pk").only("pk", "created_at")
         ),
