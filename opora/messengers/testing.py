@@ -133,7 +133,8 @@ def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
         if file_name:
             body[str(name)] = {"file_name": file_name, "size": len(payload), "content": payload}
         else:
-            body[str(name)] = payload.decode(errors="replace")
+            text = payload.decode(errors="replace") if isinstance(payload, bytes) else str(payload)
+            body[str(name)] = text
     return body
 
 

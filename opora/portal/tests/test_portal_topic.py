@@ -1,6 +1,7 @@
 """Issue 12: the portal's request form offers the topic (the seven classes of regulation 002)."""
 
 import pytest
+from django import forms
 
 from opora.portal.forms import PortalRequestForm
 
@@ -16,7 +17,9 @@ def open_service(service):
 
 def test_the_portal_form_offers_the_topic(client, open_service):
     form = PortalRequestForm(service=open_service)
-    choices = dict(form.fields["topic"].choices)
+    field = form.fields["topic"]
+    assert isinstance(field, forms.ChoiceField)
+    choices = dict(list(field.choices))  # type: ignore[arg-type]  # flat choices here
     assert len(choices) == 8 and "7" in choices  # «Not sure» and the seven classes
     bound = PortalRequestForm(
         {

@@ -35,7 +35,7 @@ def request_set_topic(request: StaffRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return go(request, reverse("operator_request", args=[pk]) + "#topic-panel")
     try:
         intake_services.request_set_topic(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messengers', '0005_chat_statuses_of_the_one_outbox'),
+        ('messengers', '0006_conversation_announcements_enabled'),
     ]
 
     operations = [
