@@ -105,7 +105,12 @@ class Dialogue:
         return _labels().get(text)
 
     def handle(self) -> None:
+        from opora.messengers import quality_chat
+
         text = self.message.text.strip()
+        if self.message.callback_id:
+            quality_chat.handle_callback(self)
+            return
         command = self.command(text)
         if command is not None:
             self.to_state(State.IDLE)
@@ -122,6 +127,8 @@ class Dialogue:
             self.got_phone(text)
         elif state == State.CONFIRM_CANCEL:
             self.got_cancel_answer(text)
+        elif state == State.QUALITY_TEXT:
+            quality_chat.handle_text(self, text)
         else:
             self.free_text()
 
