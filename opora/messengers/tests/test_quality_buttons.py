@@ -78,6 +78,7 @@ def invited(service, consultant, telegram, stand_in, webhook, django_capture_on_
     chat.says("/start")
     Conversation.objects.filter(external_chat_id=str(CHAT)).update(request=request)
     evaluation = quality.evaluation_open(request=request)
+    assert evaluation is not None
     with django_capture_on_commit_callbacks(execute=True):
         assert quality.evaluation_invite(evaluation=evaluation) >= 2  # the e-mail and the chat
     return chat, Evaluation.objects.get(pk=evaluation.pk)
