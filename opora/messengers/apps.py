@@ -16,9 +16,10 @@ class MessengersConfig(AppConfig):
 
         notify.register()
         # Regulation 002's questionnaire in the Telegram chat, through quality's hook.
-        from opora.messengers import quality_chat
+        from opora.messengers import quality_chat, survey_chat
 
         quality_chat.register()
+        survey_chat.register()
         # Chat messages are delivered by the one outbox (notifications.outbox).
         outbox.register(
             OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")

@@ -105,11 +105,14 @@ class Dialogue:
         return _labels().get(text)
 
     def handle(self) -> None:
-        from opora.messengers import quality_chat
+        from opora.messengers import quality_chat, survey_chat
 
         text = self.message.text.strip()
         if self.message.callback_id:
-            quality_chat.handle_callback(self)
+            if text.startswith(f"{survey_chat.PREFIX}:"):
+                survey_chat.handle_callback(self)
+            else:
+                quality_chat.handle_callback(self)
             return
         command = self.command(text)
         if command is not None:
