@@ -18,6 +18,11 @@ class MessengersConfig(AppConfig):
         notify.register()
         # Announcements of the service's events go to its messenger subscribers too.
         hooks.register_announcement_fanout(announce.event_announce)
+        # Regulation 002's questionnaire in the Telegram chat, through quality's hook.
+        from opora.messengers import quality_chat, survey_chat
+
+        quality_chat.register()
+        survey_chat.register()
         # Chat messages are delivered by the one outbox (notifications.outbox).
         outbox.register(
             OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")

@@ -107,7 +107,15 @@ class Dialogue:
         return _labels().get(text)
 
     def handle(self) -> None:
+        from opora.messengers import quality_chat, survey_chat
+
         text = self.message.text.strip()
+        if self.message.callback_id:
+            if text.startswith(f"{survey_chat.PREFIX}:"):
+                survey_chat.handle_callback(self)
+            else:
+                quality_chat.handle_callback(self)
+            return
         command = self.command(text)
         if command is not None:
             self.to_state(State.IDLE)
@@ -124,6 +132,8 @@ class Dialogue:
             self.got_phone(text)
         elif state == State.CONFIRM_CANCEL:
             self.got_cancel_answer(text)
+        elif state == State.QUALITY_TEXT:
+            quality_chat.handle_text(self, text)
         else:
             self.free_text()
 

@@ -84,6 +84,7 @@ class Conversation(models.Model):
         ASK_NAME = "ask_name", _("Waiting for the full name")
         ASK_PHONE = "ask_phone", _("Waiting for the phone")
         CONFIRM_CANCEL = "confirm_cancel", _("Confirming a cancellation")
+        QUALITY_TEXT = "quality_text", _("Waiting for the impressions of a consultation")
 
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="conversations")
     external_chat_id = models.CharField(max_length=64)
@@ -171,8 +172,18 @@ class OutgoingChatMessage(OutboxRow):
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="outbound_messages")
     conversation = models.ForeignKey(Conversation, models.PROTECT, related_name="outbound_messages")
     text = models.TextField(max_length=4000)
-    # [[{"text": ..., "request_contact": bool}, ...], ...]: rows of plain buttons.
+
+    class Method(models.TextChoices):
+        SEND = "", _("Message")
+        # Telegram: acknowledge a tap on a button (`target_id`: the callback query's id).
+        ANSWER_CALLBACK = "answer_callback", _("Answer to a button tap")
+        # Telegram: replace the buttons under a sent message (`target_id`: its message id).
+        EDIT_BUTTONS = "edit_buttons", _("Buttons changed")
+
+    # [[{"text": ..., "request_contact": bool, "url"?, "data"?}, ...], ...]: rows of buttons.
     buttons = models.JSONField(default=list, blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices, default="", blank=True)
+    target_id = models.CharField(max_length=128, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     external_id = models.CharField(max_length=128, blank=True)
     # Issue 12: a document the consultant sends with a written answer (regulation 004: the

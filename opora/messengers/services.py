@@ -134,23 +134,40 @@ def inbound_process(*, update_id: int) -> InboundUpdate:
                 return update
             message = InboundMessage.from_dict(update.payload)
             conversation = _conversation_for(update.account, message)
-            ConversationMessage.objects.create(
-                conversation=conversation,
-                direction=ConversationMessage.Direction.IN,
-                text=message.text[:REPLY_MAX_CHARS],
-                attachments=message.attachments,
-                inbound_update=update,
+            # A tap on a button, or the impressions of a consultation, is the client's answer to
+            # the questionnaire: never shown to the consultant (they see aggregates only), so not
+            # a history line, and its text is not kept in the stored update either.
+            private = bool(message.callback_id) or (
+                conversation.state == Conversation.State.QUALITY_TEXT
+                and not message.text.strip().startswith("/")
             )
+            if not private:
+                ConversationMessage.objects.create(
+                    conversation=conversation,
+                    direction=ConversationMessage.Direction.IN,
+                    text=message.text[:REPLY_MAX_CHARS],
+                    attachments=message.attachments,
+                    inbound_update=update,
+                )
             conversation.last_message_at = timezone.now()
             conversation.save(update_fields=["last_message_at"])
             bot_handle(conversation=conversation, message=message, update=update)
+            if private:
+                update.payload = {**update.payload, "text": ""}
             update.conversation = conversation
             update.status = InboundUpdate.Status.PROCESSED
             update.processed_at = timezone.now()
             update.attempts += 1
             update.error = ""
             update.save(
-                update_fields=["conversation", "status", "processed_at", "attempts", "error"]
+                update_fields=[
+                    "conversation",
+                    "status",
+                    "processed_at",
+                    "attempts",
+                    "error",
+                    "payload",
+                ]
             )
             return update
     except Exception as exc:
@@ -176,6 +193,7 @@ def _buttons_json(buttons: Sequence[Sequence[Button]] | None) -> list[list[dict[
                 "text": b.text,
                 "request_contact": b.request_contact,
                 **({"url": b.url} if b.url else {}),
+                **({"data": b.data} if b.data else {}),
             }
             for b in row
         ]
@@ -239,6 +257,41 @@ def outbound_enqueue(
     return message
 
 
+@transaction.atomic(savepoint=False)
+def outbound_enqueue_action(
+    *,
+    conversation: Conversation,
+    method: str,
+    target_id: str,
+    text: str,
+    buttons: Sequence[Sequence[Button]] | None = None,
+    key: str,
+) -> OutgoingChatMessage:
+    """Queue a call that is not a new message (answer a button tap, change a message's
+    buttons) through the same outbox; not a line of the conversation's history. Once per `key`."""
+    key = key[:200]
+    existing = OutgoingChatMessage.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    message = OutgoingChatMessage(
+        account=conversation.account,
+        conversation=conversation,
+        text=text[:REPLY_MAX_CHARS],
+        buttons=_buttons_json(buttons),
+        method=method,
+        target_id=target_id[:128],
+        idempotency_key=key,
+    )
+    message.full_clean(exclude=["account", "conversation"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return OutgoingChatMessage.objects.get(idempotency_key=key)
+    deliver_after_commit(OutgoingChatMessage, message.pk)
+    return message
+
+
 def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
     """The messengers outbox's adapter (notifications.outbox): hand one claimed message to the
     provider. Raises SendError (with `retryable`) when the provider did not take it. A crash after
@@ -256,6 +309,16 @@ def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
             idempotency_key=m.idempotency_key,
         )
         return {"external_id": (external_id or "")[:128]}
+    if m.method == OutgoingChatMessage.Method.ANSWER_CALLBACK:
+        adapter.answer_callback(callback_id=m.target_id, text=m.text)
+        return {"external_id": ""}
+    if m.method == OutgoingChatMessage.Method.EDIT_BUTTONS:
+        adapter.edit_buttons(
+            chat_id=m.conversation.external_chat_id,
+            message_id=m.target_id,
+            buttons=_buttons(m.buttons),
+        )
+        return {"external_id": ""}
     external_id = adapter.send_text(
         chat_id=m.conversation.external_chat_id,
         text=m.text,

@@ -25,7 +25,7 @@ class Recorded:
 
 @dataclass
 class StandInApi:
-    """Answers as Telegram (sendMessage), WhatsApp (/messages), Viber (send_message), VK."""
+    """Answers as Telegram (sendMessage, answerCallbackQuery, editMessageReplyMarkup), WhatsApp (/messages), Viber (send_message), VK."""
 
     requests: list[Recorded] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
@@ -92,6 +92,8 @@ class StandInApi:
                     self._answer(200, {"ok": True, "result": {"message_id": number}})
                 elif self.path.endswith("/media"):
                     self._answer(200, {"id": f"media.{number}"})
+                elif self.path.endswith(("/answerCallbackQuery", "/editMessageReplyMarkup")):
+                    self._answer(200, {"ok": True, "result": True})
                 elif self.path.endswith("/messages"):
                     self._answer(200, {"messages": [{"id": f"wamid.{number}"}]})
                 elif self.path.endswith("/send_message"):
@@ -159,3 +161,24 @@ def telegram_update(
         }
     message.update(extra)
     return {"update_id": update_id, "message": message}
+
+
+def telegram_callback(
+    update_id: int, chat_id: int, data: str, *, message_id: int = 1
+) -> dict[str, Any]:
+    """A Telegram Update with a callback_query: a tap on an inline button (synthetic data)."""
+    user = {"id": chat_id, "is_bot": False, "first_name": "Тест", "language_code": "ru"}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": user,
+            "message": {
+                "message_id": message_id,
+                "chat": {"id": chat_id, "type": "private", "first_name": "Тест"},
+                "date": 1_700_000_000 + update_id,
+            },
+            "chat_instance": "1",
+            "data": data,
+        },
+    }

@@ -38,7 +38,7 @@ from opora.notifications.services import (
     shortlink_url,
 )
 from opora.notifications.sms import sms_fit
-from opora.quality import locks
+from opora.quality import hooks, locks
 from opora.quality.models import CRITERIA, SCALE, Evaluation, MoreOf
 from opora.quality.selectors import quality_settings_for
 from opora.quality.texts import MORE_OF_QUESTION
@@ -267,6 +267,8 @@ def evaluation_invite(*, evaluation: Evaluation, now: dt.datetime | None = None)
     if locked.invited_at is not None or locked.submitted_at is not None or locked.closes_at <= now:
         return 0
     count = _send(locked, kind=KIND_INVITE)
+    # A chat that can hold the questionnaire itself (the Telegram bot's buttons) gets it there.
+    count += hooks.invite_listeners_run(locked, reminder=False)
     locked.invited_at = now
     locked.invite_channels = count
     locked.save(update_fields=["invited_at", "invite_channels"])
@@ -292,6 +294,7 @@ def evaluation_remind(*, evaluation: Evaluation, now: dt.datetime | None = None)
     ):
         return 0
     count = _send(locked, kind=KIND_REMINDER)
+    count += hooks.invite_listeners_run(locked, reminder=True)
     locked.reminder_sent_at = now
     locked.save(update_fields=["reminder_sent_at"])
     return count
@@ -422,6 +425,48 @@ def evaluation_save_draft(
     locked.full_clean(validate_unique=False)
     locked.save()
     return locked
+
+
+ONE_BY_ONE = (*(name for name, _label in CRITERIA), "more_of")
+
+
+@transaction.atomic
+def evaluation_answer_one(
+    *, evaluation: Evaluation, item: str, value: str, now: dt.datetime | None = None
+) -> tuple[Evaluation, bool]:
+    """Keep one answer (a score or the choice) in the draft, as a chat's button gives it:
+    (the evaluation, whether it changed). The same answer again (a double tap) changes nothing.
+    Refused like the form: `WindowClosed`, `AlreadySubmitted`, `ValidationError` naming the item."""
+    now = now or timezone.now()
+    if item not in ONE_BY_ONE:
+        raise ValidationError({"item": _("This question is not in the questionnaire.")})
+    locked = _lock_for_answers(evaluation, now)
+    cleaned = clean_answers({item: value}, complete=False)
+    if not cleaned.get(item):
+        if item == "more_of":
+            message = _("“%(item)s”: choose one of the answers.") % {"item": MORE_OF_QUESTION}
+        else:
+            message = str(SCORE_ERROR % {"item": dict(CRITERIA)[item]})
+        raise ValidationError({item: message})
+    if getattr(locked, item) == cleaned[item]:
+        return locked, False
+    setattr(locked, item, cleaned[item])
+    locked.draft_saved_at = now
+    locked.full_clean(validate_unique=False)
+    locked.save(update_fields=[item, "draft_saved_at"])
+    return locked, True
+
+
+def evaluation_finish(
+    *, evaluation: Evaluation, impressions: str = "", now: dt.datetime | None = None
+) -> tuple[Evaluation, bool]:
+    """Submit the draft answered one item at a time, with the optional impressions text; as
+    `evaluation_submit` (stored once; a missing score is refused naming the item)."""
+    current = Evaluation.objects.get(pk=evaluation.pk)
+    data: dict[str, Any] = {name: getattr(current, name) for name in ONE_BY_ONE}
+    data = {k: ("" if v is None else str(v)) for k, v in data.items()}
+    data["impressions"] = impressions
+    return evaluation_submit(evaluation=current, data=data, now=now)
 
 
 @transaction.atomic

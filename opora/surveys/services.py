@@ -24,7 +24,7 @@ from opora.core.models import Service
 from opora.intake.models import ServiceRequest
 from opora.notifications.services import notification_create
 from opora.scheduling.models import Slot
-from opora.surveys import locks, scoring
+from opora.surveys import hooks, locks, scoring
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Response, Result
 
 # How long a private link to a questionnaire stays open.
@@ -122,6 +122,9 @@ def assignment_create(
             subject=assignment,
             extra={"code": version.instrument.code, "request_id": request.pk if request else None},
         )
+    if request is not None:
+        # A chat that can hold the questionnaire itself (the Telegram bot's buttons) gets it.
+        hooks.assign_listeners_run(assignment)
     return assignment
 
 
@@ -150,6 +153,27 @@ def response_save_draft(*, assignment: Assignment, answers: dict[str, Any]) -> R
     response.answers = cleaned
     response.save(update_fields=["answers", "updated_at"])
     return response
+
+
+@transaction.atomic
+def response_answer_one(*, assignment: Assignment, item: str, value: Any) -> tuple[Response, bool]:
+    """Keep one answer in the draft, as a chat's button gives it: (the response, whether it
+    changed). The same answer again (a double tap) changes nothing. An answer out of range
+    raises `scoring.AnswerError` naming the item; a submitted response is left as it is."""
+    assignment = _lock(assignment)
+    _require_open(assignment)
+    response, _created = Response.objects.get_or_create(assignment=assignment)
+    if response.status == Response.Status.SUBMITTED:
+        return response, False
+    answers = dict(response.answers or {})
+    cleaned = scoring.check_answers(
+        assignment.version.definition, {**answers, item: value}, partial=True
+    )
+    if answers.get(item) == cleaned.get(item):
+        return response, False
+    response.answers = cleaned
+    response.save(update_fields=["answers", "updated_at"])
+    return response, True
 
 
 @transaction.atomic

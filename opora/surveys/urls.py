@@ -15,6 +15,12 @@ urlpatterns = [
     path("staff/surveys/", views.instruments, name="instruments"),
     path("staff/surveys/new/", views.instrument_edit, name="instrument_new"),
     path("staff/surveys/instruments/<slug:code>/", views.instrument_edit, name="instrument_edit"),
+    path("staff/surveys/build/", views.instrument_build, name="instrument_build_new"),
+    path(
+        "staff/surveys/instruments/<slug:code>/build/",
+        views.instrument_build,
+        name="instrument_build",
+    ),
     path("staff/surveys/requests/<int:pk>/", views.request_results, name="request_results"),
     path("staff/surveys/results/<int:pk>/", views.result_detail, name="result"),
 ]

@@ -21,7 +21,7 @@ from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations.crisis import emergency_numbers
 from opora.core.errors import DomainError, NotFound, PermissionDenied
 from opora.core.models import Service
-from opora.surveys import scoring, selectors, services
+from opora.surveys import builder, scoring, selectors, services
 from opora.surveys.instruments import SHIPPED
 from opora.surveys.models import Assignment, Instrument, InstrumentVersion, Response
 
@@ -288,6 +288,158 @@ class _InstrumentForm(TypedDict):
     definition: str
 
 
+def _preview(definition: dict[str, Any]) -> dict[str, Any]:
+    language = _language()
+    return {
+        "title": scoring.localized(definition.get("title"), language),
+        "instructions": scoring.localized(definition.get("instructions"), language),
+        "items": _items_for_display(definition, {}, _text_language(definition, language)),
+        "bands": [
+            {
+                "min": b["min"],
+                "max": b["max"],
+                "label": scoring.localized(b.get("label"), language),
+                "client_text": scoring.localized(b.get("client_text"), language),
+                "consultant_text": scoring.localized(b.get("consultant_text"), language),
+            }
+            for b in definition.get("bands") or []
+        ],
+        "range": scoring.total_range(definition),
+    }
+
+
+@role_required(Action.SURVEY_BUILD)
+@require_http_methods(["GET", "POST"])
+def instrument_build(request: StaffRequest, code: str = "") -> HttpResponse:
+    """The builder, one form row per item (and per option, subscale, band, risk rule): rows
+    are added, removed and moved by plain round-trips; saving checks the whole definition,
+    shows each problem next to its row, and makes a new version. The JSON editor
+    (`instrument_edit`) stays as the advanced way."""
+    instrument = Instrument.objects.filter(code=code).first() if code else None
+    if code and instrument is None:
+        raise Http404
+    current = instrument.current_version if instrument else None
+    if request.method == "GET":
+        if instrument is not None and current is not None:
+            form = builder.form_from_definition(
+                code=instrument.code,
+                name=instrument.name,
+                is_public=instrument.is_public,
+                definition=current.definition,
+            )
+        else:
+            form = builder.blank_form()
+        return _build_page(request, instrument, current, form)
+    form = builder.form_from_post(request.POST)
+    if instrument is not None:
+        form["code"] = instrument.code  # its responses and links name it
+    action = request.POST.get("action", "")
+    if action not in ("preview", "save"):
+        form, _row = builder.apply_action(form, action)
+        return _build_page(request, instrument, current, form)
+    definition = builder.definition_from_form(form)
+    errors: list[str] = []
+    rows: dict[str, list[str]] = {}
+    try:
+        scoring.validate_definition(definition)
+    except scoring.DefinitionError as exc:
+        rows = builder.row_errors(definition)
+        errors = list(exc.messages)
+        errors += [m for found in rows.values() for m in found if m not in errors]
+    if not form["code"] or not form["name"]:
+        errors.append(_("Give the questionnaire a code and a name."))
+        rows.setdefault("identity", []).append(_("Give the questionnaire a code and a name."))
+    if not errors and action == "save":
+        try:
+            version = services.instrument_version_create(
+                actor=request.user,
+                code=form["code"],
+                name=form["name"],
+                definition=definition,
+                is_public=bool(form["is_public"]),
+            )
+        except ValidationError as exc:
+            errors = [str(m) for m in exc.messages]
+            rows.setdefault("identity", []).extend(errors)
+        else:
+            messages.success(
+                request, _("Saved as version %(number)s.") % {"number": version.number}
+            )
+            return redirect("surveys:instrument_build", code=version.instrument.code)
+    return _build_page(
+        request,
+        instrument,
+        current,
+        form,
+        errors=errors,
+        rows=rows,
+        preview=None if errors else _preview(definition),
+    )
+
+
+def _build_page(
+    request: StaffRequest,
+    instrument: Instrument | None,
+    current: InstrumentVersion | None,
+    form: builder.Form,
+    *,
+    errors: list[str] | None = None,
+    rows: dict[str, list[str]] | None = None,
+    preview: dict[str, Any] | None = None,
+) -> HttpResponse:
+    rows = rows or {}
+    languages = [("ru", _("Russian")), ("kk", _("Kazakh")), ("en", _("English"))]
+
+    def texts(row: dict[str, Any], *keys: str) -> None:
+        # The template walks (code, language, value) rows: no dictionary lookups there.
+        for key in keys:
+            row[f"{key}_l"] = [(c, name, row[key].get(c, "")) for c, name in languages]
+
+    texts(form, "title", "instructions")
+    for index, option in enumerate(form["options"]):
+        option["p"] = f"opt-{index}"
+        texts(option, "label")
+    for index, item in enumerate(form["items"]):
+        item["p"] = f"item-{index}"
+        item["errors"] = rows.get(f"item-{index}", [])
+        texts(item, "text")
+        for j, option in enumerate(item["options"]):
+            option["p"] = f"item-{index}-opt-{j}"
+            texts(option, "label")
+    for index, sub in enumerate(form["subscales"]):
+        sub["p"] = f"sub-{index}"
+        texts(sub, "title")
+    for index, band in enumerate(form["bands"]):
+        band["p"] = f"band-{index}"
+        texts(band, "label", "client_text", "consultant_text")
+    for index, rule in enumerate(form["risk_rules"]):
+        rule["p"] = f"risk-{index}"
+        texts(rule, "text")
+    for key, name in (("band", "bands"), ("risk", "risk_rules"), ("sub", "subscales")):
+        for index, row in enumerate(form[name]):
+            row["errors"] = rows.get(f"{key}-{index}", [])
+    return render(
+        request,
+        "surveys/instrument_build.html",
+        {
+            "instrument": instrument,
+            "current": current,
+            "form": form,
+            "errors": errors or [],
+            "scale_errors": rows.get("scale-options", []),
+            "identity_errors": rows.get("identity", []),
+            "preview": preview,
+            "item_types": [
+                ("scale", _("Scale (the common answer options)")),
+                ("single", _("Single choice")),
+                ("multiple", _("Multiple choice")),
+                ("text", _("Free text")),
+            ],
+        },
+        status=400 if errors else 200,
+    )
+
+
 @role_required(Action.SURVEY_BUILD)
 @require_http_methods(["GET", "POST"])
 def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
@@ -343,23 +495,7 @@ def instrument_edit(request: StaffRequest, code: str = "") -> HttpResponse:
                 )
                 return redirect("surveys:instrument_edit", code=version.instrument.code)
         if not errors:
-            language = _language()
-            preview = {
-                "title": scoring.localized(definition.get("title"), language),
-                "instructions": scoring.localized(definition.get("instructions"), language),
-                "items": _items_for_display(definition, {}, _text_language(definition, language)),
-                "bands": [
-                    {
-                        "min": b["min"],
-                        "max": b["max"],
-                        "label": scoring.localized(b.get("label"), language),
-                        "client_text": scoring.localized(b.get("client_text"), language),
-                        "consultant_text": scoring.localized(b.get("consultant_text"), language),
-                    }
-                    for b in definition.get("bands") or []
-                ],
-                "range": scoring.total_range(definition),
-            }
+            preview = _preview(definition)
     return render(
         request,
         "surveys/instrument_edit.html",

@@ -472,6 +472,8 @@ ROUTES: dict[str, Route] = {
     "surveys:instruments": Route(Action.SURVEY_BUILD),
     "surveys:instrument_new": Route(Action.SURVEY_BUILD),
     "surveys:instrument_edit": Route(Action.SURVEY_BUILD, lambda r: {"code": "pss-10"}),
+    "surveys:instrument_build_new": Route(Action.SURVEY_BUILD),
+    "surveys:instrument_build": Route(Action.SURVEY_BUILD, lambda r: {"code": "pss-10"}),
     "surveys:request_results": Route(Action.SURVEY_RESULTS, req, other_req),
     "surveys:result": Route(
         Action.SURVEY_RESULTS,

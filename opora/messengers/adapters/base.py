@@ -30,6 +30,8 @@ class Button:
     request_contact: bool = False
     # A link button (Telegram's inline keyboard); channels without them get the link in the text.
     url: str = ""
+    # A button that answers in the chat (Telegram's callback_data, at most 64 bytes).
+    data: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class InboundMessage:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     phone: str = ""  # a contact the client shared about themselves
     language: str = ""
+    # A tap on a button under a message (Telegram's callback_query): its id, to answer it, and
+    # the message the button is under, to mark the choice; `text` is the button's data.
+    callback_id: str = ""
+    callback_message_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -137,6 +143,14 @@ class ChannelAdapter:
     ) -> str:
         """Send a document with `caption`; return the provider's message id or raise SendError."""
         raise SendError("this channel does not send files", retryable=False)
+
+    def answer_callback(self, *, callback_id: str, text: str = "") -> None:
+        """Acknowledge a tap on a button (channels without such buttons: nothing to do)."""
+
+    def edit_buttons(
+        self, *, chat_id: str, message_id: str, buttons: list[list[Button]] | None
+    ) -> None:
+        """Replace the buttons under a sent message (channels without: nothing to do)."""
 
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
         import httpx  # on first send, not at every process's start-up

@@ -40,6 +40,25 @@ def _attachments(msg: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _chat(chat_id: str) -> int | str:
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def _inline(buttons: list[list[Button]]) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {"text": b.text, "url": b.url}
+                if b.url
+                else {"text": b.text, "callback_data": b.data}
+                for b in row
+                if b.url or b.data
+            ]
+            for row in buttons
+        ]
+    }
+
+
 @register("telegram")
 class TelegramAdapter(ChannelAdapter):
     default_api_base = "https://api.telegram.org"
@@ -60,7 +79,10 @@ class TelegramAdapter(ChannelAdapter):
             user = callback.get("from") or {}
             text = str(callback.get("data") or "")
             msg: dict[str, Any] = {"chat": message.get("chat") or {"id": user.get("id")}}
+            callback_id = str(callback.get("id") or "")
+            callback_message_id = str(message.get("message_id") or "")
         else:
+            callback_id = callback_message_id = ""
             msg = data.get("message") or data.get("edited_message") or {}
             if not msg:
                 return []  # membership changes, polls...: nothing a consultant must read
@@ -87,6 +109,8 @@ class TelegramAdapter(ChannelAdapter):
                 attachments=_attachments(msg),
                 phone=phone,
                 language=str(user.get("language_code") or ""),
+                callback_id=callback_id,
+                callback_message_id=callback_message_id,
             )
         ]
 
@@ -130,16 +154,13 @@ class TelegramAdapter(ChannelAdapter):
         idempotency_key: str = "",
     ) -> str:
         payload: dict[str, Any] = {
-            "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
+            "chat_id": _chat(chat_id),
             "text": text,
         }
-        if buttons and any(b.url for row in buttons for b in row):
-            # Link buttons go under the message (inline keyboard), not in the reply keyboard.
-            payload["reply_markup"] = {
-                "inline_keyboard": [
-                    [{"text": b.text, "url": b.url} for b in row if b.url] for row in buttons
-                ]
-            }
+        if buttons and any(b.url or b.data for row in buttons for b in row):
+            # Link and answer buttons go under the message (inline keyboard), not in the reply
+            # keyboard.
+            payload["reply_markup"] = _inline(buttons)
         elif buttons:
             payload["reply_markup"] = {
                 "keyboard": [
@@ -153,9 +174,32 @@ class TelegramAdapter(ChannelAdapter):
                 ],
                 "resize_keyboard": True,
             }
-        token = self.account.secret("token")
-        response = self._post(f"{self.api_base}/bot{token}/sendMessage", json=payload)
-        data = self._json(response)
-        if not data.get("ok"):
-            raise SendError(f"not ok: {data.get('error_code', '')}", retryable=False)
+        data = self._call("sendMessage", payload)
         return str((data.get("result") or {}).get("message_id", ""))
+
+    def answer_callback(self, *, callback_id: str, text: str = "") -> None:
+        payload: dict[str, Any] = {"callback_query_id": callback_id}
+        if text:
+            payload["text"] = text[:200]
+        self._call("answerCallbackQuery", payload)
+
+    def edit_buttons(
+        self, *, chat_id: str, message_id: str, buttons: list[list[Button]] | None
+    ) -> None:
+        self._call(
+            "editMessageReplyMarkup",
+            {
+                "chat_id": _chat(chat_id),
+                "message_id": int(message_id) if message_id.isdigit() else message_id,
+                "reply_markup": _inline(buttons or []),
+            },
+        )
+
+    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        token = self.account.secret("token")
+        response = self._post(f"{self.api_base}/bot{token}/{method}", json=payload)
+        data = self._json(response)
+        if not isinstance(data, dict) or not data.get("ok"):
+            code = data.get("error_code", "") if isinstance(data, dict) else ""
+            raise SendError(f"not ok: {code}", retryable=False)
+        return data
