@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import machine, say, with_database  # noqa: E402  (the harness's helpers)
 
-DB = "opora_bench_dash"
+DB = os.environ.get("OPORA_BENCH_DASH_DB", "opora_bench_dash")
 VAR = ROOT / "var" / "bench"
 CONSULTANTS = 40  # per service
 TZ = "Asia/Almaty"
@@ -91,7 +91,7 @@ def generate(n: int) -> dict[str, Any]:
             INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
                 reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
                 updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code)
+                requester_kind, typical_question, public_code, topic, language)
             SELECT g, 'Синтетова Анна', '', '', '', '', '',
                 (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
                 CASE WHEN g %% 2 = 0 THEN 'done' WHEN g %% 11 = 0 THEN 'refused' ELSE 'new' END,
@@ -105,7 +105,7 @@ def generate(n: int) -> dict[str, Any]:
                 false,
                 CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END,
                 (ARRAY['video','voice','chat','phone','written'])[1 + g %% 5],
-                '', '', 'B' || g
+                '', '', 'B' || g, '', ''
             FROM generate_series(1, %(n)s) g
             """,
             {
@@ -133,11 +133,11 @@ def generate(n: int) -> dict[str, Any]:
         cur.execute(
             """
             INSERT INTO scheduling_slot (id, service_id, consultant_id, schedule_id, starts_at,
-                ends_at, is_open, is_booked)
+                ends_at, is_open, is_booked, form)
             SELECT r.id, r.service_id, c.consultant_id, sc.id,
                 r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day',
                 r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day 1 hour',
-                false, true
+                false, true, 'video'
             FROM intake_servicerequest r
             JOIN LATERAL (
                 SELECT (%(consultants)s::bigint[])[1 + (r.id / 2) %% %(k)s
@@ -164,10 +164,12 @@ def generate(n: int) -> dict[str, Any]:
         cur.execute(
             """
             INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
-                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel)
+                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
+                form, timing)
             SELECT b.id, b.id, CASE WHEN mod(b.id, 20) = 0 THEN 'no_show' ELSE 'ended' END, 'video',
                 md5(b.id::text), now(), s.starts_at,
-                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', ''
+                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', '', 'video',
+                'scheduled'
             FROM scheduling_booking b JOIN scheduling_slot s ON s.id = b.slot_id
             """
         )
@@ -175,10 +177,10 @@ def generate(n: int) -> dict[str, Any]:
             """
             INSERT INTO consultations_protocol (id, consultation_id, child_name, reason, topic,
                 solution, materials, kind, next_consultation, note, created_at, updated_at,
-                written_by_id)
+                written_by_id, materials_pages)
             SELECT c.id, c.id, '', 'синтетика',
                 (ARRAY['1','2','3','4','5','6.1','6.2','6.3','7'])[1 + mod(c.id, 9)],
-                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id
+                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id, 0
             FROM consultations_consultation c
             JOIN scheduling_booking b ON b.id = c.booking_id
             JOIN scheduling_slot s ON s.id = b.slot_id
