@@ -25,11 +25,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
-    Avg,
-    BooleanField,
     Count,
     DateTimeField,
-    DurationField,
     ExpressionWrapper,
     F,
     Func,
@@ -43,9 +40,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.accounts.models import User
 from opora.accounts.policy import ADMIN, AUTHORITY, role_of
-from opora.consultations.models import Consultation, Protocol
-from opora.core.models import Service
+from opora.consultations.models import Consultation
+from opora.core.models import Region, Service
 from opora.intake.models import ServiceRequest
 from opora.scheduling.models import Booking, Schedule
 
@@ -163,101 +161,123 @@ def _days_between(later: Any, earlier: Any) -> Func:
 # --- The figures ----------------------------------------------------------------------------------
 
 
-def requests_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per local day: requests registered and distinct persons who made them."""
-    return list(
-        _requests(f)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("day")
+def _rolled(f: DashboardFilter, measure: str, *group: str) -> list[dict[str, Any]]:
+    """`measure` per `group` over the filter's period: the daily roll-up for the settled days, a
+    live aggregation for today and the days changed since (`opora.journals.rollups`)."""
+    from opora.journals import rollups
+
+    return rollups.figure(
+        measure,
+        group,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        services=f.services(),
+        region_id=f.region_id,
     )
+
+
+def requests_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
+    """Per local day: requests registered and the persons who made them — a person counted once
+    per day, service and region (distinct persons do not sum across days; the roll-up keeps them
+    per service, day and region, and the live count is defined the same)."""
+    persons = {r["day"]: r["n"] for r in _rolled(f, "persons", "day")}
+    rows = [
+        {"day": r["day"], "requests": r["n"], "persons": persons.get(r["day"], 0)}
+        for r in _rolled(f, "channel", "day")
+    ]
+    return sorted(rows, key=lambda r: r["day"])
 
 
 def requests_per_channel(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per channel: requests and distinct persons."""
-    return list(
-        _requests(f)
-        .values("channel")
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("-requests", "channel")
-    )
+    """Per channel: requests."""
+    rows = [{"channel": r["key"], "requests": r["n"]} for r in _rolled(f, "channel", "key")]
+    return sorted(rows, key=lambda r: (-r["requests"], r["channel"]))
 
 
 def requests_per_channel_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per local day and channel: requests (the stacked bars)."""
-    return list(
-        _requests(f)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "channel")
-        .annotate(requests=Count("id"))
-        .order_by("day", "channel")
-    )
+    rows = [
+        {"day": r["day"], "channel": r["key"], "requests": r["n"]}
+        for r in _rolled(f, "channel", "day", "key")
+    ]
+    return sorted(rows, key=lambda r: (r["day"], r["channel"]))
 
 
 def services_by_kind_and_form(f: DashboardFilter) -> list[dict[str, Any]]:
     """Services given (requests done) by kind (content / dispatcher) and form. A request counted
     with another (both parents on one question) is not a service of its own (regulation 004)."""
-    return list(
-        _requests(f)
-        .filter(status=ServiceRequest.Status.DONE, counted_with__isnull=True)
-        .values("kind", "preferred_form")
-        .annotate(services=Count("id"), persons=_persons())
-        .order_by("kind", "-services", "preferred_form")
-    )
+    rows = [
+        {"kind": r["key"], "preferred_form": r["key2"], "services": r["n"]}
+        for r in _rolled(f, "kind_form", "key", "key2")
+    ]
+    return sorted(rows, key=lambda r: (r["kind"], -r["services"], r["preferred_form"]))
 
 
 def topics(f: DashboardFilter) -> list[dict[str, Any]]:
     """Protocols by topic (regulation 002's classification), by the consultation's date."""
-    qs = Protocol.objects.filter(
-        consultation__in=_consultations(f).values("pk"),
-    )
-    return list(qs.values("topic").annotate(protocols=Count("id")).order_by("topic"))
+    rows = [{"topic": r["key"], "protocols": r["n"]} for r in _rolled(f, "topic", "key")]
+    return sorted(rows, key=lambda r: r["topic"])
 
 
 def regions(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per region of the request: requests and distinct persons (no region: `region_id` None)."""
-    return list(
-        _requests(f)
-        .values(
-            "region_id", "region__code", "region__name_ru", "region__name_kk", "region__name_en"
+    """Per region of the request: requests (no region: `region_id` None)."""
+    counts = {r["region_id"]: r["n"] for r in _rolled(f, "channel", "region_id")}
+    names = {
+        r["pk"]: r
+        for r in Region.objects.filter(pk__in=[k for k in counts if k is not None]).values(
+            "pk", "code", "name_ru", "name_kk", "name_en"
         )
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("-requests", "region__code")
-    )
+    }
+    rows = []
+    for region_id, n in counts.items():
+        region = names.get(region_id, {})
+        rows.append(
+            {
+                "region_id": region_id,
+                "region__code": region.get("code"),
+                "region__name_ru": region.get("name_ru"),
+                "region__name_kk": region.get("name_kk"),
+                "region__name_en": region.get("name_en"),
+                "requests": n,
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["requests"], r["region__code"] or ""))
 
 
 def consultant_load(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per consultant: consultations booked in the period, held, no-shows and the mean length of
     the held ones (minutes). Names only where the filter may show persons."""
-    ended = Q(status=Consultation.Status.ENDED)
-    rows = list(
-        _consultations(f)
-        .values("booking__slot__consultant_id")
-        .annotate(
-            consultations=Count("id"),
-            held=Count("id", filter=ended),
-            no_shows=Count("id", filter=Q(status=Consultation.Status.NO_SHOW)),
-            mean_length=Avg(
-                ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField()),
-                filter=ended & Q(started_at__isnull=False, ended_at__isnull=False),
-            ),
-            last_name=F("booking__slot__consultant__last_name"),
-            first_name=F("booking__slot__consultant__first_name"),
+    data = sorted(_rolled(f, "consultant", "ref"), key=lambda r: (-r["n"], r["ref"]))
+    names = {
+        u["pk"]: u
+        for u in User.objects.filter(pk__in=[r["ref"] for r in data]).values(
+            "pk", "last_name", "first_name"
         )
-        .order_by("-consultations", "booking__slot__consultant_id")
-    )
-    for number, row in enumerate(rows, start=1):
-        consultant_id = row.pop("booking__slot__consultant_id")
-        last, first = row.pop("last_name"), row.pop("first_name")
-        # The authority gets a number in place of the name: a consultant is a person too.
-        row["consultant"] = (
-            f"{last} {first}".strip() or f"#{consultant_id}"
-            if f.persons
-            else str(_("Consultant %(n)s")) % {"n": number}
+    }
+    rows = []
+    for number, r in enumerate(data, start=1):
+        consultant_id = r["ref"]
+        user = names.get(consultant_id, {})
+        last, first = user.get("last_name", ""), user.get("first_name", "")
+        length = r["held_length"]
+        rows.append(
+            {
+                "consultations": r["n"],
+                "held": r["held"],
+                "no_shows": r["no_shows"],
+                # The authority gets a number in place of the name: a consultant is a person too.
+                "consultant": (
+                    f"{last} {first}".strip() or f"#{consultant_id}"
+                    if f.persons
+                    else str(_("Consultant %(n)s")) % {"n": number}
+                ),
+                "mean_minutes": (
+                    None
+                    if length is None or not r["timed"]
+                    else round(length.total_seconds() / r["timed"] / 60, 1)
+                ),
+            }
         )
-        length = row.pop("mean_length")
-        row["mean_minutes"] = None if length is None else round(length.total_seconds() / 60, 1)
     return rows
 
 
@@ -285,14 +305,8 @@ def _first_booking_days(field: str) -> Subquery:
 
 def booking_lead_time(f: DashboardFilter) -> list[dict[str, Any]]:
     """Requests by calendar days from registration to their first booking (`lead_days`)."""
-    rows = (
-        _requests(f)
-        .annotate(lead_days=_first_booking_days("created_at"))
-        .values("lead_days")
-        .annotate(requests=Count("id"))
-        .order_by("lead_days")
-    )
-    return [row for row in rows if row["lead_days"] is not None]
+    rows = [{"lead_days": r["days"], "requests": r["n"]} for r in _rolled(f, "lead", "days")]
+    return sorted(rows, key=lambda r: r["lead_days"])
 
 
 def late_bookings(
@@ -346,8 +360,8 @@ def sla_service_within_days(f: DashboardFilter, *, today: dt.date | None = None)
     due once its tenth day has begun or it is booked; it meets the target when its first booked
     time falls on or before that day.
 
-    Grouped by (days to the first booked time, the service's limit, past the limit today): a
-    few dozen rows from the database, summed here."""
+    The counts: requests per (service, day, days to the first booked time) from the roll-up (a
+    few hundred rows), summed here; the list behind the misses is a live query with a LIMIT."""
     today = today or timezone.localdate()
     within = F("service__service_within_days")
     age = Func(
@@ -356,23 +370,15 @@ def sla_service_within_days(f: DashboardFilter, *, today: dt.date | None = None)
         output_field=IntegerField(),
     )
     base = _requests(f).exclude(status__in=NOT_OWED)
-    groups = (
-        base.alias(age_days=age)
-        .annotate(
-            slot_days=_first_booking_days("slot__starts_at"),
-            within=within,
-            aged=ExpressionWrapper(Q(age_days__gte=within), output_field=BooleanField()),
-        )
-        .values("slot_days", "within", "aged")
-        .annotate(n=Count("id"))
-    )
+    limits = dict(f.services().values_list("pk", "service_within_days"))
     due = met = 0
-    for g in groups:
-        if g["slot_days"] is None:
-            due += g["n"] if g["aged"] else 0
+    for g in _rolled(f, "service_days", "service_id", "day", "days"):
+        limit = limits.get(g["service_id"], 10)
+        if g["days"] is None:
+            due += g["n"] if (today - g["day"]).days >= limit else 0
         else:
             due += g["n"]
-            met += g["n"] if g["slot_days"] <= g["within"] else 0
+            met += g["n"] if g["days"] <= limit else 0
     misses: list[dict[str, Any]] = []
     if f.persons and due > met:
         late = (

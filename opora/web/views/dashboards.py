@@ -142,7 +142,7 @@ def _builders(f: d.DashboardFilter) -> dict[str, Callable[[], Chart]]:
 
     def per_channel() -> Chart:
         data = d.requests_per_channel(f)
-        rows = [[_label(Channel.choices, r["channel"]), r["requests"], r["persons"]] for r in data]
+        rows = [[_label(Channel.choices, r["channel"]), r["requests"]] for r in data]
         top = rows[0] if rows else None
         summary = (
             _("Most requests came by %(channel)s: %(n)s of %(total)s.")
@@ -154,7 +154,7 @@ def _builders(f: d.DashboardFilter) -> dict[str, Callable[[], Chart]]:
             "per-channel",
             _("Requests per channel"),
             summary,
-            [_("Channel"), _("Requests"), _("Persons")],
+            [_("Channel"), _("Requests")],
             rows,
         )
 
@@ -190,15 +190,12 @@ def _builders(f: d.DashboardFilter) -> dict[str, Callable[[], Chart]]:
         )
 
     def region_chart() -> Chart:
-        rows = [
-            [_region_name(r) or _("Region not given"), r["requests"], r["persons"]]
-            for r in d.regions(f)
-        ]
+        rows = [[_region_name(r) or _("Region not given"), r["requests"]] for r in d.regions(f)]
         return bars(
             "regions",
             _("Requests by region"),
             _("Requests from %(n)s regions.") % {"n": len(rows)},
-            [_("Region"), _("Requests"), _("Persons")],
+            [_("Region"), _("Requests")],
             rows,
         )
 
