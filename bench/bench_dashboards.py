@@ -288,6 +288,30 @@ RAW = {
 }
 
 
+# The same figures from the roll-up, as the page reads them: the settled days summed from
+# journals_dailyfigure, plus today counted live (the RAW query above over today only).
+ROLLUP = {
+    "requests_per_day": [("channel", "day", "sum(n)"), ("persons", "day", "sum(n)")],
+    "requests_per_channel": [("channel", "key", "sum(n)")],
+    "services_by_kind_and_form": [("kind_form", "key, key2", "sum(n)")],
+    "topics": [("topic", "key", "sum(n)")],
+    "regions": [("channel", "region_id", "sum(n)")],
+    "consultant_load": [
+        ("consultant", "ref", "sum(n), sum(held), sum(no_shows), sum(held_length), sum(timed)")
+    ],
+    "booking_lead_time": [("lead", "days", "sum(n)")],
+    "sla_service_within_days": [("service_days", "service_id, day, days", "sum(n)")],
+}
+
+
+def rollup_sql(measure: str, group: str, sums: str) -> str:
+    return f"""
+        SELECT {group}, {sums} FROM journals_dailyfigure
+        WHERE measure = '{measure}' AND service_id = ANY(%(services)s)
+          AND day >= %(first)s AND day <= %(last)s
+        GROUP BY {group}"""
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     fn()  # warm: the plan cache, the buffers
     runs = []
@@ -298,7 +322,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {"median_ms": round(statistics.median(runs), 1), "max_ms": round(max(runs), 1)}
 
 
-def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict[str, Any]:
+def measure(
+    info: dict[str, Any], days: int, repeat: int, jit_off: bool, scan: bool
+) -> dict[str, Any]:
     import psycopg
     from django.test import Client
     from django.urls import reverse
@@ -328,6 +354,13 @@ def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict
         "sla_questionnaires": lambda: sla_questionnaires(f),
     }
     params = {"tz": TZ, "services": list(info["services"]), "start": f.start, "end": f.end}
+    today_start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    rolled = {
+        **params,
+        "start": today_start,
+        "first": f.date_from,
+        "last": today - dt.timedelta(days=1),
+    }
     rows: dict[str, Any] = {}
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         if jit_off:
@@ -335,9 +368,17 @@ def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict
         for name, fn in selectors.items():
             with timezone.override(TZ), d.dashboard_session():
                 rows[name] = {"django": timed(fn, repeat)}
-            if name in RAW:
+            if name in ROLLUP:
+                queries = [rollup_sql(*q) for q in ROLLUP[name]] + [RAW[name]]
+
+                def raw_rollup(queries: list[str] = queries) -> None:
+                    for sql in queries:
+                        conn.execute(sql, rolled).fetchall()
+
+                rows[name]["raw"] = timed(raw_rollup, repeat)
+            if name in RAW and scan:
                 sql = RAW[name]
-                rows[name]["raw"] = timed(
+                rows[name]["raw_scan"] = timed(
                     lambda sql=sql: conn.execute(sql, params).fetchall(), repeat
                 )
     from django.conf import settings
@@ -367,6 +408,12 @@ def main(argv: list[str]) -> int:
         "--raw-jit", action="store_true", help="leave PostgreSQL's JIT on for the raw SQL"
     )
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument(
+        "--skip-rebuild", action="store_true", help="measure the roll-up as it is (no rebuild)"
+    )
+    parser.add_argument(
+        "--no-scan", action="store_true", help="skip the raw full-scan SQL (the old page's work)"
+    )
     args = parser.parse_args(argv)
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith(("postgres://", "postgresql://")):
@@ -384,6 +431,7 @@ def main(argv: list[str]) -> int:
     state = VAR / "dashboards-data.json"
     if args.reuse_db and state.exists():
         info = json.loads(state.read_text())
+        call_command("migrate", verbosity=0)  # the roll-up's tables on older data
     else:
         call_command("migrate", verbosity=0)
         info = generate(args.requests)
@@ -397,15 +445,38 @@ def main(argv: list[str]) -> int:
         f"data: {info['requests']:,} requests, {info['consultations']:,} consultations, "
         f"{info['protocols']:,} protocols (generated in {info['generate_s']} s)"
     )
-    result = measure(info, args.days, args.repeat, not args.raw_jit)
+    rollup = {}
+    if not args.skip_rebuild:
+        from opora.journals import rollups
+
+        t0 = time.perf_counter()
+        rollups.rebuild()
+        rollup["rebuild_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        rollups.refresh_due()
+        rollup["refresh_s"] = round(time.perf_counter() - t0, 2)
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE journals_dailyfigure")
+            cur.execute("SELECT count(*) FROM journals_dailyfigure")
+            rollup["rows"] = cur.fetchone()[0]
+        say(
+            f"roll-up: rebuilt in {rollup['rebuild_s']} s ({rollup['rows']:,} rows); "
+            f"the 5-minute refresh (last {rollups.RECENT_DAYS} days) {rollup['refresh_s']} s"
+        )
+    result = measure(info, args.days, args.repeat, not args.raw_jit, not args.no_scan)
+    result["rollup"] = rollup
     say(f"period: the last {args.days} days; median of {args.repeat} warm runs (max)")
-    say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6}")
+    say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6} {'raw scan, ms':>16}")
     for name, r in result["selectors"].items():
-        dj, raw = r["django"], r.get("raw")
+        dj, raw, scan = r["django"], r.get("raw"), r.get("raw_scan")
         ratio = f"{dj['median_ms'] / raw['median_ms']:.2f}" if raw and raw["median_ms"] else "—"
         raw_text = f"{raw['median_ms']} ({raw['max_ms']})" if raw else "—"
+        scan_text = f"{scan['median_ms']} ({scan['max_ms']})" if scan else "—"
         say(
-            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} {raw_text:>16} {ratio:>6}"
+            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} "
+            f"{raw_text:>16} {ratio:>6} {scan_text:>16}"
         )
     say(
         f"{'the whole page (head)':28} {result['page']['median_ms']:>9} ({result['page']['max_ms']})"
