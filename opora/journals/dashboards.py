@@ -178,8 +178,8 @@ def _rolled(f: DashboardFilter, measure: str, *group: str) -> list[dict[str, Any
 
 def requests_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per local day: requests registered and the persons who made them — a person counted once
-    per day, service and region (distinct persons do not sum across days; the roll-up keeps them
-    per service, day and region, and the live count is defined the same)."""
+    per day and service (distinct persons do not sum across days or services; the roll-up keeps
+    them per service and day, and the live count is defined the same)."""
     persons = {r["day"]: r["n"] for r in _rolled(f, "persons", "day")}
     rows = [
         {"day": r["day"], "requests": r["n"], "persons": persons.get(r["day"], 0)}
@@ -221,7 +221,7 @@ def topics(f: DashboardFilter) -> list[dict[str, Any]]:
 
 def regions(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per region of the request: requests (no region: `region_id` None)."""
-    counts = {r["region_id"]: r["n"] for r in _rolled(f, "channel", "region_id")}
+    counts = {r["region_id"]: r["n"] for r in _rolled(f, "region", "region_id")}
     names = {
         r["pk"]: r
         for r in Region.objects.filter(pk__in=[k for k in counts if k is not None]).values(

@@ -1,7 +1,7 @@
 """The dashboards' daily roll-up (issue 11: "a dashboard page ≤ 1 s" with 2M requests).
 
-`DailyFigure` holds, per service, local day and region of the request, the counts each chart
-sums: one row per (measure, key). A page sums the roll-up for the settled days and counts the rest
+`DailyFigure` holds, per service and local day, the counts each chart sums: one row per
+(measure, key), once per region of the request and once over all regions. A page sums the roll-up for the settled days and counts the rest
 live (today, days changed since their roll-up, days after the last refresh), so its figures equal
 the live aggregation. `RollupDirty` lists the days changed since their roll-up (marked after each
 commit that touches a request, a booking, a slot, a consultation or a protocol);
@@ -17,7 +17,8 @@ from django.db import models
 class DailyFigure(models.Model):
     class Measure(models.TextChoices):
         CHANNEL = "channel"  # requests registered, key = channel
-        PERSONS = "persons"  # distinct persons of the (service, day, region); no key
+        REGION = "region"  # requests registered (rows per region only: the regions chart)
+        PERSONS = "persons"  # distinct persons of the (service, day[, region]); no key
         KIND_FORM = "kind_form"  # services given (done, not counted with another): kind, form
         LEAD = "lead"  # requests by days from registration to the first booking (`days`)
         SERVICE_DAYS = "service_days"  # owed requests by days to the first booked time or NULL
@@ -29,6 +30,10 @@ class DailyFigure(models.Model):
     region = models.ForeignKey(
         "core.Region", models.DO_NOTHING, null=True, related_name="+", db_constraint=False
     )
+    # Rows per region (read when a page filters by region) or the totals over all regions
+    # (`region` NULL; read otherwise): a day of a national service has requests from a hundred
+    # regions, so the totals are what keeps a page's read to a few thousand rows.
+    by_region = models.BooleanField(default=True)
     measure = models.CharField(max_length=16, choices=Measure.choices)
     key = models.CharField(max_length=32, blank=True, default="")
     key2 = models.CharField(max_length=32, blank=True, default="")
@@ -41,7 +46,9 @@ class DailyFigure(models.Model):
     timed = models.BigIntegerField(default=0)  # held consultations with both times
 
     class Meta:
-        indexes = [models.Index(fields=["measure", "day", "service"], name="dailyfigure_read")]
+        indexes = [
+            models.Index(fields=["measure", "by_region", "day", "service"], name="dailyfigure_read")
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure} {self.day} s{self.service_id}"

@@ -1,8 +1,9 @@
 """The dashboards' daily roll-up: written by database aggregation, read beside a live count.
 
 Each measure is one `values().annotate()` over the requests, the consultations or the protocols,
-grouped by (service, local day, region of the request) and the measure's own keys. The same
-definition serves both sides:
+grouped by (service, local day, region of the request) and the measure's own keys; the totals
+over all regions (`by_region` false) are summed from those rows in the database, so a page without
+a region filter reads a few thousand rows for a month. The same definition serves both sides:
 
 - the writer (`refresh_days`, `rebuild`, `refresh_due`) runs it for a range of days as
   `INSERT INTO journals_dailyfigure ... SELECT ... FROM (<the aggregation>)` — no Python loop
@@ -16,9 +17,10 @@ consultation or a protocol (signals connected in `JournalsConfig.ready`). A bulk
 no signal: the refresh every 5 minutes also rebuilds the last `RECENT_DAYS`, and the nightly
 rebuild (and `opora rebuild_rollups`) everything.
 
-Distinct persons do not sum across days, services or regions: the roll-up keeps them per
-(service, local day, region) and the "persons" figure is defined as that — a person counted once
-per day, service and region — both in the roll-up and live (docs/PERFORMANCE.md, "Dashboards").
+Distinct persons do not sum across days, services or regions: the roll-up counts them per
+(service, local day) among the rows selected (all regions, or one region's) and the "persons"
+figure is defined as that — a person counted once per day and service — both in the roll-up and
+live (docs/PERFORMANCE.md, "Dashboards").
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ COLUMNS = (
     "service_id",
     "day",
     "region_id",
+    "by_region",
     "measure",
     "key",
     "key2",
@@ -69,7 +72,19 @@ COLUMNS = (
     "timed",
 )
 # What a column holds when a measure has no such key or count.
-EMPTY = {"key": "''", "key2": "''", "days": "NULL", "ref": "NULL", "held_length": "NULL"}
+EMPTY = {
+    "key": "''",
+    "key2": "''",
+    "days": "NULL",
+    "ref": "NULL",
+    "held_length": "NULL",
+    "region_id": "NULL",
+}
+# Kept per region only (the regions chart); every other measure also as totals over regions.
+REGION_ONLY = (M.REGION,)
+# Keys of the totals: every column but the region's and the counts.
+TOTAL_KEYS = ("service_id", "day", "measure", "key", "key2", "days", "ref")
+TOTAL_SUMS = ("n", "held", "no_shows", "held_length", "timed")
 # The live side's names of the roll-up's service and region columns.
 LIVE_NAME = {"service_id": "svc", "region_id": "reg"}
 
@@ -95,6 +110,8 @@ def _spec(measure: str) -> tuple[Spec, QuerySet[Any]]:
             "created_at", **on_request, keys={"key": F("channel")}, counts={"n": Count("id")}
         )
         return spec, requests
+    if measure == M.REGION:
+        return Spec("created_at", **on_request, keys={}, counts={"n": Count("id")}), requests
     if measure == M.PERSONS:
         return Spec("created_at", **on_request, keys={}, counts={"n": d._persons()}), requests
     if measure == M.KIND_FORM:
@@ -166,10 +183,12 @@ def aggregation(
     group: Iterable[str] | None = None,
     service_ids: Any = None,
     region_id: int | None = None,
+    by_region: bool = True,
 ) -> QuerySet[Any]:
     """The measure's live aggregation over `ranges` of time, grouped by the roll-up's columns
-    `group` (default: all of the measure's, as the roll-up keeps them), with the roll-up's column
-    names (the service as `svc`, the region as `reg`)."""
+    `group` (default: all of the measure's, as the roll-up keeps them — per region or, with
+    `by_region` false, over all regions), with the roll-up's column names (the service as `svc`,
+    the region as `reg`)."""
     spec, qs = _spec(measure)
     qs = qs.filter(_in_ranges(spec.time_field, ranges))
     if service_ids is not None:
@@ -181,9 +200,10 @@ def aggregation(
     ).annotate(**spec.keys)
     if measure == M.LEAD:
         qs = qs.filter(days__isnull=False)  # booked requests only
-    names = (
-        ["svc", "day", "reg", *spec.keys] if group is None else [LIVE_NAME.get(g, g) for g in group]
-    )
+    if group is None:
+        names = ["svc", "day", *(["reg"] if by_region else []), *spec.keys]
+    else:
+        names = [LIVE_NAME.get(g, g) for g in group]
     return qs.values(*names).annotate(**spec.counts).order_by()
 
 
@@ -208,28 +228,62 @@ def _instants(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _insert(measure: str, ranges: list[tuple[dt.datetime, dt.datetime]]) -> None:
+def _insert(measure: str, ranges: list[tuple[dt.datetime, dt.datetime]], by_region: bool) -> None:
+    """INSERT … SELECT of the measure's aggregation over `ranges` (the ORM's SQL as a subquery)."""
     spec, _qs = _spec(measure)
-    sql, params = aggregation(measure, ranges).query.sql_with_params()
-    present = {"service_id": "svc", "day": "day", "region_id": "reg"}
+    sql, params = aggregation(measure, ranges, by_region=by_region).query.sql_with_params()
+    present = {"service_id": "svc", "day": "day"}
+    if by_region:
+        present["region_id"] = "reg"
     present.update({k: k for k in spec.keys})
     present.update({k: k for k in spec.counts})
     select = []
     for column in COLUMNS:
         if column == "measure":
             select.append("%s")
+        elif column == "by_region":
+            select.append("TRUE" if by_region else "FALSE")
         elif column in present:
             select.append(connection.ops.quote_name(present[column]))
         else:
             select.append(EMPTY.get(column, "0"))
+    _execute(f"SELECT {', '.join(select)} FROM ({sql}) q", [measure, *params])  # noqa: S608
+
+
+def _execute(select: str, params: list[Any]) -> None:
     table = connection.ops.quote_name(DailyFigure._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            # Names from the model and the ORM's own SQL; values are parameters.
-            f"INSERT INTO {table} ({columns}) SELECT {', '.join(select)} FROM ({sql}) q",  # noqa: S608
-            [measure, *params],
-        )
+        # Names from the model and the ORM's own SQL; values are parameters.
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)  # noqa: S608
+
+
+def _insert_totals(days: list[tuple[dt.date, dt.date]]) -> None:
+    """The totals over all regions of the counting measures, summed from their rows per region
+    (distinct persons are counted again instead: they do not sum over regions)."""
+    q = connection.ops.quote_name
+    table = q(DailyFigure._meta.db_table)
+    keys = ", ".join(q(c) for c in TOTAL_KEYS)
+    select = []
+    for column in COLUMNS:
+        if column == "region_id":
+            select.append("NULL")
+        elif column == "by_region":
+            select.append("FALSE")
+        elif column in TOTAL_SUMS:
+            select.append(f"SUM({q(column)})")
+        else:
+            select.append(q(column))
+    in_days = " OR ".join(f"({q('day')} >= %s AND {q('day')} <= %s)" for _ in days)
+    params: list[Any] = [M.PERSONS, *REGION_ONLY]
+    for first, last in days:
+        params += [first, last]
+    skip = ", ".join(["%s"] * (1 + len(REGION_ONLY)))
+    _execute(
+        f"SELECT {', '.join(select)} FROM {table} WHERE {q('by_region')} "  # noqa: S608
+        f"AND {q('measure')} NOT IN ({skip}) AND ({in_days}) GROUP BY {keys}",
+        params,
+    )
 
 
 def _write(days: list[tuple[dt.date, dt.date]]) -> None:
@@ -242,7 +296,9 @@ def _write(days: list[tuple[dt.date, dt.date]]) -> None:
     DailyFigure.objects.filter(stale).delete()
     ranges = [_instants(first, last) for first, last in days]
     for measure in M.values:
-        _insert(measure, ranges)
+        _insert(measure, ranges, by_region=True)
+    _insert_totals(days)
+    _insert(M.PERSONS, ranges, by_region=False)
 
 
 def _state() -> RollupState:
@@ -446,6 +502,7 @@ def figure(
     spec, _qs = _spec(measure)
     counts = list(spec.counts)
     p = plan(date_from, date_to)
+    by_region = bool(region_id) or "region_id" in group or measure in REGION_ONLY
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def add(row: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -459,16 +516,18 @@ def figure(
             service__in=services,
             day__gte=p.rolled[0],
             day__lte=p.rolled[1],
+            by_region=by_region,
         ).exclude(day__in=p.dirty)
         if region_id:
             rows = rows.filter(region_id=region_id)
         for row in rows.values(*group).annotate(**{c: Sum(c) for c in counts}).order_by():
             add(row, group)
     if p.live:
-        # Distinct persons are counted per (service, day, region), as the roll-up keeps them.
+        # Distinct persons are counted per (service, day) of the rows selected, as the roll-up
+        # keeps them (a region filter selects that region's rows).
         live_group = group
         if measure == M.PERSONS:
-            live_group = tuple(dict.fromkeys((*group, "service_id", "day", "region_id")))
+            live_group = tuple(dict.fromkeys((*group, "service_id", "day")))
         live_names = tuple(LIVE_NAME.get(g, g) for g in group)
         for row in aggregation(
             measure,
@@ -476,6 +535,7 @@ def figure(
             group=live_group,
             service_ids=services.values("pk"),
             region_id=region_id,
+            by_region=by_region,
         ):
             add(row, live_names)
     for total in out.values():
