@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     Count,
+    DateField,
     DateTimeField,
     ExpressionWrapper,
     F,
@@ -35,6 +36,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -147,15 +149,45 @@ def _persons() -> Any:
     return Count("client_id", distinct=True) + Count("id", filter=Q(client__isnull=True))
 
 
+class DaysBetween(Func):
+    """Calendar days from the second date to the first (PostgreSQL's date - date; SQLite's
+    julianday difference), so the figures run on the embedded default too."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class DueEnd(Func):
+    """The first instant after a schedule's due day: its month, less a month, plus the due day
+    (in days) of the service."""
+
+    template = "(%(expressions)s * INTERVAL '1 day')"
+    arg_joiner = " - INTERVAL '1 month' + "
+    output_field = DateTimeField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="datetime(%(expressions)s || ' days')",
+            arg_joiner=", '-1 month', '+' || ",
+            **extra,
+        )
+
+
 def _days_between(later: Any, earlier: Any) -> Func:
-    """Calendar days from `earlier` to `later` (local dates; PostgreSQL's date - date)."""
-    return Func(
-        TruncDate(later),
-        TruncDate(earlier),
-        template="(%(expressions)s)",
-        arg_joiner=" - ",
-        output_field=IntegerField(),
-    )
+    """Calendar days from `earlier` to `later` (local dates)."""
+    return DaysBetween(TruncDate(later), TruncDate(earlier))
 
 
 # --- The figures ----------------------------------------------------------------------------------
@@ -364,11 +396,7 @@ def sla_service_within_days(f: DashboardFilter, *, today: dt.date | None = None)
     few hundred rows), summed here; the list behind the misses is a live query with a LIMIT."""
     today = today or timezone.localdate()
     within = F("service__service_within_days")
-    age = Func(
-        TruncDate("created_at"),
-        template=f"(DATE '{today.isoformat()}' - %(expressions)s)",
-        output_field=IntegerField(),
-    )
+    age = DaysBetween(Value(today, output_field=DateField()), TruncDate("created_at"))
     base = _requests(f).exclude(status__in=NOT_OWED)
     limits = dict(f.services().values_list("pk", "service_within_days"))
     due = met = 0
@@ -411,13 +439,7 @@ def sla_schedules(f: DashboardFilter, *, now: dt.datetime | None = None) -> Sla:
         month__lte=f.date_to,
     ).annotate(
         # The first instant after the due day: the month before, plus `schedule_due_day` days.
-        due_end=Func(
-            F("month"),
-            F("service__schedule_due_day"),
-            template="(%(expressions)s * INTERVAL '1 day')",
-            arg_joiner=" - INTERVAL '1 month' + ",
-            output_field=DateTimeField(),
-        )
+        due_end=DueEnd(F("month"), F("service__schedule_due_day"))
     )
     late = Q(submitted_at__gte=F("due_end"))
     overdue = Q(submitted_at__isnull=True, due_end__lte=now)
