@@ -295,7 +295,7 @@ ROLLUP = {
     "requests_per_channel": [("channel", "key", "sum(n)")],
     "services_by_kind_and_form": [("kind_form", "key, key2", "sum(n)")],
     "topics": [("topic", "key", "sum(n)")],
-    "regions": [("channel", "region_id", "sum(n)")],
+    "regions": [("region", "region_id", "sum(n)")],
     "consultant_load": [
         ("consultant", "ref", "sum(n), sum(held), sum(no_shows), sum(held_length), sum(timed)")
     ],
@@ -305,9 +305,11 @@ ROLLUP = {
 
 
 def rollup_sql(measure: str, group: str, sums: str) -> str:
+    # The totals over all regions, but for the regions chart (rows per region).
+    by_region = "by_region" if measure == "region" else "NOT by_region"
     return f"""
         SELECT {group}, {sums} FROM journals_dailyfigure
-        WHERE measure = '{measure}' AND service_id = ANY(%(services)s)
+        WHERE measure = '{measure}' AND {by_region} AND service_id = ANY(%(services)s)
           AND day >= %(first)s AND day <= %(last)s
         GROUP BY {group}"""
 

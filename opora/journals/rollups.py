@@ -195,9 +195,10 @@ def aggregation(
         qs = qs.filter(**{f"{spec.service_field}__in": service_ids})
     if region_id:
         qs = qs.filter(**{spec.region_field: region_id})
-    qs = qs.annotate(
-        svc=F(spec.service_field), day=TruncDate(spec.time_field), reg=F(spec.region_field)
-    ).annotate(**spec.keys)
+    qs = qs.annotate(svc=F(spec.service_field), day=TruncDate(spec.time_field))
+    if by_region:  # (a join to the request for the consultations and protocols)
+        qs = qs.annotate(reg=F(spec.region_field))
+    qs = qs.annotate(**spec.keys)
     if measure == M.LEAD:
         qs = qs.filter(days__isnull=False)  # booked requests only
     if group is None:
@@ -503,6 +504,7 @@ def figure(
     counts = list(spec.counts)
     p = plan(date_from, date_to)
     by_region = bool(region_id) or "region_id" in group or measure in REGION_ONLY
+    service_ids = list(services.values_list("pk", flat=True))
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def add(row: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -513,7 +515,7 @@ def figure(
     if p.rolled is not None:
         rows = DailyFigure.objects.filter(
             measure=measure,
-            service__in=services,
+            service_id__in=service_ids,
             day__gte=p.rolled[0],
             day__lte=p.rolled[1],
             by_region=by_region,
@@ -533,7 +535,8 @@ def figure(
             measure,
             list(p.live),
             group=live_group,
-            service_ids=services.values("pk"),
+            # A list, not a subquery: the planner then walks the slots of the day by index.
+            service_ids=service_ids,
             region_id=region_id,
             by_region=by_region,
         ):
