@@ -1,7 +1,10 @@
 """The dashboards' speed (issue 11: "a dashboard page ≤ 1 s" with 1M consultations and 2M requests):
 each selector of `opora.journals.dashboards` beside a hand-written SQL `GROUP BY` of the same figure
 (psycopg, no Django), and the whole page as a head sees it (Django's test client, rendering
-included), on PostgreSQL.
+included), on PostgreSQL. The page reads the daily roll-up (`opora.journals.rollups`): the script rebuilds it
+(timed, with the 5-minute refresh) before measuring unless `--skip-rebuild`; "raw SQL" is then the
+roll-up's totals summed by hand plus today's rows counted by hand, and "raw scan" the old
+hand-written query over the whole period (`--no-scan` skips it).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/bench_dashboards.py [--requests 50000] [--days 30] [--repeat 5]
