@@ -1,7 +1,10 @@
 """The dashboards' speed (issue 11: "a dashboard page ≤ 1 s" with 1M consultations and 2M requests):
 each selector of `opora.journals.dashboards` beside a hand-written SQL `GROUP BY` of the same figure
 (psycopg, no Django), and the whole page as a head sees it (Django's test client, rendering
-included), on PostgreSQL.
+included), on PostgreSQL. The page reads the daily roll-up (`opora.journals.rollups`): the script rebuilds it
+(timed, with the 5-minute refresh) before measuring unless `--skip-rebuild`; "raw SQL" is then the
+roll-up's totals summed by hand plus today's rows counted by hand, and "raw scan" the old
+hand-written query over the whole period (`--no-scan` skips it).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/bench_dashboards.py [--requests 50000] [--days 30] [--repeat 5]
@@ -34,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import machine, say, with_database  # noqa: E402  (the harness's helpers)
 
-DB = "opora_bench_dash"
+DB = os.environ.get("OPORA_BENCH_DASH_DB", "opora_bench_dash")
 VAR = ROOT / "var" / "bench"
 CONSULTANTS = 40  # per service
 TZ = "Asia/Almaty"
@@ -91,7 +94,7 @@ def generate(n: int) -> dict[str, Any]:
             INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
                 reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
                 updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code)
+                requester_kind, typical_question, public_code, topic, language)
             SELECT g, 'Синтетова Анна', '', '', '', '', '',
                 (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
                 CASE WHEN g %% 2 = 0 THEN 'done' WHEN g %% 11 = 0 THEN 'refused' ELSE 'new' END,
@@ -105,7 +108,7 @@ def generate(n: int) -> dict[str, Any]:
                 false,
                 CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END,
                 (ARRAY['video','voice','chat','phone','written'])[1 + g %% 5],
-                '', '', 'B' || g
+                '', '', 'B' || g, '', ''
             FROM generate_series(1, %(n)s) g
             """,
             {
@@ -133,11 +136,11 @@ def generate(n: int) -> dict[str, Any]:
         cur.execute(
             """
             INSERT INTO scheduling_slot (id, service_id, consultant_id, schedule_id, starts_at,
-                ends_at, is_open, is_booked)
+                ends_at, is_open, is_booked, form)
             SELECT r.id, r.service_id, c.consultant_id, sc.id,
                 r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day',
                 r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day 1 hour',
-                false, true
+                false, true, 'video'
             FROM intake_servicerequest r
             JOIN LATERAL (
                 SELECT (%(consultants)s::bigint[])[1 + (r.id / 2) %% %(k)s
@@ -164,10 +167,12 @@ def generate(n: int) -> dict[str, Any]:
         cur.execute(
             """
             INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
-                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel)
+                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
+                form, timing)
             SELECT b.id, b.id, CASE WHEN mod(b.id, 20) = 0 THEN 'no_show' ELSE 'ended' END, 'video',
                 md5(b.id::text), now(), s.starts_at,
-                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', ''
+                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', '', 'video',
+                'scheduled'
             FROM scheduling_booking b JOIN scheduling_slot s ON s.id = b.slot_id
             """
         )
@@ -175,10 +180,10 @@ def generate(n: int) -> dict[str, Any]:
             """
             INSERT INTO consultations_protocol (id, consultation_id, child_name, reason, topic,
                 solution, materials, kind, next_consultation, note, created_at, updated_at,
-                written_by_id)
+                written_by_id, materials_pages)
             SELECT c.id, c.id, '', 'синтетика',
                 (ARRAY['1','2','3','4','5','6.1','6.2','6.3','7'])[1 + mod(c.id, 9)],
-                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id
+                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id, 0
             FROM consultations_consultation c
             JOIN scheduling_booking b ON b.id = c.booking_id
             JOIN scheduling_slot s ON s.id = b.slot_id
@@ -286,6 +291,32 @@ RAW = {
 }
 
 
+# The same figures from the roll-up, as the page reads them: the settled days summed from
+# journals_dailyfigure, plus today counted live (the RAW query above over today only).
+ROLLUP = {
+    "requests_per_day": [("channel", "day", "sum(n)"), ("persons", "day", "sum(n)")],
+    "requests_per_channel": [("channel", "key", "sum(n)")],
+    "services_by_kind_and_form": [("kind_form", "key, key2", "sum(n)")],
+    "topics": [("topic", "key", "sum(n)")],
+    "regions": [("region", "region_id", "sum(n)")],
+    "consultant_load": [
+        ("consultant", "ref", "sum(n), sum(held), sum(no_shows), sum(held_length), sum(timed)")
+    ],
+    "booking_lead_time": [("lead", "days", "sum(n)")],
+    "sla_service_within_days": [("service_days", "service_id, day, days", "sum(n)")],
+}
+
+
+def rollup_sql(measure: str, group: str, sums: str) -> str:
+    # The totals over all regions, but for the regions chart (rows per region).
+    by_region = "by_region" if measure == "region" else "NOT by_region"
+    return f"""
+        SELECT {group}, {sums} FROM journals_dailyfigure
+        WHERE measure = '{measure}' AND {by_region} AND service_id = ANY(%(services)s)
+          AND day >= %(first)s AND day <= %(last)s
+        GROUP BY {group}"""
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     fn()  # warm: the plan cache, the buffers
     runs = []
@@ -296,7 +327,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {"median_ms": round(statistics.median(runs), 1), "max_ms": round(max(runs), 1)}
 
 
-def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict[str, Any]:
+def measure(
+    info: dict[str, Any], days: int, repeat: int, jit_off: bool, scan: bool
+) -> dict[str, Any]:
     import psycopg
     from django.test import Client
     from django.urls import reverse
@@ -326,6 +359,13 @@ def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict
         "sla_questionnaires": lambda: sla_questionnaires(f),
     }
     params = {"tz": TZ, "services": list(info["services"]), "start": f.start, "end": f.end}
+    today_start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    rolled = {
+        **params,
+        "start": today_start,
+        "first": f.date_from,
+        "last": today - dt.timedelta(days=1),
+    }
     rows: dict[str, Any] = {}
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         if jit_off:
@@ -333,9 +373,17 @@ def measure(info: dict[str, Any], days: int, repeat: int, jit_off: bool) -> dict
         for name, fn in selectors.items():
             with timezone.override(TZ), d.dashboard_session():
                 rows[name] = {"django": timed(fn, repeat)}
-            if name in RAW:
+            if name in ROLLUP:
+                queries = [rollup_sql(*q) for q in ROLLUP[name]] + [RAW[name]]
+
+                def raw_rollup(queries: list[str] = queries) -> None:
+                    for sql in queries:
+                        conn.execute(sql, rolled).fetchall()
+
+                rows[name]["raw"] = timed(raw_rollup, repeat)
+            if name in RAW and scan:
                 sql = RAW[name]
-                rows[name]["raw"] = timed(
+                rows[name]["raw_scan"] = timed(
                     lambda sql=sql: conn.execute(sql, params).fetchall(), repeat
                 )
     from django.conf import settings
@@ -365,6 +413,12 @@ def main(argv: list[str]) -> int:
         "--raw-jit", action="store_true", help="leave PostgreSQL's JIT on for the raw SQL"
     )
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument(
+        "--skip-rebuild", action="store_true", help="measure the roll-up as it is (no rebuild)"
+    )
+    parser.add_argument(
+        "--no-scan", action="store_true", help="skip the raw full-scan SQL (the old page's work)"
+    )
     args = parser.parse_args(argv)
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith(("postgres://", "postgresql://")):
@@ -382,6 +436,7 @@ def main(argv: list[str]) -> int:
     state = VAR / "dashboards-data.json"
     if args.reuse_db and state.exists():
         info = json.loads(state.read_text())
+        call_command("migrate", verbosity=0)  # the roll-up's tables on older data
     else:
         call_command("migrate", verbosity=0)
         info = generate(args.requests)
@@ -395,15 +450,38 @@ def main(argv: list[str]) -> int:
         f"data: {info['requests']:,} requests, {info['consultations']:,} consultations, "
         f"{info['protocols']:,} protocols (generated in {info['generate_s']} s)"
     )
-    result = measure(info, args.days, args.repeat, not args.raw_jit)
+    rollup = {}
+    if not args.skip_rebuild:
+        from opora.journals import rollups
+
+        t0 = time.perf_counter()
+        rollups.rebuild()
+        rollup["rebuild_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        rollups.refresh_due()
+        rollup["refresh_s"] = round(time.perf_counter() - t0, 2)
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE journals_dailyfigure")
+            cur.execute("SELECT count(*) FROM journals_dailyfigure")
+            rollup["rows"] = cur.fetchone()[0]
+        say(
+            f"roll-up: rebuilt in {rollup['rebuild_s']} s ({rollup['rows']:,} rows); "
+            f"the 5-minute refresh (last {rollups.RECENT_DAYS} days) {rollup['refresh_s']} s"
+        )
+    result = measure(info, args.days, args.repeat, not args.raw_jit, not args.no_scan)
+    result["rollup"] = rollup
     say(f"period: the last {args.days} days; median of {args.repeat} warm runs (max)")
-    say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6}")
+    say(f"{'figure':28} {'Django, ms':>16} {'raw SQL, ms':>16} {'ratio':>6} {'raw scan, ms':>16}")
     for name, r in result["selectors"].items():
-        dj, raw = r["django"], r.get("raw")
+        dj, raw, scan = r["django"], r.get("raw"), r.get("raw_scan")
         ratio = f"{dj['median_ms'] / raw['median_ms']:.2f}" if raw and raw["median_ms"] else "—"
         raw_text = f"{raw['median_ms']} ({raw['max_ms']})" if raw else "—"
+        scan_text = f"{scan['median_ms']} ({scan['max_ms']})" if scan else "—"
         say(
-            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} {raw_text:>16} {ratio:>6}"
+            f"{name:28} {str(dj['median_ms']) + ' (' + str(dj['max_ms']) + ')':>16} "
+            f"{raw_text:>16} {ratio:>6} {scan_text:>16}"
         )
     say(
         f"{'the whole page (head)':28} {result['page']['median_ms']:>9} ({result['page']['max_ms']})"

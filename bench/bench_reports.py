@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import run as harness  # noqa: E402  (bench/run.py: COPY, database and printing helpers)
 
-BENCH_DB = "opora_bench_reports"
+BENCH_DB = os.environ.get("OPORA_BENCH_REPORTS_DB", "opora_bench_reports")
 MONTH = dt.date(2026, 3, 1)
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 1.5

@@ -1,7 +1,7 @@
 """`make bench`: Opora's speed targets measured on PostgreSQL, each beside the raw database doing the
 same work (psycopg, no Django), in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves]
+    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves,export]
                                   [--rows N] [--keep-db]
 
 Uses the server of DATABASE_URL with its own database `opora_bench` (dropped and created anew).
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = "opora_bench"
-ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves")
+ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves", "export")
 
 TARGETS = {
     "race_bookings": 50,
@@ -131,7 +131,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcdefgh", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcdefghi", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1430,6 +1430,29 @@ def bench_waves(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def bench_export(args: argparse.Namespace) -> dict[str, Any]:
+    """A streamed XLSX export of 100k journal rows, its peak memory and time: bench/bench_export.py
+    (its own database; the export in a fresh process)."""
+    result = run_json("bench_export.py", "--rows", str(args.export_rows))
+    header(
+        "i. export: the requests journal (002) of 30 days as XLSX, streamed",
+        f"{args.export_rows:,} requests of one service; openpyxl write-only, rows by iterator(), "
+        "a temporary file; peak RSS of the exporting process (Django included).",
+    )
+    for r in result["exports"]:
+        xlsx = r["format"] == "xlsx"
+        report(
+            f"{r['format']}: peak memory",
+            r["peak_rss_mb"],
+            None,
+            "≤ 200 MB" if xlsx else "",
+            (r["peak_rss_mb"] <= 200) if xlsx else None,
+            "MB",
+        )
+        report(f"{r['format']}: {r['journal_rows']:,} rows", r["seconds"], None, "", None, "s")
+    return result
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
@@ -1439,6 +1462,7 @@ BENCHES = {
     "startup": bench_startup,
     "signin": bench_signin,
     "waves": bench_waves,
+    "export": bench_export,
 }
 
 
@@ -1491,6 +1515,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--wave-workers", type=int, default=4, help="waves: uvicorn workers (4, as deploy/)"
+    )
+    parser.add_argument(
+        "--export-rows", type=int, default=100_000, help="export: journal rows (100,000)"
     )
     parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
     args = parser.parse_args(argv)

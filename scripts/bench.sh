@@ -3,6 +3,7 @@
 # Arguments go to bench/run.py (e.g. `bash scripts/bench.sh --only race,lookup --rows 200000`).
 # `--only startup,signin`: make run's time to the first page and the sign-in POST (bench/startup.py,
 # bench/signin.py; they run in their own processes, the sign-in also on production's settings).
+# `--only export`: a streamed XLSX export of 100k journal rows, its peak memory (bench/bench_export.py).
 # `--only waves`: three waves of 400 simultaneous requests on uvicorn (production's settings), with
 # the connection pool and without it (bench/load_waves.py): 5xx per wave, most server connections.
 set -euo pipefail

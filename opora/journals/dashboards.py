@@ -18,18 +18,16 @@ come from there: `mail` registers its figure here (`register_sla`), `web` asks `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
-    Avg,
-    BooleanField,
     Count,
+    DateField,
     DateTimeField,
-    DurationField,
     ExpressionWrapper,
     F,
     Func,
@@ -38,15 +36,17 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.actors import Subject
+from opora.accounts.models import User
 from opora.accounts.policy import ADMIN, AUTHORITY, role_of
-from opora.consultations.models import Consultation, Protocol
-from opora.core.models import Service
+from opora.consultations.models import Consultation
+from opora.core.models import Region, Service
 from opora.intake.models import ServiceRequest
 from opora.scheduling.models import Booking, Schedule
 
@@ -98,7 +98,7 @@ def visible_services(actor: Subject) -> QuerySet[Service]:
         if organisation_id is None:
             return Service.objects.none()
         return Service.objects.filter(authority_id=organisation_id)
-    if role is None:
+    if role is None or not isinstance(actor, User):
         return Service.objects.none()
     return actor.services.all()
 
@@ -150,115 +150,167 @@ def _persons() -> Any:
     return Count("client_id", distinct=True) + Count("id", filter=Q(client__isnull=True))
 
 
+class DaysBetween(Func):
+    """Calendar days from the second date to the first (PostgreSQL's date - date; SQLite's
+    julianday difference), so the figures run on the embedded default too."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class DueEnd(Func):
+    """The first instant after a schedule's due day: its month, less a month, plus the due day
+    (in days) of the service."""
+
+    template = "(%(expressions)s * INTERVAL '1 day')"
+    arg_joiner = " - INTERVAL '1 month' + "
+    output_field = DateTimeField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="datetime(%(expressions)s || ' days')",
+            arg_joiner=", '-1 month', '+' || ",
+            **extra,
+        )
+
+
 def _days_between(later: Any, earlier: Any) -> Func:
-    """Calendar days from `earlier` to `later` (local dates; PostgreSQL's date - date)."""
-    return Func(
-        TruncDate(later),
-        TruncDate(earlier),
-        template="(%(expressions)s)",
-        arg_joiner=" - ",
-        output_field=IntegerField(),
-    )
+    """Calendar days from `earlier` to `later` (local dates)."""
+    return DaysBetween(TruncDate(later), TruncDate(earlier))
 
 
 # --- The figures ----------------------------------------------------------------------------------
 
 
-def requests_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per local day: requests registered and distinct persons who made them."""
-    return list(
-        _requests(f)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("day")
+def _rolled(f: DashboardFilter, measure: str, *group: str) -> list[dict[str, Any]]:
+    """`measure` per `group` over the filter's period: the daily roll-up for the settled days, a
+    live aggregation for today and the days changed since (`opora.journals.rollups`)."""
+    from opora.journals import rollups
+
+    return rollups.figure(
+        measure,
+        group,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        services=f.services(),
+        region_id=f.region_id,
     )
+
+
+def requests_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
+    """Per local day: requests registered and the persons who made them — a person counted once
+    per day and service (distinct persons do not sum across days or services; the roll-up keeps
+    them per service and day, and the live count is defined the same)."""
+    persons = {r["day"]: r["n"] for r in _rolled(f, "persons", "day")}
+    rows = [
+        {"day": r["day"], "requests": r["n"], "persons": persons.get(r["day"], 0)}
+        for r in _rolled(f, "channel", "day")
+    ]
+    return sorted(rows, key=lambda r: r["day"])
 
 
 def requests_per_channel(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per channel: requests and distinct persons."""
-    return list(
-        _requests(f)
-        .values("channel")
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("-requests", "channel")
-    )
+    """Per channel: requests."""
+    rows = [{"channel": r["key"], "requests": r["n"]} for r in _rolled(f, "channel", "key")]
+    return sorted(rows, key=lambda r: (-r["requests"], r["channel"]))
 
 
 def requests_per_channel_per_day(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per local day and channel: requests (the stacked bars)."""
-    return list(
-        _requests(f)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "channel")
-        .annotate(requests=Count("id"))
-        .order_by("day", "channel")
-    )
+    rows = [
+        {"day": r["day"], "channel": r["key"], "requests": r["n"]}
+        for r in _rolled(f, "channel", "day", "key")
+    ]
+    return sorted(rows, key=lambda r: (r["day"], r["channel"]))
 
 
 def services_by_kind_and_form(f: DashboardFilter) -> list[dict[str, Any]]:
     """Services given (requests done) by kind (content / dispatcher) and form. A request counted
     with another (both parents on one question) is not a service of its own (regulation 004)."""
-    return list(
-        _requests(f)
-        .filter(status=ServiceRequest.Status.DONE, counted_with__isnull=True)
-        .values("kind", "preferred_form")
-        .annotate(services=Count("id"), persons=_persons())
-        .order_by("kind", "-services", "preferred_form")
-    )
+    rows = [
+        {"kind": r["key"], "preferred_form": r["key2"], "services": r["n"]}
+        for r in _rolled(f, "kind_form", "key", "key2")
+    ]
+    return sorted(rows, key=lambda r: (r["kind"], -r["services"], r["preferred_form"]))
 
 
 def topics(f: DashboardFilter) -> list[dict[str, Any]]:
     """Protocols by topic (regulation 002's classification), by the consultation's date."""
-    qs = Protocol.objects.filter(
-        consultation__in=_consultations(f).values("pk"),
-    )
-    return list(qs.values("topic").annotate(protocols=Count("id")).order_by("topic"))
+    rows = [{"topic": r["key"], "protocols": r["n"]} for r in _rolled(f, "topic", "key")]
+    return sorted(rows, key=lambda r: r["topic"])
 
 
 def regions(f: DashboardFilter) -> list[dict[str, Any]]:
-    """Per region of the request: requests and distinct persons (no region: `region_id` None)."""
-    return list(
-        _requests(f)
-        .values(
-            "region_id", "region__code", "region__name_ru", "region__name_kk", "region__name_en"
+    """Per region of the request: requests (no region: `region_id` None)."""
+    counts = {r["region_id"]: r["n"] for r in _rolled(f, "region", "region_id")}
+    names = {
+        r["pk"]: r
+        for r in Region.objects.filter(pk__in=[k for k in counts if k is not None]).values(
+            "pk", "code", "name_ru", "name_kk", "name_en"
         )
-        .annotate(requests=Count("id"), persons=_persons())
-        .order_by("-requests", "region__code")
-    )
+    }
+    rows = []
+    for region_id, n in counts.items():
+        region: Mapping[str, Any] = names.get(region_id) or {}
+        rows.append(
+            {
+                "region_id": region_id,
+                "region__code": region.get("code"),
+                "region__name_ru": region.get("name_ru"),
+                "region__name_kk": region.get("name_kk"),
+                "region__name_en": region.get("name_en"),
+                "requests": n,
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["requests"], r["region__code"] or ""))
 
 
 def consultant_load(f: DashboardFilter) -> list[dict[str, Any]]:
     """Per consultant: consultations booked in the period, held, no-shows and the mean length of
     the held ones (minutes). Names only where the filter may show persons."""
-    ended = Q(status=Consultation.Status.ENDED)
-    rows = list(
-        _consultations(f)
-        .values("booking__slot__consultant_id")
-        .annotate(
-            consultations=Count("id"),
-            held=Count("id", filter=ended),
-            no_shows=Count("id", filter=Q(status=Consultation.Status.NO_SHOW)),
-            mean_length=Avg(
-                ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField()),
-                filter=ended & Q(started_at__isnull=False, ended_at__isnull=False),
-            ),
-            last_name=F("booking__slot__consultant__last_name"),
-            first_name=F("booking__slot__consultant__first_name"),
+    data = sorted(_rolled(f, "consultant", "ref"), key=lambda r: (-r["n"], r["ref"]))
+    names = {
+        u["pk"]: u
+        for u in User.objects.filter(pk__in=[r["ref"] for r in data]).values(
+            "pk", "last_name", "first_name"
         )
-        .order_by("-consultations", "booking__slot__consultant_id")
-    )
-    for number, row in enumerate(rows, start=1):
-        consultant_id = row.pop("booking__slot__consultant_id")
-        last, first = row.pop("last_name"), row.pop("first_name")
-        # The authority gets a number in place of the name: a consultant is a person too.
-        row["consultant"] = (
-            f"{last} {first}".strip() or f"#{consultant_id}"
-            if f.persons
-            else str(_("Consultant %(n)s")) % {"n": number}
+    }
+    rows = []
+    for number, r in enumerate(data, start=1):
+        consultant_id = r["ref"]
+        user: Mapping[str, Any] = names.get(consultant_id) or {}
+        last, first = user.get("last_name", ""), user.get("first_name", "")
+        length = r["held_length"]
+        rows.append(
+            {
+                "consultations": r["n"],
+                "held": r["held"],
+                "no_shows": r["no_shows"],
+                # The authority gets a number in place of the name: a consultant is a person too.
+                "consultant": (
+                    f"{last} {first}".strip() or f"#{consultant_id}"
+                    if f.persons
+                    else str(_("Consultant %(n)s")) % {"n": number}
+                ),
+                "mean_minutes": (
+                    None
+                    if length is None or not r["timed"]
+                    else round(length.total_seconds() / r["timed"] / 60, 1)
+                ),
+            }
         )
-        length = row.pop("mean_length")
-        row["mean_minutes"] = None if length is None else round(length.total_seconds() / 60, 1)
     return rows
 
 
@@ -266,7 +318,7 @@ def _first_booking() -> QuerySet[Booking]:
     return Booking.objects.filter(request=OuterRef("pk")).order_by("created_at", "pk")
 
 
-def _with_first_booking(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+def _with_first_booking(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest, Any]:
     return qs.annotate(
         first_booked_at=Subquery(_first_booking().values("created_at")[:1]),
         first_slot_at=Subquery(_first_booking().values("slot__starts_at")[:1]),
@@ -286,26 +338,20 @@ def _first_booking_days(field: str) -> Subquery:
 
 def booking_lead_time(f: DashboardFilter) -> list[dict[str, Any]]:
     """Requests by calendar days from registration to their first booking (`lead_days`)."""
-    rows = (
-        _requests(f)
-        .annotate(lead_days=_first_booking_days("created_at"))
-        .values("lead_days")
-        .annotate(requests=Count("id"))
-        .order_by("lead_days")
-    )
-    return [row for row in rows if row["lead_days"] is not None]
+    rows = [{"lead_days": r["days"], "requests": r["n"]} for r in _rolled(f, "lead", "days")]
+    return sorted(rows, key=lambda r: r["lead_days"])
 
 
 def late_bookings(
     f: DashboardFilter | None = None, *, base: QuerySet[ServiceRequest] | None = None
-) -> QuerySet[ServiceRequest]:
+) -> QuerySet[ServiceRequest, Any]:
     """Requests whose first booking was made later than the service's `service_within_days`
     (10 calendar days by default) after registration: of the filter, or of `base`."""
     if base is None:
         base = _requests(f) if f is not None else ServiceRequest.objects.all()
+    annotated: Any = _with_first_booking(base)  # the stubs do not see the annotation's name
     return (
-        _with_first_booking(base)
-        .filter(first_booked_at__isnull=False)
+        annotated.filter(first_booked_at__isnull=False)
         .annotate(lead_days=_days_between("first_booked_at", "created_at"))
         .filter(lead_days__gt=F("service__service_within_days"))
     )
@@ -347,33 +393,21 @@ def sla_service_within_days(f: DashboardFilter, *, today: dt.date | None = None)
     due once its tenth day has begun or it is booked; it meets the target when its first booked
     time falls on or before that day.
 
-    Grouped by (days to the first booked time, the service's limit, past the limit today): a
-    few dozen rows from the database, summed here."""
+    The counts: requests per (service, day, days to the first booked time) from the roll-up (a
+    few hundred rows), summed here; the list behind the misses is a live query with a LIMIT."""
     today = today or timezone.localdate()
     within = F("service__service_within_days")
-    age = Func(
-        TruncDate("created_at"),
-        template=f"(DATE '{today.isoformat()}' - %(expressions)s)",
-        output_field=IntegerField(),
-    )
+    age = DaysBetween(Value(today, output_field=DateField()), TruncDate("created_at"))
     base = _requests(f).exclude(status__in=NOT_OWED)
-    groups = (
-        base.alias(age_days=age)
-        .annotate(
-            slot_days=_first_booking_days("slot__starts_at"),
-            within=within,
-            aged=ExpressionWrapper(Q(age_days__gte=within), output_field=BooleanField()),
-        )
-        .values("slot_days", "within", "aged")
-        .annotate(n=Count("id"))
-    )
+    limits = dict(f.services().values_list("pk", "service_within_days"))
     due = met = 0
-    for g in groups:
-        if g["slot_days"] is None:
-            due += g["n"] if g["aged"] else 0
+    for g in _rolled(f, "service_days", "service_id", "day", "days"):
+        limit = limits.get(g["service_id"], 10)
+        if g["days"] is None:
+            due += g["n"] if (today - g["day"]).days >= limit else 0
         else:
             due += g["n"]
-            met += g["n"] if g["slot_days"] <= g["within"] else 0
+            met += g["n"] if g["days"] <= limit else 0
     misses: list[dict[str, Any]] = []
     if f.persons and due > met:
         late = (
@@ -406,13 +440,7 @@ def sla_schedules(f: DashboardFilter, *, now: dt.datetime | None = None) -> Sla:
         month__lte=f.date_to,
     ).annotate(
         # The first instant after the due day: the month before, plus `schedule_due_day` days.
-        due_end=Func(
-            F("month"),
-            F("service__schedule_due_day"),
-            template="(%(expressions)s * INTERVAL '1 day')",
-            arg_joiner=" - INTERVAL '1 month' + ",
-            output_field=DateTimeField(),
-        )
+        due_end=DueEnd(F("month"), F("service__schedule_due_day"))
     )
     late = Q(submitted_at__gte=F("due_end"))
     overdue = Q(submitted_at__isnull=True, due_end__lte=now)

@@ -174,6 +174,9 @@ class Slot(models.Model):
                 condition=Q(is_open=True, is_booked=False),
                 name="slot_free_by_time",
             ),
+            # The dashboards' consultations and topics of a day (today's live count): every slot
+            # of a service by time, booked and withdrawn ones included.
+            models.Index(fields=["service", "starts_at"], name="slot_service_by_time"),
         ]
 
     def __str__(self) -> str:

@@ -309,6 +309,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.journals.tasks.alert_late_bookings",
         "schedule": crontab(minute="*/30"),
     },
+    # The dashboards' daily roll-up: the changed and the last days, and nightly anew (UTC 21:10).
+    "dashboard-rollups": {
+        "task": "opora.journals.tasks.refresh_rollups",
+        "schedule": crontab(minute="*/5"),
+    },
+    "dashboard-rollups-rebuild": {
+        "task": "opora.journals.tasks.rebuild_rollups",
+        "schedule": crontab(hour=21, minute=10),
+    },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
     # The audit events written since the last minute are chained (sealed) in one batch.
