@@ -18,7 +18,8 @@
   that feed; SDP answer without trickle; long-poll for events). They run in --processes worker
   processes (default: the cores), joining --stagger seconds apart.
 - Measured per receiver: time from its join request (session create) to its first decoded video
-  frame; decoded frames per second and RTP packets received/lost over a steady window (--window
+  frame (with --no-decode: its first complete frame, assembled from RTP but not decoded, which
+  takes the receivers' VP8 decoding off the shared cores); decoded frames per second and RTP packets received/lost over a steady window (--window
   seconds) that starts once every receiver has its first frame. Over the same window: Janus's CPU
   (/proc/<pid>/stat, in % of one core), the bench's own CPU (presenter + receivers: it shares the
   same two cores with Janus) and the load average.
@@ -483,8 +484,21 @@ def worker(spec: dict[str, Any], results: Any, commands: Any) -> None:
     asyncio.run(worker_main(spec, results, commands))
 
 
+class _Undecoded:
+    """--no-decode: the receiver hands on each complete frame as aiortc assembled it from RTP
+    (depacketised, in order, after the jitter buffer) without decoding it, so that a receiver
+    costs this machine less and Janus, not the receivers' VP8 decoding, is what is loaded."""
+
+    def decode(self, encoded_frame: Any) -> list[Any]:
+        return [encoded_frame]
+
+
 async def worker_main(spec: dict[str, Any], results: Any, commands: Any) -> None:
     loop = asyncio.get_running_loop()
+    if not spec.get("decode", True):
+        import aiortc.rtcrtpreceiver
+
+        aiortc.rtcrtpreceiver.get_decoder = lambda codec: _Undecoded()
     receivers = [Receiver(i) for i in spec["indexes"]]
     async with http_client() as client:
 
@@ -562,6 +576,7 @@ async def run_tier(
             "tokens": room["tokens"],
             "indexes": list(range(w, n, workers)),
             "stagger": args.stagger,
+            "decode": not args.no_decode,
         }
         proc = ctx.Process(target=worker, args=(spec, results, child), daemon=True)
         proc.start()
@@ -760,6 +775,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--processes", type=int, default=os.cpu_count() or 1, help="receiver processes (cores)"
     )
+    parser.add_argument(
+        "--no-decode",
+        action="store_true",
+        help="receivers count frames assembled from RTP without decoding them (Janus's limit)",
+    )
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--size", default="320x240")
     parser.add_argument("--janus-url", default="", help="use this Janus instead of starting one")
@@ -792,6 +812,7 @@ def main(argv: list[str]) -> int:
         f"Group rooms through Janus — {dt.datetime.now():%Y-%m-%d %H:%M}; {info['cpu']}, {info['cores']} cores, "
         f"load average {' '.join(map(str, info['loadavg_start']))}; {args.width}x{args.height} at {args.fps} fps "
         f"VP8 + Opus; window {args.window:.0f} s"
+        + ("; receivers do not decode" if args.no_decode else "")
     )
     results = asyncio.run(main_async(args))
     out = {
