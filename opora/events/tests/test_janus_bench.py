@@ -27,14 +27,21 @@ def bench(monkeypatch):
     # make_room points opora.events.janus at the bench's own Janus: undone after the test.
     monkeypatch.setenv("OPORA_JANUS_URL", "")
     monkeypatch.setenv("OPORA_JANUS_ADMIN_SECRET", "")
-    import bench_janus
+    import bench_janus  # type: ignore[import-not-found]  # bench/, on the path above
 
     return bench_janus
 
 
 def test_receivers_decode_frames_through_janus(bench):
     args = argparse.Namespace(
-        processes=1, stagger=0.1, window=2.0, width=160, height=120, fps=15, tiers=[2]
+        processes=1,
+        stagger=0.1,
+        window=2.0,
+        width=160,
+        height=120,
+        fps=15,
+        tiers=[2],
+        no_decode=False,
     )
 
     async def scenario():
