@@ -1,7 +1,7 @@
 """`make bench`: Opora's speed targets measured on PostgreSQL, each beside the raw database doing the
 same work (psycopg, no Django), in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves,export]
+    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves,export,janus]
                                   [--rows N] [--keep-db]
 
 Uses the server of DATABASE_URL with its own database `opora_bench` (dropped and created anew).
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = "opora_bench"
-ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves", "export")
+ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves", "export", "janus")
 
 TARGETS = {
     "race_bookings": 50,
@@ -131,7 +131,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcdefghi", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcdefghij", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1453,6 +1453,40 @@ def bench_export(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def bench_janus(args: argparse.Namespace) -> dict[str, Any]:
+    """Group rooms through Janus: one presenter, 10…100 aiortc receivers, beside the 1:1 peer-to-peer
+    figure of the same run: bench/bench_janus.py (its own Janus; results also in var/bench/janus.json)."""
+    import shutil
+
+    if not (shutil.which("janus") or os.path.exists("/usr/bin/janus")):
+        say("\n== janus: skipped, no Janus on this machine (apt-get install janus)")
+        return {"skipped": "no janus binary"}
+    extra = ["--quick"] if args.janus_quick else ["--tiers", args.janus_tiers]
+    result = run_json("bench_janus.py", *extra)
+    p2p = result["peer_to_peer"]
+    header(
+        "j. janus: one presenter, N receivers through Janus (VideoRoom), aiortc on loopback",
+        f"Janus {result['janus_version']}; {result['options']['width']}x{result['options']['height']} "
+        f"at {result['options']['fps']} fps VP8 + Opus; window {result['options']['window']:.0f} s; "
+        "the receivers share the 2 cores with Janus. 'raw': the 1:1 peer-to-peer figure",
+    )
+    for tier in result["tiers"]:
+        n = tier["receivers"]
+        report(
+            f"first frame p50 [{n}]", tier["first_frame_p50_s"], p2p["first_frame_s"], "", None, "s"
+        )
+        report(f"first frame p95 [{n}]", tier["first_frame_p95_s"], None, "", None, "s")
+        report(
+            f"fps per receiver, median [{n}]",
+            tier["fps_p50"],
+            p2p["fps"],
+            f"≥ {0.9 * tier['sent_fps']:.1f}",
+            tier["holds"],
+        )
+        report(f"Janus CPU, % of a core [{n}]", tier["janus_cpu_pct"], None, "", None, "%")
+    return result
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
@@ -1463,6 +1497,7 @@ BENCHES = {
     "signin": bench_signin,
     "waves": bench_waves,
     "export": bench_export,
+    "janus": bench_janus,
 }
 
 
@@ -1519,6 +1554,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--export-rows", type=int, default=100_000, help="export: journal rows (100,000)"
     )
+    parser.add_argument(
+        "--janus-tiers", default="10,25,50,75,100", help="janus: receivers per tier (10,…,100)"
+    )
+    parser.add_argument("--janus-quick", action="store_true", help="janus: 3 receivers, 5 s")
     parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

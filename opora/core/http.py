@@ -250,16 +250,24 @@ def content_security_policy(request: HttpRequest) -> str:
 
 
 def _janus_origin() -> str:
-    """The group rooms' SFU (events: the browser talks to Janus's API directly), when configured:
+    """The group rooms' SFUs (events: the browser talks to Janus's API directly), when configured:
+    `OPORA_JANUS_PUBLIC_URLS` / `OPORA_JANUS_URLS` (several instances), else
     `OPORA_JANUS_PUBLIC_URL`, else `OPORA_JANUS_URL` — read per request, as the events app does."""
-    url = (
-        os.environ.get("OPORA_JANUS_PUBLIC_URL") or os.environ.get("OPORA_JANUS_URL") or ""
-    ).strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    socket = "wss" if parts.scheme == "https" else "ws"
-    return f" {parts.scheme}://{parts.netloc} {socket}://{parts.netloc}"
+    names = (
+        "OPORA_JANUS_PUBLIC_URLS",
+        "OPORA_JANUS_URLS",
+        "OPORA_JANUS_PUBLIC_URL",
+        "OPORA_JANUS_URL",
+    )
+    value = next((os.environ[n] for n in names if os.environ.get(n, "").strip()), "")
+    origins = ""
+    for url in value.split(","):
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            continue
+        socket = "wss" if parts.scheme == "https" else "ws"
+        origins += f" {parts.scheme}://{parts.netloc} {socket}://{parts.netloc}"
+    return origins
 
 
 def _is_staff_session(request: HttpRequest) -> bool:
