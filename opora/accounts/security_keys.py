@@ -63,6 +63,7 @@ from webauthn.helpers.structs import (
 from opora.accounts import two_factor
 from opora.accounts.models import User, WebAuthnCredential
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.inputs import has_control_chars
 
 CHALLENGE_KEY = "opora_webauthn"
 CHALLENGE_SECONDS = 300
@@ -352,6 +353,13 @@ class KeyNameForm(forms.Form):
             "max_length": _("The name is too long: at most 64 characters."),
         },
     )
+
+    def clean_name(self) -> str:
+        # A JSON body passes the input boundary's form check: the same rule here.
+        name: str = self.cleaned_data["name"]
+        if has_control_chars(name):
+            raise forms.ValidationError(_("The name has characters that cannot be typed."))
+        return name
 
 
 class PasswordCheckForm(forms.Form):

@@ -256,6 +256,7 @@ def test_a_name_is_needed_and_the_app_comes_first(operator, settings):
     too_long = _post(client, "security_key_register_options", {"name": "я" * 65})
     assert too_long.status_code == 400
     assert _post(client, "security_key_register_options", {}).status_code == 400
+    assert _post(client, "security_key_register_options", {"name": "a\x07b"}).status_code == 400
     bad_json = client.post(
         reverse("security_key_register_options"), data=b"{", content_type="application/json"
     )
