@@ -3,11 +3,13 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from opora.accounts.specialties import LanguageCode, TopicClass
 
@@ -23,7 +25,9 @@ class Role(models.TextChoices):
     SECURITY_OFFICER = "security_officer", _("Security officer")
 
 
-class User(AbstractUser):
+# `security_keys` (WebAuthnCredential.user): its base, django-otp's Device, has no types, so the
+# plugin cannot build the reverse manager.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
     organisation = models.ForeignKey(
         "core.Organisation",
@@ -182,3 +186,32 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return "opora_" + secrets.token_urlsafe(32)
+
+
+class WebAuthnCredential(TimestampMixin, ThrottlingMixin, Device):
+    """A staff member's security key or passkey (WebAuthn), a second factor beside the app's code.
+
+    A django-otp device, so a session signed in with it is "verified" exactly as with a code
+    (`otp_login`, the middleware, the room's `may_act`); it never matches a typed code
+    (`verify_token` is django-otp's default: no). Only the public key is stored; the private key
+    never leaves the authenticator. `name`, `created_at` and `last_used_at` come from django-otp.
+    """
+
+    # django-otp's own field, named here so that the relation is typed (`user.security_keys`).
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="security_keys")
+    # The authenticator's credential id, base64url (the spec allows up to 1023 bytes).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_throttle_factor(self) -> int:
+        # After a failed key, as after a wrong code: a pause of 1, 2, 4... seconds.
+        return int(getattr(settings, "OTP_WEBAUTHN_THROTTLE_FACTOR", 1))

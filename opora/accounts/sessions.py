@@ -27,7 +27,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from opora.accounts.models import User
+from opora.accounts.models import User, WebAuthnCredential
 from opora.accounts.two_factor import has_authenticator, recovery_codes_left
 from opora.core.audit import AuditEventType, audit_record
 
@@ -131,6 +131,9 @@ def account(request: HttpRequest) -> HttpResponse:
             "idle_minutes": idle_seconds() // 60,
             "recovery_left": recovery_codes_left(_user(request)),
             "has_authenticator": has_authenticator(_user(request)),
+            "security_keys": WebAuthnCredential.objects.filter(
+                user=_user(request), confirmed=True
+            ).order_by("pk"),
         },
     )
 

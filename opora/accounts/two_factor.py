@@ -31,7 +31,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opora.accounts.models import User
+from opora.accounts.models import User, WebAuthnCredential
 from opora.core.audit import AuditEventType, audit_record
 
 SETUP_DEVICE_NAME = "authenticator"
@@ -79,7 +79,7 @@ class CodeForm(forms.Form):
         raise forms.ValidationError(_("The code has 6 digits."))
 
 
-def _refusal(devices: Any) -> str:
+def refusal(devices: Any) -> str:
     # After a wrong code the device refuses every code for a while (1, 2, 4... seconds).
     if any(not d.verify_is_allowed()[0] for d in devices):
         return str(_("Too many wrong codes. Wait a few seconds and enter the current code."))
@@ -96,11 +96,17 @@ def _to(name: str, next_url: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': next_url})}"
 
 
-def _next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+def safe_next(request: HttpRequest, target: object) -> str:
+    """`target` if it is a page of this site, else the home page (never an outside address)."""
+    if isinstance(target, str) and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _next(request: HttpRequest) -> str:
+    return safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
 
 
 @login_required
@@ -121,9 +127,18 @@ def verify(request: HttpRequest) -> HttpResponse:
                 extra={"recovery_code": True} if isinstance(device, StaticDevice) else None,
             )
             return HttpResponseRedirect(_next(request))
-        form.add_error("code", _refusal(devices_for_user(request.user)))
+        form.add_error("code", refusal(devices_for_user(request.user)))
     return TemplateResponse(
-        request, "accounts/two_factor_verify.html", {"form": form, "next": _next(request)}
+        request,
+        "accounts/two_factor_verify.html",
+        {
+            "form": form,
+            "next": _next(request),
+            # A security key (WebAuthn, accounts.security_keys) may stand in for the code.
+            "has_security_key": WebAuthnCredential.objects.filter(
+                user=_user(request), confirmed=True
+            ).exists(),
+        },
     )
 
 
@@ -147,7 +162,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 subject=_user(request),
             )
             return HttpResponseRedirect(_next(request))
-        form.add_error("code", _refusal([device]))
+        form.add_error("code", refusal([device]))
     key = device.bin_key
     secret = _base32(key)
     return TemplateResponse(

@@ -35,6 +35,10 @@ class AuditEventType(models.TextChoices):
     AUTH_RECOVERY_CODES_CREATED = "auth.recovery_codes_created"
     AUTH_SESSION_IDLE_ENDED = "auth.session_idle_ended"
     AUTH_SIGNED_OUT_EVERYWHERE = "auth.signed_out_everywhere"
+    AUTH_WEBAUTHN_FAILED = "auth.webauthn_failed"
+    AUTH_WEBAUTHN_REGISTERED = "auth.webauthn_registered"
+    AUTH_WEBAUTHN_REMOVED = "auth.webauthn_removed"
+    AUTH_WEBAUTHN_USED = "auth.webauthn_used"
 
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"

@@ -406,6 +406,10 @@ OPORA_RECORDING_OLD_KEYS = env_list("OPORA_RECORDING_OLD_KEYS")
 # Staff sign in with a one-time code from an authenticator app as well (on in production).
 OPORA_STAFF_2FA = env_bool("OPORA_STAFF_2FA", False)
 OTP_TOTP_ISSUER = "Opora"
+# Security keys and passkeys (WebAuthn, accounts.security_keys) are bound to this domain: the host of
+# OPORA_PUBLIC_URL unless set (a parent domain of it, e.g. "example.kz" for "opora.example.kz").
+# Changing it later makes every key already added unusable (the app's codes still work).
+OPORA_WEBAUTHN_RP_ID = os.environ.get("OPORA_WEBAUTHN_RP_ID", "")
 
 # Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
 OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opora.accounts import sessions, two_factor
+from opora.accounts import security_keys, sessions, two_factor
 from opora.accounts.forms import SignInForm
 from opora.web.views import (
     anonymous,
@@ -38,10 +38,20 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("2fa/", two_factor.verify, name="two_factor_verify"),
     path("2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    # A security key (WebAuthn) in place of the code: JSON over POST (accounts/security_keys.js)
+    path("2fa/key/options/", security_keys.sign_in_options, name="security_key_sign_in_options"),
+    path("2fa/key/", security_keys.sign_in, name="security_key_sign_in"),
     path("account/", sessions.account, name="account"),
     path("account/sign-out-everywhere/", sessions.sign_out_everywhere, name="sign_out_everywhere"),
     path("account/alive/", sessions.session_alive, name="session_alive"),
     path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
+    path(
+        "account/keys/options/",
+        security_keys.register_options,
+        name="security_key_register_options",
+    ),
+    path("account/keys/", security_keys.register, name="security_key_register"),
+    path("account/keys/<int:pk>/remove/", security_keys.remove, name="security_key_remove"),
     path("authority/", base.authority_home, name="authority_home"),
     path(
         "authority/journals/<str:form>/",

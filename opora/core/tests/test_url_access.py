@@ -194,6 +194,15 @@ ROUTES: dict[str, Route] = {
     # Signs the person out of every session: the answer is the sign-in page for everyone.
     "sign_out_everywhere": Route(None, post=True, expect=all_("login", *ROLES)),
     "recovery_codes": Route(None, post=True, expect={"anonymous": "login"}),
+    # Security keys (WebAuthn): JSON posts on the member's own account; an empty body is refused
+    # (400) or, without the app, 403 — no role decides, the account's own keys do.
+    "security_key_register_options": Route(
+        None, post=True, expect={"anonymous": "login", **all_("403")}
+    ),
+    "security_key_register": Route(None, post=True, expect={"anonymous": "login", **all_("403")}),
+    "security_key_remove": Route(None, missing("pk"), expect={"anonymous": "login", **all_("404")}),
+    "security_key_sign_in_options": Route(None, post=True, expect={"anonymous": "login"}),
+    "security_key_sign_in": Route(None, post=True, expect={"anonymous": "login"}),
     "home": Route(None, expect={"authority": "ok"}),
     "shortlink": Route(None, missing("code"), expect=all_("404", *ROLES)),
     "l/<str:code>/": Route(None, missing("code"), expect=all_("404", *ROLES)),
