@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
-BENCH_DB = "opora_bench"
+BENCH_DB = os.environ.get("OPORA_BENCH_DB", "opora_bench")
 ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves")
 
 TARGETS = {
