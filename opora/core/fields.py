@@ -153,6 +153,12 @@ class BlindExact(Lookup):
         return [self.rhs]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not hasattr(self.lhs, "target"):
+            # A constraint checked in Python compares values, not columns (Q.check).
+            from django.db.models.lookups import Exact, In
+
+            plain = (In if self.lookup_name == "in" else Exact)(self.lhs, self.rhs)
+            return plain.as_sql(compiler, connection)
         blind, field = _blind_of(self)
         if hasattr(self.rhs, "resolve_expression"):
             raise FieldError(
@@ -243,14 +249,19 @@ class BlindIndexField(models.CharField):
 
 
 class NameTokensField(models.TextField):
-    """The blind indexes of the words of the name fields `sources`, as " h1 h2 … " (16 hex digits
-    each): a name search finds the rows that have every asked word as a whole word (no prefixes,
-    no substrings — the price of not storing names in clear)."""
+    """The blind indexes of the words of the name fields `sources` and of each word's prefixes of
+    2 letters or more, as " h1 h2 … " (16 hex digits each): a name search finds the rows that have
+    every asked word as the beginning of a word (no substrings inside words — the price of not
+    storing names in clear). `fold` (a dotted path, e.g. the registry's name normaliser) folds
+    case, ё/е and Kazakh letters before hashing."""
 
     TOKEN_HEX = 16
+    MIN_PREFIX = 2
 
-    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any) -> None:
-        self.sources = tuple(sources)
+    def __init__(
+        self, *args: Any, sources: tuple[str, ...] = (), fold: str = "", **kwargs: Any
+    ) -> None:
+        self.sources, self.fold = tuple(sources), fold
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         kwargs.setdefault("editable", False)
@@ -258,7 +269,7 @@ class NameTokensField(models.TextField):
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
-        kwargs["sources"] = self.sources
+        kwargs["sources"], kwargs["fold"] = self.sources, self.fold
         for key, default in (("blank", True), ("default", ""), ("editable", False)):
             if kwargs.get(key) == default:
                 kwargs.pop(key, None)
@@ -279,26 +290,42 @@ class NameTokensField(models.TextField):
                 "too (use core.sensitive.with_indexes)."
             )
 
-    @classmethod
-    def tokens(cls, *values: str, key: bytes | None = None) -> list[str]:
+    def words(self, value: str) -> list[str]:
+        from django.utils.module_loading import import_string
+
         from opora.core.crypto import name_tokens
 
-        words = {w for v in values for w in name_tokens(v or "")}
-        return sorted(blind_index("name", w, key=key)[: cls.TOKEN_HEX] for w in words)
+        if self.fold:
+            value = import_string(self.fold)(value)
+        return name_tokens(value)
+
+    def tokens(self, *values: str, key: bytes | None = None) -> list[str]:
+        words = {
+            w[:n]
+            for v in values
+            for w in self.words(v or "")
+            for n in range(self.MIN_PREFIX, len(w) + 1)
+        }
+        words |= {w for v in values for w in self.words(v or "") if len(w) < self.MIN_PREFIX}
+        return sorted(blind_index("name", w, key=key)[: self.TOKEN_HEX] for w in words)
+
+    def stored(self, *values: str) -> str:
+        tokens = self.tokens(*values)
+        return f" {' '.join(tokens)} " if tokens else ""
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
-        tokens = self.tokens(*(getattr(model_instance, s) or "" for s in self.sources))
-        value = f" {' '.join(tokens)} " if tokens else ""
+        value = self.stored(*(getattr(model_instance, s) or "" for s in self.sources))
         setattr(model_instance, self.attname, value)
         return value
 
 
-def name_search_q(field: str, query: str) -> models.Q:
-    """Rows whose `NameTokensField` named `field` holds every word of `query` (under any index
-    key, mid-rotation)."""
-    from opora.core.crypto import index_keys, name_tokens
+def name_search_q(model: Any, field: str, query: str) -> models.Q:
+    """Rows of `model` whose `NameTokensField` named `field` has every word of `query` as a word
+    or a word's beginning (under any index key, mid-rotation)."""
+    from opora.core.crypto import index_keys
 
-    words = name_tokens(query)
+    tokens_field = model._meta.get_field(field)
+    words = tokens_field.words(query)
     if not words:
         return models.Q(pk__in=[])
     q = models.Q()
@@ -399,9 +426,7 @@ def encrypt_rows(
                             continue
                         changes[d.column] = blind_index(d.kind, source or "")
                     else:
-                        values = [plain.get(s) or "" for s in d.sources]
-                        tokens = NameTokensField.tokens(*values)
-                        changes[d.column] = f" {' '.join(tokens)} " if tokens else ""
+                        changes[d.column] = d.stored(*(plain.get(s) or "" for s in d.sources))
                 sets = ", ".join(f"{qn(c)} = %s" for c in changes)
                 cursor.execute(
                     f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608 - quoted identifiers
