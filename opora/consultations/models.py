@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField, EncryptedTextField
+from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
 from opora.scheduling.models import ConsultationForm
 
 
@@ -51,9 +51,11 @@ class Consultation(models.Model):
     client_records_notice_at = models.DateTimeField(
         _("the client said they record"), null=True, blank=True
     )
-    # The client's bearer secret. Kept (not hashed) because the link is shown again on every read
-    # of the booking (API, confirmation resend); 256 random bits, compared by a unique index.
-    client_token = models.CharField(max_length=64, unique=True, editable=False)
+    # The client's bearer secret (256 random bits). Looked up by its keyed hash (unique); the
+    # token itself is kept encrypted, because the link is shown again on every read of the
+    # booking (API, confirmation resend, the messenger bot).
+    client_token = EncryptedCharField(max_length=64, editable=False)
+    client_token_hash = BlindIndexField(source="client_token", kind="token", unique=True)
     recording_consent = models.BooleanField(_("consent to recording"), null=True, blank=True)
     # When the client was shown the recording notice (policy "notice", 1411): the proof that they
     # were told before a recording started.

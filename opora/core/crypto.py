@@ -114,6 +114,7 @@ NORMALISERS = {
     "phone": normalise_phone,
     "email": normalise_email,
     "name": lambda v: " ".join(name_tokens(v)),
+    "contact": lambda v: v.strip().casefold(),  # an address, a phone or a chat id as stored
 }
 
 

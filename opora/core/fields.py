@@ -152,7 +152,7 @@ class BlindExact(Lookup):
     def _values(self) -> list[str]:
         return [self.rhs]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         if not hasattr(self.lhs, "target"):
             # A constraint checked in Python compares values, not columns (Q.check).
             from django.db.models.lookups import Exact, In
@@ -424,9 +424,9 @@ def encrypt_rows(
                         source = plain.get(d.source)
                         if source is None and d.source not in plain:
                             continue
-                        changes[d.column] = blind_index(d.kind, source or "")
+                        changes[str(d.column)] = blind_index(d.kind, source or "")
                     else:
-                        changes[d.column] = d.stored(*(plain.get(s) or "" for s in d.sources))
+                        changes[str(d.column)] = d.stored(*(plain.get(s) or "" for s in d.sources))
                 sets = ", ".join(f"{qn(c)} = %s" for c in changes)
                 cursor.execute(
                     f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608 - quoted identifiers

@@ -52,7 +52,9 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "phone_extra": "phone",
         "email": "email",
         "reason": "text",
+        "public_token": "token",
     },
+    "consultations.consultation": {"client_token": "token"},
     "consultations.chatmessage": {"text": "text"},
     "consultations.protocol": {
         "child_name": "name",

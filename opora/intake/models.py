@@ -293,9 +293,11 @@ class ServiceRequest(models.Model):
     public_code = models.CharField(
         _("request code"), max_length=16, unique=True, null=True, blank=True
     )  # noqa: DJ001
-    public_token = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
-    )  # noqa: DJ001
+    # Looked up by its keyed hash (unique); kept encrypted because notices show the link again.
+    public_token = EncryptedCharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
+    public_token_hash = BlindIndexField(source="public_token", kind="token")
     consent = models.ForeignKey(
         ConsentText,
         models.PROTECT,
@@ -351,6 +353,11 @@ class ServiceRequest(models.Model):
         verbose_name = _("request")
         verbose_name_plural = _("requests")
         constraints = [
+            models.UniqueConstraint(
+                fields=["public_token_hash"],
+                condition=~Q(public_token_hash=""),
+                name="request_public_token_unique",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="refused") | ~Q(refusal_ground=""),
                 name="request_refusal_has_ground",

@@ -20,6 +20,7 @@ from opora.accounts.models import User
 from opora.accounts.policy import Action, can, require
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.crypto import blind_index
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.limits import max_length
 from opora.core.models import Region, Service
@@ -427,9 +428,10 @@ def request_private_token(*, request: ServiceRequest) -> str:
     Every request is registered with one; one stored before private pages existed gets one here.
     """
     if not request.public_token:
+        token = secrets.token_urlsafe(32)
         ServiceRequest.objects.filter(
             Q(public_token__isnull=True) | Q(public_token=""), pk=request.pk
-        ).update(public_token=secrets.token_urlsafe(32))
+        ).update(public_token=token, public_token_hash=blind_index("token", token))
         request.public_token = (
             ServiceRequest.objects.filter(pk=request.pk)
             .values_list("public_token", flat=True)

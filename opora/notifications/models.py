@@ -8,7 +8,7 @@ reads and writes, the same for all of them.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField, EncryptedTextField
+from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
 
 
 class OutboxStatus(models.TextChoices):
@@ -53,6 +53,7 @@ class Notification(OutboxRow):
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
     recipient = EncryptedCharField(max_length=254)  # an address or a phone: personal data
+    recipient_bidx = BlindIndexField(source="recipient", kind="contact", db_index=True)
     subject = EncryptedCharField(max_length=300, blank=True)
     body = EncryptedTextField()
     # An e-mail's HTML alternative (the same words, with a button for `action_url`), so that the

@@ -39,6 +39,13 @@ class RegistryRecord(models.Model):
     birth_date = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The sealed values, as properties (defined below the class).
+    iin: str
+    child_iin: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    category: str
 
     class Meta:
         verbose_name = _("registry record")
