@@ -188,9 +188,8 @@ def _all_text() -> list[tuple[str, str, str]]:
                 cursor.execute(f'PRAGMA table_info("{table}")')
                 columns += [(table, c[1]) for c in cursor.fetchall()]
         for table, column in columns:
-            cursor.execute(
-                f'SELECT CAST("{column}" AS TEXT) FROM "{table}" WHERE "{column}" IS NOT NULL'
-            )  # noqa: S608 - names from the catalogue
+            sql = f'SELECT CAST("{column}" AS TEXT) FROM "{table}" WHERE "{column}" IS NOT NULL'  # noqa: S608 - names from the catalogue
+            cursor.execute(sql)
             out += [(table, column, v) for (v,) in cursor.fetchall() if v]
     return out
 
@@ -278,3 +277,29 @@ def test_the_raw_database_holds_no_personal_data_in_clear(tmp_path, settings):
         if secret.casefold() in value.casefold()
     ]
     assert found == []
+
+
+def test_rows_stored_in_clear_before_are_encrypted_and_indexed_by_the_migration_helper():
+    """What the data migrations run (core.fields.encrypt_rows): clear rows become sealed and
+    findable, in batches; a second run finds nothing left to do."""
+    from opora.core.fields import encrypt_rows
+
+    service = make_service_1411()
+    operator = make_user(Role.OPERATOR, service=service)
+    client = Client.objects.create(last_name="Временная", first_name="Запись")
+    with connection.cursor() as cursor:  # as the table held it before encryption
+        cursor.execute(
+            "UPDATE intake_client SET last_name = %s, first_name = %s, iin = %s, phone = %s, "
+            "iin_bidx = '', phone_bidx = '', name_tokens = '' WHERE id = %s",
+            [PARENT_LAST, PARENT_FIRST, PARENT_IIN, PHONE, client.pk],
+        )
+    ServiceRequest.objects.create(service=service, client=client, full_name="Временная Запись")
+    assert client_search(actor=operator, query=PARENT_IIN) == []
+    fields = ["last_name", "first_name", "patronymic", "iin", "phone", "phone_extra", "email"]
+    assert encrypt_rows(Client, fields, batch_size=1) == 1
+    assert encrypt_rows(Client, fields) == 0
+    (stored,) = _stored("intake_client", "last_name")
+    assert stored.startswith("enc1:") and PARENT_LAST not in stored
+    assert client_search(actor=operator, query=PARENT_IIN) == [client]
+    assert client_search(actor=operator, query="шифровальщикова") == [client]
+    assert Client.objects.get(pk=client.pk).phone == PHONE
