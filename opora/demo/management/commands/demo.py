@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from opora.accounts.models import Role, User
 from opora.core.models import Organisation, Service
-from opora.registry.iin import make_iin
 from opora.registry.adapters import get_registry_adapter
+from opora.registry.iin import make_iin
 from opora.registry.models import RegistryRecord, RegistrySource
 from opora.scheduling.models import Schedule, Slot
 
