@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
 from opora.scheduling.models import ConsultationForm
 
 
@@ -50,9 +51,11 @@ class Consultation(models.Model):
     client_records_notice_at = models.DateTimeField(
         _("the client said they record"), null=True, blank=True
     )
-    # The client's bearer secret. Kept (not hashed) because the link is shown again on every read
-    # of the booking (API, confirmation resend); 256 random bits, compared by a unique index.
-    client_token = models.CharField(max_length=64, unique=True, editable=False)
+    # The client's bearer secret (256 random bits). Looked up by its keyed hash (unique); the
+    # token itself is kept encrypted, because the link is shown again on every read of the
+    # booking (API, confirmation resend, the messenger bot).
+    client_token = EncryptedCharField(max_length=64, editable=False)
+    client_token_hash = BlindIndexField(source="client_token", kind="token", unique=True)
     recording_consent = models.BooleanField(_("consent to recording"), null=True, blank=True)
     # When the client was shown the recording notice (policy "notice", 1411): the proof that they
     # were told before a recording started.
@@ -127,7 +130,7 @@ class ChatMessage(models.Model):
     consultation = models.ForeignKey(Consultation, models.CASCADE, related_name="messages")
     seq = models.PositiveIntegerField()
     sender = models.CharField(max_length=16, choices=Sender.choices)
-    text = models.TextField(max_length=4000)
+    text = EncryptedTextField(max_length=4000)
     # The sender's own id for the message: a message re-sent after a reconnect is stored once.
     client_msg_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -178,12 +181,15 @@ class Protocol(models.Model):
         REPEAT = "repeat", _("Repeat")
 
     consultation = models.OneToOneField(Consultation, models.PROTECT, related_name="protocol")
-    child_name = models.CharField(_("child's first and last name"), max_length=300, blank=True)
+    # The protocol's text is encrypted at rest (core.fields; listed in core.sensitive).
+    child_name = EncryptedCharField(_("child's first and last name"), max_length=300, blank=True)
     child_age = models.PositiveSmallIntegerField(_("child's age"), null=True, blank=True)
-    reason = models.TextField(_("reason in the client's words / primary request"), max_length=4000)
+    reason = EncryptedTextField(
+        _("reason in the client's words / primary request"), max_length=4000
+    )
     topic = models.CharField(_("topic"), max_length=3, choices=Topic.choices)
-    solution = models.TextField(_("solution and recommendations"), max_length=8000)
-    materials = models.TextField(
+    solution = EncryptedTextField(_("solution and recommendations"), max_length=8000)
+    materials = EncryptedTextField(
         _("materials sent"),
         max_length=4000,
         blank=True,
@@ -200,8 +206,8 @@ class Protocol(models.Model):
     )
     # Regulation 004: whether the child was present during the consultation.
     child_present = models.BooleanField(_("the child was present"), null=True, blank=True)
-    next_consultation = models.CharField(_("next consultation"), max_length=300, blank=True)
-    note = models.TextField(_("note"), max_length=2000, blank=True)
+    next_consultation = EncryptedCharField(_("next consultation"), max_length=300, blank=True)
+    note = EncryptedTextField(_("note"), max_length=2000, blank=True)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("consultant")
     )

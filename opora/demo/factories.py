@@ -146,3 +146,12 @@ def make_held_consultation(
         written_by=consultant,
     )
     return consultation
+
+
+def make_registry_record(**fields: Any) -> Any:
+    """A registry record (ЦБД/ЦБДИ): the IINs, names and disability group are sealed into one
+    encrypted value by the model (`registry.sealing`), so they are given as keyword arguments
+    of the model's properties, which the type stubs do not know as fields."""
+    from opora.registry.models import RegistryRecord
+
+    return RegistryRecord.objects.create(**fields)

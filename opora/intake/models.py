@@ -7,19 +7,36 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.specialties import LanguageCode, TopicClass
+from opora.core.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedEmailField,
+    EncryptedTextField,
+    NameTokensField,
+)
 
 
 class Client(models.Model):
     """A parent, adoptive parent, guardian or other legal representative."""
 
-    last_name = models.CharField(_("last name"), max_length=150)
-    first_name = models.CharField(_("first name"), max_length=150)
-    patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
-    # NULL, not "", for "no IIN": the unique constraint must ignore clients without one.
-    iin = models.CharField(_("IIN"), max_length=12, null=True, blank=True)  # noqa: DJ001
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    phone_extra = models.CharField(_("additional phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    # Personal values are encrypted at rest (core.fields); searches go through the blind indexes
+    # and the name tokens beside them (intake.selectors.client_search).
+    last_name = EncryptedCharField(_("last name"), max_length=150)
+    first_name = EncryptedCharField(_("first name"), max_length=150)
+    patronymic = EncryptedCharField(_("patronymic"), max_length=150, blank=True)
+    name_tokens = NameTokensField(
+        sources=("last_name", "first_name", "patronymic"),
+        fold="opora.registry.names.normalise_name_part",
+    )
+    # NULL, not "", for "no IIN" (its blind index is then "", which the constraint ignores).
+    iin = EncryptedCharField(_("IIN"), max_length=12, null=True, blank=True)  # noqa: DJ001
+    iin_bidx = BlindIndexField(source="iin", kind="iin")
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    phone_bidx = BlindIndexField(source="phone", kind="phone", db_index=True)
+    phone_extra = EncryptedCharField(_("additional phone"), max_length=32, blank=True)
+    phone_extra_bidx = BlindIndexField(source="phone_extra", kind="phone", db_index=True)
+    email = EncryptedEmailField(_("e-mail"), blank=True)
+    email_bidx = BlindIndexField(source="email", kind="email", db_index=True)
     region = models.ForeignKey(
         "core.Region", models.PROTECT, null=True, blank=True, verbose_name=_("region")
     )
@@ -30,10 +47,9 @@ class Client(models.Model):
         verbose_name_plural = _("clients")
         constraints = [
             models.UniqueConstraint(
-                fields=["iin"], condition=Q(iin__isnull=False), name="client_iin_unique"
+                fields=["iin_bidx"], condition=~Q(iin_bidx=""), name="client_iin_unique"
             ),
         ]
-        indexes = [models.Index(fields=["phone"]), models.Index(fields=["last_name", "first_name"])]
 
     def __str__(self) -> str:
         return f"client#{self.pk}"
@@ -45,8 +61,9 @@ class Client(models.Model):
 
 class Child(models.Model):
     client = models.ForeignKey(Client, models.CASCADE, related_name="children")
-    iin = models.CharField(_("IIN"), max_length=12, blank=True)
-    full_name = models.CharField(_("full name"), max_length=400, blank=True)
+    iin = EncryptedCharField(_("IIN"), max_length=12, blank=True)
+    iin_bidx = BlindIndexField(source="iin", kind="iin")
+    full_name = EncryptedCharField(_("full name"), max_length=400, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
 
     class Meta:
@@ -54,7 +71,9 @@ class Child(models.Model):
         verbose_name_plural = _("children")
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "iin"], condition=~Q(iin=""), name="child_unique_per_client"
+                fields=["client", "iin_bidx"],
+                condition=~Q(iin_bidx=""),
+                name="child_unique_per_client",
             )
         ]
 
@@ -226,16 +245,19 @@ class ServiceRequest(models.Model):
     )
     child = models.ForeignKey(Child, models.SET_NULL, null=True, blank=True, related_name="+")
     # Blank only for an anonymous request (checked by a constraint).
-    full_name = models.CharField(_("full name"), max_length=400, blank=True)
-    iin = models.CharField(_("IIN"), max_length=12, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    phone_extra = models.CharField(_("additional phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    full_name = EncryptedCharField(_("full name"), max_length=400, blank=True)
+    iin = EncryptedCharField(_("IIN"), max_length=12, blank=True)
+    iin_bidx = BlindIndexField(source="iin", kind="iin", db_index=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    phone_bidx = BlindIndexField(source="phone", kind="phone", db_index=True)
+    phone_extra = EncryptedCharField(_("additional phone"), max_length=32, blank=True)
+    email = EncryptedEmailField(_("e-mail"), blank=True)
+    email_bidx = BlindIndexField(source="email", kind="email", db_index=True)
     region = models.ForeignKey(
         "core.Region", models.PROTECT, null=True, blank=True, verbose_name=_("region")
     )
     desired_at = models.DateTimeField(_("desired date and time"), null=True, blank=True)
-    reason = models.TextField(_("reason for the request"), blank=True)
+    reason = EncryptedTextField(_("reason for the request"), blank=True)
     channel = models.CharField(
         _("channel"), max_length=16, choices=Channel.choices, default=Channel.PHONE
     )
@@ -271,9 +293,11 @@ class ServiceRequest(models.Model):
     public_code = models.CharField(
         _("request code"), max_length=16, unique=True, null=True, blank=True
     )  # noqa: DJ001
-    public_token = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
-    )  # noqa: DJ001
+    # Looked up by its keyed hash (unique); kept encrypted because notices show the link again.
+    public_token = EncryptedCharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
+    public_token_hash = BlindIndexField(source="public_token", kind="token")
     consent = models.ForeignKey(
         ConsentText,
         models.PROTECT,
@@ -329,6 +353,11 @@ class ServiceRequest(models.Model):
         verbose_name = _("request")
         verbose_name_plural = _("requests")
         constraints = [
+            models.UniqueConstraint(
+                fields=["public_token_hash"],
+                condition=~Q(public_token_hash=""),
+                name="request_public_token_unique",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="refused") | ~Q(refusal_ground=""),
                 name="request_refusal_has_ground",
@@ -360,7 +389,7 @@ class ServiceRequest(models.Model):
                 name="request_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["service", "created_at"]), models.Index(fields=["iin"])]
+        indexes = [models.Index(fields=["service", "created_at"])]
 
     def __str__(self) -> str:
         return f"request#{self.pk}"

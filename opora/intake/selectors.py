@@ -17,6 +17,7 @@ from opora.accounts.models import User
 from opora.accounts.policy import Action, can
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
+from opora.core.fields import name_search_q
 from opora.core.models import Service
 from opora.intake.models import Client, Referral, ServiceKind, ServiceRequest
 from opora.registry.names import normalise_name_part
@@ -90,8 +91,9 @@ def _visible_requests(actor: Actor) -> QuerySet[ServiceRequest]:
 def client_search(*, actor: Actor, query: str, limit: int = 20) -> list[Client]:
     """Clients known to the actor's services: by IIN (12 digits), by phone (digits), else by name.
 
-    A name query is "last name [first name]" matched case-, ё/е- and Kazakh-letter-insensitively:
-    the last name contains the first word, the first name starts with the second.
+    An IIN and a phone are matched whole; a name query matches clients whose names have every
+    word of it as the beginning of a word, case-, ё/е- and Kazakh-letter-insensitively (the
+    names are encrypted: core.fields.NameTokensField).
     """
     visible = _visible_requests(actor)
     query = " ".join((query or "").split())
@@ -102,30 +104,29 @@ def client_search(*, actor: Actor, query: str, limit: int = 20) -> list[Client]:
         clients = clients.filter(pk__in=visible.filter(client__isnull=False).values("client_id"))
 
     digits = re.sub(r"\D", "", query)
+    # Names, IINs and phones are encrypted at rest: each search is an exact match of a blind
+    # index (core.crypto) — the whole IIN, the whole phone number (its last ten digits), or
+    # whole words of the name.
     if _IIN_QUERY.match(query) and len(digits) == 12:
         clients = clients.filter(iin=digits)
     elif _PHONE_QUERY.match(query) and len(digits) >= _MIN_PHONE_DIGITS:
-        # Phones are stored normalised ("+77011234567"), callers say "8 701 …": a full number
-        # is compared by its last ten digits, a fragment anywhere.
-        if len(digits) >= 10:
-            tail = digits[-10:]
-            clients = clients.filter(Q(phone__endswith=tail) | Q(phone_extra__endswith=tail))
-        else:
-            clients = clients.filter(Q(phone__contains=digits) | Q(phone_extra__contains=digits))
+        if len(digits) < 10:
+            return []  # a fragment of a number cannot be searched: it is not stored in clear
+        clients = clients.filter(Q(phone=digits) | Q(phone_extra=digits))
     else:
-        words = normalise_name_part(query).split()
-        _register_sqlite_fold()
-        clients = clients.annotate(_last=FoldedName("last_name")).filter(_last__contains=words[0])
-        if len(words) > 1:
-            clients = clients.annotate(_first=FoldedName("first_name")).filter(
-                _first__startswith=words[1]
-            )
+        clients = clients.filter(name_search_q(Client, "name_tokens", query))
     recent = visible.order_by("-created_at")
-    return list(
-        clients.select_related("region")
-        .prefetch_related(Prefetch("requests", queryset=recent))
-        .order_by("last_name", "first_name", "pk")[:limit]
+    found = list(
+        clients.select_related("region").prefetch_related(Prefetch("requests", queryset=recent))[
+            :NAME_SEARCH_CAP
+        ]
     )
+    found.sort(key=lambda c: (c.last_name.casefold(), c.first_name.casefold(), c.pk))
+    return found[:limit]
+
+
+# The rows a search decrypts at most before sorting them by name (names sort only in clear).
+NAME_SEARCH_CAP = 200
 
 
 def request_get(*, actor: Actor, pk: int) -> ServiceRequest:

@@ -21,9 +21,11 @@ from opora.accounts.policy import Action, can, require
 from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.actors import ClientActor
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.crypto import blind_index
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.limits import max_length
 from opora.core.models import Region, Service
+from opora.core.sensitive import with_indexes
 from opora.intake import locks
 from opora.intake.models import (
     Channel,
@@ -194,7 +196,7 @@ def _client_contacts_set(
         for field in changed:
             setattr(client, field, contacts[field])
         client.full_clean(validate_constraints=False)
-        client.save(update_fields=changed)
+        client.save(update_fields=with_indexes(Client, changed))
         extra: dict[str, Any] = {"fields": sorted(changed), "via": via}
         if request_id is not None:
             extra["request"] = request_id
@@ -427,9 +429,10 @@ def request_private_token(*, request: ServiceRequest) -> str:
     Every request is registered with one; one stored before private pages existed gets one here.
     """
     if not request.public_token:
+        token = secrets.token_urlsafe(32)
         ServiceRequest.objects.filter(
             Q(public_token__isnull=True) | Q(public_token=""), pk=request.pk
-        ).update(public_token=secrets.token_urlsafe(32))
+        ).update(public_token=token, public_token_hash=blind_index("token", token))
         request.public_token = (
             ServiceRequest.objects.filter(pk=request.pk)
             .values_list("public_token", flat=True)
@@ -524,7 +527,11 @@ def request_mark_anonymous(*, actor: Actor, request: ServiceRequest) -> ServiceR
     locked.is_anonymous = True
     locked.full_name, locked.iin, locked.region, locked.child = "", "", None, None
     locked.full_clean()
-    locked.save(update_fields=["is_anonymous", "full_name", "iin", "region", "child", "updated_at"])
+    locked.save(
+        update_fields=with_indexes(
+            ServiceRequest, ["is_anonymous", "full_name", "iin", "region", "child", "updated_at"]
+        )
+    )
     audit_record(
         actor=actor,
         event_type=AuditEventType.INTAKE_REQUEST_MARKED_ANONYMOUS,
@@ -926,7 +933,10 @@ def request_check_eligibility(
         locked.iin, locked.full_name, locked.eligibility_check = iin, full_name, result.check
         locked.full_clean()
         locked.save(
-            update_fields=["client", "child", "iin", "full_name", "eligibility_check", "updated_at"]
+            update_fields=with_indexes(
+                ServiceRequest,
+                ["client", "child", "iin", "full_name", "eligibility_check", "updated_at"],
+            )
         )
         audit_record(
             actor=actor,

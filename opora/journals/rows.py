@@ -71,9 +71,10 @@ def requests_queryset(
         # client, IIN, phone or e-mail. Each probe is used only when the value is known.
         .annotate(
             _earlier_client=Exists(earlier.filter(client_id=OuterRef("client_id"))),
-            _earlier_iin=Exists(earlier.filter(iin=OuterRef("iin"))),
-            _earlier_phone=Exists(earlier.filter(phone=OuterRef("phone"))),
-            _earlier_email=Exists(earlier.filter(email=OuterRef("email"))),
+            # The values are encrypted: compared by their blind indexes.
+            _earlier_iin=Exists(earlier.filter(iin_bidx=OuterRef("iin_bidx"))),
+            _earlier_phone=Exists(earlier.filter(phone_bidx=OuterRef("phone_bidx"))),
+            _earlier_email=Exists(earlier.filter(email_bidx=OuterRef("email_bidx"))),
         )
         .order_by("created_at", "pk")
     )

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from opora.core.fields import EncryptedCharField
+from opora.core.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 from opora.notifications.models import OutboxRow
 
 
@@ -119,11 +119,12 @@ class InboundMessage(models.Model):
     # Receipt (the IMAP server's arrival time): the day the regulation counts from.
     received_at = models.DateTimeField(_("received"), db_index=True)
     # As written in the letter, even if malformed: an unreadable address must not lose the letter.
-    from_address = models.CharField(pgettext_lazy("letter", "from"), max_length=254, blank=True)
-    from_name = models.CharField(_("sender name"), max_length=400, blank=True)
-    reply_to = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(_("subject"), max_length=500, blank=True)
-    body_text = models.TextField(_("text"), blank=True)
+    # The sender and the letter are personal data: encrypted at rest (core.sensitive).
+    from_address = EncryptedCharField(pgettext_lazy("letter", "from"), max_length=254, blank=True)
+    from_name = EncryptedCharField(_("sender name"), max_length=400, blank=True)
+    reply_to = EncryptedCharField(max_length=254, blank=True)
+    subject = EncryptedCharField(_("subject"), max_length=500, blank=True)
+    body_text = EncryptedTextField(_("text"), blank=True)
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
     size = models.PositiveIntegerField(_("size, bytes"), default=0)
@@ -207,9 +208,9 @@ class OutgoingLetter(OutboxRow):
     message_id = models.CharField(max_length=500, unique=True)
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
-    to_address = models.EmailField(pgettext_lazy("letter", "to"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=500)
-    body = models.TextField(_("answer"))
+    to_address = EncryptedEmailField(pgettext_lazy("letter", "to"), max_length=254)
+    subject = EncryptedCharField(_("subject"), max_length=500)
+    body = EncryptedTextField(_("answer"))
     # The form's one-time key: a double click or a resubmitted form stores one answer.
     submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(_("written"), auto_now_add=True)

@@ -141,7 +141,7 @@ def _thread_request(mailbox: Mailbox, letter: ParsedLetter) -> ServiceRequest | 
     if match and addresses:
         same_sender = Q()
         for address in addresses:
-            same_sender |= Q(email__iexact=address)
+            same_sender |= Q(email=address)  # the blind index folds the case
         return (
             ServiceRequest.objects.filter(service=service, public_code=match.group(1))
             .filter(same_sender)

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField
+from opora.core.fields import EncryptedCharField, EncryptedTextField
 from opora.notifications.models import OutboxRow
 
 
@@ -89,7 +89,7 @@ class Conversation(models.Model):
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="conversations")
     external_chat_id = models.CharField(max_length=64)
     external_user_id = models.CharField(max_length=64, blank=True)
-    display_name = models.CharField(_("name in the messenger"), max_length=200, blank=True)
+    display_name = EncryptedCharField(_("name in the messenger"), max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     client = models.ForeignKey(
         "intake.Client", models.SET_NULL, null=True, blank=True, related_name="conversations"
@@ -171,7 +171,7 @@ class OutgoingChatMessage(OutboxRow):
 
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="outbound_messages")
     conversation = models.ForeignKey(Conversation, models.PROTECT, related_name="outbound_messages")
-    text = models.TextField(max_length=4000)
+    text = EncryptedTextField(max_length=4000)
 
     class Method(models.TextChoices):
         SEND = "", _("Message")
@@ -217,7 +217,7 @@ class ConversationMessage(models.Model):
 
     conversation = models.ForeignKey(Conversation, models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
     # Exactly one history line per stored update, and per outbound message.
     inbound_update = models.OneToOneField(

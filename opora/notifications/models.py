@@ -8,6 +8,8 @@ reads and writes, the same for all of them.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
+
 
 class OutboxStatus(models.TextChoices):
     # Waiting for its first attempt, or for the next one (`next_attempt_at`) after a failure.
@@ -50,12 +52,13 @@ class Notification(OutboxRow):
         VK = "vk", _("VK")
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
+    recipient = EncryptedCharField(max_length=254)  # an address or a phone: personal data
+    recipient_bidx = BlindIndexField(source="recipient", kind="contact", db_index=True)
+    subject = EncryptedCharField(max_length=300, blank=True)
+    body = EncryptedTextField()
     # An e-mail's HTML alternative (the same words, with a button for `action_url`), so that the
     # row stays the whole message.
-    html_body = models.TextField(blank=True)
+    html_body = EncryptedTextField(blank=True)
     # The one link the person acts on (their booking's short link); messengers that have URL
     # buttons show it as a button labelled `action_label`.
     action_url = models.CharField(max_length=500, blank=True)

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.module_loading import import_string
 
+from opora.core.crypto import blind_indexes
 from opora.registry.models import RegistryRecord
+from opora.registry.sealing import unseal
 
 DEFAULT_ADAPTER = "opora.registry.adapters.LocalRegistryAdapter"
 
@@ -43,21 +45,6 @@ class RegistryAdapter(Protocol):
         ...
 
 
-_FIELDS = (
-    "source",
-    "iin",
-    "child_iin",
-    "last_name",
-    "first_name",
-    "patronymic",
-    "status",
-    "birth_date",
-    "category",
-    "valid_until",
-    "pk",
-)
-
-
 class LocalRegistryAdapter:
     """The RegistryRecord tables filled by `opora import_registry`."""
 
@@ -65,12 +52,31 @@ class LocalRegistryAdapter:
         if not iin:
             # ЦБДИ rows store child_iin=""; an empty key must never match them all.
             return []
+        hashes = blind_indexes("iin", iin)
         rows = (
-            RegistryRecord.objects.filter(Q(iin=iin) | Q(child_iin=iin))
+            RegistryRecord.objects.filter(Q(iin_bidx__in=hashes) | Q(child_iin_bidx__in=hashes))
             .order_by("source", "pk")
-            .values_list(*_FIELDS)
+            .values_list("source", "sealed", "status", "birth_date", "valid_until", "pk")
         )
-        return [RegistryEntry(*row) for row in rows]
+        entries = []
+        for source, sealed, status, birth_date, valid_until, pk in rows:
+            v = unseal(sealed)
+            entries.append(
+                RegistryEntry(
+                    source,
+                    v["iin"],
+                    v["child_iin"],
+                    v["last_name"],
+                    v["first_name"],
+                    v["patronymic"],
+                    status,
+                    birth_date,
+                    v["category"],
+                    valid_until,
+                    pk,
+                )
+            )
+        return entries
 
 
 def get_registry_adapter() -> RegistryAdapter:

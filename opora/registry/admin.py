@@ -4,11 +4,15 @@ Records come only from imports (`opora import_registry`), checks only from the o
 nothing here is editable. Lists show no IINs or names; opening a record with personal data is audited.
 """
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from opora.core.admin_base import PersonalDataAdmin, ReadOnlyAdmin
 from opora.core.audit import AuditEventType
+from opora.core.crypto import blind_indexes
 from opora.registry.models import EligibilityCheck, ImportRun, RegistryRecord
 
 
@@ -18,9 +22,17 @@ class RegistryRecordAdmin(PersonalDataAdmin):
     list_display = ["id", "source", "status", "category", "valid_until", "updated_at"]
     list_filter = ["source", "status"]
     # Exact match only: an IIN prefix search would let anyone browse the registry.
-    search_fields = ["=iin", "=child_iin"]
+    search_fields = ["=iin_bidx"]  # answered by get_search_results: the IIN is sealed at rest
     search_help_text = _("Exact IIN of the person or the child.")
     show_full_result_count = False
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        hashes = blind_indexes("iin", term)
+        return queryset.filter(Q(iin_bidx__in=hashes) | Q(child_iin_bidx__in=hashes)), False
+
     readonly_fields = [
         "source",
         "iin",

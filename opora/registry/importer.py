@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from opora.core.limits import max_length
 from opora.registry.iin import _WEIGHTS_1, _WEIGHTS_2, IINError, _birth_prefix_ok, validate_iin
-from opora.registry.models import RegistryRecord, RegistrySource
+from opora.registry.models import NAME_MAX, SHORT_MAX, RegistryRecord, RegistrySource
+from opora.registry.sealing import seal_records
 
 MAX_STORED_ERRORS = 1000
 COPY_BATCH_ROWS = 50_000
@@ -66,10 +66,20 @@ RECORD_COLUMNS = (
     "category",
     "valid_until",
 )
-_UPDATED_COLUMNS = RECORD_COLUMNS[2:]
+# The columns the loaders write (registry.sealing turns a record into these).
+DB_COLUMNS = (
+    "iin_bidx",
+    "child_iin_bidx",
+    "sealed",
+    "relation",
+    "status",
+    "birth_date",
+    "valid_until",
+)
+_UPDATED_COLUMNS = DB_COLUMNS[2:]
 
-_NAME_MAX = max_length(RegistryRecord, "last_name")
-_SHORT_MAX = max_length(RegistryRecord, "category")
+_NAME_MAX = NAME_MAX
+_SHORT_MAX = SHORT_MAX
 _CBD_STATUSES = frozenset({"active", "inactive"})
 
 
@@ -380,8 +390,10 @@ _STAGE = "opora_registry_import_stage"
 
 def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
     table = connection.ops.quote_name(RegistryRecord._meta.db_table)
-    cols = ", ".join(RECORD_COLUMNS)
-    key = "r.source = %(source)s AND r.iin = s.iin AND r.child_iin = s.child_iin"
+    cols = ", ".join(DB_COLUMNS)
+    key = (
+        "r.source = %(source)s AND r.iin_bidx = s.iin_bidx AND r.child_iin_bidx = s.child_iin_bidx"
+    )
     changed = " OR ".join(f"r.{c} IS DISTINCT FROM s.{c}" for c in _UPDATED_COLUMNS)
     set_from_stage = ", ".join(f"{c} = s.{c}" for c in _UPDATED_COLUMNS)
     set_excluded = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_COLUMNS)
@@ -406,11 +418,10 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         cursor.execute(
             f"""CREATE TEMP TABLE {_STAGE} (
                 seq bigint GENERATED ALWAYS AS IDENTITY,
-                iin varchar(12) COLLATE "C" NOT NULL, child_iin varchar(12) COLLATE "C" NOT NULL,
-                last_name varchar(150) NOT NULL, first_name varchar(150) NOT NULL,
-                patronymic varchar(150) NOT NULL, relation varchar(64) NOT NULL,
-                status varchar(16) NOT NULL, birth_date date, category varchar(64) NOT NULL,
-                valid_until date
+                iin_bidx varchar(32) COLLATE "C" NOT NULL,
+                child_iin_bidx varchar(32) COLLATE "C" NOT NULL,
+                sealed text NOT NULL, relation varchar(64) NOT NULL,
+                status varchar(16) NOT NULL, birth_date date, valid_until date
             ) ON COMMIT DROP"""
         )
         _copy_csv(cursor, _STAGE, rows)
@@ -419,12 +430,14 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         # not choose the hash joins below.
         cursor.execute(f"ANALYZE {_STAGE}")
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {_STAGE} GROUP BY iin, child_iin HAVING count(*) > 1)"
+            f"SELECT EXISTS (SELECT 1 FROM {_STAGE} GROUP BY iin_bidx, child_iin_bidx "
+            "HAVING count(*) > 1)"
         )
         if cursor.fetchone()[0]:
             cursor.execute(
                 f"DELETE FROM {_STAGE} s USING {_STAGE} t "
-                "WHERE t.iin = s.iin AND t.child_iin = s.child_iin AND t.seq > s.seq"
+                "WHERE t.iin_bidx = s.iin_bidx AND t.child_iin_bidx = s.child_iin_bidx "
+                "AND t.seq > s.seq"
             )
         # Rows already present: one hash join instead of a million conflict probes; unchanged
         # rows are not rewritten, so a repeated import writes nothing.
@@ -439,8 +452,8 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
             f"""INSERT INTO {table} AS r (source, {cols}, updated_at)
             SELECT %(source)s, {cols}, now() FROM {_STAGE} s
             WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE {key})
-            ORDER BY iin, child_iin
-            ON CONFLICT (source, iin, child_iin) DO UPDATE SET {set_excluded},
+            ORDER BY iin_bidx, child_iin_bidx
+            ON CONFLICT (source, iin_bidx, child_iin_bidx) DO UPDATE SET {set_excluded},
                 updated_at = EXCLUDED.updated_at""",
             params,
         )
@@ -448,11 +461,11 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
 
 
 # Text columns: an empty CSV field is '' there, and NULL only in the two date columns.
-_NOT_NULL = ", ".join(c for c in RECORD_COLUMNS if c not in ("birth_date", "valid_until"))
+_NOT_NULL = ", ".join(c for c in DB_COLUMNS if c not in ("birth_date", "valid_until"))
 
 
 def _copy_csv(cursor: Any, table: str, rows: Iterable[tuple]) -> None:
-    """COPY records (RECORD_COLUMNS order) into `table` as CSV, a batch at a time.
+    """COPY rows (DB_COLUMNS order) into `table` as CSV, a batch at a time.
 
     The csv module formats a whole batch in C, about twice as fast as psycopg's row-by-row
     `write_row`; dates are written ISO, None as an empty (NULL) field.
@@ -460,7 +473,7 @@ def _copy_csv(cursor: Any, table: str, rows: Iterable[tuple]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     sql = (
-        f"COPY {table} ({', '.join(RECORD_COLUMNS)}) FROM STDIN "
+        f"COPY {table} ({', '.join(DB_COLUMNS)}) FROM STDIN "
         f"(FORMAT csv, FORCE_NOT_NULL ({_NOT_NULL}))"
     )
     with cursor.cursor.copy(sql) as copy:  # the psycopg cursor under Django's wrapper
@@ -501,7 +514,7 @@ def _keep_last_of_each_key(cursor: Any, table: str) -> None:
     """Of several rows with one key, keep the last one (the highest id: ids follow the file)."""
     cursor.execute(
         f"DELETE FROM {table} a USING {table} b WHERE a.source = b.source "
-        "AND a.iin = b.iin AND a.child_iin = b.child_iin AND a.id < b.id"
+        "AND a.iin_bidx = b.iin_bidx AND a.child_iin_bidx = b.child_iin_bidx AND a.id < b.id"
     )
     # The DELETE queued the deferred foreign-key checks of the tables that refer here, and
     # PostgreSQL alters no table with pending trigger events: run the checks now.
@@ -573,13 +586,13 @@ def _drop_indexes_if_empty(cursor: Any, table: str) -> list[str]:
 
 def _load_generic(rows: Iterable[tuple], *, source: str) -> None:
     table = connection.ops.quote_name(RegistryRecord._meta.db_table)
-    cols = ", ".join(RECORD_COLUMNS)
-    placeholders = ", ".join(["%s"] * (len(RECORD_COLUMNS) + 2))
+    cols = ", ".join(DB_COLUMNS)
+    placeholders = ", ".join(["%s"] * (len(DB_COLUMNS) + 2))
     updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_COLUMNS)
     changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in _UPDATED_COLUMNS)
     sql = (
         f"INSERT INTO {table} (source, {cols}, updated_at) VALUES ({placeholders}) "
-        f"ON CONFLICT (source, iin, child_iin) DO UPDATE SET {updates}, "
+        f"ON CONFLICT (source, iin_bidx, child_iin_bidx) DO UPDATE SET {updates}, "
         f"updated_at = excluded.updated_at WHERE {changed}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -588,7 +601,7 @@ def _load_generic(rows: Iterable[tuple], *, source: str) -> None:
         for batch in _batched(rows, EXECUTEMANY_BATCH_ROWS):
             cursor.executemany(
                 sql,
-                [(source, *r[:7], adapt_date(r[7]), r[8], adapt_date(r[9]), now) for r in batch],
+                [(source, *r[:5], adapt_date(r[5]), adapt_date(r[6]), now) for r in batch],
             )
 
 
@@ -601,7 +614,7 @@ def load_file(*, source: str, path: Path, stats: ImportStats, today: dt.date) ->
     except OSError:
         raise ImportFailed(_("The file cannot be opened.")) from None
     with handle:
-        records = read_records(iter(handle), source=source, stats=stats, today=today)
+        records = seal_records(read_records(iter(handle), source=source, stats=stats, today=today))
         if connection.vendor == "postgresql":
             _load_postgresql(records, source=source)
         else:

@@ -1,9 +1,18 @@
 """Local copies of the national registries (ЦБД, ЦБДИ), their imports, and every eligibility check."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from opora.core.fields import BlindIndexField, EncryptedCharField
+
+# The longest name part and the longest relation or disability group a registry row may hold (the
+# sealed values have no column of their own to carry a max_length).
+NAME_MAX = 150
+SHORT_MAX = 64
 
 
 class RegistrySource(models.TextChoices):
@@ -20,24 +29,30 @@ class RegistryRecord(models.Model):
     """
 
     source = models.CharField(max_length=4, choices=RegistrySource.choices)
-    iin = models.CharField(max_length=12)
-    child_iin = models.CharField(max_length=12, blank=True, default="")
-    last_name = models.CharField(max_length=150)
-    first_name = models.CharField(max_length=150)
-    patronymic = models.CharField(max_length=150, blank=True, default="")
+    # The personal values (IINs, names, disability group) sealed together (registry.sealing); read
+    # and set them through the properties below, look rows up by the blind indexes.
+    sealed = models.TextField(default="", editable=False)
+    iin_bidx = models.CharField(max_length=32, default="", editable=False)
+    child_iin_bidx = models.CharField(max_length=32, blank=True, default="", editable=False)
     relation = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
     birth_date = models.DateField(null=True, blank=True)
-    category = models.CharField(max_length=64, blank=True, default="")
     valid_until = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The sealed values, as properties (defined below the class).
+    iin: str
+    child_iin: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    category: str
 
     class Meta:
         verbose_name = _("registry record")
         verbose_name_plural = _("registry records")
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "iin", "child_iin"], name="registry_record_natural_key"
+                fields=["source", "iin_bidx", "child_iin_bidx"], name="registry_record_natural_key"
             ),
             models.CheckConstraint(
                 condition=Q(source__in=["cbd", "cbdi"]), name="registry_source_valid"
@@ -48,12 +63,58 @@ class RegistryRecord(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["iin"], name="registry_iin_idx"),
-            models.Index(fields=["child_iin"], name="registry_child_iin_idx"),
+            models.Index(fields=["iin_bidx"], name="registry_iin_idx"),
+            models.Index(fields=["child_iin_bidx"], name="registry_child_iin_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.source}#{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from opora.registry.sealing import SEALED, index_of, sealer
+
+        values = self._values()
+        self.sealed = sealer()(tuple(values[k] or "" for k in SEALED))
+        self.iin_bidx = index_of(values["iin"])
+        self.child_iin_bidx = index_of(values["child_iin"])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *update_fields,
+                "sealed",
+                "iin_bidx",
+                "child_iin_bidx",
+            } - set(SEALED_PROPERTIES)
+        super().save(*args, **kwargs)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_plain", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    def _values(self) -> dict[str, str]:
+        values = self.__dict__.get("_plain")
+        if values is None:
+            from opora.registry.sealing import unseal
+
+            values = self.__dict__["_plain"] = unseal(self.sealed)
+        return values
+
+
+def _sealed_property(name: str) -> property:
+    def get(self: RegistryRecord) -> str:
+        return self._values()[name]
+
+    def set_(self: RegistryRecord, value: str) -> None:
+        self._values()[name] = value or ""
+
+    return property(get, set_, doc=f"The record's {name} (sealed at rest).")
+
+
+# ЦБД: `iin` is the benefit recipient, `child_iin` the disabled child they raise; ЦБДИ: `iin` is
+# the person with disability, `child_iin` is empty, `category` the disability group.
+SEALED_PROPERTIES = ("iin", "child_iin", "last_name", "first_name", "patronymic", "category")
+for _name in SEALED_PROPERTIES:
+    setattr(RegistryRecord, _name, _sealed_property(_name))
 
 
 class ImportRun(models.Model):
@@ -101,14 +162,15 @@ class EligibilityCheck(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    iin = models.CharField(max_length=12)
-    full_name = models.CharField(max_length=400)
+    iin = EncryptedCharField(max_length=12)
+    iin_bidx = BlindIndexField(source="iin", kind="iin", db_index=True)
+    full_name = EncryptedCharField(max_length=400)
     eligible = models.BooleanField()
     reason = models.CharField(max_length=32, choices=Reason.choices)
     matched_record = models.ForeignKey(
         RegistryRecord, models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    child_iin = models.CharField(max_length=12, blank=True, default="")
+    child_iin = EncryptedCharField(max_length=12, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

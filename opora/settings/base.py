@@ -411,9 +411,14 @@ OTP_TOTP_ISSUER = "Opora"
 # Changing it later makes every key already added unusable (the app's codes still work).
 OPORA_WEBAUTHN_RP_ID = os.environ.get("OPORA_WEBAUTHN_RP_ID", "")
 
-# Encrypts stored secrets: mailbox passwords, messenger tokens (`core.fields.EncryptedCharField`).
+# Encrypts stored secrets and personal data at rest (`core.fields`, the list in `core.sensitive`).
 OPORA_FIELD_KEY = os.environ.get("OPORA_FIELD_KEY", "")
 OPORA_FIELD_OLD_KEYS = env_list("OPORA_FIELD_OLD_KEYS")
+# Keys the blind indexes of encrypted personal data (IIN, phone, e-mail, name words; core.crypto):
+# a key of its own, so that the field key cannot test guesses. 32 random bytes, URL-safe base64.
+# Without it the key is derived from SECRET_KEY (development, tests). Rotation: `rotate_keys`.
+OPORA_INDEX_KEY = os.environ.get("OPORA_INDEX_KEY", "")
+OPORA_INDEX_OLD_KEYS = env_list("OPORA_INDEX_OLD_KEYS")
 # Keys the audit log's hash chain (core.audit_chain): 32 random bytes, URL-safe base64. Without it
 # (development, tests) the key is derived from SECRET_KEY; production requires it.
 OPORA_AUDIT_KEY = os.environ.get("OPORA_AUDIT_KEY", "")

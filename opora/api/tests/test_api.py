@@ -12,10 +12,10 @@ from django.utils import timezone
 from opora.accounts.models import Role, User
 from opora.accounts.services import api_token_create
 from opora.core.models import AuditEvent, Service
-from opora.demo.factories import make_consultant, make_user
+from opora.demo.factories import make_consultant, make_registry_record, make_user
 from opora.intake.models import ServiceRequest
 from opora.registry.iin import make_iin
-from opora.registry.models import EligibilityCheck, RegistryRecord
+from opora.registry.models import EligibilityCheck
 from opora.scheduling.models import Booking, Schedule, SchedulePeriod, Slot
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -88,7 +88,7 @@ def post(client: Client, url: str, data: dict | None = None):
 def mother_iin(db) -> str:
     """An active ЦБД benefit recipient raising a disabled child."""
     iin = new_iin(dt.date(1986, 3, 14), "F")
-    RegistryRecord.objects.create(
+    make_registry_record(
         source="cbd",
         iin=iin,
         child_iin=new_iin(dt.date(2016, 9, 2), "M"),

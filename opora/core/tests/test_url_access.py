@@ -654,7 +654,7 @@ def records(db) -> Records:
     consultation = make_live_consultation(service, consultant)
     request = consultation.booking.request
     request.public_token = "policy-test-token"
-    request.save(update_fields=["public_token"])
+    request.save(update_fields=["public_token", "public_token_hash"])
     other_consultation = make_live_consultation(other, other_consultant)
     return Records(
         service=service,

@@ -7,11 +7,11 @@ import pytest
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region
-from opora.demo.factories import make_district_service, make_user
+from opora.demo.factories import make_district_service, make_registry_record, make_user
 from opora.intake.models import ServiceRequest, TypicalQuestion
 from opora.intake.services import request_create, request_create_from
 from opora.registry.iin import make_iin
-from opora.registry.models import EligibilityCheck, RegistryRecord
+from opora.registry.models import EligibilityCheck
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ NAME = "Тестова Айгүл Серікқызы"
 
 @pytest.fixture
 def registry(db):
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbd",
         iin=MOTHER,
         child_iin=CHILD,

@@ -84,7 +84,8 @@ def test_search_by_iin(operator, clients):
 def test_search_by_phone_in_any_notation(operator, clients):
     assert client_search(actor=operator, query="8 701 234-56-78") == [clients["semenova"]]
     assert client_search(actor=operator, query="+7 (701) 999 88 77") == [clients["semenov"]]
-    assert client_search(actor=operator, query="99988") == [clients["semenov"]]
+    # A fragment of a number is not searchable: phones are encrypted, indexed whole.
+    assert client_search(actor=operator, query="99988") == []
 
 
 def test_search_by_name_is_tolerant(operator, clients):
@@ -93,13 +94,15 @@ def test_search_by_name_is_tolerant(operator, clients):
     assert names(client_search(actor=operator, query="Семенова Алена")) == ["Семёнова"]
     assert names(client_search(actor=operator, query="семенов ив")) == ["Семенов"]
     assert names(client_search(actor=operator, query="абдирахман")) == ["Әбдірахманова"]
+    # Names are encrypted: a word is found by its beginning, not by a part inside it.
+    assert client_search(actor=operator, query="рахман") == []
     assert names(client_search(actor=operator, query="Әбдірахманова Айгүл")) == ["Әбдірахманова"]
     assert client_search(actor=operator, query="Петров") == []
     assert client_search(actor=operator, query="   ") == []
 
 
 def test_search_limit_and_recent_requests(operator, clients, service):
-    assert len(client_search(actor=operator, query="ов", limit=2)) == 2
+    assert len(client_search(actor=operator, query="се", limit=1)) == 1
     found = client_search(actor=operator, query="Иванова")[0]
     assert [r.service for r in found.requests.all()] == [service]
 

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import AuditEvent, Region, Service
+from opora.demo.factories import make_registry_record
 from opora.intake.models import Child, Client, RefusalGround, ServiceRequest
 from opora.intake.services import (
     client_upsert_from_request,
@@ -20,7 +21,7 @@ from opora.intake.services import (
     request_refuse_check,
 )
 from opora.registry.iin import make_iin
-from opora.registry.models import EligibilityCheck, RegistryRecord
+from opora.registry.models import EligibilityCheck
 from opora.registry.scripts import eligibility_script
 from opora.registry.services import eligibility_check
 
@@ -39,7 +40,7 @@ NAME = "Әбдірахманова Айгүл Серікқызы"
 
 @pytest.fixture
 def registry(db):
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbd",
         iin=MOTHER,
         child_iin=CHILD,

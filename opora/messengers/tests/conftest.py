@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from opora.demo.factories import make_registry_record
 from opora.messengers.adapters.base import hmac_sha256_hex
 from opora.messengers.models import ChannelAccount
 from opora.messengers.testing import StandInApi
@@ -71,14 +72,13 @@ def webhook(client, django_capture_on_commit_callbacks):
 def eligible_parent(db):
     """An active ЦБД benefit recipient raising a disabled child (synthetic)."""
     from opora.registry.iin import make_iin
-    from opora.registry.models import RegistryRecord
 
     def iin(birth, sex, serial):
         while (value := make_iin(birth, sex, serial)) is None:
             serial += 1
         return value
 
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbd",
         iin=iin(dt.date(1988, 3, 14), "F", 1234),
         child_iin=iin(dt.date(2016, 9, 2), "M", 4321),

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.dates import MONTHS, MONTHS_ALT
 
 from opora.consultations.tests.factories import make_live_consultation
+from opora.core.crypto import blind_index
 from opora.core.dates import human_date
 from opora.intake.models import ServiceRequest
 
@@ -38,7 +39,9 @@ def booked(district, district_consultant):
     c = make_live_consultation(district, district_consultant, starts_in=dt.timedelta(days=2))
     token = secrets.token_urlsafe(32)
     ServiceRequest.objects.filter(pk=c.booking.request_id).update(
-        public_token=token, public_code=f"T{c.booking.request_id:07d}"
+        public_token=token,
+        public_token_hash=blind_index("token", token),
+        public_code=f"T{c.booking.request_id:07d}",
     )
     return c, token
 

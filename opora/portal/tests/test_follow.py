@@ -11,6 +11,7 @@ from opora.consultations import services as consultations
 from opora.consultations.models import Protocol, Topic
 from opora.consultations.tests.factories import make_live_consultation
 from opora.core.actors import ClientActor
+from opora.core.crypto import blind_index
 from opora.intake.models import RefusalGround, ServiceRequest
 from opora.intake.services import request_redirect, request_refuse
 from opora.scheduling import services as scheduling
@@ -34,7 +35,9 @@ def _russian():
 def _tokened(request: ServiceRequest) -> str:
     token = secrets.token_urlsafe(32)
     ServiceRequest.objects.filter(pk=request.pk).update(
-        public_token=token, public_code=f"T{request.pk:07d}"
+        public_token=token,
+        public_token_hash=blind_index("token", token),
+        public_code=f"T{request.pk:07d}",
     )
     return token
 

@@ -9,12 +9,13 @@ from django.core import mail
 from django.urls import reverse
 
 from opora.core.actors import ClientActor
+from opora.demo.factories import make_registry_record
 from opora.intake.models import Channel, ConsentText, ServiceRequest
 from opora.notifications.models import Notification
 from opora.portal.consent import DEFAULT_CONSENT_VERSION
 from opora.portal.models import PortalSubmission, ReplyChannel
 from opora.registry.iin import make_iin
-from opora.registry.models import EligibilityCheck, RegistryRecord
+from opora.registry.models import EligibilityCheck
 from opora.scheduling import services as scheduling
 from opora.scheduling.ics import booking_ics
 from opora.scheduling.models import Booking
@@ -312,7 +313,7 @@ def test_1411_self_booking_checks_the_iin_first(client, service, consultant):
     service.save()
     slot = make_slot(service, consultant, future_working_day(service), dt.time(15))
     parent_iin = _iin(dt.date(1988, 3, 14), "F", 1234)
-    RegistryRecord.objects.create(
+    make_registry_record(
         source="cbd",
         iin=parent_iin,
         child_iin=_iin(dt.date(2016, 9, 2), "M", 4321),

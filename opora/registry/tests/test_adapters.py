@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 
+from opora.demo.factories import make_registry_record
 from opora.registry.adapters import (
     LocalRegistryAdapter,
     RegistryAdapter,
@@ -12,7 +13,7 @@ from opora.registry.adapters import (
     get_registry_adapter,
 )
 from opora.registry.iin import IINError, make_iin
-from opora.registry.models import ImportRun, RegistryRecord
+from opora.registry.models import ImportRun
 from opora.registry.selectors import import_runs, registry_lookup
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ OTHER_CHILD = iin(dt.date(2016, 6, 6))
 
 @pytest.fixture
 def records():
-    mother = RegistryRecord.objects.create(
+    mother = make_registry_record(
         source="cbd",
         iin=MOTHER,
         child_iin=CHILD,
@@ -40,7 +41,7 @@ def records():
         relation="мать",
         status="active",
     )
-    father = RegistryRecord.objects.create(
+    father = make_registry_record(
         source="cbd",
         iin=FATHER,
         child_iin=CHILD,
@@ -48,7 +49,7 @@ def records():
         first_name="Сергей",
         status="inactive",
     )
-    child = RegistryRecord.objects.create(
+    child = make_registry_record(
         source="cbdi",
         iin=CHILD,
         last_name="Иванов",
@@ -57,7 +58,7 @@ def records():
         category="ребенок-инвалид",
         valid_until=dt.date(2030, 1, 1),
     )
-    RegistryRecord.objects.create(
+    make_registry_record(
         source="cbdi",
         iin=OTHER_CHILD,
         last_name="Петрова",

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 
 from opora.core.errors import DomainError
 from opora.core.models import AuditEvent
+from opora.demo.factories import make_registry_record
 from opora.registry.adapters import RegistryEntry
 from opora.registry.iin import IINError, make_iin
 from opora.registry.models import EligibilityCheck, RegistryRecord
@@ -38,7 +39,7 @@ STRANGER = iin(dt.date(1990, 10, 10), "M")
 
 
 def cbd(recipient, child, last, first, patronymic="", status="active") -> RegistryRecord:
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbd",
         iin=recipient,
         child_iin=child,
@@ -51,7 +52,7 @@ def cbd(recipient, child, last, first, patronymic="", status="active") -> Regist
 
 
 def cbdi(person, last, first, patronymic="", valid_until=None) -> RegistryRecord:
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbdi",
         iin=person,
         last_name=last,

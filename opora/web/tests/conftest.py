@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from opora.demo.factories import make_registry_record
 from opora.registry.iin import make_iin
 from opora.registry.models import RegistryRecord
 from opora.scheduling.calendar import is_working_day, local_now, make_aware_local
@@ -34,7 +35,7 @@ def child_iin() -> str:
 @pytest.fixture
 def registry_parent(db, parent_iin, child_iin) -> RegistryRecord:
     last, first, patronymic = PARENT_NAME
-    return RegistryRecord.objects.create(
+    return make_registry_record(
         source="cbd",
         iin=parent_iin,
         child_iin=child_iin,

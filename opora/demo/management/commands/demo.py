@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from opora.accounts.models import Role, User
 from opora.core.models import Organisation, Service
+from opora.registry.adapters import get_registry_adapter
 from opora.registry.iin import make_iin
 from opora.registry.models import RegistryRecord, RegistrySource
 from opora.scheduling.models import Schedule, Slot
@@ -902,7 +903,8 @@ class Command(BaseCommand):
         present = []
         for iin, name, answer in registry.samples:
             last, first = name.split()[:2]
-            if RegistryRecord.objects.filter(iin=iin, last_name=last, first_name=first).exists():
+            found = get_registry_adapter().lookup(iin)
+            if any(e.iin == iin and (e.last_name, e.first_name) == (last, first) for e in found):
                 present.append((iin, name, answer))
         if present:
             self.stdout.write("")
