@@ -160,9 +160,9 @@ def registration_recording_consent(*, registration: Registration, consent: bool)
 def registration_recording_notice(*, registration: Registration) -> Registration:
     """The participant was shown the recording notice (policy "notice"); the first time counts."""
     now = timezone.now()
-    if Registration.objects.filter(
-        pk=registration.pk, recording_notice_at__isnull=True
-    ).update(recording_notice_at=now):
+    if Registration.objects.filter(pk=registration.pk, recording_notice_at__isnull=True).update(
+        recording_notice_at=now
+    ):
         registration.recording_notice_at = now
     return registration
 

@@ -55,7 +55,9 @@ def staff_recording_start(request: StaffRequest, pk: int) -> JsonResponse:
             actor=request.user, event=event, mime_type=request.POST.get("mime_type", "")
         )
     except DomainError as e:
-        return _json_error(e.message, code=e.code, status=e.http_status if e.code == "forbidden" else 409)
+        return _json_error(
+            e.message, code=e.code, status=e.http_status if e.code == "forbidden" else 409
+        )
     return JsonResponse(
         {
             "ok": True,

@@ -176,13 +176,14 @@ def test_the_views_start_upload_finish_and_the_staff_page_lists_it(
         reverse("events:staff_recording_start", args=[event.pk]), {"mime_type": "video/webm"}
     ).json()
     assert started["ok"], started
-    stored = client.post(
-        started["chunkUrl"], WEBM, content_type="application/octet-stream"
-    )
+    stored = client.post(started["chunkUrl"], WEBM, content_type="application/octet-stream")
     assert stored.status_code == 200
     assert client.post(started["finishUrl"]).json()["chunks"] == 1
     # The lead does not see the recordings' list; the head does, and downloads with a reason.
-    assert b"event-recordings" not in client.get(reverse("events:staff_event", args=[event.pk])).content
+    assert (
+        b"event-recordings"
+        not in client.get(reverse("events:staff_event", args=[event.pk])).content
+    )
     client.force_login(head)
     page = client.get(reverse("events:staff_event", args=[event.pk]))
     detail = reverse("events:staff_recording", args=[started["id"]])
