@@ -25,7 +25,8 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,6 +321,46 @@ def event_recording_finish(*, actor: Actor | None, recording: EventRecording) ->
         extra={"event_id": recording.event_id, "chunks": recording.chunk_count},
     )
     return recording
+
+
+# A running recording nothing reached for this long is abandoned (the recorder sends a piece every
+# 5 seconds): a crashed browser or a closed tab.
+RECORDING_ABANDONED_AFTER = dt.timedelta(minutes=15)
+
+
+def event_recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
+    """Close as interrupted every running recording that can receive no more chunks — its event
+    ended longer ago than the grace, or nothing came for `RECORDING_ABANDONED_AFTER` — sealing the
+    totals and the SHA-256 as for a finished one. Returns how many were closed."""
+    now = now or timezone.now()
+    candidates = (
+        EventRecording.objects.filter(status=EventRecording.Status.RECORDING)
+        .select_related("event")
+        .annotate(last_activity=Coalesce(Max("chunks__created_at"), F("started_at")))
+    )
+    closed = 0
+    for candidate in candidates:
+        ended = candidate.event.ends_at + RECORDING_GRACE < now
+        idle = candidate.last_activity < now - RECORDING_ABANDONED_AFTER
+        if not (ended or idle):
+            continue
+        with transaction.atomic():
+            recording = (
+                locks.event_recording_qs_select_for_update()
+                .filter(pk=candidate.pk, status=EventRecording.Status.RECORDING)
+                .first()
+            )
+            if recording is None:
+                continue
+            _close(recording, status=EventRecording.Status.INTERRUPTED)
+            audit_record(
+                actor=None,
+                event_type=AuditEventType.RECORDING_ABANDONED,
+                subject=recording,
+                extra={"event_id": recording.event_id, "chunks": recording.chunk_count},
+            )
+        closed += 1
+    return closed
 
 
 @transaction.atomic

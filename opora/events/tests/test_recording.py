@@ -214,3 +214,19 @@ def test_the_participant_s_room_page_asks_for_consent_and_stores_the_notice(
     assert b'id="recording-notice"' in page.content
     first.refresh_from_db()
     assert first.recording_notice_at is not None
+
+
+def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, room):
+    event, people = room
+    _policy(service, Service.RecordingPolicy.NOTICE)
+    for person in people:
+        rec.registration_recording_notice(registration=person)
+    recording = rec.event_recording_start(actor=consultant, event=event, mime_type="video/webm")
+    rec.event_recording_chunk_store(actor=consultant, recording=recording, seq=0, data=WEBM)
+    assert rec.event_recordings_close_abandoned() == 0  # still going
+    later = timezone.now() + rec.RECORDING_ABANDONED_AFTER + dt.timedelta(minutes=1)
+    assert rec.event_recordings_close_abandoned(now=later) == 1
+    recording.refresh_from_db()
+    assert recording.status == EventRecording.Status.INTERRUPTED
+    assert recording.chunk_count == 1 and recording.sha256
+    assert AuditEvent.objects.filter(event_type="recording.abandoned").count() == 1
