@@ -22,6 +22,7 @@ from opora.events import recording as rec
 from opora.events import services
 from opora.events.models import EventRecording, EventRecordingAccess, RoomMessage
 from opora.events.tests.factories import make_event, phone
+from opora.scheduling.tests.factories import other_service
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +231,17 @@ def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, 
     assert recording.status == EventRecording.Status.INTERRUPTED
     assert recording.chunk_count == 1 and recording.sha256
     assert AuditEvent.objects.filter(event_type="recording.abandoned").count() == 1
+
+
+def test_another_service_s_head_does_not_see_the_recording(client, service, consultant, room):
+    event, people = room
+    for person in people:
+        rec.registration_recording_notice(registration=person)
+    recording = rec.event_recording_start(actor=consultant, event=event, mime_type="video/webm")
+    other = other_service(service)
+    stranger = make_user(Role.HEAD, service=other, organisation=other.provider_organisation)
+    assert rec.recording_get(actor=stranger, recording_id=recording.pk) is None
+    with pytest.raises(PermissionDenied):
+        rec.event_recording_read(actor=stranger, recording=recording, reason="Жалоба")
+    client.force_login(stranger)
+    assert client.get(reverse("events:staff_recording", args=[recording.pk])).status_code == 404
