@@ -146,6 +146,7 @@ class Action(enum.StrEnum):
     EVENT_MODERATE = "event.moderate"
     EVENT_ANNOUNCE = "event.announce"
     EVENT_MANAGE = "event.manage"
+    EVENT_RECORD = "event.record"
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,13 @@ RULES: dict[Action, Rule] = {
         (COORDINATOR, HEAD, ADMIN),
         S,
         "create, edit and cancel a service's events and recurring series on the staff page",
+        hidden=True,
+    ),
+    Action.EVENT_RECORD: _rule(
+        (CONSULTANT, COORDINATOR, HEAD, ADMIN),
+        S,
+        "record an event's room under the service's recording policy: its lead and presenters "
+        "(a record rule of the events app), or a member of staff with `event.moderate`",
         hidden=True,
     ),
 }

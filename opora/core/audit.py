@@ -85,6 +85,7 @@ class AuditEventType(models.TextChoices):
     EVENT_CREATED = "event.created"
     EVENT_INVITEES_LISTED = "event.invitees_listed"
     EVENT_NOTE_WRITTEN = "event.note_written"
+    EVENT_RECORDING_CONSENT = "event.recording_consent"
     EVENT_REGISTERED = "event.registered"
     EVENT_REGISTRATION_CANCELLED = "event.registration_cancelled"
     EVENT_REGISTRATION_PROMOTED = "event.registration_promoted"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from opora.events.models import Event, Registration
+from opora.events.models import Event, EventRecording, Registration
 
 
 def event_qs_select_for_update() -> QuerySet[Event]:
@@ -18,3 +18,7 @@ def event_qs_select_for_update() -> QuerySet[Event]:
 
 def registration_qs_select_for_update() -> QuerySet[Registration]:
     return Registration.objects.select_for_update(of=("self",))
+
+
+def event_recording_qs_select_for_update() -> QuerySet[EventRecording]:
+    return EventRecording.objects.select_for_update(of=("self",))

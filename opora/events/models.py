@@ -208,6 +208,11 @@ class Registration(models.Model):
     )
     # «Примечание» of the participant registry (regulation 002 Appendix 3), written by the lead.
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # The answer to the room's recording prompt (the service's policy "consent"): None — not yet
+    # asked or not answered; when it was given. The notice (policy "notice"): when first shown.
+    recording_consent = models.BooleanField(_("consent to recording"), null=True, blank=True)
+    recording_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recording_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
@@ -324,3 +329,102 @@ class RoomMessage(models.Model):
 
     def __str__(self) -> str:
         return f"room message#{self.pk}"
+
+
+class EventRecording(models.Model):
+    """A recording of an event's room, made in the lead's (or a presenter's) browser.
+
+    It mirrors `consultations.Recording` (which belongs to a consultation): the media is stored as
+    encrypted chunks with the recording's own data key, wrapped by `OPORA_RECORDING_KEY`
+    (`consultations.recording`, reused as is). `size` and `sha256` describe the decrypted file
+    once it is finished.
+    """
+
+    class Status(models.TextChoices):
+        RECORDING = "recording", _("Recording")
+        FINISHED = "finished", _("Finished")
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    event = models.ForeignKey(Event, models.PROTECT, related_name="recordings")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # The service's policy the recording was started under, kept for a later complaint review.
+    policy = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDING)
+    mime_type = models.CharField(max_length=100, default="video/webm")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(_("size, bytes"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(editable=False)
+    storage_path = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("recording of an event")
+        verbose_name_plural = _("recordings of events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=Q(status="recording"),
+                name="event_recording_one_running_per_event",
+            ),
+            models.CheckConstraint(
+                condition=~Q(policy="never"), name="event_recording_never_under_policy_never"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event recording#{self.pk}"
+
+    @property
+    def service_id(self) -> int:
+        """For the access policy, which judges a record by its service."""
+        return self.event.service_id
+
+
+class EventRecordingChunk(models.Model):
+    """One piece of an event's recording as uploaded; a re-sent `seq` is stored once."""
+
+    recording = models.ForeignKey(EventRecording, models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recording", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording", "seq"], name="event_recording_chunk_seq_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event chunk#{self.recording_id}.{self.seq}"
+
+
+class EventRecordingAccess(models.Model):
+    """Every read of an event's recording: who, when and why (besides the audit log)."""
+
+    recording = models.ForeignKey(EventRecording, models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access to a recording")
+        verbose_name_plural = _("accesses to recordings")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="event_recording_access_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event recording access#{self.pk}"

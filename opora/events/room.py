@@ -18,6 +18,7 @@ from opora.core.inputs import check_text
 from opora.events import janus
 from opora.events.access import may_lead
 from opora.events.models import Event, Registration, RoomMessage
+from opora.events.recording import may_take_floor
 
 MODERATION = ("unmute", "mute", "remove")
 
@@ -52,6 +53,10 @@ def room_message_post(
     if kind == RoomMessage.Kind.CHAT and not text.strip():
         raise DomainError(_("Write a message first."), code="empty")
     feed = None
+    if kind == RoomMessage.Kind.HAND and registration is not None:
+        refusal = may_take_floor(registration)
+        if refusal is not None:
+            raise DomainError(refusal, code="not_consented")
     if kind == RoomMessage.Kind.HAND:
         if mid and not mid.isdigit():
             raise DomainError(_("Unknown stream of the room."), code="mid")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opora.events import views
+from opora.events import recording_views, views
 
 app_name = "events"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("e/<str:token>/presence/", views.presence, name="presence"),
     path("e/<str:token>/messages/", views.messages_view, name="messages"),
     path("e/<str:token>/certificate.pdf", views.certificate_download, name="certificate"),
+    path(
+        "e/<str:token>/recording-consent/",
+        recording_views.recording_consent,
+        name="recording_consent",
+    ),
     path("verify/<str:code>/", views.verify, name="verify"),
     path("staff/events/", views.staff_events, name="staff_events"),
     path("staff/events/new/", views.staff_event_new, name="staff_event_new"),
@@ -22,4 +27,24 @@ urlpatterns = [
     path("staff/events/<int:pk>/presence/", views.staff_presence, name="staff_presence"),
     path("staff/events/<int:pk>/messages/", views.staff_messages, name="staff_messages"),
     path("staff/events/<int:pk>/moderate/", views.staff_moderate, name="staff_moderate"),
+    path(
+        "staff/events/<int:pk>/recording/start/",
+        recording_views.staff_recording_start,
+        name="staff_recording_start",
+    ),
+    path(
+        "staff/events/recordings/<int:recording_id>/",
+        recording_views.staff_recording_detail,
+        name="staff_recording",
+    ),
+    path(
+        "staff/events/recordings/<int:recording_id>/chunk/<int:seq>/",
+        recording_views.staff_recording_chunk,
+        name="staff_recording_chunk",
+    ),
+    path(
+        "staff/events/recordings/<int:recording_id>/finish/",
+        recording_views.staff_recording_finish,
+        name="staff_recording_finish",
+    ),
 ]

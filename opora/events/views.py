@@ -22,6 +22,7 @@ from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.errors import DomainError, NotFound
 from opora.core.models import Service
 from opora.events import janus, selectors, services
+from opora.events import recording as rec
 from opora.events import room as room_services
 from opora.events.access import may_lead as _may_lead
 from opora.events.certificates import certificate_pdf
@@ -147,6 +148,10 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
     elif registration.status != Registration.Status.CONFIRMED:
         problem = _("You have no place at this event, so the room is closed to you.")
     context = {"event": event, "service": event.service, "config": {}}
+    policy = event.service.recording_policy
+    if not problem and policy == Service.RecordingPolicy.NOTICE:
+        # The notice is on the page above the room, shown before the participant joins.
+        rec.registration_recording_notice(registration=registration)
     if not problem:
         context = _room_context(
             event,
@@ -158,7 +163,15 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
                 "messages": reverse("events:messages", args=[token]),
             },
         )
-    context.update({"registration": registration, "problem": problem, "is_lead": False})
+    context.update(
+        {
+            "registration": registration,
+            "problem": problem,
+            "is_lead": False,
+            "recording_policy": policy,
+            "recording_on": rec.recording_running(event) is not None,
+        }
+    )
     return TemplateResponse(request, "events/room.html", context, status=410 if problem else 200)
 
 
@@ -166,18 +179,35 @@ def room(request: HttpRequest, token: str) -> HttpResponse:
 def staff_room(request: StaffRequest, pk: int) -> HttpResponse:
     event = _staff_event(request, pk)
     user = request.user
+    policy = event.service.recording_policy
+    may_record = policy != Service.RecordingPolicy.NEVER and rec.may_record(user, event)
+    urls: dict = {
+        "presence": reverse("events:staff_presence", args=[pk]),
+        "messages": reverse("events:staff_messages", args=[pk]),
+        "moderate": reverse("events:staff_moderate", args=[pk]),
+    }
+    if may_record:
+        urls["recording"] = {
+            "startUrl": reverse("events:staff_recording_start", args=[pk]),
+            "chunkMs": 5000,
+        }
     context = _room_context(
         event,
         who=room_services.who_of(user=user),
         display=user.display_name,
         publisher=True,
-        urls={
-            "presence": reverse("events:staff_presence", args=[pk]),
-            "messages": reverse("events:staff_messages", args=[pk]),
-            "moderate": reverse("events:staff_moderate", args=[pk]),
-        },
+        urls=urls,
     )
-    context.update({"problem": "", "is_lead": True, "registration": None})
+    context.update(
+        {
+            "problem": "",
+            "is_lead": True,
+            "registration": None,
+            "recording_policy": policy,
+            "may_record": may_record,
+            "recording_on": rec.recording_running(event) is not None,
+        }
+    )
     return TemplateResponse(request, "events/room.html", context)
 
 
@@ -260,7 +290,13 @@ def _messages(request: HttpRequest, event: Event, **who: object) -> JsonResponse
         after = int(request.GET.get("after", "0"))
     except ValueError:
         after = 0
-    return JsonResponse({"items": room_services.room_messages_since(event=event, after=after)})
+    return JsonResponse(
+        {
+            "items": room_services.room_messages_since(event=event, after=after),
+            # The "recording" indicator of every page follows this.
+            "recording": rec.recording_running(event) is not None,
+        }
+    )
 
 
 def messages_view(request: HttpRequest, token: str) -> JsonResponse:
@@ -487,6 +523,7 @@ def staff_event(request: StaffRequest, pk: int) -> HttpResponse:
             "may_lead": may_lead,
             "may_announce": may_announce,
             "may_manage": can(user, Action.EVENT_MANAGE, event),
+            "recordings": rec.recordings_of(actor=user, event=event),
             "ended": event.ends_at <= timezone.now(),
             "nav": "events",
         },

@@ -305,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.events.tasks.send_event_reminders",
         "schedule": crontab(minute="*/5"),
     },
+    "event-recordings-abandoned": {
+        "task": "opora.events.tasks.close_abandoned_event_recordings",
+        "schedule": crontab(minute="*/5"),
+    },
     "late-bookings": {
         "task": "opora.journals.tasks.alert_late_bookings",
         "schedule": crontab(minute="*/30"),

@@ -546,6 +546,7 @@ ROUTES: dict[str, Route] = {
     "events:messages": Route(None, ev_token, not_a_link),
     "events:certificate": Route(None, ev_token, not_a_link),
     "events:presence": Route(None, ev_token, not_a_link, post=True),
+    "events:recording_consent": Route(None, ev_token, not_a_link, post=True),
     # Its own registration: cancelling twice must not touch the others' pages.
     "events:cancel": Route(
         None, lambda r: {"token": r.extra["cancel_registration"].token}, not_a_link, post=True
@@ -562,6 +563,27 @@ ROUTES: dict[str, Route] = {
     "events:staff_messages": Route(Action.EVENT_RUN, ev, other_ev),
     "events:staff_presence": Route(Action.EVENT_RUN, ev, other_ev, post=True),
     "events:staff_moderate": Route(Action.EVENT_RUN, ev, other_ev, post=True),
+    # Recording the room (issue 14): the lead (the consultant here) and the head pass the gate (an
+    # empty POST: 409, no type); a coordinator who neither leads nor moderates it is refused.
+    "events:staff_recording_start": Route(
+        Action.EVENT_RECORD, ev, other_ev, post=True, expect={"coordinator": "403"}
+    ),
+    # A recording that is no one's: the recorder's JSON refusal (403), as for another's.
+    "events:staff_recording_chunk": Route(
+        Action.EVENT_RECORD,
+        lambda r: {"recording_id": MISSING, "seq": 0},
+        post=True,
+        expect=all_("403", "consultant", "coordinator", "head", "admin"),
+    ),
+    "events:staff_recording_finish": Route(
+        Action.EVENT_RECORD,
+        missing("recording_id"),
+        post=True,
+        expect=all_("403", "consultant", "coordinator", "head", "admin"),
+    ),
+    "events:staff_recording": Route(
+        Action.RECORDING_VIEW, missing("recording_id"), expect=all_("404", "head", "admin")
+    ),
     **{
         f"api:{name}": Route(None, kw, expect=all_("401", *ROLES), post=post)
         for name, kw, post in [

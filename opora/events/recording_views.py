@@ -1,0 +1,155 @@
+"""The pages of an event's recording: the lead's recorder (JSON), the participant's consent, and
+the head's recording page (download with a reason, the access log)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opora.accounts.policy import Action, can
+from opora.accounts.workplace import StaffRequest, role_required
+from opora.consultations.forms import RecordingAccessForm
+from opora.core.errors import DomainError, NotFound
+from opora.core.http import streaming_response
+from opora.events import recording as rec
+from opora.events import selectors, services
+from opora.events.models import Event, EventRecording, Registration
+
+
+def _json_error(message: object, *, code: str, status: int) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": str(message), "code": code}, status=status)
+
+
+def _recordable_event(request: StaffRequest, pk: int) -> Event | None:
+    try:
+        event = selectors.event_get(pk=pk)
+    except NotFound:
+        return None
+    return event if can(request.user, Action.EVENT_RUN, event) else None
+
+
+def _own_recording(request: StaffRequest, recording_id: int) -> EventRecording | None:
+    recording = (
+        EventRecording.objects.select_related("event__service").filter(pk=recording_id).first()
+    )
+    if recording is None or recording.started_by_id != request.user.pk:
+        return None
+    return recording
+
+
+@role_required(Action.EVENT_RECORD)
+@require_POST
+def staff_recording_start(request: StaffRequest, pk: int) -> JsonResponse:
+    """Start recording the room (JSON): refused with the reason the policy or consents give."""
+    event = _recordable_event(request, pk)
+    if event is None:
+        raise Http404
+    try:
+        recording = rec.event_recording_start(
+            actor=request.user, event=event, mime_type=request.POST.get("mime_type", "")
+        )
+    except DomainError as e:
+        return _json_error(
+            e.message, code=e.code, status=e.http_status if e.code == "forbidden" else 409
+        )
+    return JsonResponse(
+        {
+            "ok": True,
+            "id": recording.pk,
+            "chunkUrl": reverse("events:staff_recording_chunk", args=[recording.pk, 0]),
+            "finishUrl": reverse("events:staff_recording_finish", args=[recording.pk]),
+        }
+    )
+
+
+@role_required(Action.EVENT_RECORD)
+@require_POST
+def staff_recording_chunk(request: StaffRequest, recording_id: int, seq: int) -> JsonResponse:
+    """One chunk of the recording as the raw request body."""
+    recording = _own_recording(request, recording_id)
+    if recording is None:
+        return _json_error(
+            _("Only the one who started the recording uploads it."), code="forbidden", status=403
+        )
+    limit = rec.chunk_max_bytes()
+    data = request.read(limit + 1)  # the raw stream: request.body stops at the upload limit
+    try:
+        chunk, created = rec.event_recording_chunk_store(
+            actor=request.user, recording=recording, seq=seq, data=data
+        )
+    except DomainError as e:
+        return _json_error(e.message, code=e.code, status=409)
+    return JsonResponse({"ok": True, "seq": chunk.seq, "duplicate": not created})
+
+
+@role_required(Action.EVENT_RECORD)
+@require_POST
+def staff_recording_finish(request: StaffRequest, recording_id: int) -> JsonResponse:
+    recording = _own_recording(request, recording_id)
+    if recording is None:
+        return _json_error(
+            _("Only the one who started the recording uploads it."), code="forbidden", status=403
+        )
+    try:
+        recording = rec.event_recording_finish(actor=request.user, recording=recording)
+    except DomainError as e:
+        return _json_error(e.message, code=e.code, status=409)
+    return JsonResponse({"ok": True, "chunks": recording.chunk_count, "size": recording.size})
+
+
+@role_required(Action.RECORDING_VIEW)
+@require_http_methods(["GET", "POST"])
+def staff_recording_detail(request: StaffRequest, recording_id: int) -> HttpResponseBase:
+    """One recording of an event: download with a reason (logged), and the access log."""
+    recording = rec.recording_get(actor=request.user, recording_id=recording_id)
+    if recording is None:  # none, or another service's: its existence does not leak
+        raise Http404
+    form = RecordingAccessForm(request.POST or None, prefix="access")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            stream = rec.event_recording_read(
+                actor=request.user, recording=recording, reason=form.cleaned_data["reason"]
+            )
+            response = streaming_response(request, stream, content_type=recording.mime_type)
+            response["Content-Disposition"] = (
+                f'attachment; filename="event-{recording.event_id}-recording-{recording.pk}.webm"'
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        status = 400
+    with timezone.override(recording.event.service.tz):
+        return TemplateResponse(
+            request,
+            "events/recording_detail.html",
+            {
+                "recording": recording,
+                "event": recording.event,
+                "access_form": form,
+                "accesses": recording.accesses.select_related("user")[:100],
+                "nav": "events",
+            },
+            status=status,
+        ).render()
+
+
+@require_POST
+def recording_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """A participant's answer to the room's recording prompt (yes or no), then back to the room."""
+    try:
+        registration = services.registration_for_link(token=token)
+    except NotFound:
+        raise Http404 from None
+    answer = request.POST.get("consent")
+    if registration.status != Registration.Status.CONFIRMED or answer not in ("yes", "no"):
+        messages.error(request, _("Choose whether the room may be recorded."))
+    else:
+        rec.registration_recording_consent(registration=registration, consent=answer == "yes")
+        messages.success(request, _("Your answer is saved."))
+    return redirect("events:room", token)
