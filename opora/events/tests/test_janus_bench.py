@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import shutil
 from pathlib import Path
@@ -64,7 +65,10 @@ def test_receivers_decode_frames_through_janus(bench):
         finally:
             server.stop()
 
-    refused, tier = asyncio.run(scenario())
+    # In a thread of its own: a browser test earlier in the same run (Playwright's sync API)
+    # leaves an event loop running in this one, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        refused, tier = pool.submit(asyncio.run, scenario()).result()
     assert refused is True
     assert tier["without_frames"] == 0, tier["errors"]
     assert [r["receiver"] for r in tier["per_receiver"]] == [0, 1]
