@@ -59,6 +59,8 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_MODE = "consultation.mode"
     CONSULTATION_NEXT_BOOKED = "consultation.next_booked"
     CONSULTATION_NO_SHOW = "consultation.no_show"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
     CONSULTATION_RECORDING_CONSENT = "consultation.recording_consent"
     CONSULTATION_RECORDING_NOTICE = "consultation.recording_notice"
     CONSULTATION_ROOM_OPENED = "consultation.room_opened"

@@ -57,6 +57,7 @@ class PortalRequest:
     typical_question: str = ""
     reason: str = ""
     preferred_form: str = ""
+    special_consent: bool = False
 
 
 class Ineligible(DomainError):
@@ -247,6 +248,7 @@ def _register(
         typical_question=data.typical_question,
         preferred_form=data.preferred_form,
         consent=consent,
+        special_consent=data.special_consent,
     )
     submission = PortalSubmission(
         request=request,

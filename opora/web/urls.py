@@ -70,6 +70,11 @@ urlpatterns = [
     ),
     path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
     path(
+        "operator/requests/<int:pk>/consents/<int:consent_pk>/withdraw/",
+        operator.consent_withdraw,
+        name="operator_consent_withdraw",
+    ),
+    path(
         "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
     ),
     path(

@@ -214,6 +214,15 @@ ROUTES: dict[str, Route] = {
     "portal:choose": Route(None, public_token, not_a_link),
     "portal:cancel": Route(None, public_token, not_a_link),
     "portal:contacts_confirm": Route(None, public_token, not_a_link, post=True),
+    # Issue 15: a consent that is not this request's is no one's (404), even on the real link.
+    "portal:consent_withdraw": Route(
+        None,
+        lambda r: {**public_token(r), "consent_pk": MISSING},
+        lambda r: {**not_a_link(r), "consent_pk": MISSING},
+        post=True,
+        expect=all_("404", *ROLES),
+        other_expect=all_("404", *ROLES),
+    ),
     "portal:ics": Route(None, public_token, not_a_link),
     "messengers:webhook": Route(
         None, lambda r: {"channel": "telegram", "slug": "none"}, expect=all_("404", *ROLES)
@@ -299,6 +308,14 @@ ROUTES: dict[str, Route] = {
     "operator_book": Route(Q, req, other_req),
     "operator_request_check": Route(Q, req, other_req, post=True),
     "operator_request_card_update": Route(Q, req, other_req, post=True),
+    # Issue 15: withdrawing a consent on the client's word; a consent of no request is 404.
+    "operator_consent_withdraw": Route(
+        Q,
+        lambda r: {**req(r), "consent_pk": MISSING},
+        lambda r: {**other_req(r), "consent_pk": MISSING},
+        post=True,
+        expect={role: "404" for role in roles_for(Q)},
+    ),
     "operator_request_anonymous": Route(Action.REQUEST_MARK_ANONYMOUS, req, other_req, post=True),
     "operator_confirmation": Route(Q, req, other_req),
     "operator_cancel": Route(Q, req, other_req, post=True),
