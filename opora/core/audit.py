@@ -96,6 +96,8 @@ class AuditEventType(models.TextChoices):
     PLACE_UPDATED = "place.updated"
     SLOT_FORM_SET = "slot.form_set"
 
+    RETENTION_APPLIED = "retention.applied"
+
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
     INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"
     INTAKE_CLIENT_CREATED = "intake.client_created"

@@ -305,3 +305,46 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head #{self.seq}"
+
+
+class RetentionKind(models.TextChoices):
+    """What the retention job keeps for a term and then anonymises or deletes (`core.retention`)."""
+
+    REQUESTS = "requests", _("Requests: names, IINs and contacts")
+    CHAT = "chat", _("Consultation chat messages and files")
+    RECORDINGS = "recordings", _("Recordings of consultations")
+    LETTERS = "letters", _("Incoming letters")
+    MESSENGER_MESSAGES = "messenger_messages", _("Messenger messages")
+
+
+class RetentionRule(models.Model):
+    """How many days a kind of record is kept, per service (or for every service without its own).
+
+    No rule for a kind (and no default in `OPORA_RETENTION_DAYS`): kept without a term."""
+
+    service = models.ForeignKey(
+        Service,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="retention_rules",
+        verbose_name=_("service"),
+    )
+    kind = models.CharField(_("kind of record"), max_length=32, choices=RetentionKind.choices)
+    days = models.PositiveIntegerField(_("kept, days"))
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "kind"], name="retention_rule_unique"),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(service__isnull=True),
+                name="retention_rule_default_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="retention_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"retention {self.kind}"

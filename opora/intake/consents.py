@@ -50,7 +50,7 @@ SPECIAL_CONSENT_TEXT = _(
     "withdraw this consent at any time; the data are then deleted."
 )
 
-_REQUEST_CHANNEL_TO_CONSENT = {
+_REQUEST_CHANNEL_TO_CONSENT: dict[str, str] = {
     Channel.PORTAL: ConsentChannel.PORTAL,
     Channel.API: ConsentChannel.PORTAL,
     Channel.PHONE: ConsentChannel.PHONE,

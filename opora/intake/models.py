@@ -319,6 +319,9 @@ class ServiceRequest(models.Model):
     )
     created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Issue 15: past its retention term the request keeps only what reports count (dates, kind,
+    # status, channel, topic); its personal fields are blanked and this says when.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     # Not a column: `intake.services.referral_send` says on the request it returns whether the
     # client was sent the referral.
@@ -334,7 +337,7 @@ class ServiceRequest(models.Model):
                 name="request_refusal_has_ground",
             ),
             models.CheckConstraint(
-                condition=Q(is_anonymous=True) | ~Q(full_name=""),
+                condition=Q(is_anonymous=True) | ~Q(full_name="") | Q(anonymised_at__isnull=False),
                 name="request_named_unless_anonymous",
             ),
             models.CheckConstraint(
