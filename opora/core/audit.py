@@ -36,6 +36,10 @@ class AuditEventType(models.TextChoices):
     AUTH_SESSION_IDLE_ENDED = "auth.session_idle_ended"
     AUTH_SIGNED_OUT_EVERYWHERE = "auth.signed_out_everywhere"
 
+    BREACH_ALERTED = "breach.alerted"
+    BREACH_REGISTERED = "breach.registered"
+    BREACH_UPDATED = "breach.updated"
+
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"
     BOOKING_RESCHEDULED = "booking.rescheduled"

@@ -318,6 +318,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.web.tasks.verify_audit_chain",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Issue 15: the security officers alerted before each breach notification deadline.
+    "breach-deadlines": {
+        "task": "opora.web.tasks.alert_breach_deadlines",
+        "schedule": crontab(minute="*/10"),
+    },
     # Issue 15: records past their retention term anonymised or deleted (core.retention).
     "retention": {"task": "opora.core.tasks.retention_run", "schedule": crontab(hour=2, minute=15)},
 }

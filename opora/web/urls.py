@@ -9,6 +9,7 @@ from opora.web.views import (
     anonymous,
     audit_log,
     base,
+    breaches,
     consultant,
     coordinator,
     dashboards,
@@ -41,6 +42,9 @@ urlpatterns = [
     path("account/recovery-codes/", two_factor.recovery_codes, name="recovery_codes"),
     path("authority/", base.authority_home, name="authority_home"),
     path("audit/", audit_log.audit_log, name="audit_log"),
+    path("breaches/", breaches.breach_list, name="breach_list"),
+    path("breaches/<int:pk>/", breaches.breach_detail, name="breach_detail"),
+    path("breaches/<int:pk>/update/", breaches.breach_update, name="breach_update"),
     path("dashboards/", dashboards.dashboard, name="dashboards"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),

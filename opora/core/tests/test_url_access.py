@@ -484,6 +484,20 @@ ROUTES: dict[str, Route] = {
     # The head's failed deliveries, the journals of regulations 002-004
     "deliveries": Route(Action.DELIVERY_VIEW),
     "audit_log": Route(Action.AUDIT_VIEW),
+    # Issue 15: the breach register (heads read, the security officer keeps it); no breach
+    # exists in these records, so the roles let through meet 404 on one breach's pages.
+    "breach_list": Route(Action.BREACH_VIEW),
+    "breach_detail": Route(
+        Action.BREACH_VIEW,
+        missing("pk"),
+        expect={role: "404" for role in roles_for(Action.BREACH_VIEW)},
+    ),
+    "breach_update": Route(
+        Action.BREACH_MANAGE,
+        missing("pk"),
+        post=True,
+        expect={role: "404" for role in roles_for(Action.BREACH_MANAGE)},
+    ),
     "journal": Route(Action.JOURNAL_VIEW, lambda r: {"form": "requests-002"}),
     "messengers:conversations": Route(Action.MESSENGER_VIEW),
     # Technical failures (regulation 002 §4.2.1): the head decides, the booked consultant picks
