@@ -422,6 +422,7 @@ OPORA_RETENTION_DAYS = {
 # Issue 15: the hosts (names or CIDRs) the database, cache, storage and mail may live on
 # (`opora check_residency`, system check opora.W015/E015); empty: not checked.
 OPORA_DATA_HOSTS_ALLOWED = env_list("OPORA_DATA_HOSTS_ALLOWED")
+OPORA_PRODUCTION = False  # production.py sets it
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(
