@@ -431,6 +431,14 @@ ROUTES: dict[str, Route] = {
     "mail:assign": Route(
         Action.WRITTEN_ASSIGN, req, other_req, post=True, expect=all_("404", "head", "admin")
     ),
+    # Issue 15: a letter registered as a complaint (the thread is "not found" here, as above).
+    "mail:letter_complaint": Route(
+        Action.COMPLAINT_FILE,
+        lambda r: {**req(r), "letter_pk": MISSING},
+        lambda r: {**other_req(r), "letter_pk": MISSING},
+        post=True,
+        expect={role: "404" for role in roles_for(Action.COMPLAINT_FILE)},
+    ),
     "mail:attachment": Route(
         Action.WRITTEN_VIEW,
         missing("pk"),
