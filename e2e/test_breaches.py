@@ -47,9 +47,7 @@ def test_the_officer_registers_a_breach_and_records_a_notice(new_page, axe_check
 
     page.locator("#breach-update-form #id_notices_0").check()  # Roskomnadzor notified
     page.locator("#breach-update-submit").click()
-    expect(page.locator(f"#deadline-{breach.pk}-ru_notice")).to_have_attribute(
-        "data-state", "done"
-    )
+    expect(page.locator(f"#deadline-{breach.pk}-ru_notice")).to_have_attribute("data-state", "done")
     breach.refresh_from_db()
     assert breach.ru_notified_at is not None
 

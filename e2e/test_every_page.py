@@ -75,6 +75,7 @@ STAFF_PAGES = {
     "home",
     "authority_home",
     "audit_log",
+    "breach_list",
     "operator_console",
     "operator_queue",
     "operator_request",
