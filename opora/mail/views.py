@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.policy import Action, can
+from opora.accounts.policy import Action, can, require
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.intake.models import ServiceRequest
@@ -133,6 +133,8 @@ def thread(request: StaffRequest, pk: int) -> HttpResponse:
 def letter_complaint(request: StaffRequest, pk: int, letter_pk: int) -> HttpResponse:
     """«Register as a complaint»: the letter of this thread becomes a complaint (once)."""
     try:
+        # Registering complaints is per service: another service's thread is refused (403).
+        require(request.user, Action.COMPLAINT_FILE, service=request_service_get(pk=pk))
         req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
     except DomainError as err:
         return lookup_error(request, err)
