@@ -76,6 +76,7 @@ STAFF_PAGES = {
     "authority_home",
     "authority_journal",
     "audit_log",
+    "breach_list",
     "operator_console",
     "operator_queue",
     "operator_request",

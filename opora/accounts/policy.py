@@ -66,6 +66,9 @@ class Action(enum.StrEnum):
 
     # The staff workplace
     WORKPLACE_USE = "workplace.use"
+    # Issue 15: the personal-data breach register
+    BREACH_MANAGE = "breach.manage"
+    BREACH_VIEW = "breach.view"
     AUTHORITY_VIEW = "authority.view"
     DASHBOARD_VIEW = "dashboard.view"
     ADMIN_SITE = "admin.site"
@@ -172,6 +175,12 @@ S, OWN, A = Reach.SERVICE, Reach.OWN, Reach.ANY
 # The table. Keep it in the order of `Action`; docs/SECURITY.md is rendered from it.
 RULES: dict[Action, Rule] = {
     Action.WORKPLACE_USE: _rule(HANDLERS, S, "work on the staff screens of a service (switch)"),
+    Action.BREACH_MANAGE: _rule(
+        (SECURITY_OFFICER,), A, "the breach register: register, update, record notices sent"
+    ),
+    Action.BREACH_VIEW: _rule(
+        (SECURITY_OFFICER, HEAD), A, "the breach register and its deadlines, read-only"
+    ),
     Action.AUTHORITY_VIEW: _rule((AUTHORITY, ADMIN), A, "the authority's aggregate page"),
     Action.DASHBOARD_VIEW: _rule(
         (COORDINATOR, HEAD, AUTHORITY, ADMIN),

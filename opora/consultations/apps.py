@@ -12,3 +12,9 @@ class ConsultationsConfig(AppConfig):
         from opora.consultations import guards
 
         guards.register()
+
+        from opora.consultations.retention import purge_chat, purge_recordings
+        from opora.core import retention
+
+        retention.register("chat", purge_chat)
+        retention.register("recordings", purge_recordings)

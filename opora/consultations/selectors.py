@@ -22,6 +22,8 @@ from opora.consultations.models import ChatMessage, Consultation, Recording
 from opora.core.audit import AuditEventType
 from opora.core.links import public_url
 from opora.intake import topics as intake_topics
+from opora.intake.consents import consent_withdrawn
+from opora.intake.models import ConsentKind
 from opora.scheduling.models import Booking
 
 if TYPE_CHECKING:
@@ -157,6 +159,11 @@ def recording_refusal(
     policy = consultation.booking.slot.service.recording_policy
     if policy == Service.RecordingPolicy.NEVER:
         return _("This service does not record consultations.")
+    request_id = consultation.booking.request_id
+    if request_id is not None and consent_withdrawn(
+        request_id=request_id, kind=ConsentKind.RECORDING
+    ):
+        return _("The client withdrew the consent to recording: it is not recorded.")
     if policy == Service.RecordingPolicy.CONSENT and consultation.recording_consent is not True:
         if consultation.recording_consent is False:
             return _("The client declined recording: the consultation is held without it.")

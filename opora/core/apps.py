@@ -19,6 +19,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Reference data and audit")
 
     def ready(self) -> None:
+        from opora.core import residency  # noqa: F401 (registers the data-residency check)
+
         installed = {config.label: config for config in apps.get_app_configs()}
         for label, title in LIBRARY_SECTION_TITLES.items():
             if label in installed:

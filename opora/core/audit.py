@@ -40,6 +40,10 @@ class AuditEventType(models.TextChoices):
     AUTH_WEBAUTHN_REMOVED = "auth.webauthn_removed"
     AUTH_WEBAUTHN_USED = "auth.webauthn_used"
 
+    BREACH_ALERTED = "breach.alerted"
+    BREACH_REGISTERED = "breach.registered"
+    BREACH_UPDATED = "breach.updated"
+
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"
     BOOKING_RESCHEDULED = "booking.rescheduled"
@@ -63,6 +67,8 @@ class AuditEventType(models.TextChoices):
     CONSULTATION_MODE = "consultation.mode"
     CONSULTATION_NEXT_BOOKED = "consultation.next_booked"
     CONSULTATION_NO_SHOW = "consultation.no_show"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
     CONSULTATION_RECORDING_CONSENT = "consultation.recording_consent"
     CONSULTATION_RECORDING_NOTICE = "consultation.recording_notice"
     CONSULTATION_ROOM_OPENED = "consultation.room_opened"
@@ -102,6 +108,8 @@ class AuditEventType(models.TextChoices):
     PLACE_UPDATED = "place.updated"
     PLACE_DEACTIVATED = "place.deactivated"
     SLOT_FORM_SET = "slot.form_set"
+
+    RETENTION_APPLIED = "retention.applied"
 
     INTAKE_APPEALS_EXPORTED = "intake.appeals_exported"
     INTAKE_APPEALS_VIEWED = "intake.appeals_viewed"

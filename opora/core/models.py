@@ -305,3 +305,118 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head #{self.seq}"
+
+
+class RetentionKind(models.TextChoices):
+    """What the retention job keeps for a term and then anonymises or deletes (`core.retention`)."""
+
+    REQUESTS = "requests", _("Requests: names, IINs and contacts")
+    CHAT = "chat", _("Consultation chat messages and files")
+    RECORDINGS = "recordings", _("Recordings of consultations")
+    LETTERS = "letters", _("Incoming letters")
+    MESSENGER_MESSAGES = "messenger_messages", _("Messenger messages")
+
+
+class RetentionRule(models.Model):
+    """How many days a kind of record is kept, per service (or for every service without its own).
+
+    No rule for a kind (and no default in `OPORA_RETENTION_DAYS`): kept without a term."""
+
+    service = models.ForeignKey(
+        Service,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="retention_rules",
+        verbose_name=_("service"),
+    )
+    kind = models.CharField(_("kind of record"), max_length=32, choices=RetentionKind.choices)
+    days = models.PositiveIntegerField(_("kept, days"))
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "kind"], name="retention_rule_unique"),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(service__isnull=True),
+                name="retention_rule_default_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="retention_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"retention {self.kind}"
+
+
+class Breach(models.Model):
+    """A personal-data breach (incident) in the register the security officer keeps.
+
+    Russia (152-FZ art. 21 §3.1): Roskomnadzor within 24 hours of detection, the investigation's
+    results within 72 hours. Kazakhstan (Law No. 94-V art. 20-1): the authorised body within one
+    working day. The deadlines are computed from `detected_at` (`web.breaches`); each notice sent
+    is recorded here. Never a person's name or IIN in these fields: kinds and counts only."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    service = models.ForeignKey(
+        Service,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="breaches",
+        verbose_name=_("service"),
+    )
+    detected_at = models.DateTimeField(_("detected"))
+    jurisdictions = models.JSONField(_("jurisdictions"), default=list)
+    data_kinds = models.CharField(_("kinds of data affected"), max_length=500)
+    affected_count = models.PositiveIntegerField(_("people affected (estimate)"), default=0)
+    description = models.TextField(_("what happened"), max_length=4000)
+    actions = models.TextField(_("actions taken"), max_length=4000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    ru_notified_at = models.DateTimeField(_("Roskomnadzor notified"), null=True, blank=True)
+    ru_results_at = models.DateTimeField(_("results sent to Roskomnadzor"), null=True, blank=True)
+    kz_notified_at = models.DateTimeField(_("authorised body notified"), null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        verbose_name = _("personal data breach")
+        verbose_name_plural = _("personal data breaches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "closed"]), name="breach_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"breach#{self.pk}"
+
+
+class BreachAlert(models.Model):
+    """That the security officers were alerted before (or at) one deadline of a breach: the
+    unique key makes the beat task's alert go out once per deadline and stage."""
+
+    breach = models.ForeignKey(Breach, models.CASCADE, related_name="alerts")
+    deadline = models.CharField(max_length=16)  # ru_notice, ru_results, kz_notice
+    stage = models.CharField(max_length=8)  # soon, overdue
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["breach", "deadline", "stage"], name="breach_alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"breach-alert#{self.pk}"

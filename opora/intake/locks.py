@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from opora.intake.models import Client, Referral, ServiceRequest
+from opora.intake.models import Client, ConsentRecord, Referral, ServiceRequest
 
 
 def client_qs_select_for_update() -> QuerySet[Client]:
@@ -21,3 +21,7 @@ def referral_qs_select_for_update() -> QuerySet[Referral]:
 
 def service_request_qs_select_for_update() -> QuerySet[ServiceRequest]:
     return ServiceRequest.objects.select_for_update()
+
+
+def consent_record_qs_select_for_update() -> QuerySet[ConsentRecord]:
+    return ConsentRecord.objects.select_for_update()

@@ -343,6 +343,9 @@ class ServiceRequest(models.Model):
     )
     created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Issue 15: past its retention term the request keeps only what reports count (dates, kind,
+    # status, channel, topic); its personal fields are blanked and this says when.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     # Not a column: `intake.services.referral_send` says on the request it returns whether the
     # client was sent the referral.
@@ -363,7 +366,7 @@ class ServiceRequest(models.Model):
                 name="request_refusal_has_ground",
             ),
             models.CheckConstraint(
-                condition=Q(is_anonymous=True) | ~Q(full_name=""),
+                condition=Q(is_anonymous=True) | ~Q(full_name="") | Q(anonymised_at__isnull=False),
                 name="request_named_unless_anonymous",
             ),
             models.CheckConstraint(
@@ -428,3 +431,86 @@ class ChildHelpReferral(models.Model):
 
     def __str__(self) -> str:
         return f"child-help#{self.pk}"
+
+
+class ConsentKind(models.TextChoices):
+    """What a consent covers (152-FZ art. 9; special categories under art. 10 as amended 2025
+    need their own, separate written consent; recording per regulation 004)."""
+
+    PROCESSING = "processing", _("Processing of personal data")
+    SPECIAL = "special", _("Processing of health and disability data")
+    RECORDING = "recording", _("Recording of the consultation")
+
+
+class ConsentChannel(models.TextChoices):
+    PORTAL = "portal", _("Website")
+    PHONE = "phone", _("Operator, by phone")
+    EMAIL = "email", _("E-mail")
+    MESSENGER = "messenger", _("Messenger")
+    ROOM = "room", _("Consultation room")
+    PAPER = "paper", _("In writing, on paper")
+
+
+class ConsentRecord(models.Model):
+    """One consent given by a client for one request, and its withdrawal.
+
+    A record is never deleted or edited except to add the withdrawal: what was agreed, in which
+    text version, when and through which channel stays provable. Withdrawal stops what it covers
+    (`intake.consents`)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
+    request = models.ForeignKey(
+        ServiceRequest, models.CASCADE, related_name="consent_records", verbose_name=_("request")
+    )
+    client = models.ForeignKey(
+        Client,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consent_records",
+        verbose_name=_("client"),
+    )
+    text = models.ForeignKey(ConsentText, models.PROTECT, null=True, blank=True, related_name="+")
+    text_version = models.CharField(_("text version"), max_length=32)
+    given_at = models.DateTimeField(_("given"))
+    channel = models.CharField(_("channel"), max_length=16, choices=ConsentChannel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_channel = models.CharField(
+        _("withdrawn through"), max_length=16, choices=ConsentChannel.choices, blank=True
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-given_at", "-pk"]
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_one_active_per_request_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_channel="")
+                | Q(withdrawn_at__isnull=False, withdrawn_at__gte=models.F("given_at"))
+                & ~Q(withdrawn_channel=""),
+                name="consent_withdrawal_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["processing", "special", "recording"]),
+                name="consent_kind_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "kind"])]
+
+    def __str__(self) -> str:
+        return f"consent#{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None

@@ -26,11 +26,12 @@ from opora.core.errors import DomainError, PermissionDenied
 from opora.core.limits import max_length
 from opora.core.models import Region, Service
 from opora.core.sensitive import with_indexes
-from opora.intake import locks
+from opora.intake import consents, locks
 from opora.intake.models import (
     Channel,
-    Child,
     Client,
+    ConsentKind,
+    ConsentRecord,
     ConsentText,
     Referral,
     RefusalGround,
@@ -39,7 +40,7 @@ from opora.intake.models import (
 )
 from opora.intake.selectors import NOT_A_SERVICE
 from opora.notifications.services import notification_create
-from opora.registry.iin import IINError, iin_birth_date, validate_iin
+from opora.registry.iin import IINError, validate_iin
 from opora.registry.models import EligibilityCheck, RegistrySource
 from opora.registry.names import normalise_name_part, split_full_name
 from opora.registry.services import eligibility_check as run_eligibility_check
@@ -249,20 +250,6 @@ def client_contacts_confirm_from_request(*, actor: Actor, request: ServiceReques
         )
 
 
-def _child_upsert(*, client: Client, iin: str) -> Child:
-    child = Child.objects.filter(client=client, iin=iin).first()
-    if child is not None:
-        return child
-    child = Child(client=client, iin=iin, birth_date=iin_birth_date(iin))
-    child.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            child.save()
-    except IntegrityError:
-        child = Child.objects.get(client=client, iin=iin)
-    return child
-
-
 def request_create(
     *,
     actor: Actor | None,
@@ -283,6 +270,7 @@ def request_create(
     typical_question: str = "",
     preferred_form: str = "",
     consent: ConsentText | None = None,
+    special_consent: bool = False,
     assigned_to: User | None = None,
     defer_eligibility: bool = False,
     update_client_contacts: bool = False,
@@ -305,6 +293,11 @@ def request_create(
     typing what the caller says on the phone).
 
     `actor` None: the public form, where nobody is signed in (the request then has no author).
+
+    Consents become records (`intake.consents`): the processing consent given with the request,
+    and `special_consent` — the separate written consent to processing health and disability
+    data. A child's record (from the registries) is kept only under an active special consent;
+    without it the request is registered without the child.
     """
     if is_anonymous:
         if not service.allows_anonymous or service.requires_eligibility:
@@ -359,8 +352,6 @@ def request_create(
                 region=region,
                 update_contacts=update_client_contacts,
             )
-            if child_iin and child_iin != client_iin:
-                child = _child_upsert(client=client, iin=child_iin)
         request = _register(
             actor=actor,
             request=ServiceRequest(
@@ -389,6 +380,27 @@ def request_create(
                 language=language or "",
             ),
         )
+        consent_channel = consents.consent_channel_for(channel)
+        if consent is not None:
+            consents.consent_give(
+                actor=actor,
+                request=request,
+                kind=ConsentKind.PROCESSING,
+                channel=consent_channel,
+                text=consent,
+            )
+        if special_consent and not is_anonymous:
+            consents.consent_give(
+                actor=actor, request=request, kind=ConsentKind.SPECIAL, channel=consent_channel
+            )
+        if (
+            client is not None
+            and child_iin
+            and child_iin != client_iin
+            and consents.special_consent_active(client_id=client.pk)
+        ):
+            request.child = consents.child_upsert(client=client, iin=child_iin)
+            request.save(update_fields=["child"])
     return request
 
 
@@ -928,8 +940,14 @@ def request_check_eligibility(
             region=locked.region,
         )
         locked.client = client
-        if child_iin and child_iin != client_iin:
-            locked.child = _child_upsert(client=client, iin=child_iin)
+        # Consents given before the check (a letter, a message) now cover the client too.
+        ConsentRecord.objects.filter(request=locked, client__isnull=True).update(client=client)
+        if (
+            child_iin
+            and child_iin != client_iin
+            and consents.special_consent_active(client_id=client.pk)
+        ):
+            locked.child = consents.child_upsert(client=client, iin=child_iin)
         locked.iin, locked.full_name, locked.eligibility_check = iin, full_name, result.check
         locked.full_clean()
         locked.save(

@@ -9,12 +9,15 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         # Written answers are delivered by the one outbox (notifications.outbox).
+        from opora.core import retention
         from opora.journals.dashboards import register_sla
         from opora.mail.dashboards import sla_written
         from opora.mail.models import OutgoingLetter
+        from opora.mail.retention import purge_letters
         from opora.mail.services import letter_send, letter_sent
         from opora.notifications import outbox
 
+        retention.register("letters", purge_letters)
         register_sla("written", sla_written)  # the written answers' SLA on the dashboards
 
         outbox.register(

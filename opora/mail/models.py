@@ -141,6 +141,10 @@ class InboundMessage(models.Model):
         related_name="inbound_messages",
     )
     # "Within 3 working days" of receipt (service calendar); cleared facts live on the answer.
+    # Issue 15: the complaint staff registered from this letter (regulation 000 §16, by e-mail).
+    complaint = models.ForeignKey(
+        "complaints.Complaint", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     due_on = models.DateField(_("answer due"), null=True, blank=True)
     answered_by = models.ForeignKey(
         "OutgoingLetter", models.SET_NULL, null=True, blank=True, related_name="answers"

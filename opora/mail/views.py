@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opora.accounts.policy import Action, can
+from opora.accounts.policy import Action, can, require
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.intake.models import ServiceRequest
 from opora.mail import selectors, services
+from opora.mail.complaints import letter_is_complaint_candidate, letter_register_complaint
 from opora.mail.forms import AnswerForm, AssignForm
 from opora.mail.models import OutgoingLetter
 from opora.web.decorators import role_required
@@ -69,6 +70,13 @@ def _thread_context(
         "consultation": selectors.written_consultation(request=req),
         "may_take_up": can(user, Action.CONSULTATION_TAKE_WRITTEN),
     }
+    # Issue 15: letters that read as complaints are offered to those who register complaints.
+    if can(user, Action.COMPLAINT_FILE, service=request.service):
+        ctx["complaint_candidates"] = {
+            item.inbound.pk
+            for item in ctx["items"]
+            if item.inbound is not None and letter_is_complaint_candidate(item.inbound)
+        }
     if can(user, Action.WRITTEN_ASSIGN):
         ctx["assign_form"] = AssignForm(
             consultants=service_consultants(service=request.service),
@@ -118,6 +126,37 @@ def thread(request: StaffRequest, pk: int) -> HttpResponse:
         services.thread_read_record(actor=request.user, request=req)
     status = 400 if form is not None and form.errors else 200
     return page(request, "mail/thread.html", _thread_context(request, req, form), status=status)
+
+
+@role_required(Action.COMPLAINT_FILE, service_from=request_service_get)
+@require_POST
+def letter_complaint(request: StaffRequest, pk: int, letter_pk: int) -> HttpResponse:
+    """«Register as a complaint»: the letter of this thread becomes a complaint (once)."""
+    try:
+        # Registering complaints is per service: another service's thread is refused (403).
+        require(request.user, Action.COMPLAINT_FILE, service=request_service_get(pk=pk))
+        req = selectors.written_request_get(actor=request.user, service=request.service, pk=pk)
+    except DomainError as err:
+        return lookup_error(request, err)
+    letter = next(
+        (
+            i.inbound
+            for i in selectors.thread(request=req)
+            if i.inbound and i.inbound.pk == letter_pk
+        ),
+        None,
+    )
+    if letter is None:
+        raise Http404(_("No such letter."))
+    try:
+        complaint = letter_register_complaint(actor=request.user, message=letter)
+    except DomainError as err:
+        if err.http_status == 403:
+            return lookup_error(request, err)
+        messages.error(request, err.message)
+        return go(request, reverse("mail:thread", args=[pk]))
+    messages.success(request, _("The letter is registered as complaint No. %s.") % complaint.number)
+    return go(request, reverse("complaints:detail", args=[complaint.pk]))
 
 
 @role_required(Action.WRITTEN_ASSIGN, service_from=request_service_get)

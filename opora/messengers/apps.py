@@ -23,6 +23,11 @@ class MessengersConfig(AppConfig):
 
         quality_chat.register()
         survey_chat.register()
+
+        from opora.core import retention
+        from opora.messengers.retention import purge_messages
+
+        retention.register("messenger_messages", purge_messages)
         # Chat messages are delivered by the one outbox (notifications.outbox).
         outbox.register(
             OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")

@@ -126,6 +126,12 @@ class PortalRequestForm(forms.Form):
         label=_("I agree to the processing of my personal data on these terms"),
         error_messages={"required": _("Please agree to the processing of your personal data.")},
     )
+    # 152-FZ art. 10 (as amended 2025): health data need their own written consent. Optional:
+    # without it the request is taken, but the child's registry record is not kept.
+    special_consent = forms.BooleanField(
+        label=_("I separately agree to the processing of my child's health and disability data"),
+        required=False,
+    )
 
     def __init__(
         self,
@@ -152,9 +158,11 @@ class PortalRequestForm(forms.Form):
             for name in ("full_name", "iin", "phone", "email", "reply_channel", "reply_contact"):
                 del self.fields[name]
             del self.fields["consent"]
+            del self.fields["special_consent"]
         else:
             if not service.requires_eligibility:
                 del self.fields["iin"]
+                del self.fields["special_consent"]
             if booking:
                 del self.fields["reply_channel"]
                 del self.fields["reply_contact"]
@@ -209,4 +217,5 @@ class PortalRequestForm(forms.Form):
             topic=d.get("topic", ""),
             reason=d.get("reason", ""),
             preferred_form=d.get("preferred_form", ""),
+            special_consent=bool(d.get("special_consent")),
         )

@@ -58,6 +58,7 @@ class PortalRequest:
     reason: str = ""
     preferred_form: str = ""
     topic: str = ""
+    special_consent: bool = False
 
 
 class Ineligible(DomainError):
@@ -250,6 +251,7 @@ def _register(
         preferred_form=data.preferred_form,
         topic=data.topic,
         consent=consent,
+        special_consent=data.special_consent,
     )
     submission = PortalSubmission(
         request=request,

@@ -13,6 +13,11 @@ urlpatterns = [
     path("r/<str:token>/book/", views.choose, name="choose"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
     path("r/<str:token>/contacts/", views.contacts_confirm, name="contacts_confirm"),
+    path(
+        "r/<str:token>/consents/<int:consent_pk>/withdraw/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
     path("r/<str:token>/booking.ics", views.ics, name="ics"),
     path("<slug:code>/", views.service_page, name="service"),
     path("<slug:code>/request/", views.request_new, name="request"),

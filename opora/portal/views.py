@@ -24,7 +24,9 @@ from opora.core.actors import ClientActor
 from opora.core.errors import Conflict, DomainError, NotFound
 from opora.core.inputs import check_date, parse_date_param
 from opora.core.timezones import KAZAKHSTAN_ZONES, utc_offset
-from opora.intake.models import ServiceRequest
+from opora.intake.consents import SPECIAL_CONSENT_TEXT, consent_records_for_request
+from opora.intake.consents import consent_withdraw as intake_consent_withdraw
+from opora.intake.models import ConsentChannel, ServiceRequest
 from opora.intake.selectors import request_contact_differences
 from opora.portal import selectors
 from opora.portal.drafts import DRAFT_TTL, BookingDraft, draft_finish, draft_load, draft_save
@@ -287,6 +289,7 @@ def _request_form(
             "anonymous": anonymous,
             "booking": booking,
             "consent": consent,
+            "special_consent_text": SPECIAL_CONSENT_TEXT,
             "refusal": refusal,
             "nearest": nearest,
             "zone": selectors.zone_label(service),
@@ -499,6 +502,7 @@ def follow(request: HttpRequest, token: str) -> HttpResponse:
             else "",
             "link": request.build_absolute_uri(reverse("portal:follow", args=[token])),
             **_contacts_context(service_request),
+            "consent_records": consent_records_for_request(request=service_request),
         },
         service=service,
         private=True,
@@ -515,6 +519,30 @@ def _contacts_context(service_request: ServiceRequest) -> dict[str, Any]:
         "contacts_via": via,
         "contacts_code_sent": contact_confirmation_open(service_request) is not None,
     }
+
+
+@require_POST
+def consent_withdraw(request: HttpRequest, token: str, consent_pk: int) -> HttpResponse:
+    """The client withdraws one of their consents on their private page."""
+    service_request = _by_token(token)
+    if service_request is None:
+        return _not_found(request)
+    record = next(
+        (c for c in consent_records_for_request(request=service_request) if c.pk == consent_pk),
+        None,
+    )
+    if record is None:
+        return _not_found(request)
+    try:
+        intake_consent_withdraw(
+            actor=ClientActor(request_id=service_request.pk),
+            record=record,
+            channel=ConsentChannel.PORTAL,
+        )
+        messages.success(request, _("Your consent is withdrawn."))
+    except DomainError as err:
+        messages.error(request, err.message)
+    return _see_other(reverse("portal:follow", args=[token]) + "#consents")
 
 
 @require_POST

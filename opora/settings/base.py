@@ -331,6 +331,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.web.tasks.verify_audit_chain",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Issue 15: the security officers alerted before each breach notification deadline.
+    "breach-deadlines": {
+        "task": "opora.web.tasks.alert_breach_deadlines",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Issue 15: records past their retention term anonymised or deleted (core.retention).
+    "retention": {"task": "opora.core.tasks.retention_run", "schedule": crontab(hour=2, minute=15)},
 }
 
 # --- Cache (rate limits) --------------------------------------------------------------------------
@@ -428,6 +435,18 @@ OPORA_INDEX_OLD_KEYS = env_list("OPORA_INDEX_OLD_KEYS")
 OPORA_AUDIT_KEY = os.environ.get("OPORA_AUDIT_KEY", "")
 # After a rotation: the keys that sealed the audit chain's earlier events (comma-separated).
 OPORA_AUDIT_OLD_KEYS = env_list("OPORA_AUDIT_OLD_KEYS")
+# Issue 15: retention terms in days by kind (core.retention), where no RetentionRule row says
+# otherwise; none by default (kept until a term is configured). E.g. "chat=365,recordings=1095".
+OPORA_RETENTION_DAYS = {
+    kind.strip(): int(days)
+    for kind, _sep, days in (
+        item.partition("=") for item in env_list("OPORA_RETENTION_DAYS") if "=" in item
+    )
+}
+# Issue 15: the hosts (names or CIDRs) the database, cache, storage and mail may live on
+# (`opora check_residency`, system check opora.W015/E015); empty: not checked.
+OPORA_DATA_HOSTS_ALLOWED = env_list("OPORA_DATA_HOSTS_ALLOWED")
+OPORA_PRODUCTION = False  # production.py sets it
 OPORA_CHAT_FILE_MAX_BYTES = int(os.environ.get("OPORA_CHAT_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
 OPORA_TELEGRAM_API_BASE = os.environ.get("OPORA_TELEGRAM_API_BASE", "https://api.telegram.org")
 OPORA_WHATSAPP_API_BASE = os.environ.get(

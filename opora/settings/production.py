@@ -7,6 +7,9 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import DATABASE_URL, REDIS_URL, SECRET_KEY, database_config, env_bool
 
+# Issue 15: the in-country data host check (core.residency) is an error here, skipped elsewhere.
+OPORA_PRODUCTION = True
+
 if not SECRET_KEY:
     raise ImproperlyConfigured("OPORA_SECRET_KEY must be set in production")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):

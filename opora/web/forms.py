@@ -147,6 +147,12 @@ class RequestForm(forms.Form):
     is_anonymous = forms.BooleanField(
         label=_("Anonymously (no name: the request is known by its code)"), required=False
     )
+    # 152-FZ art. 10: the separate consent to processing the child's health and disability data,
+    # asked aloud; without it the child's registry record is not kept.
+    special_consent = forms.BooleanField(
+        label=_("The client agreed to processing of the child's health and disability data"),
+        required=False,
+    )
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         # Shown on one page with CheckForm (same field names): keep the element ids distinct.
@@ -156,6 +162,8 @@ class RequestForm(forms.Form):
         model_choice_field(self, "region").queryset = service_regions(service=service)
         if service.requires_eligibility:
             self.fields["iin"].required = True
+        else:
+            del self.fields["special_consent"]
         if service.allows_anonymous and not service.requires_eligibility:
             self.fields["full_name"].required = False
         else:

@@ -33,7 +33,7 @@ def staff_service_get(*, user: User, pk: Any) -> Service | None:
     return next((s for s in staff_services(user) if s.pk == pk), None)
 
 
-def request_service_get(*, pk: Any) -> Service | None:
+def request_service_get(*, pk: Any, **_other_url_args: Any) -> Service | None:
     """The service of request `pk` (None when there is none): which service a request page works
     in. Whether the actor may open the request is checked by the page itself."""
     try:

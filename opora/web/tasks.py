@@ -99,6 +99,13 @@ def verify_audit_chain() -> dict[str, Any]:
     return audit_chain_check(report=audit_chain_verify())
 
 
+@shared_task(name="opora.web.tasks.alert_breach_deadlines")
+def alert_breach_deadlines() -> dict[str, Any]:
+    from opora.web.breaches import breach_alerts_send
+
+    return {"alerted": breach_alerts_send()}
+
+
 @shared_task(name="opora.web.tasks.seal_audit_events")
 def seal_audit_events() -> dict[str, Any]:
     return {"sealed": audit_seal()}

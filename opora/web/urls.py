@@ -10,6 +10,7 @@ from opora.web.views import (
     audit_log,
     authority_journals,
     base,
+    breaches,
     consultant,
     coordinator,
     dashboards,
@@ -59,6 +60,9 @@ urlpatterns = [
         name="authority_journal",
     ),
     path("audit/", audit_log.audit_log, name="audit_log"),
+    path("breaches/", breaches.breach_list, name="breach_list"),
+    path("breaches/<int:pk>/", breaches.breach_detail, name="breach_detail"),
+    path("breaches/<int:pk>/update/", breaches.breach_update, name="breach_update"),
     path("dashboards/", dashboards.dashboard, name="dashboards"),
     # The service a staff member of several services works in (the header's switcher)
     path("service/", services.service_switch, name="service_switch"),
@@ -87,6 +91,11 @@ urlpatterns = [
         name="operator_count_separately",
     ),
     path("operator/requests/<int:pk>/book/", operator.request_book, name="operator_book"),
+    path(
+        "operator/requests/<int:pk>/consents/<int:consent_pk>/withdraw/",
+        operator.consent_withdraw,
+        name="operator_consent_withdraw",
+    ),
     path(
         "operator/requests/<int:pk>/check/", operator.request_check, name="operator_request_check"
     ),

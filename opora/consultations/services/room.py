@@ -15,6 +15,8 @@ from opora.consultations.models import (
 )
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
+from opora.intake.consents import consent_give
+from opora.intake.models import ConsentChannel, ConsentKind
 from opora.scheduling.models import Booking
 from opora.scheduling.services import slot_end_ad_hoc
 
@@ -50,9 +52,20 @@ def consultation_for_booking(*, booking: Booking) -> Consultation:
 
 @transaction.atomic
 def consultation_record_consent(*, consultation: Consultation, consent: bool) -> Consultation:
-    """Store the client's answer to the recording consent prompt (declining still allows service)."""
+    """Store the client's answer to the recording consent prompt (declining still allows service).
+
+    A yes is also a consent record (kind recording, channel room) on the booking's request, which
+    the client or staff may later withdraw (`intake.consents.consent_withdraw`)."""
     Consultation.objects.filter(pk=consultation.pk).update(recording_consent=consent)
     consultation.recording_consent = consent
+    request = consultation.booking.request
+    if consent and request is not None:
+        consent_give(
+            actor=None,
+            request=request,
+            kind=ConsentKind.RECORDING,
+            channel=ConsentChannel.ROOM,
+        )
     audit_record(
         actor=None,
         event_type=AuditEventType.CONSULTATION_RECORDING_CONSENT,

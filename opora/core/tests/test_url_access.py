@@ -219,6 +219,15 @@ ROUTES: dict[str, Route] = {
     "portal:choose": Route(None, public_token, not_a_link),
     "portal:cancel": Route(None, public_token, not_a_link),
     "portal:contacts_confirm": Route(None, public_token, not_a_link, post=True),
+    # Issue 15: a consent that is not this request's is no one's (404), even on the real link.
+    "portal:consent_withdraw": Route(
+        None,
+        lambda r: {**public_token(r), "consent_pk": MISSING},
+        lambda r: {**not_a_link(r), "consent_pk": MISSING},
+        post=True,
+        expect=all_("404", *ROLES),
+        other_expect=all_("404", *ROLES),
+    ),
     "portal:ics": Route(None, public_token, not_a_link),
     "messengers:webhook": Route(
         None, lambda r: {"channel": "telegram", "slug": "none"}, expect=all_("404", *ROLES)
@@ -305,6 +314,14 @@ ROUTES: dict[str, Route] = {
     "operator_book": Route(Q, req, other_req),
     "operator_request_check": Route(Q, req, other_req, post=True),
     "operator_request_card_update": Route(Q, req, other_req, post=True),
+    # Issue 15: withdrawing a consent on the client's word; a consent of no request is 404.
+    "operator_consent_withdraw": Route(
+        Q,
+        lambda r: {**req(r), "consent_pk": MISSING},
+        lambda r: {**other_req(r), "consent_pk": MISSING},
+        post=True,
+        expect={role: "404" for role in roles_for(Q)},
+    ),
     "operator_request_anonymous": Route(Action.REQUEST_MARK_ANONYMOUS, req, other_req, post=True),
     "operator_request_topic": Route(Action.REQUEST_SET_TOPIC, req, other_req, post=True),
     "operator_request_child_help": Route(Action.REQUEST_CHILD_HELP, req, other_req),
@@ -437,6 +454,14 @@ ROUTES: dict[str, Route] = {
     "mail:assign": Route(
         Action.WRITTEN_ASSIGN, req, other_req, post=True, expect=all_("404", "head", "admin")
     ),
+    # Issue 15: a letter registered as a complaint (the thread is "not found" here, as above).
+    "mail:letter_complaint": Route(
+        Action.COMPLAINT_FILE,
+        lambda r: {**req(r), "letter_pk": MISSING},
+        lambda r: {**other_req(r), "letter_pk": MISSING},
+        post=True,
+        expect={role: "404" for role in roles_for(Action.COMPLAINT_FILE)},
+    ),
     "mail:attachment": Route(
         Action.WRITTEN_VIEW,
         missing("pk"),
@@ -492,6 +517,20 @@ ROUTES: dict[str, Route] = {
     # The head's failed deliveries, the journals of regulations 002-004
     "deliveries": Route(Action.DELIVERY_VIEW),
     "audit_log": Route(Action.AUDIT_VIEW),
+    # Issue 15: the breach register (heads read, the security officer keeps it); no breach
+    # exists in these records, so the roles let through meet 404 on one breach's pages.
+    "breach_list": Route(Action.BREACH_VIEW),
+    "breach_detail": Route(
+        Action.BREACH_VIEW,
+        missing("pk"),
+        expect={role: "404" for role in roles_for(Action.BREACH_VIEW)},
+    ),
+    "breach_update": Route(
+        Action.BREACH_MANAGE,
+        missing("pk"),
+        post=True,
+        expect={role: "404" for role in roles_for(Action.BREACH_MANAGE)},
+    ),
     "journal": Route(Action.JOURNAL_VIEW, lambda r: {"form": "requests-002"}),
     "messengers:conversations": Route(Action.MESSENGER_VIEW),
     # Technical failures (regulation 002 §4.2.1): the head decides, the booked consultant picks

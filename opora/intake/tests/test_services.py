@@ -78,6 +78,7 @@ def test_eligible_caller_gets_a_new_request_with_client(operator, service, regis
         region=region,
         desired_at=desired,
         reason="Консультация психолога",
+        special_consent=True,
     )
     assert request.pk and request.status == ServiceRequest.Status.NEW
     assert (request.full_name, request.iin, request.phone) == (NAME, MOTHER, "87012345678")
@@ -103,7 +104,7 @@ def test_eligible_caller_gets_a_new_request_with_client(operator, service, regis
 
 
 def test_child_iin_links_the_parent_as_client(operator, service, registry):
-    request = create(operator, service, iin=CHILD)
+    request = create(operator, service, iin=CHILD, special_consent=True)
     assert request.iin == CHILD
     assert request.client.iin == MOTHER and request.child.iin == CHILD
 
@@ -184,7 +185,12 @@ def test_same_client_for_repeated_requests_and_the_card_keeps_its_contacts(
     # A portal (no actor) request about the same client with another phone: it stays on the
     # request, the card keeps what it had (issue 10 §9).
     second = request_create(
-        actor=None, service=service, full_name=NAME, iin=CHILD, phone="+7 702 111 22 33"
+        actor=None,
+        service=service,
+        full_name=NAME,
+        iin=CHILD,
+        phone="+7 702 111 22 33",
+        special_consent=True,
     )
     assert first.client == second.client and Client.objects.count() == 1
     assert Child.objects.count() == 1

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,9 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opora.accounts.models import User
 from opora.accounts.policy import Action
 from opora.core.errors import Conflict, DomainError
+from opora.intake import consents
 from opora.intake import selectors as intake_selectors
 from opora.intake import services as intake_services
-from opora.intake.models import Client, Referral, RefusalGround, ServiceRequest
+from opora.intake.models import Client, ConsentChannel, Referral, RefusalGround, ServiceRequest
 from opora.registry import services as registry_services
 from opora.registry.iin import IINError
 from opora.registry.models import EligibilityCheck
@@ -237,6 +238,7 @@ def request_new(request: HtmxStaffRequest) -> HttpResponse:
                 # Issue 12: anonymous where the service allows it; topic and language for the
                 # competent consultants.
                 is_anonymous=bool(data.get("is_anonymous")),
+                special_consent=bool(data.get("special_consent")),
                 topic=data.get("topic") or "",
                 language=data.get("language") or "",
             )
@@ -349,6 +351,8 @@ def _request_page(
         "contact_differences": intake_selectors.request_contact_differences(
             request=service_request
         ),
+        "consent_records": consents.consent_records_for_request(request=service_request),
+        "consent_channels": ConsentChannel.choices,
     }
     ctx.update(extra)
     return page(request, "web/operator/request_detail.html", ctx, status=status)
@@ -409,6 +413,32 @@ def request_check(request: HtmxStaffRequest, pk: int) -> HttpResponse:
         success=_("The registry check is positive: the request may be booked."),
         deferred_check_form=form,
     )
+
+
+@role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
+@require_POST
+def consent_withdraw(request: HtmxStaffRequest, pk: int, consent_pk: int) -> HttpResponse:
+    """Withdraw one of the request's consents on the client's word (phone, letter, in person)."""
+    try:
+        service_request = _get_request(request, pk)
+        record = next(
+            c
+            for c in consents.consent_records_for_request(request=service_request)
+            if c.pk == consent_pk
+        )
+    except DomainError as err:
+        return lookup_error(request, err)
+    except StopIteration:
+        raise Http404(_("No such consent.")) from None
+    try:
+        consents.consent_withdraw(
+            actor=request.user, record=record, channel=request.POST.get("channel", "")
+        )
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("The consent is withdrawn; what it covered has stopped."))
+    return go(request, reverse("operator_request", args=[pk]) + "#consents")
 
 
 @role_required(Action.REQUEST_QUEUE, service_from=request_service_get)
