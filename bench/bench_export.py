@@ -42,6 +42,20 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
+def _derived_columns(label: str) -> tuple[str, str]:
+    """(", col1, col2", ", '', ''"): the blind-index and name-token columns of `label`, empty."""
+    from django.apps import apps
+
+    from opora.core.fields import BlindIndexField, NameTokensField
+
+    names = [
+        f.column
+        for f in apps.get_model(label)._meta.concrete_fields
+        if isinstance(f, BlindIndexField | NameTokensField)
+    ]
+    return "".join(f", {n}" for n in names), "".join(", ''" for _ in names)
+
+
 def generate(rows: int) -> dict[str, Any]:
     from django.db import connection
 
@@ -54,22 +68,27 @@ def generate(rows: int) -> dict[str, Any]:
     with connection.cursor() as cur:
         cur.execute("SELECT min(id), max(id) FROM core_region")
         rmin, rmax = cur.fetchone()
+        # The blind indexes and name tokens start empty; `rotate_keys --reindex` below encrypts
+        # the values (written in clear here) and computes them, as a migration of old data does.
+        client_idx, request_idx = (
+            _derived_columns(m) for m in ("intake.Client", "intake.ServiceRequest")
+        )
         cur.execute(
-            """
+            f"""
             INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
-                phone_extra, email, created_at, region_id)
+                phone_extra, email, created_at, region_id{client_idx[0]})
             SELECT g, 'Синтетова', 'Анна', 'Сергеевна', lpad(g::text, 12, '0'),
-                '+7701' || lpad(g::text, 7, '0'), '', '', now(), NULL
+                '+7701' || lpad(g::text, 7, '0'), '', '', now(), NULL{client_idx[1]}
             FROM generate_series(1, %(clients)s) g
             """,
             {"clients": max(rows // 2, 1)},
         )
         cur.execute(
-            """
+            f"""
             INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
                 reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
                 updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code, topic, language)
+                requester_kind, typical_question, public_code, topic, language{request_idx[0]})
             SELECT g,
                 CASE WHEN g %% 3 = 0 THEN '' ELSE 'Синтетова Анна Сергеевна' END,
                 CASE WHEN g %% 3 = 0 THEN '' ELSE lpad(g::text, 12, '0') END,
@@ -84,7 +103,7 @@ def generate(rows: int) -> dict[str, Any]:
                 g %% 3 = 0,
                 CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END,
                 (ARRAY['video','voice','chat','phone','written'])[1 + g %% 5],
-                'parent', '', 'X' || g, '', ''
+                'parent', '', 'X' || g, '', ''{request_idx[1]}
             FROM generate_series(1, %(n)s) g
             """,
             {
@@ -101,8 +120,16 @@ def generate(rows: int) -> dict[str, Any]:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 1) FROM {table}))"
             )
+    from django.core.management import call_command
+
+    t1 = time.perf_counter()
+    call_command("rotate_keys", "--reindex", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    encrypt_s = time.perf_counter() - t1
+    with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE intake_servicerequest")
+        cur.execute("VACUUM ANALYZE intake_client")
     return {
+        "encrypt_s": round(encrypt_s, 1),
         "rows": rows,
         "generate_s": round(time.perf_counter() - t0, 1),
         "service": service.pk,

@@ -14,7 +14,18 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone, translation
 
 from opora.accounts.models import Role
@@ -28,6 +39,17 @@ if TYPE_CHECKING:
     from typing_extensions import ReadOnly
 
 ANONYMOUS = "Анонимно"  # regulation 004: the mark in the name column of an anonymous request
+
+
+def _probe(known: Q, earlier: QuerySet[ServiceRequest], field: str) -> Case:
+    """Whether an earlier request has the same `field`, asked only when the value is known: an
+    empty phone or e-mail would match every earlier request without one, and the database would
+    walk them for each row (a 100k-row export did not finish before the probes were guarded)."""
+    return Case(
+        When(known, then=Exists(earlier.filter(**{field: OuterRef(field)}))),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
 
 
 def requests_queryset(
@@ -70,11 +92,11 @@ def requests_queryset(
         # "Primary or repeat" (регламент 002): an earlier request of the same person — the same
         # client, IIN, phone or e-mail. Each probe is used only when the value is known.
         .annotate(
-            _earlier_client=Exists(earlier.filter(client_id=OuterRef("client_id"))),
+            _earlier_client=_probe(~Q(client_id=None), earlier, "client_id"),
             # The values are encrypted: compared by their blind indexes.
-            _earlier_iin=Exists(earlier.filter(iin_bidx=OuterRef("iin_bidx"))),
-            _earlier_phone=Exists(earlier.filter(phone_bidx=OuterRef("phone_bidx"))),
-            _earlier_email=Exists(earlier.filter(email_bidx=OuterRef("email_bidx"))),
+            _earlier_iin=_probe(~Q(iin_bidx=""), earlier, "iin_bidx"),
+            _earlier_phone=_probe(~Q(phone_bidx=""), earlier, "phone_bidx"),
+            _earlier_email=_probe(~Q(email_bidx=""), earlier, "email_bidx"),
         )
         .order_by("created_at", "pk")
     )
