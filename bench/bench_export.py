@@ -39,6 +39,17 @@ TARGET_MB = 200.0
 
 
 def _maxrss_mb() -> float:
+    """This process's peak resident memory. Linux's `VmHWM` is the peak of the process image
+    since its exec; `ru_maxrss` is not a fresh start in a child: Linux carries the high-water mark
+    of the image the child replaced — the forked copy of the parent, here the generator with its
+    hundreds of MB — across exec, so it reported the parent's size (441 MB) as the export's."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
