@@ -155,6 +155,7 @@ class AuditEventType(models.TextChoices):
 
     MESSENGERS_CONVERSATION_READ = "messengers.conversation_read"
     MESSENGERS_REPLY_SENT = "messengers.reply_sent"
+    MESSENGERS_REPLY_FILE_DOWNLOADED = "messengers.reply_file_downloaded"
 
     OUTBOX_DELIVERY_RETRIED = "outbox.delivery_retried"
 

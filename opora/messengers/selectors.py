@@ -9,9 +9,11 @@ from opora.accounts import policy
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action
+from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import NotFound, PermissionDenied
-from opora.messengers.models import Conversation, ConversationMessage
+from opora.messengers.models import Conversation, ConversationMessage, OutgoingChatMessage
+from opora.messengers.reply_files import reply_file_pk
 
 STAFF_ROLES = Action.MESSENGER_VIEW  # what the access policy is asked
 
@@ -55,3 +57,23 @@ def conversation_get(*, actor: Actor, pk: int) -> Conversation:
 
 def conversation_history(*, conversation: Conversation) -> QuerySet[ConversationMessage]:
     return conversation.messages.select_related("author", "outbound").order_by("created_at", "pk")
+
+
+def reply_file_by_link(*, token: str) -> OutgoingChatMessage:
+    """The outgoing message whose file a signed public link names (the provider fetching it,
+    Viber), or NotFound for a tampered or expired link or a message without a file. Audited."""
+    pk = reply_file_pk(token)
+    message = (
+        OutgoingChatMessage.objects.select_related("conversation", "account").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
+    if message is None or not message.file:
+        raise NotFound(_("There is no such file."))
+    audit_record(
+        actor=SystemActor("messengers.reply_file_link"),
+        event_type=AuditEventType.MESSENGERS_REPLY_FILE_DOWNLOADED,
+        subject=message.conversation,
+        extra={"outbound_id": message.pk, "channel": message.account.channel},
+    )
+    return message

@@ -38,6 +38,7 @@ from opora.messengers.models import (
     InboundUpdate,
     OutgoingChatMessage,
 )
+from opora.messengers.reply_files import reply_file_url
 from opora.notifications.dispatch import deliver_after_commit
 from opora.notifications.outbox import label_of, outbox_deliver
 
@@ -307,6 +308,8 @@ def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
             content=content,
             caption=m.text,
             idempotency_key=m.idempotency_key,
+            # Viber fetches the file itself: a signed link to exactly this message's file.
+            file_url=reply_file_url(m.pk) if adapter.files_by_url else "",
         )
         return {"external_id": (external_id or "")[:128]}
     if m.method == OutgoingChatMessage.Method.ANSWER_CALLBACK:

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# Where the stand-in's VK upload address points, and the owner of the documents it saves.
+VK_UPLOAD_PATH = "/vk-upload/"
+VK_DOC_OWNER_ID = 123456789
+
 
 @dataclass
 class Recorded:
@@ -25,7 +29,9 @@ class Recorded:
 
 @dataclass
 class StandInApi:
-    """Answers as Telegram (sendMessage, answerCallbackQuery, editMessageReplyMarkup), WhatsApp (/messages), Viber (send_message), VK."""
+    """Answers as Telegram (sendMessage, sendDocument, answerCallbackQuery,
+    editMessageReplyMarkup), WhatsApp (/media, /messages), Viber (send_message) and VK
+    (messages.send; docs.getMessagesUploadServer, its upload address here, docs.save)."""
 
     requests: list[Recorded] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
@@ -100,6 +106,30 @@ class StandInApi:
                     self._answer(200, {"status": 0, "message_token": number})
                 elif self.path.endswith("/messages.send"):
                     self._answer(200, {"response": number})
+                elif self.path.endswith("/docs.getMessagesUploadServer"):
+                    # VK's upload address for the chat: here, back at this server.
+                    upload = f"{api.base_url}{VK_UPLOAD_PATH}?peer_id={body.get('peer_id', '')}"
+                    self._answer(200, {"response": {"upload_url": upload}})
+                elif self.path.startswith(VK_UPLOAD_PATH):
+                    uploaded = body.get("file") if isinstance(body, dict) else None
+                    if isinstance(uploaded, dict):
+                        self._answer(200, {"file": f"upload.{number}"})
+                    else:
+                        self._answer(200, {"error": "no_file"})
+                elif self.path.endswith("/docs.save"):
+                    self._answer(
+                        200,
+                        {
+                            "response": {
+                                "type": "doc",
+                                "doc": {
+                                    "id": number,
+                                    "owner_id": VK_DOC_OWNER_ID,
+                                    "title": body.get("title", ""),
+                                },
+                            }
+                        },
+                    )
                 else:
                     self._answer(404, {"ok": False})
 

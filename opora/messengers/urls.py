@@ -11,5 +11,7 @@ urlpatterns = [
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
     path("conversations/<int:pk>/take-up/", views.take_up, name="take_up"),
     path("conversations/<int:pk>/close/", views.close_written, name="close_written"),
+    # A consultant's file through its signed, expiring link (Viber fetches it; issue 12).
+    path("f/<str:token>/", views.reply_file, name="reply_file"),
     path("<str:channel>/<slug:slug>/webhook/", views.webhook, name="webhook"),
 ]

@@ -6,11 +6,12 @@ import json
 import logging
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest
@@ -149,3 +150,22 @@ def close_written(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, str(err.message))
         return go(request, reverse("messengers:conversation", args=[conversation.pk]))
     return go(request, reverse("consultations:protocol", args=[consultation.pk]))
+
+
+@never_cache
+@require_GET
+def reply_file(request: HttpRequest, token: str) -> FileResponse:
+    """The file of one outgoing message through its signed, expiring public link (Viber fetches
+    files only from a public address); any other link: 404."""
+    try:
+        message = selectors.reply_file_by_link(token=token)
+    except DomainError:
+        raise Http404 from None
+    response = FileResponse(
+        message.file.open("rb"),
+        as_attachment=True,
+        filename=message.file_name or "document",
+        content_type="application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -232,6 +232,10 @@ ROUTES: dict[str, Route] = {
     "messengers:webhook": Route(
         None, lambda r: {"channel": "telegram", "slug": "none"}, expect=all_("404", *ROLES)
     ),
+    # A consultant's file through its signed public link (Viber fetches it): a wrong link, 404.
+    "messengers:reply_file": Route(
+        None, lambda r: {"token": "1:none:wrong"}, expect=all_("404", *ROLES)
+    ),
     "consultations:client_entry": Route(None, token, not_a_link),
     "consultations:device_check": Route(None, token, not_a_link),
     "consultations:client_room": Route(None, token, not_a_link),

@@ -128,9 +128,12 @@ class ChannelAdapter:
         provider's message id or raise SendError."""
         raise NotImplementedError
 
-    # Whether `send_document` sends a file itself (Telegram, WhatsApp); the others (Viber and VK
-    # take files only from a public address) are refused before anything is queued.
+    # Whether `send_document` sends a file (Telegram, WhatsApp and VK upload it; Viber fetches
+    # it from `file_url`); a channel without files is refused before anything is queued.
     sends_files = False
+    # Whether the provider fetches the file itself from a public address of Opora (Viber):
+    # `chat_send` then passes `file_url`, a signed expiring link to this message's file.
+    files_by_url = False
 
     def send_document(
         self,
@@ -140,8 +143,10 @@ class ChannelAdapter:
         content: bytes,
         caption: str = "",
         idempotency_key: str = "",
+        file_url: str = "",
     ) -> str:
-        """Send a document with `caption`; return the provider's message id or raise SendError."""
+        """Send a document with `caption`; return the provider's message id or raise SendError.
+        `file_url`: the file's public address, given to channels with `files_by_url`."""
         raise SendError("this channel does not send files", retryable=False)
 
     def answer_callback(self, *, callback_id: str, text: str = "") -> None:

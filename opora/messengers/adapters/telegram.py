@@ -126,6 +126,7 @@ class TelegramAdapter(ChannelAdapter):
         content: bytes,
         caption: str = "",
         idempotency_key: str = "",
+        file_url: str = "",
     ) -> str:
         """sendDocument (multipart): the file with the answer as its caption."""
         token = self.account.secret("token")

@@ -98,6 +98,7 @@ class WhatsAppAdapter(ChannelAdapter):
         content: bytes,
         caption: str = "",
         idempotency_key: str = "",
+        file_url: str = "",
     ) -> str:
         """Upload the file as media (Cloud API), then send it as a document with a caption."""
         headers = {"Authorization": f"Bearer {self.account.secret('token')}"}
