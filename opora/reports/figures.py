@@ -14,9 +14,12 @@ by region, by consultant and by day. No personal data is read: regions, consulta
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from opora.consultations.models import Consultation
@@ -60,21 +63,29 @@ def handed_over_qs(
     """The month's handed-over requests with their region, consultant (of the active booking, if
     booked) and hand-off day as plain columns."""
     first = month.replace(day=1)
-    consultant = Booking.objects.filter(
-        request=OuterRef("request"), status=Booking.Status.ACTIVE
-    ).values("slot__consultant")[:1]
-    return HandoffItem.objects.filter(
-        run__service=service,
-        run__sent_at__isnull=False,
-        run__date__gte=first,
-        run__date__lt=next_month(first),
-    ).annotate(
-        region_code=F("request__region__code"),
-        region_name=F("request__region__name_ru"),
-        consultant_id=Subquery(consultant),
-        day=F("run__date"),
-        person_client=F("request__client_id"),
-        req_id=F("request_id"),
+    # A request has at most one active booking (the constraint `booking_one_active_per_request`),
+    # so a LEFT JOIN on it gives one row per item. (A correlated subquery per item instead cost a
+    # probe per request and made the planner JIT-compile the query: bench/bench_reports.py.)
+    return (
+        HandoffItem.objects.annotate(
+            active_booking=FilteredRelation(
+                "request__bookings", condition=Q(request__bookings__status=Booking.Status.ACTIVE)
+            )
+        )
+        .filter(
+            run__service=service,
+            run__sent_at__isnull=False,
+            run__date__gte=first,
+            run__date__lt=next_month(first),
+        )
+        .annotate(
+            region_code=F("request__region__code"),
+            region_name=F("request__region__name_ru"),
+            consultant_id=F("active_booking__slot__consultant_id"),
+            day=F("run__date"),
+            person_client=F("request__client_id"),
+            req_id=F("request_id"),
+        )
     )
 
 
@@ -127,8 +138,34 @@ def _consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
     return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
 
 
+@contextmanager
+def figures_session() -> Iterator[None]:
+    """Read the figures in one transaction without PostgreSQL's JIT: a month's aggregation is
+    estimated costly enough to be JIT-compiled, which took longer than the query itself
+    (~0.25–0.7 s per query; docs/PERFORMANCE.md). `SET LOCAL` lasts to the end of the outermost
+    transaction."""
+    if connection.in_atomic_block:  # e.g. drafting a report: no savepoint needed
+        _jit_off()
+        yield
+        return
+    with transaction.atomic():
+        _jit_off()
+        yield
+
+
+def _jit_off() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
     """Totals and the three breakdowns of one measure, JSON-ready."""
+    with figures_session():
+        return _measure_figures(service, month, measure, coded=coded)
+
+
+def _measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
     qs = handed_over_qs(service, month) if measure == HANDED_OVER else served_qs(service, month)
     total = qs.aggregate(**_measures())
     regions = _rows(qs, ["region_code", "region_name"])
@@ -167,6 +204,11 @@ def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) 
 def discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     """Per region and consultant: requests handed over in the month against persons served, with
     the handed-over requests behind the gap (those with no ended consultation yet) by number."""
+    with figures_session():
+        return _discrepancies(service, month)
+
+
+def _discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     handed = handed_over_qs(service, month)
     by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in _rows(handed, ["region_name", "consultant_id"]):
