@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import connection, transaction
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet
@@ -57,53 +57,66 @@ class HandoffColumns(TypedDict):
     req_id: int
 
 
+ALL_COLUMNS = frozenset(
+    ("region_code", "region_name", "consultant_id", "day", "person_client", "req_id")
+)
+
+
 def handed_over_qs(
-    service: Any, month: dt.date
+    service: Any, month: dt.date, columns: frozenset[str] = ALL_COLUMNS
 ) -> QuerySet[WithAnnotations[HandoffItem, HandoffColumns]]:
     """The month's handed-over requests with their region, consultant (of the active booking, if
-    booked) and hand-off day as plain columns."""
+    booked) and hand-off day as plain columns — only the `columns` asked for: the joins of the
+    others stay out of the query (a month of 170k items: the booking join alone doubled the time
+    of the totals and the day and region breakdowns; docs/PERFORMANCE.md)."""
     first = month.replace(day=1)
-    # A request has at most one active booking (the constraint `booking_one_active_per_request`),
-    # so a LEFT JOIN on it gives one row per item. (A correlated subquery per item instead cost a
-    # probe per request and made the planner JIT-compile the query: bench/bench_reports.py.)
-    return (
-        HandoffItem.objects.annotate(
+    qs = HandoffItem.objects.all()
+    if "consultant_id" in columns:
+        # A request has at most one active booking (`booking_one_active_per_request`), so a LEFT
+        # JOIN on it gives one row per item. (A correlated subquery per item instead cost a probe
+        # per request and made the planner JIT-compile the query: bench/bench_reports.py.)
+        qs = qs.annotate(
             active_booking=FilteredRelation(
                 "request__bookings", condition=Q(request__bookings__status=Booking.Status.ACTIVE)
             )
         )
-        .filter(
+    exprs = {
+        "region_code": F("request__region__code"),
+        "region_name": F("request__region__name_ru"),
+        "consultant_id": F("active_booking__slot__consultant_id"),
+        "day": F("run__date"),
+        "person_client": F("request__client_id"),
+        "req_id": F("request_id"),
+    }
+    return cast(
+        "QuerySet[WithAnnotations[HandoffItem, HandoffColumns]]",
+        qs.filter(
             run__service=service,
             run__sent_at__isnull=False,
             run__date__gte=first,
             run__date__lt=next_month(first),
-        )
-        .annotate(
-            region_code=F("request__region__code"),
-            region_name=F("request__region__name_ru"),
-            consultant_id=F("active_booking__slot__consultant_id"),
-            day=F("run__date"),
-            person_client=F("request__client_id"),
-            req_id=F("request_id"),
-        )
+        ).annotate(**{k: v for k, v in exprs.items() if k in columns}),
     )
 
 
-def served_qs(service: Any, month: dt.date) -> QuerySet[Consultation]:
+def served_qs(
+    service: Any, month: dt.date, columns: frozenset[str] = ALL_COLUMNS
+) -> QuerySet[Consultation]:
     start, end = month_bounds(service, month)
+    exprs = {
+        "region_code": F("booking__request__region__code"),
+        "region_name": F("booking__request__region__name_ru"),
+        "consultant_id": F("booking__slot__consultant_id"),
+        "day": TruncDate("ended_at", tzinfo=service_tz(service)),
+        "person_client": F("booking__request__client_id"),
+        "req_id": F("booking__request_id"),
+    }
     return Consultation.objects.filter(
         booking__request__service=service,
         status=Consultation.Status.ENDED,
         ended_at__gte=start,
         ended_at__lt=end,
-    ).annotate(
-        region_code=F("booking__request__region__code"),
-        region_name=F("booking__request__region__name_ru"),
-        consultant_id=F("booking__slot__consultant_id"),
-        day=TruncDate("ended_at", tzinfo=service_tz(service)),
-        person_client=F("booking__request__client_id"),
-        req_id=F("booking__request_id"),
-    )
+    ).annotate(**{k: v for k, v in exprs.items() if k in columns})
 
 
 def _measures() -> dict[str, Any]:
@@ -166,14 +179,18 @@ def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) 
 
 
 def _measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
-    qs = handed_over_qs(service, month) if measure == HANDED_OVER else served_qs(service, month)
-    total = qs.aggregate(**_measures())
-    regions = _rows(qs, ["region_code", "region_name"])
-    consultants = _rows(qs, ["consultant_id"])
+    base = handed_over_qs if measure == HANDED_OVER else served_qs
+
+    def qs(*keys: str) -> QuerySet:
+        return base(service, month, frozenset(("person_client", "req_id", *keys)))
+
+    total = qs().aggregate(**_measures())
+    regions = _rows(qs("region_code", "region_name"), ["region_code", "region_name"])
+    consultants = _rows(qs("consultant_id"), ["consultant_id"])
     labels = _consultant_labels(
         {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
     )
-    days = _rows(qs, ["day"])
+    days = _rows(qs("day"), ["day"])
     return {
         "measure": measure,
         "total": {"requests": total["requests"], "persons": total["clients"] + total["anonymous"]},
