@@ -14,9 +14,12 @@ by region, by consultant and by day. No personal data is read: regions, consulta
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from opora.consultations.models import Consultation
@@ -54,45 +57,66 @@ class HandoffColumns(TypedDict):
     req_id: int
 
 
+ALL_COLUMNS = frozenset(
+    ("region_code", "region_name", "consultant_id", "day", "person_client", "req_id")
+)
+
+
 def handed_over_qs(
-    service: Any, month: dt.date
+    service: Any, month: dt.date, columns: frozenset[str] = ALL_COLUMNS
 ) -> QuerySet[WithAnnotations[HandoffItem, HandoffColumns]]:
     """The month's handed-over requests with their region, consultant (of the active booking, if
-    booked) and hand-off day as plain columns."""
+    booked) and hand-off day as plain columns — only the `columns` asked for: the joins of the
+    others stay out of the query (a month of 170k items: the booking join alone doubled the time
+    of the totals and the day and region breakdowns; docs/PERFORMANCE.md)."""
     first = month.replace(day=1)
-    consultant = Booking.objects.filter(
-        request=OuterRef("request"), status=Booking.Status.ACTIVE
-    ).values("slot__consultant")[:1]
-    return HandoffItem.objects.filter(
-        run__service=service,
-        run__sent_at__isnull=False,
-        run__date__gte=first,
-        run__date__lt=next_month(first),
-    ).annotate(
-        region_code=F("request__region__code"),
-        region_name=F("request__region__name_ru"),
-        consultant_id=Subquery(consultant),
-        day=F("run__date"),
-        person_client=F("request__client_id"),
-        req_id=F("request_id"),
+    qs = HandoffItem.objects.all()
+    if "consultant_id" in columns:
+        # A request has at most one active booking (`booking_one_active_per_request`), so a LEFT
+        # JOIN on it gives one row per item. (A correlated subquery per item instead cost a probe
+        # per request and made the planner JIT-compile the query: bench/bench_reports.py.)
+        qs = qs.annotate(
+            active_booking=FilteredRelation(
+                "request__bookings", condition=Q(request__bookings__status=Booking.Status.ACTIVE)
+            )
+        )
+    exprs = {
+        "region_code": F("request__region__code"),
+        "region_name": F("request__region__name_ru"),
+        "consultant_id": F("active_booking__slot__consultant_id"),
+        "day": F("run__date"),
+        "person_client": F("request__client_id"),
+        "req_id": F("request_id"),
+    }
+    return cast(
+        "QuerySet[WithAnnotations[HandoffItem, HandoffColumns]]",
+        qs.filter(
+            run__service=service,
+            run__sent_at__isnull=False,
+            run__date__gte=first,
+            run__date__lt=next_month(first),
+        ).annotate(**{k: v for k, v in exprs.items() if k in columns}),
     )
 
 
-def served_qs(service: Any, month: dt.date) -> QuerySet[Consultation]:
+def served_qs(
+    service: Any, month: dt.date, columns: frozenset[str] = ALL_COLUMNS
+) -> QuerySet[Consultation]:
     start, end = month_bounds(service, month)
+    exprs = {
+        "region_code": F("booking__request__region__code"),
+        "region_name": F("booking__request__region__name_ru"),
+        "consultant_id": F("booking__slot__consultant_id"),
+        "day": TruncDate("ended_at", tzinfo=service_tz(service)),
+        "person_client": F("booking__request__client_id"),
+        "req_id": F("booking__request_id"),
+    }
     return Consultation.objects.filter(
         booking__request__service=service,
         status=Consultation.Status.ENDED,
         ended_at__gte=start,
         ended_at__lt=end,
-    ).annotate(
-        region_code=F("booking__request__region__code"),
-        region_name=F("booking__request__region__name_ru"),
-        consultant_id=F("booking__slot__consultant_id"),
-        day=TruncDate("ended_at", tzinfo=service_tz(service)),
-        person_client=F("booking__request__client_id"),
-        req_id=F("booking__request_id"),
-    )
+    ).annotate(**{k: v for k, v in exprs.items() if k in columns})
 
 
 def _measures() -> dict[str, Any]:
@@ -127,16 +151,46 @@ def _consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
     return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
 
 
+@contextmanager
+def figures_session() -> Iterator[None]:
+    """Read the figures in one transaction without PostgreSQL's JIT: a month's aggregation is
+    estimated costly enough to be JIT-compiled, which took longer than the query itself
+    (~0.25–0.7 s per query; docs/PERFORMANCE.md). `SET LOCAL` lasts to the end of the outermost
+    transaction."""
+    if connection.in_atomic_block:  # e.g. drafting a report: no savepoint needed
+        _jit_off()
+        yield
+        return
+    with transaction.atomic():
+        _jit_off()
+        yield
+
+
+def _jit_off() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
     """Totals and the three breakdowns of one measure, JSON-ready."""
-    qs = handed_over_qs(service, month) if measure == HANDED_OVER else served_qs(service, month)
-    total = qs.aggregate(**_measures())
-    regions = _rows(qs, ["region_code", "region_name"])
-    consultants = _rows(qs, ["consultant_id"])
+    with figures_session():
+        return _measure_figures(service, month, measure, coded=coded)
+
+
+def _measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) -> dict[str, Any]:
+    base = handed_over_qs if measure == HANDED_OVER else served_qs
+
+    def qs(*keys: str) -> QuerySet:
+        return base(service, month, frozenset(("person_client", "req_id", *keys)))
+
+    total = qs().aggregate(**_measures())
+    regions = _rows(qs("region_code", "region_name"), ["region_code", "region_name"])
+    consultants = _rows(qs("consultant_id"), ["consultant_id"])
     labels = _consultant_labels(
         {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
     )
-    days = _rows(qs, ["day"])
+    days = _rows(qs("day"), ["day"])
     return {
         "measure": measure,
         "total": {"requests": total["requests"], "persons": total["clients"] + total["anonymous"]},
@@ -167,6 +221,11 @@ def measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool) 
 def discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     """Per region and consultant: requests handed over in the month against persons served, with
     the handed-over requests behind the gap (those with no ended consultation yet) by number."""
+    with figures_session():
+        return _discrepancies(service, month)
+
+
+def _discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     handed = handed_over_qs(service, month)
     by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in _rows(handed, ["region_name", "consultant_id"]):
