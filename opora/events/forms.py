@@ -90,7 +90,9 @@ class EventForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Event.Language.choices)
     topic = forms.ChoiceField(label=_("Topic"), choices=[("", "—"), *Topic.choices], required=False)
     audience = forms.CharField(label=_("Target audience"), max_length=300, required=False)
-    lead = forms.ModelChoiceField(label=_("Lead consultant"), queryset=User.objects.none())
+    lead = forms.ModelChoiceField(
+        label=_("Lead consultant"), queryset=User.objects.none(), empty_label="—"
+    )
     presenters = forms.ModelMultipleChoiceField(
         label=_("Presenters"),
         queryset=User.objects.none(),

@@ -37,6 +37,7 @@ class BreachForm(forms.Form):
         label=gettext_lazy("Service (its calendar counts the working day)"),
         queryset=Service.objects.order_by("name"),
         required=False,
+        empty_label="—",
     )
     data_kinds = forms.CharField(label=gettext_lazy("Kinds of data affected"), max_length=500)
     affected_count = forms.IntegerField(
