@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action, require
+from opora.core import locks
 from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
@@ -175,7 +176,7 @@ def breach_update(
 ) -> Breach:
     """Add the actions taken, record the notices sent now (by deadline key), or close it."""
     require(actor, Action.BREACH_MANAGE)
-    locked = Breach.objects.select_for_update().get(pk=breach.pk)
+    locked = locks.breach_qs_select_for_update().get(pk=breach.pk)
     changed: list[str] = []
     if actions is not None and actions.strip() != locked.actions:
         locked.actions = actions.strip()[:4000]
