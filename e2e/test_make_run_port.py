@@ -20,15 +20,22 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from playwright.sync_api import expect
 
+from opora.core.fields import decrypt_text
 from opora.notifications.sms import sms_segments
+
+# The key `make run` derives its field key from (the local settings' own, or OPORA_SECRET_KEY).
+from opora.settings.local import SECRET_KEY as LOCAL_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = {"viewport": {"width": 360, "height": 780}, "has_touch": True, "is_mobile": True}
 START_TIMEOUT = 120  # seconds: a cold start migrates, collects static files and loads the demo
 PHONE_NUMBER = "+7 701 555 44 37"
 # Variables of the test run that would make the server something else than `make run` makes it.
+
+
 NOT_PASSED_ON = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -151,15 +158,32 @@ def test_a_1411_parent_self_books_and_the_sms_link_works_on_another_port(
         axe_check(page, where="1411 private page, booked, at 360 px")
 
         # The SMS in the outbox of the embedded database (stored with the booking).
+        # Stored encrypted (core.sensitive): decrypted here with the key `make run` uses, the one
+        # derived from its SECRET_KEY (the local settings' own unless OPORA_SECRET_KEY is set).
         digits = re.sub(r"\D", "", PHONE_NUMBER)
-        with sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True, timeout=10) as db:
+        local_secret = os.environ.get("OPORA_SECRET_KEY") or LOCAL_SECRET_KEY
+        keys = {
+            "SECRET_KEY": local_secret,
+            "OPORA_FIELD_KEY": os.environ.get("OPORA_FIELD_KEY", ""),
+        }
+        with (
+            sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True, timeout=10) as db,
+            override_settings(**keys),
+        ):
             rows = [
-                body
+                decrypt_text(body, aad=b"opora-field:notifications.notification.body")
                 for body, recipient in db.execute(
                     "SELECT body, recipient FROM notifications_notification"
                     " WHERE channel = 'sms' ORDER BY id"
                 )
-                if re.sub(r"\D", "", recipient) == digits
+                if re.sub(
+                    r"\D",
+                    "",
+                    decrypt_text(
+                        recipient, aad=b"opora-field:notifications.notification.recipient"
+                    ),
+                )
+                == digits
             ]
         assert rows, "no SMS to the parent's phone in the outbox"
         sms = rows[-1]

@@ -28,6 +28,8 @@ PRODUCTION = {
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
     "OPORA_AUDIT_KEY": "Rk7d2NpW4xB9cTq1Lm5Hs8Gv3Jy6Fa0Ez2Ku4Io7Ub1=",
     "OPORA_PUBLIC_URL": "https://opora.example.org",
+    # Where the data may live (core.residency): the database, cache and mail of this check.
+    "OPORA_DATA_HOSTS_ALLOWED": "127.0.0.0/8,localhost",
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -51,6 +52,9 @@ def _start_worker(smtp_port: int, name: str, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "opora.settings.local",
+        # The test run's key: the worker decrypts what the test stored (core.fields derives the
+        # field key from it when OPORA_FIELD_KEY is not set).
+        "OPORA_SECRET_KEY": django_settings.SECRET_KEY,
         "DATABASE_URL": _database_url(),
         "REDIS_URL": REDIS_URL,
         "OPORA_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
