@@ -5,6 +5,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.consultations.recording_models import (
+    RecordingAccessBase,
+    RecordingBase,
+    RecordingChunkBase,
+)
 from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
 from opora.scheduling.models import ConsultationForm
 
@@ -400,37 +405,14 @@ class ChatAttachment(models.Model):
         return f"chatfile#{self.pk}"
 
 
-class Recording(models.Model):
-    """«Запись разговора»: one continuous recording made in the consultant's browser.
-
-    The media is stored as encrypted chunks (`RecordingChunk`, AES-GCM with this recording's own
-    data key, which is kept wrapped by the key from the environment, `key_id`). `size` and `sha256`
-    describe the decrypted file once the recording is finished.
-    """
-
-    class Status(models.TextChoices):
-        RECORDING = "recording", _("Recording")
-        FINISHED = "finished", _("Finished")
-        # Closed without a proper finish (the page was reloaded or closed): what arrived is kept.
-        INTERRUPTED = "interrupted", _("Interrupted")
+class Recording(RecordingBase):
+    """«Запись разговора»: one continuous recording of a consultation, made in the consultant's
+    browser (the columns and the store are shared with events' recordings:
+    `consultations.recording_models`, `consultations.recording_store`)."""
 
     consultation = models.ForeignKey(Consultation, models.PROTECT, related_name="recordings")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    # The policy and consent the recording was started under, kept for a later complaint review.
-    policy = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDING)
-    mime_type = models.CharField(max_length=100, default="video/webm")
-    started_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    chunk_count = models.PositiveIntegerField(default=0)
-    size = models.PositiveBigIntegerField(_("size, bytes"), default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    key_id = models.CharField(max_length=32)
-    wrapped_key = models.BinaryField(editable=False)
-    storage_path = models.CharField(max_length=200, editable=False)
 
-    class Meta:
-        ordering = ["-started_at", "-pk"]
+    class Meta(RecordingBase.Meta):
         verbose_name = _("recording")
         verbose_name_plural = _("recordings")
         constraints = [
@@ -448,19 +430,13 @@ class Recording(models.Model):
         return f"recording#{self.pk}"
 
 
-class RecordingChunk(models.Model):
+class RecordingChunk(RecordingChunkBase):
     """One 5-second piece of a recording as uploaded; `seq` is unique, so a re-sent chunk is
     stored once."""
 
     recording = models.ForeignKey(Recording, models.CASCADE, related_name="chunks")
-    seq = models.PositiveIntegerField()
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    storage_name = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["recording", "seq"]
+    class Meta(RecordingChunkBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["recording", "seq"], name="recording_chunk_seq_unique"),
         ]
@@ -469,7 +445,7 @@ class RecordingChunk(models.Model):
         return f"chunk#{self.recording_id}.{self.seq}"
 
 
-class RecordingAccess(models.Model):
+class RecordingAccess(RecordingAccessBase):
     """Every read of a recording: who, when and why (besides the audit log)."""
 
     class Kind(models.TextChoices):
@@ -477,17 +453,9 @@ class RecordingAccess(models.Model):
         RELEASE = "release", _("Handed over for a complaint review")
 
     recording = models.ForeignKey(Recording, models.PROTECT, related_name="accesses")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
-    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOWNLOAD)
-    reason = models.CharField(_("reason"), max_length=500)
-    at = models.DateTimeField(_("when"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["-at", "-pk"]
-        verbose_name = _("access to a recording")
-        verbose_name_plural = _("accesses to recordings")
+    class Meta(RecordingAccessBase.Meta):
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="recording_access_has_reason"),
         ]

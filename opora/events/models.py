@@ -22,6 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.specialties import LanguageCode
 from opora.consultations.models import Topic
+from opora.consultations.recording_models import (
+    RecordingAccessBase,
+    RecordingBase,
+    RecordingChunkBase,
+)
 
 # No 0/O, 1/I/l: codes are read off a certificate or a screen and sometimes typed.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -331,37 +336,14 @@ class RoomMessage(models.Model):
         return f"room message#{self.pk}"
 
 
-class EventRecording(models.Model):
-    """A recording of an event's room, made in the lead's (or a presenter's) browser.
-
-    It mirrors `consultations.Recording` (which belongs to a consultation): the media is stored as
-    encrypted chunks with the recording's own data key, wrapped by `OPORA_RECORDING_KEY`
-    (`consultations.recording`, reused as is). `size` and `sha256` describe the decrypted file
-    once it is finished.
-    """
-
-    class Status(models.TextChoices):
-        RECORDING = "recording", _("Recording")
-        FINISHED = "finished", _("Finished")
-        INTERRUPTED = "interrupted", _("Interrupted")
+class EventRecording(RecordingBase):
+    """A recording of an event's room, made in the lead's (or a presenter's) browser: the same
+    columns and the same store as a consultation's `Recording` (`consultations.recording_models`,
+    `consultations.recording_store`), in the events' own tables."""
 
     event = models.ForeignKey(Event, models.PROTECT, related_name="recordings")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    # The service's policy the recording was started under, kept for a later complaint review.
-    policy = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDING)
-    mime_type = models.CharField(max_length=100, default="video/webm")
-    started_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    chunk_count = models.PositiveIntegerField(default=0)
-    size = models.PositiveBigIntegerField(_("size, bytes"), default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    key_id = models.CharField(max_length=32)
-    wrapped_key = models.BinaryField(editable=False)
-    storage_path = models.CharField(max_length=200, editable=False)
 
-    class Meta:
-        ordering = ["-started_at", "-pk"]
+    class Meta(RecordingBase.Meta):
         verbose_name = _("recording of an event")
         verbose_name_plural = _("recordings of events")
         constraints = [
@@ -384,18 +366,12 @@ class EventRecording(models.Model):
         return self.event.service_id
 
 
-class EventRecordingChunk(models.Model):
+class EventRecordingChunk(RecordingChunkBase):
     """One piece of an event's recording as uploaded; a re-sent `seq` is stored once."""
 
     recording = models.ForeignKey(EventRecording, models.CASCADE, related_name="chunks")
-    seq = models.PositiveIntegerField()
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    storage_name = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["recording", "seq"]
+    class Meta(RecordingChunkBase.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["recording", "seq"], name="event_recording_chunk_seq_unique"
@@ -406,20 +382,12 @@ class EventRecordingChunk(models.Model):
         return f"event chunk#{self.recording_id}.{self.seq}"
 
 
-class EventRecordingAccess(models.Model):
+class EventRecordingAccess(RecordingAccessBase):
     """Every read of an event's recording: who, when and why (besides the audit log)."""
 
     recording = models.ForeignKey(EventRecording, models.PROTECT, related_name="accesses")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
-    )
-    reason = models.CharField(_("reason"), max_length=500)
-    at = models.DateTimeField(_("when"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["-at", "-pk"]
-        verbose_name = _("access to a recording")
-        verbose_name_plural = _("accesses to recordings")
+    class Meta(RecordingAccessBase.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(reason=""), name="event_recording_access_has_reason"

@@ -1,10 +1,11 @@
 """Recording an event's room (issue 14): under the service's recording policy and consents, as in
 the 1:1 room.
 
-The lead's (or a presenter's) browser records what it sends and receives with MediaRecorder and
-uploads chunks; they are stored encrypted exactly like the 1:1 recordings — the envelope
-encryption and the private storage of `opora.consultations.recording` are reused, only the rows
-are the events' own (`EventRecording`: a consultation's `Recording` belongs to a consultation).
+The lead's (or a presenter's) browser records what it sends and receives with the rooms' one
+recorder (`core/static/core/recorder.js`) and uploads chunks; they go through the same store as
+the 1:1 recordings (`opora.consultations.recording_store`: chunks encrypted, sealed, read with a
+reason), only the rows are the events' own (`EventRecording`: a consultation's `Recording` belongs
+to a consultation). This module adds the event: who records, the policy and the participants.
 
 The policy (`core.Service.recording_policy`):
 - "never": an event is never recorded;
@@ -19,21 +20,19 @@ The policy (`core.Service.recording_policy`):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Iterator
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opora.accounts.actors import Actor
 from opora.accounts.models import User
 from opora.accounts.policy import Action, can
-from opora.consultations import recording as crypto
+from opora.consultations import recording_store as store
+from opora.consultations.recording_store import RecordingTables
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError, PermissionDenied
 from opora.core.models import Service
@@ -47,19 +46,24 @@ from opora.events.models import (
     Registration,
 )
 
-RECORDING_MIME_TYPES = ("video/webm", "audio/webm")
-RECORDING_MAX_SEQ = 100_000
 # Chunks and the finish still accepted this long after the event's end (the last piece, retries).
 RECORDING_GRACE = dt.timedelta(minutes=5)
 
 
-def chunk_max_bytes() -> int:
-    return int(getattr(settings, "OPORA_RECORDING_CHUNK_MAX_BYTES", 16 * 1024 * 1024))
-
-
-def chunk_aad(recording_id: int, seq: int) -> bytes:
-    """Binds a blob to its place: not interchangeable with a consultation's chunk either."""
-    return f"opora-event-recording:{recording_id}:{seq}".encode()
+RECORDING_TABLES: RecordingTables[EventRecording, EventRecordingChunk, EventRecordingAccess] = (
+    RecordingTables(
+        recording=EventRecording,
+        chunk=EventRecordingChunk,
+        access=EventRecordingAccess,
+        owner_field="event",
+        lock=locks.event_recording_qs_select_for_update,
+        # Binds a blob to its place: not interchangeable with a consultation's chunk either.
+        aad_prefix="opora-event-recording",
+        storage_prefix="event-recordings",
+    )
+)
+chunk_max_bytes = store.chunk_max_bytes
+chunk_aad = RECORDING_TABLES.chunk_aad
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -193,25 +197,6 @@ def _require_recorder(actor: Actor | None, event: Event) -> User:
     return actor
 
 
-def _close(recording: EventRecording, *, status: str) -> EventRecording:
-    """Seal a recording (row locked by the caller): totals and the SHA-256 of the decrypted file."""
-    data_key = crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    digest = hashlib.sha256()
-    size = count = 0
-    for chunk in recording.chunks.order_by("seq"):
-        plain = crypto.decrypt(
-            data_key, crypto.read_blob(chunk.storage_name), aad=chunk_aad(recording.pk, chunk.seq)
-        )
-        digest.update(plain)
-        size += len(plain)
-        count += 1
-    recording.status = status
-    recording.ended_at = timezone.now()
-    recording.size, recording.chunk_count, recording.sha256 = size, count, digest.hexdigest()
-    recording.save(update_fields=["status", "ended_at", "size", "chunk_count", "sha256"])
-    return recording
-
-
 @transaction.atomic
 def event_recording_start(*, actor: Actor | None, event: Event, mime_type: str) -> EventRecording:
     """The lead's browser starts recording: refused (with the reason, naming who has not
@@ -222,32 +207,15 @@ def event_recording_start(*, actor: Actor | None, event: Event, mime_type: str) 
     refusal = recording_refusal(event)
     if refusal is not None:
         raise DomainError(refusal, code="recording_not_allowed")
-    base_type = (mime_type or "").split(";")[0].strip().lower()
-    if base_type not in RECORDING_MIME_TYPES:
-        raise DomainError(_("The recording must be WebM video or audio."), code="recording_type")
-    for old in locks.event_recording_qs_select_for_update().filter(
-        event=event, status=EventRecording.Status.RECORDING
-    ):
-        _close(old, status=EventRecording.Status.INTERRUPTED)
-    _data_key, key_id, wrapped = crypto.new_data_key()
-    recording = EventRecording(
-        event=event,
+    return store.recording_open(
+        RECORDING_TABLES,
+        actor=user,
+        owner=event,
         started_by=user,
         policy=event.service.recording_policy,
-        mime_type=base_type,
-        key_id=key_id,
-        wrapped_key=wrapped,
-        storage_path=f"event-recordings/{event.pk}/{secrets.token_hex(8)}",
+        mime_type=mime_type,
+        audit_extra={"event_id": event.pk},
     )
-    recording.full_clean(exclude=["event", "started_by"])
-    recording.save()
-    audit_record(
-        actor=user,
-        event_type=AuditEventType.RECORDING_STARTED,
-        subject=recording,
-        extra={"event_id": event.pk, "policy": recording.policy},
-    )
-    return recording
 
 
 def event_recording_chunk_store(
@@ -255,77 +223,47 @@ def event_recording_chunk_store(
 ) -> tuple[EventRecordingChunk, bool]:
     """Store one uploaded chunk encrypted; returns (chunk, created). Only the one who started the
     recording uploads, while it runs and the policy still records; a re-sent `seq` is kept once."""
-    if not 0 <= seq <= RECORDING_MAX_SEQ:
-        raise DomainError(_("Wrong chunk number."), code="chunk_seq")
-    if not data:
-        raise DomainError(_("The chunk is empty."), code="chunk_empty")
-    if len(data) > chunk_max_bytes():
-        raise DomainError(_("The chunk is too large."), code="chunk_too_large")
     event = recording.event
-    user = _require_recorder(actor, event)
-    if user.pk != recording.started_by_id:
-        raise PermissionDenied(_("Only the one who started the recording uploads it."))
-    existing = EventRecordingChunk.objects.filter(recording_id=recording.pk, seq=seq).first()
-    if existing is not None:
-        return existing, False
-    data_key = crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    # The file first, then the row: a row never points to a missing file; a file whose row lost a
-    # race (or whose checks failed) is removed.
-    name = crypto.store_blob(
-        f"{recording.storage_path}/{seq:06d}.bin",
-        crypto.encrypt(data_key, data, aad=chunk_aad(recording.pk, seq)),
+
+    def authorize() -> None:
+        user = _require_recorder(actor, event)
+        if user.pk != recording.started_by_id:
+            raise PermissionDenied(_("Only the one who started the recording uploads it."))
+
+    def still_allowed(_locked: EventRecording) -> None:
+        service = Service.objects.get(pk=event.service_id)
+        if service.recording_policy == Service.RecordingPolicy.NEVER:
+            raise DomainError(
+                _("This service does not record its events."), code="recording_not_allowed"
+            )
+
+    return store.recording_chunk_store(
+        RECORDING_TABLES,
+        recording=recording,
+        seq=seq,
+        data=data,
+        authorize=authorize,
+        check_locked=still_allowed,
     )
-    try:
-        with transaction.atomic():
-            locked = locks.event_recording_qs_select_for_update().get(pk=recording.pk)
-            if locked.status != EventRecording.Status.RECORDING:
-                raise DomainError(_("This recording has been stopped."), code="recording_closed")
-            service = Service.objects.get(pk=event.service_id)
-            if service.recording_policy == Service.RecordingPolicy.NEVER:
-                raise DomainError(
-                    _("This service does not record its events."), code="recording_not_allowed"
-                )
-            chunk = EventRecordingChunk(
-                recording=locked,
-                seq=seq,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                storage_name=name,
-            )
-            chunk.full_clean(exclude=["recording"], validate_unique=False)
-            chunk.save()
-            EventRecording.objects.filter(pk=locked.pk).update(
-                chunk_count=F("chunk_count") + 1, size=F("size") + len(data)
-            )
-    except IntegrityError:
-        crypto.delete_blob(name)
-        return EventRecordingChunk.objects.get(recording_id=recording.pk, seq=seq), False
-    except BaseException:
-        crypto.delete_blob(name)
-        raise
-    return chunk, True
 
 
-@transaction.atomic
 def event_recording_finish(*, actor: Actor | None, recording: EventRecording) -> EventRecording:
     """The recorder stopped and sent its last chunk: seal the totals (once)."""
-    _require_recorder(actor, recording.event)
-    recording = locks.event_recording_qs_select_for_update().get(pk=recording.pk)
-    if recording.status != EventRecording.Status.RECORDING:
-        return recording
-    _close(recording, status=EventRecording.Status.FINISHED)
-    audit_record(
+    return store.recording_finish(
+        RECORDING_TABLES,
         actor=actor,
-        event_type=AuditEventType.RECORDING_FINISHED,
-        subject=recording,
-        extra={"event_id": recording.event_id, "chunks": recording.chunk_count},
+        recording=recording,
+        authorize=lambda locked: _require_recorder(actor, locked.event),
+        audit_extra=lambda r: {"event_id": r.event_id, "chunks": r.chunk_count},
     )
-    return recording
 
 
-# A running recording nothing reached for this long is abandoned (the recorder sends a piece every
-# 5 seconds): a crashed browser or a closed tab.
-RECORDING_ABANDONED_AFTER = dt.timedelta(minutes=15)
+RECORDING_ABANDONED_AFTER = store.RECORDING_ABANDONED_AFTER
+# `Event.ends_at` in the database, from a recording's row.
+_EVENT_ENDS_AT = ExpressionWrapper(
+    F("event__starts_at") + F("event__duration_minutes") * Value(dt.timedelta(minutes=1)),
+    output_field=DateTimeField(),
+)
 
 
 def event_recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
@@ -333,53 +271,28 @@ def event_recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
     ended longer ago than the grace, or nothing came for `RECORDING_ABANDONED_AFTER` — sealing the
     totals and the SHA-256 as for a finished one. Returns how many were closed."""
     now = now or timezone.now()
-    candidates = (
-        EventRecording.objects.filter(status=EventRecording.Status.RECORDING)
-        .select_related("event")
-        .annotate(last_activity=Coalesce(Max("chunks__created_at"), F("started_at")))
+    return store.recordings_close_abandoned(
+        RECORDING_TABLES,
+        owner_ended=Q(LessThan(_EVENT_ENDS_AT, now - RECORDING_GRACE)),
+        now=now,
+        audit_extra=lambda r: {"event_id": r.event_id, "chunks": r.chunk_count},
     )
-    closed = 0
-    for candidate in candidates:
-        ended = candidate.event.ends_at + RECORDING_GRACE < now
-        idle = candidate.last_activity < now - RECORDING_ABANDONED_AFTER
-        if not (ended or idle):
-            continue
-        with transaction.atomic():
-            recording = (
-                locks.event_recording_qs_select_for_update()
-                .filter(pk=candidate.pk, status=EventRecording.Status.RECORDING)
-                .first()
-            )
-            if recording is None:
-                continue
-            _close(recording, status=EventRecording.Status.INTERRUPTED)
-            audit_record(
-                actor=None,
-                event_type=AuditEventType.RECORDING_ABANDONED,
-                subject=recording,
-                extra={"event_id": recording.event_id, "chunks": recording.chunk_count},
-            )
-        closed += 1
-    return closed
 
 
-@transaction.atomic
 def event_recording_access_record(
     *, actor: Actor | None, recording: EventRecording, reason: str
 ) -> EventRecordingAccess:
     """Log one read of a recording (who, when, why) before its bytes are given out."""
     if not isinstance(actor, User) or not can(actor, Action.RECORDING_DOWNLOAD, recording.event):
         raise PermissionDenied(_("Only a head of the service can open recordings."))
-    access = EventRecordingAccess(recording=recording, user=actor, reason=(reason or "").strip())
-    access.full_clean(exclude=["recording", "user"])
-    access.save()
-    audit_record(
+    return store.recording_access_record(
+        RECORDING_TABLES,
         actor=actor,
-        event_type=AuditEventType.RECORDING_ACCESSED,
-        subject=recording,
-        extra={"access_id": access.pk, "event_id": recording.event_id},
+        viewer=actor,
+        recording=recording,
+        reason=reason,
+        audit_extra={"event_id": recording.event_id},
     )
-    return access
 
 
 def event_recording_read(
@@ -388,6 +301,4 @@ def event_recording_read(
     """The decrypted recording (a WebM file) piece by piece, after the access is logged;
     `ValidationError` when no reason is given."""
     event_recording_access_record(actor=actor, recording=recording, reason=reason)
-    data_key = crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    items = [(c.storage_name, chunk_aad(recording.pk, c.seq)) for c in recording.chunks.all()]
-    return iter(crypto.decrypt_stream(data_key, items))
+    return store.recording_decrypted(RECORDING_TABLES, recording)

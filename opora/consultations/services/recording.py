@@ -1,22 +1,18 @@
 """The recording: made in the consultant's browser, stored in chunks, read and released."""
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opora.accounts.actors import Actor, User
 from opora.consultations import locks, selectors
-from opora.consultations import recording as recording_crypto
+from opora.consultations import recording_store as store
 from opora.consultations.models import (
     Consultation,
     Recording,
@@ -24,19 +20,32 @@ from opora.consultations.models import (
     RecordingChunk,
     RecordingRelease,
 )
+from opora.consultations.recording_store import RecordingTables
 from opora.consultations.services.after import _lock, _require_booked_consultant
 from opora.core.audit import AuditEventType, audit_record
 from opora.core.errors import DomainError
 from opora.scheduling.calendar import ServiceCalendar
 
-# --- Recording (docs/ARCHITECTURE.md: recorded in the consultant's browser, chunked) --------------
+RECORDING_MIME_TYPES = store.RECORDING_MIME_TYPES
+RECORDING_MAX_SEQ = store.RECORDING_MAX_SEQ
 
-RECORDING_MIME_TYPES = ("video/webm", "audio/webm")
-RECORDING_MAX_SEQ = 100_000
+# --- Recording (docs/ARCHITECTURE.md: recorded in the consultant's browser, chunked) --------------
+# The store itself (chunks, seal, reasoned read) is `consultations.recording_store`, shared with
+# the events' rooms; this module adds the consultation: who records, the policy and consent.
+
+RECORDING_TABLES: RecordingTables[Recording, RecordingChunk, RecordingAccess] = RecordingTables(
+    recording=Recording,
+    chunk=RecordingChunk,
+    access=RecordingAccess,
+    owner_field="consultation",
+    lock=locks.recording_qs_select_for_update,
+    aad_prefix="opora-recording",  # = recording.chunk_aad: the stored blobs are bound to it
+    storage_prefix="recordings",
+)
 
 
 def recording_chunk_max_bytes() -> int:
-    return int(getattr(settings, "OPORA_RECORDING_CHUNK_MAX_BYTES", 16 * 1024 * 1024))
+    return store.chunk_max_bytes()
 
 
 def _room_event(consultation_id: int, payload: dict[str, Any]) -> None:
@@ -55,25 +64,8 @@ def _announce(consultation_id: int, payload: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _room_event(consultation_id, payload))
 
 
-def _close_recording(recording: Recording, *, status: str) -> Recording:
-    """Close a recording (row locked by the caller): totals and the SHA-256 of the decrypted file."""
-    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    digest = hashlib.sha256()
-    size = count = 0
-    for chunk in recording.chunks.order_by("seq"):
-        plain = recording_crypto.decrypt(
-            data_key,
-            recording_crypto.read_blob(chunk.storage_name),
-            aad=recording_crypto.chunk_aad(recording.pk, chunk.seq),
-        )
-        digest.update(plain)
-        size += len(plain)
-        count += 1
-    recording.status = status
-    recording.ended_at = timezone.now()
-    recording.size, recording.chunk_count, recording.sha256 = size, count, digest.hexdigest()
-    recording.save(update_fields=["status", "ended_at", "size", "chunk_count", "sha256"])
-    return recording
+def _announce_off(recording: Recording) -> None:
+    _announce(recording.consultation_id, {"type": "recording", "on": False})
 
 
 @transaction.atomic
@@ -92,34 +84,24 @@ def recording_start(*, actor: Actor, consultation: Consultation, mime_type: str)
             refusal or _("Only a consultation in progress can be recorded."),
             code="recording_not_allowed",
         )
-    base_type = (mime_type or "").split(";")[0].strip().lower()
-    if base_type not in RECORDING_MIME_TYPES:
-        raise DomainError(_("The recording must be WebM video or audio."), code="recording_type")
-    running = locks.recording_qs_select_for_update().filter(
-        consultation=consultation, status=Recording.Status.RECORDING
-    )
-    for old in running:
-        _close_recording(old, status=Recording.Status.INTERRUPTED)
-    _data_key, key_id, wrapped = recording_crypto.new_data_key()
-    recording = Recording(
-        consultation=consultation,
+    recording = store.recording_open(
+        RECORDING_TABLES,
+        actor=actor,
+        owner=consultation,
         started_by=consultant,
         policy=consultation.booking.slot.service.recording_policy,
-        mime_type=base_type,
-        key_id=key_id,
-        wrapped_key=wrapped,
-        storage_path=f"recordings/{consultation.pk}/{secrets.token_hex(8)}",
-    )
-    recording.full_clean(exclude=["consultation", "started_by"])
-    recording.save()
-    audit_record(
-        actor=actor,
-        event_type=AuditEventType.RECORDING_STARTED,
-        subject=recording,
-        extra={"consultation_id": consultation.pk, "policy": recording.policy},
+        mime_type=mime_type,
+        audit_extra={"consultation_id": consultation.pk},
     )
     _announce(consultation.pk, {"type": "recording", "on": True})
     return recording
+
+
+def _consultation_of(recording: Recording) -> Consultation:
+    consultation = selectors.consultation_by_id(recording.consultation_id)
+    if consultation is None:
+        raise DomainError(_("The consultation does not exist."), code="not_found")
+    return consultation
 
 
 def recording_chunk_store(
@@ -130,121 +112,49 @@ def recording_chunk_store(
     Every chunk is checked again: the booked consultant, a running recording, and the policy and
     consent as at the start. A chunk re-sent after a lost answer (same `seq`) is stored once.
     """
-    if not 0 <= seq <= RECORDING_MAX_SEQ:
-        raise DomainError(_("Wrong chunk number."), code="chunk_seq")
-    if not data:
-        raise DomainError(_("The chunk is empty."), code="chunk_empty")
-    if len(data) > recording_chunk_max_bytes():
-        raise DomainError(_("The chunk is too large."), code="chunk_too_large")
-    consultation = selectors.consultation_by_id(recording.consultation_id)
-    if consultation is None:
-        raise DomainError(_("The consultation does not exist."), code="not_found")
-    _require_booked_consultant(actor, consultation)
-    existing = RecordingChunk.objects.filter(recording_id=recording.pk, seq=seq).first()
-    if existing is not None:
-        return existing, False
-    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    # The file first, then the row: a row never points to a missing file; a file whose row lost
-    # a race (or whose checks failed) is removed.
-    name = recording_crypto.store_blob(
-        f"{recording.storage_path}/{seq:06d}.bin",
-        recording_crypto.encrypt(data_key, data, aad=recording_crypto.chunk_aad(recording.pk, seq)),
+
+    def still_allowed(_locked: Recording) -> None:
+        refusal = selectors.recording_refusal(_consultation_of(recording))
+        if refusal is not None:
+            raise DomainError(refusal, code="recording_not_allowed")
+
+    return store.recording_chunk_store(
+        RECORDING_TABLES,
+        recording=recording,
+        seq=seq,
+        data=data,
+        authorize=lambda: _require_booked_consultant(actor, _consultation_of(recording)),
+        check_locked=still_allowed,
     )
-    try:
-        with transaction.atomic():
-            locked = locks.recording_qs_select_for_update().get(pk=recording.pk)
-            fresh = selectors.consultation_by_id(recording.consultation_id)
-            if fresh is None:
-                raise DomainError(_("The consultation does not exist."), code="not_found")
-            refusal = selectors.recording_refusal(fresh)
-            if refusal is not None:
-                raise DomainError(refusal, code="recording_not_allowed")
-            if locked.status != Recording.Status.RECORDING:
-                raise DomainError(_("This recording has been stopped."), code="recording_closed")
-            chunk = RecordingChunk(
-                recording=locked,
-                seq=seq,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                storage_name=name,
-            )
-            chunk.full_clean(exclude=["recording"], validate_unique=False)
-            chunk.save()
-            Recording.objects.filter(pk=locked.pk).update(
-                chunk_count=F("chunk_count") + 1, size=F("size") + len(data)
-            )
-    except IntegrityError:
-        recording_crypto.delete_blob(name)
-        return RecordingChunk.objects.get(recording_id=recording.pk, seq=seq), False
-    except BaseException:
-        recording_crypto.delete_blob(name)
-        raise
-    return chunk, True
 
 
-@transaction.atomic
 def recording_finish(*, actor: Actor, recording: Recording) -> Recording:
     """The consultant's browser stopped the recorder and sent the last chunk: seal the totals."""
-    recording = locks.recording_qs_select_for_update().get(pk=recording.pk)
-    consultation = selectors.consultation_by_id(recording.consultation_id)
-    if consultation is None:
-        raise DomainError(_("The consultation does not exist."), code="not_found")
-    _require_booked_consultant(actor, consultation)
-    if recording.status != Recording.Status.RECORDING:
-        return recording
-    _close_recording(recording, status=Recording.Status.FINISHED)
-    audit_record(
+    return store.recording_finish(
+        RECORDING_TABLES,
         actor=actor,
-        event_type=AuditEventType.RECORDING_FINISHED,
-        subject=recording,
-        extra={"chunks": recording.chunk_count, "size": recording.size},
+        recording=recording,
+        authorize=lambda locked: _require_booked_consultant(actor, _consultation_of(locked)),
+        audit_extra=lambda r: {"chunks": r.chunk_count, "size": r.size},
+        on_closed=_announce_off,
     )
-    _announce(recording.consultation_id, {"type": "recording", "on": False})
-    return recording
 
 
-# A running recording nothing has reached for this long is abandoned: the recorder sends a chunk
-# every 5 seconds, so this is a crashed browser or a closed tab, not a slow network.
-RECORDING_ABANDONED_AFTER = dt.timedelta(minutes=15)
+RECORDING_ABANDONED_AFTER = store.RECORDING_ABANDONED_AFTER
 
 
 def recordings_close_abandoned(*, now: dt.datetime | None = None) -> int:
     """Close as interrupted every recording still running that can receive no more chunks: its
     consultation ended longer ago than the grace period, or no chunk (nor the start) came for
-    `RECORDING_ABANDONED_AFTER`. Totals and the SHA-256 are sealed as for a finished one, so the
-    recording can be listed, checked and handed over. Returns how many were closed."""
+    `RECORDING_ABANDONED_AFTER` (`recording_store.recordings_close_abandoned`)."""
     now = now or timezone.now()
-    candidates = (
-        Recording.objects.filter(status=Recording.Status.RECORDING)
-        .annotate(last_activity=Coalesce(Max("chunks__created_at"), F("started_at")))
-        .filter(
-            Q(consultation__ended_at__lt=now - selectors.RECORDING_GRACE)
-            | Q(last_activity__lt=now - RECORDING_ABANDONED_AFTER)
-        )
-        .values_list("pk", flat=True)
+    return store.recordings_close_abandoned(
+        RECORDING_TABLES,
+        owner_ended=Q(consultation__ended_at__lt=now - selectors.RECORDING_GRACE),
+        now=now,
+        audit_extra=lambda r: {"chunks": r.chunk_count, "size": r.size},
+        on_closed=_announce_off,
     )
-    closed = 0
-    for pk in list(candidates):
-        with transaction.atomic():
-            # Under the row lock a chunk being stored right now either lands before the close
-            # (and is counted) or is refused after it.
-            recording = (
-                locks.recording_qs_select_for_update()
-                .filter(pk=pk, status=Recording.Status.RECORDING)
-                .first()
-            )
-            if recording is None:
-                continue
-            _close_recording(recording, status=Recording.Status.INTERRUPTED)
-            audit_record(
-                actor=None,
-                event_type=AuditEventType.RECORDING_ABANDONED,
-                subject=recording,
-                extra={"chunks": recording.chunk_count, "size": recording.size},
-            )
-            _announce(recording.consultation_id, {"type": "recording", "on": False})
-        closed += 1
-    return closed
 
 
 def _require_recording_viewer(actor: Actor, recording: Recording) -> User:
@@ -257,22 +167,19 @@ def _require_recording_viewer(actor: Actor, recording: Recording) -> User:
     return actor
 
 
-@transaction.atomic
 def recording_access_record(
     *, actor: Actor, recording: Recording, reason: str, kind: str = RecordingAccess.Kind.DOWNLOAD
 ) -> RecordingAccess:
     """Log one read of a recording (who, when, why) before its bytes are given out."""
-    viewer = _require_recording_viewer(actor, recording)
-    access = RecordingAccess(recording=recording, user=viewer, kind=kind, reason=reason.strip())
-    access.full_clean(exclude=["recording", "user"])
-    access.save()
-    audit_record(
+    return store.recording_access_record(
+        RECORDING_TABLES,
         actor=actor,
-        event_type=AuditEventType.RECORDING_ACCESSED,
-        subject=recording,
-        extra={"access_id": access.pk, "kind": kind},
+        viewer=_require_recording_viewer(actor, recording),
+        recording=recording,
+        reason=reason,
+        audit_extra={"kind": kind},
+        fields={"kind": kind},
     )
-    return access
 
 
 def recording_read(*, actor: Actor, recording: Recording, reason: str) -> Iterator[bytes]:
@@ -282,12 +189,7 @@ def recording_read(*, actor: Actor, recording: Recording, reason: str) -> Iterat
     players resynchronise at the next cluster.
     """
     recording_access_record(actor=actor, recording=recording, reason=reason)
-    data_key = recording_crypto.unwrap_key(key_id=recording.key_id, wrapped=recording.wrapped_key)
-    items = [
-        (c.storage_name, recording_crypto.chunk_aad(recording.pk, c.seq))
-        for c in recording.chunks.order_by("seq")
-    ]
-    return iter(recording_crypto.decrypt_stream(data_key, items))
+    return store.recording_decrypted(RECORDING_TABLES, recording)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from opora.core.models import Service
 from opora.demo.factories import make_user
 from opora.events import recording as rec
 from opora.events import services
-from opora.events.models import EventRecording, EventRecordingAccess, RoomMessage
+from opora.events.models import Event, EventRecording, EventRecordingAccess, RoomMessage
 from opora.events.tests.factories import make_event, phone
 from opora.scheduling.tests.factories import other_service
 
@@ -231,6 +231,26 @@ def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, 
     assert recording.status == EventRecording.Status.INTERRUPTED
     assert recording.chunk_count == 1 and recording.sha256
     assert AuditEvent.objects.filter(event_type="recording.abandoned").count() == 1
+
+
+def test_the_end_of_the_event_closes_a_recording_that_still_gets_chunks(service, consultant, room):
+    event, people = room
+    _policy(service, Service.RecordingPolicy.NOTICE)
+    for person in people:
+        rec.registration_recording_notice(registration=person)
+    recording = rec.event_recording_start(actor=consultant, event=event, mime_type="video/webm")
+    rec.event_recording_chunk_store(actor=consultant, recording=recording, seq=0, data=WEBM)
+    length = dt.timedelta(minutes=event.duration_minutes)
+    # Ended within the grace: the recorder's last pieces are still awaited.
+    ended = timezone.now() - rec.RECORDING_GRACE + dt.timedelta(minutes=1)
+    Event.objects.filter(pk=event.pk).update(starts_at=ended - length)
+    assert rec.event_recordings_close_abandoned() == 0
+    # Ended longer ago than the grace: closed, though its last chunk is fresh.
+    ended = timezone.now() - rec.RECORDING_GRACE - dt.timedelta(minutes=1)
+    Event.objects.filter(pk=event.pk).update(starts_at=ended - length)
+    assert rec.event_recordings_close_abandoned() == 1
+    recording.refresh_from_db()
+    assert recording.status == EventRecording.Status.INTERRUPTED and recording.chunk_count == 1
 
 
 def test_another_service_s_head_does_not_see_the_recording(client, service, consultant, room):
