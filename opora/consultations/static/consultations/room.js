@@ -303,126 +303,44 @@
   }
 
   // --- recording in the consultant's browser (docs/ARCHITECTURE.md) ---------------------------
-  // MediaRecorder over a mix of both sides: the two videos side by side on a canvas, the audio
-  // tracks mixed with an AudioContext. 5-second chunks are uploaded in order, each retried until
-  // the server has it (a chunk sent twice is stored once); the server checks every chunk against
-  // the service's policy and the client's consent.
-  const rec = { on: false, stopped: false, recorder: null, id: null, chunkUrl: "", finishUrl: "",
-    seq: 0, queue: [], uploading: null, ac: null, dest: null, mixed: new Set(), timer: null,
-    failed: false };
-  window.oporaRecording = rec;
-
-  function recNote(text) { const n = $("recording-note"); if (n) n.textContent = text; }
-
-  function mixTrack(track) {
-    if (!rec.on || !rec.ac || !track || track.kind !== "audio" || rec.mixed.has(track.id)) return;
-    rec.mixed.add(track.id);
-    rec.ac.createMediaStreamSource(new MediaStream([track])).connect(rec.dest);
-  }
-
-  function recMime() {
-    for (const t of ["video/webm;codecs=vp8,opus", "video/webm", "audio/webm"]) {
-      if (MediaRecorder.isTypeSupported(t)) return t;
-    }
-    return "";
-  }
-
-  async function uploadLoop() {
-    while (rec.queue.length) {
-      const [seq, blob] = rec.queue[0];
-      let delay = 1000;
-      for (;;) {
-        let r = null;
-        try {
-          r = await fetch(rec.chunkUrl.replace(/0\/$/, `${seq}/`), { method: "POST", body: blob,
-            credentials: "same-origin", headers: { "X-CSRFToken": cfg.csrfToken,
-              "Content-Type": "application/octet-stream" } });
-        } catch (err) { r = null; }
-        if (r && r.ok) break;
-        if (r && r.status >= 400 && r.status < 500) {
-          // Refused for good (the policy, a closed recording): stop and say why.
-          const d = await r.json().catch(() => ({}));
-          rec.failed = true;
-          rec.queue.length = 0;
-          stopRecorder();
-          recNote(T.recordingFailed.replace("%(reason)s", d.error || r.status));
-          return;
-        }
-        await new Promise((res) => setTimeout(res, delay));
-        delay = Math.min(delay * 2, 16000);
-      }
-      rec.queue.shift();
-    }
-  }
-
-  function enqueue(seq, blob) {
-    rec.queue.push([seq, blob]);
-    if (!rec.uploading) rec.uploading = uploadLoop().finally(() => { rec.uploading = null; });
-  }
-
-  async function startRecording() {
-    if (rec.on || !isConsultant || !cfg.recording || cfg.recording.never) return;
-    if (typeof MediaRecorder === "undefined") { recNote(T.recordingUnsupported); return; }
-    const mime = recMime();
-    const fd = new FormData();
-    fd.append("mime_type", mime || "video/webm");
-    let data = {};
-    try {
-      const r = await postForm(cfg.recording.startUrl, fd);
-      data = await r.json();
-      if (!r.ok || !data.ok) { recNote(data.error || ""); return; }
-    } catch (err) { return; }
-    rec.id = data.id; rec.chunkUrl = data.chunkUrl; rec.finishUrl = data.finishUrl;
-    rec.seq = 0; rec.failed = false; rec.on = true; rec.mixed = new Set();
-    rec.ac = new (window.AudioContext || window.webkitAudioContext)();
-    if (rec.ac.state === "suspended") rec.ac.resume().catch(() => {});
-    rec.dest = rec.ac.createMediaStreamDestination();
-    for (const t of [st.audio, ...(st.remote ? st.remote.getAudioTracks() : [])]) mixTrack(t);
-    const canvas = document.createElement("canvas");
-    canvas.width = 640; canvas.height = 240;
-    const g = canvas.getContext("2d");
-    rec.timer = setInterval(() => {
-      g.fillStyle = "#000"; g.fillRect(0, 0, 640, 240);
+  // The rooms' recorder (opora/recorder.js) over a mix of both sides: the two videos side by side
+  // on a canvas, the audio tracks of both mixed; the server checks every chunk against the
+  // service's policy and the client's consent.
+  const rec = window.OporaRecorder.create({
+    csrfToken: cfg.csrfToken,
+    startUrl: cfg.recording ? cfg.recording.startUrl : "",
+    chunkMs: cfg.recording ? cfg.recording.chunkMs : 5000,
+    width: 640, height: 240,
+    draw: (g) => {
       for (const [id, x] of [["remote-video", 0], ["local-video", 320]]) {
         const v = $(id);
         if (v.srcObject && v.videoWidth) g.drawImage(v, x, 0, 320, 240);
       }
-    }, 66);
-    const tracks = [...canvas.captureStream(15).getVideoTracks(), ...rec.dest.stream.getAudioTracks()];
-    const recorder = new MediaRecorder(new MediaStream(tracks), mime ? { mimeType: mime,
-      videoBitsPerSecond: 600000, audioBitsPerSecond: 64000 } : {});
-    rec.recorder = recorder;
-    recorder.ondataavailable = (e) => { if (e.data && e.data.size) enqueue(rec.seq++, e.data); };
-    recorder.start(cfg.recording.chunkMs);
-    showRecording(true);
-    recNote("");
-    const btn = $("recording-button");
-    btn.textContent = T.recordingStop; btn.disabled = false;
+    },
+    audioTracks: () => [st.audio, ...(st.remote ? st.remote.getAudioTracks() : [])],
+    texts: { failed: T.recordingFailed, unsupported: T.recordingUnsupported },
+    note: (text) => { const n = $("recording-note"); if (n) n.textContent = text; },
+    started: () => {
+      showRecording(true);
+      const btn = $("recording-button");
+      btn.textContent = T.recordingStop; btn.disabled = false;
+    },
+    stopped: () => {
+      showRecording(false);
+      const btn = $("recording-button");
+      if (btn) { btn.textContent = T.recordingStart; btn.disabled = st.status !== "in_progress"; }
+    },
+  });
+  rec.stopped = false;
+  window.oporaRecording = rec;
+  function mixTrack(track) { rec.mixTrack(track); }
+
+  function startRecording() {
+    if (rec.on || !isConsultant || !cfg.recording || cfg.recording.never) return Promise.resolve();
+    return rec.start();
   }
 
-  function stopRecorder() {
-    const r = rec.recorder;
-    rec.recorder = null;
-    rec.on = false;
-    if (rec.timer) { clearInterval(rec.timer); rec.timer = null; }
-    const done = new Promise((res) => {
-      if (!r || r.state === "inactive") { res(); return; }
-      r.addEventListener("stop", () => res(), { once: true });
-      r.stop();
-    });
-    return done.then(() => { if (rec.ac) rec.ac.close().catch(() => {}); rec.ac = null; });
-  }
-
-  async function stopRecording() {
-    if (!rec.recorder) return;
-    await stopRecorder();
-    // The recorder's last dataavailable comes before "stop"; wait for every upload, then seal.
-    while (rec.uploading) await rec.uploading;
-    if (!rec.failed && rec.finishUrl) await postForm(rec.finishUrl, new FormData()).catch(() => {});
-    showRecording(false);
-    const btn = $("recording-button");
-    if (btn) { btn.textContent = T.recordingStart; btn.disabled = st.status !== "in_progress"; }
-  }
+  function stopRecording() { return rec.stop(); }
 
   if (isConsultant && $("recording-button")) {
     $("recording-button").addEventListener("click", () => {

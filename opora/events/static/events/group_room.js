@@ -247,115 +247,33 @@
     }
   });
 
-  // --- recording in the lead's browser (the 1:1 room's recorder, for a group) ------------------
-  // MediaRecorder over what the lead sends (the camera, or the shared screen, drawn on a canvas)
-  // and the room's sound (the lead's microphone and every received audio track mixed with an
-  // AudioContext). Chunks of 5 s are uploaded in order, each retried until stored; the server
-  // refuses the start unless the service's policy and everyone in the room allow it.
+  // --- recording in the lead's browser (the rooms' one recorder, opora/recorder.js) ----------
+  // What the lead sends (the camera, or the shared screen) drawn on a canvas, and the room's
+  // sound (the lead's microphone and every received audio track); the server refuses the start
+  // unless the service's policy and everyone in the room allow it.
   const recIndicator = document.getElementById("recording-indicator");
   function showRecording(on) { if (recIndicator) recIndicator.hidden = !on; }
-  const rec = { on: false, recorder: null, chunkUrl: "", finishUrl: "", seq: 0, queue: [], uploading: null, ac: null, dest: null, mixed: new Set(), timer: null, failed: false };
+  function recordingButton(text, pressed) {
+    const btn = document.getElementById("recording-button");
+    if (btn) { btn.textContent = text; btn.setAttribute("aria-pressed", pressed); }
+  }
+  const rec = window.OporaRecorder.create({
+    csrfToken: csrf,
+    startUrl: cfg.recording ? cfg.recording.startUrl : "",
+    chunkMs: cfg.recording ? cfg.recording.chunkMs : 5000,
+    width: 640, height: 360,
+    draw: (g) => { if (mainVideo.srcObject && mainVideo.videoWidth) g.drawImage(mainVideo, 0, 0, 640, 360); },
+    audioTracks: () => [...(state.leadStream ? state.leadStream.getAudioTracks() : []), ...state.remoteAudio],
+    texts: { failed: texts.recordingFailed, unsupported: texts.recordingUnsupported },
+    note: (text) => { const n = document.getElementById("recording-note"); if (n) n.textContent = text; },
+    started: () => { showRecording(true); recordingButton(texts.recordingStop, "true"); },
+    stopped: () => { showRecording(false); recordingButton(texts.recordingStart, "false"); },
+    failed: () => showRecording(false),
+  });
   window.oporaGroupRecording = rec;
-  function recNote(text) { const n = document.getElementById("recording-note"); if (n) n.textContent = text; }
-  function mixTrack(track) {
-    if (!rec.on || !rec.ac || !track || track.kind !== "audio" || rec.mixed.has(track.id)) return;
-    rec.mixed.add(track.id);
-    rec.ac.createMediaStreamSource(new MediaStream([track])).connect(rec.dest);
-  }
-  function recMime() {
-    for (const t of ["video/webm;codecs=vp8,opus", "video/webm", "audio/webm"]) {
-      if (MediaRecorder.isTypeSupported(t)) return t;
-    }
-    return "";
-  }
-  async function uploadLoop() {
-    while (rec.queue.length) {
-      const [seq, blob] = rec.queue[0];
-      let delay = 1000;
-      for (;;) {
-        let r = null;
-        try {
-          r = await fetch(rec.chunkUrl.replace(/0\/$/, `${seq}/`), { method: "POST", body: blob, credentials: "same-origin", headers: { "X-CSRFToken": csrf, "Content-Type": "application/octet-stream" } });
-        } catch (err) { r = null; }
-        if (r && r.ok) break;
-        if (r && r.status >= 400 && r.status < 500) {
-          const d = await r.json().catch(() => ({}));
-          rec.failed = true;
-          rec.queue.length = 0;
-          stopRecorder();
-          showRecording(false);
-          recNote(texts.recordingFailed.replace("%(reason)s", d.error || r.status));
-          return;
-        }
-        await sleep(delay);
-        delay = Math.min(delay * 2, 16000);
-      }
-      rec.queue.shift();
-    }
-  }
-  function enqueue(seq, blob) {
-    rec.queue.push([seq, blob]);
-    if (!rec.uploading) rec.uploading = uploadLoop().finally(() => { rec.uploading = null; });
-  }
-  async function startRecording() {
-    if (rec.on || !cfg.recording) return;
-    if (typeof MediaRecorder === "undefined") { recNote(texts.recordingUnsupported); return; }
-    const mime = recMime();
-    const fd = new FormData();
-    fd.append("mime_type", mime || "video/webm");
-    let data = {};
-    try {
-      const r = await fetch(cfg.recording.startUrl, { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRFToken": csrf } });
-      data = await r.json();
-      if (!r.ok || !data.ok) { recNote(data.error || String(r.status)); return; }
-    } catch (err) { recNote(String(err.message || err)); return; }
-    rec.chunkUrl = data.chunkUrl; rec.finishUrl = data.finishUrl;
-    rec.seq = 0; rec.failed = false; rec.on = true; rec.mixed = new Set();
-    rec.ac = new (window.AudioContext || window.webkitAudioContext)();
-    if (rec.ac.state === "suspended") rec.ac.resume().catch(() => {});
-    rec.dest = rec.ac.createMediaStreamDestination();
-    const own = state.leadStream ? state.leadStream.getAudioTracks() : [];
-    for (const t of [...own, ...state.remoteAudio]) mixTrack(t);
-    const canvas = document.createElement("canvas");
-    canvas.width = 640; canvas.height = 360;
-    const g = canvas.getContext("2d");
-    rec.timer = setInterval(() => {
-      g.fillStyle = "#000"; g.fillRect(0, 0, 640, 360);
-      if (mainVideo.srcObject && mainVideo.videoWidth) g.drawImage(mainVideo, 0, 0, 640, 360);
-    }, 66);
-    const tracks = [...canvas.captureStream(15).getVideoTracks(), ...rec.dest.stream.getAudioTracks()];
-    const recorder = new MediaRecorder(new MediaStream(tracks), mime ? { mimeType: mime, videoBitsPerSecond: 600000, audioBitsPerSecond: 64000 } : {});
-    rec.recorder = recorder;
-    recorder.ondataavailable = (e) => { if (e.data && e.data.size) enqueue(rec.seq++, e.data); };
-    recorder.start(cfg.recording.chunkMs);
-    showRecording(true);
-    recNote("");
-    const btn = document.getElementById("recording-button");
-    btn.textContent = texts.recordingStop;
-    btn.setAttribute("aria-pressed", "true");
-  }
-  function stopRecorder() {
-    const r = rec.recorder;
-    rec.recorder = null;
-    rec.on = false;
-    if (rec.timer) { clearInterval(rec.timer); rec.timer = null; }
-    const done = new Promise((res) => {
-      if (!r || r.state === "inactive") { res(); return; }
-      r.addEventListener("stop", () => res(), { once: true });
-      r.stop();
-    });
-    return done.then(() => { if (rec.ac) rec.ac.close().catch(() => {}); rec.ac = null; });
-  }
-  async function stopRecording() {
-    if (!rec.recorder) return;
-    await stopRecorder();
-    // The recorder's last piece comes before "stop": wait for every upload, then seal.
-    while (rec.uploading) await rec.uploading;
-    if (!rec.failed && rec.finishUrl) await fetch(rec.finishUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf } }).catch(() => {});
-    showRecording(false);
-    const btn = document.getElementById("recording-button");
-    if (btn) { btn.textContent = texts.recordingStart; btn.setAttribute("aria-pressed", "false"); }
-  }
+  function mixTrack(track) { rec.mixTrack(track); }
+  function startRecording() { return cfg.recording ? rec.start() : Promise.resolve(); }
+  function stopRecording() { return rec.stop(); }
   const recButton = document.getElementById("recording-button");
   if (recButton) recButton.addEventListener("click", async () => {
     recButton.disabled = true;
