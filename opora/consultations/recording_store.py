@@ -97,6 +97,26 @@ def _seal(tables: RecordingTables[R, C, A], recording: R, *, status: str) -> R:
     return recording
 
 
+def _close(
+    tables: RecordingTables[R, C, A],
+    recording: R,
+    *,
+    status: str,
+    actor: Actor | None,
+    event_type: AuditEventType,
+    audit_extra: Callable[[R], Extra],
+    on_closed: Callable[[R], object] | None,
+) -> R:
+    """Seal a running recording (row locked by the caller), audit it, then tell the room."""
+    _seal(tables, recording, status=status)
+    audit_record(
+        actor=actor, event_type=event_type, subject=recording, extra=audit_extra(recording)
+    )
+    if on_closed is not None:
+        on_closed(recording)
+    return recording
+
+
 def recording_open(
     tables: RecordingTables[R, C, A],
     *,
@@ -217,16 +237,15 @@ def recording_finish(
     authorize(recording)
     if recording.status != RecordingBase.Status.RECORDING:
         return recording
-    _seal(tables, recording, status=RecordingBase.Status.FINISHED)
-    audit_record(
+    return _close(
+        tables,
+        recording,
+        status=RecordingBase.Status.FINISHED,
         actor=actor,
         event_type=AuditEventType.RECORDING_FINISHED,
-        subject=recording,
-        extra=audit_extra(recording),
+        audit_extra=audit_extra,
+        on_closed=on_closed,
     )
-    if on_closed is not None:
-        on_closed(recording)
-    return recording
 
 
 def recordings_close_abandoned(
@@ -255,15 +274,15 @@ def recordings_close_abandoned(
             recording = tables.lock().filter(pk=pk, status=RecordingBase.Status.RECORDING).first()
             if recording is None:
                 continue
-            _seal(tables, recording, status=RecordingBase.Status.INTERRUPTED)
-            audit_record(
+            _close(
+                tables,
+                recording,
+                status=RecordingBase.Status.INTERRUPTED,
                 actor=None,
                 event_type=AuditEventType.RECORDING_ABANDONED,
-                subject=recording,
-                extra=audit_extra(recording),
+                audit_extra=audit_extra,
+                on_closed=on_closed,
             )
-            if on_closed is not None:
-                on_closed(recording)
         closed += 1
     return closed
 

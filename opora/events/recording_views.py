@@ -15,15 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations.forms import RecordingAccessForm
+from opora.consultations.recording_http import (
+    json_error,
+    recording_chunk_received,
+    recording_download,
+    recording_started,
+)
 from opora.core.errors import DomainError, NotFound
-from opora.core.http import streaming_response
 from opora.events import recording as rec
 from opora.events import selectors, services
 from opora.events.models import Event, EventRecording, Registration
-
-
-def _json_error(message: object, *, code: str, status: int) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": str(message), "code": code}, status=status)
 
 
 def _recordable_event(request: StaffRequest, pk: int) -> Event | None:
@@ -55,16 +56,13 @@ def staff_recording_start(request: StaffRequest, pk: int) -> JsonResponse:
             actor=request.user, event=event, mime_type=request.POST.get("mime_type", "")
         )
     except DomainError as e:
-        return _json_error(
+        return json_error(
             e.message, code=e.code, status=e.http_status if e.code == "forbidden" else 409
         )
-    return JsonResponse(
-        {
-            "ok": True,
-            "id": recording.pk,
-            "chunkUrl": reverse("events:staff_recording_chunk", args=[recording.pk, 0]),
-            "finishUrl": reverse("events:staff_recording_finish", args=[recording.pk]),
-        }
+    return recording_started(
+        recording,
+        chunk_url=reverse("events:staff_recording_chunk", args=[recording.pk, 0]),
+        finish_url=reverse("events:staff_recording_finish", args=[recording.pk]),
     )
 
 
@@ -74,18 +72,15 @@ def staff_recording_chunk(request: StaffRequest, recording_id: int, seq: int) ->
     """One chunk of the recording as the raw request body."""
     recording = _own_recording(request, recording_id)
     if recording is None:
-        return _json_error(
+        return json_error(
             _("Only the one who started the recording uploads it."), code="forbidden", status=403
         )
-    limit = rec.chunk_max_bytes()
-    data = request.read(limit + 1)  # the raw stream: request.body stops at the upload limit
-    try:
-        chunk, created = rec.event_recording_chunk_store(
+    return recording_chunk_received(
+        request,
+        lambda data: rec.event_recording_chunk_store(
             actor=request.user, recording=recording, seq=seq, data=data
-        )
-    except DomainError as e:
-        return _json_error(e.message, code=e.code, status=409)
-    return JsonResponse({"ok": True, "seq": chunk.seq, "duplicate": not created})
+        ),
+    )
 
 
 @role_required(Action.EVENT_RECORD)
@@ -93,13 +88,13 @@ def staff_recording_chunk(request: StaffRequest, recording_id: int, seq: int) ->
 def staff_recording_finish(request: StaffRequest, recording_id: int) -> JsonResponse:
     recording = _own_recording(request, recording_id)
     if recording is None:
-        return _json_error(
+        return json_error(
             _("Only the one who started the recording uploads it."), code="forbidden", status=403
         )
     try:
         recording = rec.event_recording_finish(actor=request.user, recording=recording)
     except DomainError as e:
-        return _json_error(e.message, code=e.code, status=409)
+        return json_error(e.message, code=e.code, status=409)
     return JsonResponse({"ok": True, "chunks": recording.chunk_count, "size": recording.size})
 
 
@@ -117,12 +112,12 @@ def staff_recording_detail(request: StaffRequest, recording_id: int) -> HttpResp
             stream = rec.event_recording_read(
                 actor=request.user, recording=recording, reason=form.cleaned_data["reason"]
             )
-            response = streaming_response(request, stream, content_type=recording.mime_type)
-            response["Content-Disposition"] = (
-                f'attachment; filename="event-{recording.event_id}-recording-{recording.pk}.webm"'
+            return recording_download(
+                request,
+                recording,
+                stream,
+                filename=f"event-{recording.event_id}-recording-{recording.pk}.webm",
             )
-            response["Cache-Control"] = "no-store"
-            return response
         status = 400
     with timezone.override(recording.event.service.tz):
         return TemplateResponse(

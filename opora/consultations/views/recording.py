@@ -28,6 +28,11 @@ from opora.consultations.models import (
     Recording,
     RecordingRelease,
 )
+from opora.consultations.recording_http import (
+    recording_chunk_received,
+    recording_download,
+    recording_started,
+)
 from opora.consultations.views._common import (
     RECORDING_OF_SERVICE,
     _json_error,
@@ -35,7 +40,6 @@ from opora.consultations.views._common import (
     _service_asked,
 )
 from opora.core.errors import DomainError
-from opora.core.http import streaming_response
 
 # --- Recording: the consultant's browser uploads, the head reads ---------------------------------
 
@@ -70,13 +74,10 @@ def recording_start(request: StaffRequest, consultation_id: int) -> JsonResponse
         )
     except DomainError as e:
         return _json_error(e.message, code=e.code, status=409)
-    return JsonResponse(
-        {
-            "ok": True,
-            "id": recording.pk,
-            "chunkUrl": reverse("consultations:recording_chunk", args=[recording.pk, 0]),
-            "finishUrl": reverse("consultations:recording_finish", args=[recording.pk]),
-        }
+    return recording_started(
+        recording,
+        chunk_url=reverse("consultations:recording_chunk", args=[recording.pk, 0]),
+        finish_url=reverse("consultations:recording_finish", args=[recording.pk]),
     )
 
 
@@ -89,16 +90,12 @@ def recording_chunk(request: StaffRequest, recording_id: int, seq: int) -> JsonR
         return _json_error(
             _("Only the booked consultant can record."), code="forbidden", status=403
         )
-    limit = services.recording_chunk_max_bytes()
-    # Read the raw stream (not request.body, which stops at DATA_UPLOAD_MAX_MEMORY_SIZE).
-    data = request.read(limit + 1)
-    try:
-        chunk, created = services.recording_chunk_store(
+    return recording_chunk_received(
+        request,
+        lambda data: services.recording_chunk_store(
             actor=request.user, recording=recording, seq=seq, data=data
-        )
-    except DomainError as e:
-        return _json_error(e.message, code=e.code, status=409)
-    return JsonResponse({"ok": True, "seq": chunk.seq, "duplicate": not created})
+        ),
+    )
 
 
 @role_required(Action.RECORDING_MAKE)
@@ -177,13 +174,12 @@ def recording_detail(request: StaffRequest, recording_id: int) -> HttpResponseBa
             stream = services.recording_read(
                 actor=request.user, recording=recording, reason=access_form.cleaned_data["reason"]
             )
-            response = streaming_response(request, stream, content_type=recording.mime_type)
-            response["Content-Disposition"] = (
-                f'attachment; filename="consultation-{recording.consultation_id}'
-                f'-recording-{recording.pk}.webm"'
+            return recording_download(
+                request,
+                recording,
+                stream,
+                filename=f"consultation-{recording.consultation_id}-recording-{recording.pk}.webm",
             )
-            response["Cache-Control"] = "no-store"
-            return response
         status = 400
     elif request.method == "POST" and request.POST.get("action") == "release":
         release_form = RecordingReleaseForm(request.POST, prefix="release")

@@ -217,13 +217,19 @@ def test_the_participant_s_room_page_asks_for_consent_and_stores_the_notice(
     assert first.recording_notice_at is not None
 
 
-def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, room):
+def _recording_with_a_chunk(service, consultant, room) -> EventRecording:
+    """A recording running under the notice policy, with its first chunk stored."""
     event, people = room
     _policy(service, Service.RecordingPolicy.NOTICE)
     for person in people:
         rec.registration_recording_notice(registration=person)
     recording = rec.event_recording_start(actor=consultant, event=event, mime_type="video/webm")
     rec.event_recording_chunk_store(actor=consultant, recording=recording, seq=0, data=WEBM)
+    return recording
+
+
+def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, room):
+    recording = _recording_with_a_chunk(service, consultant, room)
     assert rec.event_recordings_close_abandoned() == 0  # still going
     later = timezone.now() + rec.RECORDING_ABANDONED_AFTER + dt.timedelta(minutes=1)
     assert rec.event_recordings_close_abandoned(now=later) == 1
@@ -234,12 +240,8 @@ def test_a_recording_left_running_is_closed_as_interrupted(service, consultant, 
 
 
 def test_the_end_of_the_event_closes_a_recording_that_still_gets_chunks(service, consultant, room):
-    event, people = room
-    _policy(service, Service.RecordingPolicy.NOTICE)
-    for person in people:
-        rec.registration_recording_notice(registration=person)
-    recording = rec.event_recording_start(actor=consultant, event=event, mime_type="video/webm")
-    rec.event_recording_chunk_store(actor=consultant, recording=recording, seq=0, data=WEBM)
+    event, _people = room
+    recording = _recording_with_a_chunk(service, consultant, room)
     length = dt.timedelta(minutes=event.duration_minutes)
     # Ended within the grace: the recorder's last pieces are still awaited.
     ended = timezone.now() - rec.RECORDING_GRACE + dt.timedelta(minutes=1)
