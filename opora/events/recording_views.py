@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opora.accounts.policy import Action, can
@@ -17,7 +18,7 @@ from opora.accounts.workplace import StaffRequest, role_required
 from opora.consultations.forms import RecordingAccessForm
 from opora.consultations.recording_http import (
     json_error,
-    recording_chunk_received,
+    recorder_views,
     recording_download,
     recording_started,
 )
@@ -66,36 +67,14 @@ def staff_recording_start(request: StaffRequest, pk: int) -> JsonResponse:
     )
 
 
-@role_required(Action.EVENT_RECORD)
-@require_POST
-def staff_recording_chunk(request: StaffRequest, recording_id: int, seq: int) -> JsonResponse:
-    """One chunk of the recording as the raw request body."""
-    recording = _own_recording(request, recording_id)
-    if recording is None:
-        return json_error(
-            _("Only the one who started the recording uploads it."), code="forbidden", status=403
-        )
-    return recording_chunk_received(
-        request,
-        lambda data: rec.event_recording_chunk_store(
-            actor=request.user, recording=recording, seq=seq, data=data
-        ),
-    )
-
-
-@role_required(Action.EVENT_RECORD)
-@require_POST
-def staff_recording_finish(request: StaffRequest, recording_id: int) -> JsonResponse:
-    recording = _own_recording(request, recording_id)
-    if recording is None:
-        return json_error(
-            _("Only the one who started the recording uploads it."), code="forbidden", status=403
-        )
-    try:
-        recording = rec.event_recording_finish(actor=request.user, recording=recording)
-    except DomainError as e:
-        return json_error(e.message, code=e.code, status=409)
-    return JsonResponse({"ok": True, "chunks": recording.chunk_count, "size": recording.size})
+# The recorder's uploads: only into the recording the user started.
+staff_recording_chunk, staff_recording_finish = recorder_views(
+    action=Action.EVENT_RECORD,
+    find=_own_recording,
+    forbidden=gettext_lazy("Only the one who started the recording uploads it."),
+    store_chunk=rec.event_recording_chunk_store,
+    finish=rec.event_recording_finish,
+)
 
 
 @role_required(Action.RECORDING_VIEW)

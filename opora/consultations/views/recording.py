@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +30,7 @@ from opora.consultations.models import (
     RecordingRelease,
 )
 from opora.consultations.recording_http import (
-    recording_chunk_received,
+    recorder_views,
     recording_download,
     recording_started,
 )
@@ -81,40 +82,14 @@ def recording_start(request: StaffRequest, consultation_id: int) -> JsonResponse
     )
 
 
-@role_required(Action.RECORDING_MAKE)
-@require_POST
-def recording_chunk(request: StaffRequest, recording_id: int, seq: int) -> JsonResponse:
-    """One chunk of the recording as the raw request body (5 s of WebM)."""
-    recording = _recording_of_consultant(request, recording_id)
-    if recording is None:
-        return _json_error(
-            _("Only the booked consultant can record."), code="forbidden", status=403
-        )
-    return recording_chunk_received(
-        request,
-        lambda data: services.recording_chunk_store(
-            actor=request.user, recording=recording, seq=seq, data=data
-        ),
-    )
-
-
-@role_required(Action.RECORDING_MAKE)
-@require_POST
-def recording_finish(request: StaffRequest, recording_id: int) -> JsonResponse:
-    recording = _recording_of_consultant(request, recording_id)
-    if recording is None:
-        return _json_error(
-            _("Only the booked consultant can record."), code="forbidden", status=403
-        )
-    recording = services.recording_finish(actor=request.user, recording=recording)
-    return JsonResponse(
-        {
-            "ok": True,
-            "chunks": recording.chunk_count,
-            "size": recording.size,
-            "sha256": recording.sha256,
-        }
-    )
+# The recorder's uploads: the booked consultant's own consultation only.
+recording_chunk, recording_finish = recorder_views(
+    action=Action.RECORDING_MAKE,
+    find=_recording_of_consultant,
+    forbidden=gettext_lazy("Only the booked consultant can record."),
+    store_chunk=services.recording_chunk_store,
+    finish=services.recording_finish,
+)
 
 
 @never_cache
