@@ -1,6 +1,6 @@
 """One recording store for every room: the 1:1 room's `Recording` and an event's `EventRecording`.
 
-A browser records with MediaRecorder (`core/static/core/recorder.js`) and uploads numbered chunks;
+A browser records with MediaRecorder (`opora/static/opora/recorder.js`) and uploads numbered chunks;
 this module starts a recording, stores each chunk encrypted, seals the totals (finish, or the
 sweep of abandoned ones) and gives the decrypted file out only after the read is logged with its
 reason. It knows nothing of consultations or events: the room's service passes its tables
