@@ -85,6 +85,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
     },
     "events.certificate": {"full_name": "name"},
     "events.roommessage": {"author": "name", "text": "text"},
+    "events.eventrecordingaccess": {"reason": "text"},
     "accounts.responsibleperson": {"full_name": "name", "phone": "phone", "email": "email"},
     "portal.portalsubmission": {"reply_contact": "contact"},
     "consultations.chatmessage": {"text": "text"},

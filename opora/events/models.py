@@ -426,7 +426,8 @@ class EventRecordingAccess(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
     )
-    reason = models.CharField(_("reason"), max_length=500)
+    # Free text that may name a participant: encrypted at rest.
+    reason = EncryptedCharField(_("reason"), max_length=500)
     at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

@@ -38,6 +38,24 @@ if not os.environ.get("OPORA_FIELD_KEY"):
         "messenger tokens)"
     )
 
+# The blind indexes (keyed hashes that find an IIN, a phone, an e-mail or a name's words) need a key
+# of their own: without it base.py derives one from the secret key, so rotating OPORA_SECRET_KEY
+# would silently make every encrypted IIN, phone and name unsearchable.
+_index_key = os.environ.get("OPORA_INDEX_KEY", "").strip()
+if not _index_key:
+    raise ImproperlyConfigured(
+        "OPORA_INDEX_KEY must be set in production (it keys the blind indexes that search "
+        "encrypted IINs, phones, e-mails and names): 32 random bytes in URL-safe base64"
+    )
+from opora.core.crypto import decode_key  # noqa: E402 - after the checks above
+
+decode_key(_index_key, setting="OPORA_INDEX_KEY")
+if _index_key == os.environ.get("OPORA_FIELD_KEY", "").strip():
+    raise ImproperlyConfigured(
+        "OPORA_INDEX_KEY must differ from OPORA_FIELD_KEY (whoever holds the field key must not "
+        "be able to test guesses against the blind indexes)"
+    )
+
 if not os.environ.get("OPORA_AUDIT_KEY"):
     raise ImproperlyConfigured(
         "OPORA_AUDIT_KEY must be set in production (it keys the audit log's hash chain)"

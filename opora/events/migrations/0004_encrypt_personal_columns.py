@@ -88,12 +88,18 @@ class Migration(migrations.Migration):
             name='text',
             field=opora.core.fields.EncryptedCharField(blank=True, max_length=1000),
         ),
+        migrations.AlterField(
+            model_name='eventrecordingaccess',
+            name='reason',
+            field=opora.core.fields.EncryptedCharField(max_length=500, verbose_name='reason'),
+        ),
         # Existing rows: encrypted, their hashes computed; then the constraints come back.
         opora.core.fields.settle_constraints(),
         opora.core.fields.encrypt_existing('events', 'registration', 'full_name', 'second_full_name', 'phone', 'email', 'contact', 'note', 'token'),
         opora.core.fields.encrypt_existing('events', 'certificate', 'full_name'),
         opora.core.fields.encrypt_existing('events', 'event', 'room_secret'),
         opora.core.fields.encrypt_existing('events', 'roommessage', 'author', 'text'),
+        opora.core.fields.encrypt_existing('events', 'eventrecordingaccess', 'reason'),
         opora.core.fields.settle_constraints(),
         migrations.AlterField(
             model_name='registration',
