@@ -1,5 +1,6 @@
 """Production: PostgreSQL and Redis required, secrets only from the environment, secure cookies."""
 
+import base64
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,9 +48,12 @@ if not _index_key:
         "OPORA_INDEX_KEY must be set in production (it keys the blind indexes that search "
         "encrypted IINs, phones, e-mails and names): 32 random bytes in URL-safe base64"
     )
-from opora.core.crypto import decode_key  # noqa: E402 - after the checks above
-
-decode_key(_index_key, setting="OPORA_INDEX_KEY")
+try:  # the format core.crypto.decode_key reads (settings import no app)
+    _index_key_bytes = base64.urlsafe_b64decode(_index_key + "==")
+except ValueError:
+    _index_key_bytes = b""
+if len(_index_key_bytes) != 32:
+    raise ImproperlyConfigured("OPORA_INDEX_KEY must be 32 bytes in URL-safe base64.")
 if _index_key == os.environ.get("OPORA_FIELD_KEY", "").strip():
     raise ImproperlyConfigured(
         "OPORA_INDEX_KEY must differ from OPORA_FIELD_KEY (whoever holds the field key must not "
