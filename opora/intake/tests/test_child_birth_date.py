@@ -13,10 +13,11 @@ from opora.intake.models import Child, Client
 pytestmark = pytest.mark.django_db
 
 
-def _raw(child: Child) -> str | None:
+def _raw(child: Child) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT birth_date FROM intake_child WHERE id = %s", [child.pk])
-        return cursor.fetchone()[0]
+        (value,) = cursor.fetchone() or ("missing",)
+        return "" if value is None else str(value)
 
 
 def test_a_birth_date_is_sealed_and_reads_back_as_a_date():
@@ -26,11 +27,11 @@ def test_a_birth_date_is_sealed_and_reads_back_as_a_date():
     raw = _raw(child)
     assert raw.startswith("enc1:") and "2017" not in raw
     assert Child.objects.get(pk=child.pk).birth_date == dt.date(2017, 3, 8)
-    assert _raw(undated) is None and Child.objects.get(pk=undated.pk).birth_date is None
+    assert _raw(undated) == "" and Child.objects.get(pk=undated.pk).birth_date is None
     with connection.cursor() as cursor:  # as a row held it before the migration
         cursor.execute(
             "UPDATE intake_child SET birth_date = '2016-01-02' WHERE id = %s", [child.pk]
         )
     assert Child.objects.get(pk=child.pk).birth_date == dt.date(2016, 1, 2)
     with pytest.raises(FieldError, match="encrypted"):
-        list(Child.objects.filter(birth_date__gte=dt.date(2015, 1, 1)))
+        list(Child.objects.filter(**{"birth_date__gte": dt.date(2015, 1, 1)}))
