@@ -55,6 +55,7 @@ def production_env(database_url: str) -> dict[str, str]:
         OPORA_SECRET_KEY="bench-" + "x" * 50,
         OPORA_RECORDING_KEY="A" * 43 + "=",
         OPORA_FIELD_KEY="A" * 43 + "=",
+        OPORA_INDEX_KEY="B" * 43 + "=",
         OPORA_AUDIT_KEY="A" * 43 + "=",
         OPORA_PUBLIC_URL="https://opora.example.org",
         OPORA_ALLOWED_HOSTS="127.0.0.1,localhost",

@@ -49,6 +49,7 @@ def configure(settings_module: str) -> None:
         os.environ.setdefault("OPORA_SECRET_KEY", "bench-" + "x" * 50)
         os.environ.setdefault("OPORA_RECORDING_KEY", "A" * 43 + "=")
         os.environ.setdefault("OPORA_FIELD_KEY", "A" * 43 + "=")
+        os.environ.setdefault("OPORA_INDEX_KEY", "B" * 43 + "=")
         os.environ.setdefault("OPORA_AUDIT_KEY", "A" * 43 + "=")
         os.environ.setdefault("OPORA_PUBLIC_URL", "https://opora.example.org")
         os.environ.setdefault("REDIS_URL", os.environ.get("OPORA_TEST_REDIS_URL", ""))

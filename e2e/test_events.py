@@ -298,7 +298,7 @@ def test_presenter_and_three_participants_on_janus(
 
     day = timezone.localtime(event.starts_at, service.tz).date()
     rows = list(participants_rows(service, day, day))
-    assert sorted(r["client_name"] for r in rows) == ["Участник 0", "Участник 1", "Участник 2"]
+    assert sorted(r["full_name"] for r in rows) == ["Участник 0", "Участник 1", "Участник 2"]
     lead.goto(f"/staff/events/{event.pk}/")
     for registration in registrations:
         expect(lead.locator("#participants")).to_contain_text(registration.full_name)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from opora.accounts.specialties import LanguageCode, TopicClass
+from opora.core.fields import EncryptedCharField, EncryptedEmailField
 
 
 class Role(models.TextChoices):
@@ -129,10 +130,12 @@ class ResponsiblePerson(models.Model):
     organisation = models.ForeignKey(
         "core.Organisation", models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
-    full_name = models.CharField(_("full name"), max_length=300)
+    # The person's name and own contacts are encrypted at rest (core.sensitive); nothing looks
+    # the register up by them. The position is a post's title, not personal.
+    full_name = EncryptedCharField(_("full name"), max_length=300)
     position = models.CharField(_("position"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    email = EncryptedEmailField(_("e-mail"), blank=True)
     valid_from = models.DateField(_("in effect from"))
     valid_to = models.DateField(_("in effect until"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+
 
 class ComplaintSettings(models.Model):
     """A service's complaint rules. Without a row the defaults of its country apply
@@ -80,10 +82,12 @@ class Complaint(models.Model):
     number = models.CharField(_("number"), max_length=32)
     channel = models.CharField(_("received by"), max_length=8, choices=Channel.choices)
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
-    complainant_name = models.CharField(_("complainant"), max_length=400, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    postal_address = models.CharField(_("postal address"), max_length=500, blank=True)
+    # The complainant's identity, contacts and every free text are encrypted at rest (listed in
+    # core.sensitive); nothing looks a complaint up by them (it is found by number or by code).
+    complainant_name = EncryptedCharField(_("complainant"), max_length=400, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    email = EncryptedEmailField(_("e-mail"), blank=True)
+    postal_address = EncryptedCharField(_("postal address"), max_length=500, blank=True)
     # SHA-256 of the follow-up code (80 random bits); the code itself is shown once.
     follow_code_hash = models.CharField(  # noqa: DJ001 (NULL: no code; unique among codes)
         max_length=64, unique=True, null=True, blank=True, editable=False
@@ -104,7 +108,7 @@ class Complaint(models.Model):
         related_name="complaints",
         verbose_name=_("consultation"),
     )
-    text = models.TextField(_("complaint text"), max_length=8000)
+    text = EncryptedTextField(_("complaint text"), max_length=8000)
     # The version of the consent text agreed to on the portal (`complaints.consent`).
     consent_version = models.CharField(max_length=32, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
@@ -132,12 +136,12 @@ class Complaint(models.Model):
     recording_requested_on = models.DateField(null=True, blank=True)
     recording_requested_at = models.DateTimeField(null=True, blank=True)
     recording_due_on = models.DateField(null=True, blank=True)
-    answer = models.TextField(_("answer"), max_length=8000, blank=True)
+    answer = EncryptedTextField(_("answer"), max_length=8000, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    disagreement = models.TextField(_("disagreement"), max_length=4000, blank=True)
+    disagreement = EncryptedTextField(_("disagreement"), max_length=4000, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -264,7 +264,8 @@ class TechnicalFailure(models.Model):
         Consultation, models.PROTECT, related_name="technical_failures"
     )
     cause = models.CharField(_("cause"), max_length=32, choices=Cause.choices)
-    details = models.TextField(_("details"), max_length=2000, blank=True)
+    # What went wrong, in the consultant's words (may name the client): encrypted at rest.
+    details = EncryptedTextField(_("details"), max_length=2000, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(
@@ -275,7 +276,7 @@ class TechnicalFailure(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     # The head's reason for not accepting the failure (required then).
-    rejection_reason = models.TextField(_("reason for rejecting"), max_length=2000, blank=True)
+    rejection_reason = EncryptedTextField(_("reason for rejecting"), max_length=2000, blank=True)
     # Accepted without a time: the head lets the consultant pick it (regulation 002 §4.2.1,
     # «заведующая разрешает специалисту определить другую дату»).
     consultant_picks = models.BooleanField(_("the consultant picks the new time"), default=False)
@@ -389,7 +390,8 @@ class ChatAttachment(models.Model):
     documents). Stored encrypted like recordings; only the two participants download it."""
 
     message = models.OneToOneField(ChatMessage, models.CASCADE, related_name="attachment")
-    name = models.CharField(_("file name"), max_length=200)
+    # The sender's own file name (often a name or a document's title): encrypted at rest.
+    name = EncryptedCharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("size, bytes"))
     sha256 = models.CharField(max_length=64)
@@ -470,9 +472,10 @@ class RecordingRelease(models.Model):
     are built."""
 
     recording = models.ForeignKey(Recording, models.PROTECT, related_name="releases")
-    recipient = models.CharField(_("to whom"), max_length=300)
+    # A person's name and free text: encrypted at rest (the reference is a number).
+    recipient = EncryptedCharField(_("to whom"), max_length=300)
     complaint_ref = models.CharField(_("complaint reference"), max_length=100)
-    reason = models.CharField(_("reason"), max_length=500)
+    reason = EncryptedCharField(_("reason"), max_length=500)
     requested_on = models.DateField(_("request received on"))
     due_on = models.DateField(_("due by"))
     released_at = models.DateTimeField(_("handed over"), null=True, blank=True)

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedCharField
+
 
 class RecordingBase(models.Model):
     """One continuous recording made in a browser, stored as encrypted chunks.
@@ -71,7 +73,8 @@ class RecordingAccessBase(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("who")
     )
-    reason = models.CharField(_("reason"), max_length=500)
+    # Free text that may name the client or the complainant: encrypted at rest.
+    reason = EncryptedCharField(_("reason"), max_length=500)
     at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

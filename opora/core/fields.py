@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 from typing import Any
 
@@ -135,6 +136,20 @@ class EncryptedEmailField(EncryptedMixin, models.EmailField):
 def _blind_of(lookup: Lookup) -> tuple[BlindIndexField | None, Any]:
     field = lookup.lhs.target
     return field.blind, field
+
+
+class EncryptedDateField(EncryptedMixin, models.DateField):
+    """A personal date (a child's birth date), stored as its encrypted ISO form; it cannot be
+    filtered or ordered in the database (derive a non-personal column where a query needs one)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        plain = super().from_db_value(value, expression, connection)
+        if not plain or isinstance(plain, dt.date):
+            return plain
+        return dt.date.fromisoformat(str(plain)[:10])
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        return value if prepared else self.get_prep_value(value)
 
 
 class BlindExact(Lookup):
@@ -359,6 +374,19 @@ def encrypt_existing(app_label: str, model_name: str, *fields: str) -> Any:
                 cursor.execute(sql, [*(getattr(row, f) for f in fields), row.pk])
 
     return migrations.RunPython(forwards, backwards)
+
+
+def settle_constraints() -> Any:
+    """A `RunPython` operation (both ways) for a migration that alters a table after updating its
+    rows: on PostgreSQL the updates leave deferred foreign-key checks pending, and ALTER TABLE
+    refuses to run until they are done ("pending trigger events"); this runs them now."""
+    from django.db import migrations
+
+    def settle(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    return migrations.RunPython(settle, settle)
 
 
 def encrypt_rows(

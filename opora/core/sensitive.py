@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 # model label → {field name → kind}. Kinds: iin, name, phone, email, text (free text that may
-# hold anything personal), health (disability group), token (a secret link).
+# hold anything personal), health (disability group), token (a secret link), birth_date, address,
+# contact (a phone, an e-mail or a messenger id), secret (a password or key Opora uses).
 SENSITIVE: dict[str, dict[str, str]] = {
     "registry.registryrecord": {
         # Sealed together in `sealed` (registry.sealing), indexed by iin_bidx / child_iin_bidx.
@@ -44,7 +45,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "phone_extra": "phone",
         "email": "email",
     },
-    "intake.child": {"iin": "iin", "full_name": "name"},
+    "intake.child": {"iin": "iin", "full_name": "name", "birth_date": "birth_date"},
     "intake.servicerequest": {
         "full_name": "name",
         "iin": "iin",
@@ -52,9 +53,41 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "phone_extra": "phone",
         "email": "email",
         "reason": "text",
+        "referral_text": "text",
+        "refusal_note": "text",
         "public_token": "token",
     },
+    "intake.childhelpreferral": {"note": "text", "message": "text"},
     "consultations.consultation": {"client_token": "token"},
+    "consultations.technicalfailure": {"details": "text", "rejection_reason": "text"},
+    "consultations.chatattachment": {"name": "text"},
+    "consultations.recordingaccess": {"reason": "text"},
+    "consultations.recordingrelease": {"recipient": "name", "reason": "text"},
+    "complaints.complaint": {
+        "complainant_name": "name",
+        "phone": "phone",
+        "email": "email",
+        "postal_address": "address",
+        "text": "text",
+        "answer": "text",
+        "disagreement": "text",
+    },
+    "events.event": {"room_secret": "secret"},
+    "events.registration": {
+        "full_name": "name",
+        "second_full_name": "name",
+        "phone": "phone",
+        "email": "email",
+        # The de-duplication key (a phone's digits or an e-mail), indexed by contact_key.
+        "contact": "contact",
+        "note": "text",
+        "token": "token",
+    },
+    "events.certificate": {"full_name": "name"},
+    "events.roommessage": {"author": "name", "text": "text"},
+    "events.eventrecordingaccess": {"reason": "text"},
+    "accounts.responsibleperson": {"full_name": "name", "phone": "phone", "email": "email"},
+    "portal.portalsubmission": {"reply_contact": "contact"},
     "consultations.chatmessage": {"text": "text"},
     "consultations.protocol": {
         "child_name": "name",

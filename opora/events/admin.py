@@ -21,7 +21,7 @@ class RegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     # No names or contacts in the list: the registration's page shows them to whom may see them.
     list_display = ("pk", "event", "status", "waiting_position", "created_at")
     list_filter = ("status",)
-    readonly_fields = ("code", "token", "contact_key")
+    readonly_fields = ("code", "token", "contact")
 
 
 @admin.register(Certificate)

@@ -27,6 +27,11 @@ from opora.consultations.recording_models import (
     RecordingBase,
     RecordingChunkBase,
 )
+from opora.core.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedEmailField,
+)
 
 # No 0/O, 1/I/l: codes are read off a certificate or a screen and sometimes typed.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -143,7 +148,8 @@ class Event(models.Model):
     )
     # The Janus VideoRoom of the event (created on first use) and its secret: only Opora, which
     # knows it, creates, edits and destroys the room or lets a participant speak.
-    room_secret = models.CharField(max_length=64, default=new_token, editable=False)
+    # Encrypted at rest like other stored secrets (core.sensitive, kind "secret").
+    room_secret = EncryptedCharField(max_length=64, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -191,18 +197,24 @@ class Registration(models.Model):
 
     event = models.ForeignKey(Event, models.CASCADE, related_name="registrations")
     # As registered: printed on the certificate and in the registry. Empty when anonymous.
-    full_name = models.CharField(_("full name"), max_length=300, blank=True)
+    # Names, contacts and the note are encrypted at rest (listed in core.sensitive).
+    full_name = EncryptedCharField(_("full name"), max_length=300, blank=True)
     # Both parents on one registration: one place, counted as one service.
-    second_full_name = models.CharField(_("second parent"), max_length=300, blank=True)
+    second_full_name = EncryptedCharField(_("second parent"), max_length=300, blank=True)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     # What an anonymous participant is called in the room and the registry.
     code = models.CharField(max_length=CODE_LENGTH, default=new_code, unique=True, editable=False)
-    # The private link's secret (/e/<token>/): join, cancel, certificate.
-    token = models.CharField(max_length=64, default=new_token, unique=True, editable=False)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    # The phone's digits, else the e-mail in lower case: one live registration per contact.
-    contact_key = models.CharField(max_length=254)
+    # The private link's secret (/e/<token>/): join, cancel, certificate. Looked up by its keyed
+    # hash (unique); kept encrypted because the notices show the link again.
+    token = EncryptedCharField(max_length=64, default=new_token, editable=False)
+    token_hash = BlindIndexField(source="token", kind="token", unique=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    email = EncryptedEmailField(_("e-mail"), blank=True)
+    # The phone's digits, else the e-mail in lower case (`events.services.contact_key`),
+    # encrypted; its keyed hash `contact_key` keeps one live registration per contact in the
+    # database (`registration_one_per_contact`).
+    contact = EncryptedCharField(max_length=254, blank=True, default="", editable=False)
+    contact_key = BlindIndexField(source="contact", kind="contact")
     status = models.CharField(max_length=10, choices=Status.choices)
     waiting_position = models.PositiveIntegerField(null=True, blank=True)
     # Issue 14: the client has no field for it, so the agreement to be told of events is asked on
@@ -212,7 +224,7 @@ class Registration(models.Model):
         "intake.Client", models.SET_NULL, null=True, blank=True, related_name="event_registrations"
     )
     # «Примечание» of the participant registry (regulation 002 Appendix 3), written by the lead.
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = EncryptedCharField(_("note"), max_length=500, blank=True)
     # The answer to the room's recording prompt (the service's policy "consent"): None — not yet
     # asked or not answered; when it was given. The notice (policy "notice"): when first shown.
     recording_consent = models.BooleanField(_("consent to recording"), null=True, blank=True)
@@ -289,7 +301,7 @@ class Certificate(models.Model):
 
     registration = models.OneToOneField(Registration, models.PROTECT, related_name="certificate")
     code = models.CharField(max_length=CODE_LENGTH, default=new_code, unique=True, editable=False)
-    full_name = models.CharField(max_length=300)
+    full_name = EncryptedCharField(max_length=300)
     event_title = models.CharField(max_length=300)
     event_date = models.DateField()
     hours = models.DecimalField(max_digits=5, decimal_places=1)
@@ -318,9 +330,10 @@ class RoomMessage(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="+"
     )
-    author = models.CharField(max_length=300)
+    # The participant's name and what they wrote: encrypted at rest.
+    author = EncryptedCharField(max_length=300)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CHAT)
-    text = models.CharField(max_length=1000, blank=True)
+    text = EncryptedCharField(max_length=1000, blank=True)
     # A raised hand: the Janus feed (and audio mid) the participant publishes, muted by Janus
     # until the lead lets them speak.
     feed = models.BigIntegerField(null=True, blank=True)

@@ -7,7 +7,6 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, F, Min, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from opora.accounts.models import User
@@ -86,7 +85,6 @@ class ParticipantRow(TypedDict):
     specialist_last: ReadOnly[str | None]
     specialist_first: ReadOnly[str | None]
     topic: ReadOnly[str]
-    client_name: ReadOnly[str]
     second_full_name: ReadOnly[str]
     note: ReadOnly[str]
     joined_at: ReadOnly[dt.datetime | None]
@@ -127,7 +125,6 @@ def participants_rows(
             specialist_last=F("event__lead__last_name"),
             specialist_first=F("event__lead__first_name"),
             topic=F("event__topic"),
-            client_name=Coalesce(NullIf(F("full_name"), Value("")), F("code")),
             joined_at=Min("attendances__joined_at"),
             # What the journals' rows say of the lead (`journals.rows`), in both queries.
             lead_id=F("event__lead_id"),
@@ -142,7 +139,6 @@ def participants_rows(
             "specialist_last",
             "specialist_first",
             "topic",
-            "client_name",
             "second_full_name",
             "note",
             "joined_at",

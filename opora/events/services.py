@@ -463,7 +463,7 @@ def registration_create(
 
 def _live_registration(event: Event, key: str) -> Registration | None:
     return (
-        Registration.objects.filter(event=event, contact_key=key)
+        Registration.objects.filter(event=event, contact=key)
         .exclude(status=Registration.Status.CANCELLED)
         .first()
     )
@@ -494,7 +494,7 @@ def _register_locked(
         anonymous=anonymous,
         phone=phone,
         email=email,
-        contact_key=key,
+        contact=key,
         announcements_opt_in=opt_in,
     )
     if confirmed < locked.capacity:
@@ -684,9 +684,9 @@ def event_announcement_send(*, actor: User, event: Event) -> Announced:
         .exclude(status=Registration.Status.CANCELLED)
         .order_by("-created_at")
     ):
-        if registration.contact_key in seen:
+        if registration.contact in seen:
             continue
-        seen.add(registration.contact_key)
+        seen.add(registration.contact)
         notices.announcement(event, registration)
     chats = sum(hooks.announcement_fanout(event).values())
     audit_record(

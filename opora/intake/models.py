@@ -10,6 +10,7 @@ from opora.accounts.specialties import LanguageCode, TopicClass
 from opora.core.fields import (
     BlindIndexField,
     EncryptedCharField,
+    EncryptedDateField,
     EncryptedEmailField,
     EncryptedTextField,
     NameTokensField,
@@ -64,7 +65,8 @@ class Child(models.Model):
     iin = EncryptedCharField(_("IIN"), max_length=12, blank=True)
     iin_bidx = BlindIndexField(source="iin", kind="iin")
     full_name = EncryptedCharField(_("full name"), max_length=400, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # A child's birth date is personal: encrypted (no query filters or orders by it).
+    birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("child")
@@ -267,8 +269,8 @@ class ServiceRequest(models.Model):
     refusal_ground = models.CharField(
         _("refusal ground"), max_length=32, choices=RefusalGround.choices, blank=True
     )
-    referral_text = models.TextField(_("referral"), blank=True)
-    refusal_note = models.TextField(_("refusal note"), blank=True)
+    referral_text = EncryptedTextField(_("referral"), blank=True)
+    refusal_note = EncryptedTextField(_("refusal note"), blank=True)
     eligibility_check = models.ForeignKey(
         "registry.EligibilityCheck", models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -416,8 +418,9 @@ class ChildHelpReferral(models.Model):
     source = models.CharField(
         _("marked"), max_length=16, choices=Source.choices, default=Source.REQUEST
     )
-    note = models.TextField(_("what the child needs"), blank=True)
-    message = models.TextField(_("message to the client"))
+    # What the child needs and what the client was told: personal, encrypted at rest.
+    note = EncryptedTextField(_("what the child needs"), blank=True)
+    message = EncryptedTextField(_("message to the client"))
     # The notification channel the message went by ("" when there was no address).
     sent_via = models.CharField(_("sent by"), max_length=16, blank=True)
     created_by = models.ForeignKey(

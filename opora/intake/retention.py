@@ -1,6 +1,6 @@
 """The retention purger of requests (registered in `IntakeConfig.ready`, run by
 `core.retention`): past the term a request keeps its dates, kind, status, channel, topic, age
-and counting links; its name, IIN, contacts and free texts are blanked, its client and child are
+and counting links; its name, IIN, contacts and free texts (with its child-help referral's) are blanked, its client and child are
 unlinked, and a client card left with no request is deleted (its children and their records with
 it; consent records keep their text version and times, without the client)."""
 
@@ -11,7 +11,7 @@ import datetime as dt
 from django.utils import timezone
 
 from opora.core.models import Service
-from opora.intake.models import Client, ServiceRequest
+from opora.intake.models import ChildHelpReferral, Client, ServiceRequest
 
 PERSONAL_BLANKS = {
     "full_name": "",
@@ -47,6 +47,9 @@ def purge_requests(service: Service, cutoff: dt.datetime, limit: int, dry_run: b
     ServiceRequest.objects.filter(pk__in=ids).update(
         anonymised_at=timezone.now(), **PERSONAL_BLANKS
     )
+    # The referral for the child's direct help keeps that it was made (and to whom), not what the
+    # child needs nor the message the client was sent.
+    ChildHelpReferral.objects.filter(request_id__in=ids).update(note="", message="")
     clients = {c for _pk, c in batch if c is not None}
     Client.objects.filter(pk__in=clients, requests__isnull=True).delete()
     return len(ids)

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedCharField
+
 
 class ReplyChannel(models.TextChoices):
     """How the client wants to be answered (regulation 004: e-mail, phone, messengers)."""
@@ -31,8 +33,8 @@ class PortalSubmission(models.Model):
         _("answer by"), max_length=16, choices=ReplyChannel.choices, default=ReplyChannel.EMAIL
     )
     # A messenger user name or number when it differs from the request's phone. Personal data:
-    # never logged, never in a URL.
-    reply_contact = models.CharField(_("messenger contact"), max_length=100, blank=True)
+    # never logged, never in a URL, encrypted at rest (core.sensitive).
+    reply_contact = EncryptedCharField(_("messenger contact"), max_length=100, blank=True)
     language = models.CharField(_("language"), max_length=8)
     # Self-booking: the key of the draft (step 1) this request was made from. Unique, so that a
     # double-submitted step 2 finds the request the first submit made instead of a second one.

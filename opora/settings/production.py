@@ -1,5 +1,6 @@
 """Production: PostgreSQL and Redis required, secrets only from the environment, secure cookies."""
 
+import base64
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -36,6 +37,27 @@ if not os.environ.get("OPORA_FIELD_KEY"):
     raise ImproperlyConfigured(
         "OPORA_FIELD_KEY must be set in production (it encrypts mailbox passwords and "
         "messenger tokens)"
+    )
+
+# The blind indexes (keyed hashes that find an IIN, a phone, an e-mail or a name's words) need a key
+# of their own: without it base.py derives one from the secret key, so rotating OPORA_SECRET_KEY
+# would silently make every encrypted IIN, phone and name unsearchable.
+_index_key = os.environ.get("OPORA_INDEX_KEY", "").strip()
+if not _index_key:
+    raise ImproperlyConfigured(
+        "OPORA_INDEX_KEY must be set in production (it keys the blind indexes that search "
+        "encrypted IINs, phones, e-mails and names): 32 random bytes in URL-safe base64"
+    )
+try:  # the format core.crypto.decode_key reads (settings import no app)
+    _index_key_bytes = base64.urlsafe_b64decode(_index_key + "==")
+except ValueError:
+    _index_key_bytes = b""
+if len(_index_key_bytes) != 32:
+    raise ImproperlyConfigured("OPORA_INDEX_KEY must be 32 bytes in URL-safe base64.")
+if _index_key == os.environ.get("OPORA_FIELD_KEY", "").strip():
+    raise ImproperlyConfigured(
+        "OPORA_INDEX_KEY must differ from OPORA_FIELD_KEY (whoever holds the field key must not "
+        "be able to test guesses against the blind indexes)"
     )
 
 if not os.environ.get("OPORA_AUDIT_KEY"):

@@ -70,6 +70,7 @@ PRODUCTION = {
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
+    "OPORA_INDEX_KEY": "Wb4n8RtY2uI6oP0aS3dF7gH1jK5lZ9xC2vB6nM0qE4w=",
     "OPORA_AUDIT_KEY": "Rk7d2NpW4xB9cTq1Lm5Hs8Gv3Jy6Fa0Ez2Ku4Io7Ub1=",
     "OPORA_PUBLIC_URL": "https://opora.example.org",
     "DJANGO_SETTINGS_MODULE": "opora.settings.production",

@@ -26,6 +26,7 @@ PRODUCTION = {
     "OPORA_ALLOWED_HOSTS": "opora.example.org",
     "OPORA_RECORDING_KEY": "q7mXh0z3b1aVt2Yc8NwR5kLs9PdF4eGj6UoI0yTrE1A=",
     "OPORA_FIELD_KEY": "Zk3b9QmT1xW7cVr5Ns2Lp8Hd4Gf6Je0Ay1Ou3Ii5Ee7=",
+    "OPORA_INDEX_KEY": "Wb4n8RtY2uI6oP0aS3dF7gH1jK5lZ9xC2vB6nM0qE4w=",
     "OPORA_AUDIT_KEY": "Rk7d2NpW4xB9cTq1Lm5Hs8Gv3Jy6Fa0Ez2Ku4Io7Ub1=",
     "OPORA_PUBLIC_URL": "https://opora.example.org",
     # Where the data may live (core.residency): the database, cache and mail of this check.
@@ -48,6 +49,7 @@ def test_production_settings_pass_the_deployment_check():
         ("OPORA_RECORDING_KEY", "OPORA_RECORDING_KEY must be set"),
         ("OPORA_FIELD_KEY", "OPORA_FIELD_KEY must be set"),
         ("OPORA_AUDIT_KEY", "OPORA_AUDIT_KEY must be set"),
+        ("OPORA_INDEX_KEY", "OPORA_INDEX_KEY must be set in production"),
         ("OPORA_PUBLIC_URL", "OPORA_PUBLIC_URL must be set in production"),
     ],
 )
@@ -71,3 +73,16 @@ def test_production_ignores_port_for_the_public_url():
     result = opora(["check"], {**env, "PORT": "8811"})
     assert result.returncode != 0
     assert "OPORA_PUBLIC_URL must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("index_key", "message"),
+    [
+        ("not-a-key", "OPORA_INDEX_KEY must be 32 bytes in URL-safe base64"),
+        (PRODUCTION["OPORA_FIELD_KEY"], "OPORA_INDEX_KEY must differ from OPORA_FIELD_KEY"),
+    ],
+)
+def test_production_refuses_a_bad_or_reused_index_key(index_key, message):
+    result = opora(["check"], {**PRODUCTION, "OPORA_INDEX_KEY": index_key})
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -170,7 +170,7 @@ def test_registry_rows_and_counting(service, consultant):
     rows = list(selectors.participants_rows(service, day, day))
     assert len(rows) == 1 and absent.pk not in [r["pk"] for r in rows]
     row = rows[0]
-    assert row["client_name"] == "Иванова Анна" and row["second_full_name"] == "Иванов Пётр"
+    assert row["full_name"] == "Иванова Анна" and row["second_full_name"] == "Иванов Пётр"
     assert row["note"] == "пришли вдвоём" and row["topic"] == ""
     counted = list(selectors.services_rows(service, day, day))
     assert [(r["pk"], r["counted_as"]) for r in counted] == [(both.pk, "content")]
