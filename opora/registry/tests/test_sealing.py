@@ -4,6 +4,7 @@ ways), rows sealed before them, COPY's text escapes. Synthetic data only."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -34,10 +35,15 @@ def test_a_row_sealed_before_the_dates_reads_without_them():
 
 @pytest.mark.django_db
 def test_dates_are_set_and_read_through_the_seal():
-    record = RegistryRecord.objects.create(
-        source="cbdi", iin=CHILD, last_name="Иванов", first_name="Пётр",
-        birth_date=dt.date(2015, 5, 20), valid_until="2027-05-31",
-    )  # fmt: skip
+    fields: dict[str, Any] = {  # the sealed values are properties, not fields
+        "source": "cbdi",
+        "iin": CHILD,
+        "last_name": "Иванов",
+        "first_name": "Пётр",
+        "birth_date": dt.date(2015, 5, 20),
+        "valid_until": "2027-05-31",
+    }
+    record = RegistryRecord.objects.create(**fields)
     stored = RegistryRecord.objects.get(pk=record.pk)
     assert (stored.birth_date, stored.valid_until) == (dt.date(2015, 5, 20), dt.date(2027, 5, 31))
     assert "2015-05-20" not in stored.sealed
