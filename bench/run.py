@@ -1060,7 +1060,7 @@ RAW_REGISTRY_DDL = (
 def bench_import(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
-    from opora.registry.importer import COLUMNS
+    from opora.registry.importer import COLUMNS, import_workers
     from opora.registry.services import registry_import
 
     t0 = time.perf_counter()
@@ -1130,7 +1130,10 @@ def bench_import(args: argparse.Namespace) -> dict[str, Any]:
         "rows": args.rows,
         "file_mb": round(size_mb, 1),
         "generate_s": round(gen_s, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "opora": {
+            # The processes that read, check and seal the file beside the one streaming the COPY.
+            "sealing_workers": import_workers(),
             "rows_loaded": run.rows_loaded,
             "rows_rejected": run.rows_rejected,
             "seconds": round(first_s, 2),
@@ -1188,6 +1191,7 @@ def bench_import(args: argparse.Namespace) -> dict[str, Any]:
         None,
     )
     report("re-import, unchanged (rows/s)", float(o["reimport_rows_per_s"]), None, "", None, "/s")
+    report("sealing worker processes", o["sealing_workers"], None, "", None)
     return result
 
 
@@ -1247,7 +1251,7 @@ def bench_lookup(args: argparse.Namespace) -> dict[str, Any]:
     from opora.core.crypto import blind_index
 
     sql = (
-        "SELECT source, sealed, status, birth_date, valid_until, id FROM registry_registryrecord "
+        "SELECT source, sealed, status, id FROM registry_registryrecord "
         "WHERE iin_bidx = %s OR child_iin_bidx = %s ORDER BY source, id"
     )
     with raw_connect() as conn:

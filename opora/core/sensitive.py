@@ -34,6 +34,8 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "first_name": "name",
         "patronymic": "name",
         "category": "health",
+        "birth_date": "date",  # kind "date": a person's birth date
+        "valid_until": "health",  # when the disability status ends
     },
     "registry.eligibilitycheck": {"iin": "iin", "full_name": "name", "child_iin": "iin"},
     "intake.client": {

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 
 from opora.core.crypto import blind_indexes
 from opora.registry.models import RegistryRecord
-from opora.registry.sealing import unseal
+from opora.registry.sealing import text_date, unseal
 
 DEFAULT_ADAPTER = "opora.registry.adapters.LocalRegistryAdapter"
 
@@ -56,10 +56,10 @@ class LocalRegistryAdapter:
         rows = (
             RegistryRecord.objects.filter(Q(iin_bidx__in=hashes) | Q(child_iin_bidx__in=hashes))
             .order_by("source", "pk")
-            .values_list("source", "sealed", "status", "birth_date", "valid_until", "pk")
+            .values_list("source", "sealed", "status", "pk")
         )
         entries = []
-        for source, sealed, status, birth_date, valid_until, pk in rows:
+        for source, sealed, status, pk in rows:
             v = unseal(sealed)
             entries.append(
                 RegistryEntry(
@@ -70,9 +70,9 @@ class LocalRegistryAdapter:
                     v["first_name"],
                     v["patronymic"],
                     status,
-                    birth_date,
+                    text_date(v["birth_date"]),
                     v["category"],
-                    valid_until,
+                    text_date(v["valid_until"]),
                     pk,
                 )
             )

@@ -9,24 +9,28 @@ get batched `executemany` upserts. The caller owns the transaction (see services
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import functools
 import io
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from opora.registry.iin import _WEIGHTS_1, _WEIGHTS_2, IINError, _birth_prefix_ok, validate_iin
 from opora.registry.models import NAME_MAX, SHORT_MAX, RegistryRecord, RegistrySource
-from opora.registry.sealing import seal_records
+from opora.registry.sealing import copy_line_sealer, seal_records
 
 MAX_STORED_ERRORS = 1000
 COPY_BATCH_ROWS = 50_000
@@ -66,16 +70,9 @@ RECORD_COLUMNS = (
     "category",
     "valid_until",
 )
-# The columns the loaders write (registry.sealing turns a record into these).
-DB_COLUMNS = (
-    "iin_bidx",
-    "child_iin_bidx",
-    "sealed",
-    "relation",
-    "status",
-    "birth_date",
-    "valid_until",
-)
+# The columns the loaders write (registry.sealing turns a record into these; the two dates are
+# sealed with the IINs and names).
+DB_COLUMNS = ("iin_bidx", "child_iin_bidx", "sealed", "relation", "status")
 _UPDATED_COLUMNS = DB_COLUMNS[2:]
 
 _NAME_MAX = NAME_MAX
@@ -164,6 +161,12 @@ class ImportStats:
         self.rows_rejected += 1
         if len(self.errors) < MAX_STORED_ERRORS:
             self.errors.append({"line": line, "reason": reason})
+
+    def merge(self, later: ImportStats) -> None:
+        """Add the counts of the rows that follow (a chunk read by another process)."""
+        self.rows_read += later.rows_read
+        self.rows_rejected += later.rows_rejected
+        self.errors += later.errors[: MAX_STORED_ERRORS - len(self.errors)]
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -306,18 +309,18 @@ def sniff_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def read_records(
-    lines: Iterator[str], *, source: str, stats: ImportStats, today: dt.date
-) -> Iterator[tuple]:
-    """Yield one tuple (in RECORD_COLUMNS order) per valid data row; count and report the others.
+@dataclass(frozen=True)
+class Layout:
+    """What a file's header says: the delimiter and where the required columns are."""
 
-    `lines` is a text file opened with newline="" (the csv module's requirement). Raises
-    ImportFailed when the header lacks required columns or the file is not UTF-8 CSV.
-    """
-    try:
-        header_line = next(lines, "")
-    except UnicodeDecodeError:
-        raise ImportFailed(_("The file is not UTF-8 text."), line=1) from None
+    source: str
+    delimiter: str
+    idx: tuple[int, ...]
+    ncols: int
+
+
+def read_header(header_line: str, *, source: str) -> Layout:
+    """The layout of a file with this first line; ImportFailed when it lacks required columns."""
     if not header_line.strip():
         raise ImportFailed(_("The file is empty or its first line is not a header."), line=1)
     delimiter = sniff_delimiter(header_line)
@@ -333,18 +336,47 @@ def read_records(
             % {"columns": ", ".join(missing)},
             line=1,
         )
-    idx = tuple(header.index(name) for name in required)
-    ncols = len(header)
-    kind = RegistrySource(source)
+    return Layout(source, delimiter, tuple(header.index(name) for name in required), len(header))
+
+
+def read_records(
+    lines: Iterator[str], *, source: str, stats: ImportStats, today: dt.date
+) -> Iterator[tuple]:
+    """Yield one tuple (in RECORD_COLUMNS order) per valid data row; count and report the others.
+
+    `lines` is a text file opened with newline="" (the csv module's requirement). Raises
+    ImportFailed when the header lacks required columns or the file is not UTF-8 CSV.
+    """
+    try:
+        header_line = next(lines, "")
+    except UnicodeDecodeError:
+        raise ImportFailed(_("The file is not UTF-8 text."), line=1) from None
+    layout = read_header(header_line, source=source)
+    yield from read_rows(lines, layout=layout, stats=stats, today=today, first_line=2)
+
+
+def read_rows(
+    lines: Iterable[str],
+    *,
+    layout: Layout,
+    stats: ImportStats,
+    today: dt.date,
+    first_line: int,
+    check: Callable[[str], bool] | None = None,
+) -> Iterator[tuple]:
+    """`read_records` after the header: `lines` begin with line `first_line` of the file, at the
+    start of a row."""
+    idx, ncols = layout.idx, layout.ncols
+    kind = RegistrySource(layout.source)
     build = _BUILDERS[kind]
-    check = fast_iin_checker(today)
+    check = check or fast_iin_checker(today)
     fast = _FAST_BUILDERS[kind](idx, check) if kind in _FAST_BUILDERS else None
-    reader = csv.reader(lines, delimiter=delimiter)
-    # The header was read before the csv reader started counting.
-    prev_end = 1
+    reader = csv.reader(lines, delimiter=layout.delimiter)
+    # The lines before these were read before the csv reader started counting.
+    base = prev_end = first_line - 1
     try:
         for row in reader:
-            start, prev_end = prev_end + 1, reader.line_num + 1
+            start, prev_end = prev_end + 1, base + reader.line_num
             if not row:
                 continue  # a blank line is not a row
             stats.rows_read += 1
@@ -388,7 +420,8 @@ def _batched(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
 _STAGE = "opora_registry_import_stage"
 
 
-def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
+def _load_postgresql(blocks: Iterable[bytes], *, source: str) -> None:
+    """Load `blocks` of rows in COPY's text format, DB_COLUMNS order (`copy_blocks`)."""
     table = connection.ops.quote_name(RegistryRecord._meta.db_table)
     cols = ", ".join(DB_COLUMNS)
     key = (
@@ -410,7 +443,7 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         # nobody to answer yet.
         rebuild = _drop_indexes_if_empty(cursor, table)
         if rebuild:
-            _copy_into_empty_table(cursor, table, rows, source=source)
+            _copy_into_empty_table(cursor, table, blocks, source=source)
             _rebuild(cursor, table, rebuild)
             return
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")
@@ -421,10 +454,10 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
                 iin_bidx varchar(32) COLLATE "C" NOT NULL,
                 child_iin_bidx varchar(32) COLLATE "C" NOT NULL,
                 sealed text NOT NULL, relation varchar(64) NOT NULL,
-                status varchar(16) NOT NULL, birth_date date, valid_until date
+                status varchar(16) NOT NULL
             ) ON COMMIT DROP"""
         )
-        _copy_csv(cursor, _STAGE, rows)
+        _copy_blocks(cursor, _STAGE, blocks)
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # Temporary tables get no statistics from autovacuum; without them the planner would
         # not choose the hash joins below.
@@ -460,31 +493,17 @@ def _load_postgresql(rows: Iterable[tuple], *, source: str) -> None:
         cursor.execute(f"DROP TABLE {_STAGE}")
 
 
-# Text columns: an empty CSV field is '' there, and NULL only in the two date columns.
-_NOT_NULL = ", ".join(c for c in DB_COLUMNS if c not in ("birth_date", "valid_until"))
-
-
-def _copy_csv(cursor: Any, table: str, rows: Iterable[tuple]) -> None:
-    """COPY rows (DB_COLUMNS order) into `table` as CSV, a batch at a time.
-
-    The csv module formats a whole batch in C, about twice as fast as psycopg's row-by-row
-    `write_row`; dates are written ISO, None as an empty (NULL) field.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    sql = (
-        f"COPY {table} ({', '.join(DB_COLUMNS)}) FROM STDIN "
-        f"(FORMAT csv, FORCE_NOT_NULL ({_NOT_NULL}))"
-    )
+def _copy_blocks(cursor: Any, table: str, blocks: Iterable[bytes]) -> None:
+    """COPY `blocks` (text format, DB_COLUMNS order) into `table`."""
+    sql = f"COPY {table} ({', '.join(DB_COLUMNS)}) FROM STDIN"
     with cursor.cursor.copy(sql) as copy:  # the psycopg cursor under Django's wrapper
-        for batch in _batched(rows, COPY_BATCH_ROWS):
-            writer.writerows(batch)
-            copy.write(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
+        for block in blocks:
+            copy.write(block)
 
 
-def _copy_into_empty_table(cursor: Any, table: str, rows: Iterable[tuple], *, source: str) -> None:
+def _copy_into_empty_table(
+    cursor: Any, table: str, blocks: Iterable[bytes], *, source: str
+) -> None:
     """COPY the rows into the registry table itself (its indexes are dropped meanwhile)."""
     # The rows carry no source and time: for this COPY they are the columns' defaults, set and
     # dropped again inside this transaction, which holds the table's exclusive lock. now() is the
@@ -503,7 +522,7 @@ def _copy_into_empty_table(cursor: Any, table: str, rows: Iterable[tuple], *, so
     )
     cache = cursor.fetchone()[0]
     cursor.execute(f"ALTER TABLE {table} ALTER id SET CACHE 10000")
-    _copy_csv(cursor, table, rows)
+    _copy_blocks(cursor, table, blocks)
     cursor.execute(
         f"ALTER TABLE {table} ALTER source DROP DEFAULT, ALTER updated_at DROP DEFAULT, "
         f"ALTER id SET CACHE {int(cache)}"
@@ -596,26 +615,163 @@ def _load_generic(rows: Iterable[tuple], *, source: str) -> None:
         f"updated_at = excluded.updated_at WHERE {changed}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    adapt_date = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         for batch in _batched(rows, EXECUTEMANY_BATCH_ROWS):
-            cursor.executemany(
-                sql,
-                [(source, *r[:5], adapt_date(r[5]), adapt_date(r[6]), now) for r in batch],
-            )
+            cursor.executemany(sql, [(source, *r, now) for r in batch])
 
 
 def load_file(*, source: str, path: Path, stats: ImportStats, today: dt.date) -> None:
     """Read `path` and upsert its valid rows; must run inside a transaction (it is not one)."""
     if source not in COLUMNS:
         raise ImportFailed(_("Unknown registry source."))
+    if connection.vendor == "postgresql":
+        _load_postgresql(copy_blocks(path, source=source, stats=stats, today=today), source=source)
+        return
+    with _open_text(path) as handle:
+        records = read_records(iter(handle), source=source, stats=stats, today=today)
+        _load_generic(seal_records(records), source=source)
+
+
+def _open_text(path: Path) -> TextIO:
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        return open(path, encoding="utf-8-sig", newline="")
     except OSError:
         raise ImportFailed(_("The file cannot be opened.")) from None
-    with handle:
-        records = seal_records(read_records(iter(handle), source=source, stats=stats, today=today))
-        if connection.vendor == "postgresql":
-            _load_postgresql(records, source=source)
-        else:
-            _load_generic(records, source=source)
+
+
+# --- the rows of a file as COPY data, sealed in parallel --------------------------------------------
+#
+# Reading, validating and sealing a row costs Python several microseconds, more than PostgreSQL
+# spends storing it: in one process a million-row import would wait on Python. The rows are
+# independent, so a large file is cut into chunks of whole lines, which worker processes (forked:
+# they inherit the settings and keys, and never touch the database connection) turn into COPY data
+# while this process streams the finished chunks, in file order, to PostgreSQL. The result is the
+# same as reading the file in one process: same rows, same rejects and line numbers.
+#
+# A chunk is cut after a newline, which is a row boundary unless a quoted field spans lines. So the
+# chunks go to the workers only while they hold no quote character at all (a machine-made export
+# has none); from the first chunk with a quote (or not UTF-8, or not valid CSV), the rest of the
+# file is read here, in one process, exactly as a small file is.
+
+CHUNK_BYTES = 4 << 20
+PARALLEL_MIN_BYTES = 16 << 20  # smaller files: one process (forking costs more than it saves)
+MAX_WORKERS = 4
+
+
+def import_workers() -> int:
+    """How many processes seal a large file: one per core, none where a process may not fork
+    (a daemonic worker process)."""
+    if multiprocessing.current_process().daemon or not hasattr(os, "fork"):
+        return 0
+    return min(MAX_WORKERS, os.cpu_count() or 1)
+
+
+def copy_blocks(
+    path: Path, *, source: str, stats: ImportStats, today: dt.date, workers: int | None = None
+) -> Iterator[bytes]:
+    """The valid rows of `path` as blocks of COPY text data (DB_COLUMNS order), in file order;
+    `stats` counts and reports the rest. Large files are sealed by `workers` processes."""
+    workers = import_workers() if workers is None else workers
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise ImportFailed(_("The file cannot be opened.")) from None
+    if workers < 2 or size < PARALLEL_MIN_BYTES:
+        with _open_text(path) as handle:
+            records = read_records(iter(handle), source=source, stats=stats, today=today)
+            yield from _sealed_blocks(records)
+        return
+    with open(path, "rb") as raw:
+        header = raw.readline()
+        try:
+            layout = read_header(header.decode("utf-8-sig"), source=source)
+        except UnicodeDecodeError:
+            layout = None
+        if layout is None or b"\r" in header.rstrip(b"\r\n") or not header.endswith(b"\n"):
+            # An unusual first line (not UTF-8, or old Mac line ends): one process says why.
+            raw.seek(0)
+            with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
+                records = read_records(iter(handle), source=source, stats=stats, today=today)
+                yield from _sealed_blocks(records)
+            return
+        language = translation.get_language()
+        resume: tuple[int, int] | None = None  # (byte offset, line) where one process goes on
+        pending: collections.deque[tuple[Any, int, int]] = collections.deque()
+        line, chunk = 2, b""
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            try:
+                while resume is None:
+                    offset = raw.tell()
+                    chunk = raw.read(CHUNK_BYTES)
+                    if not chunk:
+                        break
+                    chunk += raw.readline()
+                    if b'"' in chunk:
+                        break  # the chunks before this one first
+                    job = (chunk, line, layout, today, language)
+                    pending.append((pool.submit(_seal_chunk, job), offset, line))
+                    line += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+                    while resume is None and (
+                        len(pending) > 2 * workers or (pending and pending[0][0].done())
+                    ):
+                        resume = yield from _take(pending, stats)
+                while pending and resume is None:
+                    resume = yield from _take(pending, stats)
+            finally:
+                pool.shutdown(cancel_futures=True)
+        if resume is None and chunk:  # stopped at a chunk with a quote
+            resume = (offset, line)
+        if resume is not None:
+            offset, line = resume
+            raw.seek(offset)
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+                rows = read_rows(handle, layout=layout, stats=stats, today=today, first_line=line)
+                yield from _sealed_blocks(rows)
+
+
+def _take(
+    pending: collections.deque[tuple[Any, int, int]], stats: ImportStats
+) -> Generator[bytes, None, tuple[int, int] | None]:
+    """Yield the oldest chunk's COPY data; or, when a worker could not read it, where the rest of
+    the file must be read in one process."""
+    future, offset, line = pending.popleft()
+    result = future.result()
+    if result is None:
+        return offset, line
+    block, chunk_stats = result
+    stats.merge(chunk_stats)
+    yield block
+    return None
+
+
+def _sealed_blocks(records: Iterable[tuple]) -> Iterator[bytes]:
+    lines = map(copy_line_sealer(), records)
+    while batch := list(islice(lines, COPY_BATCH_ROWS)):
+        yield "".join(batch).encode()
+
+
+_worker_checks: dict[dt.date, Callable[[str], bool]] = {}
+
+
+def _seal_chunk(job: tuple) -> tuple[bytes, ImportStats] | None:
+    """In a worker: a chunk of whole lines → its COPY data and its counts; None when the chunk
+    cannot be read as it is (not UTF-8, not valid CSV): one process then reads it and says why."""
+    chunk, first_line, layout, today, language = job
+    # One IIN checker per process: its cache of birth prefixes serves every chunk.
+    check = _worker_checks.get(today) or _worker_checks.setdefault(today, fast_iin_checker(today))
+    stats = ImportStats()
+    try:
+        text = chunk.decode()
+        with translation.override(language):
+            rows = read_rows(
+                io.StringIO(text, newline=""),
+                layout=layout,
+                stats=stats,
+                today=today,
+                first_line=first_line,
+                check=check,
+            )
+            return b"".join(_sealed_blocks(rows)), stats
+    except (UnicodeDecodeError, ImportFailed):
+        return None

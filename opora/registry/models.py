@@ -1,5 +1,6 @@
 """Local copies of the national registries (ЦБД, ЦБДИ), their imports, and every eligibility check."""
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -25,19 +26,18 @@ class RegistryRecord(models.Model):
 
     ЦБД: `iin` is the benefit recipient, `child_iin` the disabled child they raise, `status` active or
     inactive. ЦБДИ: `iin` is the person with disability, `child_iin` is empty, `birth_date`,
-    `category` and `valid_until` (null = indefinite) describe the disability.
+    `category` and `valid_until` (None = indefinite) describe the disability.
     """
 
     source = models.CharField(max_length=4, choices=RegistrySource.choices)
-    # The personal values (IINs, names, disability group) sealed together (registry.sealing); read
-    # and set them through the properties below, look rows up by the blind indexes.
+    # The personal values (IINs, names, birth date, disability group and its end) sealed together
+    # (registry.sealing); read and set them through the properties below, look rows up by the
+    # blind indexes. Nothing filters on them in SQL.
     sealed = models.TextField(default="", editable=False)
     iin_bidx = models.CharField(max_length=32, default="", editable=False)
     child_iin_bidx = models.CharField(max_length=32, blank=True, default="", editable=False)
     relation = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
-    birth_date = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The sealed values, as properties (defined below the class).
     iin: str
@@ -46,13 +46,17 @@ class RegistryRecord(models.Model):
     first_name: str
     patronymic: str
     category: str
+    birth_date: dt.date | None
+    valid_until: dt.date | None
 
     class Meta:
         verbose_name = _("registry record")
         verbose_name_plural = _("registry records")
         constraints = [
+            # Led by iin_bidx, so that it also answers the lookups by the person's IIN: one index
+            # fewer to build after a first import (the child's IIN has its own).
             models.UniqueConstraint(
-                fields=["source", "iin_bidx", "child_iin_bidx"], name="registry_record_natural_key"
+                fields=["iin_bidx", "child_iin_bidx", "source"], name="registry_record_natural_key"
             ),
             models.CheckConstraint(
                 condition=Q(source__in=["cbd", "cbdi"]), name="registry_source_valid"
@@ -62,10 +66,7 @@ class RegistryRecord(models.Model):
                 name="registry_cbd_status_valid",
             ),
         ]
-        indexes = [
-            models.Index(fields=["iin_bidx"], name="registry_iin_idx"),
-            models.Index(fields=["child_iin_bidx"], name="registry_child_iin_idx"),
-        ]
+        indexes = [models.Index(fields=["child_iin_bidx"], name="registry_child_iin_idx")]
 
     def __str__(self) -> str:
         return f"{self.source}#{self.pk}"
@@ -74,7 +75,7 @@ class RegistryRecord(models.Model):
         from opora.registry.sealing import SEALED, index_of, sealer
 
         values = self._values()
-        self.sealed = sealer()(tuple(values[k] or "" for k in SEALED))
+        self.sealed = sealer()(tuple(values[k] for k in SEALED))
         self.iin_bidx = index_of(values["iin"])
         self.child_iin_bidx = index_of(values["child_iin"])
         update_fields = kwargs.get("update_fields")
@@ -110,11 +111,29 @@ def _sealed_property(name: str) -> property:
     return property(get, set_, doc=f"The record's {name} (sealed at rest).")
 
 
+def _sealed_date_property(name: str) -> property:
+    def get(self: RegistryRecord) -> dt.date | None:
+        value = self._values()[name]
+        return dt.date.fromisoformat(value) if value else None
+
+    def set_(self: RegistryRecord, value: dt.date | str | None) -> None:
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value) if value else None
+        self._values()[name] = value.isoformat() if value else ""
+
+    return property(get, set_, doc=f"The record's {name} (sealed at rest; None for none).")
+
+
 # ЦБД: `iin` is the benefit recipient, `child_iin` the disabled child they raise; ЦБДИ: `iin` is
-# the person with disability, `child_iin` is empty, `category` the disability group.
-SEALED_PROPERTIES = ("iin", "child_iin", "last_name", "first_name", "patronymic", "category")
-for _name in SEALED_PROPERTIES:
+# the person with disability, `child_iin` is empty, `birth_date` theirs, `category` the disability
+# group and `valid_until` its end (None: indefinite).
+SEALED_TEXT = ("iin", "child_iin", "last_name", "first_name", "patronymic", "category")
+SEALED_DATES = ("birth_date", "valid_until")
+SEALED_PROPERTIES = SEALED_TEXT + SEALED_DATES
+for _name in SEALED_TEXT:
     setattr(RegistryRecord, _name, _sealed_property(_name))
+for _name in SEALED_DATES:
+    setattr(RegistryRecord, _name, _sealed_date_property(_name))
 
 
 class ImportRun(models.Model):

@@ -1,17 +1,19 @@
 """The registry copy at rest: each row's personal values sealed in one AES-GCM value.
 
-A registry row holds an IIN, a child's IIN, a full name and (ЦБДИ) the disability group. They are
-sealed together — one AES-GCM operation per row instead of six keeps a million-row import above its
-speed target — as `enc1:<key id>:<base64>`, like `core.fields`. The nonce is a keyed hash of the
-row's content (a synthetic IV): the same row under the same key seals to the same value, so a
-repeated import sees that nothing changed and writes nothing, and distinct rows never share a
-nonce. Beside it `iin_bidx` and `child_iin_bidx` are the blind indexes (`core.crypto`) that every
-lookup uses.
+A registry row holds an IIN, a child's IIN, a full name and (ЦБДИ) the birth date, disability group
+and its end date. They are sealed together — one AES-GCM operation per row instead of eight keeps a
+million-row import above its speed target — as `enc1:<key id>:<base64>`, like `core.fields`. The
+nonce is a keyed hash of the row's content (a synthetic IV): the same row under the same key seals to
+the same value, so a repeated import sees that nothing changed and writes nothing, and distinct rows
+never share a nonce. Beside it `iin_bidx` and `child_iin_bidx` are the blind indexes (`core.crypto`)
+that every lookup uses. Nothing filters on a sealed value in SQL: eligibility (`valid_until`
+included) is decided in Python on the rows one IIN lookup found.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -21,70 +23,145 @@ from django.core.exceptions import ImproperlyConfigured
 from opora.core.crypto import blind_hasher, blind_index
 from opora.core.fields import PREFIX, _aesgcm, decrypt_text, field_keys
 
-# The sealed values, in this order.
-SEALED = ("iin", "child_iin", "last_name", "first_name", "patronymic", "category")
+# The sealed values, in this order; the dates as ISO text, "" for none. A value sealed before the
+# two dates were added holds the first six only (the missing ones read as "").
+SEALED = (
+    "iin",
+    "child_iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "category",
+    "birth_date",
+    "valid_until",
+)
 SEP = "\x1f"  # the unit separator: never in a valid IIN or name (the sealer replaces it)
 AAD = b"opora-field:registry.registryrecord.sealed"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64.urlsafe_b64encode, without its two calls
 
 
 def sealer() -> Callable[[tuple[str, ...]], str]:
-    """A fast `values (SEALED order) → stored value` under the current field key."""
+    """A fast `values (SEALED order, all text) → stored value` under the current field key."""
     key_id, key = next(iter(field_keys().items()))
     encrypt = _aesgcm(key).encrypt
-    nonces = hashlib.blake2b(key=key, digest_size=12, person=b"opora-row-nonce")
-    copy = nonces.copy
+    # The nonce's keyed hash: the key schedule is done once, each row hashes from a copy.
+    copy = hashlib.blake2b(key=key, digest_size=12, person=b"opora-row-nonce").copy
     prefix = f"{PREFIX}{key_id}:"
-    b64 = base64.urlsafe_b64encode
+    b64, urlsafe, join, seps = binascii.b2a_base64, _URLSAFE, SEP.join, len(SEALED) - 1
 
     def seal(values: tuple[str, ...]) -> str:
-        text = SEP.join(values)
-        if text.count(SEP) != len(SEAL_SLOTS):
-            text = SEP.join(v.replace(SEP, " ") for v in values)
+        text = join(values)
+        if text.count(SEP) != seps:
+            text = join(v.replace(SEP, " ") for v in values)
         plain = text.encode()
         n = copy()
         n.update(plain)
         nonce = n.digest()
-        return prefix + b64(nonce + encrypt(nonce, plain, AAD)).decode()
+        return prefix + b64(nonce + encrypt(nonce, plain, AAD), newline=False).translate(
+            urlsafe
+        ).decode("ascii")
 
     return seal
 
 
-SEAL_SLOTS = SEALED[1:]
-
-
 def unseal(stored: str) -> dict[str, str]:
-    """The sealed values by name; a missing or wrong key is a clear error (core.fields)."""
+    """The sealed values by name, all text; a missing or wrong key is a clear error
+    (core.fields)."""
     if not stored:
         return dict.fromkeys(SEALED, "")
     if not stored.startswith(PREFIX):
         raise ImproperlyConfigured("A registry row is not sealed: run `opora rotate_keys`.")
     values = decrypt_text(stored, aad=AAD).split(SEP)
+    if len(values) < len(SEALED):  # sealed before the dates were (registry migration 0004)
+        values += [""] * (len(SEALED) - len(values))
     return dict(zip(SEALED, values, strict=True))
 
 
+def text_date(value: str) -> dt.date | None:
+    """A sealed date (ISO text, "" for none) as a date."""
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _seal_record(r: tuple, seal: Callable[[tuple[str, ...]], str]) -> str:
+    """The sealed value of a record in `importer.RECORD_COLUMNS` order."""
+    iin, child_iin, last, first, patronymic, _relation, _status, birth, category, valid = r
+    return seal(
+        (
+            iin,
+            child_iin,
+            last,
+            first,
+            patronymic,
+            category,
+            birth.isoformat() if birth else "",
+            valid.isoformat() if valid else "",
+        )
+    )
+
+
 def row_sealer() -> Callable[[tuple], tuple]:
-    """For the importer: a record in `importer.RECORD_COLUMNS` order → `importer.DB_COLUMNS`."""
+    """For the importer's generic loader: a record in `importer.RECORD_COLUMNS` order →
+    `importer.DB_COLUMNS`."""
     seal = sealer()
     bidx = blind_hasher("iin")
 
     def convert(r: tuple) -> tuple:
-        iin, child_iin, last, first, patronymic, relation, status, birth, category, valid = r
-        return (
-            bidx(iin),
-            bidx(child_iin),
-            seal((iin, child_iin, last, first, patronymic, category)),
-            relation,
-            status,
-            birth,
-            valid,
-        )
+        return (bidx(r[0]), bidx(r[1]), _seal_record(r, seal), r[5], r[6])
 
     return convert
 
 
 def seal_records(records: Iterable[tuple]) -> Iterator[tuple]:
-    convert = row_sealer()
-    return map(convert, records)
+    return map(row_sealer(), records)
+
+
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; an
+# empty value is the empty string (NULL would be \\N).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: str) -> str:
+    """`value` as a field of COPY's text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_line_sealer() -> Callable[[tuple], str]:
+    """For the PostgreSQL loader: a record in `importer.RECORD_COLUMNS` order → one line of
+    `COPY … (DB_COLUMNS) FROM STDIN` in the text format, newline included.
+
+    The blind indexes and the sealed value are hex and base64, never escaped; relation and status
+    are few distinct values in a file, so their escaped forms (`copy_text`) are remembered.
+    """
+    seal = sealer()
+    bidx = blind_hasher("iin")
+    escaped: dict[str, str] = {}
+
+    def escape(value: str) -> str:
+        try:
+            return escaped[value]
+        except KeyError:
+            if len(escaped) > 10_000:
+                escaped.clear()
+            out = escaped[value] = copy_text(value)
+            return out
+
+    def convert(r: tuple) -> str:
+        iin, child_iin, last, first, patronymic, relation, status, birth, category, valid = r
+        sealed = seal(
+            (
+                iin,
+                child_iin,
+                last,
+                first,
+                patronymic,
+                category,
+                birth.isoformat() if birth else "",
+                valid.isoformat() if valid else "",
+            )
+        )
+        return f"{bidx(iin)}\t{bidx(child_iin)}\t{sealed}\t{escape(relation)}\t{escape(status)}\n"
+
+    return convert
 
 
 def index_of(iin: str) -> str:
