@@ -65,7 +65,9 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "note": "text",
     },
     "messengers.conversationmessage": {"text": "text"},
-    "messengers.conversation": {"display_name": "name"},
+    "messengers.conversation": {"display_name": "name", "draft": "text"},
+    # The stored webhook delivery: text, name, phone of the client (JSON, sealed as one value).
+    "messengers.inboundupdate": {"payload": "text"},
     "messengers.outgoingchatmessage": {"text": "text"},
     "mail.inboundmessage": {
         "from_address": "email",

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField, EncryptedTextField
+from opora.core.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from opora.notifications.models import OutboxRow
 
 
@@ -104,7 +104,8 @@ class Conversation(models.Model):
     )
     state = models.CharField(max_length=16, choices=State.choices, blank=True, default="")
     # The answers of an unfinished dialogue (question, IIN, name); cleared when it ends.
-    draft = models.JSONField(default=dict, blank=True)
+    # Personal data: encrypted at rest (core.sensitive).
+    draft = EncryptedJSONField(default=dict, blank=True)
     reminders_enabled = models.BooleanField(_("reminders"), default=True)
     # Announcements of the service's events (issue 14); the subscriber turns them off with
     # /events_off.
@@ -145,8 +146,10 @@ class InboundUpdate(models.Model):
     conversation = models.ForeignKey(
         Conversation, models.SET_NULL, null=True, blank=True, related_name="inbound_updates"
     )
-    # The normalised message (adapters.base.InboundMessage as a dict), not the provider's payload.
-    payload = models.JSONField()
+    # The normalised message (adapters.base.InboundMessage as a dict), not the provider's payload:
+    # the client's text, name and phone, so encrypted at rest (core.sensitive); the delivery's
+    # id for de-duplication is `external_id` beside it. Blanked past its term (retention).
+    payload = EncryptedJSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=200, blank=True)
