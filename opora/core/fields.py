@@ -140,6 +140,10 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):
     (a provider's update id for de-duplication) in a plain column beside it. Every value is
     sealed, also `{}`; a value stored before encryption (plain JSON text) still reads."""
 
+    # For django-stubs: the attribute holds what the JSON decodes to, not the column's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.pop("max_length", None)
         super().__init__(*args, **kwargs)
