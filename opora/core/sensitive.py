@@ -65,7 +65,13 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "note": "text",
     },
     "messengers.conversationmessage": {"text": "text"},
-    "messengers.conversation": {"display_name": "name", "draft": "text"},
+    "messengers.conversation": {
+        "display_name": "name",
+        "draft": "text",
+        # A WhatsApp id is the phone number; indexed by external_chat_id_bidx.
+        "external_chat_id": "contact",
+        "external_user_id": "contact",
+    },
     # The stored webhook delivery: text, name, phone of the client (JSON, sealed as one value).
     "messengers.inboundupdate": {"payload": "text"},
     "messengers.outgoingchatmessage": {"text": "text"},

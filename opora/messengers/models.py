@@ -14,7 +14,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
+from opora.core.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 from opora.notifications.models import OutboxRow
 
 
@@ -87,8 +92,12 @@ class Conversation(models.Model):
         QUALITY_TEXT = "quality_text", _("Waiting for the impressions of a consultation")
 
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="conversations")
-    external_chat_id = models.CharField(max_length=64)
-    external_user_id = models.CharField(max_length=64, blank=True)
+    # The provider's ids of the chat and the person: a WhatsApp id is the phone number, so both
+    # are encrypted at rest (core.sensitive); the chat is found (and kept unique per account)
+    # through the keyed hash beside it, the id taken exactly as the provider sends it.
+    external_chat_id = EncryptedCharField(max_length=64)
+    external_chat_id_bidx = BlindIndexField(source="external_chat_id", kind="chat_id")
+    external_user_id = EncryptedCharField(max_length=64, blank=True)
     display_name = EncryptedCharField(_("name in the messenger"), max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     client = models.ForeignKey(
@@ -121,7 +130,7 @@ class Conversation(models.Model):
         verbose_name_plural = _("messenger conversations")
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "external_chat_id"], name="conversation_one_per_chat"
+                fields=["account", "external_chat_id_bidx"], name="conversation_one_per_chat"
             )
         ]
 

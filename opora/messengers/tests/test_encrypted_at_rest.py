@@ -89,3 +89,25 @@ def test_an_empty_draft_is_sealed_too_and_nothing_inside_can_be_queried(service,
     assert stored.startswith("enc1:")
     with pytest.raises(FieldError, match="encrypted"):
         list(InboundUpdate.objects.filter(payload__contains="x"))
+
+
+def test_a_whatsapp_id_the_phone_number_is_sealed_and_still_finds_its_chat(
+    service, stand_in, webhook
+):
+    from .test_webhooks import whatsapp_payload
+
+    account = make_account(service, "whatsapp", stand_in)
+    for n in range(1, 3):  # two messages from the same number: one conversation
+        assert webhook.post(account, whatsapp_payload(f"wamid.{n}")).status_code == 200
+    conversation = Conversation.objects.get()
+    assert conversation.external_chat_id == "77011234567"
+    assert conversation.messages.filter(direction="in").count() == 2
+    assert Conversation.objects.filter(account=account, external_chat_id="77011234567").exists()
+    for column in ("external_chat_id", "external_user_id", "external_chat_id_bidx"):
+        (stored,) = _raw("messengers_conversation", column)
+        assert "77011234567" not in stored and "7011234567" not in stored
+    (stored,) = _raw("messengers_conversation", "external_chat_id")
+    assert stored.startswith("enc1:")
+    # The bot's answers went to the number, decrypted for the provider only.
+    assert all(c.body["to"] == "77011234567" for c in stand_in.sent("/messages"))
+    assert stand_in.sent("/messages")
