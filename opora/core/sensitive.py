@@ -64,7 +64,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "next_consultation": "text",
         "note": "text",
     },
-    "messengers.conversationmessage": {"text": "text"},
+    "messengers.conversationmessage": {"text": "text", "attachments": "text"},
     "messengers.conversation": {
         "display_name": "name",
         "draft": "text",

@@ -230,7 +230,9 @@ class ConversationMessage(models.Model):
     conversation = models.ForeignKey(Conversation, models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
     text = EncryptedTextField(blank=True)
-    attachments = models.JSONField(default=list, blank=True)
+    # [{"type", "file_name", "url"?...}]: names of the client's files and the provider's links to
+    # them, sealed like the text (core.sensitive). NULL once retention has blanked the line.
+    attachments = EncryptedJSONField(default=list, blank=True, null=True)
     # Exactly one history line per stored update, and per outbound message.
     inbound_update = models.OneToOneField(
         InboundUpdate, models.SET_NULL, null=True, blank=True, related_name="message"

@@ -16,13 +16,14 @@ from opora.messengers.models import ConversationMessage, InboundUpdate
 
 
 def purge_messages(service: Service, cutoff: dt.datetime, limit: int, dry_run: bool) -> int:
+    # The attachments are sealed (even an empty list): a blanked line has NULL there instead.
     due = ConversationMessage.objects.filter(
         conversation__account__service=service, created_at__lt=cutoff
-    ).filter(~Q(text="") | ~Q(attachments=[]))
+    ).filter(~Q(text="") | Q(attachments__isnull=False))
     if dry_run:
         return due.count()
     ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
-    ConversationMessage.objects.filter(pk__in=ids).update(text="", attachments=[])
+    ConversationMessage.objects.filter(pk__in=ids).update(text="", attachments=None)
     return len(ids)
 
 

@@ -58,10 +58,12 @@ def _messages_by_webhook(
         sender = {"id": 555, "is_bot": False, "first_name": first_name, "last_name": last_name}
         url = f"/messengers/telegram/{account.slug}/webhook/"
         for n, text in enumerate(["/start", "Записаться на консультацию", message], start=1):
+            update = telegram_update(n, 555, text)
+            update["message"]["from"] = sender  # the parent's own name in Telegram
             with capture(execute=True):
                 response = http.post(
                     url,
-                    data=telegram_update(n, 555, text, **{"from": sender}),
+                    data=update,
                     content_type="application/json",
                     headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
                 )

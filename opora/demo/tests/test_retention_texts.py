@@ -20,7 +20,12 @@ from opora.demo.factories import make_consultant
 from opora.journals.rows import consultations_queryset, consultations_row
 from opora.mail.tests.factories import make_written_service
 from opora.messengers.adapters.base import InboundMessage
-from opora.messengers.models import ChannelAccount, ConversationMessage, InboundUpdate
+from opora.messengers.models import (
+    ChannelAccount,
+    Conversation,
+    ConversationMessage,
+    InboundUpdate,
+)
 from opora.messengers.services import MAX_PROCESS_ATTEMPTS, inbound_process, inbound_store
 from opora.notifications.models import Notification, NotificationAttachment, OutboxStatus
 
@@ -169,3 +174,31 @@ def test_notifications_past_the_term_lose_recipient_and_texts_per_service(servic
     assert _handled("notifications", service) == 0
     (event,) = AuditEvent.objects.filter(event_type="retention.applied")
     assert event.extra == {"kind": "notifications", "days": TERM, "count": 2}
+
+
+def test_messenger_history_lines_past_the_term_lose_text_and_sealed_attachments(service):
+    account = ChannelAccount.objects.create(
+        service=service, channel="telegram", slug="hist-bot", name="bot", token="t"
+    )
+    conversation = Conversation.objects.create(account=account, external_chat_id="601")
+    files = [{"type": "document", "file_name": "Синтетикова_справка.pdf"}]
+    old = ConversationMessage.objects.create(
+        conversation=conversation, direction="in", text=SECRET, attachments=files
+    )
+    bare = ConversationMessage.objects.create(conversation=conversation, direction="out", text="")
+    new = ConversationMessage.objects.create(
+        conversation=conversation, direction="in", text=SECRET, attachments=files
+    )
+    ConversationMessage.objects.filter(pk__in=[old.pk, bare.pk]).update(
+        created_at=timezone.now() - OLD
+    )
+    RetentionRule.objects.create(service=None, kind="messenger_messages", days=TERM)
+
+    assert _handled("messenger_messages", service, batch_size=1) == 2
+    old.refresh_from_db()
+    bare.refresh_from_db()
+    assert (old.text, old.attachments, bare.attachments) == ("", None, None)
+    assert old.direction == "in" and old.created_at < timezone.now() - OLD / 2
+    new.refresh_from_db()
+    assert new.text == SECRET and new.attachments == files
+    assert _handled("messenger_messages", service) == 0

@@ -73,6 +73,7 @@ def test_files_stored_in_clear_before_are_sealed_in_place_once(media):
     # As the storage held them before encryption: the same names, clear bytes.
     for file, content in ((message.raw, raw), (att.file, FILE_MARKER)):
         name = file.name
+        assert name
         file.storage.delete(name)
         assert file.storage.save(name, ContentFile(content)) == name
     assert any(FILE_MARKER in b for b in _all_bytes(media))
