@@ -82,6 +82,8 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "subject": "text",
         "body_text": "text",
     },
+    # The sender's file name (the file itself is sealed on storage under a neutral name).
+    "mail.attachment": {"filename": "text"},
     "mail.outgoingletter": {"to_address": "email", "subject": "text", "body": "text"},
     "notifications.notification": {
         "recipient": "contact",

@@ -17,6 +17,8 @@ A file written before encryption came has no header and reads as it is, until
 from __future__ import annotations
 
 import logging
+import posixpath
+import secrets
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -73,6 +75,11 @@ def unseal(blob: bytes, *, kind: str) -> bytes:
     return decrypt(data_key, blob[at + size :], aad=_aad(kind))
 
 
+def neutral_name(suffix: str) -> str:
+    """A file name that says nothing of the letter (the sender's own name stays in the row)."""
+    return f"{secrets.token_hex(12)}{suffix}"
+
+
 def save_sealed(file: FieldFile, name: str, content: bytes, *, kind: str) -> None:
     """`file.save(name, …)` with the content sealed (the row is saved by the caller)."""
     file.save(name, ContentFile(seal(content, kind=kind)), save=False)
@@ -96,7 +103,11 @@ def _seal_in_place(file: FieldFile, *, kind: str) -> str | None:
         blob = fh.read()
     if is_sealed(blob):
         return None
-    return storage.save(name, ContentFile(seal(blob, kind=kind)))
+    # An attachment was saved under the sender's file name: the sealed copy gets a neutral one.
+    target = name
+    if kind == ATTACHMENT:
+        target = posixpath.join(posixpath.dirname(name), neutral_name(".bin"))
+    return storage.save(target, ContentFile(seal(blob, kind=kind)))
 
 
 def encrypt_stored_files(
@@ -141,6 +152,7 @@ __all__ = [
     "RAW",
     "DecryptionFailed",
     "encrypt_stored_files",
+    "neutral_name",
     "read_plain",
     "save_sealed",
     "seal",

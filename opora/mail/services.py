@@ -242,7 +242,10 @@ def _store_attachments(message: InboundMessage, letter: ParsedLetter, saved: lis
             size=len(part.content),
         )
         mail_files.save_sealed(
-            attachment.file, part.filename, part.content, kind=mail_files.ATTACHMENT
+            attachment.file,
+            mail_files.neutral_name(".bin"),
+            part.content,
+            kind=mail_files.ATTACHMENT,
         )
         if attachment.file.name:
             saved.append(attachment.file.name)

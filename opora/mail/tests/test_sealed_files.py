@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
 
 from opora.consultations.recording import DecryptionFailed
 from opora.mail import files as mail_files
@@ -52,6 +53,13 @@ def test_the_stored_letter_and_attachment_are_sealed_and_read_back(media):
     assert mail_files.read_plain(message.raw, kind=mail_files.RAW) == raw
     (att,) = Attachment.objects.filter(message=message)
     assert mail_files.read_plain(att.file, kind=mail_files.ATTACHMENT) == FILE_MARKER
+    # The sender's file name is neither the stored file's name nor in its column in clear.
+    assert att.filename == "заключение.txt" and "заключение" not in att.file.name
+    assert not [p for p in media.rglob("*") if "заключение" in p.name]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT filename FROM mail_attachment WHERE id = %s", [att.pk])
+        (stored,) = cursor.fetchone()
+    assert stored.startswith("enc1:") and "заключение" not in stored
 
 
 def test_a_sealed_file_does_not_pass_for_another_kind_nor_open_without_its_key(settings):
@@ -70,12 +78,19 @@ def test_files_stored_in_clear_before_are_sealed_in_place_once(media):
     message, _ = inbound_store(mailbox=mailbox, raw=_letter(mailbox))
     (att,) = Attachment.objects.filter(message=message)
     raw = mail_files.read_plain(message.raw, kind=mail_files.RAW)
-    # As the storage held them before encryption: the same names, clear bytes.
-    for file, content in ((message.raw, raw), (att.file, FILE_MARKER)):
-        name = file.name
-        assert name
-        file.storage.delete(name)
-        assert file.storage.save(name, ContentFile(content)) == name
+    # As the storage held them before encryption: clear bytes, the attachment under the
+    # sender's own file name.
+    name = message.raw.name
+    assert name
+    message.raw.storage.delete(name)
+    assert message.raw.storage.save(name, ContentFile(raw)) == name
+    assert att.file.name
+    att.file.storage.delete(att.file.name)
+    legacy = att.file.storage.save(
+        "mail/attachments/2026/11/заключение.txt", ContentFile(FILE_MARKER)
+    )
+    Attachment.objects.filter(pk=att.pk).update(file=legacy)
+    att.refresh_from_db()
     assert any(FILE_MARKER in b for b in _all_bytes(media))
     # Still readable meanwhile (a clear file reads as it is).
     assert mail_files.read_plain(att.file, kind=mail_files.ATTACHMENT) == FILE_MARKER
@@ -89,6 +104,8 @@ def test_files_stored_in_clear_before_are_sealed_in_place_once(media):
     att = Attachment.objects.get()
     assert mail_files.read_plain(message.raw, kind=mail_files.RAW) == raw
     assert mail_files.read_plain(att.file, kind=mail_files.ATTACHMENT) == FILE_MARKER
+    assert "заключение" not in att.file.name  # moved to a neutral name
+    assert not [p for p in media.rglob("*") if "заключение" in p.name]
     out = io.StringIO()
     call_command("encrypt_mail_files", stdout=out)
     assert out.getvalue().strip() == "0 files encrypted"
