@@ -111,3 +111,19 @@ def test_a_whatsapp_id_the_phone_number_is_sealed_and_still_finds_its_chat(
     # The bot's answers went to the number, decrypted for the provider only.
     assert all(c.body["to"] == "77011234567" for c in stand_in.sent("/messages"))
     assert stand_in.sent("/messages")
+
+
+def test_the_migration_reversed_writes_the_json_back_in_clear(service, stand_in):
+    from django.apps import apps
+
+    from opora.core.fields import encrypt_existing
+
+    account = make_account(service, "telegram", stand_in)
+    payload = {"text": REASON, "chat_id": "9", "attachments": [{"type": "photo"}]}
+    InboundUpdate.objects.create(account=account, external_id="1", payload=payload)
+    operation = encrypt_existing("messengers", "inboundupdate", "payload")
+    with connection.schema_editor() as editor:
+        operation.reverse_code(apps, editor)
+    (stored,) = _raw("messengers_inboundupdate", "payload")
+    assert json.loads(stored) == payload  # JSON text again, for the column to become jsonb
+    assert InboundUpdate.objects.get().payload == payload
