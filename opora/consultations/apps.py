@@ -13,8 +13,9 @@ class ConsultationsConfig(AppConfig):
 
         guards.register()
 
-        from opora.consultations.retention import purge_chat, purge_recordings
+        from opora.consultations.retention import purge_chat, purge_protocols, purge_recordings
         from opora.core import retention
 
         retention.register("chat", purge_chat)
         retention.register("recordings", purge_recordings)
+        retention.register("protocols", purge_protocols)

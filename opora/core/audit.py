@@ -43,6 +43,7 @@ class AuditEventType(models.TextChoices):
     BREACH_ALERTED = "breach.alerted"
     BREACH_REGISTERED = "breach.registered"
     BREACH_UPDATED = "breach.updated"
+    BREACH_REGISTER_EXPORTED = "breach.register_exported"
 
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_CREATED = "booking.created"

@@ -47,3 +47,15 @@ def text_cell(sheet: Worksheet, value: Any) -> Any:
 def write_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     """Append `values` to `sheet` as the next row, every string as plain text."""
     sheet.append([text_cell(sheet, value) for value in values])
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a CSV cell that a spreadsheet opens as plain data: text without control
+    characters, and text a spreadsheet would read as a formula (= + - @, a leading tab or
+    carriage return) behind Excel's quote prefix; None as an empty cell; numbers as they are."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    text = plain_text(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import os
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
@@ -131,6 +133,51 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
 
 class EncryptedEmailField(EncryptedMixin, models.EmailField):
     """An e-mail address; search it through a `BlindIndexField(kind="email")`."""
+
+
+class EncryptedJSONField(EncryptedMixin, models.TextField):
+    """A JSON value (a dict or a list) sealed as one encrypted text: the raw payload of a webhook,
+    a dialogue's unfinished answers. Nothing inside can be queried in SQL — keep what must be
+    (a provider's update id for de-duplication) in a plain column beside it. Every value is
+    sealed, also `{}`; a value stored before encryption (plain JSON text) still reads."""
+
+    # For django-stubs: the attribute holds what the JSON decodes to, not the column's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return json.loads(decrypt_text(value, aad=self.aad()))
+
+    def to_python(self, value: Any) -> Any:
+        # A serialised value (fixtures, `value_to_string`) is JSON text; anything else is the
+        # Python value already.
+        if isinstance(value, str) and value:
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return encrypt_text(
+            json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder), aad=self.aad()
+        )
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django.forms import JSONField as JSONFormField
+
+        return super().formfield(**{"form_class": JSONFormField, **kwargs})
 
 
 def _blind_of(lookup: Lookup) -> tuple[BlindIndexField | None, Any]:
@@ -371,7 +418,13 @@ def encrypt_existing(app_label: str, model_name: str, *fields: str) -> Any:
         sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608 - quoted identifiers
         with schema_editor.connection.cursor() as cursor:
             for row in model.objects.using(schema_editor.connection.alias).all():
-                cursor.execute(sql, [*(getattr(row, f) for f in fields), row.pk])
+                values = [
+                    json.dumps(getattr(row, f), cls=DjangoJSONEncoder)
+                    if isinstance(model._meta.get_field(f), EncryptedJSONField)
+                    else getattr(row, f)
+                    for f in fields
+                ]
+                cursor.execute(sql, [*values, row.pk])
 
     return migrations.RunPython(forwards, backwards)
 

@@ -315,6 +315,9 @@ class RetentionKind(models.TextChoices):
     RECORDINGS = "recordings", _("Recordings of consultations")
     LETTERS = "letters", _("Incoming letters")
     MESSENGER_MESSAGES = "messenger_messages", _("Messenger messages")
+    MESSENGER_UPDATES = "messenger_updates", _("Raw messenger deliveries (webhook payloads)")
+    PROTOCOLS = "protocols", _("Consultation protocols: names and texts")
+    NOTIFICATIONS = "notifications", _("Sent notifications: addresses and texts")
 
 
 class RetentionRule(models.Model):

@@ -99,8 +99,16 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "next_consultation": "text",
         "note": "text",
     },
-    "messengers.conversationmessage": {"text": "text"},
-    "messengers.conversation": {"display_name": "name"},
+    "messengers.conversationmessage": {"text": "text", "attachments": "text"},
+    "messengers.conversation": {
+        "display_name": "name",
+        "draft": "text",
+        # A WhatsApp id is the phone number; indexed by external_chat_id_bidx.
+        "external_chat_id": "contact",
+        "external_user_id": "contact",
+    },
+    # The stored webhook delivery: text, name, phone of the client (JSON, sealed as one value).
+    "messengers.inboundupdate": {"payload": "text"},
     "messengers.outgoingchatmessage": {"text": "text"},
     "mail.inboundmessage": {
         "from_address": "email",
@@ -109,6 +117,8 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "subject": "text",
         "body_text": "text",
     },
+    # The sender's file name (the file itself is sealed on storage under a neutral name).
+    "mail.attachment": {"filename": "text"},
     "mail.outgoingletter": {"to_address": "email", "subject": "text", "body": "text"},
     "notifications.notification": {
         "recipient": "contact",

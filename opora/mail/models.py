@@ -185,8 +185,10 @@ class Attachment(models.Model):
     """A file attached to an incoming letter, kept in Django's storage."""
 
     message = models.ForeignKey(InboundMessage, models.CASCADE, related_name="attachments")
+    # Stored sealed under a neutral name (mail.files): the sender's file name is personal data
+    # ("Ivanova_certificate.pdf"), so it is kept only here, encrypted (core.sensitive).
     file = models.FileField(upload_to="mail/attachments/%Y/%m/", max_length=300)
-    filename = models.CharField(_("file name"), max_length=255)
+    filename = EncryptedCharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=150, default="application/octet-stream")
     size = models.PositiveIntegerField(default=0)
 

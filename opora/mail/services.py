@@ -15,7 +15,6 @@ from email.utils import formataddr, make_msgid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
@@ -39,6 +38,7 @@ from opora.core.links import public_url
 from opora.core.models import Service
 from opora.intake.models import Channel, ServiceForm, ServiceRequest
 from opora.intake.services import request_create
+from opora.mail import files as mail_files
 from opora.mail import selectors
 from opora.mail.locks import (
     inbound_messages_select_for_update,
@@ -241,7 +241,12 @@ def _store_attachments(message: InboundMessage, letter: ParsedLetter, saved: lis
             content_type=part.content_type,
             size=len(part.content),
         )
-        attachment.file.save(part.filename, ContentFile(part.content), save=False)
+        mail_files.save_sealed(
+            attachment.file,
+            mail_files.neutral_name(".bin"),
+            part.content,
+            kind=mail_files.ATTACHMENT,
+        )
         if attachment.file.name:
             saved.append(attachment.file.name)
         attachment.save()
@@ -337,7 +342,8 @@ def inbound_store(
                     letter=letter,
                     status=InboundMessage.Status.REGISTERED,
                 )
-            message.raw.save(f"{mailbox.pk}.eml", ContentFile(raw), save=False)
+            # Sealed at rest like recordings (mail.files); read back with `read_plain`.
+            mail_files.save_sealed(message.raw, f"{mailbox.pk}.eml", raw, kind=mail_files.RAW)
             if message.raw.name:
                 saved.append(message.raw.name)
             # Uniqueness and the checks are the database's: a racing second fetch of the same
@@ -378,8 +384,7 @@ def inbound_release(*, actor: Actor, message: InboundMessage) -> InboundMessage:
                 raise DomainError(
                     _("This letter is no longer in quarantine."), code="not_quarantined"
                 )
-            with locked.raw.open("rb") as fh:
-                letter = parse_letter(fh.read())
+            letter = parse_letter(mail_files.read_plain(locked.raw, kind=mail_files.RAW))
             event = _route(
                 actor=user, message=locked, letter=letter, status=InboundMessage.Status.RELEASED
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from opora.accounts.policy import Action, can, require
 from opora.accounts.workplace import StaffRequest
 from opora.core.errors import DomainError
 from opora.intake.models import ServiceRequest
+from opora.mail import files as mail_files
 from opora.mail import selectors, services
 from opora.mail.complaints import letter_is_complaint_candidate, letter_register_complaint
 from opora.mail.forms import AnswerForm, AssignForm
@@ -188,8 +190,9 @@ def attachment(request: StaffRequest, pk: int) -> HttpResponseBase:
     except DomainError as err:
         return lookup_error(request, err)
     # Always a download, never rendered on our origin: a letter's HTML file must not run here.
+    # Stored sealed (mail.files): decrypted here, for the member of staff only.
     return FileResponse(
-        att.file.open("rb"),
+        io.BytesIO(mail_files.read_plain(att.file, kind=mail_files.ATTACHMENT)),
         as_attachment=True,
         filename=att.filename,
         content_type="application/octet-stream",

@@ -25,9 +25,10 @@ class MessengersConfig(AppConfig):
         survey_chat.register()
 
         from opora.core import retention
-        from opora.messengers.retention import purge_messages
+        from opora.messengers.retention import purge_messages, purge_updates
 
         retention.register("messenger_messages", purge_messages)
+        retention.register("messenger_updates", purge_updates)
         # Chat messages are delivered by the one outbox (notifications.outbox).
         outbox.register(
             OutgoingChatMessage, send=chat_send, select_related=("account", "conversation")

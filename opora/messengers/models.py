@@ -14,7 +14,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import EncryptedCharField, EncryptedTextField
+from opora.core.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 from opora.notifications.models import OutboxRow
 
 
@@ -87,8 +92,12 @@ class Conversation(models.Model):
         QUALITY_TEXT = "quality_text", _("Waiting for the impressions of a consultation")
 
     account = models.ForeignKey(ChannelAccount, models.PROTECT, related_name="conversations")
-    external_chat_id = models.CharField(max_length=64)
-    external_user_id = models.CharField(max_length=64, blank=True)
+    # The provider's ids of the chat and the person: a WhatsApp id is the phone number, so both
+    # are encrypted at rest (core.sensitive); the chat is found (and kept unique per account)
+    # through the keyed hash beside it, the id taken exactly as the provider sends it.
+    external_chat_id = EncryptedCharField(max_length=64)
+    external_chat_id_bidx = BlindIndexField(source="external_chat_id", kind="chat_id")
+    external_user_id = EncryptedCharField(max_length=64, blank=True)
     display_name = EncryptedCharField(_("name in the messenger"), max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     client = models.ForeignKey(
@@ -104,7 +113,8 @@ class Conversation(models.Model):
     )
     state = models.CharField(max_length=16, choices=State.choices, blank=True, default="")
     # The answers of an unfinished dialogue (question, IIN, name); cleared when it ends.
-    draft = models.JSONField(default=dict, blank=True)
+    # Personal data: encrypted at rest (core.sensitive).
+    draft = EncryptedJSONField(default=dict, blank=True)
     reminders_enabled = models.BooleanField(_("reminders"), default=True)
     # Announcements of the service's events (issue 14); the subscriber turns them off with
     # /events_off.
@@ -120,7 +130,7 @@ class Conversation(models.Model):
         verbose_name_plural = _("messenger conversations")
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "external_chat_id"], name="conversation_one_per_chat"
+                fields=["account", "external_chat_id_bidx"], name="conversation_one_per_chat"
             )
         ]
 
@@ -145,8 +155,10 @@ class InboundUpdate(models.Model):
     conversation = models.ForeignKey(
         Conversation, models.SET_NULL, null=True, blank=True, related_name="inbound_updates"
     )
-    # The normalised message (adapters.base.InboundMessage as a dict), not the provider's payload.
-    payload = models.JSONField()
+    # The normalised message (adapters.base.InboundMessage as a dict), not the provider's payload:
+    # the client's text, name and phone, so encrypted at rest (core.sensitive); the delivery's
+    # id for de-duplication is `external_id` beside it. Blanked past its term (retention).
+    payload = EncryptedJSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=200, blank=True)
@@ -218,7 +230,9 @@ class ConversationMessage(models.Model):
     conversation = models.ForeignKey(Conversation, models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
     text = EncryptedTextField(blank=True)
-    attachments = models.JSONField(default=list, blank=True)
+    # [{"type", "file_name", "url"?...}]: names of the client's files and the provider's links to
+    # them, sealed like the text (core.sensitive). NULL once retention has blanked the line.
+    attachments = EncryptedJSONField(default=list, blank=True, null=True)
     # Exactly one history line per stored update, and per outbound message.
     inbound_update = models.OneToOneField(
         InboundUpdate, models.SET_NULL, null=True, blank=True, related_name="message"

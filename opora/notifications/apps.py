@@ -13,3 +13,8 @@ class NotificationsConfig(AppConfig):
         from opora.notifications.services import notification_send
 
         outbox.register(Notification, send=notification_send)
+
+        from opora.core import retention
+        from opora.notifications.retention import purge_notifications
+
+        retention.register("notifications", purge_notifications)

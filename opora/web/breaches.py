@@ -28,7 +28,7 @@ from opora.accounts.policy import Action, require
 from opora.core import locks
 from opora.core.actors import SystemActor
 from opora.core.audit import AuditEventType, audit_record
-from opora.core.errors import DomainError
+from opora.core.errors import DomainError, PermissionDenied
 from opora.core.links import public_url
 from opora.core.models import Breach, BreachAlert, Service
 from opora.notifications.services import notification_create
@@ -289,3 +289,65 @@ def deadline_rows(breach: Breach, now: dt.datetime | None = None) -> list[dict[s
         }
         for d in breach_deadlines(breach)
     ]
+
+
+def _at(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _deadline_text(d: Deadline, now: dt.datetime) -> str:
+    """As the pages say it: "<label>: due <when>", then "done <when>" or "overdue"."""
+    text = f"{d.label}: " + _("due %(when)s") % {"when": _at(d.due_at)}
+    state = d.state(now)
+    if state == "done":
+        text += " — " + _("done %(when)s") % {"when": _at(d.done_at)}
+    elif state == "overdue":
+        text += " — " + _("overdue")
+    return text
+
+
+def breach_register_export(*, actor: Actor) -> tuple[list[str], list[list[Any]]]:
+    """The register as a table (columns, rows) for the CSV download; the export is audited
+    with the number of rows only. The register holds no names or IINs by design; its texts are
+    the officer's own, written as plain cells by `core.exports.csv_cell`."""
+    require(actor, Action.BREACH_VIEW)
+    if not isinstance(actor, User):
+        raise PermissionDenied(_("Only staff may export the breach register."))
+    now = timezone.now()
+    columns = [
+        _("No."),
+        _("Detected"),
+        _("Status"),
+        _("Jurisdictions"),
+        _("Service"),
+        _("Kinds of data affected"),
+        _("People affected (estimate)"),
+        _("What happened"),
+        _("Actions taken"),
+        _("Deadlines"),
+    ]
+    rows: list[list[Any]] = []
+    for breach in breach_list():
+        deadlines = "; ".join(_deadline_text(d, now) for d in breach_deadlines(breach))
+        rows.append(
+            [
+                breach.pk,
+                _at(breach.detected_at),
+                str(breach.get_status_display()),
+                ", ".join(breach.jurisdictions),
+                breach.service.name if breach.service else "",
+                breach.data_kinds,
+                breach.affected_count,
+                breach.description,
+                breach.actions,
+                deadlines,
+            ]
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            event_type=AuditEventType.BREACH_REGISTER_EXPORTED,
+            subject=actor,
+            extra={"rows": len(rows)},
+        )
+    return columns, rows

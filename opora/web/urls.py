@@ -61,6 +61,7 @@ urlpatterns = [
     ),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("breaches/", breaches.breach_list, name="breach_list"),
+    path("breaches/export.csv", breaches.breach_export, name="breach_export"),
     path("breaches/<int:pk>/", breaches.breach_detail, name="breach_detail"),
     path("breaches/<int:pk>/update/", breaches.breach_update, name="breach_update"),
     path("dashboards/", dashboards.dashboard, name="dashboards"),

@@ -524,6 +524,7 @@ ROUTES: dict[str, Route] = {
     # Issue 15: the breach register (heads read, the security officer keeps it); no breach
     # exists in these records, so the roles let through meet 404 on one breach's pages.
     "breach_list": Route(Action.BREACH_VIEW),
+    "breach_export": Route(Action.BREACH_VIEW),
     "breach_detail": Route(
         Action.BREACH_VIEW,
         missing("pk"),

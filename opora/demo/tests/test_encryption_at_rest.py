@@ -23,6 +23,7 @@ from opora.core.sensitive import SEALED_BY_MODEL, SENSITIVE
 from opora.demo.factories import make_registry_record, make_service_1411, make_user
 from opora.intake.models import Client, ServiceRequest
 from opora.intake.selectors import client_search
+from opora.mail.tests.conftest import imap_server  # noqa: F401 - the real IMAP server fixture
 from opora.registry.adapters import get_registry_adapter
 from opora.registry.iin import make_iin
 from opora.registry.models import RegistryRecord
@@ -200,8 +201,12 @@ def _all_text() -> list[tuple[str, str, str]]:
     return out
 
 
-def test_the_raw_database_holds_no_personal_data_in_clear(tmp_path, settings):
+def test_the_raw_database_holds_no_personal_data_in_clear(tmp_path, settings, request):
     settings.OPORA_FIELD_KEY = _key()
+    # Files (raw letters, attachments, recordings, chat files) go here, scanned at the end.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OPORA_RECORDING_ROOT = str(tmp_path / "private")
+    fixtures = request  # pytest's: `request` is the service request further down
     service = make_service_1411()
     consultant = make_user(Role.CONSULTANT, service=service)
 
@@ -245,17 +250,21 @@ def test_the_raw_database_holds_no_personal_data_in_clear(tmp_path, settings):
         next_consultation="",
         note=PROTOCOL_TEXT,
     )
-    # An e-mail answer and a messenger message.
-    from opora.demo.tests._raw_flow import letter_and_messenger
+    # --- e-mail and messenger (block: demo/tests/_raw_flow.py) -----------------------------------
+    # A letter fetched over IMAP and messages posted to the Telegram webhook with its secret.
+    from opora.demo.tests._raw_flow import letter_and_messenger, stored_files_with
 
     letter_and_messenger(
+        fixtures=fixtures,
         service=service,
         request=request,
         sender=EMAIL,
-        name=f"{PARENT_LAST} {PARENT_FIRST}",
+        last_name=PARENT_LAST,
+        first_name=PARENT_FIRST,
         letter=LETTER,
         message=MESSENGER,
     )
+    # --- end of the e-mail and messenger block ----------------------------------------------------
 
     assert Protocol.objects.get().solution == PROTOCOL_TEXT
     secrets = {
@@ -283,6 +292,11 @@ def test_the_raw_database_holds_no_personal_data_in_clear(tmp_path, settings):
         if secret.casefold() in value.casefold()
     ]
     assert found == []
+    # --- files on storage (block: demo/tests/_raw_flow.py) ----------------------------------------
+    # The raw letter (with its attachment) is on storage too: sealed, so no value reads in clear.
+    roots = [tmp_path / "media", tmp_path / "private"]
+    assert stored_files_with(roots, secrets) == []
+    # --- end of the files block ---------------------------------------------------------------------
 
 
 def test_rows_stored_in_clear_before_are_encrypted_and_indexed_by_the_migration_helper():

@@ -12,6 +12,7 @@ from opora.accounts.models import Role
 from opora.core.models import AuditEvent, Service
 from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
+from opora.mail import files as mail_files
 from opora.mail.imap import mailbox_fetch, mailboxes_fetch
 from opora.mail.models import Attachment, InboundMessage, Mailbox
 from opora.mail.services import inbound_release, inbound_store
@@ -65,8 +66,10 @@ def test_letter_becomes_request_on_the_day_of_receipt_with_attachment(written):
     attachment = Attachment.objects.get(message=letter)
     assert attachment.filename == "справка.pdf"
     assert attachment.content_type == "application/pdf"
+    # Stored sealed (issue 15): the file on storage is not the PDF; it reads back decrypted.
     with attachment.file.open("rb") as fh:
-        assert fh.read() == pdf
+        assert mail_files.is_sealed(stored := fh.read()) and pdf not in stored
+    assert mail_files.read_plain(attachment.file, kind=mail_files.ATTACHMENT) == pdf
     # Marked read on the server only now that it is stored.
     assert imap.unseen_count() == 0
     events = set(AuditEvent.objects.values_list("event_type", flat=True))
@@ -174,7 +177,8 @@ def test_oversized_goes_to_quarantine_with_its_attachment_kept(written):
     assert (letter.status, letter.quarantine_reason) == ("quarantined", "oversized")
     assert letter.size > 5000
     with letter.raw.open("rb") as fh:
-        assert len(fh.read()) == letter.size
+        assert mail_files.is_sealed(fh.read())
+    assert len(mail_files.read_plain(letter.raw, kind=mail_files.RAW)) == letter.size
     assert ServiceRequest.objects.count() == 0
 
 

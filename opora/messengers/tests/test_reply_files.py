@@ -58,7 +58,7 @@ def test_telegram_answer_with_a_document(
     assert body["document"]["content"] == PDF
     assert not stand_in.sent("/sendMessage")
     line = ConversationMessage.objects.get(outbound=message)
-    assert line.attachments[0]["file_name"] == "Порядок оказания услуг.pdf"
+    assert line.attachments and line.attachments[0]["file_name"] == "Порядок оказания услуг.pdf"
 
 
 def test_whatsapp_uploads_the_media_then_sends_the_document(

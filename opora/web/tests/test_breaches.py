@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from opora.accounts.models import Role
 from opora.core.errors import DomainError, PermissionDenied
-from opora.core.models import AuditEvent, BreachAlert
+from opora.core.models import AuditEvent, Breach, BreachAlert
 from opora.demo.factories import make_user
 from opora.notifications.models import Notification
 from opora.web import breaches
@@ -123,3 +123,45 @@ def test_service_calendar_default_is_used_without_a_service(officer):
     breach = _register(officer, jurisdictions=["KZ"])
     (deadline,) = breaches.breach_deadlines(breach)
     assert deadline.due_at == breach.detected_at + dt.timedelta(hours=24)
+
+
+def test_the_register_downloads_as_csv_with_plain_cells_only(client, officer, head):
+    """A text a spreadsheet would run (= + - @, a leading tab) stays text behind the quote
+    prefix; no cell begins with a control character; the download is audited (count only)."""
+    import csv
+    import io
+
+    first = _register(
+        officer,
+        data_kinds="+7 columns: phones",
+        description='=HYPERLINK("http://evil.example","open")',
+        actions="@SUM(1+1)",
+    )
+    second = _register(officer, jurisdictions=["KZ"], description="Lost backup tape")
+    Breach.objects.filter(pk=second.pk).update(actions="\t=cmd|' /C calc'!A0", data_kinds="-1+2")
+    client.force_login(head)  # heads read the register, so they may download it too
+    page = client.get(reverse("breach_list")).content.decode()
+    assert 'id="breach-export-csv"' in page
+    response = client.get(reverse("breach_export"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    header, *rows = list(csv.reader(io.StringIO(text[1:])))
+    assert len(header) == 10 and len(rows) == 2
+    cells = [c for row in [header, *rows] for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@") or (c and ord(c[0]) < 32)]
+    by_pk = {row[0]: row for row in rows}
+    row = by_pk[str(first.pk)]
+    assert row[7] == '\'=HYPERLINK("http://evil.example","open")'
+    assert (row[5], row[8], row[6]) == ("'+7 columns: phones", "'@SUM(1+1)", "12")
+    due = timezone.localtime(first.detected_at + dt.timedelta(hours=24))
+    assert due.strftime("%Y-%m-%d %H:%M") in row[9]  # the deadline, as the pages show it
+    row = by_pk[str(second.pk)]
+    assert row[8].startswith("'") and row[5] == "'-1+2"
+    event = AuditEvent.objects.get(event_type="breach.register_exported")
+    assert event.extra == {"rows": 2}
+    client.logout()
+    client.force_login(make_user(Role.CONSULTANT))
+    assert client.get(reverse("breach_export")).status_code == 403

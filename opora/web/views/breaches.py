@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from django import forms
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opora.accounts.policy import Action, can
 from opora.accounts.workplace import StaffRequest, role_required
 from opora.core.errors import DomainError
+from opora.core.exports import csv_cell
 from opora.core.models import Service
 from opora.web import breaches
 from opora.web.views.common import go, page
@@ -115,6 +118,23 @@ def breach_list(request: StaffRequest) -> HttpResponse:
         {"rows": _rows(breaches.breach_list()), "form": form, "nav": "breaches"},
         status=400 if form is not None and form.errors else 200,
     )
+
+
+@never_cache
+@role_required(Action.BREACH_VIEW, needs_service=False)
+def breach_export(request: StaffRequest) -> HttpResponse:
+    """The register as CSV (UTF-8 with a byte-order mark, for Excel); every text cell plain
+    (`core.exports.csv_cell`: no formulas, no control characters); audited."""
+    columns, rows = breaches.breach_register_export(actor=request.user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="breaches-{stamp}.csv"'
+    return response
 
 
 @never_cache
