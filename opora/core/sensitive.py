@@ -125,6 +125,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "subject": "text",
         "body": "text",
         "html_body": "text",
+        "action_url": "token",
     },
     "mail.mailbox": {"imap_password": "secret", "smtp_password": "secret"},
     "messengers.channelaccount": {

@@ -60,15 +60,17 @@ class Notification(OutboxRow):
     # row stays the whole message.
     html_body = EncryptedTextField(blank=True)
     # The one link the person acts on (their booking's short link); messengers that have URL
-    # buttons show it as a button labelled `action_label`.
-    action_url = models.CharField(max_length=500, blank=True)
+    # buttons show it as a button labelled `action_label`. A private link works as a password:
+    # encrypted at rest.
+    action_url = EncryptedCharField(max_length=500, blank=True)
     action_label = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=32)
     # What it is about, e.g. ("scheduling.booking", 42); kept generic so lower apps need no import.
     subject_type = models.CharField(max_length=64, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
     # Set where a message must exist once only (a messenger copy of a notice, a reminder): a second
-    # attempt to store it finds the first.
+    # attempt to store it finds the first. A key that names a contact carries its keyed hash
+    # (`notifications.services.contact_key`), never the phone, address or chat id itself.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 
 from opora.core.audit import AuditEventType, audit_record
+from opora.core.crypto import blind_index
 from opora.core.links import public_url
 from opora.notifications import channels
 from opora.notifications.dispatch import deliver_after_commit
@@ -89,6 +90,11 @@ def _store(
     return notification, True
 
 
+def contact_key(recipient: str) -> str:
+    """What a dedupe key holds for a recipient: its keyed hash (the key is stored in clear)."""
+    return blind_index("contact", recipient)
+
+
 def _copy_to_messengers(
     *, kind: str, subject_type: str, subject_id: str, recipient: str | None, body: str
 ) -> list[Notification]:
@@ -106,7 +112,9 @@ def _copy_to_messengers(
             subject_type=subject_type,
             subject_id=subject_id,
             attachments=None,
-            dedupe_key=f"{kind}:{subject_type}:{subject_id}:{channel}:{conversation}"[:200],
+            dedupe_key=f"{kind}:{subject_type}:{subject_id}:{channel}:{contact_key(conversation)}"[
+                :200
+            ],
         )
         copies.append(notification)
     return copies
@@ -191,7 +199,9 @@ def notification_send_to_client(
     def key(channel: str, recipient: str) -> str | None:
         if not dedupe_prefix:
             return None
-        return f"{dedupe_prefix}:{subject_type}:{subject_id}:{channel}:{recipient}"[:200]
+        return f"{dedupe_prefix}:{subject_type}:{subject_id}:{channel}:{contact_key(recipient)}"[
+            :200
+        ]
 
     sent: list[Notification] = []
     common = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id}
@@ -230,7 +240,7 @@ def notification_send_to_client(
             subject="",
             attachments=None,
             dedupe_key=key(channel, conversation)
-            or f"{kind}:{subject_type}:{subject_id}:{channel}:{conversation}"[:200],
+            or f"{kind}:{subject_type}:{subject_id}:{channel}:{contact_key(conversation)}"[:200],
             action_url=action_url,
             action_label=action_label,
             **common,
