@@ -143,8 +143,10 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             "clients",
             """
             INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
-                phone_extra, email, created_at, region_id)
-            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL
+                phone_extra, email, created_at, region_id, iin_bidx, phone_bidx,
+                phone_extra_bidx, email_bidx, name_tokens)
+            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL,
+                '', '', '', '', ''
             FROM generate_series(1, %(people)s) g
             """,
         )
@@ -156,7 +158,8 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
                 reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
                 updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code, topic, language)
+                requester_kind, typical_question, public_code, topic, language, email_bidx,
+                iin_bidx, phone_bidx, public_token_hash)
             SELECT g, 'Синтетова Анна', '', '', '', '', '',
                 (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
                 'done', '', '', '',
@@ -164,7 +167,7 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
                 now(), %(service)s,
                 CASE WHEN g %% 10 = 0 THEN NULL ELSE 1 + (g::bigint * 7919) %% %(people)s END,
                 CASE WHEN g %% 50 = 0 THEN NULL ELSE %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1) END,
-                false, 'content', 'video', '', '', 'R' || g, '', ''
+                false, 'content', 'video', '', '', 'R' || g, '', '', '', '', '', ''
             FROM generate_series(1, %(n)s) g
             """,
         )
@@ -230,10 +233,10 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             """
             INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
                 created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
-                form, timing)
+                form, timing, client_token_hash)
             SELECT s.id, s.id, CASE WHEN s.id %% 20 = 0 THEN 'no_show' ELSE 'ended' END, 'video',
                 md5(s.id::text), s.starts_at, s.starts_at, s.starts_at + interval '40 minutes',
-                '', '', '', 'video', 'scheduled'
+                '', '', '', 'video', 'scheduled', md5('t' || s.id::text)
             FROM scheduling_slot s
             """,
         )
