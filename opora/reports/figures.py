@@ -146,14 +146,21 @@ def _rows(qs: QuerySet, keys: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
+def consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
     """Consultants by name for the two organisations; a code for the authority, which sees no
     person (the staff directory is not its business)."""
     if coded:
         return {pk: f"К-{pk}" for pk in ids}
     from opora.accounts.models import User
 
-    return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+    # `User.display_name` from its columns alone (no model instances: a report reads 40 of them).
+    names = User.objects.filter(pk__in=ids).values_list(
+        "pk", "last_name", "first_name", "patronymic", "username"
+    )
+    return {
+        pk: " ".join(p for p in (last, first, middle) if p) or username
+        for pk, last, first, middle, username in names
+    }
 
 
 @contextmanager
@@ -211,11 +218,14 @@ def format_measure(
     days: list[dict[str, Any]],
     *,
     coded: bool,
+    labels: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The figures of one measure, JSON-ready, from its rows (live or stored: `rollup`)."""
-    labels = _consultant_labels(
-        {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
-    )
+    """The figures of one measure, JSON-ready, from its rows (live or stored: `rollup`); the
+    consultants' `labels` when the caller has them."""
+    if labels is None:
+        labels = consultant_labels(
+            {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
+        )
     return {
         "measure": measure,
         "total": total,
@@ -274,11 +284,14 @@ def _discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     return format_discrepancies(by_key)
 
 
-def format_discrepancies(by_key: dict[tuple[Any, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+def format_discrepancies(
+    by_key: dict[tuple[Any, Any], dict[str, Any]], labels: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
     """The rows where handed over and served differ or requests are unserved, by region's name
     and consultant: `unserved` counts the requests, `requests` names the first `SAMPLE` of them
     by number (the whole list: `unserved_requests`, page by page or streamed)."""
-    labels = _consultant_labels({k[1] for k in by_key if k[1]}, coded=False)
+    if labels is None:
+        labels = consultant_labels({k[1] for k in by_key if k[1]}, coded=False)
     out = []
     for (region, consultant), row in sorted(
         by_key.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))
@@ -312,7 +325,7 @@ def unserved_page(
     """One page of `unserved_qs` (keyset: the numbers after `after`), consultants by name."""
     with figures_session():
         rows = list(unserved_qs(service, month).filter(request_id__gt=after)[:limit])
-    labels = _consultant_labels(
+    labels = consultant_labels(
         {r["consultant_id"] for r in rows if r["consultant_id"]}, coded=False
     )
     return [

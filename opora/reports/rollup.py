@@ -273,29 +273,41 @@ def ensure(service: Any, month: dt.date) -> bool:
 # --- The reader ---------------------------------------------------------------------------------
 
 
-def stored(service: Any, month: dt.date) -> list[dict[str, Any]]:
-    """Every stored row of the month (both measures, every breakdown: a few hundred rows), in the
-    order the live GROUP BYs give them (the database's collation, NULLs last)."""
-    rows = (
-        MonthFigure.objects.filter(service=service, month=month.replace(day=1))
-        .values(
-            "measure",
-            "breakdown",
-            "consultant_id",
-            "day",
-            "requests",
-            "persons",
-            "unserved",
-            "sample",
-            region_code=F("region__code"),
-            region_name=F("region__name_ru"),
-        )
-        .order_by("measure", "breakdown", "region_code", "region_name", "consultant_id", "day")
-    )
+def stored(service: Any, month: dt.date, *, pairs: bool = True) -> list[dict[str, Any]]:
+    """Every stored row of the month (both measures, every breakdown: a few hundred rows; without
+    the (region, consultant) rows of the discrepancies unless `pairs`), in the order the live
+    GROUP BYs give them (the database's collation, NULLs last)."""
+    qs = MonthFigure.objects.filter(service=service, month=month.replace(day=1))
+    if not pairs:
+        qs = qs.exclude(breakdown=B.PAIR)
+    rows = qs.values(
+        "measure",
+        "breakdown",
+        "consultant_id",
+        "day",
+        "requests",
+        "persons",
+        "unserved",
+        "sample",
+        region_code=F("region__code"),
+        region_name=F("region__name_ru"),
+    ).order_by("measure", "breakdown", "region_code", "region_name", "consultant_id", "day")
     return [dict(row) for row in rows]
 
 
-def measure_figures(rows: list[dict[str, Any]], measure: str, *, coded: bool) -> dict[str, Any]:
+def labels_of(rows: list[dict[str, Any]], *, coded: bool) -> dict[int, str]:
+    """The consultants of the `stored` rows by name (a code for the authority): one query."""
+    ids = {r["consultant_id"] for r in rows if r["consultant_id"]}
+    return f.consultant_labels(ids, coded=coded)
+
+
+def measure_figures(
+    rows: list[dict[str, Any]],
+    measure: str,
+    *,
+    coded: bool,
+    labels: dict[int, str] | None = None,
+) -> dict[str, Any]:
     """`figures.measure_figures` from the `stored` rows (made current by `ensure`)."""
     by: dict[int, list[dict[str, Any]]] = {b: [] for b in SETS}
     for row in rows:
@@ -309,10 +321,13 @@ def measure_figures(rows: list[dict[str, Any]], measure: str, *, coded: bool) ->
         by[B.CONSULTANT],
         by[B.DAY],
         coded=coded,
+        labels=labels,
     )
 
 
-def discrepancies(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def discrepancies(
+    rows: list[dict[str, Any]], labels: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
     """`figures.discrepancies` from the `stored` (region, consultant) rows of both measures."""
     by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
     numbers: list[int] = []
@@ -333,7 +348,7 @@ def discrepancies(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     status = dict(ServiceRequest.objects.filter(pk__in=numbers).values_list("pk", "status"))
     for entry in by_key.values():
         entry["requests"] = [{"number": n, "status": status.get(n, "")} for n in entry["requests"]]
-    return f.format_discrepancies(by_key)
+    return f.format_discrepancies(by_key, labels)
 
 
 # --- Periodic work ------------------------------------------------------------------------------

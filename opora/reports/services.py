@@ -90,12 +90,17 @@ def compute_figures(*, service: Service, kind: str, month: dt.date) -> dict[str,
     the discrepancies of handed over against served — read from the month's stored figures
     (`reports.rollup`), recomputed first unless clean, so always those of the live aggregation."""
     spec = KINDS[kind]
-    with figures_session():  # one transaction: the figures read are those just made current
-        rollup.ensure(service, month)
-        rows = rollup.stored(service, month)
-    figures = rollup.measure_figures(rows, spec.measure, coded=spec.coded)
+    pairs = not spec.coded  # the discrepancies: between the two organisations only
+    if rollup.is_clean(service, month):
+        rows = rollup.stored(service, month, pairs=pairs)
+    else:
+        with figures_session():  # one transaction: the figures read are those just made current
+            rollup.ensure(service, month)
+            rows = rollup.stored(service, month, pairs=pairs)
+    labels = rollup.labels_of(rows, coded=spec.coded)
+    figures = rollup.measure_figures(rows, spec.measure, coded=spec.coded, labels=labels)
     if not spec.coded:
-        figures["discrepancies"] = rollup.discrepancies(rows)
+        figures["discrepancies"] = rollup.discrepancies(rows, labels)
     figures["computed_at"] = timezone.now().isoformat()
     return figures
 
