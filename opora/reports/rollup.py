@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 import zoneinfo
 from collections.abc import Iterable
 from typing import Any
@@ -84,33 +85,42 @@ def source(service: Any, month: dt.date, measure: str) -> QuerySet[Any]:
     request is still unserved): the live figures' own querysets."""
     if measure == f.HANDED_OVER:
         qs = f.handed_over_qs(service, month, SOURCE).annotate(unserved=~_ended())
-        return qs.values(*sorted(SOURCE), "unserved")
-    return f.served_qs(service, month, SOURCE).values(*sorted(SOURCE))
+        return qs.values(*sorted(SOURCE), "unserved").order_by()
+    # (No ORDER BY: the consultations' default ordering would sort the month's rows for nothing.)
+    return f.served_qs(service, month, SOURCE).values(*sorted(SOURCE)).order_by()
 
 
-def _insert_grouping_sets(service: Any, month: dt.date) -> None:
-    """PostgreSQL: one statement, one pass over each measure's rows for every breakdown."""
+def _grouping_select(source_sql: str, unserved: str, sets: str) -> str:
+    return (
+        "SELECT %s, %s, %s, GROUPING(region_id, consultant_id, day), region_id, "  # noqa: S608
+        "consultant_id, day, count(DISTINCT req_id), count(DISTINCT person_client) "
+        "+ count(DISTINCT req_id) FILTER (WHERE person_client IS NULL), "
+        f"{unserved}, '[]'::jsonb FROM {source_sql} src GROUP BY GROUPING SETS ({sets})"
+    )
+
+
+def _insert_grouping_sets(service: Any, month: dt.date) -> str:
+    """PostgreSQL: the month's handed-over rows joined once into a temporary table (read twice:
+    the figures, the unserved numbers), then one statement with a `GROUPING SETS` pass over them
+    and one over the served rows. Returns the temporary table's name."""
     q = connection.ops.quote_name
     sets = ", ".join("(" + ", ".join(keys) + ")" for keys in SETS.values())
-    selects, params = [], []
-    for measure in (f.HANDED_OVER, f.SERVED):
-        sql, source_params = source(service, month, measure).query.sql_with_params()
-        unserved = "count(*) FILTER (WHERE unserved)" if measure == f.HANDED_OVER else "0"
-        select = (
-            "SELECT %s, %s, %s, GROUPING(region_id, consultant_id, day), region_id, "  # noqa: S608
-            "consultant_id, day, count(DISTINCT req_id), count(DISTINCT person_client) "
-            "+ count(DISTINCT req_id) FILTER (WHERE person_client IS NULL), "
-            f"{unserved}, '[]'::jsonb FROM ({{}}) src GROUP BY GROUPING SETS ({sets})"
-        )
-        selects.append(select.format(sql))  # the ORM's SQL; values are parameters
-        params += [service.pk, month, measure, *source_params]
-    stmt = (
-        f"INSERT INTO {q(MonthFigure._meta.db_table)} ({', '.join(q(c) for c in COLUMNS)}) "
-        + " UNION ALL ".join(selects)
-    )
+    handed = f"reports_handed_{uuid.uuid4().hex[:12]}"
+    handed_sql, handed_params = source(service, month, f.HANDED_OVER).query.sql_with_params()
+    served_sql, served_params = source(service, month, f.SERVED).query.sql_with_params()
     with connection.cursor() as cursor:
-        # Names from the model and the ORM's own SQL; values are parameters.
-        cursor.execute(stmt, params)
+        # Names from the model, a random hex and the ORM's own SQL; values are parameters.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {handed} ON COMMIT DROP AS {handed_sql}", handed_params
+        )
+        cursor.execute(
+            f"INSERT INTO {q(MonthFigure._meta.db_table)} ({', '.join(q(c) for c in COLUMNS)}) "
+            + _grouping_select(handed, "count(*) FILTER (WHERE unserved)", sets)
+            + " UNION ALL "
+            + _grouping_select(f"({served_sql})", "0", sets),
+            [service.pk, month, f.HANDED_OVER, service.pk, month, f.SERVED, *served_params],
+        )
+    return handed
 
 
 def _insert_per_set(service: Any, month: dt.date, measure: str) -> None:
@@ -163,24 +173,25 @@ def _ranked_unserved(service: Any, month: dt.date) -> QuerySet[Any]:
     )
 
 
-def _write_samples(service: Any, month: dt.date, *, in_sql: bool) -> None:
+def _write_samples(service: Any, month: dt.date, *, handed: str | None) -> None:
     """Each discrepancy's first unserved numbers into its (region, consultant) row: one
-    `UPDATE … FROM` on PostgreSQL, through Python elsewhere."""
-    ranked = _ranked_unserved(service, month)
-    if in_sql:
-        sql, params = ranked.query.sql_with_params()
+    `UPDATE … FROM` the temporary table of the handed-over rows on PostgreSQL, through Python
+    elsewhere."""
+    if handed is not None:
         q = connection.ops.quote_name
         stmt = (
-            f"UPDATE {q(MonthFigure._meta.db_table)} m SET sample = s.sample FROM ("  # noqa: S608 - names from the model, the ORM's SQL; values are parameters
-            "SELECT region_id, consultant_id, jsonb_agg(req_id ORDER BY req_id) AS sample "
-            f"FROM ({sql}) r GROUP BY region_id, consultant_id) s "
+            f"UPDATE {q(MonthFigure._meta.db_table)} m SET sample = s.sample FROM ("  # noqa: S608 - names from the model and a random hex; values are parameters
+            "SELECT region_id, consultant_id, "
+            "to_jsonb((array_agg(req_id ORDER BY req_id))[1:%s]) AS sample "
+            f"FROM {handed} WHERE unserved GROUP BY region_id, consultant_id) s "
             "WHERE m.service_id = %s AND m.month = %s AND m.measure = %s AND m.breakdown = %s "
             "AND m.region_id IS NOT DISTINCT FROM s.region_id "
             "AND m.consultant_id IS NOT DISTINCT FROM s.consultant_id"
         )
         with connection.cursor() as cursor:
-            cursor.execute(stmt, [*params, service.pk, month, f.HANDED_OVER, B.PAIR])
+            cursor.execute(stmt, [f.SAMPLE, service.pk, month, f.HANDED_OVER, B.PAIR])
         return
+    ranked = _ranked_unserved(service, month)
     samples: dict[tuple[Any, Any], list[int]] = {}
     for region, consultant, req in ranked:
         samples.setdefault((region, consultant), []).append(req)
@@ -208,25 +219,30 @@ def recompute(service: Any, month: dt.date, *, grouping_sets: bool | None = None
         return _recompute(service, month, grouping_sets=grouping_sets)
 
 
+def recount(service: Any, month: dt.date) -> float:
+    """`recompute` inside the caller's `figures.figures_session` (a transaction, JIT off)."""
+    return _recompute(service, month)
+
+
 def _recompute(service: Any, month: dt.date, *, grouping_sets: bool | None = None) -> float:
     """`recompute` inside the caller's `figures_session` (a transaction, JIT off)."""
     from opora.reports.locks import month_figures_lock
 
     month = month.replace(day=1)
-    postgresql = connection.vendor == "postgresql"
     if grouping_sets is None:
-        grouping_sets = postgresql
+        grouping_sets = connection.vendor == "postgresql"
     t0 = time.perf_counter()
     with transaction.atomic(savepoint=False):
         month_figures_lock(service.pk, month)
         computed_from = timezone.now()
         MonthFigure.objects.filter(service=service, month=month).delete()
+        handed = None
         if grouping_sets:
-            _insert_grouping_sets(service, month)
+            handed = _insert_grouping_sets(service, month)
         else:
             for measure in (f.HANDED_OVER, f.SERVED):
                 _insert_per_set(service, month, measure)
-        _write_samples(service, month, in_sql=postgresql)
+        _write_samples(service, month, handed=handed)
         seconds = time.perf_counter() - t0
         if month_over(service, month, computed_from):
             MonthFigureState.objects.bulk_create(

@@ -95,7 +95,7 @@ def compute_figures(*, service: Service, kind: str, month: dt.date) -> dict[str,
         rows = rollup.stored(service, month, pairs=pairs)
     else:
         with figures_session():  # one transaction: the figures read are those just made current
-            rollup.ensure(service, month)
+            rollup.recount(service, month)
             rows = rollup.stored(service, month, pairs=pairs)
     labels = rollup.labels_of(rows, coded=spec.coded)
     figures = rollup.measure_figures(rows, spec.measure, coded=spec.coded, labels=labels)
