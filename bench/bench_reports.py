@@ -14,14 +14,21 @@ booked with a consultation (90 % ended, 10 % no-shows) — then VACUUM ANALYZE. 
 every request in the measured month (the worst case); `--months 12` gives it a month's share.
 `--requests 2000000` is the issue's size (2M requests, 1M consultations).
 
-Then, after one warm-up run, `--repeat` runs (median, max) of each form:
-- Opora: `reports.services.compute_figures` — what a draft stores: `figures.measure_figures`
-  (total and the region, consultant and day breakdowns: four GROUP BY queries) and, for 3.1/3.2,
-  `figures.discrepancies` (both measures per region and consultant, and every handed-over request
-  not yet served, by number);
-- raw: the same figures in hand-written SQL through psycopg (no Django, JIT off as in Opora);
-and checks that both give the same numbers (every breakdown row; the discrepancies' counts).
-`--forms ''` only generates (with `--keep-db`). Method and results: docs/PERFORMANCE.md; results
+Then, after one warm-up run, `--repeat` runs (median, max, and the 1-minute load average):
+- (b) the rebuild of the month's stored figures (`reports.rollup.recompute`: one
+  `GROUPING SETS` pass per measure, and the first 20 unserved numbers per region and consultant)
+  against hand-written SQL computing the same figures (one `GROUP BY` per breakdown and measure,
+  the discrepancies' two sides, the unserved counted per region and consultant); also the rebuild
+  with one ORM `GROUP BY` per breakdown (SQLite's way; `--skip-per-breakdown` leaves it out);
+- (a) each form as the user meets it, the month clean: `reports.services.compute_figures` (what a
+  draft stores and the API answers: the stored rows, the consultants' names, the statuses of the
+  requests named) against hand-written SQL reading the same stored figures; and the API's JSON,
+  the draft (3.1, 3.3) and its page through Django's test client;
+- before: each form counted live (`figures.measure_figures` and `figures.discrepancies`, what
+  every draft did before the roll-up) against the same work in hand-written SQL
+  (`--skip-live` leaves it out);
+and checks that Opora's figures equal the raw SQL's (every breakdown row; the discrepancies'
+counts). `--forms ''` only generates (with `--keep-db`). Method and results: docs/PERFORMANCE.md; results
 also in var/bench/reports.json.
 """
 
@@ -47,6 +54,7 @@ BENCH_DB = os.environ.get("OPORA_BENCH_REPORTS_DB", "opora_bench_reports")
 MONTH = dt.date(2026, 3, 1)
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 1.5
+HANDED, SERVED = "handed_over", "served"
 
 RAW_HANDED = """
 WITH items AS (
@@ -143,8 +151,10 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             "clients",
             """
             INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
-                phone_extra, email, created_at, region_id)
-            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL
+                phone_extra, email, created_at, region_id, iin_bidx, phone_bidx,
+                phone_extra_bidx, email_bidx, name_tokens)
+            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL,
+                '', '', '', '', ''
             FROM generate_series(1, %(people)s) g
             """,
         )
@@ -156,7 +166,8 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
                 reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
                 updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code, topic, language)
+                requester_kind, typical_question, public_code, topic, language, email_bidx,
+                iin_bidx, phone_bidx, public_token_hash)
             SELECT g, 'Синтетова Анна', '', '', '', '', '',
                 (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
                 'done', '', '', '',
@@ -164,7 +175,7 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
                 now(), %(service)s,
                 CASE WHEN g %% 10 = 0 THEN NULL ELSE 1 + (g::bigint * 7919) %% %(people)s END,
                 CASE WHEN g %% 50 = 0 THEN NULL ELSE %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1) END,
-                false, 'content', 'video', '', '', 'R' || g, '', ''
+                false, 'content', 'video', '', '', 'R' || g, '', '', '', '', '', ''
             FROM generate_series(1, %(n)s) g
             """,
         )
@@ -230,10 +241,10 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
             """
             INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
                 created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
-                form, timing)
+                form, timing, client_token_hash)
             SELECT s.id, s.id, CASE WHEN s.id %% 20 = 0 THEN 'no_show' ELSE 'ended' END, 'video',
                 md5(s.id::text), s.starts_at, s.starts_at, s.starts_at + interval '40 minutes',
-                '', '', '', 'video', 'scheduled'
+                '', '', '', 'video', 'scheduled', md5('t' || s.id::text)
             FROM scheduling_slot s
             """,
         )
@@ -280,7 +291,8 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
 
 
 RAW_DISCREPANCY_UNSERVED = """
-SELECT r.name_ru AS region, s.consultant_id AS consultant, sr.id, sr.status
+SELECT region, consultant, count(*), (array_agg(id ORDER BY id))[1:20]
+FROM (SELECT r.name_ru AS region, s.consultant_id AS consultant, sr.id
 FROM scheduling_handoffitem hi
 JOIN scheduling_handoffrun hr ON hr.id = hi.run_id
 JOIN intake_servicerequest sr ON sr.id = hi.request_id
@@ -291,8 +303,8 @@ WHERE hr.service_id = %(service)s AND hr.sent_at IS NOT NULL
   AND hr.date >= %(first)s AND hr.date < %(next)s
   AND NOT EXISTS (SELECT 1 FROM scheduling_booking b
                   JOIN consultations_consultation c ON c.booking_id = b.id
-                  WHERE b.request_id = sr.id AND c.status = 'ended')
-ORDER BY sr.id
+                  WHERE b.request_id = sr.id AND c.status = 'ended')) unserved
+GROUP BY 1, 2
 """
 
 # The discrepancies' two grouped sides: by region's name and consultant.
@@ -346,8 +358,56 @@ def raw_report(conn: Any, service: Any, sql: str, with_discrepancies: bool) -> d
             q = q.replace("GROUP BY 1", "GROUP BY 1, 2")
             rows = conn.execute(q.format(key=DISCREPANCY_KEY), params).fetchall()
             out[f"disc_{name}"] = {(row[0], row[1]): (row[2], row[3]) for row in rows}
-        out["unserved"] = conn.execute(RAW_DISCREPANCY_UNSERVED, params).fetchall()
+        out["unserved"] = {
+            (row[0], row[1]): row[2]
+            for row in conn.execute(RAW_DISCREPANCY_UNSERVED, params).fetchall()
+        }
     return out
+
+
+def raw_rebuild(conn: Any, service: Any) -> dict[str, Any]:
+    """The figures a month's roll-up holds, by hand-written SQL: for both measures the total and
+    the region, consultant and day breakdowns (a `GROUP BY` each), both grouped by region and
+    consultant, and the unserved requests counted (with their first 20 numbers) per region and
+    consultant."""
+    return {
+        HANDED: raw_report(conn, service, RAW_HANDED, True),
+        SERVED: raw_figures(conn, service, RAW_SERVED),
+    }
+
+
+RAW_STORED_STATE = """
+SELECT NOT EXISTS (SELECT 1 FROM reports_monthdirty d
+                   WHERE d.month = s.month AND d.marked_at >= s.computed_from)
+FROM reports_monthfigurestate s WHERE s.service_id = %(service)s AND s.month = %(first)s
+"""
+RAW_STORED = """
+SELECT m.measure, m.breakdown, r.code, r.name_ru, m.consultant_id, m.day, m.requests,
+       m.persons, m.unserved, m.sample
+FROM reports_monthfigure m LEFT JOIN core_region r ON r.id = m.region_id
+WHERE m.service_id = %(service)s AND m.month = %(first)s {pairs}
+ORDER BY m.measure, m.breakdown, r.code, r.name_ru, m.consultant_id, m.day
+"""
+
+
+def raw_stored(conn: Any, service: Any, coded: bool) -> list[Any]:
+    """The report read from the stored figures by hand-written SQL: the month clean?, its rows,
+    and (the organisations' forms) the consultants' names and the statuses of the requests
+    named."""
+    params = raw_params(service)
+    (clean,) = conn.execute(RAW_STORED_STATE, params).fetchone()
+    pairs = "AND m.breakdown <> 1" if coded else ""
+    rows = conn.execute(RAW_STORED.format(pairs=pairs), params).fetchall()
+    if not coded:
+        ids = list({r[4] for r in rows if r[4]})
+        conn.execute(
+            "SELECT id, last_name, first_name FROM accounts_user WHERE id = ANY(%s)", [ids]
+        ).fetchall()
+        numbers = [n for r in rows for n in (r[9] or [])]
+        conn.execute(
+            "SELECT id, status FROM intake_servicerequest WHERE id = ANY(%s)", [numbers]
+        ).fetchall()
+    return [clean, rows]
 
 
 def comparable(figures: dict[str, Any], coded: bool) -> dict[str, Any]:
@@ -383,9 +443,7 @@ def same_figures(figures: dict[str, Any], raw: dict[str, Any], coded: bool) -> b
     if not coded:
         # The discrepancies: per (region, consultant) requests handed over, persons served and
         # the handed-over requests with no ended consultation; rows where all agree are left out.
-        unserved: dict[tuple[Any, Any], int] = {}
-        for region, consultant, _pk, _status in raw["unserved"]:
-            unserved[(region, consultant)] = unserved.get((region, consultant), 0) + 1
+        unserved: dict[tuple[Any, Any], int] = raw["unserved"]
         keys = raw["disc_handed"].keys() | raw["disc_served"].keys() | unserved.keys()
         expected = sorted(
             (h, s, u)
@@ -400,8 +458,7 @@ def same_figures(figures: dict[str, Any], raw: dict[str, Any], coded: bool) -> b
             if h != s or u
         )
         got = sorted(
-            (r["handed_over"], r["served"], len(r["requests"]))
-            for r in figures.get("discrepancies", [])
+            (r["handed_over"], r["served"], r["unserved"]) for r in figures.get("discrepancies", [])
         )
         same = same and got == expected
     return same
@@ -414,7 +471,157 @@ def timed(fn: Any, repeat: int) -> tuple[dict[str, float], Any]:
         t0 = time.perf_counter()
         result = fn()
         seconds.append(time.perf_counter() - t0)
-    return {"median_s": statistics.median(seconds), "max_s": max(seconds)}, result
+    return {
+        "median_s": statistics.median(seconds),
+        "max_s": max(seconds),
+        "load": round(os.getloadavg()[0], 1),  # the 1-minute load average after the runs
+    }, result
+
+
+def ms(t: dict[str, float]) -> str:
+    return f"{t['median_s'] * 1000:,.0f} ms ({t['max_s'] * 1000:,.0f}; load {t['load']})"
+
+
+def compare(name: str, opora: dict[str, float], raw: dict[str, float], target: float) -> dict:
+    ratio = opora["median_s"] / raw["median_s"] if raw["median_s"] else float("inf")
+    passed = opora["median_s"] <= target and ratio <= TARGET_RATIO
+    harness.say(
+        f"{name}: Opora {ms(opora)}, raw SQL {ms(raw)}, ×{ratio:.2f} "
+        f"(target ≤ {target:g} s and ≤ ×{TARGET_RATIO})"
+    )
+    return {"opora": opora, "raw": raw, "ratio": ratio, "passed": passed}
+
+
+def measure(service: Any, forms: list[str], args: Any, results: dict[str, Any]) -> bool:
+    """(b) the month's roll-up rebuilt against hand-written SQL of the same figures; (a) each
+    form as the user meets it — drafted, asked of the API, its page — with the month clean,
+    against hand-written SQL reading the same stored figures; and, unless `--skip-live`, each
+    form counted live (what every draft did before the roll-up) against its raw SQL."""
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from opora.accounts.models import Role
+    from opora.accounts.services import api_token_create
+    from opora.demo.factories import make_user
+    from opora.reports import figures, rollup
+    from opora.reports.kinds import KINDS
+    from opora.reports.services import compute_figures, report_draft
+
+    setup_test_environment()  # the test client's host allowed; e-mail kept in memory
+    ok = True
+    # (b) The rebuild of the month: one GROUPING SETS pass (what runs), and one GROUP BY per
+    # breakdown through the ORM, against the hand-written GROUP BYs.
+    rebuild_t, _ = timed(lambda: rollup.recompute(service, MONTH), args.repeat)
+    per_set_t = {"median_s": 0.0, "max_s": 0.0, "load": 0.0}
+    if not args.skip_per_breakdown:
+        per_set_t, _ = timed(
+            lambda: rollup.recompute(service, MONTH, grouping_sets=False), max(1, args.repeat - 2)
+        )
+    rollup.recompute(service, MONTH)
+    with harness.raw_connect() as conn:
+        conn.execute("SET jit = off")
+        raw_t, raw_all = timed(lambda c=conn: raw_rebuild(c, service), args.repeat)
+    # 3.2 carries the discrepancies too (both measures per region and consultant: the handed
+    # over side's raw queries computed them).
+    raw_all["served_disc"] = {**raw_all[HANDED], **raw_all[SERVED]}
+    same = all(
+        same_figures(compute_figures(service=service, kind=f, month=MONTH), raw_all[m], c)
+        for f, m, c in (
+            ("3.1", HANDED, False),
+            ("3.2", "served_disc", False),
+            ("3.4", SERVED, True),
+        )
+    )
+    row = compare("rebuild of the month (both measures)", rebuild_t, raw_t, float("inf"))
+    harness.say(
+        f"  one GROUP BY per breakdown through the ORM instead: {ms(per_set_t)}; "
+        f"same figures as the raw SQL: {same}"
+    )
+    results["rebuild"] = {**row, "per_breakdown": per_set_t, "same": same}
+    ok = ok and same and row["ratio"] <= TARGET_RATIO
+    # (a) The report as the user meets it, the month clean.
+    assert rollup.is_clean(service, MONTH)
+    run = f"{time.time_ns():x}"  # a --reuse-db run makes its own users
+    user = make_user(
+        Role.COORDINATOR,
+        username=f"bench-coordinator-{run}",
+        service=service,
+        organisation=service.intake_organisation,
+    )
+    univ = make_user(
+        Role.HEAD,
+        username=f"bench-head-{run}",
+        service=service,
+        organisation=service.provider_organisation,
+    )
+    apis = {}
+    for who in (user, univ):
+        _token, raw_token = api_token_create(user=who)
+        apis[who.pk] = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    for form in forms:
+        spec = KINDS[form]
+        sender = user if spec.sender == "intake_organisation" else univ
+        api = apis[sender.pk]
+        opora_t, fig = timed(
+            lambda f=form: compute_figures(service=service, kind=f, month=MONTH), args.repeat
+        )
+        with harness.raw_connect() as conn:
+            conn.execute("SET jit = off")
+            raw_t, _rows = timed(
+                lambda c=conn, coded=spec.coded: raw_stored(c, service, coded), args.repeat
+            )
+        row = compare(f"{form} figures (clean month)", opora_t, raw_t, TARGET_SECONDS)
+        url = f"/api/v1/reports/{service.code}/{form}?month={MONTH:%Y-%m}"
+        api_t, response = timed(lambda u=url, a=api: a.get(u), args.repeat)
+        if form in ("3.1", "3.3"):
+            draft_t, report = timed(
+                lambda f=form, a=sender: report_draft(
+                    service=service, kind=f, month=MONTH, actor=a
+                ),
+                args.repeat,
+            )
+            page = Client()
+            page.force_login(sender)
+            page_t, _page = timed(lambda r=report, p=page: p.get(f"/reports/{r.pk}/"), args.repeat)
+        else:
+            draft_t = page_t = {"median_s": 0.0, "max_s": 0.0, "load": 0.0}
+        harness.say(
+            f"  as met: API JSON {ms(api_t)} (status {response.status_code}); "
+            + (f"draft {ms(draft_t)}, its page {ms(page_t)}" if draft_t["median_s"] else "")
+        )
+        met_ok = all(t["median_s"] <= TARGET_SECONDS for t in (opora_t, api_t, draft_t, page_t))
+        ok = ok and row["passed"] and met_ok and response.status_code == 200
+        results[form] = {
+            **row,
+            "api": api_t,
+            "draft": draft_t,
+            "page": page_t,
+            "total": fig["total"],
+            "unserved": sum(g["unserved"] for g in fig.get("discrepancies", [])),
+        }
+    # Before: each form counted live, against its raw SQL.
+    if not args.skip_live:
+        for form in forms:
+            spec = KINDS[form]
+            sql = RAW_HANDED if spec.measure == HANDED else RAW_SERVED
+
+            def live(f: str = form) -> dict[str, Any]:
+                s = KINDS[f]
+                out = figures.measure_figures(service, MONTH, s.measure, coded=s.coded)
+                if not s.coded:
+                    out["discrepancies"] = figures.discrepancies(service, MONTH)
+                return out
+
+            live_t, fig = timed(live, args.repeat)
+            with harness.raw_connect() as conn:
+                conn.execute("SET jit = off")
+                raw_t, raw = timed(
+                    lambda q=sql, c=conn, d=not spec.coded: raw_report(c, service, q, d),
+                    args.repeat,
+                )
+            row = compare(f"{form} counted live (before)", live_t, raw_t, TARGET_SECONDS)
+            results[f"{form} live"] = {**row, "same": same_figures(fig, raw, spec.coded)}
+    return ok
 
 
 def main(argv: list[str]) -> int:
@@ -431,6 +638,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--forms", default="3.1,3.2,3.3,3.4", help="which reports to time (comma-separated)"
+    )
+    parser.add_argument(
+        "--skip-live", action="store_true", help="do not time the forms counted live (before)"
+    )
+    parser.add_argument(
+        "--skip-per-breakdown",
+        action="store_true",
+        help="do not time the rebuild with one ORM GROUP BY per breakdown (SQLite's way)",
     )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse-db", action="store_true", help="measure the kept data again")
@@ -450,8 +665,6 @@ def main(argv: list[str]) -> int:
     django.setup()
     call_command("migrate", verbosity=0)
     from opora.core.models import Service
-    from opora.reports.kinds import KINDS
-    from opora.reports.services import compute_figures
 
     state = ROOT / "var" / "bench" / f"{BENCH_DB}-data.json"
     state.parent.mkdir(parents=True, exist_ok=True)
@@ -474,37 +687,9 @@ def main(argv: list[str]) -> int:
     )
     results: dict[str, Any] = {"machine": m, "data": info, "month": MONTH.isoformat()}
     ok = True
-    for form in [f.strip() for f in args.forms.split(",") if f.strip()]:
-        spec = KINDS[form]
-        sql = RAW_HANDED if spec.measure == "handed_over" else RAW_SERVED
-        opora_t, figures = timed(
-            lambda f=form: compute_figures(service=service, kind=f, month=MONTH), args.repeat
-        )
-        with harness.raw_connect() as conn:  # connected once, as Django's connection is
-            conn.execute("SET jit = off")  # as the report does (figures.figures_session)
-            raw_t, raw = timed(
-                lambda q=sql, c=conn, d=not spec.coded: raw_report(c, service, q, d), args.repeat
-            )
-        same = same_figures(figures, raw, spec.coded)
-        ratio = opora_t["median_s"] / raw_t["median_s"] if raw_t["median_s"] else float("inf")
-        passed = same and opora_t["median_s"] <= TARGET_SECONDS and ratio <= TARGET_RATIO
-        ok = ok and passed
-        unserved = sum(len(r["requests"]) for r in figures.get("discrepancies", []))
-        harness.say(
-            f"{form}: Opora {opora_t['median_s'] * 1000:.0f} ms ({opora_t['max_s'] * 1000:.0f}), "
-            f"raw SQL {raw_t['median_s'] * 1000:.0f} ms ({raw_t['max_s'] * 1000:.0f}), "
-            f"×{ratio:.2f} (target ≤ {TARGET_SECONDS:.0f} s and ≤ ×{TARGET_RATIO}); "
-            f"same figures: {same}; total {figures['total']}"
-            + (f"; {unserved:,} unserved requests listed" if not spec.coded else "")
-        )
-        results[form] = {
-            "opora": opora_t,
-            "raw": raw_t,
-            "ratio": ratio,
-            "same": same,
-            "passed": passed,
-            "total": figures["total"],
-        }
+    forms = [f.strip() for f in args.forms.split(",") if f.strip()]
+    if forms:
+        ok = measure(service, forms, args, results)
     (ROOT / "var" / "bench" / "reports.json").write_text(json.dumps(results, indent=2, default=str))
     if not args.keep_db:
         from django.db import connections

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 HANDED_OVER = "handed_over"
 SERVED = "served"
+# How many of a discrepancy's unserved requests a report names (the count is always whole).
+SAMPLE = 20
 
 
 def month_bounds(service: Any, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -49,6 +51,7 @@ def next_month(month: dt.date) -> dt.date:
 class HandoffColumns(TypedDict):
     """What `handed_over_qs` adds to each handed-over request."""
 
+    region_id: int | None
     region_code: str | None
     region_name: str | None
     consultant_id: int | None
@@ -81,6 +84,7 @@ def handed_over_qs(
             )
         )
     exprs = {
+        "region_id": F("request__region_id"),
         "region_code": F("request__region__code"),
         "region_name": F("request__region__name_ru"),
         "consultant_id": F("active_booking__slot__consultant_id"),
@@ -104,6 +108,7 @@ def served_qs(
 ) -> QuerySet[Consultation]:
     start, end = month_bounds(service, month)
     exprs = {
+        "region_id": F("booking__request__region_id"),
         "region_code": F("booking__request__region__code"),
         "region_name": F("booking__request__region__name_ru"),
         "consultant_id": F("booking__slot__consultant_id"),
@@ -141,14 +146,21 @@ def _rows(qs: QuerySet, keys: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
+def consultant_labels(ids: set[int], *, coded: bool) -> dict[int, str]:
     """Consultants by name for the two organisations; a code for the authority, which sees no
     person (the staff directory is not its business)."""
     if coded:
         return {pk: f"К-{pk}" for pk in ids}
     from opora.accounts.models import User
 
-    return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+    # `User.display_name` from its columns alone (no model instances: a report reads 40 of them).
+    names = User.objects.filter(pk__in=ids).values_list(
+        "pk", "last_name", "first_name", "patronymic", "username"
+    )
+    return {
+        pk: " ".join(p for p in (last, first, middle) if p) or username
+        for pk, last, first, middle, username in names
+    }
 
 
 @contextmanager
@@ -187,13 +199,36 @@ def _measure_figures(service: Any, month: dt.date, measure: str, *, coded: bool)
     total = qs().aggregate(**_measures())
     regions = _rows(qs("region_code", "region_name"), ["region_code", "region_name"])
     consultants = _rows(qs("consultant_id"), ["consultant_id"])
-    labels = _consultant_labels(
-        {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
-    )
     days = _rows(qs("day"), ["day"])
+    return format_measure(
+        measure,
+        {"requests": total["requests"], "persons": total["clients"] + total["anonymous"]},
+        regions,
+        consultants,
+        days,
+        coded=coded,
+    )
+
+
+def format_measure(
+    measure: str,
+    total: dict[str, int],
+    regions: list[dict[str, Any]],
+    consultants: list[dict[str, Any]],
+    days: list[dict[str, Any]],
+    *,
+    coded: bool,
+    labels: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """The figures of one measure, JSON-ready, from its rows (live or stored: `rollup`); the
+    consultants' `labels` when the caller has them."""
+    if labels is None:
+        labels = consultant_labels(
+            {r["consultant_id"] for r in consultants if r["consultant_id"]}, coded=coded
+        )
     return {
         "measure": measure,
-        "total": {"requests": total["requests"], "persons": total["clients"] + total["anonymous"]},
+        "total": total,
         "by_region": [
             {
                 "region": r["region_name"] or "—",
@@ -228,25 +263,40 @@ def discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
 def _discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
     handed = handed_over_qs(service, month)
     by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+    def entry(key: tuple[Any, Any]) -> dict[str, Any]:
+        return by_key.setdefault(
+            key, {"handed_over": 0, "served": 0, "unserved": 0, "requests": []}
+        )
+
     for row in _rows(handed, ["region_name", "consultant_id"]):
-        key = (row["region_name"], row["consultant_id"])
-        by_key[key] = {"handed_over": row["requests"], "served": 0, "requests": []}
+        entry((row["region_name"], row["consultant_id"]))["handed_over"] = row["requests"]
     for row in _rows(served_qs(service, month), ["region_name", "consultant_id"]):
-        key = (row["region_name"], row["consultant_id"])
-        by_key.setdefault(key, {"handed_over": 0, "served": 0, "requests": []})
-        by_key[key]["served"] = row["persons"]
+        entry((row["region_name"], row["consultant_id"]))["served"] = row["persons"]
     unserved = handed.exclude(
         request__bookings__consultation__status=Consultation.Status.ENDED
     ).values_list("region_name", "consultant_id", "req_id", "request__status")
     for region, consultant, req_id, status in unserved.order_by("req_id"):
-        by_key.setdefault((region, consultant), {"handed_over": 0, "served": 0, "requests": []})
-        by_key[(region, consultant)]["requests"].append({"number": req_id, "status": status})
-    labels = _consultant_labels({k[1] for k in by_key if k[1]}, coded=False)
+        row = entry((region, consultant))
+        row["unserved"] += 1
+        if len(row["requests"]) < SAMPLE:
+            row["requests"].append({"number": req_id, "status": status})
+    return format_discrepancies(by_key)
+
+
+def format_discrepancies(
+    by_key: dict[tuple[Any, Any], dict[str, Any]], labels: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """The rows where handed over and served differ or requests are unserved, by region's name
+    and consultant: `unserved` counts the requests, `requests` names the first `SAMPLE` of them
+    by number (the whole list: `unserved_requests`, page by page or streamed)."""
+    if labels is None:
+        labels = consultant_labels({k[1] for k in by_key if k[1]}, coded=False)
     out = []
     for (region, consultant), row in sorted(
         by_key.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))
     ):
-        if row["handed_over"] == row["served"] and not row["requests"]:
+        if row["handed_over"] == row["served"] and not row["unserved"]:
             continue
         out.append(
             {
@@ -256,3 +306,34 @@ def _discrepancies(service: Any, month: dt.date) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def unserved_qs(service: Any, month: dt.date) -> QuerySet:
+    """The month's handed-over requests with no ended consultation (yet): the requests behind the
+    discrepancies, as they stand now, by number."""
+    return (
+        handed_over_qs(service, month)
+        .exclude(request__bookings__consultation__status=Consultation.Status.ENDED)
+        .values("req_id", "request__status", "region_name", "consultant_id")
+        .order_by("req_id")
+    )
+
+
+def unserved_page(
+    service: Any, month: dt.date, *, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    """One page of `unserved_qs` (keyset: the numbers after `after`), consultants by name."""
+    with figures_session():
+        rows = list(unserved_qs(service, month).filter(request_id__gt=after)[:limit])
+    labels = consultant_labels(
+        {r["consultant_id"] for r in rows if r["consultant_id"]}, coded=False
+    )
+    return [
+        {
+            "number": r["req_id"],
+            "status": r["request__status"],
+            "region": r["region_name"] or "—",
+            "consultant": labels.get(r["consultant_id"], "—") if r["consultant_id"] else "—",
+        }
+        for r in rows
+    ]

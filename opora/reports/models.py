@@ -117,3 +117,71 @@ FROZEN_FIELDS = (
     "signed_by_id",
     "signed_at",
 )
+
+
+class MonthFigure(models.Model):
+    """The stored figures of one month of one service (`opora.reports.rollup`): one row per
+    measure and breakdown key — the total, each region, each consultant, each day, and each
+    (region, consultant) of the discrepancies — written by the figures' own aggregation and read
+    by the report while the month is clean. Persons are distinct counts of each row's own key
+    (never summed from other rows)."""
+
+    class Breakdown(models.IntegerChoices):
+        # PostgreSQL's GROUPING(region, consultant, day) bitmask of the grouping set.
+        PAIR = 1, "region+consultant"
+        REGION = 3, "region"
+        CONSULTANT = 5, "consultant"
+        DAY = 6, "day"
+        TOTAL = 7, "total"
+
+    service = models.ForeignKey("core.Service", models.CASCADE, related_name="+")
+    month = models.DateField()
+    measure = models.CharField(max_length=16)  # figures.HANDED_OVER | figures.SERVED
+    breakdown = models.PositiveSmallIntegerField(choices=Breakdown.choices)
+    region = models.ForeignKey(
+        "core.Region", models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    consultant_id = models.BigIntegerField(null=True, blank=True)
+    day = models.DateField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    persons = models.PositiveIntegerField(default=0)
+    # Handed over only: the handed-over requests with no ended consultation (the discrepancies),
+    # and the first numbers of them (PAIR rows).
+    unserved = models.PositiveIntegerField(default=0)
+    sample = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["service", "month"], name="monthfigure_service_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.measure} {self.get_breakdown_display()}"
+
+
+class MonthFigureState(models.Model):
+    """When a month's figures of a service were computed: `computed_from` is the moment before
+    the aggregation read the data; the month is clean while no `MonthDirty` mark is as late."""
+
+    service = models.ForeignKey("core.Service", models.CASCADE, related_name="+")
+    month = models.DateField()
+    computed_from = models.DateTimeField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "month"], name="monthfigure_state_one")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} computed {self.computed_from:%Y-%m-%d %H:%M}"
+
+
+class MonthDirty(models.Model):
+    """A month changed by a write (marked after its commit): its stored figures computed before
+    `marked_at` are stale, for every service."""
+
+    month = models.DateField(unique=True)
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} changed {self.marked_at:%Y-%m-%d %H:%M}"

@@ -20,7 +20,8 @@ from opora.core.errors import Conflict, DomainError, PermissionDenied
 from opora.core.models import Organisation, Service
 from opora.notifications.models import Notification
 from opora.notifications.services import notification_create
-from opora.reports.figures import discrepancies, measure_figures
+from opora.reports import rollup
+from opora.reports.figures import figures_session
 from opora.reports.kinds import KINDS, due_date
 from opora.reports.models import Report
 from opora.scheduling.calendar import local_now
@@ -86,11 +87,20 @@ def is_receiver(actor: Actor, report: Report) -> bool:
 
 def compute_figures(*, service: Service, kind: str, month: dt.date) -> dict[str, Any]:
     """The snapshot stored in a draft: totals, breakdowns, and (between the two organisations)
-    the discrepancies of handed over against served."""
+    the discrepancies of handed over against served — read from the month's stored figures
+    (`reports.rollup`), recomputed first unless clean, so always those of the live aggregation."""
     spec = KINDS[kind]
-    figures = measure_figures(service, month, spec.measure, coded=spec.coded)
+    pairs = not spec.coded  # the discrepancies: between the two organisations only
+    if rollup.is_clean(service, month):
+        rows = rollup.stored(service, month, pairs=pairs)
+    else:
+        with figures_session():  # one transaction: the figures read are those just made current
+            rollup.recount(service, month)
+            rows = rollup.stored(service, month, pairs=pairs)
+    labels = rollup.labels_of(rows, coded=spec.coded)
+    figures = rollup.measure_figures(rows, spec.measure, coded=spec.coded, labels=labels)
     if not spec.coded:
-        figures["discrepancies"] = discrepancies(service, month)
+        figures["discrepancies"] = rollup.discrepancies(rows, labels)
     figures["computed_at"] = timezone.now().isoformat()
     return figures
 

@@ -1,4 +1,5 @@
-"""Periodic work of the reports: on the 1st, the drafts of the previous month's forms."""
+"""Periodic work of the reports: on the 1st, the drafts of the previous month's forms; the stored
+figures of the months changed since they were counted, and nightly all of them anew."""
 
 from __future__ import annotations
 
@@ -14,3 +15,20 @@ def draft_monthly_reports(now: dt.datetime | None = None) -> list[int]:
     from opora.reports.services import reports_draft_previous_month
 
     return reports_draft_previous_month(now=now)
+
+
+@shared_task(name="opora.reports.tasks.refresh_report_figures")
+def refresh_report_figures() -> int:
+    """Every few minutes: the stored months marked changed since they were counted, recounted
+    (a report reads a month that is not clean live anyway: this keeps the next one fast)."""
+    from opora.reports.rollup import refresh_due
+
+    return refresh_due()
+
+
+@shared_task(name="opora.reports.tasks.rebuild_report_figures")
+def rebuild_report_figures() -> int:
+    """Nightly: every month's stored figures anew (catches a bulk update, which marks nothing)."""
+    from opora.reports.rollup import rebuild
+
+    return len(rebuild())
