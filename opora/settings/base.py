@@ -322,6 +322,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opora.journals.tasks.rebuild_rollups",
         "schedule": crontab(hour=21, minute=10),
     },
+    # The 1411 reports' stored month figures: the marked months, and nightly anew (UTC 21:40).
+    "reports-1411-figures": {
+        "task": "opora.reports.tasks.refresh_report_figures",
+        "schedule": crontab(minute="*/5"),
+    },
+    "reports-1411-figures-rebuild": {
+        "task": "opora.reports.tasks.rebuild_report_figures",
+        "schedule": crontab(hour=21, minute=40),
+    },
     # The one outbox: due retries, lost task messages and stale leases of every channel.
     "outbox-sweep": {"task": "opora.notifications.tasks.sweep_outbox", "schedule": crontab()},
     # The audit events written since the last minute are chained (sealed) in one batch.
