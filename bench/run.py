@@ -1,7 +1,8 @@
 """`make bench`: Opora's speed targets measured on PostgreSQL, each beside the raw database doing the
 same work (psycopg, no Django), in the same run on the same machine.
 
-    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves,export,janus]
+    .venv/bin/python bench/run.py [--only race,nearest,import,lookup,ws,startup,signin,waves,export,janus,
+                                     reports,dashboards]
                                   [--rows N] [--keep-db]
 
 Uses the server of DATABASE_URL with its own database `opora_bench` (dropped and created anew).
@@ -30,7 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench"
 BENCH_DB = os.environ.get("OPORA_BENCH_DB", "opora_bench")
-ALL = ("race", "nearest", "import", "lookup", "ws", "startup", "signin", "waves", "export", "janus")
+ALL = (
+    "race",
+    "nearest",
+    "import",
+    "lookup",
+    "ws",
+    "startup",
+    "signin",
+    "waves",
+    "export",
+    "janus",
+    "reports",
+    "dashboards",
+)
 
 TARGETS = {
     "race_bookings": 50,
@@ -131,7 +145,7 @@ def report(name: str, opora: Any, raw: Any, target: str, ok: bool | None, unit: 
 
 
 def header(title: str, note: str) -> None:
-    SECTION[0] = dict(zip("abcdefghij", ALL, strict=True)).get(title[0], title.split(":")[0])
+    SECTION[0] = dict(zip("abcdefghijkl", ALL, strict=True)).get(title[0], title.split(":")[0])
     say()
     say(f"== {title}")
     say(f"   {note}")
@@ -1508,6 +1522,52 @@ def bench_janus(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def run_relayed(script: str, *args: str) -> int:
+    """Runs bench/<script> in its own process (its own database) and relays what it prints."""
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603 - our own benchmark scripts
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    for line in (done.stdout + done.stderr).splitlines():
+        if "AXES:" not in line:
+            say("   " + line)
+    return done.returncode
+
+
+def bench_reports(args: argparse.Namespace) -> dict[str, Any]:
+    """The monthly 1411 report (3.1–3.4) beside hand-written SQL: bench/bench_reports.py (its own
+    database, generated in PostgreSQL; `--reports-requests 2000000` is the issue's size)."""
+    header(
+        f"k. reports: the 1411 report of a month, {args.reports_requests:,} requests over 12 months",
+        "the month's stored figures rebuilt (GROUPING SETS) and each form as met (clean month), "
+        "beside hand-written SQL of the same figures; before: counted live",
+    )
+    rc = run_relayed("bench_reports.py", "--requests", str(args.reports_requests), "--months", "12")
+    if rc:
+        raise RuntimeError(f"bench/bench_reports.py exited with {rc}")
+    return json.loads((ROOT / "var" / "bench" / "reports.json").read_text())
+
+
+def bench_dashboards(args: argparse.Namespace) -> dict[str, Any]:
+    """The head's dashboard page beside hand-written SQL: bench/bench_dashboards.py (its own
+    database; `--dashboards-requests 2000000` is the issue's size)."""
+    header(
+        f"l. dashboards: the head's page of 30 days, {args.dashboards_requests:,} requests",
+        "every selector from the daily roll-up and the whole page (test client), beside "
+        "hand-written SQL",
+    )
+    rc = run_relayed("bench_dashboards.py", "--requests", str(args.dashboards_requests))
+    if rc:
+        raise RuntimeError(f"bench/bench_dashboards.py exited with {rc}")
+    return json.loads((ROOT / "var" / "bench" / "dashboards.json").read_text())
+
+
 BENCHES = {
     "race": bench_race,
     "nearest": bench_nearest,
@@ -1519,6 +1579,8 @@ BENCHES = {
     "waves": bench_waves,
     "export": bench_export,
     "janus": bench_janus,
+    "reports": bench_reports,
+    "dashboards": bench_dashboards,
 }
 
 
@@ -1574,6 +1636,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--export-rows", type=int, default=100_000, help="export: journal rows (100,000)"
+    )
+    parser.add_argument(
+        "--reports-requests", type=int, default=200_000, help="reports: requests (200,000)"
+    )
+    parser.add_argument(
+        "--dashboards-requests", type=int, default=200_000, help="dashboards: requests (200,000)"
     )
     parser.add_argument(
         "--janus-tiers", default="10,25,50,75,100", help="janus: receivers per tier (10,…,100)"
