@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import synthetic  # noqa: E402  (bench/synthetic.py: the data, shared with bench_reports.py)
 from run import machine, say, with_database  # noqa: E402  (the harness's helpers)
 
 DB = os.environ.get("OPORA_BENCH_DASH_DB", "opora_bench_dash")
@@ -77,131 +78,54 @@ def generate(n: int) -> dict[str, Any]:
     head.services.add(s2)
     consultants = [make_consultant(s).pk for s in (s1, s2) for _ in range(CONSULTANTS)]
     t0 = time.perf_counter()
+    clients = max(n // 2, 1)
+    params = {
+        "n": n,
+        "clients": clients,
+        "s1": s1.pk,
+        "s2": s2.pk,
+        "services": [s1.pk, s2.pk],
+        "staff": consultants,
+        "staff_services": [s1.pk] * CONSULTANTS + [s2.pk] * CONSULTANTS,
+        "k": CONSULTANTS,
+    }
     with connection.cursor() as cur:
-        cur.execute("SELECT min(id), max(id) FROM core_region")
-        rmin, rmax = cur.fetchone()
-        cur.execute(
-            """
-            INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
-                phone_extra, email, created_at, region_id)
-            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL
-            FROM generate_series(1, %(clients)s) g
-            """,
-            {"clients": max(n // 2, 1)},
+        params["rmin"], params["rmax"] = synthetic.regions(cur, kz_only=False)
+        synthetic.clients(cur, clients)
+        synthetic.requests(
+            cur,
+            params,
+            status="CASE WHEN g %% 2 = 0 THEN 'done' WHEN g %% 11 = 0 THEN 'refused' ELSE 'new' END",
+            refusal_ground="CASE WHEN g %% 2 <> 0 AND g %% 11 = 0"
+            " THEN 'out_of_competence' ELSE '' END",
+            created_at="now() - (g::float / %(n)s) * interval '365 days'",
+            service_id="CASE WHEN g %% 3 = 0 THEN %(s2)s ELSE %(s1)s END",
+            client_id="1 + (g::bigint * 7919) %% %(clients)s",
+            region_id="%(rmin)s + g %% (%(rmax)s - %(rmin)s + 1)",
+            kind="CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END",
+            preferred_form="(ARRAY['video','voice','chat','phone','written'])[1 + g %% 5]",
+            public_code="'B' || g",
         )
-        cur.execute(
-            """
-            INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
-                reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
-                updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code, topic, language)
-            SELECT g, 'Синтетова Анна', '', '', '', '', '',
-                (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
-                CASE WHEN g %% 2 = 0 THEN 'done' WHEN g %% 11 = 0 THEN 'refused' ELSE 'new' END,
-                CASE WHEN g %% 2 <> 0 AND g %% 11 = 0 THEN 'out_of_competence' ELSE '' END,
-                '', '',
-                now() - (g::float / %(n)s) * interval '365 days',
-                now(),
-                CASE WHEN g %% 3 = 0 THEN %(s2)s ELSE %(s1)s END,
-                1 + (g::bigint * 7919) %% %(clients)s,
-                %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1),
-                false,
-                CASE WHEN g %% 10 = 0 THEN 'dispatcher' ELSE 'content' END,
-                (ARRAY['video','voice','chat','phone','written'])[1 + g %% 5],
-                '', '', 'B' || g, '', ''
-            FROM generate_series(1, %(n)s) g
-            """,
-            {
-                "n": n,
-                "s1": s1.pk,
-                "s2": s2.pk,
-                "clients": max(n // 2, 1),
-                "rmin": rmin,
-                "rmax": rmax,
-            },
+        synthetic.schedules(
+            cur,
+            params,
+            first_month="date_trunc('month', now() - interval '365 days')",
+            last_month="date_trunc('month', now())",
+            submitted_at="m - interval '1 month' + interval '20 days'"
+            " + mod(u.consultant_id, 9) * interval '1 day'",
         )
-        cur.execute(
-            """
-            INSERT INTO scheduling_schedule (service_id, consultant_id, month, status, created_at,
-                comment, submitted_at)
-            SELECT u.service_id, u.user_id, m::date, 'approved', now(), '',
-                m - interval '1 month' + interval '20 days' + mod(u.user_id, 9) * interval '1 day'
-            FROM accounts_user_services u
-            JOIN accounts_user au ON au.id = u.user_id AND au.role = 'consultant',
-                generate_series(date_trunc('month', now() - interval '365 days'),
-                                date_trunc('month', now()), interval '1 month') m
-            """
+        # One slot per booked request (every second one): booked 0–14 days after the request,
+        # held a day later.
+        synthetic.slots(
+            cur,
+            params,
+            starts_at="r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day'",
+            length="interval '1 hour'",
         )
-        # One slot per booked request (every second one): booked 0–14 days after the request.
-        cur.execute(
-            """
-            INSERT INTO scheduling_slot (id, service_id, consultant_id, schedule_id, starts_at,
-                ends_at, is_open, is_booked, form)
-            SELECT r.id, r.service_id, c.consultant_id, sc.id,
-                r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day',
-                r.created_at + (r.id %% 15) * interval '1 day' + interval '1 day 1 hour',
-                false, true, 'video'
-            FROM intake_servicerequest r
-            JOIN LATERAL (
-                SELECT (%(consultants)s::bigint[])[1 + (r.id / 2) %% %(k)s
-                    + CASE WHEN r.service_id = %(s2)s THEN %(k)s ELSE 0 END] AS consultant_id
-            ) c ON true
-            JOIN scheduling_schedule sc ON sc.consultant_id = c.consultant_id
-                AND sc.month = date_trunc('month', r.created_at
-                    + (r.id %% 15) * interval '1 day' + interval '1 day')::date
-            WHERE r.id %% 2 = 0
-            ON CONFLICT DO NOTHING
-            """,
-            {"consultants": consultants, "k": CONSULTANTS, "s2": s2.pk},
-        )
-        cur.execute(
-            """
-            INSERT INTO scheduling_booking (id, slot_id, request_id, status, created_at,
-                cancel_reason, visit_address)
-            SELECT s.id, s.id, s.id, 'active',
-                (SELECT created_at FROM intake_servicerequest r WHERE r.id = s.id)
-                    + mod(s.id, 15) * interval '1 day', '', ''
-            FROM scheduling_slot s
-            """
-        )
-        cur.execute(
-            """
-            INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
-                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
-                form, timing)
-            SELECT b.id, b.id, CASE WHEN mod(b.id, 20) = 0 THEN 'no_show' ELSE 'ended' END, 'video',
-                md5(b.id::text), now(), s.starts_at,
-                s.starts_at + (30 + mod(b.id, 30)) * interval '1 minute', '', '', '', 'video',
-                'scheduled'
-            FROM scheduling_booking b JOIN scheduling_slot s ON s.id = b.slot_id
-            """
-        )
-        cur.execute(
-            """
-            INSERT INTO consultations_protocol (id, consultation_id, child_name, reason, topic,
-                solution, materials, kind, next_consultation, note, created_at, updated_at,
-                written_by_id, materials_pages)
-            SELECT c.id, c.id, '', 'синтетика',
-                (ARRAY['1','2','3','4','5','6.1','6.2','6.3','7'])[1 + mod(c.id, 9)],
-                'синтетика', '', 'primary', '', '', c.ended_at, c.ended_at, s.consultant_id, 0
-            FROM consultations_consultation c
-            JOIN scheduling_booking b ON b.id = c.booking_id
-            JOIN scheduling_slot s ON s.id = b.slot_id
-            WHERE mod(c.id, 5) <> 0 AND c.status = 'ended'
-            """
-        )
-        for table in (
-            "intake_client",
-            "intake_servicerequest",
-            "scheduling_slot",
-            "scheduling_booking",
-            "consultations_consultation",
-            "consultations_protocol",
-        ):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT coalesce(max(id), 1) FROM {table}))"
-            )
+        synthetic.bookings(cur, before="interval '1 day'")
+        synthetic.consultations(cur, length="(30 + mod(s.id, 30)) * interval '1 minute'")
+        synthetic.protocols(cur)
+        synthetic.reset_sequences(cur)
         cur.execute("ANALYZE")
         cur.execute(
             "SELECT (SELECT count(*) FROM intake_servicerequest),"

@@ -41,6 +41,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import run as harness  # noqa: E402  (bench/run.py: COPY, database and printing helpers)
+import synthetic  # noqa: E402  (bench/synthetic.py: the data, shared with bench_dashboards.py)
 
 BENCH_DB = os.environ.get("OPORA_BENCH_REPORTS_DB", "opora_bench_reports")
 MONTH = dt.date(2026, 3, 1)
@@ -130,7 +132,9 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
         "start": start,
         "end": end,
         "tz": service.time_zone,
+        "services": [service.pk],
         "staff": staff,
+        "staff_services": [service.pk] * len(staff),
         "k": len(staff),
         "first_month": first_month,
         "next_month": next_month(MONTH),
@@ -138,127 +142,54 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     steps = {}
     with connection.cursor() as cur:
-        cur.execute("SELECT min(id), max(id) FROM core_region WHERE country = 'KZ'")
-        params["rmin"], params["rmax"] = cur.fetchone()
+        params["rmin"], params["rmax"] = synthetic.regions(cur)
 
-        def step(name: str, sql: str) -> None:
+        def step(name: str, fill: Callable[[], None]) -> None:
             t = time.perf_counter()
-            cur.execute(sql, params)
+            fill()
             steps[name] = round(time.perf_counter() - t, 1)
             harness.say(f"  {name}: {steps[name]} s")
 
-        step(
-            "clients",
-            """
-            INSERT INTO intake_client (id, last_name, first_name, patronymic, iin, phone,
-                phone_extra, email, created_at, region_id, iin_bidx, phone_bidx,
-                phone_extra_bidx, email_bidx, name_tokens)
-            SELECT g, 'Синтетова', 'Анна', '', lpad(g::text, 12, '0'), '', '', '', now(), NULL,
-                '', '', '', '', ''
-            FROM generate_series(1, %(people)s) g
-            """,
-        )
+        step("clients", lambda: synthetic.clients(cur, people))
         # Request g at start + (g-1)/n of the period; client: a bijection of each block of
         # `people` consecutive numbers, so the numbers past `people` repeat a client.
         step(
             "requests",
-            """
-            INSERT INTO intake_servicerequest (id, full_name, iin, phone, phone_extra, email,
-                reason, channel, status, refusal_ground, referral_text, refusal_note, created_at,
-                updated_at, service_id, client_id, region_id, is_anonymous, kind, preferred_form,
-                requester_kind, typical_question, public_code, topic, language, email_bidx,
-                iin_bidx, phone_bidx, public_token_hash)
-            SELECT g, 'Синтетова Анна', '', '', '', '', '',
-                (ARRAY['phone','email','portal','telegram','whatsapp','in_person'])[1 + g %% 6],
-                'done', '', '', '',
-                %(start)s::timestamptz + ((g - 1)::float8 / %(n)s) * (%(end)s::timestamptz - %(start)s::timestamptz),
-                now(), %(service)s,
-                CASE WHEN g %% 10 = 0 THEN NULL ELSE 1 + (g::bigint * 7919) %% %(people)s END,
-                CASE WHEN g %% 50 = 0 THEN NULL ELSE %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1) END,
-                false, 'content', 'video', '', '', 'R' || g, '', '', '', '', '', ''
-            FROM generate_series(1, %(n)s) g
-            """,
+            lambda: synthetic.requests(
+                cur,
+                params,
+                created_at="%(start)s::timestamptz + ((g - 1)::float8 / %(n)s)"
+                " * (%(end)s::timestamptz - %(start)s::timestamptz)",
+                client_id="CASE WHEN g %% 10 = 0 THEN NULL"
+                " ELSE 1 + (g::bigint * 7919) %% %(people)s END",
+                region_id="CASE WHEN g %% 50 = 0 THEN NULL"
+                " ELSE %(rmin)s + g %% (%(rmax)s - %(rmin)s + 1) END",
+            ),
         )
-        step(
-            "hand-off runs",
-            """
-            INSERT INTO scheduling_handoffrun (service_id, date, created_at, sent_at, recipients,
-                request_count, cutoff, error, notification_id)
-            SELECT %(service)s, d::date, now(), (d + interval '17 hours 45 minutes') AT TIME ZONE %(tz)s,
-                '[]'::jsonb, 0, (d + interval '17 hours') AT TIME ZONE %(tz)s, '', NULL
-            FROM generate_series(%(first_month)s::date, %(next_month)s::date - 1, interval '1 day') d
-            """,
-        )
-        step(
-            "hand-off items",
-            """
-            INSERT INTO scheduling_handoffitem (run_id, request_id)
-            SELECT h.id, r.id FROM intake_servicerequest r
-            JOIN scheduling_handoffrun h ON h.service_id = r.service_id
-                AND h.date = (r.created_at AT TIME ZONE %(tz)s)::date
-            """,
-        )
+        step("hand-off runs", lambda: synthetic.handoff_runs(cur, params))
+        step("hand-off items", lambda: synthetic.handoff_items(cur, params))
         step(
             "schedules",
-            """
-            INSERT INTO scheduling_schedule (service_id, consultant_id, month, status, created_at,
-                comment, submitted_at)
-            SELECT %(service)s, c, m::date, 'approved', now(), '', NULL
-            FROM unnest(%(staff)s::bigint[]) c,
-                generate_series(%(first_month)s::date, %(next_month)s::date, interval '1 month') m
-            """,
+            lambda: synthetic.schedules(
+                cur,
+                params,
+                first_month="%(first_month)s::date",
+                last_month="%(next_month)s::date",
+            ),
         )
         step(
             "slots",
-            """
-            INSERT INTO scheduling_slot (id, service_id, consultant_id, schedule_id, starts_at,
-                ends_at, is_open, is_booked, form)
-            SELECT r.id, r.service_id, c.consultant_id, sc.id,
-                r.created_at + (1 + r.id %% 4) * interval '1 hour',
-                r.created_at + (1 + r.id %% 4) * interval '1 hour' + interval '45 minutes',
-                false, true, 'video'
-            FROM intake_servicerequest r
-            JOIN LATERAL (
-                SELECT (%(staff)s::bigint[])[1 + (r.id / 2) %% %(k)s] AS consultant_id
-            ) c ON true
-            JOIN scheduling_schedule sc ON sc.consultant_id = c.consultant_id
-                AND sc.month = date_trunc('month', (r.created_at + (1 + r.id %% 4)
-                    * interval '1 hour') AT TIME ZONE %(tz)s)::date
-            WHERE r.id %% 2 = 0
-            """,
+            lambda: synthetic.slots(
+                cur,
+                params,
+                starts_at="r.created_at + (1 + r.id %% 4) * interval '1 hour'",
+                length="interval '45 minutes'",
+                month="date_trunc('month', t.starts AT TIME ZONE %(tz)s)::date",
+            ),
         )
-        step(
-            "bookings",
-            """
-            INSERT INTO scheduling_booking (id, slot_id, request_id, status, created_at,
-                cancel_reason, visit_address)
-            SELECT s.id, s.id, s.id, 'active', s.starts_at - interval '1 hour', '', ''
-            FROM scheduling_slot s
-            """,
-        )
-        step(
-            "consultations",
-            """
-            INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
-                created_at, started_at, ended_at, client_channel, client_sid, consultant_channel,
-                form, timing, client_token_hash)
-            SELECT s.id, s.id, CASE WHEN s.id %% 20 = 0 THEN 'no_show' ELSE 'ended' END, 'video',
-                md5(s.id::text), s.starts_at, s.starts_at, s.starts_at + interval '40 minutes',
-                '', '', '', 'video', 'scheduled', md5('t' || s.id::text)
-            FROM scheduling_slot s
-            """,
-        )
-        for table in (
-            "intake_client",
-            "intake_servicerequest",
-            "scheduling_slot",
-            "scheduling_booking",
-            "consultations_consultation",
-        ):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT coalesce(max(id), 1) FROM {table}))"
-            )
+        step("bookings", lambda: synthetic.bookings(cur, before="interval '1 hour'"))
+        step("consultations", lambda: synthetic.consultations(cur, length="interval '40 minutes'"))
+        synthetic.reset_sequences(cur)
     harness.vacuum_analyze(
         "intake_client",
         "intake_servicerequest",
