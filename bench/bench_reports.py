@@ -107,7 +107,7 @@ def generate(requests: int, consultants: int, months: int) -> dict[str, Any]:
     the measured month, one client per ≈1.4 requests (≈30 % of people with two; every tenth request
     anonymous), a region each; one sent hand-off run per local day and an item for every request;
     every second request booked (a slot of one of `consultants` consultants, 1–4 hours after the
-    request) with a consultation, 95 % of them ended, 5 % no-shows."""
+    request) with a consultation, 90 % of them ended, 10 % no-shows."""
     from django.db import connection
 
     from opora.accounts.models import Role

@@ -175,7 +175,8 @@ def bookings(cur: Any, *, before: str) -> None:
 
 def consultations(cur: Any, *, length: str) -> None:
     """A video consultation of each booking (same id), held at the slot's start for `length`
-    (SQL over the slot `s`), every 20th a no-show (status only, times as held)."""
+    (SQL over the slot `s`); a no-show (status only, times as held) where the id is a multiple of
+    20: a tenth of them, the ids being the even requests'."""
     cur.execute(
         f"""
         INSERT INTO consultations_consultation (id, booking_id, status, mode, client_token,
