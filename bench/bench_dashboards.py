@@ -4,7 +4,9 @@ each selector of `opora.journals.dashboards` beside a hand-written SQL `GROUP BY
 included), on PostgreSQL. The page reads the daily roll-up (`opora.journals.rollups`): the script rebuilds it
 (timed, with the 5-minute refresh) before measuring unless `--skip-rebuild`; "raw SQL" is then the
 roll-up's totals summed by hand plus today's rows counted by hand, and "raw scan" the old
-hand-written query over the whole period (`--no-scan` skips it).
+hand-written query over the whole period (`--no-scan` skips it). It checks that Opora's figures
+equal the raw scan's (requests per day and per channel, services by kind and form, protocols by
+topic) and exits with 1 if not.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/bench_dashboards.py [--requests 50000] [--days 30] [--repeat 5]
@@ -12,8 +14,8 @@ hand-written query over the whole period (`--no-scan` skips it).
 
 `--requests 2000000` makes the issue's size: 2M requests over a year, half of them booked and held
 (1M consultations), 80% of those with a protocol. The data is generated in the database
-(`generate_series`), about 1 minute per million rows on 2 cores; `--keep-db` keeps it and
-`--reuse-db` measures it again without regenerating. Uses its own database `opora_bench_dash`
+(`generate_series`, bench/synthetic.py), about 1 minute per million rows on 2 cores; `--keep-db`
+keeps it and `--reuse-db` measures it again without regenerating. Uses its own database `opora_bench_dash`
 on the server of DATABASE_URL. Results: printed, and in var/bench/dashboards.json. Method and
 figures: docs/PERFORMANCE.md, "Dashboards".
 """
@@ -251,6 +253,25 @@ def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {"median_ms": round(statistics.median(runs), 1), "max_ms": round(max(runs), 1)}
 
 
+def same_figures(f: Any, raw: Callable[[str], list[Any]]) -> dict[str, bool]:
+    """Per figure: Opora's selector equals the hand-written `GROUP BY` over the whole period
+    (RAW): requests per day and per channel, services by kind and form, protocols by topic."""
+    from opora.journals import dashboards as d
+
+    return {
+        "requests_per_day": {r["day"]: r["requests"] for r in d.requests_per_day(f)}
+        == {day: n for day, n, _persons in raw(RAW["requests_per_day"])},
+        "requests_per_channel": {r["channel"]: r["requests"] for r in d.requests_per_channel(f)}
+        == {channel: n for channel, n, _persons in raw(RAW["requests_per_channel"])},
+        "services_by_kind_and_form": {
+            (r["kind"], r["preferred_form"]): r["services"] for r in d.services_by_kind_and_form(f)
+        }
+        == {(kind, form): n for kind, form, n, _persons in raw(RAW["services_by_kind_and_form"])},
+        "topics": {r["topic"]: r["protocols"] for r in d.topics(f)}
+        == {topic: n for topic, n in raw(RAW["topics"])},
+    }
+
+
 def measure(
     info: dict[str, Any], days: int, repeat: int, jit_off: bool, scan: bool
 ) -> dict[str, Any]:
@@ -310,6 +331,9 @@ def measure(
                 rows[name]["raw_scan"] = timed(
                     lambda sql=sql: conn.execute(sql, params).fetchall(), repeat
                 )
+        # The figures themselves: Opora's (roll-up and today) against the hand-written scan.
+        with timezone.override(TZ), d.dashboard_session():
+            same = same_figures(f, lambda sql: conn.execute(sql, params).fetchall())
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -324,7 +348,13 @@ def measure(
 
     page = timed(get_page, repeat)
     export = timed(lambda: web.get(url, {**query, "export": "xlsx", "chart": "per-day"}), repeat)
-    return {"selectors": rows, "page": page, "export_xlsx": export, "days": days}
+    return {
+        "selectors": rows,
+        "page": page,
+        "export_xlsx": export,
+        "days": days,
+        "same": same,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -413,6 +443,7 @@ def main(argv: list[str]) -> int:
     say(
         f"{'one chart as XLSX':28} {result['export_xlsx']['median_ms']:>9} ({result['export_xlsx']['max_ms']})"
     )
+    say(f"same figures as the raw SQL: {result['same']}")
     out = {"machine": m, "data": info, **result}
     (VAR / "dashboards.json").write_text(json.dumps(out, indent=2, default=str))
     if not args.keep_db:
@@ -421,7 +452,7 @@ def main(argv: list[str]) -> int:
 
         connections.close_all()
         drop(server)
-    return 0
+    return 0 if all(result["same"].values()) else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 
 Uses the server of DATABASE_URL with its own database (OPORA_BENCH_REPORTS_DB, default
 `opora_bench_reports`; dropped and created anew unless `--reuse-db`). The data is generated in the
-database (`INSERT … SELECT … FROM generate_series`, no rows through Python): `--requests` requests
+database (`INSERT … SELECT … FROM generate_series`, no rows through Python; bench/synthetic.py): `--requests` requests
 of one 1411 service spread over `--months` months ending with the measured one (March 2026) —
 clients for 70 % of the number (≈30 % of people with two requests, every tenth request
 anonymous), regions, one sent hand-off run per day with an item per request, every second request
