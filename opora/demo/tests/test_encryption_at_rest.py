@@ -491,7 +491,7 @@ def test_schedule_comments_and_booking_texts_are_not_in_clear(settings):
     head = make_user(Role.HEAD, service=service)
     day = future_working_day(service)
     slot = make_slot(service, consultant, day, dt.time(15))
-    schedule = Schedule.objects.get(pk=slot.schedule_id)
+    schedule = Schedule.objects.get(slots=slot)
     Schedule.objects.filter(pk=schedule.pk).update(
         status=Schedule.Status.SUBMITTED, created_by=head
     )
