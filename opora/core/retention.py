@@ -2,7 +2,8 @@
 
 The terms are `RetentionRule` rows (per service, or a default for every service) over the
 settings' defaults (`OPORA_RETENTION_DAYS`, kind → days). The apps that own the records register
-a purger for their kind from their `AppConfig.ready` (core imports no app): a purger takes a
+a purger for their kind from their `AppConfig.ready` (core imports no app; a kind may have several
+purgers, one per app holding a part of it, run in the order registered): a purger takes a
 service, a cut-off moment, a batch size and `dry_run`, handles at most one batch of records older
 than the cut-off that still hold what the term covers, and returns how many it handled (in a dry
 run: how many it would). What reports count stays: rows keep their dates, kinds and statuses;
@@ -11,7 +12,7 @@ idempotent and safe to re-run after an interruption.
 
 `retention_run` (beat entry "retention", daily; `opora retention_run [--dry-run]`) runs every
 purger for every service in batches and writes one audit event per service and kind with the
-count only.
+count only (the rows every purger of the kind handled, summed).
 """
 
 from __future__ import annotations
@@ -34,17 +35,20 @@ logger = logging.getLogger("opora.retention")
 
 Purger = Callable[[Service, dt.datetime, int, bool], int]
 
-_PURGERS: dict[str, Purger] = {}
+_PURGERS: dict[str, list[Purger]] = {}
 
 BATCH_SIZE = 500
 RETENTION_ACTOR = SystemActor("retention")
 
 
 def register(kind: str, purger: Purger) -> None:
-    """Register the purger of `kind` (from the owning app's `ready`)."""
+    """Register a purger of `kind` (from the owning app's `ready`); registering the same purger
+    again changes nothing."""
     if kind not in RetentionKind.values:
         raise ValueError(f"unknown retention kind: {kind}")
-    _PURGERS[kind] = purger
+    purgers = _PURGERS.setdefault(kind, [])
+    if purger not in purgers:
+        purgers.append(purger)
 
 
 def registered_kinds() -> list[str]:
@@ -87,25 +91,25 @@ def retention_run(
             if days is None:
                 continue
             cutoff = now - dt.timedelta(days=days)
-            purger = _PURGERS[kind]
             handled = 0
-            if dry_run:
-                handled = purger(service, cutoff, 0, True)
-            else:
+            for purger in _PURGERS[kind]:
+                if dry_run:
+                    handled += purger(service, cutoff, 0, True)
+                    continue
                 while True:
                     with transaction.atomic():
                         n = purger(service, cutoff, batch_size, False)
                     handled += n
                     if n < batch_size:
                         break
-                if handled:
-                    with transaction.atomic():
-                        audit_record(
-                            actor=RETENTION_ACTOR,
-                            event_type=AuditEventType.RETENTION_APPLIED,
-                            subject=service,
-                            extra={"kind": kind, "days": days, "count": handled},
-                        )
+            if handled and not dry_run:
+                with transaction.atomic():
+                    audit_record(
+                        actor=RETENTION_ACTOR,
+                        event_type=AuditEventType.RETENTION_APPLIED,
+                        subject=service,
+                        extra={"kind": kind, "days": days, "count": handled},
+                    )
             results.append(RetentionResult(service.code, kind, days, handled))
     logger.info(
         "retention %s: %s",

@@ -90,6 +90,10 @@ SENSITIVE: dict[str, dict[str, str]] = {
     "events.eventrecordingaccess": {"reason": "text"},
     "accounts.responsibleperson": {"full_name": "name", "phone": "phone", "email": "email"},
     "portal.portalsubmission": {"reply_contact": "contact"},
+    "scheduling.schedule": {"comment": "text"},
+    "scheduling.booking": {"cancel_reason": "text", "visit_address": "address"},
+    "quality.evaluation": {"impressions": "text", "wishes": "text"},
+    "reports.report": {"reason": "text", "answer_comment": "text"},
     "consultations.chatmessage": {"text": "text"},
     "consultations.protocol": {
         "child_name": "name",

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opora.core.fields import EncryptedTextField
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -111,8 +113,8 @@ class Evaluation(models.Model):
     q6 = _score_field(CRITERIA[5][1])
     q7 = _score_field(CRITERIA[6][1])
     more_of = models.CharField(max_length=16, choices=MoreOf.choices, blank=True)
-    impressions = models.TextField(max_length=2000, blank=True)
-    wishes = models.TextField(max_length=2000, blank=True)
+    impressions = EncryptedTextField(max_length=2000, blank=True)
+    wishes = EncryptedTextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

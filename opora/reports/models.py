@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedTextField
+
 
 class Report(models.Model):
     class Kind(models.TextChoices):
@@ -44,7 +46,7 @@ class Report(models.Model):
     replaces = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
-    reason = models.TextField(_("reason for the correction"), blank=True)
+    reason = EncryptedTextField(_("reason for the correction"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     drafted_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
@@ -59,7 +61,7 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
-    answer_comment = models.TextField(_("comment"), blank=True)
+    answer_comment = EncryptedTextField(_("comment"), blank=True)
 
     class Meta:
         ordering = ["-month", "kind", "-version"]

@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opora.core.fields import EncryptedCharField, EncryptedTextField
+
 
 class ConsultationForm(models.TextChoices):
     """The form of a consultation (regulations 002 §3, 004): where and how help is given.
@@ -78,7 +80,7 @@ class Schedule(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["month", "consultant__last_name"]
@@ -203,7 +205,7 @@ class Booking(models.Model):
     replaced_by = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="replaces"
     )
-    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancel_reason = EncryptedCharField(max_length=300, blank=True)
     # An in-person booking holds its room for the slot's time: copied from the slot so that the
     # database refuses two active bookings of one room starting together; overlaps of different
     # start times are refused under the place's row lock (`services.bookings`).
@@ -212,7 +214,7 @@ class Booking(models.Model):
     )
     starts_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A visiting consultation: where the consultant goes (the family's home, a school, an event).
-    visit_address = models.CharField(_("visit address"), max_length=300, blank=True)
+    visit_address = EncryptedCharField(_("visit address"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -473,3 +473,56 @@ def test_complaints_events_staff_contacts_and_failures_are_not_in_clear(settings
     assert stored and all(v.startswith("enc1:") for v in stored)
     assert Child.objects.get().birth_date == CHILD_BIRTH
     assert not any(CHILD_BIRTH.isoformat() in v for _t, _c, v in dump)
+
+
+# --- scheduling (the encc branch) --------------------------------------------------------------------
+# Kept apart like the block above: a schedule returned with a comment, a visiting booking cancelled
+# with a reason, through the services (which audit and notify), and none of it in clear.
+
+SCHEDULE_COMMENT = "Добавьте пятницы, Маркшейдерова просила"
+VISIT_ADDRESS = "с. Маркшейдерское, ул. Тайная, 11"
+CANCEL_REASON = "Маркшейдерова уезжает в больницу"
+
+
+def test_schedule_comments_and_booking_texts_are_not_in_clear(settings):
+    from opora.scheduling import services as scheduling_services
+    from opora.scheduling.models import Booking, Schedule
+    from opora.scheduling.tests.factories import future_working_day, make_request, make_slot
+
+    settings.OPORA_FIELD_KEY = _key()
+    service = make_service_1411()
+    consultant = make_user(Role.CONSULTANT, service=service)
+    operator = make_user(Role.OPERATOR, service=service)
+    head = make_user(Role.HEAD, service=service)
+    day = future_working_day(service)
+    slot = make_slot(service, consultant, day, dt.time(15))
+    schedule = Schedule.objects.get(slots=slot)
+    Schedule.objects.filter(pk=schedule.pk).update(
+        status=Schedule.Status.SUBMITTED, created_by=head
+    )
+    schedule.refresh_from_db()
+    scheduling_services.schedule_return(actor=head, schedule=schedule, comment=SCHEDULE_COMMENT)
+    booking = scheduling_services.booking_create(
+        actor=operator, request=make_request(service), slot=slot
+    )
+    Booking.objects.filter(pk=booking.pk).update(visit_address=VISIT_ADDRESS)
+    booking.refresh_from_db()
+    scheduling_services.booking_cancel(actor=operator, booking=booking, reason=CANCEL_REASON)
+
+    booking.refresh_from_db()
+    assert (booking.visit_address, booking.cancel_reason) == (VISIT_ADDRESS, CANCEL_REASON)
+    assert Schedule.objects.get(pk=schedule.pk).comment == SCHEDULE_COMMENT
+    secrets = {
+        "schedule comment": SCHEDULE_COMMENT,
+        "visit address": VISIT_ADDRESS,
+        "cancel reason": CANCEL_REASON,
+    }
+    dump = _all_text()
+    assert any(service.name in value for _t, _c, value in dump)  # the scan works
+    found = [
+        (what, table, column)
+        for table, column, value in dump
+        for what, secret in secrets.items()
+        if secret.casefold() in value.casefold()
+    ]
+    assert found == []
