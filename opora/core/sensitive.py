@@ -113,7 +113,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
     },
     # The stored webhook delivery: text, name, phone of the client (JSON, sealed as one value).
     "messengers.inboundupdate": {"payload": "text"},
-    "messengers.outgoingchatmessage": {"text": "text"},
+    "messengers.outgoingchatmessage": {"text": "text", "file_name": "text"},
     "mail.inboundmessage": {
         "from_address": "email",
         "from_name": "name",
@@ -123,6 +123,8 @@ SENSITIVE: dict[str, dict[str, str]] = {
     },
     # The sender's file name (the file itself is sealed on storage under a neutral name).
     "mail.attachment": {"filename": "text"},
+    "mail.outgoingattachment": {"filename": "text"},
+    "notifications.notificationattachment": {"filename": "text"},
     "mail.outgoingletter": {"to_address": "email", "subject": "text", "body": "text"},
     "notifications.notification": {
         "recipient": "contact",
@@ -131,6 +133,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
         "html_body": "text",
         "action_url": "token",
     },
+    "surveys.response": {"answers": "health"},
     "mail.mailbox": {"imap_password": "secret", "smtp_password": "secret"},
     "messengers.channelaccount": {
         "token": "secret",

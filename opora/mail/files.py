@@ -111,16 +111,20 @@ def _seal_in_place(file: FieldFile, *, kind: str) -> str | None:
 
 
 def encrypt_stored_files(
-    message_model: Any, attachment_model: Any, *, batch_size: int = 200
+    message_model: Any,
+    attachment_model: Any,
+    *,
+    outgoing_model: Any = None,
+    batch_size: int = 200,
 ) -> int:
     """Seal every raw letter and attachment still stored in clear (works on historical models,
     for the data migration, too). Idempotent: a sealed file is skipped. Returns the files
     sealed."""
     done = 0
-    for model, field, kind in (
-        (message_model, "raw", RAW),
-        (attachment_model, "file", ATTACHMENT),
-    ):
+    kinds = [(message_model, "raw", RAW), (attachment_model, "file", ATTACHMENT)]
+    if outgoing_model is not None:  # the files staff attach to their answers
+        kinds.append((outgoing_model, "file", ATTACHMENT))
+    for model, field, kind in kinds:
         last = 0
         while True:
             rows = list(

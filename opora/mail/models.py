@@ -243,7 +243,8 @@ class OutgoingAttachment(models.Model):
 
     letter = models.ForeignKey(OutgoingLetter, models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="mail/outgoing/%Y/%m/", max_length=300)
-    filename = models.CharField(_("file name"), max_length=255)
+    # A document's name may name the family: encrypted at rest.
+    filename = EncryptedCharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=150, default="application/octet-stream")
     size = models.PositiveIntegerField(default=0)
 

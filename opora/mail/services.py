@@ -536,13 +536,21 @@ def written_answer_create(
             return OutgoingLetter.objects.get(submission_key=submission_key)
         raise
     for upload in files:
-        OutgoingAttachment.objects.create(
+        # Sealed on storage under a neutral name, like the letters that come in; the staff's own
+        # file name only in its (encrypted) row.
+        attachment = OutgoingAttachment(
             letter=out,
-            file=upload,
             filename=(upload.name or "file")[:255],
             content_type=(upload.content_type or "application/octet-stream")[:150],
             size=upload.size or 0,
         )
+        mail_files.save_sealed(
+            attachment.file,
+            mail_files.neutral_name(".bin"),
+            upload.read(),
+            kind=mail_files.ATTACHMENT,
+        )
+        attachment.save()
     InboundMessage.objects.filter(request=locked, answered_by__isnull=True).exclude(
         status=InboundMessage.Status.QUARANTINED
     ).update(answered_by=out)
@@ -604,8 +612,8 @@ def _smtp_send(out: OutgoingLetter) -> None:
         connection=_smtp_connection(mailbox),
     )
     for item in out.attachments.all():
-        with item.file.open("rb") as fh:
-            message.attach(item.filename, fh.read(), item.content_type)
+        content = mail_files.read_plain(item.file, kind=mail_files.ATTACHMENT)
+        message.attach(item.filename, content, item.content_type)
     message.send(fail_silently=False)
 
 

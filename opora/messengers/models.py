@@ -201,7 +201,8 @@ class OutgoingChatMessage(OutboxRow):
     # Issue 12: a document the consultant sends with a written answer (regulation 004: the
     # documents and regulations the client asked for); the text goes as its caption.
     file = models.FileField(upload_to="messengers/outgoing/%Y/%m/", max_length=300, blank=True)
-    file_name = models.CharField(max_length=255, blank=True)
+    # A document's name may name the family: encrypted at rest.
+    file_name = EncryptedCharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -91,7 +91,8 @@ class NotificationAttachment(models.Model):
     """A file sent with an e-mail notification (e.g. the .ics of a booking)."""
 
     notification = models.ForeignKey(Notification, models.CASCADE, related_name="attachments")
-    filename = models.CharField(max_length=200)
+    # A document's name may name the family: encrypted at rest.
+    filename = EncryptedCharField(max_length=200)
     content = models.BinaryField()
     mimetype = models.CharField(max_length=100, default="application/octet-stream")
 

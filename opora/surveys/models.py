@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opora.core.fields import EncryptedJSONField
 from opora.surveys import scoring
 
 
@@ -120,7 +121,8 @@ class Response(models.Model):
         SUBMITTED = "submitted", _("Submitted")
 
     assignment = models.OneToOneField(Assignment, models.PROTECT, related_name="response")
-    answers = models.JSONField(default=dict)
+    # What a parent answered (about their stress, their mood): encrypted at rest, scored in Python.
+    answers = EncryptedJSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     # The key of the submitting form: a second submit with it (double tap, two tabs) is the same.
     submit_key = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001

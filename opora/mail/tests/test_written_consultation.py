@@ -16,6 +16,7 @@ from opora.consultations.models import Consultation, Protocol, Topic
 from opora.core.errors import DomainError
 from opora.demo.factories import make_user
 from opora.intake.models import ServiceRequest
+from opora.mail import files as mail_files
 from opora.mail import selectors
 from opora.mail.imap import mailbox_fetch
 from opora.mail.models import InboundMessage, OutgoingAttachment
@@ -57,10 +58,17 @@ def test_taken_up_answered_with_a_file_closed_with_a_protocol(
             files=[SimpleUploadedFile("pamyatka.pdf", b"%PDF-1.4 test", "application/pdf")],
         )
         written_answer_create(actor=consultant, request=request, body="И ещё одно уточнение.")
-    assert OutgoingAttachment.objects.get().filename == "pamyatka.pdf"
+    sent = OutgoingAttachment.objects.get()
+    assert sent.filename == "pamyatka.pdf"
+    # On storage: sealed, under a name that says nothing of the file.
+    with sent.file.open("rb") as fh:
+        stored = fh.read()
+    assert mail_files.is_sealed(stored) and b"%PDF-1.4 test" not in stored
+    assert "pamyatka" not in str(sent.file.name)
     assert len(smtp.received) == 2
-    files = [part.get_filename() for part in smtp.received[0].iter_attachments()]
-    assert files == ["pamyatka.pdf"]
+    parts = list(smtp.received[0].iter_attachments())
+    assert [part.get_filename() for part in parts] == ["pamyatka.pdf"]
+    assert parts[0].get_content() == b"%PDF-1.4 test"  # the family gets the file itself
     request.refresh_from_db()
     # Taken up: the protocol, not the answer, closes the request.
     assert request.status == ServiceRequest.Status.BOOKED

@@ -11,15 +11,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from opora.mail.files import encrypt_stored_files
-from opora.mail.models import Attachment, InboundMessage
+from opora.mail.models import Attachment, InboundMessage, OutgoingAttachment
 
 
 class Command(BaseCommand):
-    help = "Encrypt the raw letters (.eml) and their attachments still stored in clear."
+    help = "Encrypt the raw letters (.eml), their attachments and the staff's attachments still in clear."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=200)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        done = encrypt_stored_files(InboundMessage, Attachment, batch_size=options["batch_size"])
+        done = encrypt_stored_files(
+            InboundMessage,
+            Attachment,
+            outgoing_model=OutgoingAttachment,
+            batch_size=options["batch_size"],
+        )
         self.stdout.write(f"{done} files encrypted")

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0001_report_1411_chain'),
+        ('reports', '0002_month_figures'),
     ]
 
     operations = [
