@@ -116,3 +116,8 @@ def test_consultant_answers_a_telegram_conversation_with_a_file(
     assert sent[0].body["caption"] == "Высылаю порядок оказания услуг."
     assert sent[0].body["document"]["file_name"] == "Порядок.pdf"
     assert sent[0].body["document"]["size"] == document.stat().st_size
+    assert sent[0].body["document"]["content"] == document.read_bytes()
+    # Stored sealed, under a neutral name (issue 15).
+    stored = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    assert len(stored) == 1 and b"%PDF" not in stored[0].read_bytes()
+    assert "Порядок" not in stored[0].name

@@ -38,7 +38,7 @@ from opora.messengers.models import (
     InboundUpdate,
     OutgoingChatMessage,
 )
-from opora.messengers.reply_files import reply_file_url
+from opora.messengers.reply_files import read_reply_file, reply_file_url, save_reply_file
 from opora.notifications.dispatch import deliver_after_commit
 from opora.notifications.outbox import label_of, outbox_deliver
 
@@ -233,7 +233,7 @@ def outbound_enqueue(
     )
     if file is not None:
         message.file_name = _safe_file_name(file.name or "document")
-        message.file.save(message.file_name, file, save=False)
+        save_reply_file(message.file, b"".join(file.chunks()))
     message.full_clean(exclude=["account", "conversation"], validate_unique=False)
     try:
         with transaction.atomic():
@@ -300,8 +300,7 @@ def chat_send(m: OutgoingChatMessage) -> dict[str, Any]:
     random_id."""
     adapter = get_adapter(m.account)
     if m.file:
-        with m.file.open("rb") as handle:
-            content = handle.read()
+        content = read_reply_file(m.file)
         external_id = adapter.send_document(
             chat_id=m.conversation.external_chat_id,
             file_name=m.file_name or "document",

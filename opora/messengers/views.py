@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -19,6 +20,7 @@ from opora.core.errors import DomainError
 from opora.messengers import selectors, services
 from opora.messengers.adapters import get_adapter
 from opora.messengers.models import ChannelAccount
+from opora.messengers.reply_files import read_reply_file
 from opora.web.decorators import role_required
 from opora.web.views.common import go, lookup_error, page
 
@@ -162,7 +164,7 @@ def reply_file(request: HttpRequest, token: str) -> FileResponse:
     except DomainError:
         raise Http404 from None
     response = FileResponse(
-        message.file.open("rb"),
+        io.BytesIO(read_reply_file(message.file)),
         as_attachment=True,
         filename=message.file_name or "document",
         content_type="application/octet-stream",

@@ -4,22 +4,28 @@ upload, VK's upload flow, Viber's file message from a signed public link of Opor
 stand-in HTTP API server; a channel that cannot send files is named."""
 
 import datetime as dt
+import io
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
+from opora.consultations import sealed_files
+from opora.consultations.recording import DecryptionFailed
 from opora.core.audit import AuditEventType
 from opora.core.errors import DomainError
 from opora.core.models import AuditEvent
 from opora.messengers import reply_files
 from opora.messengers.adapters import _ADAPTERS, ChannelAdapter, register
 from opora.messengers.models import Conversation, ConversationMessage, OutgoingChatMessage
-from opora.messengers.services import conversation_reply
+from opora.messengers.services import chat_send, conversation_reply
 from opora.messengers.testing import VK_DOC_OWNER_ID, VK_UPLOAD_PATH
 from opora.messengers.tests.conftest import make_account
 
@@ -263,3 +269,89 @@ def test_an_expired_link_is_not_found(
     old = SignedLongAgo(salt=reply_files.SALT).sign(str(message.pk))
     assert reply_files.reply_file_pk(old) is None
     assert client.get(f"/messengers/f/{old}/").status_code == 404
+
+
+# --- Issue 15: the file is sealed on storage, the provider gets the plain bytes ---------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+def _stored(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_a_sent_file_is_sealed_on_storage_under_a_neutral_name(
+    media, service, telegram, stand_in, consultant, django_capture_on_commit_callbacks
+):
+    conversation = _conversation(telegram, "555101")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = conversation_reply(
+            actor=consultant, conversation=conversation, text="Файл", file=_file()
+        )
+    (path,) = _stored(media)
+    blob = path.read_bytes()
+    assert sealed_files.is_sealed(blob) and b"synthetic regulation" not in blob
+    assert "Порядок" not in path.name and path.suffix == ".bin"
+    assert "Порядок" not in str(message.file.name)
+    # The provider received the plain bytes under the real name.
+    (sent,) = stand_in.sent("/sendDocument")
+    assert sent.body["document"]["content"] == PDF
+    assert sent.body["document"]["file_name"] == "Порядок оказания услуг.pdf"
+    assert reply_files.read_reply_file(message.file) == PDF
+    # Bound to what it is: a chat file does not open as another kind of sealed file.
+    with pytest.raises(DecryptionFailed):
+        sealed_files.unseal(blob, aad=b"opora-mail-file:attachment")
+
+
+def _legacy(message: OutgoingChatMessage) -> OutgoingChatMessage:
+    """The message's file as the storage held it before encryption: clear, under its own name."""
+    assert message.file.name
+    message.file.storage.delete(message.file.name)
+    name = message.file.storage.save(
+        "messengers/outgoing/2026/11/Порядок оказания услуг.pdf", ContentFile(PDF)
+    )
+    OutgoingChatMessage.objects.filter(pk=message.pk).update(file=name)
+    message.refresh_from_db()
+    return message
+
+
+def test_a_legacy_clear_file_still_sends_and_is_sealed_in_place(
+    media, service, telegram, stand_in, consultant, django_capture_on_commit_callbacks
+):
+    conversation = _conversation(telegram, "555102")
+    stand_in.fail_next(1, 500)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = conversation_reply(
+            actor=consultant, conversation=conversation, text="Файл", file=_file()
+        )
+    message = _legacy(message)
+    assert any(PDF in p.read_bytes() for p in _stored(media))
+    chat_send(message)  # the outbox's retry of a message stored before encryption
+    assert [s.body["document"]["content"] for s in stand_in.sent("/sendDocument")][-1] == PDF
+
+    out = io.StringIO()
+    call_command("encrypt_chat_files", "--batch-size", "1", stdout=out)
+    assert out.getvalue().strip() == "1 files encrypted"
+    (path,) = _stored(media)  # the clear file removed
+    assert sealed_files.is_sealed(path.read_bytes()) and "Порядок" not in path.name
+    message.refresh_from_db()
+    assert reply_files.read_reply_file(message.file) == PDF
+    out = io.StringIO()
+    call_command("encrypt_chat_files", stdout=out)  # idempotent
+    assert out.getvalue().strip() == "0 files encrypted"
+    assert _stored(media) == [path]
+
+
+def test_the_viber_link_serves_a_legacy_clear_file_too(
+    media, service, stand_in, consultant, client, django_capture_on_commit_callbacks
+):
+    message = _legacy(
+        _viber_reply(service, stand_in, consultant, django_capture_on_commit_callbacks)
+    )
+    response = client.get(urlsplit(reply_files.reply_file_url(message.pk)).path)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
