@@ -124,7 +124,7 @@ SENSITIVE: dict[str, dict[str, str]] = {
     # The sender's file name (the file itself is sealed on storage under a neutral name).
     "mail.attachment": {"filename": "text"},
     "mail.outgoingattachment": {"filename": "text"},
-    "notifications.notificationattachment": {"filename": "text"},
+    "notifications.notificationattachment": {"filename": "text", "content": "text"},
     "mail.outgoingletter": {"to_address": "email", "subject": "text", "body": "text"},
     "notifications.notification": {
         "recipient": "contact",

@@ -8,7 +8,12 @@ reads and writes, the same for all of them.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from opora.core.fields import BlindIndexField, EncryptedCharField, EncryptedTextField
+from opora.core.fields import (
+    BlindIndexField,
+    EncryptedBinaryField,
+    EncryptedCharField,
+    EncryptedTextField,
+)
 
 
 class OutboxStatus(models.TextChoices):
@@ -93,7 +98,8 @@ class NotificationAttachment(models.Model):
     notification = models.ForeignKey(Notification, models.CASCADE, related_name="attachments")
     # A document's name may name the family: encrypted at rest.
     filename = EncryptedCharField(max_length=200)
-    content = models.BinaryField()
+    # The file itself (a booking's .ics names the time, perhaps the private link): encrypted.
+    content = EncryptedBinaryField()
     mimetype = models.CharField(max_length=100, default="application/octet-stream")
 
     class Meta:
