@@ -5,21 +5,7 @@ language and date but not the messenger contact the client gave for the answer."
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db.models import Q
-
-from opora.core.models import Service
+from opora.intake.retention import purge_with_requests
 from opora.portal.models import PortalSubmission
 
-
-def purge_reply_contacts(service: Service, cutoff: dt.datetime, limit: int, dry_run: bool) -> int:
-    due = PortalSubmission.objects.filter(
-        Q(request__created_at__lt=cutoff) | Q(request__anonymised_at__isnull=False),
-        request__service=service,
-    ).exclude(reply_contact="")
-    if dry_run:
-        return due.count()
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
-    PortalSubmission.objects.filter(pk__in=ids).update(reply_contact="")
-    return len(ids)
+purge_reply_contacts = purge_with_requests(PortalSubmission, ("reply_contact",))

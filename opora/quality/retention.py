@@ -6,22 +6,7 @@ wishes), which may name the family."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db.models import Q
-
-from opora.core.models import Service
+from opora.intake.retention import purge_with_requests
 from opora.quality.models import Evaluation
 
-
-def purge_evaluation_texts(service: Service, cutoff: dt.datetime, limit: int, dry_run: bool) -> int:
-    due = Evaluation.objects.filter(
-        Q(request__created_at__lt=cutoff) | Q(request__anonymised_at__isnull=False),
-        ~Q(impressions="") | ~Q(wishes=""),
-        request__service=service,
-    )
-    if dry_run:
-        return due.count()
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
-    Evaluation.objects.filter(pk__in=ids).update(impressions="", wishes="")
-    return len(ids)
+purge_evaluation_texts = purge_with_requests(Evaluation, ("impressions", "wishes"))

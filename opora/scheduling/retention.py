@@ -6,22 +6,7 @@ given for a cancellation."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db.models import Q
-
-from opora.core.models import Service
+from opora.intake.retention import purge_with_requests
 from opora.scheduling.models import Booking
 
-
-def purge_booking_texts(service: Service, cutoff: dt.datetime, limit: int, dry_run: bool) -> int:
-    due = Booking.objects.filter(
-        Q(request__created_at__lt=cutoff) | Q(request__anonymised_at__isnull=False),
-        ~Q(visit_address="") | ~Q(cancel_reason=""),
-        request__service=service,
-    )
-    if dry_run:
-        return due.count()
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
-    Booking.objects.filter(pk__in=ids).update(visit_address="", cancel_reason="")
-    return len(ids)
+purge_booking_texts = purge_with_requests(Booking, ("visit_address", "cancel_reason"))
