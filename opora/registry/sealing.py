@@ -146,19 +146,8 @@ def copy_line_sealer() -> Callable[[tuple], str]:
             return out
 
     def convert(r: tuple) -> str:
-        iin, child_iin, last, first, patronymic, relation, status, birth, category, valid = r
-        sealed = seal(
-            (
-                iin,
-                child_iin,
-                last,
-                first,
-                patronymic,
-                category,
-                birth.isoformat() if birth else "",
-                valid.isoformat() if valid else "",
-            )
-        )
+        sealed = _seal_record(r, seal)  # the one layout of the sealed values
+        iin, child_iin, relation, status = r[0], r[1], r[5], r[6]
         return f"{bidx(iin)}\t{bidx(child_iin)}\t{sealed}\t{escape(relation)}\t{escape(status)}\n"
 
     return convert
